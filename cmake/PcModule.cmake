@@ -1,0 +1,36 @@
+# Helpers shared by every module: one static library per module (pc::<module>), one unit
+# test binary per module, and the common warning and sanitizer flags.
+
+set(PC_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+if(PC_WERROR)
+  list(APPEND PC_WARNINGS -Werror)
+endif()
+
+if(PC_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# pc_module(<name> SOURCES a.cc b.cc DEPS pc::core ...)
+function(pc_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(pc_${name} STATIC ${ARG_SOURCES})
+  add_library(pc::${name} ALIAS pc_${name})
+  target_include_directories(pc_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(pc_${name} PRIVATE ${PC_WARNINGS})
+  target_link_libraries(pc_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# pc_test(<name> SOURCES x_test.cc DEPS pc::state ... [LABELS unit])
+function(pc_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${PC_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
+endfunction()

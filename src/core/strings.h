@@ -1,0 +1,21 @@
+#pragma once
+// Small string helpers used across modules.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pc::core {
+
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool starts_with(std::string_view s, std::string_view prefix);
+std::vector<std::string> split(std::string_view s, char sep);
+// Escapes for a JSON string body (no surrounding quotes).
+std::string json_escape(std::string_view s);
+// Standard base64 (RFC 4648, with padding), as Go's encoding/json writes []byte.
+std::string base64_encode(std::string_view bytes);
+// Accepts padded or unpadded standard base64; returns false on any other byte.
+bool base64_decode(std::string_view text, std::string& out);
+
+}  // namespace pc::core
