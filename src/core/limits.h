@@ -12,7 +12,7 @@ inline constexpr std::size_t kv_value_size_max = 512 * 1024;
 // Consul's txn_max_req_len default: the whole /v1/txn body.
 inline constexpr std::size_t txn_request_size_max = 512 * 1024;
 // Consul's maxTxnOps: operations in one /v1/txn request.
-inline constexpr std::size_t txn_ops_max = 128;
+inline constexpr std::size_t txn_ops_max = 64;
 // Largest HTTP request body we read at all; bigger is refused before buffering.
 inline constexpr std::size_t http_body_size_max = 1024 * 1024;
 inline constexpr std::size_t http_header_size_max = 64 * 1024;

@@ -1,0 +1,51 @@
+#pragma once
+// The one write path (shared/DESIGN.md): every change of replicated state is a command
+// appended to a log and applied, in index order, by an Fsm on one thread. In -dev mode the
+// log is SingleNodeLog; the Raft issue puts a replicated log behind the same interface, so
+// nothing above this seam changes when consensus arrives.
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace pc::consensus {
+
+// The state machine a log drives. Called only on the log's apply thread, one entry at a time
+// in strictly increasing index order.
+class Fsm {
+ public:
+  virtual ~Fsm() = default;
+  // Applies one committed command. Must be deterministic: same index and bytes over the
+  // same prior state, same result. A command that cannot be decoded is corruption of
+  // committed data; implementations stop the process rather than diverge.
+  virtual std::any apply(std::uint64_t index, std::string_view command) = 0;
+  // Makes everything applied so far visible to readers (called once per applied batch).
+  virtual void publish() = 0;
+};
+
+// Called once per proposal, on the apply thread, after the command was applied and published
+// (so the proposer reads its own write), with what Fsm::apply returned; or with an error
+// (Unavailable: queue full or log stopping; NotLeader once there is a leader elsewhere).
+// Must not block: hand work to another executor.
+using ProposeDone = std::function<void(core::Result<std::any>)>;
+
+struct LeaderInfo {
+  bool known_leader = false;
+  std::string leader_address;  // "ip:port" of the leader's server RPC, "" if unknown
+  std::uint64_t last_contact_ms = 0;
+};
+
+// Thread-safe: propose() and the accessors may be called from any thread.
+class Log {
+ public:
+  virtual ~Log() = default;
+  virtual void propose(std::string command, ProposeDone done) = 0;
+  virtual LeaderInfo leader() const = 0;
+  virtual std::uint64_t last_index() const = 0;
+  virtual std::uint64_t applied_index() const = 0;
+};
+
+}  // namespace pc::consensus

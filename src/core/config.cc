@@ -1,0 +1,773 @@
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string_view>
+#include <thread>
+
+#include "core/duration.h"
+#include "core/flags.h"
+#include "core/log.h"
+#include "core/rand.h"
+#include "core/strings.h"
+
+namespace pc::core {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+// More HTTP threads than this is a typo, not a plan: the host has a handful of cores and
+// blocking queries park as coroutines, not threads.
+constexpr int kHttpThreadsMax = 256;
+// Consul's node metadata limits (agent/structs: metaMaxKeyPairs, metaKeyMaxLength,
+// metaValueMaxLength, metaKeyReservedPrefix).
+constexpr std::size_t kNodeMetaPairsMax = 64;
+constexpr std::size_t kNodeMetaKeySizeMax = 128;
+constexpr std::size_t kNodeMetaValueSizeMax = 512;
+constexpr std::string_view kNodeMetaReservedPrefix = "consul-";
+// A DNS label (RFC 1035); longer node names cannot be looked up by DNS.
+constexpr std::size_t kDnsLabelSizeMax = 63;
+
+// ---------------------------------------------------------------------------------------
+// Schema: the keys a config file may hold and the JSON type of each.
+
+enum class Kind { kString, kBool, kInt, kStringList, kStringMap, kPorts };
+
+struct KeySpec {
+  std::string_view name;
+  Kind kind;
+};
+
+constexpr KeySpec kKeys[] = {
+    {"datacenter", Kind::kString},
+    {"node_name", Kind::kString},
+    {"node_id", Kind::kString},
+    {"data_dir", Kind::kString},
+    {"server", Kind::kBool},
+    {"bootstrap", Kind::kBool},
+    {"bootstrap_expect", Kind::kInt},
+    {"bind_addr", Kind::kString},
+    {"client_addr", Kind::kString},
+    {"advertise_addr", Kind::kString},
+    {"ports", Kind::kPorts},
+    {"retry_join", Kind::kStringList},
+    {"log_level", Kind::kString},
+    {"log_json", Kind::kBool},
+    {"node_meta", Kind::kStringMap},
+    {"domain", Kind::kString},
+    {"session_ttl_min", Kind::kString},
+    {"http_threads", Kind::kInt},
+};
+
+constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
+                                          "serf_lan", "serf_wan", "grpc"};
+
+std::string_view json_kind_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "bool";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "number";
+    case json::kind::string: return "string";
+    case json::kind::array: return "array";
+    case json::kind::object: return "object";
+  }
+  return "value";
+}
+
+std::string expected(std::string_view path, std::string_view what, const json::value& got) {
+  return std::string(path) + ": expected " + std::string(what) + ", got " +
+         std::string(json_kind_name(got));
+}
+
+// Reads an integral JSON number into `out`; an error reason otherwise.
+std::string json_int(const json::value& v, std::string_view path, int& out) {
+  std::int64_t n = 0;
+  if (v.is_int64()) {
+    n = v.get_int64();
+  } else if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+      return std::string(path) + ": value out of range";
+    }
+    n = static_cast<std::int64_t>(v.get_uint64());
+  } else if (v.is_double()) {
+    double d = v.get_double();
+    if (d != static_cast<double>(static_cast<std::int64_t>(d)) || d > 1e18 || d < -1e18) {
+      std::ostringstream text;
+      text << d;
+      return std::string(path) + ": expected an integer, got " + text.str();
+    }
+    n = static_cast<std::int64_t>(d);
+  } else {
+    return expected(path, "a number", v);
+  }
+  if (n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) {
+    return std::string(path) + ": value out of range";
+  }
+  out = static_cast<int>(n);
+  return "";
+}
+
+// Checks one value against its kind; returns an error reason naming the key path.
+std::string check_value(const json::value& v, Kind kind, const std::string& path) {
+  switch (kind) {
+    case Kind::kString: return v.is_string() ? "" : expected(path, "a string", v);
+    case Kind::kBool: return v.is_bool() ? "" : expected(path, "a boolean", v);
+    case Kind::kInt: {
+      int ignored = 0;
+      return json_int(v, path, ignored);
+    }
+    case Kind::kStringList: {
+      // Consul's decoder also takes one comma-separated string (StringToSliceHookFunc).
+      if (v.is_string()) return "";
+      if (!v.is_array()) return expected(path, "a list of strings", v);
+      const json::array& a = v.get_array();
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_string()) {
+          return expected(path + "[" + std::to_string(i) + "]", "a string", a[i]);
+        }
+      }
+      return "";
+    }
+    case Kind::kStringMap: {
+      if (!v.is_object()) return expected(path, "an object", v);
+      for (const auto& [k, item] : v.get_object()) {
+        if (!item.is_string()) {
+          return expected(path + "." + std::string(k), "a string", item);
+        }
+      }
+      return "";
+    }
+    case Kind::kPorts: {
+      if (!v.is_object()) return expected(path, "an object", v);
+      for (const auto& [k, item] : v.get_object()) {
+        std::string key(k);
+        bool known =
+            std::find(std::begin(kPortKeys), std::end(kPortKeys), key) != std::end(kPortKeys);
+        if (!known) return "unknown key \"" + path + "." + key + "\"";
+        std::string why = check_value(item, Kind::kInt, path + "." + key);
+        if (!why.empty()) return why;
+      }
+      return "";
+    }
+  }
+  return "";
+}
+
+std::string check_source(const json::object& obj) {
+  for (const auto& [k, v] : obj) {
+    std::string key(k);
+    const KeySpec* spec = nullptr;
+    for (const KeySpec& s : kKeys) {
+      if (s.name == key) spec = &s;
+    }
+    if (spec == nullptr) return "unknown key \"" + key + "\"";
+    std::string why = check_value(v, spec->kind, key);
+    if (!why.empty()) return why;
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------
+// Sources.
+
+struct Source {
+  std::string name;
+  json::object data;
+};
+
+struct LoadState {
+  std::vector<Source> files;
+  std::vector<std::string> warnings;
+};
+
+std::string errno_text(int err) {
+  std::string text = std::strerror(err);
+  return text;
+}
+
+std::pair<std::size_t, std::size_t> line_column(std::string_view data, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < data.size(); ++i) {
+    if (data[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+Status parse_file(const std::string& path, LoadState& state) {
+  auto parse_error = [&](const std::string& why) {
+    return make_error(Code::kInvalidArgument, "Error parsing " + path + ": " + why);
+  };
+  if (path.ends_with(".hcl")) {
+    return parse_error("HCL config files are not supported yet; use JSON (.json)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(Code::kIoError,
+                      "Error reading config file " + path + ": " + errno_text(errno));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    return make_error(Code::kIoError,
+                      "Error reading config file " + path + ": " + errno_text(errno));
+  }
+  std::string data = buffer.str();
+  // An empty or blank file is no source at all (Consul's ErrNoData).
+  if (data.find_first_not_of(" \t\r\n") == std::string::npos) return ok();
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t used = parser.write(data.data(), data.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    auto [line, column] = line_column(data, used);
+    return parse_error("invalid JSON at line " + std::to_string(line) + ", column " +
+                       std::to_string(column) + ": " + ec.message());
+  }
+  json::value root = parser.release();
+  if (!root.is_object()) return parse_error("the top level must be a JSON object");
+  json::object& obj = root.get_object();
+  std::string why = check_source(obj);
+  if (!why.empty()) return parse_error(why);
+  // One comma-separated string stands for a list (Consul's StringToSliceHookFunc); as an
+  // array it appends like any other list when sources merge.
+  if (auto it = obj.find("retry_join"); it != obj.end() && it->value().is_string()) {
+    json::array parts;
+    for (std::string& part : split(it->value().get_string(), ',')) {
+      if (!part.empty()) parts.emplace_back(part);
+    }
+    it->value() = std::move(parts);
+  }
+  state.files.push_back(Source{path, std::move(obj)});
+  return ok();
+}
+
+// A file, or every *.json file of a directory in lexical order (not recursing), as Consul's
+// sourcesFromPath; other extensions are skipped with a warning.
+Status read_path(const std::string& path, LoadState& state) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found)
+    ec = std::make_error_code(std::errc::no_such_file_or_directory);
+  if (ec) {
+    return make_error(Code::kIoError,
+                      "Error reading config " + path + ": " + errno_text(ec.value()));
+  }
+  auto skip_warning = [&](const std::string& file) {
+    state.warnings.push_back("skipping file " + file + ", extension must be .json");
+  };
+  if (!fs::is_directory(st)) {
+    if (!path.ends_with(".json") && !path.ends_with(".hcl")) {
+      skip_warning(path);
+      return ok();
+    }
+    return parse_file(path, state);
+  }
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) {
+    return make_error(Code::kIoError,
+                      "Error reading config directory " + path + ": " + ec.message());
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string file = (fs::path(path) / name).string();
+    std::error_code entry_ec;
+    if (fs::is_directory(file, entry_ec)) continue;  // follows symlinks, as Consul does
+    if (!name.ends_with(".json") && !name.ends_with(".hcl")) {
+      skip_warning(file);
+      continue;
+    }
+    Status s = parse_file(file, state);
+    if (!s) return s;
+  }
+  return ok();
+}
+
+// Consul's merge: objects key by key, arrays appended, everything else replaced.
+void merge_into(json::object& dst, const json::object& src) {
+  for (const auto& [k, v] : src) {
+    auto it = dst.find(k);
+    if (it == dst.end()) {
+      dst[k] = v;
+    } else if (it->value().is_object() && v.is_object()) {
+      merge_into(it->value().get_object(), v.get_object());
+    } else if (it->value().is_array() && v.is_array()) {
+      for (const json::value& item : v.get_array()) it->value().get_array().push_back(item);
+    } else {
+      dst[k] = v;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Flags.
+
+struct FlagValues {
+  bool dev = false, server = false, bootstrap = false, log_json = false;
+  int bootstrap_expect = 0;
+  int http_port = 0, dns_port = 0, server_port = 0, serf_lan_port = 0, serf_wan_port = 0;
+  std::string datacenter, node, node_id, data_dir, bind, client, advertise, log_level, domain;
+  std::vector<std::string> retry_join;
+  std::vector<std::string> config_paths;
+  std::vector<std::pair<std::string, std::string>> node_meta;
+};
+
+// Consul's agent flags (agent/config/flags.go) that we implement; usage texts are ours.
+void define_agent_flags(FlagSet& flags, FlagValues& v) {
+  flags.add_string("advertise", &v.advertise, "Sets the advertise address to use.");
+  flags.add_string("bind", &v.bind, "Sets the bind address for cluster communication.");
+  flags.add_bool("bootstrap", &v.bootstrap, "Sets server to bootstrap mode.");
+  flags.add_int("bootstrap-expect", &v.bootstrap_expect, "Sets server to expect bootstrap mode.");
+  flags.add_string("client", &v.client,
+                   "Sets the address to bind for client access. This includes HTTP and DNS.");
+  flags.add_strings("config-dir", &v.config_paths,
+                    "Path to a directory to read configuration files from. This will read every "
+                    "file ending in '.json' as configuration in this directory in alphabetical "
+                    "order. Can be specified multiple times.");
+  flags.add_strings("config-file", &v.config_paths,
+                    "Path to a JSON file to read configuration from. Can be specified multiple "
+                    "times.");
+  flags.add_string("data-dir", &v.data_dir, "Path to a data directory to store agent state.");
+  flags.add_string("datacenter", &v.datacenter, "Datacenter of the agent.");
+  flags.add_bool("dev", &v.dev, "Starts the agent in development mode.");
+  flags.add_int("dns-port", &v.dns_port, "DNS port to use.");
+  flags.add_string("domain", &v.domain, "Domain to use for DNS interface.");
+  flags.add_int("http-port", &v.http_port, "Sets the HTTP API port to listen on.");
+  flags.add_bool("log-json", &v.log_json, "Output logs in JSON format.");
+  flags.add_string("log-level", &v.log_level, "Log level of the agent.");
+  flags.add_string("node", &v.node, "Name of this node. Must be unique in the cluster.");
+  flags.add_string("node-id", &v.node_id,
+                   "A unique ID for this node across space and time. Defaults to a "
+                   "randomly-generated ID that persists in the data-dir.");
+  flags.add_value(
+      "node-meta",
+      [&v](std::string_view text) -> Status {
+        // Consul's stringMapValue: split at the first ':'; no ':' means an empty value.
+        std::size_t colon = text.find(':');
+        if (colon == std::string_view::npos) {
+          v.node_meta.emplace_back(std::string(text), "");
+        } else {
+          v.node_meta.emplace_back(std::string(text.substr(0, colon)),
+                                   std::string(text.substr(colon + 1)));
+        }
+        return ok();
+      },
+      "An arbitrary metadata key/value pair for this node, of the format `key:value`. Can "
+      "be specified multiple times.");
+  flags.add_strings("retry-join", &v.retry_join,
+                    "Address of an agent to join at start time with retries enabled. Can be "
+                    "specified multiple times.");
+  flags.add_bool("server", &v.server, "Switches agent to server mode.");
+  flags.add_int("serf-lan-port", &v.serf_lan_port, "Sets the Serf LAN port to listen on.");
+  flags.add_int("serf-wan-port", &v.serf_wan_port, "Sets the Serf WAN port to listen on.");
+  flags.add_int("server-port", &v.server_port, "Sets the server port to listen on.");
+}
+
+// The command line as two config sources: slices (merged before the files, so flag entries
+// come first) and values (merged last), as Consul's splitSlicesAndValues.
+void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& slices,
+                      json::object& values) {
+  if (!v.retry_join.empty()) {
+    json::array a;
+    for (const std::string& s : v.retry_join) a.emplace_back(s);
+    slices["retry_join"] = std::move(a);
+  }
+  auto str = [&](std::string_view flag, std::string_view key, const std::string& value) {
+    if (flags.is_set(flag)) values[key] = value;
+  };
+  auto boolean = [&](std::string_view flag, std::string_view key, bool value) {
+    if (flags.is_set(flag)) values[key] = value;
+  };
+  str("datacenter", "datacenter", v.datacenter);
+  str("node", "node_name", v.node);
+  str("node-id", "node_id", v.node_id);
+  str("data-dir", "data_dir", v.data_dir);
+  str("bind", "bind_addr", v.bind);
+  str("client", "client_addr", v.client);
+  str("advertise", "advertise_addr", v.advertise);
+  str("log-level", "log_level", v.log_level);
+  str("domain", "domain", v.domain);
+  boolean("server", "server", v.server);
+  boolean("bootstrap", "bootstrap", v.bootstrap);
+  boolean("log-json", "log_json", v.log_json);
+  if (flags.is_set("bootstrap-expect")) values["bootstrap_expect"] = v.bootstrap_expect;
+  json::object ports;
+  auto port = [&](std::string_view flag, std::string_view key, int value) {
+    if (flags.is_set(flag)) ports[key] = value;
+  };
+  port("http-port", "http", v.http_port);
+  port("dns-port", "dns", v.dns_port);
+  port("server-port", "server", v.server_port);
+  port("serf-lan-port", "serf_lan", v.serf_lan_port);
+  port("serf-wan-port", "serf_wan", v.serf_wan_port);
+  if (!ports.empty()) values["ports"] = std::move(ports);
+  if (!v.node_meta.empty()) {
+    json::object meta;
+    for (const auto& [k, val] : v.node_meta) meta[k] = val;
+    values["node_meta"] = std::move(meta);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding the merged (already type-checked) object.
+
+std::string str_of(const json::value& v) { return std::string(v.get_string()); }
+
+void decode(const json::object& obj, AgentConfig& c) {
+  for (const auto& [k, v] : obj) {
+    std::string_view key = k;
+    if (key == "datacenter") c.datacenter = str_of(v);
+    if (key == "node_name") c.node_name = str_of(v);
+    if (key == "node_id") c.node_id = str_of(v);
+    if (key == "data_dir") c.data_dir = str_of(v);
+    if (key == "server") c.server = v.get_bool();
+    if (key == "bootstrap") c.bootstrap = v.get_bool();
+    if (key == "bootstrap_expect") (void)json_int(v, key, c.bootstrap_expect);
+    if (key == "bind_addr") c.bind_addr = str_of(v);
+    if (key == "client_addr") c.client_addr = str_of(v);
+    if (key == "advertise_addr") c.advertise_addr = str_of(v);
+    if (key == "log_level") c.log_level = str_of(v);
+    if (key == "log_json") c.log_json = v.get_bool();
+    if (key == "domain") c.domain = str_of(v);
+    if (key == "session_ttl_min") c.session_ttl_min = str_of(v);
+    if (key == "http_threads") (void)json_int(v, key, c.http_threads);
+    if (key == "retry_join") {
+      for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
+    }
+    if (key == "node_meta") {
+      for (const auto& [mk, mv] : v.get_object()) c.node_meta[std::string(mk)] = str_of(mv);
+    }
+    if (key == "ports") {
+      for (const auto& [pk, pv] : v.get_object()) {
+        std::string_view p = pk;
+        int* target = p == "http"       ? &c.ports.http
+                      : p == "https"    ? &c.ports.https
+                      : p == "dns"      ? &c.ports.dns
+                      : p == "server"   ? &c.ports.server
+                      : p == "serf_lan" ? &c.ports.serf_lan
+                      : p == "serf_wan" ? &c.ports.serf_wan
+                                        : &c.ports.grpc;
+        (void)json_int(pv, p, *target);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation, in the order of Consul's builder.build() and validate().
+
+Error invalid(std::string message) {
+  return make_error(Code::kInvalidArgument, std::move(message));
+}
+
+bool is_ip(const std::string& text) {
+  in_addr v4{};
+  in6_addr v6{};
+  std::string bare = text;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
+    bare = bare.substr(1, bare.size() - 2);
+  }
+  return inet_pton(AF_INET, bare.c_str(), &v4) == 1 || inet_pton(AF_INET6, bare.c_str(), &v6) == 1;
+}
+
+bool is_any_ip(const std::string& text) {
+  return text == "0.0.0.0" || text == "::" || text == "[::]";
+}
+
+std::vector<std::string> fields(std::string_view text) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string word; in >> word;) out.push_back(word);
+  return out;
+}
+
+bool basic_name_ok(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool dns_label_chars_ok(std::string_view s) {
+  for (char c : s) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status validate_ports(AgentConfig& c) {
+  struct Port {
+    std::string_view name;
+    int* value;
+  };
+  const Port ports[] = {{"ports.dns", &c.ports.dns},          {"ports.http", &c.ports.http},
+                        {"ports.https", &c.ports.https},      {"ports.server", &c.ports.server},
+                        {"ports.grpc", &c.ports.grpc},        {"ports.serf_lan", &c.ports.serf_lan},
+                        {"ports.serf_wan", &c.ports.serf_wan}};
+  for (const Port& p : ports) {
+    // Consul's portVal: negative disables; ours keeps 0 as "ephemeral".
+    if (*p.value < 0) *p.value = -1;
+    if (*p.value > 65535) {
+      return invalid(std::string(p.name) + ": invalid port: " + std::to_string(*p.value));
+    }
+  }
+  if (c.ports.https != -1) {
+    c.warnings.push_back("ports.https: HTTPS is not supported yet; the port is not opened");
+  }
+  if (c.ports.grpc != -1) {
+    c.warnings.push_back("ports.grpc: gRPC is not supported yet; the port is not opened");
+  }
+  return ok();
+}
+
+Status validate_addresses(const AgentConfig& c, std::vector<std::string>& warnings) {
+  std::vector<std::string> bind = fields(c.bind_addr);
+  if (bind.empty()) return invalid("bind_addr cannot be empty");
+  if (bind.size() > 1) return invalid("bind_addr cannot contain multiple addresses");
+  if (!is_ip(bind[0])) return invalid("bind_addr: invalid ip address: " + bind[0]);
+  if (!c.advertise_addr.empty()) {
+    if (is_any_ip(c.advertise_addr)) {
+      return invalid("Advertise address cannot be 0.0.0.0, :: or [::]");
+    }
+    if (!is_ip(c.advertise_addr)) {
+      return invalid("advertise_addr: invalid ip address: " + c.advertise_addr);
+    }
+  }
+  std::vector<std::string> client = fields(c.client_addr);
+  if (client.empty()) {
+    warnings.push_back(
+        "client_addr is empty, client services (DNS, HTTP) will not be listening for "
+        "connections");
+  }
+  for (const std::string& a : client) {
+    if (!is_ip(a)) return invalid("client_addr: invalid ip address: " + a);
+  }
+  return ok();
+}
+
+Status validate_node_meta(const AgentConfig& c) {
+  if (c.node_meta.size() > kNodeMetaPairsMax) {
+    return invalid("node_meta invalid: Node metadata cannot contain more than " +
+                   std::to_string(kNodeMetaPairsMax) + " key/value pairs");
+  }
+  for (const auto& [k, v] : c.node_meta) {
+    std::string why;
+    bool key_chars_ok = !k.empty() && std::all_of(k.begin(), k.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '-';
+    });
+    if (k.empty()) {
+      why = "Key cannot be blank";
+    } else if (!key_chars_ok) {
+      why = "Key contains invalid characters";
+    } else if (k.size() > kNodeMetaKeySizeMax) {
+      why = "Key is too long (limit: " + std::to_string(kNodeMetaKeySizeMax) + " characters)";
+    } else if (starts_with(k, kNodeMetaReservedPrefix)) {
+      why =
+          "Key prefix '" + std::string(kNodeMetaReservedPrefix) + "' is reserved for internal use";
+    } else if (v.size() > kNodeMetaValueSizeMax) {
+      why = "Value is too long (limit: " + std::to_string(kNodeMetaValueSizeMax) + " characters)";
+    }
+    if (!why.empty()) {
+      return invalid("node_meta invalid: Couldn't load metadata pair ('" + k + "', '" + v +
+                     "'): " + why);
+    }
+  }
+  return ok();
+}
+
+Status validate_bootstrap(const AgentConfig& c) {
+  if (c.bootstrap && !c.server) return invalid("'bootstrap = true' requires 'server = true'");
+  if (c.bootstrap_expect < 0) {
+    return invalid("bootstrap_expect cannot be " + std::to_string(c.bootstrap_expect) +
+                   ". Must be greater than or equal to zero");
+  }
+  if (c.bootstrap_expect > 0 && !c.server) {
+    return invalid("'bootstrap_expect > 0' requires 'server = true'");
+  }
+  if (c.bootstrap_expect > 0 && c.dev) {
+    return invalid("'bootstrap_expect > 0' not allowed in dev mode");
+  }
+  if (c.bootstrap_expect > 0 && c.bootstrap) {
+    return invalid("'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
+  }
+  return ok();
+}
+
+// Datacenter, data_dir, node name and node ID.
+Status validate_identity(AgentConfig& c) {
+  c.datacenter = to_lower(c.datacenter);
+  if (c.datacenter.empty()) return invalid("datacenter cannot be empty");
+  if (!basic_name_ok(c.datacenter)) {
+    return invalid("datacenter can only contain lowercase alphanumeric, - or _ characters. " +
+                   std::string("received: \"") + c.datacenter + "\"");
+  }
+  if (c.data_dir.empty() && !c.dev) return invalid("data_dir cannot be empty");
+  if (!c.data_dir.empty() && !c.dev) {
+    std::error_code ec;
+    fs::file_status st = fs::status(c.data_dir, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return invalid("Error getting info on data_dir: " + ec.message());
+    }
+    if (!ec && !fs::is_directory(st)) {
+      return invalid("data_dir \"" + c.data_dir + "\" is not a directory");
+    }
+  }
+  if (c.node_name.empty()) return invalid("node_name cannot be empty");
+  if (!dns_label_chars_ok(c.node_name)) {
+    c.warnings.push_back("Node name \"" + c.node_name +
+                         "\" will not be discoverable via DNS due to invalid characters. "
+                         "Valid characters include all alpha-numerics and dashes.");
+  } else if (c.node_name.size() > kDnsLabelSizeMax) {
+    c.warnings.push_back("Node name \"" + c.node_name +
+                         "\" will not be discoverable via DNS due to it being too long. "
+                         "Valid lengths are between 1 and 63 bytes.");
+  }
+  if (!c.node_id.empty()) {
+    c.node_id = to_lower(c.node_id);
+    if (!is_uuid(c.node_id)) {
+      return invalid("node_id: \"" + c.node_id + "\" is not a valid UUID");
+    }
+  }
+  return ok();
+}
+
+Status validate(AgentConfig& c) {
+  Status s = validate_ports(c);
+  if (!s) return s;
+  // Consul turns bootstrap_expect = 1 into bootstrap mode before validating.
+  if (c.bootstrap_expect == 1) {
+    c.bootstrap = true;
+    c.bootstrap_expect = 0;
+    c.warnings.push_back("BootstrapExpect is set to 1; this is the same as Bootstrap mode.");
+  }
+  s = validate_identity(c);
+  if (!s) return s;
+  s = validate_addresses(c, c.warnings);
+  if (!s) return s;
+  s = validate_bootstrap(c);
+  if (!s) return s;
+  s = validate_node_meta(c);
+  if (!s) return s;
+  Result<log::Level> level = log::parse_level(c.log_level);
+  if (!level) return invalid(level.error().message);
+  Result<Duration> ttl = parse_go_duration(c.session_ttl_min);
+  if (!ttl) {
+    return invalid("session_ttl_min: invalid duration: \"" + c.session_ttl_min +
+                   "\": " + ttl.error().message);
+  }
+  if (ttl->count() < 0) return invalid("session_ttl_min cannot be negative");
+  if (c.domain.empty()) return invalid("domain cannot be empty");
+  if (c.http_threads < 0 || c.http_threads > kHttpThreadsMax) {
+    return invalid("http_threads must be between 0 and " + std::to_string(kHttpThreadsMax));
+  }
+  if (c.http_threads == 0) {
+    c.http_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return ok();
+}
+
+Result<std::string> host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) {
+    return make_error(Code::kInternal, "node_name: " + errno_text(errno));
+  }
+  std::string name = buf;
+  // Consul trims the host name (builder.nodeName).
+  auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; };
+  while (!name.empty() && is_space(name.back())) name.pop_back();
+  while (!name.empty() && is_space(name.front())) name.erase(name.begin());
+  return name;
+}
+
+}  // namespace
+
+Result<AgentConfig> load_agent_config(const std::vector<std::string>& args) {
+  FlagSet flags;
+  FlagValues fv;
+  define_agent_flags(flags, fv);
+  Result<FlagParse> parsed = flags.parse(args);
+  if (!parsed) return parsed.error();
+  if (parsed->help) return make_error(Code::kInvalidArgument, "flag: help requested");
+  if (!parsed->positional.empty()) {
+    std::string extra;
+    for (const std::string& a : parsed->positional) extra += (extra.empty() ? "" : " ") + a;
+    return make_error(Code::kInvalidArgument, "Unexpected extra arguments: " + extra);
+  }
+
+  AgentConfig config;
+  config.args = args;
+  if (fv.dev) {
+    // Consul's DevSource, plus bootstrap: a dev agent is a one-server cluster of its own.
+    config.dev = true;
+    config.server = true;
+    config.bootstrap = true;
+    config.bind_addr = "127.0.0.1";
+    config.log_level = "debug";
+  }
+
+  LoadState state;
+  for (const std::string& path : fv.config_paths) {
+    Status s = read_path(path, state);
+    if (!s) return s.error();
+  }
+  json::object slices, values;
+  flags_to_sources(flags, fv, slices, values);
+  json::object merged;
+  merge_into(merged, slices);
+  for (const Source& src : state.files) {
+    merge_into(merged, src.data);
+    config.config_files.push_back(src.name);
+  }
+  merge_into(merged, values);
+  decode(merged, config);
+  config.warnings = std::move(state.warnings);
+
+  if (config.node_name.empty()) {
+    Result<std::string> host = host_name();
+    if (!host) return host.error();
+    config.node_name = *host;
+  }
+  Status s = validate(config);
+  if (!s) return s.error();
+  return config;
+}
+
+Result<AgentConfig> reload_agent_config(const AgentConfig& current) {
+  Result<AgentConfig> next = load_agent_config(current.args);
+  if (!next) return next;
+  if (next->node_id.empty()) next->node_id = current.node_id;
+  return next;
+}
+
+std::string agent_flags_usage() {
+  FlagSet flags;
+  FlagValues fv;
+  define_agent_flags(flags, fv);
+  return flags.usage();
+}
+
+}  // namespace pc::core

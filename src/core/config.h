@@ -1,0 +1,100 @@
+#pragma once
+// The agent's configuration, loaded the way Consul loads it (agent/config/builder.go):
+//
+//   1. defaults (Consul's; with -dev also the dev defaults below)
+//   2. slice values from the command line (retry_join): Consul merges these before the files
+//      so that, since slices append, flag entries come first
+//   3. config files and directories, in the order -config-file/-config-dir name them; a
+//      directory contributes its *.json files in lexical order (not recursing)
+//   4. scalar and map values from the command line, on top
+//
+// JSON objects merge key by key, arrays append, scalars are replaced. Every file is checked
+// against the schema as it is read, so an unknown key or a value of the wrong type is
+// reported with the file and the key: `Error parsing /etc/x.json: unknown key "datacentre"`.
+// The merged result is then validated like Consul's builder.validate().
+//
+// Dev defaults (-dev): server, bootstrap, bind_addr 127.0.0.1, log_level debug (as Consul),
+// in-memory state, so data_dir is not required. -dev cannot be set from a file (as Consul).
+//
+// Plain data; copy freely. Loading reads files and the host name, nothing else.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace pc::core {
+
+// Port numbers: -1 disables a listener (Consul's convention); 0 asks the kernel for an
+// ephemeral port (our extension, used by tests, which read the bound port back).
+struct AgentPorts {
+  int http = 8500;
+  int https = -1;  // TLS is not implemented yet: another value is kept, with a warning
+  int dns = 8600;
+  int server = 8300;
+  int serf_lan = 8301;
+  int serf_wan = 8302;
+  int grpc = -1;  // gRPC is not implemented yet: another value is kept, with a warning
+
+  bool operator==(const AgentPorts&) const = default;
+};
+
+struct AgentConfig {
+  // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
+  std::string datacenter = "dc1";
+  // node_name; default: the host name. A name DNS cannot carry only gives a warning.
+  std::string node_name;
+  // node_id: a UUID, lower-cased; empty means the daemon generates or reads one from data_dir.
+  std::string node_id;
+  // data_dir: required unless dev; must be a directory if it exists.
+  std::string data_dir;
+  bool server = false;
+  bool bootstrap = false;
+  // bootstrap_expect: 0 = off; 1 is turned into bootstrap = true with a warning (as Consul).
+  int bootstrap_expect = 0;
+  // Set only by -dev (a flag, not a file key).
+  bool dev = false;
+  // bind_addr: one IP address for cluster traffic (RPC, gossip).
+  std::string bind_addr = "0.0.0.0";
+  // client_addr: space-separated IP addresses for HTTP and DNS.
+  std::string client_addr = "127.0.0.1";
+  // advertise_addr: an IP address; empty means the daemon derives it from bind_addr.
+  std::string advertise_addr;
+  AgentPorts ports;
+  std::vector<std::string> retry_join;
+  // log_level: trace, debug, info, warn, err (core::log::parse_level), as written.
+  std::string log_level = "info";
+  bool log_json = false;
+  std::map<std::string, std::string> node_meta;
+  // domain: the DNS domain, e.g. "consul.".
+  std::string domain = "consul.";
+  // session_ttl_min: Go duration text; validated by core::parse_go_duration.
+  std::string session_ttl_min = "10s";
+  // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is
+  // resolved at load, so the loaded value is always >= 1.
+  int http_threads = 0;
+
+  // Not configuration: what loading found, for the daemon.
+  // Files actually read, in merge order.
+  std::vector<std::string> config_files;
+  // The agent's arguments as given; reload_agent_config() loads from them again.
+  std::vector<std::string> args;
+  // Non-fatal findings the daemon should log at WARN (Consul's builder warnings).
+  std::vector<std::string> warnings;
+};
+
+// Parses the agent's flags (Consul's names; see agent_flags_usage()) and builds the
+// configuration as described above. Errors are InvalidArgument (or IoError for an unreadable
+// file) with a message fit to print as is. `-h`/`-help` yield InvalidArgument
+// "flag: help requested" (Go's flag.ErrHelp text); the CLI handles help before this.
+Result<AgentConfig> load_agent_config(const std::vector<std::string>& args);
+
+// Loads again from current.args: the same flags, the same files and directories read anew
+// (Consul re-reads them on SIGHUP). A node_id the daemon filled in is carried over when the
+// new sources leave it empty. The caller decides which fields take effect at run time.
+Result<AgentConfig> reload_agent_config(const AgentConfig& current);
+
+// The "Command Options" section for `proconsul agent -h`.
+std::string agent_flags_usage();
+
+}  // namespace pc::core

@@ -1,0 +1,373 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace pc::core {
+namespace {
+
+namespace fs = std::filesystem;
+using Args = std::vector<std::string>;
+
+// A fresh directory from mkdtemp, removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "pc-config-test-XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    EXPECT_NE(made, nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Writes `content` to `name` under the directory (making parents) and returns its path.
+  std::string write(const std::string& name, const std::string& content) const {
+    fs::path p = fs::path(path_) / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << content;
+    return p.string();
+  }
+  std::string sub(const std::string& name) const {
+    fs::path p = fs::path(path_) / name;
+    fs::create_directories(p);
+    return p.string();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Loads with a valid data_dir unless the arguments bring their own; returns the error text.
+std::string load_error(const TempDir& dir, Args args) {
+  args.insert(args.begin(), "-data-dir=" + dir.path());
+  Result<AgentConfig> r = load_agent_config(args);
+  EXPECT_FALSE(r) << "expected an error";
+  return r ? "" : r.error().message;
+}
+
+TEST(AgentConfig, ConsulDefaults) {
+  TempDir dir;
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(r) << r.error().message;
+  const AgentConfig& c = *r;
+  EXPECT_EQ(c.datacenter, "dc1");
+  EXPECT_EQ(c.node_name, host_name());
+  EXPECT_EQ(c.node_id, "");
+  EXPECT_EQ(c.data_dir, dir.path());
+  EXPECT_FALSE(c.server);
+  EXPECT_FALSE(c.bootstrap);
+  EXPECT_EQ(c.bootstrap_expect, 0);
+  EXPECT_FALSE(c.dev);
+  EXPECT_EQ(c.bind_addr, "0.0.0.0");
+  EXPECT_EQ(c.client_addr, "127.0.0.1");
+  EXPECT_EQ(c.advertise_addr, "");
+  EXPECT_EQ(c.ports, AgentPorts{});
+  EXPECT_EQ(c.ports.http, 8500);
+  EXPECT_EQ(c.ports.https, -1);
+  EXPECT_EQ(c.ports.dns, 8600);
+  EXPECT_EQ(c.ports.server, 8300);
+  EXPECT_EQ(c.ports.serf_lan, 8301);
+  EXPECT_EQ(c.ports.serf_wan, 8302);
+  EXPECT_EQ(c.ports.grpc, -1);
+  EXPECT_TRUE(c.retry_join.empty());
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_FALSE(c.log_json);
+  EXPECT_TRUE(c.node_meta.empty());
+  EXPECT_EQ(c.domain, "consul.");
+  EXPECT_EQ(c.session_ttl_min, "10s");
+  EXPECT_GE(c.http_threads, 1);
+  EXPECT_TRUE(c.config_files.empty());
+  EXPECT_EQ(c.args, (Args{"-data-dir", dir.path()}));
+}
+
+TEST(AgentConfig, DevDefaultsNeedNoDataDir) {
+  Result<AgentConfig> r = load_agent_config({"-dev"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->dev);
+  EXPECT_TRUE(r->server);
+  EXPECT_TRUE(r->bootstrap);
+  EXPECT_EQ(r->bind_addr, "127.0.0.1");
+  EXPECT_EQ(r->client_addr, "127.0.0.1");
+  EXPECT_EQ(r->log_level, "debug");
+  EXPECT_EQ(r->node_name, host_name());
+
+  // Files and flags still override dev defaults.
+  TempDir dir;
+  std::string f = dir.write("a.json", R"({"log_level": "warn", "bind_addr": "127.0.0.2"})");
+  Result<AgentConfig> o = load_agent_config({"-dev", "-config-file", f, "-log-level=err"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->log_level, "err");
+  EXPECT_EQ(o->bind_addr, "127.0.0.2");
+}
+
+TEST(AgentConfig, MergeOrderDefaultsFilesThenFlags) {
+  TempDir dir;
+  std::string a = dir.write("a.json", R"({
+    "datacenter": "east", "retry_join": ["x"], "node_meta": {"a": "1"},
+    "ports": {"http": 1111, "dns": 5353}, "server": true, "log_json": true
+  })");
+  std::string b = dir.write("b.json", R"({
+    "datacenter": "west", "retry_join": ["y"], "node_meta": {"b": "2"},
+    "ports": {"http": 2222}
+  })");
+  Result<AgentConfig> r = load_agent_config(
+      {"-data-dir", dir.path(), "-config-file", a, "-config-file=" + b, "-datacenter=north",
+       "-retry-join", "z", "-node-meta", "a:9", "-server-port", "9300", "-server=false"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->datacenter, "north");
+  // Consul merges flag slices before the files: flag entries first, then file entries.
+  EXPECT_EQ(r->retry_join, (Args{"z", "x", "y"}));
+  EXPECT_EQ(r->node_meta, (std::map<std::string, std::string>{{"a", "9"}, {"b", "2"}}));
+  EXPECT_EQ(r->ports.http, 2222);  // b replaced a's scalar
+  EXPECT_EQ(r->ports.dns, 5353);   // a's key survives b's object
+  EXPECT_EQ(r->ports.server, 9300);
+  EXPECT_FALSE(r->server);  // -server=false is a value, on top of the files
+  EXPECT_TRUE(r->log_json);
+  EXPECT_EQ(r->config_files, (Args{a, b}));
+}
+
+TEST(AgentConfig, ConfigDirReadsJsonInLexicalOrder) {
+  TempDir dir;
+  std::string conf = dir.sub("conf.d");
+  dir.write("conf.d/10-b.json", R"({"node_name": "b", "retry_join": ["b"]})");
+  dir.write("conf.d/02-a.json", R"({"node_name": "a", "retry_join": ["a"]})");
+  dir.write("conf.d/notes.txt", "not config");
+  dir.write("conf.d/sub/ignored.json", R"({"unknown": 1})");
+  std::string extra = dir.write("extra.json", R"({"retry_join": ["e"]})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", extra, "-config-dir", conf});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->node_name, "b");
+  EXPECT_EQ(r->retry_join, (Args{"e", "a", "b"}));
+  EXPECT_EQ(r->config_files, (Args{extra, conf + "/02-a.json", conf + "/10-b.json"}));
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0], "skipping file " + conf + "/notes.txt, extension must be .json");
+
+  // The command-line order across -config-dir and -config-file is the merge order.
+  Result<AgentConfig> swapped =
+      load_agent_config({"-data-dir", dir.path(), "-config-dir", conf, "-config-file", extra});
+  ASSERT_TRUE(swapped);
+  EXPECT_EQ(swapped->retry_join, (Args{"a", "b", "e"}));
+}
+
+TEST(AgentConfig, UnknownKeysNameKeyAndFile) {
+  TempDir dir;
+  std::string f = dir.write("x.json", R"({"datacentre": "dc1"})");
+  EXPECT_EQ(load_error(dir, {"-config-file", f}),
+            "Error parsing " + f + ": unknown key \"datacentre\"");
+  std::string g = dir.write("y.json", R"({"ports": {"htp": 1}})");
+  EXPECT_EQ(load_error(dir, {"-config-file", g}),
+            "Error parsing " + g + ": unknown key \"ports.htp\"");
+  // -dev is a flag only, as in Consul.
+  std::string h = dir.write("z.json", R"({"dev": true})");
+  EXPECT_EQ(load_error(dir, {"-config-file", h}), "Error parsing " + h + ": unknown key \"dev\"");
+}
+
+TEST(AgentConfig, BadValuesNameKeyAndFile) {
+  TempDir dir;
+  struct Case {
+    const char* json;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"ports": {"http": "8500"}})", "ports.http: expected a number, got string"},
+      {R"({"ports": {"http": 1.5}})", "ports.http: expected an integer, got 1.5"},
+      {R"({"ports": 8500})", "ports: expected an object, got number"},
+      {R"({"server": "yes"})", "server: expected a boolean, got string"},
+      {R"({"datacenter": 1})", "datacenter: expected a string, got number"},
+      {R"({"retry_join": ["a", 2]})", "retry_join[1]: expected a string, got number"},
+      {R"({"retry_join": {}})", "retry_join: expected a list of strings, got object"},
+      {R"({"node_meta": {"k": 1}})", "node_meta.k: expected a string, got number"},
+      {R"({"bootstrap_expect": null})", "bootstrap_expect: expected a number, got null"},
+      {R"({"bootstrap_expect": 99999999999})", "bootstrap_expect: value out of range"},
+      {R"(["not", "an", "object"])", "the top level must be a JSON object"},
+  };
+  for (const Case& c : cases) {
+    std::string f = dir.write("bad.json", c.json);
+    EXPECT_EQ(load_error(dir, {"-config-file", f}), "Error parsing " + f + ": " + c.message)
+        << c.json;
+  }
+  std::string broken = dir.write("broken.json", "{\n  \"server\": tru\n}");
+  std::string message = load_error(dir, {"-config-file", broken});
+  EXPECT_EQ(message.rfind("Error parsing " + broken + ": invalid JSON at line 2, column ", 0), 0u)
+      << message;
+}
+
+TEST(AgentConfig, HclIsRefusedClearly) {
+  TempDir dir;
+  std::string conf = dir.sub("conf.d");
+  dir.write("conf.d/a.json", "{}");
+  std::string hcl = dir.write("conf.d/b.hcl", "server = true");
+  EXPECT_EQ(load_error(dir, {"-config-dir", conf}),
+            "Error parsing " + hcl + ": HCL config files are not supported yet; use JSON (.json)");
+  EXPECT_EQ(load_error(dir, {"-config-file", hcl}),
+            "Error parsing " + hcl + ": HCL config files are not supported yet; use JSON (.json)");
+}
+
+TEST(AgentConfig, MissingFileIsAnIoError) {
+  TempDir dir;
+  std::string missing = dir.path() + "/nope.json";
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", missing});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kIoError);
+  EXPECT_EQ(r.error().message, "Error reading config " + missing + ": No such file or directory");
+}
+
+TEST(AgentConfig, EmptyFilesAndCommaListsAreAccepted) {
+  TempDir dir;
+  std::string empty = dir.write("empty.json", "  \n");
+  std::string list = dir.write("list.json", R"({"retry_join": "a,b"})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", empty, "-config-file", list});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->retry_join, (Args{"a", "b"}));
+  EXPECT_EQ(r->config_files, (Args{list}));
+}
+
+TEST(AgentConfig, FlagErrors) {
+  TempDir dir;
+  EXPECT_EQ(load_error(dir, {"-x"}), "flag provided but not defined: -x");
+  EXPECT_EQ(load_error(dir, {"-http-port", "eighty"}),
+            "invalid value \"eighty\" for flag -http-port: expected a number");
+  EXPECT_EQ(load_error(dir, {"-server", "extra"}), "Unexpected extra arguments: extra");
+  EXPECT_EQ(load_error(dir, {"-h"}), "flag: help requested");
+}
+
+TEST(AgentConfig, ValidationFollowsConsul) {
+  TempDir dir;
+  std::string file = dir.write("file", "");
+  struct Case {
+    Args args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"-datacenter", "dc 1"},
+       "datacenter can only contain lowercase alphanumeric, - or _ characters. received: "
+       "\"dc 1\""},
+      {{"-datacenter="}, "datacenter cannot be empty"},
+      {{"-node-id", "not-a-uuid"}, "node_id: \"not-a-uuid\" is not a valid UUID"},
+      {{"-http-port", "70000"}, "ports.http: invalid port: 70000"},
+      {{"-serf-lan-port", "65536"}, "ports.serf_lan: invalid port: 65536"},
+      {{"-bootstrap"}, "'bootstrap = true' requires 'server = true'"},
+      {{"-bootstrap-expect", "3"}, "'bootstrap_expect > 0' requires 'server = true'"},
+      {{"-server", "-bootstrap-expect", "-1"},
+       "bootstrap_expect cannot be -1. Must be greater than or equal to zero"},
+      {{"-server", "-bootstrap", "-bootstrap-expect", "3"},
+       "'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive"},
+      {{"-dev", "-bootstrap-expect", "3"}, "'bootstrap_expect > 0' not allowed in dev mode"},
+      {{"-log-level", "loud"},
+       "invalid log level \"loud\": must be one of trace, debug, info, warn, err"},
+      {{"-bind", "example.com"}, "bind_addr: invalid ip address: example.com"},
+      {{"-bind", "127.0.0.1 127.0.0.2"}, "bind_addr cannot contain multiple addresses"},
+      {{"-client", "127.0.0.1 nope"}, "client_addr: invalid ip address: nope"},
+      {{"-advertise", "0.0.0.0"}, "Advertise address cannot be 0.0.0.0, :: or [::]"},
+      {{"-node-meta", "consul-x:1"},
+       "node_meta invalid: Couldn't load metadata pair ('consul-x', '1'): Key prefix "
+       "'consul-' is reserved for internal use"},
+      {{"-node-meta", "bad key:1"},
+       "node_meta invalid: Couldn't load metadata pair ('bad key', '1'): Key contains "
+       "invalid characters"},
+      {{"-domain="}, "domain cannot be empty"},
+      {{"-data-dir", file}, "data_dir \"" + file + "\" is not a directory"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(load_error(dir, c.args), c.message) << c.args[0];
+  }
+  std::string ttl = dir.write("ttl.json", R"({"session_ttl_min": "5"})");
+  EXPECT_EQ(load_error(dir, {"-config-file", ttl}),
+            "session_ttl_min: invalid duration: \"5\": time: missing unit in duration \"5\"");
+  std::string threads = dir.write("threads.json", R"({"http_threads": 1000})");
+  EXPECT_EQ(load_error(dir, {"-config-file", threads}), "http_threads must be between 0 and 256");
+
+  Result<AgentConfig> no_dir = load_agent_config({});
+  ASSERT_FALSE(no_dir);
+  EXPECT_EQ(no_dir.error().message, "data_dir cannot be empty");
+}
+
+TEST(AgentConfig, NormalizationsAndWarnings) {
+  TempDir dir;
+  std::string f = dir.write("a.json", R"({"http_threads": 3, "ports": {"grpc": 8502}})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-datacenter", "DC-East", "-node-id",
+                         "ADF4238A-882B-9DDC-4A9D-5B6758E4159E", "-server", "-bootstrap-expect=1",
+                         "-node", "web_1", "-http-port=-5", "-http-port=0", "-dns-port=-7",
+                         "-config-file", f, "-advertise", "10.0.0.1", "-client", "127.0.0.1 ::1"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->datacenter, "dc-east");
+  EXPECT_EQ(r->node_id, "adf4238a-882b-9ddc-4a9d-5b6758e4159e");
+  // bootstrap_expect = 1 is bootstrap mode, as in Consul.
+  EXPECT_TRUE(r->bootstrap);
+  EXPECT_EQ(r->bootstrap_expect, 0);
+  EXPECT_EQ(r->ports.http, 0);  // the last flag wins; 0 = ephemeral
+  EXPECT_EQ(r->ports.dns, -1);  // negative = disabled
+  EXPECT_EQ(r->ports.grpc, 8502);
+  EXPECT_EQ(r->http_threads, 3);
+  auto has_warning = [&](const std::string& prefix) {
+    for (const std::string& w : r->warnings) {
+      if (w.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_warning("BootstrapExpect is set to 1"));
+  EXPECT_TRUE(has_warning("Node name \"web_1\" will not be discoverable via DNS"));
+  EXPECT_TRUE(has_warning("ports.grpc: gRPC is not supported yet"));
+}
+
+TEST(AgentConfig, ReloadRereadsTheSameSources) {
+  TempDir dir;
+  std::string conf = dir.sub("conf.d");
+  dir.write("conf.d/a.json", R"({"log_level": "info"})");
+  Result<AgentConfig> first =
+      load_agent_config({"-data-dir", dir.path(), "-config-dir", conf, "-node", "n1"});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->log_level, "info");
+  AgentConfig running = *first;
+  running.node_id = "adf4238a-882b-9ddc-4a9d-5b6758e4159e";  // the daemon generated one
+
+  dir.write("conf.d/a.json", R"({"log_level": "debug"})");
+  dir.write("conf.d/b.json", R"({"node_meta": {"rack": "r2"}})");
+  Result<AgentConfig> second = reload_agent_config(running);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->log_level, "debug");
+  EXPECT_EQ(second->node_meta.at("rack"), "r2");
+  EXPECT_EQ(second->node_name, "n1");
+  EXPECT_EQ(second->node_id, running.node_id);
+  EXPECT_EQ(second->args, first->args);
+  EXPECT_EQ(second->config_files.size(), 2u);
+
+  // A broken file on reload is an error; the caller keeps running on the old config.
+  dir.write("conf.d/c.json", R"({"log_level": 3})");
+  Result<AgentConfig> third = reload_agent_config(running);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().message,
+            "Error parsing " + conf + "/c.json: log_level: expected a string, got number");
+}
+
+TEST(AgentConfig, UsageListsTheAgentFlags) {
+  std::string usage = agent_flags_usage();
+  EXPECT_EQ(usage.rfind("Command Options\n\n", 0), 0u);
+  for (const char* flag :
+       {"  -dev\n", "  -server\n", "  -retry-join=<value>\n", "  -node-meta=<key:value>\n",
+        "  -config-dir=<value>\n", "  -http-port=<int>\n", "  -bootstrap-expect=<int>\n"}) {
+    EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace pc::core

@@ -1,0 +1,194 @@
+#include "daemon/agent.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <future>
+
+#include "consensus/runtime/single_node_log.h"
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/timer_thread.h"
+#include "core/version.h"
+#include "daemon/store_fsm.h"
+#include "endpoints/context.h"
+#include "endpoints/session_timers.h"
+#include "endpoints/tombstone_gc.h"
+#include "http/router.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "proto/commands.pb.h"
+
+namespace pc::daemon {
+namespace {
+
+constexpr std::string_view kModule = "agent";
+// Consul's tombstone_ttl and its GC granularity.
+constexpr auto kTombstoneTtl = std::chrono::minutes(15);
+constexpr auto kTombstoneGranularity = std::chrono::seconds(30);
+
+std::string pick_advertise(const core::AgentConfig& config) {
+  if (!config.advertise_addr.empty()) return config.advertise_addr;
+  if (!config.bind_addr.empty() && config.bind_addr != "0.0.0.0") return config.bind_addr;
+  return "127.0.0.1";
+}
+
+// Registers the agent's own node through the log, as Consul's agent does on start, and waits
+// for it: sessions need the node to exist.
+core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& config) {
+  proto::Command cmd;
+  auto* node = cmd.mutable_node_register();
+  node->set_id(ctx.identity.node_id);
+  node->set_node(ctx.identity.node_name);
+  node->set_address(ctx.identity.advertise_address);
+  node->set_datacenter(ctx.identity.datacenter);
+  (*node->mutable_tagged_addresses())["lan"] = ctx.identity.advertise_address;
+  (*node->mutable_tagged_addresses())["wan"] = ctx.identity.advertise_address;
+  for (const auto& [k, v] : config.node_meta) (*node->mutable_meta())[k] = v;
+  std::promise<core::Status> done;
+  endpoints::submit(ctx, std::move(cmd), [&done](core::Result<state::ApplyResult> r) {
+    done.set_value(r ? core::ok() : core::Status(r.error()));
+  });
+  return done.get_future().get();
+}
+
+void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentity& id,
+                  std::uint16_t http_port) {
+  std::printf("==> Starting Proconsul agent...\n");
+  std::printf("               Version: 'v%s'\n", std::string(core::kVersion).c_str());
+  std::printf("               Node ID: '%s'\n", id.node_id.c_str());
+  std::printf("             Node name: '%s'\n", id.node_name.c_str());
+  std::printf("            Datacenter: '%s'\n", id.datacenter.c_str());
+  std::printf("                Server: true (Bootstrap: true, dev mode: %s)\n",
+              config.dev ? "in-memory" : "no");
+  std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: -1)\n",
+              config.client_addr.c_str(), static_cast<unsigned>(http_port));
+  std::printf("          Cluster Addr: %s (LAN: %d, WAN: %d)\n", id.advertise_address.c_str(),
+              config.ports.serf_lan, config.ports.serf_wan);
+  std::printf("         DNS interface: not served by this version\n");
+  std::printf("\n==> Proconsul agent running!\n");
+  std::printf("==> Log data will now stream in as it occurs:\n\n");
+  std::fflush(stdout);
+}
+
+void reload(core::AgentConfig& current) {
+  core::log::info(kModule, "Caught signal: hangup; reloading configuration");
+  auto next = core::reload_agent_config(current);
+  if (!next) {
+    core::log::error(kModule, "Failed to reload configuration: {}", next.error().message);
+    return;
+  }
+  // Consul reloads the log level in place; other settings need a restart.
+  auto level = core::log::parse_level(next->log_level);
+  if (level) core::log::set_level(*level);
+  current = std::move(*next);
+  core::log::info(kModule, "Reloaded configuration (log_level={})", current.log_level);
+}
+
+}  // namespace
+
+int run_agent(const core::AgentConfig& initial) {
+  core::AgentConfig config = initial;
+  // Handle the signals in this thread with sigwait; every thread started later inherits
+  // the mask, so no other thread is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto level = core::log::parse_level(config.log_level);
+  if (!level) {
+    std::fprintf(stderr, "%s\n", level.error().message.c_str());
+    return 1;
+  }
+  core::log::configure(*level, config.log_json);
+  if (!config.dev) {
+    std::fprintf(stderr,
+                 "This version of Proconsul runs only as a single in-memory server: start it "
+                 "with -dev. Replicated servers (-server with -bootstrap-expect) arrive with "
+                 "Raft consensus.\n");
+    return 1;
+  }
+
+  core::SystemRand rand;
+  state::Store store;
+  StoreFsm fsm(store);
+  endpoints::AgentIdentity identity;
+  identity.datacenter = config.datacenter;
+  identity.node_name = config.node_name;
+  identity.node_id = config.node_id.empty() ? core::make_uuid(rand) : config.node_id;
+  identity.advertise_address = pick_advertise(config);
+  identity.server_port = config.ports.server;
+  identity.serf_lan_port = config.ports.serf_lan;
+  identity.node_meta = config.node_meta;
+  identity.version = std::string(core::kVersion);
+  auto ttl_min = core::parse_go_duration(config.session_ttl_min);
+  if (!ttl_min) {
+    std::fprintf(stderr, "session_ttl_min: %s\n", ttl_min.error().message.c_str());
+    return 1;
+  }
+  identity.session_ttl_min = *ttl_min;
+
+  consensus::SingleNodeLog log(
+      fsm, identity.advertise_address + ":" + std::to_string(identity.server_port));
+  log.start();
+  endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
+  core::TimerThread timers;
+  endpoints::SessionTimers session_timers(ctx, timers);
+  endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
+  ctx.session_timers = &session_timers;
+  ctx.tombstone_gc = &tombstone_gc;
+
+  if (auto st = register_self(ctx, config); !st) {
+    std::fprintf(stderr, "Failed to register node %s: %s\n", identity.node_name.c_str(),
+                 st.error().message.c_str());
+    return 1;
+  }
+  session_timers.arm_all_from_state();
+
+  http::Router router;
+  http::register_routes(router, ctx);
+  http::ServerOptions options;
+  options.address = config.client_addr;
+  options.port = static_cast<std::uint16_t>(config.ports.http);
+  options.threads = config.http_threads > 0 ? config.http_threads : 2;
+  options.default_headers = {{"X-Consul-Default-ACL-Policy", "allow"}};
+  options.leader_info = [&log] {
+    auto l = log.leader();
+    return http::LeaderInfo{l.known_leader, l.last_contact_ms};
+  };
+  http::Server server(options, router);
+  auto port = server.start();
+  if (!port) {
+    std::fprintf(stderr, "Error starting HTTP server on %s:%d: %s\n", config.client_addr.c_str(),
+                 config.ports.http, port.error().message.c_str());
+    timers.stop();
+    log.stop();
+    return 1;
+  }
+  print_banner(config, identity, *port);
+  core::log::info(kModule, "HTTP API listening on http://{}:{}", config.client_addr, *port);
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      reload(config);
+      continue;
+    }
+    core::log::info(kModule, "Caught signal: {}", sig == SIGINT ? "interrupt" : "terminated");
+    break;
+  }
+  core::log::info(kModule, "Gracefully shutting down agent...");
+  server.stop();
+  timers.stop();
+  log.stop();
+  core::log::info(kModule, "Agent stopped");
+  return 0;
+}
+
+}  // namespace pc::daemon

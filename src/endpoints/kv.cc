@@ -1,0 +1,126 @@
+#include "endpoints/kv.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "endpoints/tombstone_gc.h"
+#include "proto/commands.pb.h"
+
+namespace pc::endpoints {
+
+using state::Table;
+
+KvEntries kv_get(const Context& ctx, state::WatchSet& ws, std::string_view key) {
+  ctx.store.watch_kv_key(ws, key);
+  state::Snapshot snap = ctx.store.snapshot();
+  KvEntries out;
+  if (auto entry = snap.kv_get(key)) {
+    out.index = entry->modify_index;
+    out.entries.push_back(std::move(*entry));
+  } else {
+    out.index = snap.max_index({Table::kKvs, Table::kTombstones});
+  }
+  return out;
+}
+
+KvEntries kv_list(const Context& ctx, state::WatchSet& ws, std::string_view prefix) {
+  ctx.store.watch_kv_prefix(ws, prefix);
+  state::Snapshot snap = ctx.store.snapshot();
+  KvEntries out;
+  std::uint64_t list_index = 0;
+  snap.kv_scan(prefix, [&](const state::DirEntry& e) {
+    list_index = std::max(list_index, e.modify_index);
+    out.entries.push_back(e);
+    return true;
+  });
+  std::uint64_t table_index = snap.max_index({Table::kKvs, Table::kTombstones});
+  if (prefix.empty()) {
+    list_index = table_index;
+  } else {
+    list_index = std::max(list_index, snap.kv_graveyard_max_index(prefix));
+  }
+  out.index = list_index != 0 ? list_index : table_index;
+  return out;
+}
+
+KvKeys kv_keys(const Context& ctx, state::WatchSet& ws, std::string_view prefix,
+               std::string_view separator) {
+  ctx.store.watch_kv_prefix(ws, prefix);
+  state::Snapshot snap = ctx.store.snapshot();
+  KvKeys out;
+  std::uint64_t list_index = 0;
+  snap.kv_scan(prefix, [&](const state::DirEntry& e) {
+    list_index = std::max(list_index, e.modify_index);
+    std::string_view key = e.key;
+    if (!separator.empty()) {
+      std::size_t cut = key.find(separator, prefix.size());
+      if (cut != std::string_view::npos) key = key.substr(0, cut + separator.size());
+    }
+    if (out.keys.empty() || out.keys.back() != key) out.keys.emplace_back(key);
+    return true;
+  });
+  std::uint64_t table_index = snap.max_index({Table::kKvs, Table::kTombstones});
+  if (prefix.empty()) {
+    list_index = table_index;
+  } else {
+    list_index = std::max(list_index, snap.kv_graveyard_max_index(prefix));
+  }
+  out.index = list_index != 0 ? list_index : table_index;
+  return out;
+}
+
+namespace {
+
+bool deletes(proto::KvOp::Verb verb) {
+  return verb == proto::KvOp::DELETE || verb == proto::KvOp::DELETE_TREE ||
+         verb == proto::KvOp::DELETE_CAS;
+}
+
+}  // namespace
+
+void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
+  if (op.verb() == proto::KvOp::LOCK) {
+    // Consul enforces the lock-delay on the leader before the write enters the log, so a
+    // session that was invalidated cannot have its lock taken over at once.
+    std::int64_t until = ctx.store.snapshot().kv_lock_delay_until_unix_ns(op.key());
+    if (until > unix_now_ns(ctx)) {
+      core::log::debug("kvs", "lock delay enforced on key \"{}\"", op.key());
+      done(false);
+      return;
+    }
+  }
+  proto::Command cmd;
+  *cmd.mutable_kv() = op;
+  TombstoneGc* gc = deletes(op.verb()) ? ctx.tombstone_gc : nullptr;
+  submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {
+    if (!r) {
+      done(r.error());
+      return;
+    }
+    if (gc != nullptr) gc->note_delete();
+    done(r->ok);
+  });
+}
+
+void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> done) {
+  proto::Command cmd;
+  bool any_delete = false;
+  for (const auto& op : ops) {
+    *cmd.mutable_txn()->add_ops() = op;
+    any_delete = any_delete || deletes(op.verb());
+  }
+  TombstoneGc* gc = any_delete ? ctx.tombstone_gc : nullptr;
+  submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {
+    if (!r) {
+      done(r.error());
+      return;
+    }
+    TxnOutcome out;
+    out.results = std::move(r->txn_results);
+    out.errors = std::move(r->txn_errors);
+    if (gc != nullptr && out.errors.empty()) gc->note_delete();
+    done(std::move(out));
+  });
+}
+
+}  // namespace pc::endpoints

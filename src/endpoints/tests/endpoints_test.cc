@@ -1,0 +1,209 @@
+// Endpoint logic over a real store and the -dev log: index selection, lock-delay, session
+// validation and TTL expiry.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "consensus/runtime/single_node_log.h"
+#include "core/timer_thread.h"
+#include "endpoints/kv.h"
+#include "endpoints/session.h"
+#include "endpoints/session_timers.h"
+#include "endpoints/tombstone_gc.h"
+#include "proto/commands.pb.h"
+
+namespace pc::endpoints {
+namespace {
+
+using namespace std::chrono_literals;
+
+class StoreFsm : public consensus::Fsm {
+ public:
+  explicit StoreFsm(state::Store& s) : store(s) {}
+  std::any apply(std::uint64_t index, std::string_view bytes) override {
+    auto cmd = state::decode_command(bytes);
+    EXPECT_TRUE(cmd.has_value());
+    return store.apply(index, *cmd);
+  }
+  void publish() override { store.publish(); }
+  state::Store& store;
+};
+
+class EndpointsTest : public ::testing::Test {
+ protected:
+  EndpointsTest() : fsm_(store_), log_(fsm_, "127.0.0.1:8300"), ctx_{store_, log_, clock_, rand_, {}} {
+    ctx_.identity.node_name = "node1";
+    ctx_.identity.datacenter = "dc1";
+    ctx_.identity.session_ttl_min = 10ms;
+    log_.start();
+    proto::Command cmd;
+    cmd.mutable_node_register()->set_node("node1");
+    cmd.mutable_node_register()->set_address("127.0.0.1");
+    EXPECT_TRUE(wait_submit(std::move(cmd)).has_value());
+  }
+  ~EndpointsTest() override {
+    timers_.stop();
+    log_.stop();
+  }
+
+  core::Result<state::ApplyResult> wait_submit(proto::Command cmd) {
+    std::promise<core::Result<state::ApplyResult>> p;
+    submit(ctx_, std::move(cmd), [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  core::Result<bool> put(const std::string& key, const std::string& value,
+                         proto::KvOp::Verb verb = proto::KvOp::SET, std::uint64_t index = 0,
+                         const std::string& session = "") {
+    proto::KvOp op;
+    op.set_verb(verb);
+    op.set_key(key);
+    op.set_value(value);
+    op.set_index(index);
+    op.set_session(session);
+    std::promise<core::Result<bool>> p;
+    kv_apply(ctx_, op, [&](core::Result<bool> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  core::Result<std::string> create_session(SessionCreateArgs args) {
+    std::promise<core::Result<std::string>> p;
+    session_create(ctx_, std::move(args), [&](core::Result<std::string> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  const core::SystemClock& clock_ = core::SystemClock::instance();
+  state::Store store_;
+  StoreFsm fsm_;
+  consensus::SingleNodeLog log_;
+  core::SystemRand rand_{1};
+  Context ctx_;
+  core::TimerThread timers_;
+};
+
+TEST_F(EndpointsTest, GetReportsModifyIndexOrTableIndex) {
+  ASSERT_TRUE(put("a", "1").value());
+  ASSERT_TRUE(put("b", "2").value());
+  state::WatchSet ws;
+  auto a = kv_get(ctx_, ws, "a");
+  ASSERT_EQ(a.entries.size(), 1u);
+  EXPECT_EQ(a.index, a.entries[0].modify_index);
+  auto missing = kv_get(ctx_, ws, "zzz");
+  EXPECT_TRUE(missing.entries.empty());
+  EXPECT_EQ(missing.index, store_.snapshot().max_index({state::Table::kKvs, state::Table::kTombstones}));
+  EXPECT_GT(missing.index, a.index);
+}
+
+TEST_F(EndpointsTest, ListIndexMovesForwardWhenAKeyUnderThePrefixIsDeleted) {
+  ASSERT_TRUE(put("p/a", "1").value());
+  ASSERT_TRUE(put("p/b", "1").value());
+  ASSERT_TRUE(put("q/a", "1").value());
+  state::WatchSet ws;
+  auto before = kv_list(ctx_, ws, "p/");
+  EXPECT_EQ(before.entries.size(), 2u);
+  ASSERT_TRUE(put("p/b", "", proto::KvOp::DELETE).value());
+  state::WatchSet ws2;
+  auto after = kv_list(ctx_, ws2, "p/");
+  EXPECT_EQ(after.entries.size(), 1u);
+  EXPECT_GT(after.index, before.index);
+  EXPECT_TRUE(ws.fired());
+  // A write elsewhere leaves the prefix's index (and its watch) alone.
+  ASSERT_TRUE(put("q/b", "1").value());
+  EXPECT_FALSE(ws2.fired());
+  state::WatchSet ws3;
+  EXPECT_EQ(kv_list(ctx_, ws3, "p/").index, after.index);
+}
+
+TEST_F(EndpointsTest, KeysStopAtTheSeparator) {
+  for (auto k : {"web/a", "web/sub/x", "web/sub/y", "web/z", "other"}) ASSERT_TRUE(put(k, "v").value());
+  state::WatchSet ws;
+  auto keys = kv_keys(ctx_, ws, "web/", "/");
+  EXPECT_EQ(keys.keys, (std::vector<std::string>{"web/a", "web/sub/", "web/z"}));
+  auto all = kv_keys(ctx_, ws, "", "");
+  EXPECT_EQ(all.keys.size(), 5u);
+}
+
+TEST_F(EndpointsTest, LockDelayBlocksReacquireAfterInvalidation) {
+  SessionCreateArgs args;
+  args.lock_delay_ns = std::chrono::nanoseconds(300ms).count();
+  auto s1 = create_session(args);
+  ASSERT_TRUE(s1.has_value()) << s1.error().message;
+  auto s2 = create_session(args);
+  ASSERT_TRUE(s2.has_value());
+  ASSERT_TRUE(put("lock", "x", proto::KvOp::LOCK, 0, *s1).value());
+  EXPECT_FALSE(put("lock", "x", proto::KvOp::LOCK, 0, *s2).value());
+  std::promise<core::Result<bool>> p;
+  session_destroy(ctx_, *s1, [&](core::Result<bool> r) { p.set_value(std::move(r)); });
+  ASSERT_TRUE(p.get_future().get().has_value());
+  EXPECT_FALSE(put("lock", "x", proto::KvOp::LOCK, 0, *s2).value()) << "inside the lock-delay";
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  bool acquired = false;
+  while (!acquired && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    acquired = put("lock", "x", proto::KvOp::LOCK, 0, *s2).value();
+  }
+  EXPECT_TRUE(acquired);
+}
+
+TEST_F(EndpointsTest, SessionValidationUsesConsulsTexts) {
+  ctx_.identity.session_ttl_min = 10s;
+  SessionCreateArgs bad_ttl;
+  bad_ttl.ttl = "5s";
+  auto r = create_session(bad_ttl);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "Invalid Session TTL '5000000000', must be between [10s=24h0m0s]");
+  SessionCreateArgs bad_behavior;
+  bad_behavior.behavior = "explode";
+  r = create_session(bad_behavior);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "Invalid Behavior setting 'explode'");
+  SessionCreateArgs unknown_node;
+  unknown_node.node = "nope";
+  r = create_session(unknown_node);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(store_.snapshot().session_list().size(), 0u);
+}
+
+TEST_F(EndpointsTest, SessionWithoutRenewalExpiresAndReleasesItsLock) {
+  SessionTimers session_timers(ctx_, timers_);
+  ctx_.session_timers = &session_timers;
+  SessionCreateArgs args;
+  args.ttl = "50ms";
+  args.lock_delay_ns = 0;
+  auto id = create_session(args);
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  ASSERT_TRUE(put("held", "v", proto::KvOp::LOCK, 0, *id).value());
+  EXPECT_EQ(session_timers.armed_count(), 1u);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (store_.snapshot().session_get(*id) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(store_.snapshot().session_get(*id).has_value());
+  auto entry = store_.snapshot().kv_get("held");
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->session, "");
+  ctx_.session_timers = nullptr;
+}
+
+TEST_F(EndpointsTest, RenewUnknownSessionIsNotFound) {
+  auto r = session_renew(ctx_, "00000000-0000-0000-0000-000000000000");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, core::Code::kNotFound);
+  EXPECT_EQ(r.error().message, "Session id '00000000-0000-0000-0000-000000000000' not found");
+}
+
+TEST_F(EndpointsTest, TombstonesAreReapedAfterTheirTtl) {
+  TombstoneGc gc(ctx_, timers_, 50ms, 10ms);
+  ctx_.tombstone_gc = &gc;
+  ASSERT_TRUE(put("t/a", "1").value());
+  ASSERT_TRUE(put("t/a", "", proto::KvOp::DELETE).value());
+  EXPECT_GT(store_.snapshot().kv_graveyard_max_index("t/"), 0u);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (store_.snapshot().kv_graveyard_max_index("t/") != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(store_.snapshot().kv_graveyard_max_index("t/"), 0u);
+  ctx_.tombstone_gc = nullptr;
+}
+
+}  // namespace
+}  // namespace pc::endpoints

@@ -1,0 +1,23 @@
+#pragma once
+// The API handlers, one function per route; http/routes.cc binds them to paths. Each parses
+// HTTP-level input, calls endpoints/, and renders Consul's JSON.
+#include "endpoints/context.h"
+#include "http/handler.h"
+
+namespace pc::http::handlers {
+
+void kv(endpoints::Context& ctx, const Request& req, Reply reply);
+void txn(endpoints::Context& ctx, const Request& req, Reply reply);
+
+void session_create(endpoints::Context& ctx, const Request& req, Reply reply);
+void session_destroy(endpoints::Context& ctx, const Request& req, Reply reply);
+void session_renew(endpoints::Context& ctx, const Request& req, Reply reply);
+void session_info(endpoints::Context& ctx, const Request& req, Reply reply);
+void session_node(endpoints::Context& ctx, const Request& req, Reply reply);
+void session_list(endpoints::Context& ctx, const Request& req, Reply reply);
+
+void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
+void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);
+
+}  // namespace pc::http::handlers

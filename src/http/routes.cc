@@ -1,0 +1,26 @@
+#include "http/routes.h"
+
+#include "http/handlers/handlers.h"
+
+namespace pc::http {
+
+void register_routes(Router& router, endpoints::Context& ctx) {
+  using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
+  auto bind = [&ctx](HandlerFn fn) {
+    return [&ctx, fn](const Request& req, Reply reply) { fn(ctx, req, std::move(reply)); };
+  };
+  // A path ending in '/' is a prefix route.
+  router.add("/v1/kv/", {"GET", "PUT", "DELETE"}, bind(handlers::kv));
+  router.add("/v1/txn", {"PUT"}, bind(handlers::txn));
+  router.add("/v1/session/create", {"PUT"}, bind(handlers::session_create));
+  router.add("/v1/session/destroy/", {"PUT"}, bind(handlers::session_destroy));
+  router.add("/v1/session/renew/", {"PUT"}, bind(handlers::session_renew));
+  router.add("/v1/session/info/", {"GET"}, bind(handlers::session_info));
+  router.add("/v1/session/node/", {"GET"}, bind(handlers::session_node));
+  router.add("/v1/session/list", {"GET"}, bind(handlers::session_list));
+  router.add("/v1/status/leader", {"GET"}, bind(handlers::status_leader));
+  router.add("/v1/status/peers", {"GET"}, bind(handlers::status_peers));
+  router.add("/v1/agent/self", {"GET"}, bind(handlers::agent_self));
+}
+
+}  // namespace pc::http

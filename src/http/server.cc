@@ -1,0 +1,794 @@
+// The only Boost.Beast translation unit of http/ (see server.h for the contract).
+//
+// Shape: one io_context run by `threads` threads. Each accepted connection gets its own strand
+// and one coroutine (Connection::serve) that reads a request, dispatches it, waits for the
+// Outcome, runs blocking reads, writes the response and loops while keep-alive holds.
+//
+// Waking a coroutine from other threads (a handler's deferred Reply, a WatchSet firing on the
+// apply thread) goes through the connection's Mailbox: the waker records the event under the
+// mailbox mutex and, if the coroutine is parked, posts a cancel of its wake timer to the
+// strand. The coroutine re-checks its condition after every wake, as with a condition
+// variable, so a wake that arrives before it parks is never lost. The Mailbox holds no I/O
+// object and is closed (its executor dropped, under the same mutex) when the coroutine ends,
+// so a Reply or watch callback that outlives the connection, or the whole server, finds a
+// closed mailbox and does nothing.
+#include "http/server.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "core/assert.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "http/errors.h"
+#include "state/watch.h"
+
+namespace pc::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kLogModule = "http";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// A handler may ask for any wait; the parked coroutine never waits longer than Consul's
+// maximum plus its largest jitter.
+constexpr core::Duration kBlockingWaitCeiling =
+    core::Duration(core::limits::blocking_wait_max) +
+    core::Duration(core::limits::blocking_wait_max) / core::limits::blocking_jitter_fraction;
+// After an error answer that leaves request bytes unread (413, 400) the socket is drained for
+// at most this long and this much before closing, so the client sees the answer rather than a
+// reset (Go's server does the same "lingering close").
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr std::size_t kLingerBytesMax = 2 * core::limits::http_body_size_max;
+// A connection's read buffer is given back after a request that grew it past this.
+constexpr std::size_t kBufferKeepBytesMax = 16 * 1024;
+// Accept errors such as EMFILE repeat at once; back off instead of spinning.
+constexpr auto kAcceptErrorBackoff = std::chrono::milliseconds(50);
+// After stop_grace, connections are closed; this bounds the wait for them to unwind.
+constexpr auto kStopUnwindMax = std::chrono::seconds(2);
+
+// RFC 7231 IMF-fixdate, cached per thread for the current second.
+std::string_view http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char cached[32];
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::snprintf(cached, sizeof cached, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    cached_second = now;
+  }
+  return cached;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Consul wraps its mux in cleanhttp.PrintablePathCheckHandler: a path with a control
+// character is refused with an empty 400.
+bool printable_path(std::string_view path) {
+  for (char c : path) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) return false;
+  }
+  return true;
+}
+
+// Consul's blockingQuery returns at once when the read failed; a missing entry (404) is a
+// result like any other and blocks.
+bool blockable(int status) { return status == 200 || status == 404; }
+
+bool is_disconnect(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+         ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe ||
+         ec == beast::error::timeout;
+}
+
+class Connection;
+
+// State shared by the server's coroutines. Declaration order matters: the registry outlives
+// io_context, whose destruction may still end connections that unregister themselves.
+struct ServerCore {
+  ServerCore(ServerOptions opts, const Router& r)
+      : options(std::move(opts)),
+        router(r),
+        ioc(std::max(1, options.threads)),
+        acceptor(asio::make_strand(ioc)) {}
+
+  void add(const std::shared_ptr<Connection>& conn);
+  void remove(Connection* conn);
+  std::vector<std::shared_ptr<Connection>> snapshot() const;
+
+  ServerOptions options;
+  const Router& router;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex mu;  // guards conns
+  std::condition_variable cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor;  // used on its strand only
+};
+
+// The part of a connection that other threads reach. Thread-safety: everything under mu.
+// Lifetime: shared by the connection, its pending Reply and its WatchSet callback; it holds
+// no I/O object once closed, so it may outlive the server.
+struct Mailbox {
+  void deliver(std::uint64_t for_seq, Outcome outcome);
+  void on_watch_fired(std::uint64_t gen);
+  void close();
+
+  std::mutex mu;
+  bool closed = false;      // the coroutine has ended: nothing more is posted
+  bool parked = false;      // the coroutine waits on its timer and needs `wake` to resume
+  std::uint64_t seq = 0;    // the request being handled
+  bool delivered = false;   // its Reply has been called
+  std::optional<Outcome> reply;
+  std::uint64_t watch_gen = 0;
+  bool watch_fired = false;
+  // Posts a wake to the connection's strand; called under mu, empty once closed.
+  std::function<void()> wake;
+};
+
+void Mailbox::deliver(std::uint64_t for_seq, Outcome outcome) {
+  std::lock_guard lock(mu);
+  if (closed || for_seq != seq) return;  // the client left or stop() gave up: no one to answer
+  PC_ASSERT(!delivered, "a handler called its Reply twice");
+  delivered = true;
+  reply = std::move(outcome);
+  if (parked && wake) wake();
+}
+
+void Mailbox::on_watch_fired(std::uint64_t gen) {
+  std::lock_guard lock(mu);
+  if (closed || gen != watch_gen) return;
+  watch_fired = true;
+  if (parked && wake) wake();
+}
+
+void Mailbox::close() {
+  std::function<void()> dropped;
+  std::optional<Outcome> unanswered;
+  {
+    std::lock_guard lock(mu);
+    closed = true;
+    dropped = std::move(wake);
+    wake = nullptr;
+    unanswered = std::move(reply);
+    reply.reset();
+  }
+}
+
+// One client connection. Thread-safety: the members marked "strand" are touched only by the
+// coroutine and handlers on the connection's strand; mailbox_ by any thread; stop_ and
+// abandon_ are atomics. Lifetime: shared_ptr, held by the coroutine frame and by handlers
+// queued on its strand (all of which end with the io_context); other threads reach it only
+// through the mailbox, which holds a weak_ptr.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, ServerCore& core)
+      : core_(core), stream_(std::move(socket)), wake_timer_(stream_.get_executor()) {
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote_addr_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
+                                          : ep.address().to_string();
+      remote_addr_ += ":" + std::to_string(ep.port());
+    }
+  }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  static asio::awaitable<void> serve(std::shared_ptr<Connection> self);
+
+  // Any thread. Ends the connection after its current request; with `abandon`, at once.
+  void request_stop(bool abandon);
+
+ private:
+  enum class IoState { kReading, kHandling, kParked, kWriting };
+  enum class ParkFor { kReply, kWatch };
+  // What read_request produced.
+  enum class ReadResult { kRequest, kClose };
+
+  asio::awaitable<void> loop();
+  asio::awaitable<ReadResult> read_request(Request& req);
+  asio::awaitable<std::optional<Outcome>> await_outcome(const Request& req);
+  asio::awaitable<std::optional<Response>> run_blocking(BlockingRead& read);
+  asio::awaitable<bool> write_response(Response& res, unsigned version, bool keep_alive,
+                                       bool head);
+  asio::awaitable<void> answer_and_linger(Response res, unsigned version);
+  asio::awaitable<void> park(ParkFor what, core::MonoTime deadline);
+
+  void finish();
+  void on_stop();
+  void arm_peer_watch();
+  void disarm_peer_watch();
+  void on_peer_readable(const error_code& ec, std::uint64_t gen);
+
+  ServerCore& core_;
+  beast::tcp_stream stream_;        // strand
+  asio::steady_timer wake_timer_;   // strand
+  beast::flat_buffer buffer_;       // strand; reused by every request of the connection
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // strand
+  std::string remote_addr_;
+  IoState io_state_ = IoState::kReading;  // strand
+  bool peer_closed_ = false;              // strand
+  std::uint64_t peer_watch_gen_ = 0;      // strand
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> abandon_{false};
+
+  const std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
+};
+
+void ServerCore::add(const std::shared_ptr<Connection>& conn) {
+  std::lock_guard lock(mu);
+  conns.emplace(conn.get(), conn);
+}
+
+void ServerCore::remove(Connection* conn) {
+  std::lock_guard lock(mu);
+  conns.erase(conn);
+  cv.notify_all();
+}
+
+std::vector<std::shared_ptr<Connection>> ServerCore::snapshot() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard lock(mu);
+  out.reserve(conns.size());
+  for (const auto& [ptr, weak] : conns) {
+    if (auto conn = weak.lock()) out.push_back(std::move(conn));
+  }
+  return out;
+}
+
+asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {
+  // Runs however the coroutine ends, even if io_context destroys its frame at shutdown.
+  struct Finisher {
+    Connection* conn;
+    ~Finisher() { conn->finish(); }
+  } finisher{self.get()};
+  {
+    std::lock_guard lock(self->mailbox_->mu);
+    self->mailbox_->wake = [exec = self->executor(), weak = std::weak_ptr<Connection>(self)] {
+      asio::post(exec, [weak] {
+        if (auto conn = weak.lock()) conn->wake_timer_.cancel();
+      });
+    };
+  }
+  co_await self->loop();
+}
+
+void Connection::finish() {
+  mailbox_->close();
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
+  core_.remove(this);
+}
+
+asio::awaitable<void> Connection::loop() {
+  for (;;) {
+    if (stop_ || core_.stopping) co_return;
+    Request req;
+    if (co_await read_request(req) == ReadResult::kClose) co_return;
+
+    const auto& msg = parser_->get();
+    const unsigned version = msg.version();
+    const bool head = msg.method() == bhttp::verb::head;
+    bool keep_alive = msg.keep_alive();
+
+    std::optional<Outcome> outcome = co_await await_outcome(req);
+    if (!outcome) co_return;  // the client left, or stop() gave up on the handler
+
+    std::optional<Response> res;
+    if (auto* read = std::get_if<BlockingRead>(&*outcome)) {
+      res = co_await run_blocking(*read);
+      if (!res) co_return;
+    } else {
+      res = std::move(std::get<Response>(*outcome));
+    }
+    outcome.reset();
+
+    if (stop_ || core_.stopping) keep_alive = false;
+    if (!co_await write_response(*res, version, keep_alive, head) || !keep_alive) co_return;
+    if (buffer_.size() == 0 && buffer_.capacity() > kBufferKeepBytesMax) buffer_.shrink_to_fit();
+  }
+}
+
+asio::awaitable<Connection::ReadResult> Connection::read_request(Request& req) {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(core::limits::http_header_size_max));
+  parser_->body_limit(core::limits::http_body_size_max);
+
+  io_state_ = IoState::kReading;
+  stream_.expires_after(core_.options.idle_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, kUseTuple);
+  auto& msg = parser_->get();
+  const unsigned version = msg.version() == 10 ? 10 : 11;
+  if (!ec && !parser_->is_done()) {
+    if (auto it = msg.find(bhttp::field::expect);
+        it != msg.end() && beast::iequals(it->value(), "100-continue")) {
+      // curl sends this for bodies over 1 KiB and waits for it before sending the body.
+      io_state_ = IoState::kWriting;
+      stream_.expires_after(core_.options.write_timeout);
+      auto [wec, wn] = co_await asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()), kUseTuple);
+      if (wec) {
+        core::log::debug(kLogModule, "write 100-continue to {}: {}", remote_addr_, wec.message());
+        co_return ReadResult::kClose;
+      }
+      io_state_ = IoState::kReading;
+    }
+    stream_.expires_after(core_.options.request_read_timeout);
+    std::tie(ec, n) = co_await bhttp::async_read(stream_, buffer_, *parser_, kUseTuple);
+  }
+  stream_.expires_never();
+  if (ec == bhttp::error::body_limit) {
+    co_await answer_and_linger(
+        Response::text(413, "Request body too large, max size: " +
+                                std::to_string(core::limits::http_body_size_max) + " bytes"),
+        version);
+    co_return ReadResult::kClose;
+  }
+  if (ec == bhttp::error::header_limit) {
+    co_await answer_and_linger(Response::text(431, "431 Request Header Fields Too Large"), version);
+    co_return ReadResult::kClose;
+  }
+  if (ec) {
+    const bool malformed =
+        ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+    if (malformed && !is_disconnect(ec)) {
+      co_await answer_and_linger(Response::text(400, "400 Bad Request"), version);
+    } else if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted) {
+      core::log::debug(kLogModule, "read from {}: {}", remote_addr_, ec.message());
+    }
+    co_return ReadResult::kClose;
+  }
+
+  req.method = std::string(msg.method_string());
+  const beast::string_view target = msg.target();
+  auto url = boost::urls::parse_uri_reference(std::string_view(target.data(), target.size()));
+  if (!url) {
+    co_await answer_and_linger(Response::text(400, "400 Bad Request"), version);
+    co_return ReadResult::kClose;
+  }
+  req.path = url->path();
+  if (req.path.empty()) req.path = "/";
+  if (!printable_path(req.path)) {
+    co_await answer_and_linger(Response::text(400, ""), version);
+    co_return ReadResult::kClose;
+  }
+  req.raw_query = std::string(url->encoded_query());
+  // Go's url.ParseQuery: '+' is a space and empty segments ("a&&b") are skipped.
+  for (auto param : url->params(boost::urls::encoding_opts(true, false, false))) {
+    if (param.key.empty() && !param.has_value) continue;
+    req.query.emplace_back(std::move(param.key), std::move(param.value));
+  }
+  req.headers.reserve(8);
+  for (const auto& field : msg) {
+    req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+  }
+  req.body = std::move(msg.body());
+  req.remote_addr = remote_addr_;
+  co_return ReadResult::kRequest;
+}
+
+asio::awaitable<std::optional<Outcome>> Connection::await_outcome(const Request& req) {
+  io_state_ = IoState::kHandling;
+  Mailbox& box = *mailbox_;
+  std::uint64_t seq;
+  {
+    std::lock_guard lock(box.mu);
+    seq = ++box.seq;
+    box.delivered = false;
+    box.reply.reset();
+  }
+  try {
+    core_.router.dispatch(req, [box = mailbox_, seq](Outcome outcome) {
+      box->deliver(seq, std::move(outcome));
+    });
+  } catch (const std::exception& e) {
+    // Our code throws none; this only keeps a stray library exception from ending the server.
+    core::log::error(kLogModule, "handler for {} {} threw: {}", req.method, req.path, e.what());
+    std::lock_guard lock(box.mu);
+    if (!box.delivered) {
+      box.delivered = true;
+      box.reply = Outcome(Response::text(500, "An unexpected error occurred"));
+    }
+    ++box.seq;  // a late Reply from the failed handler is dropped
+  }
+  {
+    std::lock_guard lock(box.mu);
+    if (box.reply) {
+      Outcome out = std::move(*box.reply);
+      box.reply.reset();
+      co_return out;
+    }
+  }
+  // The handler replies later from another thread (a write waiting for the log).
+  co_await park(ParkFor::kReply, core::MonoTime::max());
+  std::lock_guard lock(box.mu);
+  if (!box.reply || peer_closed_ || abandon_) co_return std::nullopt;
+  Outcome out = std::move(*box.reply);
+  box.reply.reset();
+  co_return out;
+}
+
+asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& read) {
+  io_state_ = IoState::kParked;
+  const core::Duration wait = std::clamp(read.wait, core::Duration(0), kBlockingWaitCeiling);
+  const core::MonoTime deadline = std::chrono::steady_clock::now() + wait;
+  ReadOutcome out;
+  for (;;) {
+    // A fresh WatchSet per run; destroying it detaches from every channel, so a query that
+    // ends (answered, timed out, or its client gone) leaves nothing registered.
+    state::WatchSet ws;
+    try {
+      out = read.run(ws);
+    } catch (const std::exception& e) {
+      core::log::error(kLogModule, "blocking read threw: {}", e.what());
+      co_return Response::text(500, "An unexpected error occurred");
+    }
+    const std::uint64_t index = std::max<std::uint64_t>(out.index, 1);
+    if (read.min_index == 0 || index > read.min_index || !blockable(out.response.status)) break;
+    if (stop_ || core_.stopping || std::chrono::steady_clock::now() >= deadline) break;
+
+    std::uint64_t gen;
+    {
+      std::lock_guard lock(mailbox_->mu);
+      gen = ++mailbox_->watch_gen;
+      mailbox_->watch_fired = false;
+    }
+    ws.notify_once([box = mailbox_, gen] { box->on_watch_fired(gen); });
+    co_await park(ParkFor::kWatch, deadline);
+    if (peer_closed_ || abandon_) co_return std::nullopt;
+    bool fired;
+    {
+      std::lock_guard lock(mailbox_->mu);
+      fired = mailbox_->watch_fired;
+    }
+    if (!fired) break;  // the wait passed or the server stops: answer with the last run
+  }
+
+  LeaderInfo leader;
+  if (core_.options.leader_info) leader = core_.options.leader_info();
+  Response& res = out.response;
+  res.headers.emplace_back("X-Consul-Index", std::to_string(std::max<std::uint64_t>(out.index, 1)));
+  res.headers.emplace_back("X-Consul-KnownLeader", leader.known_leader ? "true" : "false");
+  res.headers.emplace_back("X-Consul-LastContact", std::to_string(leader.last_contact_ms));
+  co_return std::move(res);
+}
+
+asio::awaitable<void> Connection::park(ParkFor what, core::MonoTime deadline) {
+  io_state_ = what == ParkFor::kReply ? IoState::kHandling : IoState::kParked;
+  stream_.expires_never();
+  arm_peer_watch();
+  for (;;) {
+    {
+      std::lock_guard lock(mailbox_->mu);
+      const bool ready = what == ParkFor::kReply ? mailbox_->delivered : mailbox_->watch_fired;
+      if (ready) break;
+      mailbox_->parked = true;
+    }
+    if (peer_closed_ || abandon_) break;
+    if (what == ParkFor::kWatch && (stop_ || core_.stopping)) break;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    wake_timer_.expires_at(deadline);
+    co_await wake_timer_.async_wait(kUseTuple);
+  }
+  {
+    std::lock_guard lock(mailbox_->mu);
+    mailbox_->parked = false;
+  }
+  disarm_peer_watch();
+}
+
+void Connection::request_stop(bool abandon) {
+  stop_ = true;
+  if (abandon) abandon_ = true;
+  std::lock_guard lock(mailbox_->mu);
+  if (mailbox_->closed) return;
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_stop(); });
+}
+
+void Connection::on_stop() {
+  // An idle connection (waiting for its next request) has nothing in flight: close it.
+  if (io_state_ == IoState::kReading || abandon_) {
+    error_code ec;
+    stream_.socket().close(ec);
+  }
+  wake_timer_.cancel();
+}
+
+// While parked, the socket is watched for readability so that a client that hangs up is
+// noticed at once and its WatchSet released, rather than at the end of its wait.
+void Connection::arm_peer_watch() {
+  const std::uint64_t gen = ++peer_watch_gen_;
+  stream_.socket().async_wait(tcp::socket::wait_read,
+                              [self = shared_from_this(), gen](const error_code& ec) {
+                                self->on_peer_readable(ec, gen);
+                              });
+}
+
+void Connection::disarm_peer_watch() {
+  ++peer_watch_gen_;
+  error_code ec;
+  stream_.socket().cancel(ec);
+}
+
+void Connection::on_peer_readable(const error_code& ec, std::uint64_t gen) {
+  if (gen != peer_watch_gen_ || ec == asio::error::operation_aborted) return;
+  if (!ec) {
+    char byte;
+    const ssize_t n =
+        ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    // Bytes waiting are a pipelined request, read after this answer; stop watching.
+    if (n > 0) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      stream_.socket().async_wait(tcp::socket::wait_read,
+                                  [self = shared_from_this(), gen](const error_code& e) {
+                                    self->on_peer_readable(e, gen);
+                                  });
+      return;
+    }
+  }
+  peer_closed_ = true;
+  wake_timer_.cancel();
+}
+
+asio::awaitable<bool> Connection::write_response(Response& r, unsigned version, bool keep_alive,
+                                                 bool head) {
+  io_state_ = IoState::kWriting;
+  int status = r.status;
+  if (status < 100 || status > 999) status = 500;
+  bhttp::response<bhttp::string_body> res;
+  res.version(version);
+  res.result(static_cast<unsigned>(status));
+  res.set(bhttp::field::date, http_date());
+  for (const auto& [name, value] : core_.options.default_headers) res.set(name, value);
+  for (std::size_t i = 0; i < r.headers.size(); ++i) {
+    const auto& [name, value] = r.headers[i];
+    // The first of a name replaces a default header, later ones add (Consul sets its
+    // response_headers first, then the handler's Set/Add).
+    bool first = true;
+    for (std::size_t j = 0; j < i && first; ++j) first = !beast::iequals(r.headers[j].first, name);
+    if (first) {
+      res.set(name, value);
+    } else {
+      res.insert(name, value);
+    }
+  }
+  const bool bodyless = status < 200 || status == 204 || status == 304;
+  if (!r.content_type.empty() && !bodyless) res.set(bhttp::field::content_type, r.content_type);
+  if (!bodyless) res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+
+  stream_.expires_after(core_.options.write_timeout);
+  error_code ec;
+  if (head) {
+    // HEAD: the header says what GET would send, and no body follows.
+    bhttp::response_serializer<bhttp::string_body> sr(res);
+    std::size_t n;
+    std::tie(ec, n) = co_await bhttp::async_write_header(stream_, sr, kUseTuple);
+  } else {
+    std::size_t n;
+    std::tie(ec, n) = co_await bhttp::async_write(stream_, res, kUseTuple);
+  }
+  stream_.expires_never();
+  if (ec && ec != bhttp::error::end_of_stream) {
+    core::log::debug(kLogModule, "write to {}: {}", remote_addr_, ec.message());
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Connection::answer_and_linger(Response res, unsigned version) {
+  if (!co_await write_response(res, version, false, false)) co_return;
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Drain what the client still sends (the body we refused) until it closes, within bounds.
+  std::array<char, 4096> sink;
+  std::size_t drained = 0;
+  stream_.expires_after(kLingerTime);
+  while (drained < kLingerBytesMax) {
+    auto [rec, n] = co_await stream_.async_read_some(asio::buffer(sink), kUseTuple);
+    if (rec) break;
+    drained += n;
+  }
+  stream_.expires_never();
+}
+
+asio::awaitable<void> accept_loop(ServerCore* core) {
+  for (;;) {
+    auto [ec, socket] =
+        co_await core->acceptor.async_accept(asio::make_strand(core->ioc), kUseTuple);
+    if (core->stopping || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      core::log::debug(kLogModule, "accept: {}", ec.message());
+      asio::steady_timer backoff(co_await asio::this_coro::executor, kAcceptErrorBackoff);
+      co_await backoff.async_wait(kUseTuple);
+      continue;
+    }
+    error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    {
+      std::lock_guard lock(core->mu);
+      if (core->conns.size() >= core->options.connections_max) {
+        core::log::debug(kLogModule, "refusing a connection: {} open", core->conns.size());
+        socket.close(opt_ec);
+        continue;
+      }
+    }
+    auto conn = std::make_shared<Connection>(tcp::socket(std::move(socket)), *core);
+    core->add(conn);
+    asio::co_spawn(conn->executor(), Connection::serve(conn), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        core::log::error(kLogModule, "connection ended by exception: {}", ex.what());
+      } catch (...) {
+        core::log::error(kLogModule, "connection ended by an unknown exception");
+      }
+    });
+  }
+}
+
+}  // namespace
+
+struct Server::Impl : ServerCore {
+  using ServerCore::ServerCore;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  bool started = false;
+  bool stopped = false;
+};
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() { stop(); }
+
+std::size_t Server::connection_count() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->conns.size();
+}
+
+core::Result<std::uint16_t> Server::start() {
+  Impl& s = *impl_;
+  PC_ASSERT(!s.started, "Server::start called twice");
+  const std::string where =
+      "listen tcp " + s.options.address + ":" + std::to_string(s.options.port);
+  error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(s.options.address, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, s.options.port);
+  } else {
+    tcp::resolver resolver(s.ioc);
+    auto results = resolver.resolve(s.options.address, std::to_string(s.options.port), ec);
+    if (ec || results.empty()) {
+      return core::make_error(core::Code::kIoError,
+                              where + ": lookup " + s.options.address + ": " +
+                                  (ec ? ec.message() : std::string("no such host")));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  auto fail = [&](std::string_view op) {
+    error_code ignored;
+    s.acceptor.close(ignored);
+    return core::make_error(core::Code::kIoError,
+                            where + ": " + std::string(op) + ": " + ec.message());
+  };
+  if (s.acceptor.open(endpoint.protocol(), ec); ec) return fail("socket");
+  if (s.acceptor.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("setsockopt");
+  if (s.acceptor.bind(endpoint, ec); ec) return fail("bind");
+  if (s.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  const std::uint16_t port = s.acceptor.local_endpoint(ec).port();
+  if (ec) return fail("getsockname");
+
+  s.started = true;
+  s.work.emplace(s.ioc.get_executor());
+  asio::co_spawn(s.acceptor.get_executor(), accept_loop(&s), asio::detached);
+  const int threads = std::max(1, s.options.threads);
+  for (int i = 0; i < threads; ++i) {
+    s.threads.emplace_back([&s] {
+      for (;;) {
+        try {
+          s.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          core::log::error(kLogModule, "I/O thread caught: {}", e.what());
+        } catch (...) {
+          core::log::error(kLogModule, "I/O thread caught an unknown exception");
+        }
+      }
+    });
+  }
+  core::log::debug(kLogModule, "listening on {}:{}", endpoint.address().to_string(), port);
+  return port;
+}
+
+void Server::stop() {
+  Impl& s = *impl_;
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+  s.stopping = true;
+  asio::post(s.acceptor.get_executor(), [&s] {
+    error_code ec;
+    s.acceptor.close(ec);
+  });
+
+  auto drain = [&s](bool abandon, auto within) {
+    for (auto& conn : s.snapshot()) conn->request_stop(abandon);
+    std::unique_lock lock(s.mu);
+    return s.cv.wait_for(lock, within, [&s] { return s.conns.empty(); });
+  };
+  // Parked queries answer at once and idle connections close; handlers still working on a
+  // reply get the grace period, then their connections are closed without an answer.
+  if (!drain(false, s.options.stop_grace)) {
+    if (!drain(true, kStopUnwindMax)) {
+      core::log::warn(kLogModule, "stop: {} connections did not end in time",
+                      connection_count());
+    }
+  }
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace pc::http

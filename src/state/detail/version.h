@@ -1,0 +1,103 @@
+#pragma once
+// Private to state/: the shape of one version of the store, and the seam between store.cc
+// (versions, readers, watches) and commands.cc (what each command does to a version).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "state/pmap.h"
+#include "state/store.h"
+#include "state/types.h"
+
+namespace pc::proto {
+class Command;
+}
+
+namespace pc::state {
+
+// Secondary index rows carry nothing: the key is the whole fact.
+struct IndexRow {};
+
+// The roots of every table at one log index. Copying a Version copies a few pointers; a
+// published Version is never changed again (readers hold it as shared_ptr<const Version>).
+// Invariants, all kept by commands.cc:
+//  - session_locks holds lock_key(s, k) exactly when kvs[k].session == s != "";
+//  - sessions_by_node holds node_key(lower(n), id) exactly when sessions[id].node == n;
+//  - every session's lower-cased node is a key of `nodes` when the session was created;
+//  - table_indexes[t] <= applied_index.
+struct Version {
+  PMap<DirEntry> kvs;                    // key -> entry
+  PMap<std::uint64_t> tombstones;        // deleted key (or deleted tree prefix) -> delete index
+  PMap<Session> sessions;                // id -> session
+  PMap<IndexRow> sessions_by_node;       // node_key(lower(node), id)
+  PMap<IndexRow> session_locks;          // lock_key(session, key)
+  PMap<Node> nodes;                      // lower-cased name -> node (Consul's names ignore case)
+  PMap<std::int64_t> lock_delays;        // key -> unix ns until which it may not be acquired
+  std::size_t lock_delays_prune_at = 0;  // size at which expired delays are next dropped
+  std::array<std::uint64_t, kTableCount> table_indexes{};
+  std::uint64_t applied_index = 0;
+};
+
+// Composite keys of the secondary indexes: escape(first) + "\0\0" + second, where escape
+// turns each '\0' into "\0\x01". The first part is then prefix-free, so a scan of
+// composite_prefix(first) finds that first part only, even for names that contain '\0'.
+inline std::string composite_prefix(std::string_view first) {
+  std::string out;
+  out.reserve(first.size() + 2);
+  for (char c : first) {
+    out.push_back(c);
+    if (c == '\0') out.push_back('\x01');
+  }
+  out.append("\0\0", 2);
+  return out;
+}
+inline std::string composite_key(std::string_view first, std::string_view second) {
+  std::string out = composite_prefix(first);
+  out.append(second);
+  return out;
+}
+
+// What applies changed since the last publish, so publish() wakes exactly those watches.
+// Writer-thread only.
+class Changes {
+ public:
+  void key(std::string_view k) { keys_.emplace_back(k); }
+  void table(Table t) { tables_ |= 1u << static_cast<unsigned>(t); }
+  bool table_changed(Table t) const { return (tables_ >> static_cast<unsigned>(t)) & 1u; }
+  std::vector<std::string>& keys() { return keys_; }
+  bool empty() const { return keys_.empty() && tables_ == 0; }
+  void clear() {
+    keys_.clear();
+    tables_ = 0;
+  }
+
+  // A txn that fails is rolled back to a mark, so its partial changes wake nobody.
+  struct Mark {
+    std::size_t keys = 0;
+    unsigned tables = 0;
+  };
+  Mark mark() const { return Mark{keys_.size(), tables_}; }
+  void rollback(const Mark& m) {
+    keys_.resize(m.keys);
+    tables_ = m.tables;
+  }
+
+ private:
+  std::vector<std::string> keys_;
+  unsigned tables_ = 0;
+};
+
+// Everything one apply may touch. `v` is the store's working version.
+struct ApplyContext {
+  std::uint64_t index = 0;
+  std::int64_t proposed_unix_ns = 0;
+  Version& v;
+  Changes& changes;
+};
+
+// commands.cc: applies one command to ctx.v (the registration table lives there).
+ApplyResult apply_command(ApplyContext& ctx, const proto::Command& command);
+
+}  // namespace pc::state

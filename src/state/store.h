@@ -1,0 +1,126 @@
+#pragma once
+// The replicated state machine's store: KV entries, tombstones, sessions and nodes, each a
+// persistent (immutable, structurally shared) ordered map, in the manner of go-memdb's
+// immutable radix trees under Consul.
+//
+// Threads: exactly one writer (the log's apply thread) calls apply() and publish(); any
+// number of readers on any thread call snapshot() and the watch_* functions. A reader pins
+// an immutable Version and never waits for the writer beyond one pointer copy.
+//
+// Determinism: apply() depends only on the index, the command and the prior state (time comes
+// from Command.proposed_unix_ns), so replaying a log rebuilds byte-identical state (dump()).
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "state/types.h"
+#include "state/watch.h"
+
+namespace pc::proto {
+class Command;
+}
+
+namespace pc::state {
+
+struct Version;  // state/detail/version.h (private): the roots of every table at one index
+
+// One /v1/txn operation's error, with Consul's texts (agent/consul/state/txn.go).
+struct TxnError {
+  std::size_t op_index = 0;
+  std::string what;
+};
+
+// What applying one command produced. `status` is not OK for commands Consul rejects with an
+// error (e.g. `invalid session "<id>"`, "Missing node registration"); such a command changes
+// nothing. `ok` is the boolean answer of KV writes (CAS mismatch, lock held: false).
+struct ApplyResult {
+  core::Status status;
+  bool ok = true;
+  // Txn: on success Consul's flat result list, in op order: GET one entry and GET_TREE one
+  // per key, with values; SET, CAS, LOCK, UNLOCK, CHECK_INDEX and CHECK_SESSION the entry
+  // without its value; DELETE* and CHECK_NOT_EXISTS nothing. Every element is engaged. On
+  // failure no results, `ok` false and every failing op in `txn_errors`.
+  std::vector<std::optional<DirEntry>> txn_results;
+  std::vector<TxnError> txn_errors;
+};
+
+// An immutable view of one version. Cheap to copy; safe on any thread; lives as long as the
+// caller holds it, whatever the writer does meanwhile.
+class Snapshot {
+ public:
+  Snapshot() = default;
+  explicit Snapshot(std::shared_ptr<const Version> version) : version_(std::move(version)) {}
+
+  std::uint64_t applied_index() const;
+  std::uint64_t table_index(Table table) const;
+  // Max of the given tables' indexes (Consul's maxIndexTxn).
+  std::uint64_t max_index(std::initializer_list<Table> tables) const;
+
+  // KV.
+  std::optional<DirEntry> kv_get(std::string_view key) const;
+  // Entries whose key starts with `prefix`, in key order. Stops early if `fn` returns false.
+  void kv_scan(std::string_view prefix, const std::function<bool(const DirEntry&)>& fn) const;
+  // Highest tombstone index among deleted keys (and deleted trees) under `prefix`; 0 if none.
+  std::uint64_t kv_graveyard_max_index(std::string_view prefix) const;
+  // Unix ns until which `key` may not be acquired after its holder's session was
+  // invalidated (Consul's lock-delay); 0 when no delay applies.
+  std::int64_t kv_lock_delay_until_unix_ns(std::string_view key) const;
+
+  // Sessions.
+  std::optional<Session> session_get(std::string_view id) const;
+  std::vector<Session> session_list() const;                  // ordered by ID
+  std::vector<Session> session_list_node(std::string_view node) const;
+  // Keys currently locked by the session, in key order.
+  std::vector<std::string> session_locked_keys(std::string_view id) const;
+
+  // Nodes.
+  std::optional<Node> node_get(std::string_view name) const;
+  std::vector<Node> node_list() const;  // ordered by name
+
+  // Canonical bytes of every table, for determinism checks: equal states, equal dumps.
+  std::string dump() const;
+
+ private:
+  std::shared_ptr<const Version> version_;
+};
+
+class Store {
+ public:
+  Store();
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Writer side (one thread). Applies `command` at log index `index` (strictly increasing)
+  // to the working version; readers see it after publish().
+  ApplyResult apply(std::uint64_t index, const proto::Command& command);
+  // Makes every change applied since the last publish visible to readers at once, then fires
+  // the watches of exactly what changed.
+  void publish();
+
+  // Reader side (any thread).
+  Snapshot snapshot() const;
+  // Register a watch on one key, on every key under a prefix, or on a whole table. Register
+  // before taking the snapshot the read uses, so no change can slip between the two.
+  void watch_kv_key(WatchSet& ws, std::string_view key) const;
+  void watch_kv_prefix(WatchSet& ws, std::string_view prefix) const;
+  void watch_table(WatchSet& ws, Table table) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Encoding of log entries: a Command as protobuf bytes. decode returns Corruption for bytes
+// that do not parse or carry no body; committed entries that fail to decode are fatal to
+// the caller, not here.
+std::string encode_command(const proto::Command& command);
+core::Result<proto::Command> decode_command(std::string_view bytes);
+
+}  // namespace pc::state
