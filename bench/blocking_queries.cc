@@ -410,6 +410,8 @@ class Run {
     drain_end_ = Clock::now();
     stopping_ = true;
     for (auto& conn : waiters_) conn->close();
+    // The side load goes on for a second while the agent sees 10,000 connections close.
+    co_await sleep_for(std::chrono::seconds(1));
     side_stop_ = true;
     side_thread.join();
     auto after_drain = read_process(options_.server_pid);

@@ -104,6 +104,7 @@ void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
 
 void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> done) {
   proto::Command cmd;
+  cmd.mutable_txn();  // an empty transaction is still a transaction, not an empty command
   bool any_delete = false;
   for (const auto& op : ops) {
     *cmd.mutable_txn()->add_ops() = op;

@@ -28,6 +28,10 @@ int status_for(core::Code code);
 Response error_response(const core::Error& error);
 
 // Shorthands for the texts the edge itself produces.
+// An error returned by the server side of a write (a Consul RPC): Consul's edge answers those
+// with 500 whatever their kind, except a permission denial (403) and an oversized request (413).
+Response rpc_error_response(const core::Error& error);
+
 Response bad_request(std::string message);  // 400, body verbatim
 // Consul's MethodNotAllowedError: 405, body "method DELETE not allowed", Allow header as given
 // ("OPTIONS,GET,PUT": Consul lists OPTIONS first, joined by commas without spaces).

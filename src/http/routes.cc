@@ -7,7 +7,16 @@ namespace pc::http {
 void register_routes(Router& router, endpoints::Context& ctx) {
   using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
   auto bind = [&ctx](HandlerFn fn) {
-    return [&ctx, fn](const Request& req, Reply reply) { fn(ctx, req, std::move(reply)); };
+    return [&ctx, fn](const Request& req, Reply reply) {
+      // ?dc= names the datacenter to serve the request. Only the local one exists until
+      // federation lands; any other gets Consul's answer for an unreachable datacenter.
+      if (const auto* dc = req.query_param("dc");
+          dc != nullptr && !dc->empty() && *dc != ctx.identity.datacenter) {
+        reply(Response::text(500, "No path to datacenter"));
+        return;
+      }
+      fn(ctx, req, std::move(reply));
+    };
   };
   // A path ending in '/' is a prefix route.
   router.add("/v1/kv/", {"GET", "PUT", "DELETE"}, bind(handlers::kv));

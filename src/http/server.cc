@@ -18,7 +18,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -324,10 +323,10 @@ asio::awaitable<void> Connection::loop() {
     Request req;
     if (co_await read_request(req) == ReadResult::kClose) co_return;
 
-    const auto& msg = parser_->get();
-    const unsigned version = msg.version();
-    const bool head = msg.method() == bhttp::verb::head;
-    bool keep_alive = msg.keep_alive();
+    const unsigned version = parser_->get().version();
+    const bool head = parser_->get().method() == bhttp::verb::head;
+    bool keep_alive = parser_->get().keep_alive();
+    parser_.reset();  // the request is copied out; do not hold it while the handler works
 
     std::optional<Outcome> outcome = co_await await_outcome(req);
     if (!outcome) co_return;  // the client left, or stop() gave up on the handler
@@ -492,6 +491,8 @@ asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& 
       mailbox_->watch_fired = false;
     }
     ws.notify_once([box = mailbox_, gen] { box->on_watch_fired(gen); });
+    // Parked queries are many and long: give the idle read buffer back while waiting.
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     co_await park(ParkFor::kWatch, deadline);
     if (peer_closed_ || abandon_) co_return std::nullopt;
     bool fired;
@@ -505,7 +506,8 @@ asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& 
   LeaderInfo leader;
   if (core_.options.leader_info) leader = core_.options.leader_info();
   Response& res = out.response;
-  res.headers.emplace_back("X-Consul-Index", std::to_string(std::max<std::uint64_t>(out.index, 1)));
+  const std::uint64_t index = std::max<std::uint64_t>(out.index, 1);  // never 0: see setIndex
+  res.headers.emplace_back("X-Consul-Index", std::to_string(index));
   res.headers.emplace_back("X-Consul-KnownLeader", leader.known_leader ? "true" : "false");
   res.headers.emplace_back("X-Consul-LastContact", std::to_string(leader.last_contact_ms));
   co_return std::move(res);
@@ -514,7 +516,7 @@ asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& 
 asio::awaitable<void> Connection::park(ParkFor what, core::MonoTime deadline) {
   io_state_ = what == ParkFor::kReply ? IoState::kHandling : IoState::kParked;
   stream_.expires_never();
-  arm_peer_watch();
+  bool watching_peer = false;
   for (;;) {
     {
       std::lock_guard lock(mailbox_->mu);
@@ -525,6 +527,10 @@ asio::awaitable<void> Connection::park(ParkFor what, core::MonoTime deadline) {
     if (peer_closed_ || abandon_) break;
     if (what == ParkFor::kWatch && (stop_ || core_.stopping)) break;
     if (std::chrono::steady_clock::now() >= deadline) break;
+    if (!watching_peer) {
+      arm_peer_watch();
+      watching_peer = true;
+    }
     wake_timer_.expires_at(deadline);
     co_await wake_timer_.async_wait(kUseTuple);
   }
@@ -532,7 +538,7 @@ asio::awaitable<void> Connection::park(ParkFor what, core::MonoTime deadline) {
     std::lock_guard lock(mailbox_->mu);
     mailbox_->parked = false;
   }
-  disarm_peer_watch();
+  if (watching_peer) disarm_peer_watch();
 }
 
 void Connection::request_stop(bool abandon) {
@@ -651,6 +657,19 @@ asio::awaitable<void> Connection::answer_and_linger(Response res, unsigned versi
   stream_.expires_never();
 }
 
+// Completion of a top-level coroutine: our code throws nothing, but a library exception that
+// ends one is logged rather than lost.
+void log_exception(std::string_view what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    core::log::error(kLogModule, "{} ended by exception: {}", what, ex.what());
+  } catch (...) {
+    core::log::error(kLogModule, "{} ended by an unknown exception", what);
+  }
+}
+
 asio::awaitable<void> accept_loop(ServerCore* core) {
   for (;;) {
     auto [ec, socket] =
@@ -674,16 +693,8 @@ asio::awaitable<void> accept_loop(ServerCore* core) {
     }
     auto conn = std::make_shared<Connection>(tcp::socket(std::move(socket)), *core);
     core->add(conn);
-    asio::co_spawn(conn->executor(), Connection::serve(conn), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        core::log::error(kLogModule, "connection ended by exception: {}", ex.what());
-      } catch (...) {
-        core::log::error(kLogModule, "connection ended by an unknown exception");
-      }
-    });
+    asio::co_spawn(conn->executor(), Connection::serve(conn),
+                   [](std::exception_ptr e) { log_exception("connection", e); });
   }
 }
 
@@ -742,7 +753,8 @@ core::Result<std::uint16_t> Server::start() {
 
   s.started = true;
   s.work.emplace(s.ioc.get_executor());
-  asio::co_spawn(s.acceptor.get_executor(), accept_loop(&s), asio::detached);
+  asio::co_spawn(s.acceptor.get_executor(), accept_loop(&s),
+                 [](std::exception_ptr e) { log_exception("accept loop", e); });
   const int threads = std::max(1, s.options.threads);
   for (int i = 0; i < threads; ++i) {
     s.threads.emplace_back([&s] {
@@ -765,6 +777,9 @@ core::Result<std::uint16_t> Server::start() {
 void Server::stop() {
   Impl& s = *impl_;
   if (!s.started || s.stopped) return;
+  for (const auto& t : s.threads) {
+    PC_ASSERT(t.get_id() != std::this_thread::get_id(), "Server::stop on its own I/O thread");
+  }
   s.stopped = true;
   s.stopping = true;
   asio::post(s.acceptor.get_executor(), [&s] {

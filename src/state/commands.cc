@@ -420,6 +420,20 @@ ApplyResult apply_session_create(ApplyContext& ctx, const proto::Command& comman
     r.status = make_error(Code::kInvalidArgument, "Invalid session behavior: " + behavior);
   } else if (!ctx.v.nodes.contains(core::to_lower(in.node()))) {
     r.status = make_error(Code::kInvalidArgument, "Missing node registration");
+  } else {
+    // A session may only depend on checks that exist. Until the catalog issue adds the checks
+    // table, the only check any node has is serfHealth (Consul's gossip health check, which
+    // is the default a session depends on); everything else is missing.
+    for (const auto& check : in.node_checks()) {
+      if (check != "serfHealth") {
+        r.status = make_error(Code::kInvalidArgument, "Missing check '" + check + "' registration");
+        break;
+      }
+    }
+    if (r.status && in.service_checks_size() > 0) {
+      r.status = make_error(Code::kInvalidArgument,
+                            "Missing check '" + in.service_checks(0).id() + "' registration");
+    }
   }
   if (!r.status) {
     r.ok = false;

@@ -87,8 +87,10 @@ class CliTest(AgentTestCase):
         key = self.prefix + "cas"
         self.assertOk(self.run_cli("kv", "put", "-cas", "-modify-index=0", key, "v1"),
                       f"Success! Data written to: {key}\n")
+        # Consul's command/kv/put has a dedicated text for a failed create-only CAS.
         self.assertFails(self.run_cli("kv", "put", "-cas", "-modify-index=0", key, "v2"),
-                         f"Error! Did not write to {key}: CAS failed")
+                         f"Error! Did not write to {key}: CAS performed with index=0 and key "
+                         "already exists.")
         idx = self.agent.kv_entry(key)["ModifyIndex"]
         self.assertFails(self.run_cli("kv", "put", "-cas", f"-modify-index={idx + 100}",
                                       key, "v2"),
@@ -124,6 +126,23 @@ class CliTest(AgentTestCase):
         self.assertOk(self.run_cli("kv", "get", "-recurse", p),
                       f"{p}a:1\n{p}b:2\n{p}sub/c:3\n")
         self.assertOk(self.run_cli("kv", "get", "-keys", p), f"{p}a\n{p}b\n{p}sub/\n")
+
+    def test_get_recurse_on_empty_prefix_prints_nothing(self):
+        self.assertOk(self.run_cli("kv", "get", "-recurse", self.prefix + "nothing/"), "")
+
+    def test_acquire_and_release(self):
+        key = self.prefix + "lock"
+        sid = self.agent.session_create({"LockDelay": "0s"})
+        self.addCleanup(self.agent.session_destroy, sid)
+        self.assertOk(self.run_cli("kv", "put", "-acquire", f"-session={sid}", key, "held"),
+                      f"Success! Lock acquired on: {key}\n")
+        proc = self.run_cli("kv", "get", "-detailed", key)
+        self.assertOk(proc)
+        self.assertRegex(proc.out, rf"(?m)^Session\s+{sid}$")
+        self.assertRegex(proc.out, r"(?m)^LockIndex\s+1$")
+        self.assertOk(self.run_cli("kv", "put", "-release", f"-session={sid}", key, "free"),
+                      f"Success! Lock released on: {key}\n")
+        self.assertNotIn("Session", self.agent.kv_entry(key))
 
     def test_delete(self):
         key = self.prefix + "del"

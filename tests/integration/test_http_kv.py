@@ -82,6 +82,13 @@ class KVReadWriteTest(AgentTestCase):
         self.assertEqual(self.agent.kv_get(key, {"raw": "true"}).body, resp.body)
         self.assertEqual(self.agent.kv_get(key, {"raw": "1"}).body, resp.body)
 
+    def test_raw_is_ignored_with_recurse(self):
+        key = self.prefix + "r"
+        self.agent.kv_put(key, b"v")
+        resp = self.agent.kv_get(self.prefix, {"recurse": None, "raw": None})
+        self.assertStatus(resp, 200)
+        self.assertEqual([e["Key"] for e in resp.json()], [key])
+
     def test_empty_value(self):
         key = self.prefix + "empty"
         self.assertJSON(self.agent.kv_put(key, b""), True)
@@ -195,6 +202,12 @@ class KVReadWriteTest(AgentTestCase):
         resp = self.agent.get("/v1/kv/?keys")
         self.assertStatus(resp, 200)
         self.assertIn(self.prefix + "k", resp.json())
+
+    def test_recurse_at_root_lists_everything(self):
+        self.agent.kv_put(self.prefix + "k", b"v")
+        resp = self.agent.get("/v1/kv/?recurse")
+        self.assertStatus(resp, 200)
+        self.assertIn(self.prefix + "k", [e["Key"] for e in resp.json()])
 
     def test_key_with_url_escapes(self):
         # Comma and dot are legal key characters that a client percent-encodes.
@@ -351,6 +364,14 @@ class KVLockTest(AgentTestCase):
         entry = self.agent.kv_entry(key)
         self.assertEqual(entry["Session"], sid)
         self.assertEqual(unb64(entry["Value"]), b"overwrite")
+
+    def test_delete_of_locked_key_is_allowed(self):
+        # Locks are advisory: a plain DELETE removes a locked key.
+        key = self.prefix + "lock"
+        sid = self.session()
+        self.agent.kv_put(key, b"a", {"acquire": sid})
+        self.assertJSON(self.agent.kv_delete(key), True)
+        self.assertIsNone(self.agent.kv_entry(key))
 
     def test_acquire_with_unknown_session_is_500(self):
         key = self.prefix + "lock"
@@ -550,6 +571,35 @@ class KVBlockingTest(AgentTestCase):
         self.assertLess(elapsed, 5.0)
         self.assertGreater(resp.index, old)
 
+    def test_index_ahead_of_server_blocks_until_wait(self):
+        # Consul returns only once the index passes the one asked for, or at the wait.
+        key = self.prefix + "k"
+        self.agent.kv_put(key, b"v1")
+        ahead = self.agent.kv_get(key).index + 1000
+        elapsed, resp = timed(self.blocking_get, key, ahead, "1s")
+        self.assertStatus(resp, 200)
+        self.assertGreaterEqual(elapsed, 0.95)
+        self.assertLess(elapsed, 5.0)
+
+    def test_keys_with_separator_watch_ignores_other_prefixes(self):
+        p = self.prefix
+        self.agent.kv_put(p + "dir/a", b"1")
+        first = self.agent.kv_get(p + "dir/", {"keys": None, "separator": "/"})
+        call = BackgroundCall(self.blocking_get, p + "dir/", first.index, "2s",
+                              {"keys": None, "separator": "/"})
+        time.sleep(0.2)
+        self.agent.kv_put(p + "dirx/b", b"2")
+        resp = call.join(20.0)
+        self.assertGreaterEqual(call.elapsed, 1.9)
+        self.assertEqual(resp.json(), [p + "dir/a"])
+        call = BackgroundCall(self.blocking_get, p + "dir/", first.index, "30s",
+                              {"keys": None, "separator": "/"})
+        time.sleep(0.2)
+        self.agent.kv_put(p + "dir/sub/c", b"3")
+        resp = call.join(20.0)
+        self.assertLess(call.elapsed, 10.0)
+        self.assertEqual(resp.json(), [p + "dir/a", p + "dir/sub/"])
+
     def test_index_zero_does_not_block(self):
         key = self.prefix + "k"
         self.agent.kv_put(key, b"v1")
@@ -639,6 +689,25 @@ class KVBlockingTest(AgentTestCase):
             else:
                 self.assertEqual(value, b"0", k)
                 self.assertGreaterEqual(call.elapsed, 2.9, f"{k} woke without a write")
+
+
+    def test_hundreds_of_parked_watches_wake_together(self):
+        p = self.prefix
+        self.agent.kv_put(p + "seed", b"0")
+        idx = self.agent.kv_get(p, {"recurse": None}).index
+        calls = [BackgroundCall(self.blocking_get, p, idx, "60s", {"recurse": None},
+                                timeout=90.0) for _ in range(200)]
+        time.sleep(1.0)
+        self.assertFalse(any(c.done() for c in calls), "a watch returned before the write")
+        written_at = time.monotonic()
+        self.agent.kv_put(p + "wake", b"1")
+        for call in calls:
+            resp = call.join(60.0)
+            self.assertStatus(resp, 200)
+            self.assertGreater(resp.index, idx)
+            self.assertEqual(len(resp.json()), 2)
+        slowest = max(c.finished for c in calls) - written_at
+        self.assertLess(slowest, 10.0, "200 parked watches took too long to wake")
 
 
 class KVConsistencyFlagsTest(AgentTestCase):

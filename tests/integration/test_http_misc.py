@@ -117,6 +117,91 @@ class HeadersTest(AgentTestCase):
         self.assertStatus(resp, 200)
 
 
+class HttpProtocolTest(AgentTestCase):
+    """HTTP/1.1 details that real clients rely on (curl's Expect: 100-continue, chunked
+    bodies from streaming clients, pipelining)."""
+
+    def raw_exchange(self, payload, read_timeout=5.0):
+        """Writes payload (ending in a `Connection: close` request) and reads until the agent
+        closes. Reading runs concurrently with writing, so a response sent before the whole
+        payload is consumed (e.g. an early 413) is still seen."""
+        with socket.create_connection(("127.0.0.1", self.agent.port), timeout=read_timeout) as s:
+            chunks = []
+
+            def reader():
+                try:
+                    while True:
+                        data = s.recv(65536)
+                        if not data:
+                            return
+                        chunks.append(data)
+                except OSError:  # reset after an early reply, or timeout
+                    return
+
+            thread = threading.Thread(target=reader)
+            thread.start()
+            try:
+                s.sendall(payload)
+            except OSError:
+                pass
+            thread.join(read_timeout + 1.0)
+            return b"".join(chunks)
+
+    def test_expect_100_continue(self):
+        key = self.prefix + "expect"
+        body = b"e" * 4096
+        with socket.create_connection(("127.0.0.1", self.agent.port), timeout=5) as s:
+            s.sendall(f"PUT {kv_path(key)} HTTP/1.1\r\nHost: x\r\n"
+                      f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode())
+            interim = s.recv(4096)
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100"), interim)
+            s.sendall(body)
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"true"):
+                data = s.recv(4096)
+                if not data:
+                    break
+                reply += data
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
+        self.assertEqual(self.agent.kv_get(key, {"raw": None}).body, body)
+
+    def test_chunked_request_body(self):
+        key = self.prefix + "chunked"
+        head = (f"PUT {kv_path(key)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n").encode()
+        reply = self.raw_exchange(head + b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:300])
+        self.assertEqual(self.agent.kv_get(key, {"raw": None}).body, b"hello world")
+
+    def test_chunked_body_over_value_limit_is_413(self):
+        key = self.prefix + "chunked-big"
+        head = (f"PUT {kv_path(key)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n").encode()
+        chunk = b"c" * 65536
+        body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 9 + b"0\r\n\r\n"
+        reply = self.raw_exchange(head + body)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply[:300])
+        self.assertIsNone(self.agent.kv_entry(key))
+
+    def test_pipelined_requests_answered_in_order(self):
+        p = self.prefix
+        self.agent.kv_put(p + "a", b"A")
+        self.agent.kv_put(p + "b", b"B")
+        reqs = b"".join(f"GET {kv_path(p + k, {'raw': None})} HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .encode() for k in ("a", "b"))
+        reqs += f"GET {kv_path(p + 'a', {'raw': None})} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        reply = self.raw_exchange(reqs)
+        self.assertEqual(reply.count(b"HTTP/1.1 200"), 3, reply)
+        bodies = [part.split(b"\r\n\r\n", 1)[1][:1] for part in reply.split(b"HTTP/1.1 ")[1:]]
+        self.assertEqual(bodies, [b"A", b"B", b"A"])
+
+    def test_unknown_datacenter(self):
+        # Consul: structs.ErrNoDCPath, returned as a 500.
+        resp = self.agent.kv_get(self.prefix + "k", {"dc": "no-such-dc"})
+        self.assertStatus(resp, 500)
+        self.assertIn("No path to datacenter", resp.text)
+
+
 class ErrorsTest(AgentTestCase):
 
     def test_unknown_endpoints_are_404(self):

@@ -12,7 +12,7 @@ import re
 import time
 import unittest
 
-from proconsul import AgentTestCase, BackgroundCall, go_duration_s, unb64
+from proconsul import AgentTestCase, BackgroundCall, go_duration_s, unb64, wait_until
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NS = 1_000_000_000
@@ -109,6 +109,18 @@ class SessionTest(AgentTestCase):
         resp = self.agent.put("/v1/session/create", body={"Behavior": "explode"})
         self.assertStatus(resp, 500)
         self.assertIn("Invalid Behavior setting 'explode'", resp.text)
+
+    def test_unknown_node_is_rejected(self):
+        # Consul's state store refuses a session on a node it has no registration for.
+        resp = self.agent.put("/v1/session/create", body={"Node": "ghost-node"})
+        self.assertStatus(resp, 500)
+        self.assertIn("Missing node registration", resp.text)
+        self.assertEqual(self.agent.get("/v1/session/node/ghost-node").json(), [])
+
+    def test_unknown_check_is_rejected(self):
+        resp = self.agent.put("/v1/session/create", body={"NodeChecks": ["no-such-check"]})
+        self.assertStatus(resp, 500)
+        self.assertIn("Missing check 'no-such-check' registration", resp.text)
 
     def test_bad_bodies_are_400_and_create_nothing(self):
         before = self.agent.get("/v1/session/list").json()
@@ -208,8 +220,9 @@ class SessionTTLExpiryTest(AgentTestCase):
     def test_ttl_expiry_invalidates_and_renew_keeps_alive(self):
         p = self.prefix
         created = time.monotonic()
+        # Lock-delay applies to invalidation by TTL too: 3 s here, checked below.
         expiring_release = self.agent.session_create(
-            {"TTL": "10s", "LockDelay": "0s", "Behavior": "release"})
+            {"TTL": "10s", "LockDelay": "3s", "Behavior": "release"})
         expiring_delete = self.agent.session_create(
             {"TTL": "10s", "LockDelay": "0s", "Behavior": "delete"})
         renewed = self.agent.session_create({"TTL": "10s", "LockDelay": "0s"})
@@ -241,6 +254,9 @@ class SessionTTLExpiryTest(AgentTestCase):
                                 "a session must not expire before its TTL")
         self.assertTrue(alive(renewed), "a session renewed every 2 s expired")
 
+        newcomer = self.agent.session_create({"LockDelay": "0s"})
+        self.addCleanup(self.agent.put, f"/v1/session/destroy/{newcomer}")
+        self.assertJSON(self.agent.kv_put(p + "rel", b"early", {"acquire": newcomer}), False)
         rel = self.agent.kv_entry(p + "rel")
         self.assertIsNotNone(rel, "release behaviour must keep the key")
         self.assertNotIn("Session", rel)
@@ -251,6 +267,10 @@ class SessionTTLExpiryTest(AgentTestCase):
         self.assertNotIn(expiring_release, listed)
         self.assertNotIn(expiring_delete, listed)
         self.assertStatus(self.agent.put(f"/v1/session/renew/{expiring_release}"), 404)
+        # Once the 3 s lock-delay has passed, the key can be acquired again.
+        wait_until(lambda: self.agent.kv_put(p + "rel", b"late", {"acquire": newcomer}).json(),
+                   timeout_s=8.0, interval_s=0.2, message="acquire after the lock delay")
+        self.assertEqual(self.agent.kv_entry(p + "rel")["Session"], newcomer)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,15 @@ class TxnTest(AgentTestCase):
         self.assertEqual([r["KV"]["Key"] for r in results], [p + "y", p + "x/1", p + "x/2"])
         self.assertEqual([unb64(r["KV"]["Value"]) for r in results], [b"other", b"one", b"two"])
 
+    def test_ops_see_earlier_ops_in_the_same_transaction(self):
+        key = self.prefix + "k"
+        resp = self.txn([kv("set", key, b"fresh"), kv("get", key),
+                         kv("delete", key), kv("check-not-exists", key),
+                         kv("set", key, b"again")], 200)
+        results = resp.json()["Results"]
+        self.assertEqual(unb64(results[1]["KV"]["Value"]), b"fresh")
+        self.assertEqual(unb64(self.agent.kv_entry(key)["Value"]), b"again")
+
     def test_get_missing_key_is_conflict(self):
         missing = self.prefix + "missing"
         resp = self.txn([kv("get", missing)])

@@ -133,7 +133,7 @@ void kv_put(endpoints::Context& ctx, const Request& req, std::string key, Reply&
   op.set_value(req.body);
   bool plain_set = op.verb() == proto::KvOp::SET;
   endpoints::kv_apply(ctx, op, [reply = std::move(reply), plain_set](core::Result<bool> r) {
-    if (!r) return reply(error_response(r.error()));
+    if (!r) return reply(rpc_error_response(r.error()));
     // Consul answers a plain set with true whatever apply said.
     reply(bool_response(plain_set ? true : *r));
   });
@@ -158,7 +158,7 @@ void kv_delete(endpoints::Context& ctx, const Request& req, std::string key, Rep
   }
   bool is_cas = op.verb() == proto::KvOp::DELETE_CAS;
   endpoints::kv_apply(ctx, op, [reply = std::move(reply), is_cas](core::Result<bool> r) {
-    if (!r) return reply(error_response(r.error()));
+    if (!r) return reply(rpc_error_response(r.error()));
     reply(bool_response(is_cas ? *r : true));
   });
 }

@@ -99,7 +99,7 @@ void session_create(endpoints::Context& ctx, const Request& req, Reply reply) {
   if (!args) return reply(error_response(args.error()));
   endpoints::session_create(ctx, std::move(*args),
                             [reply = std::move(reply)](core::Result<std::string> r) {
-                              if (!r) return reply(error_response(r.error()));
+                              if (!r) return reply(rpc_error_response(r.error()));
                               JsonWriter w;
                               w.begin_object();
                               w.key("ID");
@@ -113,7 +113,7 @@ void session_destroy(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/session/destroy/"));
   if (id.empty()) return reply(Response::text(400, "Missing session"));
   endpoints::session_destroy(ctx, id, [reply = std::move(reply)](core::Result<bool> r) {
-    if (!r) return reply(error_response(r.error()));
+    if (!r) return reply(rpc_error_response(r.error()));
     reply(bool_response(*r));
   });
 }

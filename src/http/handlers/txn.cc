@@ -126,8 +126,23 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     op.set_session(session->value_or(""));
     ops.push_back(std::move(op));
   }
-  endpoints::kv_txn(ctx, ops, [reply = std::move(reply)](core::Result<endpoints::TxnOutcome> r) {
-    if (!r) return reply(error_response(r.error()));
+  bool read_only = true;
+  for (const auto& op : ops) {
+    read_only = read_only && (op.verb() == proto::KvOp::GET || op.verb() == proto::KvOp::GET_TREE ||
+                              op.verb() == proto::KvOp::CHECK_INDEX ||
+                              op.verb() == proto::KvOp::CHECK_SESSION ||
+                              op.verb() == proto::KvOp::CHECK_NOT_EXISTS);
+  }
+  // Consul serves a read-only transaction like a read and says so in the leader headers.
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (read_only) {
+    auto leader = ctx.log.leader();
+    headers = {{"X-Consul-KnownLeader", leader.known_leader ? "true" : "false"},
+               {"X-Consul-LastContact", std::to_string(leader.last_contact_ms)}};
+  }
+  endpoints::kv_txn(ctx, ops, [reply = std::move(reply), headers = std::move(headers)](
+                                  core::Result<endpoints::TxnOutcome> r) {
+    if (!r) return reply(rpc_error_response(r.error()));
     JsonWriter w;
     w.begin_object();
     if (!r->errors.empty()) {
@@ -147,6 +162,7 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
       w.end_object();
       Response resp = Response::json(w.take());
       resp.status = 409;
+      resp.headers = headers;
       return reply(std::move(resp));
     }
     w.key("Results");
@@ -168,7 +184,9 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     w.key("Errors");
     w.null();
     w.end_object();
-    reply(Response::json(w.take()));
+    Response resp = Response::json(w.take());
+    resp.headers = headers;
+    reply(std::move(resp));
   });
 }
 

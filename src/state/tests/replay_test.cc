@@ -173,6 +173,19 @@ TEST(Encoding, RoundTrip) {
   EXPECT_EQ(decoded->kv().verb(), KvOp::LOCK);
 }
 
+// KV keys and session IDs arrive URL-decoded and may be any bytes (Consul accepts them), but
+// proto3 `string` fields refuse invalid UTF-8 on parse: such a command encodes, commits, and
+// then fails to decode on every server. That is why commands.proto declares them `bytes`.
+TEST(Encoding, NonUtf8KeyAndSessionRoundTrip) {
+  proto::Command c = testing::kv(testing::kv_op(KvOp::LOCK, "k\xff", "v", 0, "s\xfe"));
+  auto decoded = decode_command(encode_command(c));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->kv().key(), "k\xff");
+  EXPECT_EQ(decoded->kv().session(), "s\xfe");
+  auto destroy = decode_command(encode_command(testing::session_destroy("s\xfe")));
+  ASSERT_TRUE(destroy);
+}
+
 TEST(Encoding, GarbageIsCorruption) {
   auto r = decode_command(std::string("\xff\xff\xff\xff", 4));
   ASSERT_FALSE(r);

@@ -42,6 +42,22 @@ TEST_F(SessionTest, CreateValidatesIdAndBehavior) {
   EXPECT_EQ(snap().session_get("s1")->behavior, "release");
 }
 
+TEST_F(SessionTest, CreateRefusesChecksThatDoNotExist) {
+  apply(1, node_register("node1"));
+  proto::Command node_check = session_create("s1", "node1", "");
+  node_check.mutable_session_create()->mutable_session()->add_node_checks("no-such-check");
+  auto r = apply(2, node_check);
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().message, "Missing check 'no-such-check' registration");
+  proto::Command service_check = session_create("s2", "node1", "");
+  service_check.mutable_session_create()->mutable_session()->add_service_checks()->set_id("web");
+  r = apply(3, service_check);
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().message, "Missing check 'web' registration");
+  EXPECT_TRUE(snap().session_list().empty());
+  EXPECT_EQ(snap().table_index(Table::kSessions), 0u);
+}
+
 TEST_F(SessionTest, CreateStoresTheSessionWithItsIndexes) {
   apply(1, node_register("node1"));
   apply(2, node_register("node2"));
@@ -50,8 +66,6 @@ TEST_F(SessionTest, CreateStoresTheSessionWithItsIndexes) {
   s->set_name("my-lock");
   s->set_ttl("30s");
   s->add_node_checks("serfHealth");
-  auto* sc = s->add_service_checks();
-  sc->set_id("svc-check");
   ASSERT_TRUE(apply(3, c).status);
   ASSERT_TRUE(apply(4, session_create("s2", "NODE1")).status);  // node names ignore case
   ASSERT_TRUE(apply(5, session_create("s0", "node2")).status);
@@ -64,8 +78,6 @@ TEST_F(SessionTest, CreateStoresTheSessionWithItsIndexes) {
   EXPECT_EQ(got->ttl, "30s");
   EXPECT_EQ(got->lock_delay_ns, 5 * kSecondNs);
   EXPECT_EQ(got->node_checks, std::vector<std::string>{"serfHealth"});
-  ASSERT_EQ(got->service_checks.size(), 1u);
-  EXPECT_EQ(got->service_checks[0].id, "svc-check");
   EXPECT_EQ(got->create_index, 3u);
   EXPECT_EQ(got->modify_index, 3u);
   EXPECT_EQ(snap().table_index(Table::kSessions), 5u);
