@@ -700,10 +700,12 @@ class Run {
     double write_s = ms_since(write_start_, write_end_) / 1000;
     int failures = failed_ + not_woken + put_errors_;
 
+    char pacing[64] = ", unpaced";
+    if (options_.write_rate_per_s > 0) {
+      std::snprintf(pacing, sizeof pacing, ", paced at %.0f/s", options_.write_rate_per_s);
+    }
     std::printf("\n== blocking queries: %d keys, %d writers%s\n", options_.keys, options_.writers,
-                options_.write_rate_per_s > 0
-                    ? (", paced at " + std::to_string(options_.write_rate_per_s) + "/s").c_str()
-                    : ", unpaced");
+                pacing);
     std::printf("writes          %d acked in %.2f s (%.0f/s), PUT latency p50 %.2f p99 %.2f max %.2f ms\n",
                 written_, write_s, write_s > 0 ? written_ / write_s : 0.0, put.p50, put.p99, put.max);
     std::printf("woken           %d of %d (not woken by deadline %d, errors %d, put errors %d)\n",
@@ -745,11 +747,12 @@ class Run {
                 "spurious=%d write_s=%.3f put_p50=%.3f put_p99=%.3f wake_ack_p50=%.3f "
                 "wake_ack_p99=%.3f wake_ack_max=%.3f wake_send_p50=%.3f wake_send_p99=%.3f "
                 "wake_send_max=%.3f side_count=%zu side_p50=%.3f side_p99=%.3f side_max=%.3f "
-                "side_parking_p99=%.3f side_writes_p50=%.3f side_writes_p99=%.3f side_errors=%d\n",
+                "side_parking_p99=%.3f side_writes_p50=%.3f side_writes_p99=%.3f side_closing_max=%.3f "
+                "side_errors=%d\n",
                 options_.keys, options_.writers, options_.write_rate_per_s, woken_, failures,
                 early_returns_at_write_, spurious_wakes_, write_s, put.p50, put.p99, ack.p50,
                 ack.p99, ack.max, send.p50, send.p99, send.max, side.count, side.p50, side.p99,
-                side.max, side_p.p99, side_w.p50, side_w.p99, side_errors_);
+                side.max, side_p.p99, side_w.p50, side_w.p99, side_c.max, side_errors_);
     std::fflush(stdout);
     return failures == 0 ? 0 : 1;
   }

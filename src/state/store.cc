@@ -344,14 +344,16 @@ Snapshot Store::snapshot() const {
 }
 
 void Store::watch_kv_key(WatchSet& ws, std::string_view key) const {
-  ws.add(impl_->watches.key(key));
+  if (ws.collecting()) ws.add(impl_->watches.key(key));
 }
 
 void Store::watch_kv_prefix(WatchSet& ws, std::string_view prefix) const {
-  ws.add(impl_->watches.prefix(prefix));
+  if (ws.collecting()) ws.add(impl_->watches.prefix(prefix));
 }
 
-void Store::watch_table(WatchSet& ws, Table table) const { ws.add(impl_->watches.table(table)); }
+void Store::watch_table(WatchSet& ws, Table table) const {
+  if (ws.collecting()) ws.add(impl_->watches.table(table));
+}
 
 // ---- Log entry encoding ----
 

@@ -1,5 +1,7 @@
 #include "state/watch.h"
 
+#include "core/assert.h"
+
 #include <algorithm>
 
 namespace pc::state {
@@ -64,18 +66,21 @@ void WatchChannel::detach(const WatchSetState* set) {
   });
 }
 
-WatchSet::WatchSet() : state_(std::make_shared<WatchSetState>()) {}
+WatchSet::WatchSet(bool collecting)
+    : state_(collecting ? std::make_shared<WatchSetState>() : nullptr), collecting_(collecting) {}
 
 WatchSet::~WatchSet() {
   for (auto& channel : channels_) channel->detach(state_.get());
 }
 
 void WatchSet::add(const std::shared_ptr<WatchChannel>& channel) {
+  if (!collecting_) return;
   channels_.push_back(channel);
   channel->attach(state_);
 }
 
 void WatchSet::notify_once(std::function<void()> fn) {
+  PC_ASSERT(collecting_, "notify_once on a WatchSet that does not collect");
   {
     std::lock_guard lock(state_->mu);
     if (!state_->fired) {
@@ -87,6 +92,7 @@ void WatchSet::notify_once(std::function<void()> fn) {
 }
 
 bool WatchSet::fired() const {
+  if (!collecting_) return false;
   std::lock_guard lock(state_->mu);
   return state_->fired;
 }

@@ -37,7 +37,9 @@ class WatchChannel {
 
 class WatchSet {
  public:
-  WatchSet();
+  // A set that does not collect (collecting = false) ignores add(): a read that will not
+  // block (no ?index) skips the registry entirely, which keeps plain reads cheap.
+  explicit WatchSet(bool collecting = true);
   ~WatchSet();  // detaches from every channel, so a read that timed out leaves nothing behind
   WatchSet(const WatchSet&) = delete;
   WatchSet& operator=(const WatchSet&) = delete;
@@ -47,10 +49,12 @@ class WatchSet {
   void notify_once(std::function<void()> fn);
   bool fired() const;
   std::size_t size() const;
+  bool collecting() const { return collecting_; }
 
  private:
   std::shared_ptr<WatchSetState> state_;
   std::vector<std::shared_ptr<WatchChannel>> channels_;
+  bool collecting_ = true;
 };
 
 }  // namespace pc::state

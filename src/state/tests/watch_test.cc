@@ -96,3 +96,19 @@ TEST(WatchSet, ConcurrentFireAndNotifyRunCallbackExactlyOnce) {
 
 }  // namespace
 }  // namespace pc::state
+
+namespace pc::state {
+namespace {
+
+TEST(WatchSetNotCollecting, IgnoresChannelsSoPlainReadsRegisterNothing) {
+  WatchSet ws(/*collecting=*/false);
+  auto channel = std::make_shared<WatchChannel>();
+  ws.add(channel);
+  EXPECT_EQ(ws.size(), 0u);
+  EXPECT_FALSE(ws.collecting());
+  channel->fire();
+  EXPECT_FALSE(ws.fired());
+}
+
+}  // namespace
+}  // namespace pc::state
