@@ -1,5 +1,7 @@
 #include "core/strings.h"
 
+#include <pthread.h>
+
 #include <cstdint>
 #include <cstdio>
 
@@ -133,6 +135,11 @@ bool base64_decode(std::string_view text, std::string& out) {
     }
   }
   return true;
+}
+
+void set_thread_name(std::string_view name) {
+  std::string truncated(name.substr(0, 15));
+  pthread_setname_np(pthread_self(), truncated.c_str());
 }
 
 }  // namespace pc::core

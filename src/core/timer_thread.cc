@@ -1,8 +1,14 @@
 #include "core/timer_thread.h"
 
+#include "core/strings.h"
+
 namespace pc::core {
 
-TimerThread::TimerThread() : thread_([this] { run(); }) {}
+TimerThread::TimerThread()
+    : thread_([this] {
+        set_thread_name("pc-timers");
+        run();
+      }) {}
 
 TimerThread::~TimerThread() { stop(); }
 

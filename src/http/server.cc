@@ -50,6 +50,7 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "http/errors.h"
 #include "state/watch.h"
 
@@ -773,7 +774,8 @@ core::Result<std::uint16_t> Server::start() {
                  [](std::exception_ptr e) { log_exception("accept loop", e); });
   const int threads = std::max(1, s.options.threads);
   for (int i = 0; i < threads; ++i) {
-    s.threads.emplace_back([&s] {
+    s.threads.emplace_back([&s, i] {
+      core::set_thread_name("pc-http-" + std::to_string(i));
       for (;;) {
         try {
           s.ioc.run();

@@ -5,6 +5,7 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace pc::consensus {
 
@@ -17,7 +18,10 @@ void SingleNodeLog::start() {
   std::lock_guard lock(mu_);
   PC_ASSERT(!started_, "SingleNodeLog started twice");
   started_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    core::set_thread_name("pc-apply");
+    run();
+  });
 }
 
 void SingleNodeLog::stop() {
