@@ -9,6 +9,10 @@ Revision, Server, Version (and BuildDate); tunables such as SessionTTLMin are on
 """
 
 import http.client
+import os
+import signal
+import subprocess
+import tempfile
 import json
 import re
 import socket
@@ -16,7 +20,7 @@ import threading
 import time
 import unittest
 
-from proconsul import Agent, AgentTestCase, kv_path, unb64
+from proconsul import Agent, AgentTestCase, binary_path, kv_path, unb64
 
 ADDR_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}:\d+$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -317,6 +321,53 @@ class ProcessTest(unittest.TestCase):
         for t in threads:
             t.join(10)
             self.assertFalse(t.is_alive(), "a parked query outlived the agent")
+
+    def test_sighup_reloads_the_log_level(self):
+        # Consul reloads log_level from its config files on SIGHUP; the agent keeps serving.
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "agent.json")
+            with open(config, "w") as f:
+                json.dump({"log_level": "debug"}, f)
+            # Flags outrank files, so this agent takes its level from the file alone.
+            agent = Agent(extra_args=["-config-file", config, "-log-json"])
+            args = agent.command()
+            i = args.index("-log-level")
+            del args[i:i + 2]
+            agent.command = lambda: args
+            self.addCleanup(agent.stop)
+            agent.start()
+            with open(config, "w") as f:
+                json.dump({"log_level": "error"}, f)
+            agent.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if any("reloading configuration" in line for line in agent.output()):
+                    break
+                time.sleep(0.05)
+            else:
+                self.fail("no reload logged after SIGHUP")
+            self.assertEqual(agent.kv_put("after-reload", b"v").json(), True)
+            # JSON log lines carry Consul's keys.
+            records = [json.loads(line) for line in agent.output() if line.startswith("{")]
+            self.assertTrue(records, "no JSON log lines")
+            for record in records:
+                self.assertEqual(set(record), {"@level", "@message", "@module", "@timestamp"})
+            # At level error, the shutdown's info lines are no longer written.
+            before = len(agent.output())
+            agent.stop_checked()
+            after = [line for line in agent.output()[before:] if "Gracefully shutting down" in line]
+            self.assertEqual(after, [])
+
+    def test_bad_config_is_refused_naming_key_and_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "bad.json")
+            with open(config, "w") as f:
+                json.dump({"datacentre": "east"}, f)
+            proc = subprocess.run([binary_path(), "agent", "-dev", "-config-file", config],
+                                  capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn(config, proc.stderr)
+            self.assertIn('unknown key "datacentre"', proc.stderr)
 
 
 if __name__ == "__main__":
