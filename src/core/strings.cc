@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdio>
 
@@ -140,6 +142,68 @@ bool base64_decode(std::string_view text, std::string& out) {
 void set_thread_name(std::string_view name) {
   std::string truncated(name.substr(0, 15));
   pthread_setname_np(pthread_self(), truncated.c_str());
+}
+
+// Go's unicode.IsPrint for the runes keys and session IDs plausibly hold: everything but the
+// C1 controls, non-ASCII spaces and the common format characters. (Go also escapes unassigned
+// code points, which would need the Unicode tables; keys that hold them are not worth it.)
+namespace {
+
+bool go_printable(char32_t r) {
+  return !(r <= 0xa0 || r == 0xad || r == 0x1680 || (r >= 0x2000 && r <= 0x200f) ||
+           (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) || r == 0x3000 ||
+           r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) || (r >= 0xe000 && r <= 0xf8ff));
+}
+
+}  // namespace
+
+std::string go_quote(std::string_view s) {
+  std::string out = "\"";
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      const std::size_t short_escape = std::string_view("\a\b\f\n\r\t\v").find(s[i]);
+      if (b == '"' || b == '\\') {
+        out.push_back('\\');
+        out.push_back(s[i]);
+      } else if (short_escape != std::string_view::npos) {
+        out.push_back('\\');
+        out.push_back("abfnrtv"[short_escape]);
+      } else if (b < 0x20 || b == 0x7f) {
+        out += fmt::format("\\x{:02x}", b);
+      } else {
+        out.push_back(s[i]);
+      }
+      ++i;
+      continue;
+    }
+    // Decode one UTF-8 sequence; anything malformed is escaped one byte at a time, as Go does.
+    std::size_t len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
+    char32_t rune = len == 4 ? (b & 0x07u) : len == 3 ? (b & 0x0fu) : (b & 0x1fu);
+    bool valid = len != 0 && b <= 0xf4 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      valid = (c & 0xc0u) == 0x80u;
+      rune = (rune << 6) | (c & 0x3fu);
+    }
+    const char32_t min_rune = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    valid = valid && rune >= min_rune && rune <= 0x10ffff && !(rune >= 0xd800 && rune <= 0xdfff);
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", b);
+      ++i;
+      continue;
+    }
+    if (!go_printable(rune)) {
+      out += rune < 0x10000 ? fmt::format("\\u{:04x}", static_cast<std::uint32_t>(rune))
+                            : fmt::format("\\U{:08x}", static_cast<std::uint32_t>(rune));
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  out.push_back('"');
+  return out;
 }
 
 }  // namespace pc::core

@@ -18,6 +18,10 @@ std::string base64_encode(std::string_view bytes);
 // Accepts padded or unpadded standard base64; returns false on any other byte.
 bool base64_decode(std::string_view text, std::string& out);
 
+// Go's strconv.Quote (fmt's %q), so error texts match Consul's byte for byte: printable
+// text as is, quotes and backslashes escaped, control bytes and invalid UTF-8 as \x..
+std::string go_quote(std::string_view s);
+
 // Names the calling thread (at most 15 bytes are kept), so top -H and gdb tell the agent's
 // threads apart: pc-http-N, pc-apply, pc-timers.
 void set_thread_name(std::string_view name);

@@ -43,9 +43,16 @@ core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& con
   node->set_node(ctx.identity.node_name);
   node->set_address(ctx.identity.advertise_address);
   node->set_datacenter(ctx.identity.datacenter);
-  (*node->mutable_tagged_addresses())["lan"] = ctx.identity.advertise_address;
-  (*node->mutable_tagged_addresses())["wan"] = ctx.identity.advertise_address;
-  for (const auto& [k, v] : config.node_meta) (*node->mutable_meta())[k] = v;
+  for (const char* kind : {"lan", "wan"}) {
+    auto* address = node->add_tagged_addresses();
+    address->set_key(kind);
+    address->set_value(ctx.identity.advertise_address);
+  }
+  for (const auto& [k, v] : config.node_meta) {
+    auto* meta = node->add_meta();
+    meta->set_key(k);
+    meta->set_value(v);
+  }
   std::promise<core::Status> done;
   endpoints::submit(ctx, std::move(cmd), [&done](core::Result<state::ApplyResult> r) {
     done.set_value(r ? core::ok() : core::Status(r.error()));

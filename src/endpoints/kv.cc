@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/strings.h"
 #include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
@@ -103,6 +104,26 @@ void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
 }
 
 void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> done) {
+  // Consul's Txn.preCheck, before anything enters the log: every op needs a key (but a tree
+  // delete), and a lock must wait out the key's lock-delay (wall time only the leader may
+  // judge, so it is never part of apply).
+  TxnOutcome refused;
+  const std::int64_t now_ns = unix_now_ns(ctx);
+  state::Snapshot snap = ctx.store.snapshot();
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const auto& op = ops[i];
+    if (op.key().empty() && op.verb() != proto::KvOp::DELETE_TREE) {
+      refused.errors.push_back(state::TxnError{i, "Must provide key"});
+    } else if (op.verb() == proto::KvOp::LOCK &&
+               snap.kv_lock_delay_until_unix_ns(op.key()) > now_ns) {
+      refused.errors.push_back(state::TxnError{
+          i, "failed to lock key " + core::go_quote(op.key()) + " due to lock delay"});
+    }
+  }
+  if (!refused.errors.empty()) {
+    done(std::move(refused));
+    return;
+  }
   proto::Command cmd;
   cmd.mutable_txn();  // an empty transaction is still a transaction, not an empty command
   bool any_delete = false;

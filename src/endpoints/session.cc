@@ -18,7 +18,8 @@ core::Result<proto::Session> build_session(const Context& ctx, SessionCreateArgs
                                            core::Duration& ttl_out) {
   proto::Session s;
   s.set_name(args.name);
-  s.set_node(args.node.empty() ? ctx.identity.node_name : args.node);
+  if (args.node && args.node->empty()) return server_error("Must provide Node");
+  s.set_node(args.node.value_or(ctx.identity.node_name));
   if (args.behavior.empty()) args.behavior = "release";
   if (args.behavior != "release" && args.behavior != "delete") {
     return server_error("Invalid Behavior setting '" + args.behavior + "'");
@@ -38,16 +39,12 @@ core::Result<proto::Session> build_session(const Context& ctx, SessionCreateArgs
     ttl_out = *ttl;
   }
   s.set_ttl(args.ttl);
+  // Consul accepts any lock delay here and clamps it to its 60 s maximum when the session is
+  // invalidated; the apply path does the same.
   std::int64_t lock_delay =
       args.lock_delay_ns.value_or(core::Duration(core::limits::session_lock_delay_default).count());
-  if (lock_delay < 0) return server_error("Invalid LockDelay: must not be negative");
-  if (lock_delay > core::Duration(core::limits::session_lock_delay_max).count()) {
-    return server_error("Invalid LockDelay '" + core::format_go_duration(core::Duration(lock_delay)) +
-                        "', must be at most " +
-                        core::format_go_duration(core::limits::session_lock_delay_max));
-  }
   s.set_lock_delay_ns(lock_delay);
-  if (!args.node_checks && !args.service_checks) args.node_checks = {"serfHealth"};
+  if (!args.node_checks) args.node_checks = {"serfHealth"};
   std::size_t checks = (args.node_checks ? args.node_checks->size() : 0) +
                        (args.service_checks ? args.service_checks->size() : 0);
   if (checks > core::limits::session_checks_max) {
@@ -102,15 +99,17 @@ void session_destroy(Context& ctx, const std::string& id, Done<bool> done) {
     done(core::make_error(core::Code::kInvalidArgument, "Missing session"));
     return;
   }
-  if (ctx.session_timers != nullptr) ctx.session_timers->cancel(id);
   proto::Command cmd;
   cmd.mutable_session_destroy()->set_id(id);
   TombstoneGc* gc = ctx.tombstone_gc;
-  submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {
+  SessionTimers* timers = ctx.session_timers;
+  submit(ctx, std::move(cmd),
+         [done = std::move(done), gc, timers, id](core::Result<state::ApplyResult> r) {
     if (!r) {
-      done(r.error());
+      done(r.error());  // the session lives on, and so does its TTL timer
       return;
     }
+    if (timers != nullptr) timers->cancel(id);
     if (gc != nullptr) gc->note_delete();
     done(true);
   });

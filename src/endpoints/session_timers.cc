@@ -3,9 +3,15 @@
 #include "core/duration.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
+namespace {
+// Consul's invalidateSession retries a failed destroy with backoff, as many times.
+constexpr int kAttemptsMax = 6;
+constexpr auto kRetryBase = std::chrono::milliseconds(10);
+}  // namespace
 
 SessionTimers::SessionTimers(Context& ctx, core::TimerThread& timers)
     : ctx_(ctx), timers_(timers) {}
@@ -16,7 +22,19 @@ void SessionTimers::arm(const std::string& id, core::Duration ttl) {
                                          ttl * core::limits::session_ttl_multiplier);
   std::lock_guard lock(mu_);
   if (auto it = armed_.find(id); it != armed_.end()) timers_.cancel(it->second);
-  armed_[id] = timers_.schedule(deadline, [this, id] { expire(id); });
+  // The timer needs its own ID to tell whether it is still the armed one when it runs (a renew
+  // may have re-armed the session in between); schedule() hands it out only afterwards.
+  auto own_id = std::make_shared<core::TimerThread::TimerId>(0);
+  auto timer = timers_.schedule(deadline, [this, id, own_id] {
+    core::TimerThread::TimerId fired;
+    {
+      std::lock_guard lock(mu_);
+      fired = *own_id;
+    }
+    expire(id, fired, 0);
+  });
+  *own_id = timer;
+  armed_[id] = timer;
 }
 
 void SessionTimers::cancel(const std::string& id) {
@@ -40,16 +58,36 @@ std::size_t SessionTimers::armed_count() {
   return armed_.size();
 }
 
-void SessionTimers::expire(const std::string& id) {
+void SessionTimers::expire(const std::string& id, core::TimerThread::TimerId fired,
+                           int attempt) {
   {
     std::lock_guard lock(mu_);
-    armed_.erase(id);
+    auto it = armed_.find(id);
+    // A renew or destroy that ran after this timer fired owns the session's timer now.
+    if (attempt == 0 && (it == armed_.end() || it->second != fired)) return;
+    if (it != armed_.end() && it->second == fired) armed_.erase(it);
   }
-  core::log::info("session", "session {} expired (TTL not renewed), invalidating it", id);
+  if (attempt == 0) {
+    core::log::info("session", "session {} expired (TTL not renewed), invalidating it", id);
+  }
   proto::Command cmd;
   cmd.mutable_session_destroy()->set_id(id);
-  submit(ctx_, std::move(cmd), [id](core::Result<state::ApplyResult> r) {
-    if (!r) core::log::warn("session", "invalidating session {} failed: {}", id, r.error().message);
+  submit(ctx_, std::move(cmd), [this, id, attempt](core::Result<state::ApplyResult> r) {
+    if (r) {
+      // Sessions with Behavior "delete" leave tombstones behind.
+      if (ctx_.tombstone_gc != nullptr) ctx_.tombstone_gc->note_delete();
+      return;
+    }
+    if (attempt + 1 >= kAttemptsMax) {
+      core::log::error("session", "invalidating session {} failed {} times, giving up: {}", id,
+                       kAttemptsMax, r.error().message);
+      return;
+    }
+    core::log::warn("session", "invalidating session {} failed: {}; retrying", id,
+                    r.error().message);
+    auto delay = kRetryBase * (1 << attempt);
+    timers_.schedule(ctx_.clock.now() + delay,
+                     [this, id, attempt] { expire(id, 0, attempt + 1); });
   });
 }
 

@@ -24,7 +24,9 @@ class SessionTimers {
   std::size_t armed_count();
 
  private:
-  void expire(const std::string& id);
+  // Invalidates a session whose timer `fired` ran; `attempt` counts retries after the log
+  // refused the destroy (Consul retries invalidation with backoff too).
+  void expire(const std::string& id, core::TimerThread::TimerId fired, int attempt);
 
   Context& ctx_;
   core::TimerThread& timers_;

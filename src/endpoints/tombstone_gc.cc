@@ -39,11 +39,20 @@ void TombstoneGc::reap(core::MonoTime bucket) {
   }
   proto::Command cmd;
   cmd.mutable_tombstone_reap()->set_up_to_index(up_to);
-  submit(ctx_, std::move(cmd), [up_to](core::Result<state::ApplyResult> r) {
-    if (!r) {
-      core::log::warn("state", "tombstone reap up to index {} failed: {}", up_to,
-                      r.error().message);
+  submit(ctx_, std::move(cmd), [this, up_to](core::Result<state::ApplyResult> r) {
+    if (r) return;
+    core::log::warn("state", "tombstone reap up to index {} failed: {}; retrying", up_to,
+                    r.error().message);
+    // Put the bucket back, one granularity later, so those tombstones are not forgotten.
+    core::MonoTime retry = ctx_.clock.now() +
+                           std::chrono::duration_cast<core::MonoTime::duration>(granularity_);
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = buckets_.try_emplace(retry, up_to);
+    if (!inserted) {
+      it->second = std::max(it->second, up_to);
+      return;
     }
+    timers_.schedule(retry, [this, retry] { reap(retry); });
   });
 }
 

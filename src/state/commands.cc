@@ -31,66 +31,7 @@ namespace {
 using core::Code;
 using core::make_error;
 
-// Go's unicode.IsPrint for the runes keys and session IDs plausibly hold: everything but the
-// C1 controls, non-ASCII spaces and the common format characters. (Go also escapes unassigned
-// code points, which would need the Unicode tables; keys that hold them are not worth it.)
-bool go_printable(char32_t r) {
-  return !(r <= 0xa0 || r == 0xad || r == 0x1680 || (r >= 0x2000 && r <= 0x200f) ||
-           (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) || r == 0x3000 ||
-           r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) || (r >= 0xe000 && r <= 0xf8ff));
-}
-
-// Go's strconv.Quote (fmt's %q and %#v of a string), so error texts match Consul's byte for
-// byte: printable text as is, quotes and backslashes escaped, control bytes and invalid UTF-8
-// as \x.., C1 controls as \u00...
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      const std::size_t short_escape = std::string_view("\a\b\f\n\r\t\v").find(s[i]);
-      if (b == '"' || b == '\\') {
-        out.push_back('\\');
-        out.push_back(s[i]);
-      } else if (short_escape != std::string_view::npos) {
-        out.push_back('\\');
-        out.push_back("abfnrtv"[short_escape]);
-      } else if (b < 0x20 || b == 0x7f) {
-        out += fmt::format("\\x{:02x}", b);
-      } else {
-        out.push_back(s[i]);
-      }
-      ++i;
-      continue;
-    }
-    // Decode one UTF-8 sequence; anything malformed is escaped one byte at a time, as Go does.
-    std::size_t len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
-    char32_t rune = len == 4 ? (b & 0x07u) : len == 3 ? (b & 0x0fu) : (b & 0x1fu);
-    bool valid = len != 0 && b <= 0xf4 && i + len <= s.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      valid = (c & 0xc0u) == 0x80u;
-      rune = (rune << 6) | (c & 0x3fu);
-    }
-    const char32_t min_rune = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    valid = valid && rune >= min_rune && rune <= 0x10ffff && !(rune >= 0xd800 && rune <= 0xdfff);
-    if (!valid) {
-      out += fmt::format("\\x{:02x}", b);
-      ++i;
-      continue;
-    }
-    if (!go_printable(rune)) {
-      out += rune < 0x10000 ? fmt::format("\\u{:04x}", static_cast<std::uint32_t>(rune))
-                            : fmt::format("\\U{:08x}", static_cast<std::uint32_t>(rune));
-    } else {
-      out.append(s.substr(i, len));
-    }
-    i += len;
-  }
-  out.push_back('"');
-  return out;
-}
+using core::go_quote;
 
 // Consul's api.KVOp names, used in its error texts.
 std::string_view verb_name(proto::KvOp::Verb verb) {
@@ -539,8 +480,9 @@ ApplyResult apply_node_register(ApplyContext& ctx, const proto::Command& command
   n.node = in.node();
   n.address = in.address();
   n.datacenter = in.datacenter();
-  n.tagged_addresses.insert(in.tagged_addresses().begin(), in.tagged_addresses().end());
-  n.meta.insert(in.meta().begin(), in.meta().end());
+  // A repeated key keeps its last value, as a map entry would.
+  for (const auto& p : in.tagged_addresses()) n.tagged_addresses[p.key()] = p.value();
+  for (const auto& p : in.meta()) n.meta[p.key()] = p.value();
   std::string key = core::to_lower(n.node);
   if (const Node* existing = ctx.v.nodes.find(key)) {
     n.create_index = existing->create_index;

@@ -122,6 +122,30 @@ class SessionTest(AgentTestCase):
         self.assertStatus(resp, 500)
         self.assertIn("Missing check 'no-such-check' registration", resp.text)
 
+    def test_check_defaults_follow_consul(self):
+        # Consul starts NodeChecks and the legacy Checks at [serfHealth]: an explicit empty list
+        # in either empties the checks; legacy entries join NodeChecks.
+        cases = [({}, ["serfHealth"]),
+                 ({"Checks": []}, None),
+                 ({"NodeChecks": []}, None),
+                 ({"Checks": ["serfHealth"]}, ["serfHealth"]),
+                 ({"NodeChecks": ["serfHealth"], "Checks": []}, None)]
+        for body, want in cases:
+            with self.subTest(body=body):
+                got = self.info(self.create(body))["NodeChecks"]
+                self.assertEqual(got, want)
+        # A legacy check joins serfHealth, and must exist like any other.
+        resp = self.agent.put("/v1/session/create", body={"Checks": ["web-check"]})
+        self.assertStatus(resp, 500)
+        self.assertIn("Missing check 'web-check' registration", resp.text)
+
+    def test_empty_node_and_null_lock_delay(self):
+        resp = self.agent.put("/v1/session/create", body={"Node": ""})
+        self.assertStatus(resp, 500)
+        self.assertIn("Must provide Node", resp.text)
+        # null leaves Consul's 15 s default in place.
+        self.assertEqual(self.info(self.create({"LockDelay": None}))["LockDelay"], 15 * 10**9)
+
     def test_bad_bodies_are_400_and_create_nothing(self):
         before = self.agent.get("/v1/session/list").json()
         for body in (b"{", b'{"Name": "x",}', b"[1, 2", b'{"LockDelay": "nonsense"}',

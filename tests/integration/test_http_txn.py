@@ -43,6 +43,24 @@ class TxnTest(AgentTestCase):
         if key_in_what is not None:
             self.assertIn(key_in_what, failing[0]["What"])
 
+    def test_empty_key_is_refused_before_anything_applies(self):
+        key = self.prefix + "kept"
+        resp = self.txn([kv("set", key, b"1"), kv("set", "", b"x")])
+        self.assertConflict(resp, 1, "Must provide key")
+        self.assertEqual(self.agent.get(f"/v1/kv/{key}").status, 404)
+
+    def test_lock_inside_lock_delay_is_refused(self):
+        key = self.prefix + "delayed"
+        holder = self.agent.session_create({"LockDelay": "10s"})
+        other = self.agent.session_create({"LockDelay": "0s"})
+        self.addCleanup(self.agent.put, f"/v1/session/destroy/{other}")
+        self.assertEqual(self.agent.put(f"/v1/kv/{key}?acquire={holder}", body=b"v").json(), True)
+        self.assertEqual(self.agent.put(f"/v1/session/destroy/{holder}").json(), True)
+        resp = self.txn([kv("lock", key, b"v", Session=other)])
+        self.assertConflict(resp, 0)
+        self.assertEqual(resp.json()["Errors"][0]["What"],
+                         f'failed to lock key "{key}" due to lock delay')
+
     def test_set_returns_entries_without_values(self):
         a, b = self.prefix + "a", self.prefix + "b"
         resp = self.txn([kv("set", a, b"1"), kv("set", b, b"2", Flags=7)], 200)

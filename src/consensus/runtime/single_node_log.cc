@@ -35,17 +35,21 @@ void SingleNodeLog::stop() {
 }
 
 void SingleNodeLog::propose(std::string command, ProposeDone done) {
+  const char* refusal = nullptr;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || !started_) {
-      done(core::make_error(core::Code::kUnavailable, "log is not running"));
-      return;
+      refusal = "log is not running";
+    } else if (queue_.size() >= core::limits::log_proposals_queued_max) {
+      refusal = "too many writes waiting for the log";
+    } else {
+      queue_.push_back(Proposal{std::move(command), std::move(done)});
     }
-    if (queue_.size() >= core::limits::log_proposals_queued_max) {
-      done(core::make_error(core::Code::kUnavailable, "too many writes waiting for the log"));
-      return;
-    }
-    queue_.push_back(Proposal{std::move(command), std::move(done)});
+  }
+  // Refusals are answered outside the lock: the callback may call back into the log.
+  if (refusal != nullptr) {
+    done(core::make_error(core::Code::kUnavailable, refusal));
+    return;
   }
   cv_.notify_one();
 }

@@ -1,7 +1,9 @@
 // /v1/session/* — Consul's session endpoints.
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/duration.h"
 #include "endpoints/session.h"
@@ -19,25 +21,49 @@ core::Error decode_error(std::string what) {
 }
 
 // Consul's FixupLockDelay: a string is a Go duration, a number is nanoseconds; either one
-// below 1000 is taken as seconds (clients send 15 meaning 15s).
-core::Result<std::int64_t> lock_delay(const boost::json::value& v) {
+// below 1000 is taken as seconds (clients send 15 meaning 15s). null keeps the default.
+core::Result<std::optional<std::int64_t>> lock_delay(const boost::json::value& v) {
   constexpr std::int64_t kSecondsThreshold = 1000;
+  constexpr std::int64_t kNsPerSecond = 1000000000LL;
   std::int64_t ns = 0;
+  if (v.is_null()) return std::optional<std::int64_t>();
   if (v.is_string()) {
     auto d = core::parse_go_duration(std::string(v.as_string()));
     if (!d) return decode_error(d.error().message);
     ns = d->count();
   } else if (v.is_number()) {
     double n = v.to_number<double>();
-    if (!std::isfinite(n)) return type_error(v, "LockDelay", "time.Duration");
+    // Outside int64 (or not finite) is not a duration Go could hold.
+    if (!(n > -9.2e18 && n < 9.2e18)) return type_error(v, "LockDelay", "time.Duration");
     ns = static_cast<std::int64_t>(n);
-  } else if (v.is_null()) {
-    return std::int64_t{0};
   } else {
     return type_error(v, "LockDelay", "time.Duration");
   }
-  if (ns < kSecondsThreshold) ns *= 1000000000LL;
-  return ns;
+  if (ns < kSecondsThreshold) {
+    if (ns < std::numeric_limits<std::int64_t>::min() / kNsPerSecond) {
+      return type_error(v, "LockDelay", "time.Duration");
+    }
+    ns *= kNsPerSecond;
+  }
+  return std::optional<std::int64_t>(ns);
+}
+
+// Consul's session check defaults (fixupEmptySessionChecks and the legacy "Checks" field):
+// NodeChecks and Checks both start as [serfHealth]; an explicit empty Checks empties
+// NodeChecks; Checks left at its default defers to NodeChecks; otherwise Checks' entries join
+// a non-empty NodeChecks.
+std::vector<std::string> session_node_checks(std::optional<std::vector<std::string>> node_checks,
+                                             std::optional<std::vector<std::string>> checks) {
+  const std::string kSerfHealth = "serfHealth";
+  std::vector<std::string> out = node_checks.value_or(std::vector<std::string>{kSerfHealth});
+  std::vector<std::string> legacy = checks.value_or(std::vector<std::string>{kSerfHealth});
+  if (legacy.empty()) return {};
+  if (legacy.size() == 1 && legacy[0] == kSerfHealth) return out;
+  if (out.empty()) return out;
+  for (auto& c : legacy) {
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
+  }
+  return out;
 }
 
 core::Result<endpoints::SessionCreateArgs> parse_create(const std::string& body) {
@@ -50,22 +76,25 @@ core::Result<endpoints::SessionCreateArgs> parse_create(const std::string& body)
   if (!object) return object.error();
   const auto& o = **object;
   for (auto [field, out] : {std::pair<std::string_view, std::string*>{"Name", &args.name},
-                            {"Node", &args.node},
                             {"Behavior", &args.behavior},
                             {"TTL", &args.ttl}}) {
     auto v = get_string(o, field);
     if (!v) return v.error();
     if (*v) *out = std::move(**v);
   }
+  auto node = get_string(o, "Node");
+  if (!node) return node.error();
+  args.node = std::move(*node);
   if (const auto* v = find_field(o, "LockDelay")) {
     auto d = lock_delay(*v);
     if (!d) return d.error();
-    args.lock_delay_ns = *d;
+    if (*d) args.lock_delay_ns = **d;
   }
-  // Consul before 1.7 had only "Checks"; older clients (python-consul) still send it.
-  auto node_checks = get_string_array(o, find_field(o, "NodeChecks") ? "NodeChecks" : "Checks");
+  auto node_checks = get_string_array(o, "NodeChecks");
   if (!node_checks) return node_checks.error();
-  if (*node_checks) args.node_checks = std::move(**node_checks);
+  auto legacy_checks = get_string_array(o, "Checks");
+  if (!legacy_checks) return legacy_checks.error();
+  args.node_checks = session_node_checks(std::move(*node_checks), std::move(*legacy_checks));
   auto service_checks = get_array(o, "ServiceChecks");
   if (!service_checks) return service_checks.error();
   if (*service_checks != nullptr) {

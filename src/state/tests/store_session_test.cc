@@ -196,8 +196,12 @@ TEST_F(SessionTest, NodeRegisterIsIdempotent) {
 
   // A different address updates in place, keeping CreateIndex.
   proto::Command c = node_register("node1", "10.0.0.2");
-  (*c.mutable_node_register()->mutable_meta())["rack"] = "r1";
-  (*c.mutable_node_register()->mutable_tagged_addresses())["wan"] = "1.2.3.4";
+  auto* meta = c.mutable_node_register()->add_meta();
+  meta->set_key("rack");
+  meta->set_value("r1");
+  auto* wan = c.mutable_node_register()->add_tagged_addresses();
+  wan->set_key("wan");
+  wan->set_value("1.2.3.4");
   apply(3, c);
   n = snap().node_get("NODE1");
   ASSERT_TRUE(n.has_value());
