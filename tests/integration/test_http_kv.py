@@ -267,7 +267,8 @@ class KVCasTest(AgentTestCase):
         self.addCleanup(self.agent.session_destroy, sid)
         resp = self.agent.kv_put(key, b"v", {"cas": 0, "acquire": sid})
         self.assertStatus(resp, 400)
-        self.assertIn("Conflicting flags", resp.text)
+        # Consul quotes the parameters as Go's url.Values.Encode writes them: sorted by key.
+        self.assertEqual(resp.text, f"Conflicting flags: acquire={sid}&cas=0\n")
         self.assertIsNone(self.agent.kv_entry(key))
         self.agent.kv_put(key, b"v")
         resp = self.agent.kv_delete(key, {"recurse": None, "cas": 1})

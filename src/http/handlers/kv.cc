@@ -1,5 +1,7 @@
 // /v1/kv/:key — Consul's KVS endpoint: GET (?recurse, ?keys, ?separator, ?raw), PUT (?flags,
 // ?cas, ?acquire, ?release), DELETE (?recurse, ?cas).
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "core/limits.h"
@@ -30,13 +32,44 @@ core::Result<std::uint64_t> parse_uint_param(const std::string& text) {
   return value;
 }
 
+// Go's url.QueryEscape: unreserved bytes as they are, space as '+', the rest as %XX.
+std::string query_escape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// Go's url.Values.Encode, which Consul's message quotes: sorted by key, re-encoded.
+std::string encode_query(const Request& req) {
+  std::vector<std::pair<std::string, std::string>> params = req.query;
+  std::stable_sort(params.begin(), params.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += query_escape(k) + "=" + query_escape(v);
+  }
+  return out;
+}
+
 // Consul refuses flags that do not compose (?cas with ?acquire, ?recurse with ?cas).
 bool conflicting(const Request& req, std::initializer_list<std::string_view> names,
                  Reply& reply) {
   int found = 0;
   for (auto name : names) found += req.has_query(name) ? 1 : 0;
   if (found < 2) return false;
-  reply(Response::text(400, "Conflicting flags: " + req.raw_query + "\n"));
+  reply(Response::text(400, "Conflicting flags: " + encode_query(req) + "\n"));
   return true;
 }
 
