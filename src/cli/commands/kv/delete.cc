@@ -3,6 +3,7 @@
 
 #include "cli/api.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/kv/kv_pair.h"
 #include "core/flags.h"
 
 namespace pc::cli {
@@ -47,13 +48,9 @@ class KvDeleteCommand final : public Command {
   int run(const std::vector<std::string>& args, Context& ctx) override {
     std::vector<std::string> positional;
     if (auto code = parse_command_flags(flags_, args, help(), ctx, positional)) return *code;
-    if (positional.size() > 1) {
-      *ctx.err << "Too many arguments (expected 1, got " << positional.size() << ")\n";
-      return 1;
-    }
-    std::string key = positional.empty() ? "" : positional[0];
-    // Keys cannot start with '/', but people write "/foo"; Consul strips it for them.
-    if (!key.empty() && key[0] == '/') key.erase(0, 1);
+    auto key_argument = kv_key_argument(positional, *ctx.err);
+    if (!key_argument) return 1;
+    std::string key = std::move(*key_argument);
     if (key.empty() && !recurse_) {
       *ctx.err << "Error! Missing KEY argument\n";
       return 1;

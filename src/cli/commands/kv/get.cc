@@ -72,13 +72,9 @@ class KvGetCommand final : public Command {
   int run(const std::vector<std::string>& args, Context& ctx) override {
     std::vector<std::string> positional;
     if (auto code = parse_command_flags(flags_, args, help(), ctx, positional)) return *code;
-    if (positional.size() > 1) {
-      *ctx.err << "Too many arguments (expected 1, got " << positional.size() << ")\n";
-      return 1;
-    }
-    std::string key = positional.empty() ? "" : positional[0];
-    // Keys cannot start with '/', but people write "/foo"; Consul strips it for them.
-    if (!key.empty() && key[0] == '/') key.erase(0, 1);
+    auto key_argument = kv_key_argument(positional, *ctx.err);
+    if (!key_argument) return 1;
+    std::string key = std::move(*key_argument);
     if (key.empty() && !(recurse_ || keys_)) {
       *ctx.err << "Error! Missing KEY argument\n";
       return 1;

@@ -101,4 +101,15 @@ std::string format_kv_detailed(const KvPair& pair, bool base64_value, bool keys_
   return out;
 }
 
+std::optional<std::string> kv_key_argument(const std::vector<std::string>& positional,
+                                           std::ostream& err) {
+  if (positional.size() > 1) {
+    err << "Too many arguments (expected 1, got " << positional.size() << ")\n";
+    return std::nullopt;
+  }
+  std::string key = positional.empty() ? "" : positional[0];
+  if (!key.empty() && key[0] == '/') key.erase(0, 1);
+  return key;
+}
+
 }  // namespace pc::cli

@@ -1,6 +1,8 @@
 #pragma once
 // Consul's KVPair as /v1/kv returns it, and how `kv get` prints one.
 #include <cstdint>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +38,11 @@ core::Result<std::vector<std::string>> parse_kv_keys(std::string_view body);
 // With `keys_only` (kv get -keys -recurse -detailed) the Value row is left out and the text
 // ends with the Session row's newline, as Consul's prettyKVPair does.
 std::string format_kv_detailed(const KvPair& pair, bool base64_value, bool keys_only = false);
+
+// The single KEY argument of `kv get` and `kv delete` ("" when absent), with a leading '/'
+// stripped: keys cannot start with one, but people write "/foo" and Consul strips it for them.
+// nullopt, after saying so on `err`, when more than one argument was given.
+std::optional<std::string> kv_key_argument(const std::vector<std::string>& positional,
+                                           std::ostream& err);
 
 }  // namespace pc::cli
