@@ -237,8 +237,8 @@ class Conn {
   awaitable<error_code> read_more() {
     char chunk[16 * 1024];
     error_code ec;
-    std::size_t n = co_await socket_.async_read_some(
-        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n = co_await socket_.async_read_some(asio::buffer(chunk),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ec;
     buf_.append(chunk, n);
     co_return error_code{};
@@ -252,8 +252,8 @@ class Conn {
   }
 
   // Reads until `pattern` occurs at or after `from`, at most `limit` bytes past `from`.
-  awaitable<error_code> fill_until(std::string_view pattern, std::size_t from,
-                                   std::size_t limit, std::size_t& found) {
+  awaitable<error_code> fill_until(std::string_view pattern, std::size_t from, std::size_t limit,
+                                   std::size_t& found) {
     for (;;) {
       std::size_t at = buf_.find(pattern, from);
       if (at != std::string::npos) {
@@ -274,8 +274,9 @@ std::string get_request(const std::string& path) {
 }
 
 std::string put_request(const std::string& path, const std::string& body) {
-  return "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nContent-Type: application/octet-stream\r\n\r\n" + body;
+  return "PUT " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nContent-Type: application/octet-stream\r\n\r\n" + body;
 }
 
 // "ModifyIndex":123 from a KV GET's JSON body; 0 when absent.
@@ -370,7 +371,8 @@ struct SideSample {
 class Run {
  public:
   Run(asio::io_context& io, Options options)
-      : io_(io), options_(std::move(options)),
+      : io_(io),
+        options_(std::move(options)),
         endpoint_(asio::ip::make_address_v4("127.0.0.1"), options_.port),
         keys_(static_cast<std::size_t>(options_.keys)) {}
 
@@ -400,7 +402,8 @@ class Run {
     co_await write_all();
     write_end_ = Clock::now();
     auto after_write = read_process(options_.server_pid);
-    std::printf("write: %d keys written in %.2f s\n", written_, ms_since(write_start_, write_end_) / 1000);
+    std::printf("write: %d keys written in %.2f s\n", written_,
+                ms_since(write_start_, write_end_) / 1000);
 
     // Drain: every parked query must return within the deadline after the last write.
     auto deadline = write_end_ + std::chrono::seconds(options_.deadline_s);
@@ -486,8 +489,10 @@ class Run {
       ++done_workers;
       co_return;
     };
-    for (int w = 0; w < options_.seed_connections; ++w) asio::co_spawn(io_, worker(), asio::detached);
-    while (done_workers < options_.seed_connections) co_await sleep_for(std::chrono::milliseconds(5));
+    for (int w = 0; w < options_.seed_connections; ++w)
+      asio::co_spawn(io_, worker(), asio::detached);
+    while (done_workers < options_.seed_connections)
+      co_await sleep_for(std::chrono::milliseconds(5));
     if (!ok) co_return false;
 
     // Reads start only after every write is acknowledged (see the header comment).
@@ -516,8 +521,10 @@ class Run {
       ++done_workers;
       co_return;
     };
-    for (int w = 0; w < options_.seed_connections; ++w) asio::co_spawn(io_, reader(), asio::detached);
-    while (done_workers < options_.seed_connections) co_await sleep_for(std::chrono::milliseconds(5));
+    for (int w = 0; w < options_.seed_connections; ++w)
+      asio::co_spawn(io_, reader(), asio::detached);
+    while (done_workers < options_.seed_connections)
+      co_await sleep_for(std::chrono::milliseconds(5));
     co_return ok;
   }
 
@@ -614,10 +621,10 @@ class Run {
       while (next < keys_.size()) {
         std::size_t i = next++;
         if (options_.write_rate_per_s > 0) {
-          co_await sleep_until(write_start_ + std::chrono::duration_cast<Clock::duration>(
-                                                  std::chrono::duration<double>(
-                                                      static_cast<double>(i) /
-                                                      options_.write_rate_per_s)));
+          co_await sleep_until(
+              write_start_ +
+              std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                  static_cast<double>(i) / options_.write_rate_per_s)));
         }
         keys_[i].put_sent = Clock::now();
         auto ec = co_await exchange(conn, put_request(key_path(i), "v2-" + std::to_string(i)), r);
@@ -706,14 +713,17 @@ class Run {
     }
     std::printf("\n== blocking queries: %d keys, %d writers%s\n", options_.keys, options_.writers,
                 pacing);
-    std::printf("writes          %d acked in %.2f s (%.0f/s), PUT latency p50 %.2f p99 %.2f max %.2f ms\n",
-                written_, write_s, write_s > 0 ? written_ / write_s : 0.0, put.p50, put.p99, put.max);
+    std::printf(
+        "writes          %d acked in %.2f s (%.0f/s), PUT latency p50 %.2f p99 %.2f max %.2f ms\n",
+        written_, write_s, write_s > 0 ? written_ / write_s : 0.0, put.p50, put.p99, put.max);
     std::printf("woken           %d of %d (not woken by deadline %d, errors %d, put errors %d)\n",
                 woken_, options_.keys, not_woken, failed_, put_errors_);
     std::printf("early returns   %d before the writes; %d spurious wakes in all (re-parked)\n",
                 early_returns_at_write_, spurious_wakes_);
-    std::printf("wake from ack   p50 %.2f p99 %.2f max %.2f ms (%d woke before their PUT's ack, "
-                "counted as 0)\n", ack.p50, ack.p99, ack.max, woken_before_ack);
+    std::printf(
+        "wake from ack   p50 %.2f p99 %.2f max %.2f ms (%d woke before their PUT's ack, "
+        "counted as 0)\n",
+        ack.p50, ack.p99, ack.max, woken_before_ack);
     std::printf("wake from send  p50 %.2f p99 %.2f max %.2f ms\n", send.p50, send.p99, send.max);
     std::printf("side GETs       %zu, p50 %.2f p99 %.2f max %.2f ms, errors %d\n", side.count,
                 side.p50, side.p99, side.max, side_errors_);
@@ -721,13 +731,17 @@ class Run {
                 side_p.p99, side_p.max);
     std::printf("  writes+drain  %zu, p50 %.2f p99 %.2f max %.2f ms\n", side_w.count, side_w.p50,
                 side_w.p99, side_w.max);
-    std::printf("  closing       %zu, p50 %.2f p99 %.2f max %.2f ms (this client closing its "
-                "parked connections)\n", side_c.count, side_c.p50, side_c.p99, side_c.max);
+    std::printf(
+        "  closing       %zu, p50 %.2f p99 %.2f max %.2f ms (this client closing its "
+        "parked connections)\n",
+        side_c.count, side_c.p50, side_c.p99, side_c.max);
     if (before_park && after_park) {
-      std::printf("server          parked: RSS %.1f -> %.1f MiB (%.1f KiB/query), fds %ld -> %ld, "
-                  "threads %ld\n", before_park->rss_mib, after_park->rss_mib,
-                  (after_park->rss_mib - before_park->rss_mib) * 1024 / options_.keys,
-                  before_park->fds, after_park->fds, after_park->threads);
+      std::printf(
+          "server          parked: RSS %.1f -> %.1f MiB (%.1f KiB/query), fds %ld -> %ld, "
+          "threads %ld\n",
+          before_park->rss_mib, after_park->rss_mib,
+          (after_park->rss_mib - before_park->rss_mib) * 1024 / options_.keys, before_park->fds,
+          after_park->fds, after_park->threads);
     }
     if (after_park && after_write && after_drain) {
       std::printf("server CPU      %.2f s during writes (%.0f%% of one core), %.2f s draining\n",
@@ -741,18 +755,20 @@ class Run {
                 self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6,
                 self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6);
     bool target = failures == 0 && ack.p99 <= 100.0;
-    std::printf("target          all woken, p99 from ack <= 100 ms: %s\n", target ? "met" : "MISSED");
+    std::printf("target          all woken, p99 from ack <= 100 ms: %s\n",
+                target ? "met" : "MISSED");
     // One line for scripts: key=value, ms unless named otherwise.
-    std::printf("RESULT keys=%d writers=%d write_rate=%.0f woken=%d failures=%d early=%d "
-                "spurious=%d write_s=%.3f put_p50=%.3f put_p99=%.3f wake_ack_p50=%.3f "
-                "wake_ack_p99=%.3f wake_ack_max=%.3f wake_send_p50=%.3f wake_send_p99=%.3f "
-                "wake_send_max=%.3f side_count=%zu side_p50=%.3f side_p99=%.3f side_max=%.3f "
-                "side_parking_p99=%.3f side_writes_p50=%.3f side_writes_p99=%.3f side_closing_max=%.3f "
-                "side_errors=%d\n",
-                options_.keys, options_.writers, options_.write_rate_per_s, woken_, failures,
-                early_returns_at_write_, spurious_wakes_, write_s, put.p50, put.p99, ack.p50,
-                ack.p99, ack.max, send.p50, send.p99, send.max, side.count, side.p50, side.p99,
-                side.max, side_p.p99, side_w.p50, side_w.p99, side_c.max, side_errors_);
+    std::printf(
+        "RESULT keys=%d writers=%d write_rate=%.0f woken=%d failures=%d early=%d "
+        "spurious=%d write_s=%.3f put_p50=%.3f put_p99=%.3f wake_ack_p50=%.3f "
+        "wake_ack_p99=%.3f wake_ack_max=%.3f wake_send_p50=%.3f wake_send_p99=%.3f "
+        "wake_send_max=%.3f side_count=%zu side_p50=%.3f side_p99=%.3f side_max=%.3f "
+        "side_parking_p99=%.3f side_writes_p50=%.3f side_writes_p99=%.3f side_closing_max=%.3f "
+        "side_errors=%d\n",
+        options_.keys, options_.writers, options_.write_rate_per_s, woken_, failures,
+        early_returns_at_write_, spurious_wakes_, write_s, put.p50, put.p99, ack.p50, ack.p99,
+        ack.max, send.p50, send.p99, send.max, side.count, side.p50, side.p99, side.max, side_p.p99,
+        side_w.p50, side_w.p99, side_c.max, side_errors_);
     std::fflush(stdout);
     return failures == 0 ? 0 : 1;
   }
@@ -815,7 +831,8 @@ Options parse(int argc, char** argv) {
     std::string_view name = arg.substr(2, eq - 2);
     std::string value(arg.substr(eq + 1));
     auto integer = [&](int& out, int min, int max) {
-      if (!parse_uint(value, out) || out < min || out > max) die("bad value for --" + std::string(name));
+      if (!parse_uint(value, out) || out < min || out > max)
+        die("bad value for --" + std::string(name));
     };
     int port = 0;
     if (name == "port") {

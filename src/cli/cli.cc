@@ -26,7 +26,9 @@ constexpr bool table_sorted() {
 }
 static_assert(table_sorted(), "keep kCommands sorted by name");
 
-bool is_help_flag(std::string_view arg) { return arg == "-h" || arg == "-help" || arg == "--help"; }
+bool is_help_flag(std::string_view arg) {
+  return arg == "-h" || arg == "-help" || arg == "--help";
+}
 
 bool is_version_flag(std::string_view arg) {
   return arg == "-v" || arg == "-version" || arg == "--version";
@@ -63,7 +65,9 @@ std::string command_help(const CommandEntry& entry, const Command& command) {
 
 }  // namespace
 
-std::span<const CommandEntry> command_table() { return kCommands; }
+std::span<const CommandEntry> command_table() {
+  return kCommands;
+}
 
 Context default_context() {
   Context ctx;

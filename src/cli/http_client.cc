@@ -243,9 +243,13 @@ core::Result<HttpResponse> http_request(const HttpTarget& target, std::string_vi
   }
 }
 
-std::string encode_path(std::string_view path) { return percent_encode(path, true); }
+std::string encode_path(std::string_view path) {
+  return percent_encode(path, true);
+}
 
-std::string encode_query_component(std::string_view text) { return percent_encode(text, false); }
+std::string encode_query_component(std::string_view text) {
+  return percent_encode(text, false);
+}
 
 std::string encode_query(QueryParams params) {
   if (params.empty()) return "";
@@ -259,6 +263,8 @@ std::string encode_query(QueryParams params) {
   return out;
 }
 
-std::string kv_path(std::string_view key) { return "/v1/kv/" + encode_path(key); }
+std::string kv_path(std::string_view key) {
+  return "/v1/kv/" + encode_path(key);
+}
 
 }  // namespace pc::cli

@@ -10,11 +10,11 @@ namespace pc::core {
 [[noreturn]] void assert_fail(const char* file, int line, const char* expr, const std::string& why);
 }  // namespace pc::core
 
-#define PC_ASSERT(cond, ...)                                                              \
-  do {                                                                                     \
-    if (!(cond)) [[unlikely]] {                                                            \
-      ::pc::core::assert_fail(__FILE__, __LINE__, #cond, ::fmt::format("" __VA_ARGS__));   \
-    }                                                                                      \
+#define PC_ASSERT(cond, ...)                                                             \
+  do {                                                                                   \
+    if (!(cond)) [[unlikely]] {                                                          \
+      ::pc::core::assert_fail(__FILE__, __LINE__, #cond, ::fmt::format("" __VA_ARGS__)); \
+    }                                                                                    \
   } while (0)
 
 #ifdef PC_DEBUG_ASSERTS
@@ -25,4 +25,5 @@ namespace pc::core {
   } while (0)
 #endif
 
-#define PC_UNREACHABLE(...) ::pc::core::assert_fail(__FILE__, __LINE__, "unreachable", ::fmt::format("" __VA_ARGS__))
+#define PC_UNREACHABLE(...) \
+  ::pc::core::assert_fail(__FILE__, __LINE__, "unreachable", ::fmt::format("" __VA_ARGS__))

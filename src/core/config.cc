@@ -430,7 +430,9 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
 // ---------------------------------------------------------------------------------------
 // Decoding the merged (already type-checked) object.
 
-std::string str_of(const json::value& v) { return std::string(v.get_string()); }
+std::string str_of(const json::value& v) {
+  return std::string(v.get_string());
+}
 
 void decode(const json::object& obj, AgentConfig& c) {
   for (const auto& [k, v] : obj) {

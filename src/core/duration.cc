@@ -63,7 +63,8 @@ Result<Duration> parse_go_duration(std::string_view text) {
     s.remove_prefix(i);
     // Unit: the longest known unit name that prefixes the rest (so "ms" wins over "m").
     std::size_t unit_len = 0;
-    while (unit_len < s.size() && !(s[unit_len] >= '0' && s[unit_len] <= '9') && s[unit_len] != '.') {
+    while (unit_len < s.size() && !(s[unit_len] >= '0' && s[unit_len] <= '9') &&
+           s[unit_len] != '.') {
       ++unit_len;
     }
     if (unit_len == 0) {
@@ -93,7 +94,8 @@ std::string format_go_duration(Duration d) {
   std::int64_t ns = d.count();
   if (ns == 0) return "0s";
   std::string sign = ns < 0 ? "-" : "";
-  std::uint64_t u = ns < 0 ? static_cast<std::uint64_t>(-(ns + 1)) + 1 : static_cast<std::uint64_t>(ns);
+  std::uint64_t u =
+      ns < 0 ? static_cast<std::uint64_t>(-(ns + 1)) + 1 : static_cast<std::uint64_t>(ns);
   auto fraction = [](std::uint64_t value, std::uint64_t unit) {
     std::string out = std::to_string(value / unit);
     std::uint64_t rest = value % unit;

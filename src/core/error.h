@@ -35,6 +35,8 @@ struct Error {
   }
 };
 
-inline Error make_error(Code code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Code code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace pc::core

@@ -250,7 +250,9 @@ bool FlagSet::is_set(std::string_view name) const {
   return f != nullptr && f->seen;
 }
 
-bool FlagSet::has_flag(std::string_view name) const { return find(name) != nullptr; }
+bool FlagSet::has_flag(std::string_view name) const {
+  return find(name) != nullptr;
+}
 
 Result<FlagParse> FlagSet::parse(const std::vector<std::string>& args) {
   for (Flag& f : flags_) f.seen = false;

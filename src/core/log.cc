@@ -34,7 +34,8 @@ std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
@@ -66,9 +67,8 @@ Result<Level> parse_level(std::string_view name) {
   if (lower == "warn" || lower == "warning") return Level::kWarn;
   if (lower == "err" || lower == "error") return Level::kError;
   if (lower == "off") return Level::kOff;
-  return make_error(Code::kInvalidArgument,
-                    "invalid log level \"" + std::string(name) +
-                        "\": must be one of trace, debug, info, warn, err");
+  return make_error(Code::kInvalidArgument, "invalid log level \"" + std::string(name) +
+                                                "\": must be one of trace, debug, info, warn, err");
 }
 
 void configure(Level level, bool json) {
@@ -78,9 +78,13 @@ void configure(Level level, bool json) {
   sink();
 }
 
-void set_level(Level level) { g_level.store(static_cast<int>(level)); }
+void set_level(Level level) {
+  g_level.store(static_cast<int>(level));
+}
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view module, std::string_view message) {
   std::string line;

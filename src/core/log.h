@@ -25,23 +25,28 @@ void write(Level level, std::string_view module, std::string_view message);
 
 template <typename... Args>
 void trace(std::string_view module, fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(Level::kTrace)) write(Level::kTrace, module, fmt::format(f, std::forward<Args>(args)...));
+  if (enabled(Level::kTrace))
+    write(Level::kTrace, module, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void debug(std::string_view module, fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(Level::kDebug)) write(Level::kDebug, module, fmt::format(f, std::forward<Args>(args)...));
+  if (enabled(Level::kDebug))
+    write(Level::kDebug, module, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void info(std::string_view module, fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(Level::kInfo)) write(Level::kInfo, module, fmt::format(f, std::forward<Args>(args)...));
+  if (enabled(Level::kInfo))
+    write(Level::kInfo, module, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void warn(std::string_view module, fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(Level::kWarn)) write(Level::kWarn, module, fmt::format(f, std::forward<Args>(args)...));
+  if (enabled(Level::kWarn))
+    write(Level::kWarn, module, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void error(std::string_view module, fmt::format_string<Args...> f, Args&&... args) {
-  if (enabled(Level::kError)) write(Level::kError, module, fmt::format(f, std::forward<Args>(args)...));
+  if (enabled(Level::kError))
+    write(Level::kError, module, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace pc::core::log

@@ -12,7 +12,7 @@ namespace pc::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool has_value() const { return data_.index() == 0; }
@@ -64,6 +64,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok() { return Status(); }
+inline Status ok() {
+  return Status();
+}
 
 }  // namespace pc::core

@@ -10,7 +10,9 @@ TimerThread::TimerThread()
         run();
       }) {}
 
-TimerThread::~TimerThread() { stop(); }
+TimerThread::~TimerThread() {
+  stop();
+}
 
 TimerThread::TimerId TimerThread::schedule(MonoTime deadline, std::function<void()> fn) {
   TimerId id;

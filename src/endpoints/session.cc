@@ -105,14 +105,14 @@ void session_destroy(Context& ctx, const std::string& id, Done<bool> done) {
   SessionTimers* timers = ctx.session_timers;
   submit(ctx, std::move(cmd),
          [done = std::move(done), gc, timers, id](core::Result<state::ApplyResult> r) {
-    if (!r) {
-      done(r.error());  // the session lives on, and so does its TTL timer
-      return;
-    }
-    if (timers != nullptr) timers->cancel(id);
-    if (gc != nullptr) gc->note_delete();
-    done(true);
-  });
+           if (!r) {
+             done(r.error());  // the session lives on, and so does its TTL timer
+             return;
+           }
+           if (timers != nullptr) timers->cancel(id);
+           if (gc != nullptr) gc->note_delete();
+           done(true);
+         });
 }
 
 core::Result<std::vector<state::Session>> session_renew(Context& ctx, const std::string& id) {

@@ -12,10 +12,10 @@ namespace pc::endpoints {
 // What a client asked for; unset fields take Consul's defaults.
 struct SessionCreateArgs {
   std::string name;
-  std::optional<std::string> node;  // unset = this agent's node; "" is refused
-  std::string behavior;  // "" = release
-  std::string ttl;       // Go duration text, "" = none
-  std::optional<std::int64_t> lock_delay_ns;  // unset = 15s
+  std::optional<std::string> node;                      // unset = this agent's node; "" is refused
+  std::string behavior;                                 // "" = release
+  std::string ttl;                                      // Go duration text, "" = none
+  std::optional<std::int64_t> lock_delay_ns;            // unset = 15s
   std::optional<std::vector<std::string>> node_checks;  // unset = serfHealth
   std::optional<std::vector<state::ServiceCheckRef>> service_checks;
 };

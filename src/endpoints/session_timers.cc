@@ -58,8 +58,7 @@ std::size_t SessionTimers::armed_count() {
   return armed_.size();
 }
 
-void SessionTimers::expire(const std::string& id, core::TimerThread::TimerId fired,
-                           int attempt) {
+void SessionTimers::expire(const std::string& id, core::TimerThread::TimerId fired, int attempt) {
   {
     std::lock_guard lock(mu_);
     auto it = armed_.find(id);
@@ -86,8 +85,7 @@ void SessionTimers::expire(const std::string& id, core::TimerThread::TimerId fir
     core::log::warn("session", "invalidating session {} failed: {}; retrying", id,
                     r.error().message);
     auto delay = kRetryBase * (1 << attempt);
-    timers_.schedule(ctx_.clock.now() + delay,
-                     [this, id, attempt] { expire(id, 0, attempt + 1); });
+    timers_.schedule(ctx_.clock.now() + delay, [this, id, attempt] { expire(id, 0, attempt + 1); });
   });
 }
 

@@ -17,9 +17,9 @@ void TombstoneGc::note_delete() {
   // Round up to the bucket boundary so every delete in one bucket shares one timer.
   auto since_epoch = now.time_since_epoch();
   auto rounded = ((since_epoch + granularity_ - core::Duration(1)) / granularity_) * granularity_;
-  core::MonoTime bucket = core::MonoTime(std::chrono::duration_cast<core::MonoTime::duration>(
-                              rounded)) +
-                          std::chrono::duration_cast<core::MonoTime::duration>(ttl_);
+  core::MonoTime bucket =
+      core::MonoTime(std::chrono::duration_cast<core::MonoTime::duration>(rounded)) +
+      std::chrono::duration_cast<core::MonoTime::duration>(ttl_);
   std::lock_guard lock(mu_);
   auto [it, inserted] = buckets_.try_emplace(bucket, index);
   if (!inserted) {
@@ -44,8 +44,8 @@ void TombstoneGc::reap(core::MonoTime bucket) {
     core::log::warn("state", "tombstone reap up to index {} failed: {}; retrying", up_to,
                     r.error().message);
     // Put the bucket back, one granularity later, so those tombstones are not forgotten.
-    core::MonoTime retry = ctx_.clock.now() +
-                           std::chrono::duration_cast<core::MonoTime::duration>(granularity_);
+    core::MonoTime retry =
+        ctx_.clock.now() + std::chrono::duration_cast<core::MonoTime::duration>(granularity_);
     std::lock_guard lock(mu_);
     auto [it, inserted] = buckets_.try_emplace(retry, up_to);
     if (!inserted) {

@@ -63,11 +63,13 @@ Response rpc_error_response(const core::Error& error) {
   if (error.code == core::Code::kPermissionDenied || error.code == core::Code::kTooLarge) {
     return error_response(error);
   }
-  return Response::text(500, error.message.empty() ? std::string(default_text(error.code))
-                                                   : error.message);
+  return Response::text(
+      500, error.message.empty() ? std::string(default_text(error.code)) : error.message);
 }
 
-Response bad_request(std::string message) { return Response::text(400, std::move(message)); }
+Response bad_request(std::string message) {
+  return Response::text(400, std::move(message));
+}
 
 Response method_not_allowed(std::string_view method, std::string_view allow) {
   std::string body = "method ";

@@ -63,7 +63,9 @@ core::SystemRand& process_rand() {
 
 }  // namespace
 
-bool query_flag(const Request& req, std::string_view name) { return req.has_query(name); }
+bool query_flag(const Request& req, std::string_view name) {
+  return req.has_query(name);
+}
 
 std::string parse_token(const Request& req) {
   if (auto t = first_value(req, "token"); !t.empty()) return std::string(t);

@@ -41,10 +41,9 @@ void Router::add(std::string_view path, std::initializer_list<std::string_view> 
   }
   route.handler = std::move(handler);
 
-  const bool duplicate =
-      exact_.contains(route.path) ||
-      std::any_of(prefixes_.begin(), prefixes_.end(),
-                  [&](const Route& r) { return r.path == route.path; });
+  const bool duplicate = exact_.contains(route.path) ||
+                         std::any_of(prefixes_.begin(), prefixes_.end(),
+                                     [&](const Route& r) { return r.path == route.path; });
   PC_ASSERT(!duplicate, "route {} registered twice", path);
 
   if (path.back() == '/') {

@@ -39,8 +39,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -123,14 +123,15 @@ bool printable_path(std::string_view path) {
 
 // Consul's blockingQuery returns at once when the read failed; a missing entry (404) is a
 // result like any other and blocks.
-bool blockable(int status) { return status == 200 || status == 404; }
+bool blockable(int status) {
+  return status == 200 || status == 404;
+}
 
 bool is_disconnect(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
-         ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-         ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe ||
-         ec == beast::error::timeout;
+         ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+         ec == asio::error::broken_pipe || ec == beast::error::timeout;
 }
 
 class Connection;
@@ -169,10 +170,10 @@ struct Mailbox {
   void close();
 
   std::mutex mu;
-  bool closed = false;      // the coroutine has ended: nothing more is posted
-  bool parked = false;      // the coroutine waits on its timer and needs `wake` to resume
-  std::uint64_t seq = 0;    // the request being handled
-  bool delivered = false;   // its Reply has been called
+  bool closed = false;     // the coroutine has ended: nothing more is posted
+  bool parked = false;     // the coroutine waits on its timer and needs `wake` to resume
+  std::uint64_t seq = 0;   // the request being handled
+  bool delivered = false;  // its Reply has been called
   std::optional<Outcome> reply;
   std::uint64_t watch_gen = 0;
   bool watch_fired = false;
@@ -221,8 +222,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) {
-      remote_addr_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                          : ep.address().to_string();
+      remote_addr_ =
+          ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
       remote_addr_ += ":" + std::to_string(ep.port());
     }
   }
@@ -244,8 +245,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<ReadResult> read_request(Request& req);
   asio::awaitable<std::optional<Outcome>> await_outcome(const Request& req);
   asio::awaitable<std::optional<Response>> run_blocking(BlockingRead& read);
-  asio::awaitable<bool> write_response(Response& res, unsigned version, bool keep_alive,
-                                       bool head);
+  asio::awaitable<bool> write_response(Response& res, unsigned version, bool keep_alive, bool head);
   asio::awaitable<void> answer_and_linger(Response res, unsigned version);
   asio::awaitable<void> park(ParkFor what, core::MonoTime deadline);
 
@@ -256,10 +256,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_peer_readable(const error_code& ec, std::uint64_t gen);
 
   ServerCore& core_;
-  beast::tcp_stream stream_;        // strand
-  asio::steady_timer wake_timer_;   // strand
-  beast::flat_buffer buffer_;       // strand; reused by every request of the connection
-  std::string write_buffer_;        // strand; the serialized response, reused
+  beast::tcp_stream stream_;       // strand
+  asio::steady_timer wake_timer_;  // strand
+  beast::flat_buffer buffer_;      // strand; reused by every request of the connection
+  std::string write_buffer_;       // strand; the serialized response, reused
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // strand
   std::string remote_addr_;
   IoState io_state_ = IoState::kReading;  // strand
@@ -435,9 +435,8 @@ asio::awaitable<std::optional<Outcome>> Connection::await_outcome(const Request&
     box.reply.reset();
   }
   try {
-    core_.router.dispatch(req, [box = mailbox_, seq](Outcome outcome) {
-      box->deliver(seq, std::move(outcome));
-    });
+    core_.router.dispatch(
+        req, [box = mailbox_, seq](Outcome outcome) { box->deliver(seq, std::move(outcome)); });
   } catch (const std::exception& e) {
     // Our code throws none; this only keeps a stray library exception from ending the server.
     core::log::error(kLogModule, "handler for {} {} threw: {}", req.method, req.path, e.what());
@@ -563,10 +562,9 @@ void Connection::on_stop() {
 // noticed at once and its WatchSet released, rather than at the end of its wait.
 void Connection::arm_peer_watch() {
   const std::uint64_t gen = ++peer_watch_gen_;
-  stream_.socket().async_wait(tcp::socket::wait_read,
-                              [self = shared_from_this(), gen](const error_code& ec) {
-                                self->on_peer_readable(ec, gen);
-                              });
+  stream_.socket().async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this(), gen](const error_code& ec) { self->on_peer_readable(ec, gen); });
 }
 
 void Connection::disarm_peer_watch() {
@@ -579,8 +577,7 @@ void Connection::on_peer_readable(const error_code& ec, std::uint64_t gen) {
   if (gen != peer_watch_gen_ || ec == asio::error::operation_aborted) return;
   if (!ec) {
     char byte;
-    const ssize_t n =
-        ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     // Bytes waiting are a pipelined request, read after this answer; stop watching.
     if (n > 0) return;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -728,7 +725,9 @@ struct Server::Impl : ServerCore {
 Server::Server(ServerOptions options, const Router& router)
     : impl_(std::make_unique<Impl>(std::move(options), router)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 std::size_t Server::connection_count() const {
   std::lock_guard lock(impl_->mu);
@@ -814,8 +813,7 @@ void Server::stop() {
   // reply get the grace period, then their connections are closed without an answer.
   if (!drain(false, s.options.stop_grace)) {
     if (!drain(true, kStopUnwindMax)) {
-      core::log::warn(kLogModule, "stop: {} connections did not end in time",
-                      connection_count());
+      core::log::warn(kLogModule, "stop: {} connections did not end in time", connection_count());
     }
   }
   s.work.reset();

@@ -159,7 +159,9 @@ const Version& version_of(const std::shared_ptr<const Version>& v) {
 }
 }  // namespace
 
-std::uint64_t Snapshot::applied_index() const { return version_of(version_).applied_index; }
+std::uint64_t Snapshot::applied_index() const {
+  return version_of(version_).applied_index;
+}
 
 std::uint64_t Snapshot::table_index(Table table) const {
   return version_of(version_).table_indexes[static_cast<std::size_t>(table)];
@@ -357,7 +359,9 @@ void Store::watch_table(WatchSet& ws, Table table) const {
 
 // ---- Log entry encoding ----
 
-std::string encode_command(const proto::Command& command) { return command.SerializeAsString(); }
+std::string encode_command(const proto::Command& command) {
+  return command.SerializeAsString();
+}
 
 core::Result<proto::Command> decode_command(std::string_view bytes) {
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {

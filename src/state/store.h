@@ -74,7 +74,7 @@ class Snapshot {
 
   // Sessions.
   std::optional<Session> session_get(std::string_view id) const;
-  std::vector<Session> session_list() const;                  // ordered by ID
+  std::vector<Session> session_list() const;  // ordered by ID
   std::vector<Session> session_list_node(std::string_view node) const;
   // Keys currently locked by the session, in key order.
   std::vector<std::string> session_locked_keys(std::string_view id) const;

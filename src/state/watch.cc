@@ -97,6 +97,8 @@ bool WatchSet::fired() const {
   return state_->fired;
 }
 
-std::size_t WatchSet::size() const { return channels_.size(); }
+std::size_t WatchSet::size() const {
+  return channels_.size();
+}
 
 }  // namespace pc::state

@@ -12,7 +12,9 @@ namespace pc::consensus {
 SingleNodeLog::SingleNodeLog(Fsm& fsm, std::string self_address)
     : fsm_(fsm), self_address_(std::move(self_address)) {}
 
-SingleNodeLog::~SingleNodeLog() { stop(); }
+SingleNodeLog::~SingleNodeLog() {
+  stop();
+}
 
 void SingleNodeLog::start() {
   std::lock_guard lock(mu_);

@@ -31,7 +31,8 @@ class StoreFsm : public consensus::Fsm {
 
 class EndpointsTest : public ::testing::Test {
  protected:
-  EndpointsTest() : fsm_(store_), log_(fsm_, "127.0.0.1:8300"), ctx_{store_, log_, clock_, rand_, {}} {
+  EndpointsTest()
+      : fsm_(store_), log_(fsm_, "127.0.0.1:8300"), ctx_{store_, log_, clock_, rand_, {}} {
     ctx_.identity.node_name = "node1";
     ctx_.identity.datacenter = "dc1";
     ctx_.identity.session_ttl_min = 10ms;
@@ -48,7 +49,8 @@ class EndpointsTest : public ::testing::Test {
 
   core::Result<state::ApplyResult> wait_submit(proto::Command cmd) {
     std::promise<core::Result<state::ApplyResult>> p;
-    submit(ctx_, std::move(cmd), [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
+    submit(ctx_, std::move(cmd),
+           [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
   core::Result<bool> put(const std::string& key, const std::string& value,
@@ -66,7 +68,8 @@ class EndpointsTest : public ::testing::Test {
   }
   core::Result<std::string> create_session(SessionCreateArgs args) {
     std::promise<core::Result<std::string>> p;
-    session_create(ctx_, std::move(args), [&](core::Result<std::string> r) { p.set_value(std::move(r)); });
+    session_create(ctx_, std::move(args),
+                   [&](core::Result<std::string> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
 
@@ -88,7 +91,8 @@ TEST_F(EndpointsTest, GetReportsModifyIndexOrTableIndex) {
   EXPECT_EQ(a.index, a.entries[0].modify_index);
   auto missing = kv_get(ctx_, ws, "zzz");
   EXPECT_TRUE(missing.entries.empty());
-  EXPECT_EQ(missing.index, store_.snapshot().max_index({state::Table::kKvs, state::Table::kTombstones}));
+  EXPECT_EQ(missing.index,
+            store_.snapshot().max_index({state::Table::kKvs, state::Table::kTombstones}));
   EXPECT_GT(missing.index, a.index);
 }
 
@@ -113,7 +117,8 @@ TEST_F(EndpointsTest, ListIndexMovesForwardWhenAKeyUnderThePrefixIsDeleted) {
 }
 
 TEST_F(EndpointsTest, KeysStopAtTheSeparator) {
-  for (auto k : {"web/a", "web/sub/x", "web/sub/y", "web/z", "other"}) ASSERT_TRUE(put(k, "v").value());
+  for (auto k : {"web/a", "web/sub/x", "web/sub/y", "web/z", "other"})
+    ASSERT_TRUE(put(k, "v").value());
   state::WatchSet ws;
   auto keys = kv_keys(ctx_, ws, "web/", "/");
   EXPECT_EQ(keys.keys, (std::vector<std::string>{"web/a", "web/sub/", "web/z"}));

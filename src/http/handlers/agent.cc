@@ -114,30 +114,34 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
   }
   w.end_object();
 
-  struct utsname uts{};
+  struct utsname uts {};
   uname(&uts);
   w.key("Stats");
   w.begin_object();
-  section(w, "agent", {{"check_monitors", "0"}, {"check_ttls", "0"}, {"checks", "0"},
-                       {"services", "0"}});
+  section(w, "agent",
+          {{"check_monitors", "0"}, {"check_ttls", "0"}, {"checks", "0"}, {"services", "0"}});
   section(w, "build", {{"prerelease", ""}, {"revision", ""}, {"version", id.version}});
-  section(w, "consul", {{"bootstrap", "true"},
-                        {"known_datacenters", "1"},
-                        {"leader", leader.known_leader ? "true" : "false"},
-                        {"leader_addr", leader.leader_address},
-                        {"server", "true"}});
-  section(w, "raft", {{"applied_index", std::to_string(ctx.log.applied_index())},
-                      {"commit_index", std::to_string(ctx.log.applied_index())},
-                      {"last_log_index", std::to_string(ctx.log.last_index())},
-                      {"num_peers", "0"},
-                      {"state", "Leader"},
-                      {"protocol_version", "3"}});
-  section(w, "runtime", {{"arch", uts.machine},
-                         {"os", uts.sysname},
-                         {"cpu_count", std::to_string(std::thread::hardware_concurrency())},
-                         {"version", "C++20"}});
-  section(w, "kv", {{"applied_index", std::to_string(snap.applied_index())},
-                    {"sessions", std::to_string(snap.session_list().size())}});
+  section(w, "consul",
+          {{"bootstrap", "true"},
+           {"known_datacenters", "1"},
+           {"leader", leader.known_leader ? "true" : "false"},
+           {"leader_addr", leader.leader_address},
+           {"server", "true"}});
+  section(w, "raft",
+          {{"applied_index", std::to_string(ctx.log.applied_index())},
+           {"commit_index", std::to_string(ctx.log.applied_index())},
+           {"last_log_index", std::to_string(ctx.log.last_index())},
+           {"num_peers", "0"},
+           {"state", "Leader"},
+           {"protocol_version", "3"}});
+  section(w, "runtime",
+          {{"arch", uts.machine},
+           {"os", uts.sysname},
+           {"cpu_count", std::to_string(std::thread::hardware_concurrency())},
+           {"version", "C++20"}});
+  section(w, "kv",
+          {{"applied_index", std::to_string(snap.applied_index())},
+           {"sessions", std::to_string(snap.session_list().size())}});
   w.end_object();
   w.end_object();
   reply(Response::json(w.take()));

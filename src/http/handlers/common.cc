@@ -14,7 +14,9 @@ void reply_blocking(const Request& req, Reply& reply,
   }
   // With one server every mode reads the same committed state; the header still tells the
   // client which mode it got, as Consul's does.
-  std::string consistency = options->stale ? "stale" : options->consistent ? "consistent" : "leader";
+  std::string consistency = options->stale        ? "stale"
+                            : options->consistent ? "consistent"
+                                                  : "leader";
   BlockingRead read;
   read.min_index = options->min_index;
   read.wait = options->wait;
@@ -26,7 +28,9 @@ void reply_blocking(const Request& req, Reply& reply,
   reply(std::move(read));
 }
 
-Response bool_response(bool value) { return Response::json(value ? "true" : "false"); }
+Response bool_response(bool value) {
+  return Response::json(value ? "true" : "false");
+}
 
 std::string_view path_suffix(const Request& req, std::string_view prefix) {
   std::string_view path = req.path;

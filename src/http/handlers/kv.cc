@@ -64,8 +64,7 @@ std::string encode_query(const Request& req) {
 }
 
 // Consul refuses flags that do not compose (?cas with ?acquire, ?recurse with ?cas).
-bool conflicting(const Request& req, std::initializer_list<std::string_view> names,
-                 Reply& reply) {
+bool conflicting(const Request& req, std::initializer_list<std::string_view> names, Reply& reply) {
   int found = 0;
   for (auto name : names) found += req.has_query(name) ? 1 : 0;
   if (found < 2) return false;
@@ -81,8 +80,8 @@ void kv_get(endpoints::Context& ctx, const Request& req, std::string key, Reply&
     return;
   }
   reply_blocking(req, reply, [&ctx, key, recurse, raw](state::WatchSet& ws) {
-    endpoints::KvEntries read = recurse ? endpoints::kv_list(ctx, ws, key)
-                                        : endpoints::kv_get(ctx, ws, key);
+    endpoints::KvEntries read =
+        recurse ? endpoints::kv_list(ctx, ws, key) : endpoints::kv_get(ctx, ws, key);
     ReadOutcome out;
     out.index = read.index;
     if (read.entries.empty()) {

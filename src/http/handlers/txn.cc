@@ -78,7 +78,8 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::vector<proto::KvOp> ops;
   ops.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!items[i].is_object()) return reply(parse_error("operation " + std::to_string(i) + " is not an object"));
+    if (!items[i].is_object())
+      return reply(parse_error("operation " + std::to_string(i) + " is not an object"));
     const auto& item = items[i].as_object();
     const boost::json::value* kv = find_field(item, "KV");
     if (kv == nullptr || kv->is_null()) {
@@ -88,7 +89,8 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
       }
       return reply(parse_error("operation " + std::to_string(i) + " has no KV member"));
     }
-    if (!kv->is_object()) return reply(parse_error("operation " + std::to_string(i) + ": KV is not an object"));
+    if (!kv->is_object())
+      return reply(parse_error("operation " + std::to_string(i) + ": KV is not an object"));
     const auto& o = kv->as_object();
     auto verb = get_string(o, "Verb", kContext);
     auto key = get_string(o, "Key", kContext);
@@ -96,10 +98,10 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     auto value = get_bytes(o, "Value", kContext);
     auto flags = get_uint64(o, "Flags", kContext);
     auto index = get_uint64(o, "Index", kContext);
-    for (const core::Error* e : {verb ? nullptr : &verb.error(), key ? nullptr : &key.error(),
-                                 session ? nullptr : &session.error(),
-                                 value ? nullptr : &value.error(), flags ? nullptr : &flags.error(),
-                                 index ? nullptr : &index.error()}) {
+    for (const core::Error* e :
+         {verb ? nullptr : &verb.error(), key ? nullptr : &key.error(),
+          session ? nullptr : &session.error(), value ? nullptr : &value.error(),
+          flags ? nullptr : &flags.error(), index ? nullptr : &index.error()}) {
       if (e != nullptr) return reply(Response::text(400, e->message));
     }
     std::string decoded = value->value_or("");
@@ -128,10 +130,10 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
   }
   bool read_only = true;
   for (const auto& op : ops) {
-    read_only = read_only && (op.verb() == proto::KvOp::GET || op.verb() == proto::KvOp::GET_TREE ||
-                              op.verb() == proto::KvOp::CHECK_INDEX ||
-                              op.verb() == proto::KvOp::CHECK_SESSION ||
-                              op.verb() == proto::KvOp::CHECK_NOT_EXISTS);
+    read_only = read_only &&
+                (op.verb() == proto::KvOp::GET || op.verb() == proto::KvOp::GET_TREE ||
+                 op.verb() == proto::KvOp::CHECK_INDEX || op.verb() == proto::KvOp::CHECK_SESSION ||
+                 op.verb() == proto::KvOp::CHECK_NOT_EXISTS);
   }
   // Consul serves a read-only transaction like a read and says so in the leader headers.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -140,54 +142,55 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     headers = {{"X-Consul-KnownLeader", leader.known_leader ? "true" : "false"},
                {"X-Consul-LastContact", std::to_string(leader.last_contact_ms)}};
   }
-  endpoints::kv_txn(ctx, ops, [reply = std::move(reply), headers = std::move(headers)](
-                                  core::Result<endpoints::TxnOutcome> r) {
-    if (!r) return reply(rpc_error_response(r.error()));
-    JsonWriter w;
-    w.begin_object();
-    if (!r->errors.empty()) {
-      w.key("Results");
-      w.null();
-      w.key("Errors");
-      w.begin_array();
-      for (const auto& e : r->errors) {
-        w.begin_object();
-        w.key("OpIndex");
-        w.number(static_cast<std::uint64_t>(e.op_index));
-        w.key("What");
-        w.string(e.what);
-        w.end_object();
-      }
-      w.end_array();
-      w.end_object();
-      Response resp = Response::json(w.take());
-      resp.status = 409;
-      resp.headers = headers;
-      return reply(std::move(resp));
-    }
-    w.key("Results");
-    bool any = false;
-    for (const auto& result : r->results) any = any || result.has_value();
-    if (!any) {
-      w.null();
-    } else {
-      w.begin_array();
-      for (const auto& result : r->results) {
-        if (!result) continue;
-        w.begin_object();
-        w.key("KV");
-        write_dir_entry(w, *result, true);
-        w.end_object();
-      }
-      w.end_array();
-    }
-    w.key("Errors");
-    w.null();
-    w.end_object();
-    Response resp = Response::json(w.take());
-    resp.headers = headers;
-    reply(std::move(resp));
-  });
+  endpoints::kv_txn(ctx, ops,
+                    [reply = std::move(reply),
+                     headers = std::move(headers)](core::Result<endpoints::TxnOutcome> r) {
+                      if (!r) return reply(rpc_error_response(r.error()));
+                      JsonWriter w;
+                      w.begin_object();
+                      if (!r->errors.empty()) {
+                        w.key("Results");
+                        w.null();
+                        w.key("Errors");
+                        w.begin_array();
+                        for (const auto& e : r->errors) {
+                          w.begin_object();
+                          w.key("OpIndex");
+                          w.number(static_cast<std::uint64_t>(e.op_index));
+                          w.key("What");
+                          w.string(e.what);
+                          w.end_object();
+                        }
+                        w.end_array();
+                        w.end_object();
+                        Response resp = Response::json(w.take());
+                        resp.status = 409;
+                        resp.headers = headers;
+                        return reply(std::move(resp));
+                      }
+                      w.key("Results");
+                      bool any = false;
+                      for (const auto& result : r->results) any = any || result.has_value();
+                      if (!any) {
+                        w.null();
+                      } else {
+                        w.begin_array();
+                        for (const auto& result : r->results) {
+                          if (!result) continue;
+                          w.begin_object();
+                          w.key("KV");
+                          write_dir_entry(w, *result, true);
+                          w.end_object();
+                        }
+                        w.end_array();
+                      }
+                      w.key("Errors");
+                      w.null();
+                      w.end_object();
+                      Response resp = Response::json(w.take());
+                      resp.headers = headers;
+                      reply(std::move(resp));
+                    });
 }
 
 }  // namespace pc::http::handlers

@@ -47,7 +47,9 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char fold(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
@@ -73,8 +75,8 @@ core::Result<json::value> parse_json_body(std::string_view body, std::string_vie
   const std::size_t used = p.write_some(body.data(), body.size(), ec);
   if (ec) {
     if (ec == json::error::incomplete) return decode_error(context, "unexpected EOF");
-    return decode_error(context, "invalid JSON at offset " + std::to_string(used) + ": " +
-                                     ec.message());
+    return decode_error(context,
+                        "invalid JSON at offset " + std::to_string(used) + ": " + ec.message());
   }
   return p.release();
 }
@@ -83,8 +85,8 @@ core::Result<const json::object*> body_object(const json::value& body, std::stri
   static const json::object kEmpty;
   if (body.is_null()) return &kEmpty;
   if (const json::object* obj = body.if_object()) return obj;
-  return decode_error(context, "json: cannot unmarshal " + go_json_kind(body) +
-                                   " into Go value of type object");
+  return decode_error(
+      context, "json: cannot unmarshal " + go_json_kind(body) + " into Go value of type object");
 }
 
 bool field_name_matches(std::string_view key, std::string_view pascal_name) {

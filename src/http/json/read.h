@@ -72,9 +72,9 @@ core::Result<std::optional<core::Duration>> get_duration(
     const boost::json::object& obj, std::string_view name,
     std::string_view context = kRequestDecodeFailed);
 // A Go []byte: a standard base64 string, decoded.
-core::Result<std::optional<std::string>> get_bytes(
-    const boost::json::object& obj, std::string_view name,
-    std::string_view context = kRequestDecodeFailed);
+core::Result<std::optional<std::string>> get_bytes(const boost::json::object& obj,
+                                                   std::string_view name,
+                                                   std::string_view context = kRequestDecodeFailed);
 core::Result<JsonObjectPtr> get_object(const boost::json::object& obj, std::string_view name,
                                        std::string_view context = kRequestDecodeFailed);
 core::Result<JsonArrayPtr> get_array(const boost::json::object& obj, std::string_view name,

@@ -16,8 +16,12 @@ constexpr bool safe_ascii(unsigned char c) {
 }
 
 void append_u_escape(std::string& out, unsigned code) {
-  char buf[6] = {'\\', 'u', kHex[(code >> 12) & 0xF], kHex[(code >> 8) & 0xF],
-                 kHex[(code >> 4) & 0xF], kHex[code & 0xF]};
+  char buf[6] = {'\\',
+                 'u',
+                 kHex[(code >> 12) & 0xF],
+                 kHex[(code >> 8) & 0xF],
+                 kHex[(code >> 4) & 0xF],
+                 kHex[code & 0xF]};
   out.append(buf, sizeof buf);
 }
 

@@ -43,8 +43,7 @@ class JsonWriter {
   // Bytes as Go marshals []byte: a standard, padded base64 string.
   void base64(std::string_view bytes);
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  void number(T v) {
+  requires(!std::same_as<T, bool>) void number(T v) {
     if constexpr (std::is_signed_v<T>) {
       number_i64(static_cast<std::int64_t>(v));
     } else {
@@ -64,8 +63,7 @@ class JsonWriter {
     string(text);
   }
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  void number_field(std::string_view name, T v) {
+  requires(!std::same_as<T, bool>) void number_field(std::string_view name, T v) {
     key(name);
     number(v);
   }

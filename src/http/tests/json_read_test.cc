@@ -84,11 +84,11 @@ TEST(JsonRead, FieldNamesFoldCaseAndUnderscores) {
 }
 
 TEST(JsonRead, TypedGetters) {
-  json::object o = object_of(
-      R"({"Name":"n","Behavior":null,"TTL":"30s","LockDelay":15000000000,"Flags":42,)"
-      R"("Neg":-3,"Big":18446744073709551615,"Weight":1.5,"Enable":true,)"
-      R"("Value":"aGVsbG8=","Checks":["a",null,"b"],"Meta":{"k":"v","z":null},)"
-      R"("Obj":{"x":1},"Arr":[1,2]})");
+  json::object o =
+      object_of(R"({"Name":"n","Behavior":null,"TTL":"30s","LockDelay":15000000000,"Flags":42,)"
+                R"("Neg":-3,"Big":18446744073709551615,"Weight":1.5,"Enable":true,)"
+                R"("Value":"aGVsbG8=","Checks":["a",null,"b"],"Meta":{"k":"v","z":null},)"
+                R"("Obj":{"x":1},"Arr":[1,2]})");
   EXPECT_EQ(get_string(o, "Name")->value(), "n");
   EXPECT_FALSE(get_string(o, "Behavior")->has_value());  // null leaves the zero value
   EXPECT_FALSE(get_string(o, "Missing")->has_value());
@@ -142,8 +142,9 @@ TEST(JsonRead, WrongTypesNameFieldAndType) {
   EXPECT_FALSE(get_string_map(o, "Meta").has_value());
   EXPECT_FALSE(get_object(o, "Name").has_value());
   EXPECT_FALSE(get_array(o, "Name").has_value());
-  EXPECT_EQ(get_string(o, "Name", "Failed to parse body").error().message.rfind(
-                "Failed to parse body: json: cannot unmarshal", 0),
+  EXPECT_EQ(get_string(o, "Name", "Failed to parse body")
+                .error()
+                .message.rfind("Failed to parse body: json: cannot unmarshal", 0),
             0u);
 }
 

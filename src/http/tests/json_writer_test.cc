@@ -39,9 +39,8 @@ TEST(JsonWriter, NestingAndCommas) {
   w.end_array();
   w.null_field("Session");
   w.end_object();
-  EXPECT_EQ(w.take(),
-            R"({"Key":"a","CreateIndex":7,"Flags":0,"Tags":["x","y"],"Meta":{},)"
-            R"("Nested":[{"Ok":true},[],null],"Session":null})");
+  EXPECT_EQ(w.take(), R"({"Key":"a","CreateIndex":7,"Flags":0,"Tags":["x","y"],"Meta":{},)"
+                      R"("Nested":[{"Ok":true},[],null],"Session":null})");
 }
 
 TEST(JsonWriter, EmptyArrayIsNotNull) {

@@ -138,8 +138,7 @@ TEST(QueryOptions, StaleAndConsistentConflict) {
   auto both = parse_query_options(
       with_query({{"wait", "bad"}, {"stale", "1"}, {"consistent", "false"}}), zero);
   ASSERT_FALSE(both.has_value());
-  EXPECT_EQ(both.error().message,
-            "Cannot specify ?stale with ?consistent, conflicting semantics.");
+  EXPECT_EQ(both.error().message, "Cannot specify ?stale with ?consistent, conflicting semantics.");
   auto stale = parse_query_options(with_query({{"stale", "false"}}), zero);
   ASSERT_TRUE(stale.has_value());
   EXPECT_TRUE(stale->stale);  // presence is what counts
@@ -154,8 +153,7 @@ TEST(QueryOptions, MaxStaleImpliesStale) {
   auto bad = parse_query_options(with_query({{"max_stale", "x"}}), zero);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().message, "Invalid max_stale value \"x\"");
-  auto conflict =
-      parse_query_options(with_query({{"max_stale", "5s"}, {"consistent", ""}}), zero);
+  auto conflict = parse_query_options(with_query({{"max_stale", "5s"}, {"consistent", ""}}), zero);
   ASSERT_FALSE(conflict.has_value());
 }
 

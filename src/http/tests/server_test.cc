@@ -175,9 +175,8 @@ class FakeTable {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.add("/v1/hello", {"GET"}, [](const Request&, Reply reply) {
-      reply(Response::text(200, "hello"));
-    });
+    router_.add("/v1/hello", {"GET"},
+                [](const Request&, Reply reply) { reply(Response::text(200, "hello")); });
     router_.add("/v1/echo", {"GET", "PUT"}, [](const Request& req, Reply reply) {
       JsonWriter w;
       w.begin_object();
@@ -200,9 +199,8 @@ class ServerTest : public ::testing::Test {
       w.end_object();
       reply(Response::json(w.take()));
     });
-    router_.add("/v1/kv/", {"GET", "PUT", "DELETE"}, [](const Request& req, Reply reply) {
-      reply(Response::text(200, req.path));
-    });
+    router_.add("/v1/kv/", {"GET", "PUT", "DELETE"},
+                [](const Request& req, Reply reply) { reply(Response::text(200, req.path)); });
     router_.add("/v1/deferred", {"PUT"}, [this](const Request& req, Reply reply) {
       std::string body = req.body;
       std::lock_guard lock(threads_mu_);
@@ -313,12 +311,11 @@ TEST_F(ServerTest, TargetIsDecoded) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->header("content-type"), "application/json");
-  EXPECT_EQ(r->body,
-            R"({"Method":"GET","Path":"/v1/echo",)"
-            R"("RawQuery":"recurse\u0026key=a%20b\u0026plus=a+b\u0026k=1\u0026k=2)"
-            R"(\u0026\u0026empty=",)"
-            R"("Query":[["recurse",""],["key","a b"],["plus","a b"],["k","1"],["k","2"],)"
-            R"(["empty",""]],"BodyBytes":0,"XTest":"hi","HasRemote":true})");
+  EXPECT_EQ(r->body, R"({"Method":"GET","Path":"/v1/echo",)"
+                     R"("RawQuery":"recurse\u0026key=a%20b\u0026plus=a+b\u0026k=1\u0026k=2)"
+                     R"(\u0026\u0026empty=",)"
+                     R"("Query":[["recurse",""],["key","a b"],["plus","a b"],["k","1"],["k","2"],)"
+                     R"(["empty",""]],"BodyBytes":0,"XTest":"hi","HasRemote":true})");
   auto kv = c.request(get("/v1/kv/foo%20bar/%C3%A9"));
   ASSERT_TRUE(kv);
   EXPECT_EQ(kv->body, "/v1/kv/foo bar/\xC3\xA9");
@@ -355,9 +352,8 @@ TEST_F(ServerTest, NotFoundAndMethodNotAllowed) {
 }
 
 TEST_F(ServerTest, HeadSendsNoBody) {
-  router_.add("/v1/head", {"HEAD"}, [](const Request&, Reply reply) {
-    reply(Response::text(200, "twelve bytes"));
-  });
+  router_.add("/v1/head", {"HEAD"},
+              [](const Request&, Reply reply) { reply(Response::text(200, "twelve bytes")); });
   Client c(start());
   ASSERT_TRUE(c.send("HEAD /v1/head HTTP/1.1\r\nHost: t\r\n\r\n"));
   auto r = c.read_response(/*head=*/true);
@@ -372,8 +368,7 @@ TEST_F(ServerTest, HeadSendsNoBody) {
 TEST_F(ServerTest, BodyOverLimitIs413WithoutReadingIt) {
   Client c(start());
   // Only the header is sent; the server must answer from Content-Length alone.
-  auto r = c.request(
-      "PUT /v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n");
+  auto r = c.request("PUT /v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(r->body, "Request body too large, max size: 1048576 bytes");
@@ -383,8 +378,9 @@ TEST_F(ServerTest, BodyOverLimitIs413WithoutReadingIt) {
 TEST_F(ServerTest, BodyOverLimitSentInFullStillGets413) {
   Client c(start());
   const std::string body(core::limits::http_body_size_max + 1, 'x');
-  std::string req = "PUT /v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string req =
+      "PUT /v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   ASSERT_TRUE(c.send(req));
   auto r = c.read_response();
   ASSERT_TRUE(r);

@@ -84,4 +84,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)store.snapshot().dump();
   return 0;
 }
-

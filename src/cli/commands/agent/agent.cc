@@ -61,6 +61,8 @@ class AgentCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_agent_command() { return std::make_unique<AgentCommand>(); }
+std::unique_ptr<Command> make_agent_command() {
+  return std::make_unique<AgentCommand>();
+}
 
 }  // namespace pc::cli

@@ -116,6 +116,8 @@ class KvDeleteCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_kv_delete_command() { return std::make_unique<KvDeleteCommand>(); }
+std::unique_ptr<Command> make_kv_delete_command() {
+  return std::make_unique<KvDeleteCommand>();
+}
 
 }  // namespace pc::cli

@@ -178,6 +178,8 @@ class KvGetCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_kv_get_command() { return std::make_unique<KvGetCommand>(); }
+std::unique_ptr<Command> make_kv_get_command() {
+  return std::make_unique<KvGetCommand>();
+}
 
 }  // namespace pc::cli

@@ -37,6 +37,8 @@ class KvCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_kv_command() { return std::make_unique<KvCommand>(); }
+std::unique_ptr<Command> make_kv_command() {
+  return std::make_unique<KvCommand>();
+}
 
 }  // namespace pc::cli

@@ -233,6 +233,8 @@ class KvPutCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> make_kv_put_command() { return std::make_unique<KvPutCommand>(); }
+std::unique_ptr<Command> make_kv_put_command() {
+  return std::make_unique<KvPutCommand>();
+}
 
 }  // namespace pc::cli
