@@ -77,6 +77,12 @@ bool deletes(proto::KvOp::Verb verb) {
          verb == proto::KvOp::DELETE_CAS;
 }
 
+bool reads_only(proto::KvOp::Verb verb) {
+  return verb == proto::KvOp::GET || verb == proto::KvOp::GET_TREE ||
+         verb == proto::KvOp::CHECK_INDEX || verb == proto::KvOp::CHECK_SESSION ||
+         verb == proto::KvOp::CHECK_NOT_EXISTS;
+}
+
 }  // namespace
 
 void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
@@ -101,6 +107,10 @@ void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
     if (gc != nullptr) gc->note_delete();
     done(r->ok);
   });
+}
+
+bool kv_txn_is_read_only(const std::vector<proto::KvOp>& ops) {
+  return std::all_of(ops.begin(), ops.end(), [](const auto& op) { return reads_only(op.verb()); });
 }
 
 void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> done) {
@@ -130,6 +140,12 @@ void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> 
   for (const auto& op : ops) {
     *cmd.mutable_txn()->add_ops() = op;
     any_delete = any_delete || deletes(op.verb());
+  }
+  if (kv_txn_is_read_only(ops)) {
+    // Consul's Txn.Read: reads are answered from one snapshot, without the log.
+    state::ApplyResult r = snap.txn_read(cmd);
+    done(TxnOutcome{std::move(r.txn_results), std::move(r.txn_errors)});
+    return;
   }
   TombstoneGc* gc = any_delete ? ctx.tombstone_gc : nullptr;
   submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {

@@ -38,11 +38,14 @@ KvKeys kv_keys(const Context& ctx, state::WatchSet& ws, std::string_view prefix,
 // A lock acquire on a key inside its lock-delay window answers false without writing.
 void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done);
 
-// /v1/txn: every op applied or none.
+// /v1/txn: every op applied or none. A transaction of reads only is answered from one
+// snapshot without entering the log (Consul's Txn.Read); `done` then runs before returning.
 struct TxnOutcome {
   std::vector<std::optional<state::DirEntry>> results;
   std::vector<state::TxnError> errors;
 };
+// True when every op only reads (get, get-tree, check-*).
+bool kv_txn_is_read_only(const std::vector<proto::KvOp>& ops);
 void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> done);
 
 }  // namespace pc::endpoints

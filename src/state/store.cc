@@ -233,6 +233,23 @@ std::vector<std::string> Snapshot::session_locked_keys(std::string_view id) cons
   return out;
 }
 
+ApplyResult Snapshot::txn_read(const proto::Command& txn) const {
+  PC_ASSERT(txn.has_txn(), "txn_read of a command that is not a transaction");
+  for (const auto& op : txn.txn().ops()) {
+    const auto verb = op.verb();
+    PC_ASSERT(verb == proto::KvOp::GET || verb == proto::KvOp::GET_TREE ||
+                  verb == proto::KvOp::CHECK_INDEX || verb == proto::KvOp::CHECK_SESSION ||
+                  verb == proto::KvOp::CHECK_NOT_EXISTS,
+              "txn_read of a transaction that writes");
+  }
+  // The apply path on a private copy of the roots: reads leave it unchanged, and it is
+  // dropped afterwards, so the shared version is never touched.
+  Version scratch = version_of(version_);
+  Changes changes;
+  ApplyContext ctx{scratch.applied_index, 0, scratch, changes};
+  return apply_command(ctx, txn);
+}
+
 std::optional<Node> Snapshot::node_get(std::string_view name) const {
   const Node* n = version_of(version_).nodes.find(core::to_lower(name));
   if (n == nullptr) return std::nullopt;

@@ -83,6 +83,10 @@ class Snapshot {
   std::optional<Node> node_get(std::string_view name) const;
   std::vector<Node> node_list() const;  // ordered by name
 
+  // Runs a transaction of reads only (get, get-tree, check-*) against this snapshot, as
+  // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.
+  ApplyResult txn_read(const proto::Command& txn) const;
+
   // Canonical bytes of every table, for determinism checks: equal states, equal dumps.
   std::string dump() const;
 

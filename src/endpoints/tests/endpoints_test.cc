@@ -188,6 +188,31 @@ TEST_F(EndpointsTest, SessionWithoutRenewalExpiresAndReleasesItsLock) {
   ctx_.session_timers = nullptr;
 }
 
+TEST_F(EndpointsTest, ReadOnlyTxnIsAnsweredFromASnapshotWithoutTheLog) {
+  ASSERT_TRUE(put("r/a", "1").value());
+  ASSERT_TRUE(put("r/b", "2").value());
+  const std::uint64_t before = log_.last_index();
+  std::vector<proto::KvOp> ops(2);
+  ops[0].set_verb(proto::KvOp::GET_TREE);
+  ops[0].set_key("r/");
+  ops[1].set_verb(proto::KvOp::CHECK_NOT_EXISTS);
+  ops[1].set_key("r/c");
+  EXPECT_TRUE(kv_txn_is_read_only(ops));
+  bool answered = false;
+  kv_txn(ctx_, ops, [&](core::Result<TxnOutcome> r) {
+    answered = true;
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->errors.empty());
+    ASSERT_EQ(r->results.size(), 2u);
+    EXPECT_EQ(r->results[0]->value, "1");
+    EXPECT_EQ(r->results[1]->value, "2");
+  });
+  EXPECT_TRUE(answered) << "a read-only transaction is answered at once";
+  EXPECT_EQ(log_.last_index(), before) << "a read-only transaction entered the log";
+  ops[1].set_verb(proto::KvOp::SET);
+  EXPECT_FALSE(kv_txn_is_read_only(ops));
+}
+
 TEST_F(EndpointsTest, RenewUnknownSessionIsNotFound) {
   auto r = session_renew(ctx_, "00000000-0000-0000-0000-000000000000");
   ASSERT_FALSE(r.has_value());

@@ -128,13 +128,7 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     op.set_session(session->value_or(""));
     ops.push_back(std::move(op));
   }
-  bool read_only = true;
-  for (const auto& op : ops) {
-    read_only = read_only &&
-                (op.verb() == proto::KvOp::GET || op.verb() == proto::KvOp::GET_TREE ||
-                 op.verb() == proto::KvOp::CHECK_INDEX || op.verb() == proto::KvOp::CHECK_SESSION ||
-                 op.verb() == proto::KvOp::CHECK_NOT_EXISTS);
-  }
+  const bool read_only = endpoints::kv_txn_is_read_only(ops);
   // Consul serves a read-only transaction like a read and says so in the leader headers.
   std::vector<std::pair<std::string, std::string>> headers;
   if (read_only) {
