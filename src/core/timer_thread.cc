@@ -58,8 +58,11 @@ void TimerThread::run() {
       continue;
     }
     auto first = by_deadline_.begin();
-    if (std::chrono::steady_clock::now() < first->first) {
-      cv_.wait_until(lock, first->first);
+    // A copy: while we wait, cancel() may erase the node (wait_until reads its deadline again
+    // when it wakes).
+    const MonoTime deadline = first->first;
+    if (std::chrono::steady_clock::now() < deadline) {
+      cv_.wait_until(lock, deadline);
       continue;
     }
     TimerId id = first->second;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 #include <vector>
 
 namespace pc::core {
@@ -41,6 +42,20 @@ TEST(TimerThread, CancelledTimerNeverRuns) {
   timers.schedule(std::chrono::steady_clock::now() + 40ms, [&] { later.set_value(); });
   ASSERT_EQ(later.get_future().wait_for(5s), std::future_status::ready);
   EXPECT_FALSE(ran.load());
+}
+
+TEST(TimerThread, CancellingTheTimerItWaitsForIsSafe) {
+  // The thread sleeps until the earliest deadline; cancelling that very timer (as a session
+  // renew does) must not leave it reading a freed deadline. ASan builds catch a regression.
+  TimerThread timers;
+  for (int i = 0; i < 200; ++i) {
+    auto id = timers.schedule(std::chrono::steady_clock::now() + 5ms, [] {});
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    timers.cancel(id);
+  }
+  std::promise<void> done;
+  timers.schedule(std::chrono::steady_clock::now() + 1ms, [&] { done.set_value(); });
+  EXPECT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
 }
 
 TEST(TimerThread, StopDropsPendingTimers) {
