@@ -132,11 +132,10 @@ DirEntry entry_from(const proto::KvOp& op) {
 // SET keeps the lock holder and the lock count of an existing entry: only LOCK and UNLOCK
 // change them. (Consul takes LockIndex from the request, which its HTTP layer leaves 0, so a
 // plain PUT on a held key zeroes the count; keeping it is the documented meaning.)
+// A plain set (and CAS) keeps the lock holder but, as Consul's kvsSetTxn does, takes
+// LockIndex from the request, which carries none: writing a held key resets its count to 0.
 DirEntry kvs_set_op(ApplyContext& ctx, const proto::KvOp& op) {
-  DirEntry e = entry_from(op);
-  const DirEntry* existing = ctx.v.kvs.find(op.key());
-  e.lock_index = existing != nullptr ? existing->lock_index : 0;
-  return kvs_set(ctx, std::move(e), false);
+  return kvs_set(ctx, entry_from(op), false);
 }
 
 // Consul's kvsSetCASTxn: index 0 creates only if absent; otherwise the ModifyIndex must match.

@@ -332,6 +332,17 @@ class KVLockTest(AgentTestCase):
         self.assertEqual(entry["LockIndex"], 1)
         self.assertEqual(unb64(entry["Value"]), b"b")
 
+    def test_plain_put_on_held_key_keeps_holder_and_resets_lock_index(self):
+        # Consul's kvsSetTxn keeps the session but takes LockIndex from the request (none).
+        key = self.prefix + "lock"
+        sid = self.session()
+        self.agent.kv_put(key, b"a", {"acquire": sid})
+        self.assertJSON(self.agent.kv_put(key, b"b"), True)
+        entry = self.agent.kv_entry(key)
+        self.assertEqual(entry["Session"], sid)
+        self.assertEqual(entry["LockIndex"], 0)
+        self.assertEqual(unb64(entry["Value"]), b"b")
+
     def test_second_session_cannot_acquire_held_lock(self):
         key = self.prefix + "lock"
         a, b = self.session(), self.session()

@@ -23,8 +23,6 @@ inline std::string check_store_invariants(const Snapshot& s) {
       auto locked = s.session_locked_keys(e.session);
       if (!s.session_get(e.session))
         bad = "key held by a missing session: " + e.key;
-      else if (e.lock_index == 0)
-        bad = "held key with lock index 0: " + e.key;
       else if (std::find(locked.begin(), locked.end(), e.key) == locked.end()) {
         bad = "held key missing from its session's locks: " + e.key;
       }

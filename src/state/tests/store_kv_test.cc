@@ -209,12 +209,12 @@ TEST_F(KvTest, LockUnlockAndLockIndex) {
   EXPECT_EQ(e.lock_index, 1u);
   EXPECT_EQ(e.modify_index, 6u);
 
-  // A plain SET keeps the holder and the count.
+  // A plain SET keeps the holder; like Consul's, it carries no LockIndex and resets it.
   apply(7, kv_set("k", "v4"));
   e = get("k");
   EXPECT_EQ(e.value, "v4");
   EXPECT_EQ(e.session, "s1");
-  EXPECT_EQ(e.lock_index, 1u);
+  EXPECT_EQ(e.lock_index, 0u);
 
   // Only the holder may release.
   EXPECT_FALSE(apply(8, kv(kv_op(KvOp::UNLOCK, "k", "x", 0, "s2"))).ok);
@@ -224,13 +224,13 @@ TEST_F(KvTest, LockUnlockAndLockIndex) {
   e = get("k");
   EXPECT_EQ(e.session, "");
   EXPECT_EQ(e.value, "v5");
-  EXPECT_EQ(e.lock_index, 1u);
+  EXPECT_EQ(e.lock_index, 0u);
   EXPECT_EQ(e.modify_index, 10u);
   EXPECT_TRUE(snap().session_locked_keys("s1").empty());
 
   // A new acquisition counts.
   EXPECT_TRUE(apply(11, kv(kv_op(KvOp::LOCK, "k", "v6", 0, "s2"))).ok);
-  EXPECT_EQ(get("k").lock_index, 2u);
+  EXPECT_EQ(get("k").lock_index, 1u);
   EXPECT_EQ(get("k").create_index, 4u);
   EXPECT_EQ(snap().session_locked_keys("s2"), std::vector<std::string>{"k"});
 

@@ -138,9 +138,11 @@ TEST_F(WatchTest, AFiredChannelIsReplacedForLaterReaders) {
 TEST_F(WatchTest, WritesThatChangeNothingWakeNothing) {
   make_store_with_lock_holder();
   auto on_k = key("k");
+  auto on_other = key("other");
   auto kvs = table(Table::kKvs);
   auto sessions = table(Table::kSessions);
-  apply(10, kv_set("k", "v"));                                       // identical
+  // Identical (a plain set on the held "k" would not be: it resets LockIndex, as in Consul).
+  apply(10, kv_set("other", "v"));
   apply(11, kv(kv_op(KvOp::DELETE, "absent")));                      // nothing to delete
   apply(12, kv(kv_op(KvOp::CAS, "k", "x", 999)));                    // CAS mismatch
   apply(13, kv(kv_op(KvOp::LOCK, "k", "x", 0, "s2")));               // held by s1
@@ -150,6 +152,7 @@ TEST_F(WatchTest, WritesThatChangeNothingWakeNothing) {
   apply(17, session_destroy("no-such-session"));
   apply(18, node_register("n1"));  // identical
   EXPECT_FALSE(on_k->fired());
+  EXPECT_FALSE(on_other->fired());
   EXPECT_FALSE(kvs->fired());
   EXPECT_FALSE(sessions->fired());
   EXPECT_EQ(get("k").value, "v");
