@@ -9,7 +9,9 @@ endif()
 if(PC_SANITIZE)
   # g++ 12 reports false maybe-uninitialized warnings inside Boost.Beast once ASan
   # instruments it; the normal build keeps the warning.
-  list(APPEND PC_WARNINGS -Wno-maybe-uninitialized)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    list(APPEND PC_WARNINGS -Wno-maybe-uninitialized)
+  endif()
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
@@ -52,6 +54,11 @@ function(pc_fuzz name)
   endif()
   target_compile_options(${name} PRIVATE ${PC_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
-  add_test(NAME ${name}_replay COMMAND ${name} ${ARG_CORPUS})
+  if(PC_LIBFUZZER)
+    # -runs=0: execute the corpus once and stop, instead of fuzzing on.
+    add_test(NAME ${name}_replay COMMAND ${name} -runs=0 ${ARG_CORPUS})
+  else()
+    add_test(NAME ${name}_replay COMMAND ${name} ${ARG_CORPUS})
+  endif()
   set_tests_properties(${name}_replay PROPERTIES LABELS fuzz TIMEOUT 300)
 endfunction()
