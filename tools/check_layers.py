@@ -9,7 +9,7 @@ import pathlib
 import re
 import sys
 
-RANKS = ["core", "telemetry", "rpc", "state", "gossip", "consensus", "snapshot", "acl",
+RANKS = ["core", "filter", "telemetry", "rpc", "state", "gossip", "consensus", "snapshot", "acl",
          "connect", "federation", "agent", "endpoints", "http", "dns", "daemon", "cli"]
 # http and dns are peers: neither may include the other.
 PEERS = {("http", "dns"), ("dns", "http")}
