@@ -36,23 +36,32 @@ std::string pick_advertise(const core::AgentConfig& config) {
 
 // Registers the agent's own node through the log, as Consul's agent does on start, and waits
 // for it: sessions need the node to exist.
+// Registers this agent's node with its serfHealth check, in one command, as Consul's leader
+// does for each member (handleAliveMember): sessions depend on serfHealth
+// by default, and session create refuses checks that do not exist.
 core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& config) {
   proto::Command cmd;
-  auto* node = cmd.mutable_node_register();
-  node->set_id(ctx.identity.node_id);
-  node->set_node(ctx.identity.node_name);
-  node->set_address(ctx.identity.advertise_address);
-  node->set_datacenter(ctx.identity.datacenter);
+  auto* reg = cmd.mutable_catalog_register();
+  reg->set_id(ctx.identity.node_id);
+  reg->set_node(ctx.identity.node_name);
+  reg->set_address(ctx.identity.advertise_address);
+  reg->set_datacenter(ctx.identity.datacenter);
   for (const char* kind : {"lan", "wan"}) {
-    auto* address = node->add_tagged_addresses();
+    auto* address = reg->add_tagged_addresses();
     address->set_key(kind);
     address->set_value(ctx.identity.advertise_address);
   }
   for (const auto& [k, v] : config.node_meta) {
-    auto* meta = node->add_meta();
+    auto* meta = reg->add_node_meta();
     meta->set_key(k);
     meta->set_value(v);
   }
+  auto* serf = reg->mutable_check();
+  serf->set_node(ctx.identity.node_name);
+  serf->set_check_id("serfHealth");
+  serf->set_name("Serf Health Status");
+  serf->set_status("passing");
+  serf->set_output("Agent alive and reachable");
   std::promise<core::Status> done;
   endpoints::submit(ctx, std::move(cmd), [&done](core::Result<state::ApplyResult> r) {
     done.set_value(r ? core::ok() : core::Status(r.error()));

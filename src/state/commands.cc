@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -348,8 +349,29 @@ void session_index_remove(ApplyContext& ctx, const Session& s) {
       ctx.v.sessions_by_node.erase(composite_key(core::to_lower(s.node), s.id));
 }
 
-// Consul's sessionCreateTxn. TTL, lock-delay and check validation happen at the endpoint;
-// checks are stored as given until the checks table exists.
+// Consul's validateSessionChecksTxn: every check a session depends on (node checks, then
+// service checks, by ID) must exist on the session's node and not be critical, or the session
+// would be invalidated the moment it was made.
+core::Status validate_session_checks(ApplyContext& ctx, const proto::Session& in) {
+  auto one = [&](const std::string& id) -> core::Status {
+    const HealthCheck* c = ctx.v.checks.find(check_key(in.node(), id));
+    if (c == nullptr)
+      return make_error(Code::kInvalidArgument, "Missing check '" + id + "' registration");
+    if (c->status == kHealthCritical) {
+      return make_error(Code::kInvalidArgument, "Check '" + id + "' is in critical state");
+    }
+    return core::ok();
+  };
+  for (const auto& id : in.node_checks()) {
+    if (auto st = one(id); !st) return st;
+  }
+  for (const auto& ref : in.service_checks()) {
+    if (auto st = one(ref.id()); !st) return st;
+  }
+  return core::ok();
+}
+
+// Consul's sessionCreateTxn. TTL and lock-delay bounds are checked at the endpoint.
 ApplyResult apply_session_create(ApplyContext& ctx, const proto::Command& command) {
   const proto::Session& in = command.session_create().session();
   ApplyResult r;
@@ -361,19 +383,7 @@ ApplyResult apply_session_create(ApplyContext& ctx, const proto::Command& comman
   } else if (!ctx.v.nodes.contains(core::to_lower(in.node()))) {
     r.status = make_error(Code::kInvalidArgument, "Missing node registration");
   } else {
-    // A session may only depend on checks that exist. Until the catalog issue adds the checks
-    // table, the only check any node has is serfHealth (Consul's gossip health check, which
-    // is the default a session depends on); everything else is missing.
-    for (const auto& check : in.node_checks()) {
-      if (check != "serfHealth") {
-        r.status = make_error(Code::kInvalidArgument, "Missing check '" + check + "' registration");
-        break;
-      }
-    }
-    if (r.status && in.service_checks_size() > 0) {
-      r.status = make_error(Code::kInvalidArgument,
-                            "Missing check '" + in.service_checks(0).id() + "' registration");
-    }
+    r.status = validate_session_checks(ctx, in);
   }
   if (!r.status) {
     r.ok = false;
@@ -416,17 +426,13 @@ void prune_lock_delays(ApplyContext& ctx) {
 // Consul's deleteSessionTxn: an unknown ID is a no-op; otherwise every key the session holds
 // is released or deleted per its behavior, and gets a lock delay (from the proposer's clock,
 // so every replica computes the same one).
-ApplyResult apply_session_destroy(ApplyContext& ctx, const proto::Command& command) {
-  ApplyResult r;
-  const Session* found = ctx.v.sessions.find(command.session_destroy().id());
-  if (found == nullptr) return r;
+core::Status session_delete(ApplyContext& ctx, std::string_view id) {
+  const Session* found = ctx.v.sessions.find(id);
+  if (found == nullptr) return core::ok();
   const Session s = *found;
   const bool release = s.behavior == "release";
   if (!release && s.behavior != "delete") {  // only reachable from state not made by apply
-    r.status =
-        make_error(Code::kInvalidArgument, "unknown session behavior " + go_quote(s.behavior));
-    r.ok = false;
-    return r;
+    return make_error(Code::kInvalidArgument, "unknown session behavior " + go_quote(s.behavior));
   }
   session_index_remove(ctx, s);
   ctx.v.sessions = ctx.v.sessions.erase(s.id);
@@ -459,40 +465,324 @@ ApplyResult apply_session_destroy(ApplyContext& ctx, const proto::Command& comma
     if (delay_ns > 0) ctx.v.lock_delays = ctx.v.lock_delays.set(key, until_unix_ns);
   }
   prune_lock_delays(ctx);
+  return core::ok();
+}
+
+ApplyResult apply_session_destroy(ApplyContext& ctx, const proto::Command& command) {
+  ApplyResult r;
+  r.status = session_delete(ctx, command.session_destroy().id());
+  r.ok = static_cast<bool>(r.status);
   return r;
 }
 
 // ---- Nodes ----
 
-// An upsert by (case-insensitive) name; re-registering an identical node changes nothing,
-// as Consul's ensureNodeTxn skips it, so no watch wakes and no index moves.
-ApplyResult apply_node_register(ApplyContext& ctx, const proto::Command& command) {
-  const proto::NodeRegister& in = command.node_register();
-  ApplyResult r;
-  if (in.node().empty()) {
-    r.status = make_error(Code::kInvalidArgument, "Must provide node");
-    r.ok = false;
-    return r;
-  }
-  Node n;
-  n.id = in.id();
-  n.node = in.node();
-  n.address = in.address();
-  n.datacenter = in.datacenter();
-  // A repeated key keeps its last value, as a map entry would.
-  for (const auto& p : in.tagged_addresses()) n.tagged_addresses[p.key()] = p.value();
-  for (const auto& p : in.meta()) n.meta[p.key()] = p.value();
+// Consul's ensureNodeTxn: an upsert by (case-insensitive) name; re-registering an identical
+// node changes nothing, so no watch wakes and no index moves.
+core::Status node_ensure(ApplyContext& ctx, Node n) {
+  if (n.node.empty()) return make_error(Code::kInvalidArgument, "Must provide node");
   std::string key = core::to_lower(n.node);
   if (const Node* existing = ctx.v.nodes.find(key)) {
     n.create_index = existing->create_index;
     n.modify_index = existing->modify_index;
-    if (*existing == n) return r;
+    if (*existing == n) return core::ok();
   } else {
     n.create_index = ctx.index;
   }
   n.modify_index = ctx.index;
   ctx.v.nodes = ctx.v.nodes.set(std::move(key), std::move(n));
   bump(ctx, Table::kNodes);
+  return core::ok();
+}
+
+template <class Pairs>
+std::map<std::string, std::string> to_map(const Pairs& pairs) {
+  std::map<std::string, std::string> out;
+  // A repeated key keeps its last value, as a map entry would.
+  for (const auto& p : pairs) out[p.key()] = p.value();
+  return out;
+}
+
+ApplyResult apply_node_register(ApplyContext& ctx, const proto::Command& command) {
+  const proto::NodeRegister& in = command.node_register();
+  Node n;
+  n.id = in.id();
+  n.node = in.node();
+  n.address = in.address();
+  n.datacenter = in.datacenter();
+  n.tagged_addresses = to_map(in.tagged_addresses());
+  n.meta = to_map(in.meta());
+  ApplyResult r;
+  r.status = node_ensure(ctx, std::move(n));
+  r.ok = static_cast<bool>(r.status);
+  return r;
+}
+
+// ---- Catalog: services and checks (Consul's catalog.go) ----
+
+void service_row_remove(ApplyContext& ctx, const std::string& key, const Service& s) {
+  ctx.v.services_by_name =
+      ctx.v.services_by_name.erase(composite_key(core::to_lower(s.service), key));
+  ctx.v.services = ctx.v.services.erase(key);
+  ctx.changes.service(core::to_lower(s.service));
+  bump(ctx, Table::kServices);
+}
+
+// Consul's ensureServiceTxn: the node must exist; an identical service changes nothing.
+core::Status service_ensure(ApplyContext& ctx, const std::string& node, const proto::Service& in) {
+  if (!ctx.v.nodes.contains(core::to_lower(node))) {
+    return make_error(Code::kInvalidArgument, "Missing node registration");
+  }
+  Service s;
+  s.node = node;
+  s.id = in.id().empty() ? in.service() : in.id();  // Consul: the ID defaults to the name
+  s.service = in.service();
+  s.tags.assign(in.tags().begin(), in.tags().end());
+  s.address = in.address();
+  s.tagged_addresses = to_map(in.tagged_addresses());
+  s.meta = to_map(in.meta());
+  s.port = in.port();
+  if (in.has_weights()) s.weights = Weights{in.weights().passing(), in.weights().warning()};
+  s.enable_tag_override = in.enable_tag_override();
+  s.kind = in.kind();
+  std::string key = service_key(node, s.id);
+  if (const Service* existing = ctx.v.services.find(key)) {
+    s.create_index = existing->create_index;
+    s.modify_index = existing->modify_index;
+    if (*existing == s) return core::ok();
+    const Service old = *existing;
+    service_row_remove(ctx, key, old);
+  } else {
+    s.create_index = ctx.index;
+  }
+  s.modify_index = ctx.index;
+  ctx.v.services_by_name =
+      ctx.v.services_by_name.set(composite_key(core::to_lower(s.service), key), {});
+  ctx.changes.service(core::to_lower(s.service));
+  ctx.v.services = ctx.v.services.set(std::move(key), std::move(s));
+  bump(ctx, Table::kServices);
+  return core::ok();
+}
+
+// Consul's checkSessionsTxn + deleteSessionTxn: destroys every session on the check's node
+// that lists the check among its node or service checks, releasing or deleting its locks
+// exactly as SessionDestroy does.
+core::Status check_sessions_destroy(ApplyContext& ctx, const HealthCheck& c) {
+  const std::string node_prefix = composite_prefix(core::to_lower(c.node));
+  const std::string id = core::to_lower(c.check_id);
+  std::vector<std::string> doomed;
+  ctx.v.sessions_by_node.scan_prefix(node_prefix, [&](const auto& e) {
+    const Session* s = ctx.v.sessions.find(std::string_view(e.key).substr(node_prefix.size()));
+    if (s == nullptr) return true;
+    bool listed = false;
+    for (const auto& nc : s->node_checks) listed = listed || core::to_lower(nc) == id;
+    for (const auto& sc : s->service_checks) listed = listed || core::to_lower(sc.id) == id;
+    if (listed) doomed.push_back(s->id);
+    return true;
+  });
+  for (const auto& sid : doomed) {
+    if (auto st = session_delete(ctx, sid); !st) return st;
+  }
+  return core::ok();
+}
+
+std::string service_name_key(ApplyContext& ctx, const HealthCheck& c) {
+  if (c.service_id.empty()) return {};
+  const Service* s = ctx.v.services.find(service_key(c.node, c.service_id));
+  return s != nullptr ? core::to_lower(s->service) : std::string();
+}
+
+// Consul's ensureCheckTxn: the node (and the service, if named) must exist; the service's
+// name and tags are copied in; an empty status is critical; a critical check invalidates the
+// sessions that depend on it; an identical check changes nothing.
+core::Status check_ensure(ApplyContext& ctx, const std::string& default_node,
+                          const proto::HealthCheck& in) {
+  HealthCheck c;
+  c.node = in.node().empty() ? default_node : in.node();
+  c.check_id = in.check_id();
+  c.name = in.name();
+  c.status = in.status().empty() ? kHealthCritical : in.status();
+  c.notes = in.notes();
+  c.output = in.output();
+  c.service_id = in.service_id();
+  c.service_name = in.service_name();
+  c.service_tags.assign(in.service_tags().begin(), in.service_tags().end());
+  c.type = in.type();
+  c.http = in.http();
+  c.tcp = in.tcp();
+  c.interval = in.interval();
+  c.timeout = in.timeout();
+  c.deregister_critical_service_after = in.deregister_critical_service_after();
+  if (!ctx.v.nodes.contains(core::to_lower(c.node))) {
+    return make_error(Code::kInvalidArgument, "Missing node registration");
+  }
+  std::string skey;
+  if (!c.service_id.empty()) {
+    skey = service_key(c.node, c.service_id);
+    const Service* s = ctx.v.services.find(skey);
+    if (s == nullptr) return make_error(Code::kInvalidArgument, "Missing service registration");
+    c.service_name = s->service;
+    c.service_tags = s->tags;
+  }
+  if (c.status == kHealthCritical) {
+    if (auto st = check_sessions_destroy(ctx, c); !st) return st;
+  }
+  std::string key = check_key(c.node, c.check_id);
+  if (const HealthCheck* existing = ctx.v.checks.find(key)) {
+    c.create_index = existing->create_index;
+    c.modify_index = existing->modify_index;
+    if (*existing == c) return core::ok();
+    // The row may move to another service of the node: drop its old index row.
+    const HealthCheck old = *existing;
+    if (!old.service_id.empty()) {
+      const std::string old_skey = service_key(old.node, old.service_id);
+      ctx.v.checks_by_service = ctx.v.checks_by_service.erase(composite_key(old_skey, key));
+      if (auto name = service_name_key(ctx, old); !name.empty()) ctx.changes.service(name);
+    }
+  } else {
+    c.create_index = ctx.index;
+  }
+  c.modify_index = ctx.index;
+  if (!skey.empty()) {
+    ctx.v.checks_by_service = ctx.v.checks_by_service.set(composite_key(skey, key), {});
+    ctx.changes.service(service_name_key(ctx, c));
+  }
+  ctx.v.checks = ctx.v.checks.set(std::move(key), std::move(c));
+  bump(ctx, Table::kChecks);
+  return core::ok();
+}
+
+// Consul's deleteCheckTxn: a missing check is a no-op; otherwise the sessions that depend on
+// it are destroyed.
+core::Status check_delete(ApplyContext& ctx, std::string_view node, std::string_view id) {
+  const std::string key = check_key(node, id);
+  const HealthCheck* found = ctx.v.checks.find(key);
+  if (found == nullptr) return core::ok();
+  const HealthCheck c = *found;
+  if (!c.service_id.empty()) {
+    ctx.v.checks_by_service =
+        ctx.v.checks_by_service.erase(composite_key(service_key(c.node, c.service_id), key));
+    if (auto name = service_name_key(ctx, c); !name.empty()) ctx.changes.service(name);
+  }
+  ctx.v.checks = ctx.v.checks.erase(key);
+  bump(ctx, Table::kChecks);
+  return check_sessions_destroy(ctx, c);
+}
+
+// Consul's deleteServiceTxn: a missing service is a no-op; its checks go first.
+core::Status service_delete(ApplyContext& ctx, std::string_view node, std::string_view id) {
+  const std::string key = service_key(node, id);
+  const Service* found = ctx.v.services.find(key);
+  if (found == nullptr) return core::ok();
+  const Service s = *found;
+  const std::string prefix = composite_prefix(key);
+  std::vector<std::string> check_ids;
+  ctx.v.checks_by_service.scan_prefix(prefix, [&](const auto& e) {
+    const HealthCheck* c = ctx.v.checks.find(std::string_view(e.key).substr(prefix.size()));
+    PC_ASSERT(c != nullptr, "checks_by_service names a missing check");
+    check_ids.push_back(c->check_id);
+    return true;
+  });
+  for (const auto& cid : check_ids) {
+    if (auto st = check_delete(ctx, s.node, cid); !st) return st;
+  }
+  service_row_remove(ctx, key, s);
+  return core::ok();
+}
+
+// Consul's deleteNodeTxn: a missing node is a no-op; otherwise its services, checks (which
+// invalidates the sessions on them) and remaining sessions go with it.
+core::Status node_delete(ApplyContext& ctx, std::string_view name) {
+  const std::string lower = core::to_lower(name);
+  const Node* found = ctx.v.nodes.find(lower);
+  if (found == nullptr) return core::ok();
+  const std::string node = found->node;
+  const std::string prefix = composite_prefix(lower);
+  std::vector<std::string> ids;
+  ctx.v.services.scan_prefix(prefix, [&](const auto& e) {
+    ids.push_back(e.value.id);
+    return true;
+  });
+  for (const auto& id : ids) {
+    if (auto st = service_delete(ctx, node, id); !st) return st;
+  }
+  ids.clear();
+  ctx.v.checks.scan_prefix(prefix, [&](const auto& e) {
+    ids.push_back(e.value.check_id);
+    return true;
+  });
+  for (const auto& id : ids) {
+    if (auto st = check_delete(ctx, node, id); !st) return st;
+  }
+  ctx.v.nodes = ctx.v.nodes.erase(lower);
+  bump(ctx, Table::kNodes);
+  ids.clear();
+  ctx.v.sessions_by_node.scan_prefix(prefix, [&](const auto& e) {
+    ids.push_back(e.key.substr(prefix.size()));
+    return true;
+  });
+  for (const auto& id : ids) {
+    if (auto st = session_delete(ctx, id); !st) return st;
+  }
+  return core::ok();
+}
+
+// Consul's ensureRegistrationTxn: the node (unless skipped or unchanged), then the service,
+// then the checks; any error fails the whole command with Consul's wrapped text.
+ApplyResult apply_catalog_register(ApplyContext& ctx, const proto::Command& command) {
+  const proto::CatalogRegister& in = command.catalog_register();
+  ApplyResult r;
+  auto fail = [&](std::string_view what, const core::Status& st) {
+    r.status = make_error(Code::kInvalidArgument,
+                          std::string(what) + ": " + std::string(st.error().message));
+    r.ok = false;
+    return r;
+  };
+  if (in.node().empty()) {
+    r.status = make_error(Code::kInvalidArgument, "Must provide node");
+    r.ok = false;
+    return r;
+  }
+  if (!in.skip_node_update()) {
+    Node n;
+    n.id = in.id();
+    n.node = in.node();
+    n.address = in.address();
+    n.datacenter = in.datacenter();
+    n.tagged_addresses = to_map(in.tagged_addresses());
+    n.meta = to_map(in.node_meta());
+    if (auto st = node_ensure(ctx, std::move(n)); !st) return fail("failed inserting node", st);
+  }
+  if (in.has_service()) {
+    if (auto st = service_ensure(ctx, in.node(), in.service()); !st) {
+      return fail("failed inserting service", st);
+    }
+  }
+  if (in.has_check()) {
+    if (auto st = check_ensure(ctx, in.node(), in.check()); !st) {
+      return fail("failed inserting check", st);
+    }
+  }
+  for (const auto& c : in.checks()) {
+    if (auto st = check_ensure(ctx, in.node(), c); !st) return fail("failed inserting check", st);
+  }
+  return r;
+}
+
+// Consul's FSM applyDeregister: a service if named, else a check if named, else the node.
+ApplyResult apply_catalog_deregister(ApplyContext& ctx, const proto::Command& command) {
+  const proto::CatalogDeregister& in = command.catalog_deregister();
+  ApplyResult r;
+  if (in.node().empty()) {
+    r.status = make_error(Code::kInvalidArgument, "Must provide node");
+  } else if (!in.service_id().empty()) {
+    r.status = service_delete(ctx, in.node(), in.service_id());
+  } else if (!in.check_id().empty()) {
+    r.status = check_delete(ctx, in.node(), in.check_id());
+  } else {
+    r.status = node_delete(ctx, in.node());
+  }
+  r.ok = static_cast<bool>(r.status);
   return r;
 }
 
@@ -525,6 +815,9 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kSessionDestroy, "session_destroy", &apply_session_destroy},
     CommandType{proto::Command::kNodeRegister, "node_register", &apply_node_register},
     CommandType{proto::Command::kTombstoneReap, "tombstone_reap", &apply_tombstone_reap},
+    CommandType{proto::Command::kCatalogRegister, "catalog_register", &apply_catalog_register},
+    CommandType{proto::Command::kCatalogDeregister, "catalog_deregister",
+                &apply_catalog_deregister},
 };
 
 }  // namespace

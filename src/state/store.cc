@@ -42,6 +42,10 @@ class WatchRegistry {
     std::lock_guard lock(mu_);
     return channel(prefixes_, p, true);
   }
+  std::shared_ptr<WatchChannel> service(std::string_view lower_name) {
+    std::lock_guard lock(mu_);
+    return channel(services_, lower_name, false);
+  }
   std::shared_ptr<WatchChannel> table(Table t) {
     std::lock_guard lock(mu_);
     auto& ch = tables_[static_cast<std::size_t>(t)];
@@ -74,6 +78,12 @@ class WatchRegistry {
         len = --len->second == 0 ? prefix_lengths_.erase(len) : std::next(len);
       }
     }
+    for (const std::string& name : changes.services()) {
+      if (auto it = services_.find(std::string_view(name)); it != services_.end()) {
+        out.push_back(std::move(it->second));
+        services_.erase(it);
+      }
+    }
     for (std::size_t t = 0; t < kTableCount; ++t) {
       if (changes.table_changed(static_cast<Table>(t)) && tables_[t]) {
         out.push_back(std::move(tables_[t]));
@@ -84,7 +94,7 @@ class WatchRegistry {
  private:
   std::shared_ptr<WatchChannel> channel(ChannelMap& map, std::string_view k, bool is_prefix) {
     if (auto it = map.find(k); it != map.end()) return it->second;
-    if (keys_.size() + prefixes_.size() >= sweep_at_) sweep();
+    if (keys_.size() + prefixes_.size() + services_.size() >= sweep_at_) sweep();
     auto ch = std::make_shared<WatchChannel>();
     map.emplace(std::string(k), ch);
     if (is_prefix) ++prefix_lengths_[k.size()];
@@ -97,6 +107,7 @@ class WatchRegistry {
   // holds it and none can get it. Runs when the maps have doubled, so it costs O(1) amortized.
   void sweep() {
     std::erase_if(keys_, [](const auto& kv) { return kv.second.use_count() == 1; });
+    std::erase_if(services_, [](const auto& kv) { return kv.second.use_count() == 1; });
     for (auto it = prefixes_.begin(); it != prefixes_.end();) {
       if (it->second.use_count() != 1) {
         ++it;
@@ -106,13 +117,15 @@ class WatchRegistry {
       if (--len->second == 0) prefix_lengths_.erase(len);
       it = prefixes_.erase(it);
     }
-    sweep_at_ = std::max<std::size_t>(kSweepMin, 2 * (keys_.size() + prefixes_.size()));
+    sweep_at_ =
+        std::max<std::size_t>(kSweepMin, 2 * (keys_.size() + prefixes_.size() + services_.size()));
   }
 
   static constexpr std::size_t kSweepMin = 1024;
   std::mutex mu_;
   ChannelMap keys_;
   ChannelMap prefixes_;
+  ChannelMap services_;  // lower-cased service name -> channel
   std::map<std::size_t, std::size_t> prefix_lengths_;
   std::array<std::shared_ptr<WatchChannel>, kTableCount> tables_;
   std::size_t sweep_at_ = kSweepMin;
@@ -126,6 +139,10 @@ void put_u64(std::string& out, std::uint64_t v) {
 void put_str(std::string& out, std::string_view s) {
   put_u64(out, s.size());
   out.append(s);
+}
+void put_list(std::string& out, const std::vector<std::string>& l) {
+  put_u64(out, l.size());
+  for (const auto& x : l) put_str(out, x);
 }
 void put_map(std::string& out, const std::map<std::string, std::string>& m) {
   put_u64(out, m.size());
@@ -262,6 +279,90 @@ std::vector<Node> Snapshot::node_list() const {
   return out;
 }
 
+std::map<std::string, std::vector<std::string>> Snapshot::service_names() const {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& e : version_of(version_).services) {
+    auto& tags = out[e.value.service];
+    tags.insert(tags.end(), e.value.tags.begin(), e.value.tags.end());
+  }
+  for (auto& [name, tags] : out) {
+    std::sort(tags.begin(), tags.end());
+    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  }
+  return out;
+}
+
+std::vector<Service> Snapshot::service_instances(std::string_view name) const {
+  const Version& v = version_of(version_);
+  const std::string prefix = composite_prefix(core::to_lower(name));
+  std::vector<Service> out;
+  v.services_by_name.scan_prefix(prefix, [&](const auto& e) {
+    const Service* s = v.services.find(std::string_view(e.key).substr(prefix.size()));
+    PC_ASSERT(s != nullptr, "services_by_name names a missing service");
+    out.push_back(*s);
+    return true;
+  });
+  return out;
+}
+
+std::vector<Service> Snapshot::node_services(std::string_view node) const {
+  std::vector<Service> out;
+  version_of(version_).services.scan_prefix(composite_prefix(core::to_lower(node)),
+                                            [&](const auto& e) {
+                                              out.push_back(e.value);
+                                              return true;
+                                            });
+  return out;
+}
+
+std::optional<Service> Snapshot::service_get(std::string_view node, std::string_view id) const {
+  const Service* s = version_of(version_).services.find(service_key(node, id));
+  if (s == nullptr) return std::nullopt;
+  return *s;
+}
+
+std::vector<HealthCheck> Snapshot::checks_for_node(std::string_view node) const {
+  std::vector<HealthCheck> out;
+  version_of(version_).checks.scan_prefix(composite_prefix(core::to_lower(node)),
+                                          [&](const auto& e) {
+                                            out.push_back(e.value);
+                                            return true;
+                                          });
+  return out;
+}
+
+std::vector<HealthCheck> Snapshot::checks_for_service(std::string_view name) const {
+  const Version& v = version_of(version_);
+  const std::string prefix = composite_prefix(core::to_lower(name));
+  std::vector<HealthCheck> out;
+  v.services_by_name.scan_prefix(prefix, [&](const auto& e) {
+    const std::string check_prefix =
+        composite_prefix(std::string_view(e.key).substr(prefix.size()));
+    v.checks_by_service.scan_prefix(check_prefix, [&](const auto& ce) {
+      const HealthCheck* c = v.checks.find(std::string_view(ce.key).substr(check_prefix.size()));
+      PC_ASSERT(c != nullptr, "checks_by_service names a missing check");
+      out.push_back(*c);
+      return true;
+    });
+    return true;
+  });
+  return out;
+}
+
+std::vector<HealthCheck> Snapshot::checks_in_state(std::string_view status) const {
+  std::vector<HealthCheck> out;
+  for (const auto& e : version_of(version_).checks) {
+    if (status == "any" || e.value.status == status) out.push_back(e.value);
+  }
+  return out;
+}
+
+std::optional<HealthCheck> Snapshot::check_get(std::string_view node, std::string_view id) const {
+  const HealthCheck* c = version_of(version_).checks.find(check_key(node, id));
+  if (c == nullptr) return std::nullopt;
+  return *c;
+}
+
 // Layout: "pc-state-dump-v1", applied index, each table index, then each table as its name,
 // row count and rows (key, then fields in declaration order). Integers are 8 bytes little
 // endian, strings length-prefixed. The secondary indexes are included so replay also proves
@@ -311,6 +412,37 @@ std::string Snapshot::dump() const {
     put_u64(out, n.create_index);
     put_u64(out, n.modify_index);
   });
+  put_table(out, "services", v.services, [&](const Service& x) {
+    put_str(out, x.node);
+    put_str(out, x.id);
+    put_str(out, x.service);
+    put_list(out, x.tags);
+    put_str(out, x.address);
+    put_map(out, x.tagged_addresses);
+    put_map(out, x.meta);
+    put_u64(out, static_cast<std::uint64_t>(x.port));
+    put_u64(out, static_cast<std::uint64_t>(x.weights.passing));
+    put_u64(out, static_cast<std::uint64_t>(x.weights.warning));
+    put_u64(out, x.enable_tag_override ? 1 : 0);
+    put_str(out, x.kind);
+    put_u64(out, x.create_index);
+    put_u64(out, x.modify_index);
+  });
+  put_table(out, "services_by_name", v.services_by_name, [](IndexRow) {});
+  put_table(out, "checks", v.checks, [&](const HealthCheck& c) {
+    for (const std::string* f : {&c.node, &c.check_id, &c.name, &c.status, &c.notes, &c.output,
+                                 &c.service_id, &c.service_name}) {
+      put_str(out, *f);
+    }
+    put_list(out, c.service_tags);
+    for (const std::string* f : {&c.type, &c.http, &c.tcp, &c.interval, &c.timeout,
+                                 &c.deregister_critical_service_after}) {
+      put_str(out, *f);
+    }
+    put_u64(out, c.create_index);
+    put_u64(out, c.modify_index);
+  });
+  put_table(out, "checks_by_service", v.checks_by_service, [](IndexRow) {});
   return out;
 }
 
@@ -372,6 +504,10 @@ void Store::watch_kv_prefix(WatchSet& ws, std::string_view prefix) const {
 
 void Store::watch_table(WatchSet& ws, Table table) const {
   if (ws.collecting()) ws.add(impl_->watches.table(table));
+}
+
+void Store::watch_service(WatchSet& ws, std::string_view name) const {
+  if (ws.collecting()) ws.add(impl_->watches.service(core::to_lower(name)));
 }
 
 // ---- Log entry encoding ----

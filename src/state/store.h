@@ -1,7 +1,7 @@
 #pragma once
-// The replicated state machine's store: KV entries, tombstones, sessions and nodes, each a
-// persistent (immutable, structurally shared) ordered map, in the manner of go-memdb's
-// immutable radix trees under Consul.
+// The replicated state machine's store: KV entries, tombstones, sessions, nodes, services and
+// health checks, each a persistent (immutable, structurally shared) ordered map, in the
+// manner of go-memdb's immutable radix trees under Consul.
 //
 // Threads: exactly one writer (the log's apply thread) calls apply() and publish(); any
 // number of readers on any thread call snapshot() and the watch_* functions. A reader pins
@@ -12,6 +12,7 @@
 #include <any>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +84,20 @@ class Snapshot {
   std::optional<Node> node_get(std::string_view name) const;
   std::vector<Node> node_list() const;  // ordered by name
 
+  // Catalog (Consul's catalog.go reads). Service names and node names ignore case.
+  // Every service name with the union of its instances' tags (sorted, deduplicated).
+  std::map<std::string, std::vector<std::string>> service_names() const;
+  // Instances of one service, ordered by node, then ID (both lower-cased).
+  std::vector<Service> service_instances(std::string_view name) const;
+  std::vector<Service> node_services(std::string_view node) const;  // ordered by ID
+  std::optional<Service> service_get(std::string_view node, std::string_view id) const;
+  std::vector<HealthCheck> checks_for_node(std::string_view node) const;  // ordered by ID
+  // Checks of every instance of a service, ordered by node, service ID, check ID.
+  std::vector<HealthCheck> checks_for_service(std::string_view name) const;
+  // Checks whose status is `status`, or all of them for "any"; ordered by node, check ID.
+  std::vector<HealthCheck> checks_in_state(std::string_view status) const;
+  std::optional<HealthCheck> check_get(std::string_view node, std::string_view id) const;
+
   // Runs a transaction of reads only (get, get-tree, check-*) against this snapshot, as
   // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.
   ApplyResult txn_read(const proto::Command& txn) const;
@@ -115,6 +130,9 @@ class Store {
   void watch_kv_key(WatchSet& ws, std::string_view key) const;
   void watch_kv_prefix(WatchSet& ws, std::string_view prefix) const;
   void watch_table(WatchSet& ws, Table table) const;
+  // Fires when an instance of the service `name` (case ignored), or a check of one, is
+  // added, changed or removed: what Consul's blocking health queries per service wait on.
+  void watch_service(WatchSet& ws, std::string_view name) const;
 
  private:
   struct Impl;

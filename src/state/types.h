@@ -10,8 +10,15 @@
 namespace pc::state {
 
 // Tables with their own max index (Consul's "index" table). Append-only.
-enum class Table : std::uint8_t { kKvs = 0, kTombstones = 1, kSessions = 2, kNodes = 3 };
-inline constexpr std::size_t kTableCount = 4;
+enum class Table : std::uint8_t {
+  kKvs = 0,
+  kTombstones = 1,
+  kSessions = 2,
+  kNodes = 3,
+  kServices = 4,
+  kChecks = 5,
+};
+inline constexpr std::size_t kTableCount = 6;
 
 struct DirEntry {
   std::string key;
@@ -54,6 +61,58 @@ struct Node {
   std::uint64_t create_index = 0;
   std::uint64_t modify_index = 0;
   bool operator==(const Node&) const = default;
+};
+
+// Consul's api.Health* check states.
+inline constexpr const char* kHealthPassing = "passing";
+inline constexpr const char* kHealthWarning = "warning";
+inline constexpr const char* kHealthCritical = "critical";
+inline constexpr const char* kHealthMaint = "maintenance";
+
+struct Weights {
+  int passing = 1;
+  int warning = 1;
+  bool operator==(const Weights&) const = default;
+};
+
+// One service instance on one node (Consul's structs.ServiceNode without the node fields).
+struct Service {
+  std::string node;
+  std::string id;
+  std::string service;  // the name
+  std::vector<std::string> tags;
+  std::string address;
+  std::map<std::string, std::string> tagged_addresses;
+  std::map<std::string, std::string> meta;
+  int port = 0;
+  Weights weights;
+  bool enable_tag_override = false;
+  std::string kind;  // "" for a typical service
+  std::uint64_t create_index = 0;
+  std::uint64_t modify_index = 0;
+  bool operator==(const Service&) const = default;
+};
+
+struct HealthCheck {
+  std::string node;
+  std::string check_id;
+  std::string name;
+  std::string status;  // kHealth*
+  std::string notes;
+  std::string output;
+  std::string service_id;
+  std::string service_name;
+  std::vector<std::string> service_tags;
+  std::string type;
+  // The definition, as text (Go durations as given).
+  std::string http;
+  std::string tcp;
+  std::string interval;
+  std::string timeout;
+  std::string deregister_critical_service_after;
+  std::uint64_t create_index = 0;
+  std::uint64_t modify_index = 0;
+  bool operator==(const HealthCheck&) const = default;
 };
 
 }  // namespace pc::state

@@ -37,9 +37,14 @@ class EndpointsTest : public ::testing::Test {
     ctx_.identity.datacenter = "dc1";
     ctx_.identity.session_ttl_min = 10ms;
     log_.start();
+    // The node with its serfHealth check, as the agent registers itself: sessions depend on
+    // serfHealth by default.
     proto::Command cmd;
-    cmd.mutable_node_register()->set_node("node1");
-    cmd.mutable_node_register()->set_address("127.0.0.1");
+    auto* reg = cmd.mutable_catalog_register();
+    reg->set_node("node1");
+    reg->set_address("127.0.0.1");
+    reg->mutable_check()->set_check_id("serfHealth");
+    reg->mutable_check()->set_status("passing");
     EXPECT_TRUE(wait_submit(std::move(cmd)).has_value());
   }
   ~EndpointsTest() override {

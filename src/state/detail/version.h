@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.h"
 #include "state/pmap.h"
 #include "state/store.h"
 #include "state/types.h"
@@ -26,6 +27,11 @@ struct IndexRow {};
 //  - session_locks holds lock_key(s, k) exactly when kvs[k].session == s != "";
 //  - sessions_by_node holds node_key(lower(n), id) exactly when sessions[id].node == n;
 //  - every session's lower-cased node is a key of `nodes` when the session was created;
+//  - services[service_key(n, id)] has n registered; services_by_name holds
+//    composite_key(lower(name), service_key) exactly for each service row;
+//  - checks[check_key(n, id)] has n registered and, when service_id is set, that service;
+//    checks_by_service holds composite_key(service_key, check_key) exactly for those;
+//  - every check a session lists exists on its node and is not critical;
 //  - table_indexes[t] <= applied_index.
 struct Version {
   PMap<DirEntry> kvs;                    // key -> entry
@@ -34,6 +40,10 @@ struct Version {
   PMap<IndexRow> sessions_by_node;       // node_key(lower(node), id)
   PMap<IndexRow> session_locks;          // lock_key(session, key)
   PMap<Node> nodes;                      // lower-cased name -> node (Consul's names ignore case)
+  PMap<Service> services;                // service_key(node, id) -> service
+  PMap<IndexRow> services_by_name;       // composite_key(lower(name), service_key)
+  PMap<HealthCheck> checks;              // check_key(node, check_id) -> check
+  PMap<IndexRow> checks_by_service;      // composite_key(service_key, check_key)
   PMap<std::int64_t> lock_delays;        // key -> unix ns until which it may not be acquired
   std::size_t lock_delays_prune_at = 0;  // size at which expired delays are next dropped
   std::array<std::uint64_t, kTableCount> table_indexes{};
@@ -59,33 +69,49 @@ inline std::string composite_key(std::string_view first, std::string_view second
   return out;
 }
 
+// Row keys of services and checks: node and ID both lower-cased, as Consul's id indexes
+// ignore case.
+inline std::string service_key(std::string_view node, std::string_view id) {
+  return composite_key(core::to_lower(node), core::to_lower(id));
+}
+inline std::string check_key(std::string_view node, std::string_view id) {
+  return service_key(node, id);
+}
+
 // What applies changed since the last publish, so publish() wakes exactly those watches.
 // Writer-thread only.
 class Changes {
  public:
   void key(std::string_view k) { keys_.emplace_back(k); }
   void table(Table t) { tables_ |= 1u << static_cast<unsigned>(t); }
+  // A service name (lower-cased) whose instances or their checks changed.
+  void service(std::string name) { services_.push_back(std::move(name)); }
+  std::vector<std::string>& services() { return services_; }
   bool table_changed(Table t) const { return (tables_ >> static_cast<unsigned>(t)) & 1u; }
   std::vector<std::string>& keys() { return keys_; }
-  bool empty() const { return keys_.empty() && tables_ == 0; }
+  bool empty() const { return keys_.empty() && services_.empty() && tables_ == 0; }
   void clear() {
     keys_.clear();
+    services_.clear();
     tables_ = 0;
   }
 
   // A txn that fails is rolled back to a mark, so its partial changes wake nobody.
   struct Mark {
     std::size_t keys = 0;
+    std::size_t services = 0;
     unsigned tables = 0;
   };
-  Mark mark() const { return Mark{keys_.size(), tables_}; }
+  Mark mark() const { return Mark{keys_.size(), services_.size(), tables_}; }
   void rollback(const Mark& m) {
     keys_.resize(m.keys);
+    services_.resize(m.services);
     tables_ = m.tables;
   }
 
  private:
   std::vector<std::string> keys_;
+  std::vector<std::string> services_;
   unsigned tables_ = 0;
 };
 

@@ -32,8 +32,9 @@ Command kv(KvOp::Verb verb, const std::string& key, const std::string& session) 
   return c;
 }
 
-// Indexes 1-9: nodes n1 (and N2), sessions s-release / s-delete (lock delay 5s) holding
-// keys, free keys under a/ and a tombstone under gone/.
+// Indexes 1-11: nodes n1 (and N2), sessions s-release / s-delete (lock delay 5s) holding
+// keys, free keys under a/ and a tombstone under gone/; then on n1 the service web1 (web)
+// with checks serfHealth and web-alive, and session s-check (on both) holding a/checked.
 void seed(pc::state::Store& store) {
   std::uint64_t index = 0;
   auto apply = [&](const Command& c) { (void)store.apply(++index, c); };
@@ -56,6 +57,30 @@ void seed(pc::state::Store& store) {
   apply(kv(KvOp::SET, "a/free", ""));
   apply(kv(KvOp::SET, "gone/x", ""));
   apply(kv(KvOp::DELETE, "gone/x", ""));
+  Command reg;
+  auto* r = reg.mutable_catalog_register();
+  r->set_node("n1");
+  r->set_skip_node_update(true);
+  r->mutable_service()->set_id("web1");
+  r->mutable_service()->set_service("web");
+  r->mutable_service()->add_tags("v1");
+  auto* serf = r->add_checks();
+  serf->set_check_id("serfHealth");
+  serf->set_status("passing");
+  auto* alive = r->add_checks();
+  alive->set_check_id("web-alive");
+  alive->set_status("passing");
+  alive->set_service_id("web1");
+  apply(reg);
+  Command on_checks;
+  auto* s = on_checks.mutable_session_create()->mutable_session();
+  s->set_id("s-check");
+  s->set_node("n1");
+  s->set_lock_delay_ns(5'000'000'000);
+  s->add_node_checks("serfHealth");
+  s->add_service_checks()->set_id("web-alive");
+  apply(on_checks);
+  apply(kv(KvOp::LOCK, "a/checked", "s-check"));
   store.publish();
 }
 

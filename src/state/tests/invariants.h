@@ -4,6 +4,7 @@
 // the first violation.
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "state/store.h"
 
@@ -11,7 +12,8 @@ namespace pc::state::testing {
 
 inline std::string check_store_invariants(const Snapshot& s) {
   const std::uint64_t applied = s.applied_index();
-  for (Table t : {Table::kKvs, Table::kTombstones, Table::kSessions, Table::kNodes}) {
+  for (Table t : {Table::kKvs, Table::kTombstones, Table::kSessions, Table::kNodes,
+                  Table::kServices, Table::kChecks}) {
     if (s.table_index(t) > applied) return "table index above applied index";
   }
   std::string bad;
@@ -41,14 +43,56 @@ inline std::string check_store_invariants(const Snapshot& s) {
       listed = listed || other.id == session.id;
     }
     if (!listed) return "session missing from its node's index: " + session.id;
+    std::vector<std::string> check_ids = session.node_checks;
+    for (const auto& ref : session.service_checks) check_ids.push_back(ref.id);
+    for (const auto& id : check_ids) {
+      auto c = s.check_get(session.node, id);
+      if (!c) return "session on a missing check: " + session.id + " " + id;
+      if (c->status == kHealthCritical) return "session on a critical check: " + session.id;
+    }
     for (const std::string& key : s.session_locked_keys(session.id)) {
       auto e = s.kv_get(key);
       if (!e || e->session != session.id) return "lock index names a key not held: " + key;
     }
   }
+  std::size_t service_count = 0;
+  std::size_t check_count = 0;
   for (const Node& n : s.node_list()) {
     for (const Session& session : s.session_list_node(n.node)) {
       if (!s.session_get(session.id)) return "node index names a missing session";
+    }
+    service_count += s.node_services(n.node).size();
+    check_count += s.checks_for_node(n.node).size();
+  }
+  // Every service and check is on a registered node: those found through the nodes are all.
+  std::size_t named_instances = 0;
+  for (const auto& [name, tags] : s.service_names()) {
+    for (const Service& svc : s.service_instances(name)) {
+      ++named_instances;
+      if (svc.create_index == 0 || svc.create_index > svc.modify_index ||
+          svc.modify_index > s.table_index(Table::kServices)) {
+        return "service indexes out of order: " + svc.id;
+      }
+      if (!s.node_get(svc.node)) return "service on a missing node: " + svc.id;
+    }
+  }
+  if (named_instances != service_count) return "service name index out of step";
+  const auto all_checks = s.checks_in_state("any");
+  if (all_checks.size() != check_count) return "check on a missing node";
+  for (const HealthCheck& c : all_checks) {
+    if (c.create_index == 0 || c.create_index > c.modify_index ||
+        c.modify_index > s.table_index(Table::kChecks)) {
+      return "check indexes out of order: " + c.check_id;
+    }
+    if (c.status.empty()) return "check without a status: " + c.check_id;
+    if (!c.service_id.empty()) {
+      auto svc = s.service_get(c.node, c.service_id);
+      if (!svc) return "check on a missing service: " + c.check_id;
+      bool found = false;
+      for (const HealthCheck& sc : s.checks_for_service(svc->service)) {
+        found = found || (sc.node == c.node && sc.check_id == c.check_id);
+      }
+      if (!found) return "check missing from its service's index: " + c.check_id;
     }
   }
   return "";

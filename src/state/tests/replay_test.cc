@@ -34,13 +34,26 @@ class CommandGen {
       const bool release = pick(2) == 0;
       const std::int64_t delay_ns = static_cast<std::int64_t>(pick(3)) * 5'000'000'000;
       c = testing::session_create(id, on_node, release ? "release" : "delete", delay_ns);
+      // Some sessions depend on checks, so critical and deleted checks invalidate them.
+      if (pick(2) == 0) {
+        std::string check_id = check();
+        c.mutable_session_create()->mutable_session()->add_node_checks(check_id);
+      }
     } else if (roll < 19) {
       c = testing::session_destroy(session());
     } else if (roll < 21) {
       c = testing::tombstone_reap(index > 50 ? index - 50 : 0);
     } else if (roll < 22) {
       // An empty command: rejected, changes nothing.
-    } else if (roll < 37) {
+    } else if (roll < 30) {
+      c = catalog_register();
+    } else if (roll < 33) {
+      std::string name = node();
+      const int what = pick(3);
+      std::string service_id = what == 1 ? service() : "";
+      std::string check_id = what == 2 ? check() : "";
+      c = testing::catalog_deregister(name, service_id, check_id);
+    } else if (roll < 45) {
       const int n = pick(5);
       c.mutable_txn();
       for (int i = 0; i < n; ++i) *c.mutable_txn()->add_ops() = op(index, true);
@@ -55,6 +68,35 @@ class CommandGen {
   int pick(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
   std::string node() { return "node" + std::to_string(pick(4)); }
   std::string session() { return "s" + std::to_string(pick(6)); }
+  std::string service() { return "svc" + std::to_string(pick(3)); }
+  std::string check() { return "c" + std::to_string(pick(4)); }
+  std::string status() {
+    static const char* kStatuses[] = {"passing", "passing", "warning", "critical", ""};
+    return kStatuses[pick(5)];
+  }
+
+  // A registration of a node with maybe a service and up to two checks, some on the service,
+  // some on services that may not exist.
+  proto::Command catalog_register() {
+    std::string name = node();
+    proto::Command c = testing::catalog_register(name);
+    c.mutable_catalog_register()->set_skip_node_update(pick(4) == 0);
+    if (pick(2) == 0) {
+      std::string id = service();
+      std::string service_name = pick(2) == 0 ? "web" : "db";
+      std::string tag = "t" + std::to_string(pick(3));
+      const int port = 80 + pick(2);
+      testing::with_service(c, id, service_name, {tag}, port);
+    }
+    const int checks = pick(3);
+    for (int i = 0; i < checks; ++i) {
+      std::string id = check();
+      std::string st = status();
+      std::string service_id = pick(2) == 0 ? service() : "";
+      testing::with_check(c, id, st, service_id);
+    }
+    return c;
+  }
   std::string key() {
     static const char* kDirs[] = {"", "a/", "a/b/", "c/"};
     std::string k = kDirs[pick(4)];
@@ -105,8 +147,10 @@ TEST(Replay, SameLogSameStateWhateverTheBatching) {
     std::mt19937_64 batch_rng(seed * 7919);
     std::vector<std::size_t> dump_hash;  // one_by_one's dump after each index
     std::size_t ok_locks = 0, failed_txns = 0, good_txns = 0, errors = 0, invalidations = 0;
+    std::size_t catalog_ok = 0, catalog_errors = 0, sessions_ended = 0;
     for (std::size_t i = 0; i < log.size(); ++i) {
       const std::uint64_t index = i + 1;
+      const std::size_t sessions_before = one_by_one.snapshot().session_list().size();
       if (log[i].has_session_destroy()) {
         invalidations +=
             !one_by_one.snapshot().session_locked_keys(log[i].session_destroy().id()).empty();
@@ -136,6 +180,11 @@ TEST(Replay, SameLogSameStateWhateverTheBatching) {
       failed_txns += log[i].has_txn() && !a.ok;
       good_txns += log[i].has_txn() && a.ok && !a.txn_results.empty();
       errors += !a.status;
+      if (log[i].has_catalog_register() || log[i].has_catalog_deregister()) {
+        catalog_ok += a.status ? 1 : 0;
+        catalog_errors += a.status ? 0 : 1;
+        sessions_ended += one_by_one.snapshot().session_list().size() < sessions_before;
+      }
     }
     EXPECT_EQ(one_by_one.snapshot().dump(), again.snapshot().dump());
     EXPECT_EQ(one_by_one.snapshot().dump(), batched.snapshot().dump());
@@ -146,6 +195,11 @@ TEST(Replay, SameLogSameStateWhateverTheBatching) {
     EXPECT_GT(errors, 10u);
     EXPECT_GT(invalidations, 5u);
     EXPECT_GT(one_by_one.snapshot().session_list().size(), 0u);
+    EXPECT_GT(catalog_ok, 50u);
+    EXPECT_GT(catalog_errors, 10u);
+    EXPECT_GT(sessions_ended, 5u);  // critical, deleted checks and deregistered nodes
+    EXPECT_GT(one_by_one.snapshot().checks_in_state("any").size(), 0u);
+    EXPECT_GT(one_by_one.snapshot().service_names().size(), 0u);
   }
 }
 

@@ -59,7 +59,9 @@ TEST_F(SessionTest, CreateRefusesChecksThatDoNotExist) {
 }
 
 TEST_F(SessionTest, CreateStoresTheSessionWithItsIndexes) {
-  apply(1, node_register("node1"));
+  proto::Command serf = testing::catalog_register("node1");
+  testing::with_check(serf, "serfHealth", "passing");
+  apply(1, serf);
   apply(2, node_register("node2"));
   proto::Command c = session_create("s1", "node1", "delete", 5 * kSecondNs);
   auto* s = c.mutable_session_create()->mutable_session();

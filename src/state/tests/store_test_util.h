@@ -77,6 +77,49 @@ inline proto::Command tombstone_reap(std::uint64_t up_to_index) {
   return c;
 }
 
+// A CatalogRegister of `node` (address 10.0.0.1, dc1) with nothing else; add a service or
+// checks with the helpers below.
+inline proto::Command catalog_register(std::string node) {
+  proto::Command c;
+  auto* r = c.mutable_catalog_register();
+  r->set_node(std::move(node));
+  r->set_address("10.0.0.1");
+  r->set_datacenter("dc1");
+  return c;
+}
+
+inline proto::Service* with_service(proto::Command& c, std::string id, std::string name,
+                                    std::vector<std::string> tags = {}, int port = 80) {
+  auto* s = c.mutable_catalog_register()->mutable_service();
+  s->set_id(std::move(id));
+  s->set_service(std::move(name));
+  for (auto& t : tags) s->add_tags(std::move(t));
+  s->set_port(port);
+  return s;
+}
+
+inline proto::HealthCheck* with_check(proto::Command& c, std::string id, std::string status,
+                                      std::string service_id = "") {
+  auto* h = c.mutable_catalog_register()->add_checks();
+  h->set_check_id(std::move(id));
+  h->set_name("check " + h->check_id());
+  h->set_status(std::move(status));
+  h->set_service_id(std::move(service_id));
+  return h;
+}
+
+inline proto::Command catalog_deregister(std::string node, std::string service_id = "",
+                                         std::string check_id = "",
+                                         std::int64_t proposed_unix_ns = 0) {
+  proto::Command c;
+  c.set_proposed_unix_ns(proposed_unix_ns);
+  auto* d = c.mutable_catalog_deregister();
+  d->set_node(std::move(node));
+  d->set_service_id(std::move(service_id));
+  d->set_check_id(std::move(check_id));
+  return c;
+}
+
 // A store whose every write is published at once, as if each log entry were its own batch.
 class StoreTest : public ::testing::Test {
  protected:
