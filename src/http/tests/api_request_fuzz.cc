@@ -37,8 +37,14 @@ struct World {
     ctx.identity.node_name = "fuzz";
     ctx.identity.datacenter = "dc1";
     log.start();
+    // The node with its serfHealth check, as the agent registers itself, so session creates
+    // (which depend on serfHealth by default) can succeed.
     proto::Command cmd;
-    cmd.mutable_node_register()->set_node("fuzz");
+    auto* reg = cmd.mutable_catalog_register();
+    reg->set_node("fuzz");
+    reg->set_address("127.0.0.1");
+    reg->mutable_check()->set_check_id("serfHealth");
+    reg->mutable_check()->set_status("passing");
     std::promise<void> done;
     endpoints::submit(ctx, cmd, [&](core::Result<state::ApplyResult>) { done.set_value(); });
     done.get_future().wait();
