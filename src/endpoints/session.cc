@@ -128,7 +128,8 @@ core::Result<std::vector<state::Session>> session_renew(Context& ctx, const std:
 }
 
 SessionsRead session_info(const Context& ctx, state::WatchSet& ws, const std::string& id) {
-  ctx.store.watch_table(ws, state::Table::kSessions);
+  // Consul watches the one row: other sessions coming and going wake nothing.
+  ctx.store.watch_session(ws, id);
   state::Snapshot snap = ctx.store.snapshot();
   SessionsRead out;
   out.index = snap.table_index(state::Table::kSessions);

@@ -406,6 +406,7 @@ ApplyResult apply_session_create(ApplyContext& ctx, const proto::Command& comman
   ctx.v.sessions_by_node =
       ctx.v.sessions_by_node.set(composite_key(core::to_lower(s.node), s.id), {});
   std::string id = s.id;
+  ctx.changes.session(id);
   ctx.v.sessions = ctx.v.sessions.set(std::move(id), std::move(s));
   bump(ctx, Table::kSessions);
   return r;
@@ -436,6 +437,7 @@ core::Status session_delete(ApplyContext& ctx, std::string_view id) {
   }
   session_index_remove(ctx, s);
   ctx.v.sessions = ctx.v.sessions.erase(s.id);
+  ctx.changes.session(s.id);
   bump(ctx, Table::kSessions);
 
   const std::string lock_prefix = composite_prefix(s.id);

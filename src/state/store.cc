@@ -46,6 +46,10 @@ class WatchRegistry {
     std::lock_guard lock(mu_);
     return channel(services_, lower_name, false);
   }
+  std::shared_ptr<WatchChannel> session(std::string_view id) {
+    std::lock_guard lock(mu_);
+    return channel(sessions_, id, false);
+  }
   std::shared_ptr<WatchChannel> table(Table t) {
     std::lock_guard lock(mu_);
     auto& ch = tables_[static_cast<std::size_t>(t)];
@@ -78,10 +82,13 @@ class WatchRegistry {
         len = --len->second == 0 ? prefix_lengths_.erase(len) : std::next(len);
       }
     }
-    for (const std::string& name : changes.services()) {
-      if (auto it = services_.find(std::string_view(name)); it != services_.end()) {
-        out.push_back(std::move(it->second));
-        services_.erase(it);
+    for (auto [names, map] :
+         {std::pair{&changes.services(), &services_}, std::pair{&changes.sessions(), &sessions_}}) {
+      for (const std::string& name : *names) {
+        if (auto it = map->find(std::string_view(name)); it != map->end()) {
+          out.push_back(std::move(it->second));
+          map->erase(it);
+        }
       }
     }
     for (std::size_t t = 0; t < kTableCount; ++t) {
@@ -94,7 +101,7 @@ class WatchRegistry {
  private:
   std::shared_ptr<WatchChannel> channel(ChannelMap& map, std::string_view k, bool is_prefix) {
     if (auto it = map.find(k); it != map.end()) return it->second;
-    if (keys_.size() + prefixes_.size() + services_.size() >= sweep_at_) sweep();
+    if (size() >= sweep_at_) sweep();
     auto ch = std::make_shared<WatchChannel>();
     map.emplace(std::string(k), ch);
     if (is_prefix) ++prefix_lengths_[k.size()];
@@ -105,9 +112,15 @@ class WatchRegistry {
   // key changes, and keys that never change would otherwise pile up. Only the registry can
   // hand out a channel and it does so under mu_, so use_count() == 1 here means no WatchSet
   // holds it and none can get it. Runs when the maps have doubled, so it costs O(1) amortized.
+  // Channels in the registry, of every kind but tables. Called with mu_ held.
+  std::size_t size() const {
+    return keys_.size() + prefixes_.size() + services_.size() + sessions_.size();
+  }
+
   void sweep() {
     std::erase_if(keys_, [](const auto& kv) { return kv.second.use_count() == 1; });
     std::erase_if(services_, [](const auto& kv) { return kv.second.use_count() == 1; });
+    std::erase_if(sessions_, [](const auto& kv) { return kv.second.use_count() == 1; });
     for (auto it = prefixes_.begin(); it != prefixes_.end();) {
       if (it->second.use_count() != 1) {
         ++it;
@@ -117,8 +130,7 @@ class WatchRegistry {
       if (--len->second == 0) prefix_lengths_.erase(len);
       it = prefixes_.erase(it);
     }
-    sweep_at_ =
-        std::max<std::size_t>(kSweepMin, 2 * (keys_.size() + prefixes_.size() + services_.size()));
+    sweep_at_ = std::max<std::size_t>(kSweepMin, 2 * size());
   }
 
   static constexpr std::size_t kSweepMin = 1024;
@@ -126,6 +138,7 @@ class WatchRegistry {
   ChannelMap keys_;
   ChannelMap prefixes_;
   ChannelMap services_;  // lower-cased service name -> channel
+  ChannelMap sessions_;  // session ID -> channel
   std::map<std::size_t, std::size_t> prefix_lengths_;
   std::array<std::shared_ptr<WatchChannel>, kTableCount> tables_;
   std::size_t sweep_at_ = kSweepMin;
@@ -504,6 +517,10 @@ void Store::watch_kv_prefix(WatchSet& ws, std::string_view prefix) const {
 
 void Store::watch_table(WatchSet& ws, Table table) const {
   if (ws.collecting()) ws.add(impl_->watches.table(table));
+}
+
+void Store::watch_session(WatchSet& ws, std::string_view id) const {
+  if (ws.collecting()) ws.add(impl_->watches.session(id));
 }
 
 void Store::watch_service(WatchSet& ws, std::string_view name) const {

@@ -132,6 +132,8 @@ class Store {
   void watch_table(WatchSet& ws, Table table) const;
   // Fires when an instance of the service `name` (case ignored), or a check of one, is
   // added, changed or removed: what Consul's blocking health queries per service wait on.
+  // Fires when the session with this ID is created or destroyed.
+  void watch_session(WatchSet& ws, std::string_view id) const;
   void watch_service(WatchSet& ws, std::string_view name) const;
 
  private:

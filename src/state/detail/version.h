@@ -87,12 +87,18 @@ class Changes {
   // A service name (lower-cased) whose instances or their checks changed.
   void service(std::string name) { services_.push_back(std::move(name)); }
   std::vector<std::string>& services() { return services_; }
+  // A session created or destroyed.
+  void session(std::string id) { sessions_.push_back(std::move(id)); }
+  std::vector<std::string>& sessions() { return sessions_; }
   bool table_changed(Table t) const { return (tables_ >> static_cast<unsigned>(t)) & 1u; }
   std::vector<std::string>& keys() { return keys_; }
-  bool empty() const { return keys_.empty() && services_.empty() && tables_ == 0; }
+  bool empty() const {
+    return keys_.empty() && services_.empty() && sessions_.empty() && tables_ == 0;
+  }
   void clear() {
     keys_.clear();
     services_.clear();
+    sessions_.clear();
     tables_ = 0;
   }
 
@@ -100,18 +106,21 @@ class Changes {
   struct Mark {
     std::size_t keys = 0;
     std::size_t services = 0;
+    std::size_t sessions = 0;
     unsigned tables = 0;
   };
-  Mark mark() const { return Mark{keys_.size(), services_.size(), tables_}; }
+  Mark mark() const { return Mark{keys_.size(), services_.size(), sessions_.size(), tables_}; }
   void rollback(const Mark& m) {
     keys_.resize(m.keys);
     services_.resize(m.services);
+    sessions_.resize(m.sessions);
     tables_ = m.tables;
   }
 
  private:
   std::vector<std::string> keys_;
   std::vector<std::string> services_;
+  std::vector<std::string> sessions_;
   unsigned tables_ = 0;
 };
 

@@ -235,3 +235,30 @@ TEST_F(WatchTest, BlockingReaderOnAnotherThreadSeesTheWrite) {
 
 }  // namespace
 }  // namespace pc::state
+
+namespace pc::state {
+namespace {
+
+TEST(SessionWatch, FiresForThatSessionOnly) {
+  Store store;
+  auto apply = [&](std::uint64_t index, const proto::Command& c) {
+    auto r = store.apply(index, c);
+    store.publish();
+    return r;
+  };
+  ASSERT_TRUE(apply(1, testing::node_register("n1")).status);
+  WatchSet on_s1, on_s2;
+  store.watch_session(on_s1, "s1");
+  store.watch_session(on_s2, "s2");
+  ASSERT_TRUE(apply(2, testing::session_create("s1", "n1")).status);
+  EXPECT_TRUE(on_s1.fired());
+  EXPECT_FALSE(on_s2.fired()) << "another session's create woke a watch on s2";
+  WatchSet again;
+  store.watch_session(again, "s1");
+  ASSERT_TRUE(apply(3, testing::session_destroy("s1")).status);
+  EXPECT_TRUE(again.fired());
+  EXPECT_FALSE(on_s2.fired());
+}
+
+}  // namespace
+}  // namespace pc::state
