@@ -27,6 +27,13 @@ void register_routes(Router& router, endpoints::Context& ctx) {
   router.add("/v1/session/info/", {"GET"}, bind(handlers::session_info));
   router.add("/v1/session/node/", {"GET"}, bind(handlers::session_node));
   router.add("/v1/session/list", {"GET"}, bind(handlers::session_list));
+  router.add("/v1/catalog/register", {"PUT"}, bind(handlers::catalog_register));
+  router.add("/v1/catalog/deregister", {"PUT"}, bind(handlers::catalog_deregister));
+  router.add("/v1/catalog/datacenters", {"GET"}, bind(handlers::catalog_datacenters));
+  router.add("/v1/catalog/services", {"GET"}, bind(handlers::catalog_services));
+  router.add("/v1/catalog/service/", {"GET"}, bind(handlers::catalog_service_nodes));
+  router.add("/v1/catalog/nodes", {"GET"}, bind(handlers::catalog_nodes));
+  router.add("/v1/catalog/node/", {"GET"}, bind(handlers::catalog_node_services));
   router.add("/v1/status/leader", {"GET"}, bind(handlers::status_leader));
   router.add("/v1/status/peers", {"GET"}, bind(handlers::status_peers));
   router.add("/v1/agent/self", {"GET"}, bind(handlers::agent_self));

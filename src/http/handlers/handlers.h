@@ -16,6 +16,14 @@ void session_info(endpoints::Context& ctx, const Request& req, Reply reply);
 void session_node(endpoints::Context& ctx, const Request& req, Reply reply);
 void session_list(endpoints::Context& ctx, const Request& req, Reply reply);
 
+void catalog_register(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_deregister(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_datacenters(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_services(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply);
+
 void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
 void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);

@@ -1,0 +1,289 @@
+#include "endpoints/catalog.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "core/strings.h"
+#include "proto/commands.pb.h"
+
+namespace pc::endpoints {
+namespace {
+
+core::Error server_error(std::string message) {
+  // Consul's Catalog.Register/Deregister return plain errors; its HTTP edge answers 500.
+  return core::make_error(core::Code::kInternal, std::move(message));
+}
+
+// go-uuid's ParseUUID checks, with its texts (Consul wraps them as "Bad node ID: <err>").
+std::optional<std::string> uuid_error(std::string_view id) {
+  constexpr std::size_t kUuidLength = 36;
+  if (id.size() != kUuidLength) return "uuid string is wrong length";
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position != (id[i] == '-')) {
+      if (dash_position) return "uuid is improperly formatted";
+      return "encoding/hex: invalid byte: U+002D '-'";
+    }
+    if (!dash_position && std::isxdigit(static_cast<unsigned char>(id[i])) == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%04X", static_cast<unsigned char>(id[i]));
+      return std::string("encoding/hex: invalid byte: U+") + buf + " '" + id[i] + "'";
+    }
+  }
+  return std::nullopt;
+}
+
+// Consul's ipaddr.IsAny: an unspecified address cannot be reached, so it is refused.
+bool is_any_address(std::string_view a) {
+  return a == "0.0.0.0" || a == "::" || a == "[::]";
+}
+
+bool has_tag(const state::Service& s, std::string_view tag) {
+  return std::any_of(s.tags.begin(), s.tags.end(),
+                     [&](const std::string& t) { return core::iequals(t, tag); });
+}
+
+enum FieldId : std::uint32_t {
+  kId = 1,
+  kNode,
+  kAddress,
+  kDatacenter,
+  kTaggedAddresses,
+  kTaggedAddressesKey,
+  kNodeMeta,
+  kNodeMetaKey,
+  kServiceKind,
+  kServiceId,
+  kServiceName,
+  kServiceTags,
+  kServiceAddress,
+  kServiceTaggedAddresses,
+  kServiceTaggedAddressesKey,
+  kServiceMeta,
+  kServiceMetaKey,
+  kServicePort,
+  kServiceWeights,
+  kServiceWeightsPassing,
+  kServiceWeightsWarning,
+  kServiceEnableTagOverride,
+};
+
+// The selectors of Consul's ServiceNode (bexpr tags in agent/structs).
+class ServiceNodeSchema final : public filter::Schema {
+ public:
+  core::Result<filter::Field> resolve(const filter::Selector& s) const override {
+    using filter::FieldType;
+    struct Top {
+      const char* name;
+      FieldType type;
+      FieldId id;
+      FieldId key_id;  // maps: the id of Map.<key>
+    };
+    static constexpr Top kTop[] = {
+        {"ID", FieldType::kString, kId, kId},
+        {"Node", FieldType::kString, kNode, kNode},
+        {"Address", FieldType::kString, kAddress, kAddress},
+        {"Datacenter", FieldType::kString, kDatacenter, kDatacenter},
+        {"TaggedAddresses", FieldType::kStringMap, kTaggedAddresses, kTaggedAddressesKey},
+        {"NodeMeta", FieldType::kStringMap, kNodeMeta, kNodeMetaKey},
+        {"ServiceKind", FieldType::kString, kServiceKind, kServiceKind},
+        {"ServiceID", FieldType::kString, kServiceId, kServiceId},
+        {"ServiceName", FieldType::kString, kServiceName, kServiceName},
+        {"ServiceTags", FieldType::kStringList, kServiceTags, kServiceTags},
+        {"ServiceAddress", FieldType::kString, kServiceAddress, kServiceAddress},
+        {"ServiceTaggedAddresses", FieldType::kStringMap, kServiceTaggedAddresses,
+         kServiceTaggedAddressesKey},
+        {"ServiceMeta", FieldType::kStringMap, kServiceMeta, kServiceMetaKey},
+        {"ServicePort", FieldType::kInt, kServicePort, kServicePort},
+        {"ServiceEnableTagOverride", FieldType::kBool, kServiceEnableTagOverride,
+         kServiceEnableTagOverride},
+    };
+    if (s.size() >= 1 && s[0] == "ServiceWeights") {
+      if (s.size() == 2 && s[1] == "Passing")
+        return filter::Field{FieldType::kInt, kServiceWeightsPassing};
+      if (s.size() == 2 && s[1] == "Warning")
+        return filter::Field{FieldType::kInt, kServiceWeightsWarning};
+      return filter::selector_not_valid(s, std::min<std::size_t>(s.size(), 2));
+    }
+    for (const Top& t : kTop) {
+      if (s.size() == 0 || s[0] != t.name) continue;
+      if (s.size() == 1) return filter::Field{t.type, t.id};
+      if (t.type == FieldType::kStringMap && s.size() == 2) {
+        return filter::Field{FieldType::kString, t.key_id};
+      }
+      return filter::selector_not_valid(s, 2);
+    }
+    return filter::selector_not_valid(s, 1);
+  }
+};
+
+class ServiceNodeObject final : public filter::Object {
+ public:
+  explicit ServiceNodeObject(const ServiceNode& sn) : sn_(sn) {}
+  filter::Value get(const filter::Selector& s) const override {
+    using filter::Value;
+    const state::Node& n = sn_.node;
+    const state::Service& v = sn_.service;
+    auto key = [&](const std::map<std::string, std::string>& m) {
+      auto it = m.find(s[1]);
+      return it == m.end() ? Value::missing() : Value::string(it->second);
+    };
+    switch (s.field_id()) {
+      case kId: return Value::string(n.id);
+      case kNode: return Value::string(n.node);
+      case kAddress: return Value::string(n.address);
+      case kDatacenter: return Value::string(n.datacenter);
+      case kTaggedAddresses: return Value::map(n.tagged_addresses);
+      case kTaggedAddressesKey: return key(n.tagged_addresses);
+      case kNodeMeta: return Value::map(n.meta);
+      case kNodeMetaKey: return key(n.meta);
+      case kServiceKind: return Value::string(v.kind);
+      case kServiceId: return Value::string(v.id);
+      case kServiceName: return Value::string(v.service);
+      case kServiceTags: return Value::list(v.tags);
+      case kServiceAddress: return Value::string(v.address);
+      case kServiceTaggedAddresses: return Value::map(v.tagged_addresses);
+      case kServiceTaggedAddressesKey: return key(v.tagged_addresses);
+      case kServiceMeta: return Value::map(v.meta);
+      case kServiceMetaKey: return key(v.meta);
+      case kServicePort: return Value::integer(v.port);
+      case kServiceWeightsPassing: return Value::integer(v.weights.passing);
+      case kServiceWeightsWarning: return Value::integer(v.weights.warning);
+      case kServiceEnableTagOverride: return Value::boolean(v.enable_tag_override);
+      default: return Value::missing();
+    }
+  }
+
+ private:
+  const ServiceNode& sn_;
+};
+
+}  // namespace
+
+void catalog_register(Context& ctx, proto::CatalogRegister req, Done<bool> done) {
+  // Consul's Catalog.Register checks, in its order.
+  if (req.node().empty()) return done(server_error("Must provide node"));
+  if (!req.id().empty()) {
+    if (auto err = uuid_error(req.id())) return done(server_error("Bad node ID: " + *err));
+  }
+  if (req.address().empty() && !req.skip_node_update()) {
+    return done(server_error("Must provide address if SkipNodeUpdate is not set"));
+  }
+  if (req.datacenter().empty()) req.set_datacenter(ctx.identity.datacenter);
+  if (req.has_service()) {
+    proto::Service* s = req.mutable_service();
+    if (s->id().empty() && !s->service().empty()) s->set_id(s->service());
+    if (!s->id().empty() && s->service().empty()) {
+      return done(server_error("Must provide service name with ID"));
+    }
+    if (is_any_address(s->address())) return done(server_error("Invalid service address"));
+  }
+  proto::Command cmd;
+  *cmd.mutable_catalog_register() = std::move(req);
+  submit(ctx, std::move(cmd), [done = std::move(done)](core::Result<state::ApplyResult> r) {
+    if (!r) return done(server_error(r.error().message));
+    done(true);
+  });
+}
+
+void catalog_deregister(Context& ctx, const proto::CatalogDeregister& req, Done<bool> done) {
+  if (req.node().empty()) return done(server_error("Must provide node"));
+  proto::Command cmd;
+  *cmd.mutable_catalog_deregister() = req;
+  submit(ctx, std::move(cmd), [done = std::move(done)](core::Result<state::ApplyResult> r) {
+    if (!r) return done(server_error(r.error().message));
+    done(true);
+  });
+}
+
+bool node_meta_matches(const state::Node& node, const NodeMetaFilter& filter) {
+  for (const auto& [k, v] : filter) {
+    auto it = node.meta.find(k);
+    if (it == node.meta.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+core::Result<filter::Expression> compile_service_node_filter(std::string_view text) {
+  static const ServiceNodeSchema kSchema;
+  return filter::Expression::compile(text, kSchema);
+}
+
+CatalogServices catalog_services(const Context& ctx, state::WatchSet& ws,
+                                 const NodeMetaFilter& node_meta) {
+  ctx.store.watch_table(ws, state::Table::kServices);
+  if (!node_meta.empty()) ctx.store.watch_table(ws, state::Table::kNodes);
+  state::Snapshot snap = ctx.store.snapshot();
+  CatalogServices out;
+  if (node_meta.empty()) {
+    // Consul's Services: the services table's index.
+    out.index = snap.table_index(state::Table::kServices);
+    out.services = snap.service_names();
+    return out;
+  }
+  // Consul's ServicesByNodeMeta: the union over matching nodes; nodes and services index.
+  out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
+  for (const auto& n : snap.node_list()) {
+    if (!node_meta_matches(n, node_meta)) continue;
+    for (auto& s : snap.node_services(n.node)) {
+      auto& tags = out.services[s.service];
+      tags.insert(tags.end(), s.tags.begin(), s.tags.end());
+    }
+  }
+  for (auto& [name, tags] : out.services) {
+    std::sort(tags.begin(), tags.end());
+    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  }
+  return out;
+}
+
+CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& ws,
+                                          std::string_view name,
+                                          const std::vector<std::string>& tags,
+                                          const NodeMetaFilter& node_meta,
+                                          const filter::Expression* expr) {
+  ctx.store.watch_service(ws, name);
+  state::Snapshot snap = ctx.store.snapshot();
+  CatalogServiceNodes out;
+  // Consul's ServiceNodes index: nodes and services. Both only grow, so the index never
+  // goes backwards even when an instance is removed.
+  out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
+  for (auto& s : snap.service_instances(name)) {
+    if (!std::all_of(tags.begin(), tags.end(), [&](const auto& t) { return has_tag(s, t); })) {
+      continue;
+    }
+    auto node = snap.node_get(s.node);
+    if (!node || !node_meta_matches(*node, node_meta)) continue;
+    ServiceNode sn{std::move(*node), std::move(s)};
+    if (expr != nullptr && !expr->matches(ServiceNodeObject(sn))) continue;
+    out.nodes.push_back(std::move(sn));
+  }
+  return out;
+}
+
+CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws,
+                           const NodeMetaFilter& node_meta) {
+  ctx.store.watch_table(ws, state::Table::kNodes);
+  state::Snapshot snap = ctx.store.snapshot();
+  CatalogNodes out;
+  out.index = snap.table_index(state::Table::kNodes);
+  for (auto& n : snap.node_list()) {
+    if (node_meta_matches(n, node_meta)) out.nodes.push_back(std::move(n));
+  }
+  return out;
+}
+
+CatalogNodeServices catalog_node_services(const Context& ctx, state::WatchSet& ws,
+                                          std::string_view node) {
+  ctx.store.watch_table(ws, state::Table::kNodes);
+  ctx.store.watch_table(ws, state::Table::kServices);
+  state::Snapshot snap = ctx.store.snapshot();
+  CatalogNodeServices out;
+  out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
+  out.node = snap.node_get(node);
+  if (out.node) out.services = snap.node_services(node);
+  return out;
+}
+
+}  // namespace pc::endpoints

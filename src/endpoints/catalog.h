@@ -1,0 +1,78 @@
+#pragma once
+// Catalog endpoint logic (Consul's Catalog RPC endpoint and state/catalog.go reads):
+// validation of register/deregister with Consul's texts, which index each read reports, what
+// each read watches, and the ?tag / ?node-meta / ?filter selection of service instances.
+// Rendering lives in http/.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "endpoints/context.h"
+#include "filter/filter.h"
+
+namespace pc::proto {
+class CatalogRegister;
+class CatalogDeregister;
+}  // namespace pc::proto
+
+namespace pc::endpoints {
+
+// Writes. Validation errors carry Consul's texts ("Must provide node", "Must provide address
+// if SkipNodeUpdate is not set", "Bad node ID: ...", "Must provide service name with ID",
+// "Invalid service address"); Consul returns them from its RPC, so the edge answers 500.
+void catalog_register(Context& ctx, proto::CatalogRegister req, Done<bool> done);
+void catalog_deregister(Context& ctx, const proto::CatalogDeregister& req, Done<bool> done);
+
+// ?node-meta=key:value pairs; a node matches when it has every pair.
+using NodeMetaFilter = std::vector<std::pair<std::string, std::string>>;
+bool node_meta_matches(const state::Node& node, const NodeMetaFilter& filter);
+
+// Consul's structs.ServiceNode: one instance joined with its node.
+struct ServiceNode {
+  state::Node node;
+  state::Service service;
+};
+
+// Compiles a ?filter= against the ServiceNode fields (Consul's bexpr schema for it; the
+// Raft indexes are not selectable, as in Consul).
+core::Result<filter::Expression> compile_service_node_filter(std::string_view text);
+
+struct CatalogServices {
+  std::uint64_t index = 0;
+  std::map<std::string, std::vector<std::string>> services;  // name -> tags
+};
+CatalogServices catalog_services(const Context& ctx, state::WatchSet& ws,
+                                 const NodeMetaFilter& node_meta);
+
+struct CatalogServiceNodes {
+  std::uint64_t index = 0;
+  std::vector<ServiceNode> nodes;
+};
+// Instances of `name` carrying every tag in `tags` (case ignored, as Consul), on nodes
+// matching `node_meta`, and matching `expr` when given. Watches only that service, so a
+// change to another service does not wake a blocking query here.
+CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& ws,
+                                          std::string_view name,
+                                          const std::vector<std::string>& tags,
+                                          const NodeMetaFilter& node_meta,
+                                          const filter::Expression* expr);
+
+struct CatalogNodes {
+  std::uint64_t index = 0;
+  std::vector<state::Node> nodes;
+};
+CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws,
+                           const NodeMetaFilter& node_meta);
+
+struct CatalogNodeServices {
+  std::uint64_t index = 0;
+  std::optional<state::Node> node;  // nullopt: Consul answers null
+  std::vector<state::Service> services;
+};
+CatalogNodeServices catalog_node_services(const Context& ctx, state::WatchSet& ws,
+                                          std::string_view node);
+
+}  // namespace pc::endpoints

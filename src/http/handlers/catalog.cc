@@ -1,0 +1,400 @@
+// /v1/catalog/* — Consul's catalog endpoints (agent/catalog_endpoint.go).
+#include <boost/json.hpp>
+
+#include "core/duration.h"
+#include "endpoints/catalog.h"
+#include "http/errors.h"
+#include "http/handlers/common.h"
+#include "http/handlers/handlers.h"
+#include "http/json/read.h"
+#include "http/query.h"
+#include "proto/commands.pb.h"
+
+namespace pc::http::handlers {
+namespace {
+
+void set_pairs(const std::map<std::string, std::string>& m,
+               google::protobuf::RepeatedPtrField<proto::BytesPair>* out) {
+  for (const auto& [k, v] : m) {
+    auto* p = out->Add();
+    p->set_key(k);
+    p->set_value(v);
+  }
+}
+
+// Reads string fields named in `fields` into the matching setters.
+template <typename Msg>
+core::Status read_strings(
+    const boost::json::object& o, Msg* msg,
+    std::initializer_list<std::pair<std::string_view, void (Msg::*)(const std::string&)>> fields) {
+  for (const auto& [name, setter] : fields) {
+    auto v = get_string(o, name);
+    if (!v) return v.error();
+    if (*v) (msg->*setter)(**v);
+  }
+  return core::ok();
+}
+
+// A Go time.Duration field of a check definition, kept as Go duration text.
+core::Status read_duration(const boost::json::object& o, std::string_view name, std::string* out) {
+  auto d = get_duration(o, name);
+  if (!d) return d.error();
+  if (*d) *out = core::format_go_duration(**d);
+  return core::ok();
+}
+
+core::Status parse_check(const boost::json::value& v, proto::HealthCheck* c) {
+  auto obj = body_object(v);
+  if (!obj) return obj.error();
+  const auto& o = **obj;
+  using H = proto::HealthCheck;
+  if (auto st = read_strings<H>(o, c,
+                                {{"Node", &H::set_node},
+                                 {"CheckID", &H::set_check_id},
+                                 {"Name", &H::set_name},
+                                 {"Status", &H::set_status},
+                                 {"Notes", &H::set_notes},
+                                 {"Output", &H::set_output},
+                                 {"ServiceID", &H::set_service_id},
+                                 {"ServiceName", &H::set_service_name},
+                                 {"Type", &H::set_type}});
+      !st) {
+    return st;
+  }
+  auto tags = get_string_array(o, "ServiceTags");
+  if (!tags) return tags.error();
+  if (*tags) {
+    for (auto& t : **tags) c->add_service_tags(t);
+  }
+  auto def = get_object(o, "Definition");
+  if (!def) return def.error();
+  if (*def != nullptr) {
+    const auto& d = **def;
+    if (auto st = read_strings<H>(d, c, {{"HTTP", &H::set_http}, {"TCP", &H::set_tcp}}); !st) {
+      return st;
+    }
+    for (auto [name, out] :
+         {std::pair<std::string_view, std::string*>{"Interval", c->mutable_interval()},
+          {"Timeout", c->mutable_timeout()},
+          {"DeregisterCriticalServiceAfter", c->mutable_deregister_critical_service_after()}}) {
+      if (auto st = read_duration(d, name, out); !st) return st;
+    }
+  }
+  return core::ok();
+}
+
+core::Status parse_service(const boost::json::object& o, proto::Service* s) {
+  using S = proto::Service;
+  if (auto st = read_strings<S>(o, s,
+                                {{"ID", &S::set_id},
+                                 {"Service", &S::set_service},
+                                 {"Address", &S::set_address},
+                                 {"Kind", &S::set_kind}});
+      !st) {
+    return st;
+  }
+  auto tags = get_string_array(o, "Tags");
+  if (!tags) return tags.error();
+  if (*tags) {
+    for (auto& t : **tags) s->add_tags(t);
+  }
+  auto tagged = get_string_map(o, "TaggedAddresses");
+  if (!tagged) return tagged.error();
+  if (*tagged) set_pairs(**tagged, s->mutable_tagged_addresses());
+  auto meta = get_string_map(o, "Meta");
+  if (!meta) return meta.error();
+  if (*meta) set_pairs(**meta, s->mutable_meta());
+  auto port = get_int64(o, "Port");
+  if (!port) return port.error();
+  if (*port) s->set_port(static_cast<std::int32_t>(**port));
+  auto eto = get_bool(o, "EnableTagOverride");
+  if (!eto) return eto.error();
+  if (*eto) s->set_enable_tag_override(**eto);
+  auto weights = get_object(o, "Weights");
+  if (!weights) return weights.error();
+  if (*weights != nullptr) {
+    auto passing = get_int64(**weights, "Passing");
+    if (!passing) return passing.error();
+    auto warning = get_int64(**weights, "Warning");
+    if (!warning) return warning.error();
+    s->mutable_weights()->set_passing(static_cast<std::int32_t>(passing->value_or(0)));
+    s->mutable_weights()->set_warning(static_cast<std::int32_t>(warning->value_or(0)));
+  }
+  return core::ok();
+}
+
+core::Result<proto::CatalogRegister> parse_register(const std::string& body) {
+  proto::CatalogRegister r;
+  auto parsed = parse_json_body(body);
+  if (!parsed) return parsed.error();
+  auto object = body_object(*parsed);
+  if (!object) return object.error();
+  const auto& o = **object;
+  using R = proto::CatalogRegister;
+  if (auto st = read_strings<R>(o, &r,
+                                {{"ID", &R::set_id},
+                                 {"Node", &R::set_node},
+                                 {"Address", &R::set_address},
+                                 {"Datacenter", &R::set_datacenter}});
+      !st) {
+    return st.error();
+  }
+  auto tagged = get_string_map(o, "TaggedAddresses");
+  if (!tagged) return tagged.error();
+  if (*tagged) set_pairs(**tagged, r.mutable_tagged_addresses());
+  auto meta = get_string_map(o, "NodeMeta");
+  if (!meta) return meta.error();
+  if (*meta) set_pairs(**meta, r.mutable_node_meta());
+  auto skip = get_bool(o, "SkipNodeUpdate");
+  if (!skip) return skip.error();
+  r.set_skip_node_update(skip->value_or(false));
+  auto service = get_object(o, "Service");
+  if (!service) return service.error();
+  if (*service != nullptr) {
+    if (auto st = parse_service(**service, r.mutable_service()); !st) return st.error();
+  }
+  if (const auto* check = find_field(o, "Check"); check != nullptr && !check->is_null()) {
+    if (auto st = parse_check(*check, r.mutable_check()); !st) return st.error();
+  }
+  auto checks = get_array(o, "Checks");
+  if (!checks) return checks.error();
+  if (*checks != nullptr) {
+    for (const auto& c : **checks) {
+      if (c.is_null()) continue;  // a nil *HealthCheck in Go's slice registers nothing
+      if (auto st = parse_check(c, r.add_checks()); !st) return st.error();
+    }
+  }
+  return r;
+}
+
+core::Result<proto::CatalogDeregister> parse_deregister(const std::string& body) {
+  proto::CatalogDeregister d;
+  auto parsed = parse_json_body(body);
+  if (!parsed) return parsed.error();
+  auto object = body_object(*parsed);
+  if (!object) return object.error();
+  using D = proto::CatalogDeregister;
+  if (auto st = read_strings<D>(**object, &d,
+                                {{"Node", &D::set_node},
+                                 {"ServiceID", &D::set_service_id},
+                                 {"CheckID", &D::set_check_id}});
+      !st) {
+    return st.error();
+  }
+  return d;
+}
+
+// Consul's parseMetaFilter: every ?node-meta=key:value, split at the first ':'.
+endpoints::NodeMetaFilter node_meta_filter(const Request& req) {
+  endpoints::NodeMetaFilter out;
+  for (const auto& [k, v] : req.query) {
+    if (k != "node-meta") continue;
+    auto colon = v.find(':');
+    if (colon == std::string::npos) {
+      out.emplace_back(v, "");
+    } else {
+      out.emplace_back(v.substr(0, colon), v.substr(colon + 1));
+    }
+  }
+  return out;
+}
+
+// Go marshals a nil map as null; the store keeps no distinction, so empty renders null.
+void write_map_or_null(JsonWriter& w, const std::map<std::string, std::string>& m) {
+  if (m.empty()) return w.null();
+  w.begin_object();
+  for (const auto& [k, v] : m) w.string_field(k, v);
+  w.end_object();
+}
+
+void write_tags(JsonWriter& w, const std::vector<std::string>& tags) {
+  w.begin_array();  // Consul's edge turns nil tags into []
+  for (const auto& t : tags) w.string(t);
+  w.end_array();
+}
+
+void write_weights(JsonWriter& w, const state::Weights& weights) {
+  w.begin_object();
+  w.number_field("Passing", weights.passing);
+  w.number_field("Warning", weights.warning);
+  w.end_object();
+}
+
+void write_node(JsonWriter& w, const state::Node& n) {
+  w.begin_object();
+  w.string_field("ID", n.id);
+  w.string_field("Node", n.node);
+  w.string_field("Address", n.address);
+  w.string_field("Datacenter", n.datacenter);
+  w.key("TaggedAddresses");
+  write_map_or_null(w, n.tagged_addresses);
+  w.key("Meta");
+  write_map_or_null(w, n.meta);
+  w.number_field("CreateIndex", n.create_index);
+  w.number_field("ModifyIndex", n.modify_index);
+  w.end_object();
+}
+
+void write_service_node(JsonWriter& w, const endpoints::ServiceNode& sn) {
+  const state::Node& n = sn.node;
+  const state::Service& s = sn.service;
+  w.begin_object();
+  w.string_field("ID", n.id);
+  w.string_field("Node", n.node);
+  w.string_field("Address", n.address);
+  w.string_field("Datacenter", n.datacenter);
+  w.key("TaggedAddresses");
+  write_map_or_null(w, n.tagged_addresses);
+  w.key("NodeMeta");
+  write_map_or_null(w, n.meta);
+  w.string_field("ServiceKind", s.kind);
+  w.string_field("ServiceID", s.id);
+  w.string_field("ServiceName", s.service);
+  w.key("ServiceTags");
+  write_tags(w, s.tags);
+  w.string_field("ServiceAddress", s.address);
+  w.key("ServiceTaggedAddresses");
+  write_map_or_null(w, s.tagged_addresses);
+  w.key("ServiceWeights");
+  write_weights(w, s.weights);
+  w.key("ServiceMeta");
+  write_map_or_null(w, s.meta);
+  w.number_field("ServicePort", s.port);
+  w.bool_field("ServiceEnableTagOverride", s.enable_tag_override);
+  w.number_field("CreateIndex", s.create_index);
+  w.number_field("ModifyIndex", s.modify_index);
+  w.end_object();
+}
+
+void write_node_service(JsonWriter& w, const state::Service& s) {
+  w.begin_object();
+  if (!s.kind.empty()) w.string_field("Kind", s.kind);  // omitempty in Consul
+  w.string_field("ID", s.id);
+  w.string_field("Service", s.service);
+  w.key("Tags");
+  write_tags(w, s.tags);
+  w.string_field("Address", s.address);
+  w.key("TaggedAddresses");
+  write_map_or_null(w, s.tagged_addresses);
+  w.key("Meta");
+  write_map_or_null(w, s.meta);
+  w.number_field("Port", s.port);
+  w.key("Weights");
+  write_weights(w, s.weights);
+  w.bool_field("EnableTagOverride", s.enable_tag_override);
+  w.number_field("CreateIndex", s.create_index);
+  w.number_field("ModifyIndex", s.modify_index);
+  w.end_object();
+}
+
+void reply_write(Reply reply, core::Result<bool> r) {
+  if (!r) return reply(rpc_error_response(r.error()));
+  reply(bool_response(*r));
+}
+
+}  // namespace
+
+void catalog_register(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto args = parse_register(req.body);
+  if (!args) return reply(error_response(args.error()));
+  endpoints::catalog_register(ctx, std::move(*args),
+                              [reply = std::move(reply)](core::Result<bool> r) mutable {
+                                reply_write(std::move(reply), std::move(r));
+                              });
+}
+
+void catalog_deregister(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto args = parse_deregister(req.body);
+  if (!args) return reply(error_response(args.error()));
+  endpoints::catalog_deregister(ctx, *args,
+                                [reply = std::move(reply)](core::Result<bool> r) mutable {
+                                  reply_write(std::move(reply), std::move(r));
+                                });
+}
+
+void catalog_datacenters(endpoints::Context& ctx, const Request&, Reply reply) {
+  JsonWriter w;
+  w.begin_array();
+  w.string(ctx.identity.datacenter);
+  w.end_array();
+  reply(Response::json(w.take()));
+}
+
+void catalog_services(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto node_meta = node_meta_filter(req);
+  reply_blocking(req, reply, [&ctx, node_meta](state::WatchSet& ws) {
+    auto read = endpoints::catalog_services(ctx, ws, node_meta);
+    JsonWriter w;
+    w.begin_object();  // {} when there are none, never null
+    for (const auto& [name, tags] : read.services) {
+      w.key(name);
+      write_tags(w, tags);
+    }
+    w.end_object();
+    return ReadOutcome{read.index, Response::json(w.take())};
+  });
+}
+
+void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
+  std::string name(path_suffix(req, "/v1/catalog/service/"));
+  if (name.empty()) return reply(Response::text(400, "Missing service name"));
+  std::vector<std::string> tags;
+  for (const auto& [k, v] : req.query) {
+    if (k == "tag") tags.push_back(v);
+  }
+  std::optional<filter::Expression> expr;
+  if (const auto* text = req.query_param("filter"); text != nullptr && !text->empty()) {
+    auto compiled = endpoints::compile_service_node_filter(*text);
+    if (!compiled) return reply(bad_request(compiled.error().message));
+    expr = std::move(*compiled);
+  }
+  auto node_meta = node_meta_filter(req);
+  reply_blocking(req, reply, [&ctx, name, tags, node_meta, expr](state::WatchSet& ws) {
+    auto read =
+        endpoints::catalog_service_nodes(ctx, ws, name, tags, node_meta, expr ? &*expr : nullptr);
+    JsonWriter w;
+    w.begin_array();
+    for (const auto& sn : read.nodes) write_service_node(w, sn);
+    w.end_array();
+    return ReadOutcome{read.index, Response::json(w.take())};
+  });
+}
+
+void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto node_meta = node_meta_filter(req);
+  reply_blocking(req, reply, [&ctx, node_meta](state::WatchSet& ws) {
+    auto read = endpoints::catalog_nodes(ctx, ws, node_meta);
+    JsonWriter w;
+    w.begin_array();
+    for (const auto& n : read.nodes) write_node(w, n);
+    w.end_array();
+    return ReadOutcome{read.index, Response::json(w.take())};
+  });
+}
+
+void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply) {
+  std::string node(path_suffix(req, "/v1/catalog/node/"));
+  if (node.empty()) return reply(Response::text(400, "Missing node name"));
+  reply_blocking(req, reply, [&ctx, node](state::WatchSet& ws) {
+    auto read = endpoints::catalog_node_services(ctx, ws, node);
+    JsonWriter w;
+    if (!read.node) {
+      w.null();  // Consul answers 200 null for an unknown node
+    } else {
+      w.begin_object();
+      w.key("Node");
+      write_node(w, *read.node);
+      w.key("Services");
+      w.begin_object();
+      for (const auto& s : read.services) {
+        w.key(s.id);
+        write_node_service(w, s);
+      }
+      w.end_object();
+      w.end_object();
+    }
+    return ReadOutcome{read.index, Response::json(w.take())};
+  });
+}
+
+}  // namespace pc::http::handlers
