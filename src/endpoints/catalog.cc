@@ -246,9 +246,11 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
   ctx.store.watch_service(ws, name);
   state::Snapshot snap = ctx.store.snapshot();
   CatalogServiceNodes out;
-  // Consul's ServiceNodes index: nodes and services. Both only grow, so the index never
-  // goes backwards even when an instance is removed.
-  out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
+  // Consul's per-service index: it moves only when this service's instances (or their nodes
+  // or checks) change, so a blocking query is not answered early by writes to other services,
+  // and it never goes backwards. A name never registered falls back to the tables' index.
+  out.index = snap.service_index(name);
+  if (out.index == 0) out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
   for (auto& s : snap.service_instances(name)) {
     if (!std::all_of(tags.begin(), tags.end(), [&](const auto& t) { return has_tag(s, t); })) {
       continue;

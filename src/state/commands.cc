@@ -67,6 +67,14 @@ void bump(ApplyContext& ctx, Table table) {
 
 // Stores `entry` (whose indexes the caller set) and moves its session-lock row from
 // `old_session` to entry.session.
+// Records that a service name's instances (or their checks or nodes) changed: its own index
+// moves to this entry, and watches on that name fire after the publish.
+void touch_service(ApplyContext& ctx, std::string lower_name) {
+  if (lower_name.empty()) return;
+  ctx.v.service_indexes = ctx.v.service_indexes.set(lower_name, ctx.index);
+  ctx.changes.service(std::move(lower_name));
+}
+
 void kv_put(ApplyContext& ctx, std::string_view old_session, DirEntry entry) {
   if (old_session != entry.session) {
     if (!old_session.empty()) {
@@ -492,6 +500,15 @@ core::Status node_ensure(ApplyContext& ctx, Node n) {
     n.create_index = ctx.index;
   }
   n.modify_index = ctx.index;
+  // Service reads carry their node's fields, so every service on a changed node changed too
+  // (Consul's updateAllServiceIndexesOfNode).
+  const std::string node_prefix = composite_prefix(key);
+  std::vector<std::string> names;
+  ctx.v.services.scan_prefix(node_prefix, [&](const auto& e) {
+    names.push_back(core::to_lower(e.value.service));
+    return true;
+  });
+  for (auto& name : names) touch_service(ctx, std::move(name));
   ctx.v.nodes = ctx.v.nodes.set(std::move(key), std::move(n));
   bump(ctx, Table::kNodes);
   return core::ok();
@@ -526,7 +543,7 @@ void service_row_remove(ApplyContext& ctx, const std::string& key, const Service
   ctx.v.services_by_name =
       ctx.v.services_by_name.erase(composite_key(core::to_lower(s.service), key));
   ctx.v.services = ctx.v.services.erase(key);
-  ctx.changes.service(core::to_lower(s.service));
+  touch_service(ctx, core::to_lower(s.service));
   bump(ctx, Table::kServices);
 }
 
@@ -560,7 +577,7 @@ core::Status service_ensure(ApplyContext& ctx, const std::string& node, const pr
   s.modify_index = ctx.index;
   ctx.v.services_by_name =
       ctx.v.services_by_name.set(composite_key(core::to_lower(s.service), key), {});
-  ctx.changes.service(core::to_lower(s.service));
+  touch_service(ctx, core::to_lower(s.service));
   ctx.v.services = ctx.v.services.set(std::move(key), std::move(s));
   bump(ctx, Table::kServices);
   return core::ok();
@@ -639,7 +656,7 @@ core::Status check_ensure(ApplyContext& ctx, const std::string& default_node,
     if (!old.service_id.empty()) {
       const std::string old_skey = service_key(old.node, old.service_id);
       ctx.v.checks_by_service = ctx.v.checks_by_service.erase(composite_key(old_skey, key));
-      if (auto name = service_name_key(ctx, old); !name.empty()) ctx.changes.service(name);
+      touch_service(ctx, service_name_key(ctx, old));
     }
   } else {
     c.create_index = ctx.index;
@@ -647,7 +664,7 @@ core::Status check_ensure(ApplyContext& ctx, const std::string& default_node,
   c.modify_index = ctx.index;
   if (!skey.empty()) {
     ctx.v.checks_by_service = ctx.v.checks_by_service.set(composite_key(skey, key), {});
-    ctx.changes.service(service_name_key(ctx, c));
+    touch_service(ctx, service_name_key(ctx, c));
   }
   ctx.v.checks = ctx.v.checks.set(std::move(key), std::move(c));
   bump(ctx, Table::kChecks);
@@ -664,7 +681,7 @@ core::Status check_delete(ApplyContext& ctx, std::string_view node, std::string_
   if (!c.service_id.empty()) {
     ctx.v.checks_by_service =
         ctx.v.checks_by_service.erase(composite_key(service_key(c.node, c.service_id), key));
-    if (auto name = service_name_key(ctx, c); !name.empty()) ctx.changes.service(name);
+    touch_service(ctx, service_name_key(ctx, c));
   }
   ctx.v.checks = ctx.v.checks.erase(key);
   bump(ctx, Table::kChecks);

@@ -263,6 +263,11 @@ std::vector<std::string> Snapshot::session_locked_keys(std::string_view id) cons
   return out;
 }
 
+std::uint64_t Snapshot::service_index(std::string_view name) const {
+  const std::uint64_t* index = version_of(version_).service_indexes.find(core::to_lower(name));
+  return index != nullptr ? *index : 0;
+}
+
 ApplyResult Snapshot::txn_read(const proto::Command& txn) const {
   PC_ASSERT(txn.has_txn(), "txn_read of a command that is not a transaction");
   for (const auto& op : txn.txn().ops()) {
@@ -442,6 +447,8 @@ std::string Snapshot::dump() const {
     put_u64(out, x.modify_index);
   });
   put_table(out, "services_by_name", v.services_by_name, [](IndexRow) {});
+  put_table(out, "service_indexes", v.service_indexes,
+            [&](std::uint64_t index) { put_u64(out, index); });
   put_table(out, "checks", v.checks, [&](const HealthCheck& c) {
     for (const std::string* f : {&c.node, &c.check_id, &c.name, &c.status, &c.notes, &c.output,
                                  &c.service_id, &c.service_name}) {

@@ -102,6 +102,10 @@ class Snapshot {
   // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.
   ApplyResult txn_read(const proto::Command& txn) const;
 
+  // Index of the last change to a service name's instances, their checks or nodes (Consul's
+  // per-service index); 0 if the name was never registered.
+  std::uint64_t service_index(std::string_view name) const;
+
   // Canonical bytes of every table, for determinism checks: equal states, equal dumps.
   std::string dump() const;
 

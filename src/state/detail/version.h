@@ -34,14 +34,17 @@ struct IndexRow {};
 //  - every check a session lists exists on its node and is not critical;
 //  - table_indexes[t] <= applied_index.
 struct Version {
-  PMap<DirEntry> kvs;                    // key -> entry
-  PMap<std::uint64_t> tombstones;        // deleted key (or deleted tree prefix) -> delete index
-  PMap<Session> sessions;                // id -> session
-  PMap<IndexRow> sessions_by_node;       // node_key(lower(node), id)
-  PMap<IndexRow> session_locks;          // lock_key(session, key)
-  PMap<Node> nodes;                      // lower-cased name -> node (Consul's names ignore case)
-  PMap<Service> services;                // service_key(node, id) -> service
-  PMap<IndexRow> services_by_name;       // composite_key(lower(name), service_key)
+  PMap<DirEntry> kvs;               // key -> entry
+  PMap<std::uint64_t> tombstones;   // deleted key (or deleted tree prefix) -> delete index
+  PMap<Session> sessions;           // id -> session
+  PMap<IndexRow> sessions_by_node;  // node_key(lower(node), id)
+  PMap<IndexRow> session_locks;     // lock_key(session, key)
+  PMap<Node> nodes;                 // lower-cased name -> node (Consul's names ignore case)
+  PMap<Service> services;           // service_key(node, id) -> service
+  PMap<IndexRow> services_by_name;  // composite_key(lower(name), service_key)
+  // lower(name) -> index of the last change to the service's instances, their checks or
+  // their nodes (Consul's "service.<name>" index): monotonic, kept after the last instance.
+  PMap<std::uint64_t> service_indexes;
   PMap<HealthCheck> checks;              // check_key(node, check_id) -> check
   PMap<IndexRow> checks_by_service;      // composite_key(service_key, check_key)
   PMap<std::int64_t> lock_delays;        // key -> unix ns until which it may not be acquired

@@ -448,3 +448,40 @@ TEST_F(CatalogTest, CheckMovesBetweenServices) {
 
 }  // namespace
 }  // namespace pc::state
+
+namespace pc::state {
+namespace {
+
+TEST_F(CatalogTest, ServiceIndexMovesOnlyForItsOwnService) {
+  seed_node1(1);
+  EXPECT_EQ(snap().service_index("web"), 1u);
+  EXPECT_EQ(snap().service_index("WEB"), 1u) << "service names ignore case";
+  EXPECT_EQ(snap().service_index("db"), 0u);
+  // Another service on another node: web's index stays.
+  proto::Command db = catalog_register("node2");
+  with_service(db, "db1", "db", {});
+  ASSERT_TRUE(apply(2, db).status);
+  EXPECT_EQ(snap().service_index("web"), 1u);
+  EXPECT_EQ(snap().service_index("db"), 2u);
+  // web's check changing moves web's index.
+  proto::Command critical = catalog_register("node1");
+  with_check(critical, "web-alive", "critical", "web1");
+  ASSERT_TRUE(apply(3, critical).status);
+  EXPECT_EQ(snap().service_index("web"), 3u);
+  // A change to node1 itself reaches its services; node2's db is untouched.
+  proto::Command moved = catalog_register("node1");
+  moved.mutable_catalog_register()->set_address("10.7.7.7");
+  ASSERT_TRUE(apply(4, moved).status);
+  EXPECT_EQ(snap().service_index("web"), 4u);
+  EXPECT_EQ(snap().service_index("db"), 2u);
+  // Deregistering the last instance moves the index forward and keeps it.
+  proto::Command gone;
+  gone.mutable_catalog_deregister()->set_node("node1");
+  gone.mutable_catalog_deregister()->set_service_id("web1");
+  ASSERT_TRUE(apply(5, gone).status);
+  EXPECT_TRUE(snap().service_instances("web").empty());
+  EXPECT_EQ(snap().service_index("web"), 5u);
+}
+
+}  // namespace
+}  // namespace pc::state
