@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "endpoints/service_filter.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -39,82 +40,52 @@ bool is_any_address(std::string_view a) {
   return a == "0.0.0.0" || a == "::" || a == "[::]";
 }
 
-bool has_tag(const state::Service& s, std::string_view tag) {
-  return std::any_of(s.tags.begin(), s.tags.end(),
-                     [&](const std::string& t) { return core::iequals(t, tag); });
-}
-
-enum FieldId : std::uint32_t {
-  kId = 1,
-  kNode,
-  kAddress,
-  kDatacenter,
-  kTaggedAddresses,
-  kTaggedAddressesKey,
-  kNodeMeta,
-  kNodeMetaKey,
-  kServiceKind,
-  kServiceId,
-  kServiceName,
-  kServiceTags,
-  kServiceAddress,
-  kServiceTaggedAddresses,
-  kServiceTaggedAddressesKey,
-  kServiceMeta,
-  kServiceMetaKey,
-  kServicePort,
-  kServiceWeights,
-  kServiceWeightsPassing,
-  kServiceWeightsWarning,
-  kServiceEnableTagOverride,
-};
-
 // The selectors of Consul's ServiceNode (bexpr tags in agent/structs).
 class ServiceNodeSchema final : public filter::Schema {
  public:
   core::Result<filter::Field> resolve(const filter::Selector& s) const override {
     using filter::FieldType;
-    struct Top {
-      const char* name;
-      FieldType type;
-      FieldId id;
-      FieldId key_id;  // maps: the id of Map.<key>
+    namespace sf = service_filter;
+    static constexpr sf::FieldName kNames[] = {
+        {{"ID"}, 1, FieldType::kString, sf::kNodeId, sf::kNodeId},
+        {{"Node"}, 1, FieldType::kString, sf::kNodeName, sf::kNodeName},
+        {{"Address"}, 1, FieldType::kString, sf::kNodeAddress, sf::kNodeAddress},
+        {{"Datacenter"}, 1, FieldType::kString, sf::kNodeDatacenter, sf::kNodeDatacenter},
+        {{"TaggedAddresses"},
+         1,
+         FieldType::kStringMap,
+         sf::kNodeTaggedAddresses,
+         sf::kNodeTaggedAddressesKey},
+        {{"NodeMeta"}, 1, FieldType::kStringMap, sf::kNodeMeta, sf::kNodeMetaKey},
+        {{"ServiceKind"}, 1, FieldType::kString, sf::kServiceKind, sf::kServiceKind},
+        {{"ServiceID"}, 1, FieldType::kString, sf::kServiceId, sf::kServiceId},
+        {{"ServiceName"}, 1, FieldType::kString, sf::kServiceName, sf::kServiceName},
+        {{"ServiceTags"}, 1, FieldType::kStringList, sf::kServiceTags, sf::kServiceTags},
+        {{"ServiceAddress"}, 1, FieldType::kString, sf::kServiceAddress, sf::kServiceAddress},
+        {{"ServiceTaggedAddresses"},
+         1,
+         FieldType::kStringMap,
+         sf::kServiceTaggedAddresses,
+         sf::kServiceTaggedAddressesKey},
+        {{"ServiceMeta"}, 1, FieldType::kStringMap, sf::kServiceMeta, sf::kServiceMetaKey},
+        {{"ServicePort"}, 1, FieldType::kInt, sf::kServicePort, sf::kServicePort},
+        {{"ServiceWeights", "Passing"},
+         2,
+         FieldType::kInt,
+         sf::kServiceWeightsPassing,
+         sf::kServiceWeightsPassing},
+        {{"ServiceWeights", "Warning"},
+         2,
+         FieldType::kInt,
+         sf::kServiceWeightsWarning,
+         sf::kServiceWeightsWarning},
+        {{"ServiceEnableTagOverride"},
+         1,
+         FieldType::kBool,
+         sf::kServiceEnableTagOverride,
+         sf::kServiceEnableTagOverride},
     };
-    static constexpr Top kTop[] = {
-        {"ID", FieldType::kString, kId, kId},
-        {"Node", FieldType::kString, kNode, kNode},
-        {"Address", FieldType::kString, kAddress, kAddress},
-        {"Datacenter", FieldType::kString, kDatacenter, kDatacenter},
-        {"TaggedAddresses", FieldType::kStringMap, kTaggedAddresses, kTaggedAddressesKey},
-        {"NodeMeta", FieldType::kStringMap, kNodeMeta, kNodeMetaKey},
-        {"ServiceKind", FieldType::kString, kServiceKind, kServiceKind},
-        {"ServiceID", FieldType::kString, kServiceId, kServiceId},
-        {"ServiceName", FieldType::kString, kServiceName, kServiceName},
-        {"ServiceTags", FieldType::kStringList, kServiceTags, kServiceTags},
-        {"ServiceAddress", FieldType::kString, kServiceAddress, kServiceAddress},
-        {"ServiceTaggedAddresses", FieldType::kStringMap, kServiceTaggedAddresses,
-         kServiceTaggedAddressesKey},
-        {"ServiceMeta", FieldType::kStringMap, kServiceMeta, kServiceMetaKey},
-        {"ServicePort", FieldType::kInt, kServicePort, kServicePort},
-        {"ServiceEnableTagOverride", FieldType::kBool, kServiceEnableTagOverride,
-         kServiceEnableTagOverride},
-    };
-    if (s.size() >= 1 && s[0] == "ServiceWeights") {
-      if (s.size() == 2 && s[1] == "Passing")
-        return filter::Field{FieldType::kInt, kServiceWeightsPassing};
-      if (s.size() == 2 && s[1] == "Warning")
-        return filter::Field{FieldType::kInt, kServiceWeightsWarning};
-      return filter::selector_not_valid(s, std::min<std::size_t>(s.size(), 2));
-    }
-    for (const Top& t : kTop) {
-      if (s.size() == 0 || s[0] != t.name) continue;
-      if (s.size() == 1) return filter::Field{t.type, t.id};
-      if (t.type == FieldType::kStringMap && s.size() == 2) {
-        return filter::Field{FieldType::kString, t.key_id};
-      }
-      return filter::selector_not_valid(s, 2);
-    }
-    return filter::selector_not_valid(s, 1);
+    return sf::resolve(kNames, s);
   }
 };
 
@@ -122,37 +93,7 @@ class ServiceNodeObject final : public filter::Object {
  public:
   explicit ServiceNodeObject(const ServiceNode& sn) : sn_(sn) {}
   filter::Value get(const filter::Selector& s) const override {
-    using filter::Value;
-    const state::Node& n = sn_.node;
-    const state::Service& v = sn_.service;
-    auto key = [&](const std::map<std::string, std::string>& m) {
-      auto it = m.find(s[1]);
-      return it == m.end() ? Value::missing() : Value::string(it->second);
-    };
-    switch (s.field_id()) {
-      case kId: return Value::string(n.id);
-      case kNode: return Value::string(n.node);
-      case kAddress: return Value::string(n.address);
-      case kDatacenter: return Value::string(n.datacenter);
-      case kTaggedAddresses: return Value::map(n.tagged_addresses);
-      case kTaggedAddressesKey: return key(n.tagged_addresses);
-      case kNodeMeta: return Value::map(n.meta);
-      case kNodeMetaKey: return key(n.meta);
-      case kServiceKind: return Value::string(v.kind);
-      case kServiceId: return Value::string(v.id);
-      case kServiceName: return Value::string(v.service);
-      case kServiceTags: return Value::list(v.tags);
-      case kServiceAddress: return Value::string(v.address);
-      case kServiceTaggedAddresses: return Value::map(v.tagged_addresses);
-      case kServiceTaggedAddressesKey: return key(v.tagged_addresses);
-      case kServiceMeta: return Value::map(v.meta);
-      case kServiceMetaKey: return key(v.meta);
-      case kServicePort: return Value::integer(v.port);
-      case kServiceWeightsPassing: return Value::integer(v.weights.passing);
-      case kServiceWeightsWarning: return Value::integer(v.weights.warning);
-      case kServiceEnableTagOverride: return Value::boolean(v.enable_tag_override);
-      default: return Value::missing();
-    }
+    return service_filter::value(s, sn_.node, sn_.service);
   }
 
  private:
@@ -194,6 +135,13 @@ void catalog_deregister(Context& ctx, const proto::CatalogDeregister& req, Done<
   submit(ctx, std::move(cmd), [done = std::move(done)](core::Result<state::ApplyResult> r) {
     if (!r) return done(server_error(r.error().message));
     done(true);
+  });
+}
+
+bool has_all_tags(const state::Service& s, const std::vector<std::string>& tags) {
+  return std::all_of(tags.begin(), tags.end(), [&](const std::string& tag) {
+    return std::any_of(s.tags.begin(), s.tags.end(),
+                       [&](const std::string& t) { return core::iequals(t, tag); });
   });
 }
 
@@ -252,9 +200,7 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
   out.index = snap.service_index(name);
   if (out.index == 0) out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
   for (auto& s : snap.service_instances(name)) {
-    if (!std::all_of(tags.begin(), tags.end(), [&](const auto& t) { return has_tag(s, t); })) {
-      continue;
-    }
+    if (!has_all_tags(s, tags)) continue;
     auto node = snap.node_get(s.node);
     if (!node || !node_meta_matches(*node, node_meta)) continue;
     ServiceNode sn{std::move(*node), std::move(s)};

@@ -30,6 +30,9 @@ void catalog_deregister(Context& ctx, const proto::CatalogDeregister& req, Done<
 using NodeMetaFilter = std::vector<std::pair<std::string, std::string>>;
 bool node_meta_matches(const state::Node& node, const NodeMetaFilter& filter);
 
+// True if the instance carries every tag in `tags`, case ignored (Consul's ?tag).
+bool has_all_tags(const state::Service& s, const std::vector<std::string>& tags);
+
 // Consul's structs.ServiceNode: one instance joined with its node.
 struct ServiceNode {
   state::Node node;

@@ -34,6 +34,10 @@ void register_routes(Router& router, endpoints::Context& ctx) {
   router.add("/v1/catalog/service/", {"GET"}, bind(handlers::catalog_service_nodes));
   router.add("/v1/catalog/nodes", {"GET"}, bind(handlers::catalog_nodes));
   router.add("/v1/catalog/node/", {"GET"}, bind(handlers::catalog_node_services));
+  router.add("/v1/health/node/", {"GET"}, bind(handlers::health_node_checks));
+  router.add("/v1/health/checks/", {"GET"}, bind(handlers::health_service_checks));
+  router.add("/v1/health/service/", {"GET"}, bind(handlers::health_service_nodes));
+  router.add("/v1/health/state/", {"GET"}, bind(handlers::health_checks_in_state));
   router.add("/v1/status/leader", {"GET"}, bind(handlers::status_leader));
   router.add("/v1/status/peers", {"GET"}, bind(handlers::status_peers));
   router.add("/v1/agent/self", {"GET"}, bind(handlers::agent_self));

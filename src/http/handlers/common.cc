@@ -108,4 +108,106 @@ void write_session(JsonWriter& w, const state::Session& s) {
   w.end_object();
 }
 
+// Consul's parseMetaFilter: every ?node-meta=key:value, split at the first ':'.
+endpoints::NodeMetaFilter node_meta_filter(const Request& req) {
+  endpoints::NodeMetaFilter out;
+  for (const auto& [k, v] : req.query) {
+    if (k != "node-meta") continue;
+    auto colon = v.find(':');
+    if (colon == std::string::npos) {
+      out.emplace_back(v, "");
+    } else {
+      out.emplace_back(v.substr(0, colon), v.substr(colon + 1));
+    }
+  }
+  return out;
+}
+
+// Go marshals a nil map as null; the store keeps no distinction, so empty renders null.
+void write_map_or_null(JsonWriter& w, const std::map<std::string, std::string>& m) {
+  if (m.empty()) return w.null();
+  w.begin_object();
+  for (const auto& [k, v] : m) w.string_field(k, v);
+  w.end_object();
+}
+
+void write_tags(JsonWriter& w, const std::vector<std::string>& tags) {
+  w.begin_array();  // Consul's edge turns nil tags into []
+  for (const auto& t : tags) w.string(t);
+  w.end_array();
+}
+
+void write_weights(JsonWriter& w, const state::Weights& weights) {
+  w.begin_object();
+  w.number_field("Passing", weights.passing);
+  w.number_field("Warning", weights.warning);
+  w.end_object();
+}
+
+void write_node(JsonWriter& w, const state::Node& n) {
+  w.begin_object();
+  w.string_field("ID", n.id);
+  w.string_field("Node", n.node);
+  w.string_field("Address", n.address);
+  w.string_field("Datacenter", n.datacenter);
+  w.key("TaggedAddresses");
+  write_map_or_null(w, n.tagged_addresses);
+  w.key("Meta");
+  write_map_or_null(w, n.meta);
+  w.number_field("CreateIndex", n.create_index);
+  w.number_field("ModifyIndex", n.modify_index);
+  w.end_object();
+}
+
+void write_node_service(JsonWriter& w, const state::Service& s) {
+  w.begin_object();
+  if (!s.kind.empty()) w.string_field("Kind", s.kind);  // omitempty in Consul
+  w.string_field("ID", s.id);
+  w.string_field("Service", s.service);
+  w.key("Tags");
+  write_tags(w, s.tags);
+  w.string_field("Address", s.address);
+  w.key("TaggedAddresses");
+  write_map_or_null(w, s.tagged_addresses);
+  w.key("Meta");
+  write_map_or_null(w, s.meta);
+  w.number_field("Port", s.port);
+  w.key("Weights");
+  write_weights(w, s.weights);
+  w.bool_field("EnableTagOverride", s.enable_tag_override);
+  w.number_field("CreateIndex", s.create_index);
+  w.number_field("ModifyIndex", s.modify_index);
+  w.end_object();
+}
+
+void write_health_check(JsonWriter& w, const state::HealthCheck& c) {
+  w.begin_object();
+  w.string_field("Node", c.node);
+  w.string_field("CheckID", c.check_id);
+  w.string_field("Name", c.name);
+  w.string_field("Status", c.status);
+  w.string_field("Notes", c.notes);
+  w.string_field("Output", c.output);
+  w.string_field("ServiceID", c.service_id);
+  w.string_field("ServiceName", c.service_name);
+  w.key("ServiceTags");
+  write_tags(w, c.service_tags);
+  w.string_field("Type", c.type);
+  // Consul's HealthCheckDefinition marks every field omitempty, so an unset one is absent.
+  w.key("Definition");
+  w.begin_object();
+  for (const auto& [name, v] :
+       {std::pair<const char*, const std::string*>{"HTTP", &c.http},
+        {"TCP", &c.tcp},
+        {"Interval", &c.interval},
+        {"Timeout", &c.timeout},
+        {"DeregisterCriticalServiceAfter", &c.deregister_critical_service_after}}) {
+    if (!v->empty()) w.string_field(name, *v);
+  }
+  w.end_object();
+  w.number_field("CreateIndex", c.create_index);
+  w.number_field("ModifyIndex", c.modify_index);
+  w.end_object();
+}
+
 }  // namespace pc::http::handlers

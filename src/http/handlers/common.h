@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "endpoints/catalog.h"
 #include "http/handler.h"
 #include "http/json/writer.h"
 #include "state/types.h"
@@ -23,5 +24,16 @@ std::string_view path_suffix(const Request& req, std::string_view prefix);
 
 void write_dir_entry(JsonWriter& w, const state::DirEntry& e, bool with_value);
 void write_session(JsonWriter& w, const state::Session& s);
+
+// Consul's parseMetaFilter: every ?node-meta=key:value, split at the first ':'.
+endpoints::NodeMetaFilter node_meta_filter(const Request& req);
+
+// Catalog and health rows, as Consul's structs marshal them.
+void write_map_or_null(JsonWriter& w, const std::map<std::string, std::string>& m);
+void write_tags(JsonWriter& w, const std::vector<std::string>& tags);
+void write_weights(JsonWriter& w, const state::Weights& weights);
+void write_node(JsonWriter& w, const state::Node& n);             // structs.Node
+void write_node_service(JsonWriter& w, const state::Service& s);  // structs.NodeService
+void write_health_check(JsonWriter& w, const state::HealthCheck& c);
 
 }  // namespace pc::http::handlers

@@ -24,6 +24,11 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
 void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
 void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply);
 
+void health_node_checks(endpoints::Context& ctx, const Request& req, Reply reply);
+void health_service_checks(endpoints::Context& ctx, const Request& req, Reply reply);
+void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
+void health_checks_in_state(endpoints::Context& ctx, const Request& req, Reply reply);
+
 void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
 void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);

@@ -1,0 +1,54 @@
+#pragma once
+// Health endpoint logic (Consul's Health RPC endpoint and the state/catalog.go check reads):
+// which index each read reports, what it watches, and the ?tag / ?node-meta / ?passing /
+// ?filter selection of service entries. Read-only; checks are written through the catalog.
+// Rendering lives in http/.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "endpoints/catalog.h"
+#include "endpoints/context.h"
+#include "filter/filter.h"
+
+namespace pc::endpoints {
+
+struct HealthChecks {
+  std::uint64_t index = 0;
+  std::vector<state::HealthCheck> checks;
+};
+
+// Consul's NodeChecks: the checks table's index; watches the checks table.
+HealthChecks health_node_checks(const Context& ctx, state::WatchSet& ws, std::string_view node);
+// Checks of every instance of `name`. Watches only that service.
+HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name);
+// Consul's ChecksInState: "any" or one status. Consul does not validate the state, so an
+// unknown one is simply an empty list. The checks table's index; watches the checks table.
+HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
+                                    std::string_view status);
+
+// Consul's structs.CheckServiceNode: one instance, its node, the node's own checks (no
+// ServiceID) and the instance's checks, ordered by check ID.
+struct CheckServiceNode {
+  state::Node node;
+  state::Service service;
+  std::vector<state::HealthCheck> checks;
+};
+
+// Compiles a ?filter= against the CheckServiceNode fields Node.* and Service.* (Consul's
+// bexpr schema for it, without Checks, which the filter library cannot yet select into).
+core::Result<filter::Expression> compile_check_service_node_filter(std::string_view text);
+
+struct HealthServiceNodes {
+  std::uint64_t index = 0;
+  std::vector<CheckServiceNode> nodes;
+};
+// Instances of `name` with every tag in `tags`, on nodes matching `node_meta`, matching
+// `expr` when given, and with `passing_only` only those whose every check is passing
+// (Consul's filterNonPassing: warning does not count). Watches only that service.
+HealthServiceNodes health_service_nodes(const Context& ctx, state::WatchSet& ws,
+                                        std::string_view name, const std::vector<std::string>& tags,
+                                        const NodeMetaFilter& node_meta, bool passing_only,
+                                        const filter::Expression* expr);
+
+}  // namespace pc::endpoints
