@@ -187,6 +187,20 @@ namespace {
 const Version& version_of(const std::shared_ptr<const Version>& v) {
   return v ? *v : empty_version();
 }
+
+// Appends to `out` the rows of `table` that a secondary `index` names under `prefix`: the
+// rest of each index key is the row's key. The apply path keeps index and table in step, so
+// a dangling index entry is a broken invariant.
+template <class Row>
+void append_via_index(const PMap<IndexRow>& index, const PMap<Row>& table, std::string_view prefix,
+                      std::vector<Row>& out) {
+  index.scan_prefix(prefix, [&](const auto& e) {
+    const Row* row = table.find(std::string_view(e.key).substr(prefix.size()));
+    PC_ASSERT(row != nullptr, "secondary index entry {} names a missing row", e.key);
+    out.push_back(*row);
+    return true;
+  });
+}
 }  // namespace
 
 std::uint64_t Snapshot::applied_index() const {
@@ -242,14 +256,8 @@ std::vector<Session> Snapshot::session_list() const {
 
 std::vector<Session> Snapshot::session_list_node(std::string_view node) const {
   const Version& v = version_of(version_);
-  const std::string prefix = composite_prefix(core::to_lower(node));
   std::vector<Session> out;
-  v.sessions_by_node.scan_prefix(prefix, [&](const auto& e) {
-    const Session* s = v.sessions.find(std::string_view(e.key).substr(prefix.size()));
-    PC_ASSERT(s != nullptr, "sessions_by_node names a missing session");
-    out.push_back(*s);
-    return true;
-  });
+  append_via_index(v.sessions_by_node, v.sessions, composite_prefix(core::to_lower(node)), out);
   return out;
 }
 
@@ -312,14 +320,8 @@ std::map<std::string, std::vector<std::string>> Snapshot::service_names() const 
 
 std::vector<Service> Snapshot::service_instances(std::string_view name) const {
   const Version& v = version_of(version_);
-  const std::string prefix = composite_prefix(core::to_lower(name));
   std::vector<Service> out;
-  v.services_by_name.scan_prefix(prefix, [&](const auto& e) {
-    const Service* s = v.services.find(std::string_view(e.key).substr(prefix.size()));
-    PC_ASSERT(s != nullptr, "services_by_name names a missing service");
-    out.push_back(*s);
-    return true;
-  });
+  append_via_index(v.services_by_name, v.services, composite_prefix(core::to_lower(name)), out);
   return out;
 }
 
@@ -354,14 +356,8 @@ std::vector<HealthCheck> Snapshot::checks_for_service(std::string_view name) con
   const std::string prefix = composite_prefix(core::to_lower(name));
   std::vector<HealthCheck> out;
   v.services_by_name.scan_prefix(prefix, [&](const auto& e) {
-    const std::string check_prefix =
-        composite_prefix(std::string_view(e.key).substr(prefix.size()));
-    v.checks_by_service.scan_prefix(check_prefix, [&](const auto& ce) {
-      const HealthCheck* c = v.checks.find(std::string_view(ce.key).substr(check_prefix.size()));
-      PC_ASSERT(c != nullptr, "checks_by_service names a missing check");
-      out.push_back(*c);
-      return true;
-    });
+    append_via_index(v.checks_by_service, v.checks,
+                     composite_prefix(std::string_view(e.key).substr(prefix.size())), out);
     return true;
   });
   return out;

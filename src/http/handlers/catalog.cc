@@ -188,14 +188,7 @@ void write_service_node(JsonWriter& w, const endpoints::ServiceNode& sn) {
   const state::Node& n = sn.node;
   const state::Service& s = sn.service;
   w.begin_object();
-  w.string_field("ID", n.id);
-  w.string_field("Node", n.node);
-  w.string_field("Address", n.address);
-  w.string_field("Datacenter", n.datacenter);
-  w.key("TaggedAddresses");
-  write_map_or_null(w, n.tagged_addresses);
-  w.key("NodeMeta");
-  write_map_or_null(w, n.meta);
+  write_node_fields(w, n, "NodeMeta");
   w.string_field("ServiceKind", s.kind);
   w.string_field("ServiceID", s.id);
   w.string_field("ServiceName", s.service);

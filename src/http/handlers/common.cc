@@ -17,15 +17,11 @@ void reply_blocking(const Request& req, Reply& reply,
   std::string consistency = options->stale        ? "stale"
                             : options->consistent ? "consistent"
                                                   : "leader";
-  BlockingRead read;
-  read.min_index = options->min_index;
-  read.wait = options->wait;
-  read.run = [run = std::move(run), consistency](state::WatchSet& ws) {
+  reply(blocking_read(*options, [run = std::move(run), consistency](state::WatchSet& ws) {
     ReadOutcome out = run(ws);
     out.response.headers.emplace_back("X-Consul-Effective-Consistency", consistency);
     return out;
-  };
-  reply(std::move(read));
+  }));
 }
 
 Response bool_response(bool value) {
@@ -144,16 +140,20 @@ void write_weights(JsonWriter& w, const state::Weights& weights) {
   w.end_object();
 }
 
-void write_node(JsonWriter& w, const state::Node& n) {
-  w.begin_object();
+void write_node_fields(JsonWriter& w, const state::Node& n, std::string_view meta_key) {
   w.string_field("ID", n.id);
   w.string_field("Node", n.node);
   w.string_field("Address", n.address);
   w.string_field("Datacenter", n.datacenter);
   w.key("TaggedAddresses");
   write_map_or_null(w, n.tagged_addresses);
-  w.key("Meta");
+  w.key(meta_key);
   write_map_or_null(w, n.meta);
+}
+
+void write_node(JsonWriter& w, const state::Node& n) {
+  w.begin_object();
+  write_node_fields(w, n, "Meta");
   w.number_field("CreateIndex", n.create_index);
   w.number_field("ModifyIndex", n.modify_index);
   w.end_object();

@@ -32,6 +32,9 @@ endpoints::NodeMetaFilter node_meta_filter(const Request& req);
 void write_map_or_null(JsonWriter& w, const std::map<std::string, std::string>& m);
 void write_tags(JsonWriter& w, const std::vector<std::string>& tags);
 void write_weights(JsonWriter& w, const state::Weights& weights);
+// A node's identity fields inside an object being written; Consul names the meta map "Meta"
+// on a node and "NodeMeta" where the node is flattened into a service entry.
+void write_node_fields(JsonWriter& w, const state::Node& n, std::string_view meta_key);
 void write_node(JsonWriter& w, const state::Node& n);             // structs.Node
 void write_node_service(JsonWriter& w, const state::Service& s);  // structs.NodeService
 void write_health_check(JsonWriter& w, const state::HealthCheck& c);
