@@ -12,9 +12,21 @@ namespace {
 
 // The one registration table: one line per command, sorted by name (checked below).
 constexpr CommandEntry kCommands[] = {
-    {"agent", make_agent_command},     {"info", make_info_command},
-    {"kv", make_kv_command},           {"kv delete", make_kv_delete_command},
-    {"kv get", make_kv_get_command},   {"kv put", make_kv_put_command},
+    {"agent", make_agent_command},
+    {"catalog", make_catalog_command},
+    {"catalog datacenters", make_catalog_datacenters_command},
+    {"catalog nodes", make_catalog_nodes_command},
+    {"catalog services", make_catalog_services_command},
+    {"info", make_info_command},
+    {"kv", make_kv_command},
+    {"kv delete", make_kv_delete_command},
+    {"kv get", make_kv_get_command},
+    {"kv put", make_kv_put_command},
+    {"maint", make_maint_command},
+    {"members", make_members_command},
+    {"services", make_services_command},
+    {"services deregister", make_services_deregister_command},
+    {"services register", make_services_register_command},
     {"version", make_version_command},
 };
 

@@ -67,6 +67,11 @@ constexpr KeySpec kKeys[] = {
     {"domain", Kind::kString},
     {"session_ttl_min", Kind::kString},
     {"http_threads", Kind::kInt},
+    {"enable_script_checks", Kind::kBool},
+    {"enable_local_script_checks", Kind::kBool},
+    {"check_update_interval", Kind::kString},
+    {"check_deregister_interval_min", Kind::kString},
+    {"check_reap_interval", Kind::kString},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -323,6 +328,7 @@ void merge_into(json::object& dst, const json::object& src) {
 
 struct FlagValues {
   bool dev = false, server = false, bootstrap = false, log_json = false;
+  bool enable_script_checks = false, enable_local_script_checks = false;
   int bootstrap_expect = 0;
   int http_port = 0, dns_port = 0, server_port = 0, serf_lan_port = 0, serf_wan_port = 0;
   std::string datacenter, node, node_id, data_dir, bind, client, advertise, log_level, domain;
@@ -350,6 +356,12 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
   flags.add_string("datacenter", &v.datacenter, "Datacenter of the agent.");
   flags.add_bool("dev", &v.dev, "Starts the agent in development mode.");
   flags.add_int("dns-port", &v.dns_port, "DNS port to use.");
+  flags.add_bool("enable-script-checks", &v.enable_script_checks,
+                 "Enables health check scripts (checks with Args) registered through the "
+                 "HTTP API.");
+  flags.add_bool("enable-local-script-checks", &v.enable_local_script_checks,
+                 "Enables health check scripts from configuration files only; accepted for "
+                 "compatibility, as configuration files cannot define checks yet.");
   flags.add_string("domain", &v.domain, "Domain to use for DNS interface.");
   flags.add_int("http-port", &v.http_port, "Sets the HTTP API port to listen on.");
   flags.add_bool("log-json", &v.log_json, "Output logs in JSON format.");
@@ -409,6 +421,8 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);
+  boolean("enable-script-checks", "enable_script_checks", v.enable_script_checks);
+  boolean("enable-local-script-checks", "enable_local_script_checks", v.enable_local_script_checks);
   if (flags.is_set("bootstrap-expect")) values["bootstrap_expect"] = v.bootstrap_expect;
   json::object ports;
   auto port = [&](std::string_view flag, std::string_view key, int value) {
@@ -452,6 +466,11 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "domain") c.domain = str_of(v);
     if (key == "session_ttl_min") c.session_ttl_min = str_of(v);
     if (key == "http_threads") (void)json_int(v, key, c.http_threads);
+    if (key == "enable_script_checks") c.enable_script_checks = v.get_bool();
+    if (key == "enable_local_script_checks") c.enable_local_script_checks = v.get_bool();
+    if (key == "check_update_interval") c.check_update_interval = str_of(v);
+    if (key == "check_deregister_interval_min") c.check_deregister_interval_min = str_of(v);
+    if (key == "check_reap_interval") c.check_reap_interval = str_of(v);
     if (key == "retry_join") {
       for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
     }
@@ -682,6 +701,17 @@ Status validate(AgentConfig& c) {
                    "\": " + ttl.error().message);
   }
   if (ttl->count() < 0) return invalid("session_ttl_min cannot be negative");
+  for (auto [key, text] : {std::pair<std::string_view, const std::string*>{
+                               "check_update_interval", &c.check_update_interval},
+                           {"check_deregister_interval_min", &c.check_deregister_interval_min},
+                           {"check_reap_interval", &c.check_reap_interval}}) {
+    Result<Duration> d = parse_go_duration(*text);
+    if (!d) {
+      return invalid(std::string(key) + ": invalid duration: \"" + *text +
+                     "\": " + d.error().message);
+    }
+    if (d->count() < 0) return invalid(std::string(key) + " cannot be negative");
+  }
   if (c.domain.empty()) return invalid("domain cannot be empty");
   if (c.http_threads < 0 || c.http_threads > kHttpThreadsMax) {
     return invalid("http_threads must be between 0 and " + std::to_string(kHttpThreadsMax));

@@ -73,6 +73,19 @@ struct AgentConfig {
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is
   // resolved at load, so the loaded value is always >= 1.
   int http_threads = 0;
+  // enable_script_checks: checks with Args may be registered through the HTTP API (Consul's
+  // default is off, since anyone reaching the API could run commands on the host).
+  bool enable_script_checks = false;
+  // enable_local_script_checks: accepted; configuration files cannot define checks yet.
+  bool enable_local_script_checks = false;
+  // check_update_interval: how long an output-only change of a check may wait before it is
+  // written to the catalog (Consul's default 5m; "0s" writes every change).
+  std::string check_update_interval = "5m";
+  // check_deregister_interval_min and check_reap_interval: Consul's lower bound on a check's
+  // DeregisterCriticalServiceAfter and how often critical services are reaped. Consul sets
+  // them internally; they are keys here so tests can shorten them.
+  std::string check_deregister_interval_min = "1m";
+  std::string check_reap_interval = "30s";
 
   // Not configuration: what loading found, for the daemon.
   // Files actually read, in merge order.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <future>
 
+#include "agent/local_agent.h"
 #include "consensus/runtime/single_node_log.h"
 #include "core/duration.h"
 #include "core/log.h"
@@ -36,9 +37,9 @@ std::string pick_advertise(const core::AgentConfig& config) {
 
 // Registers the agent's own node through the log, as Consul's agent does on start, and waits
 // for it: sessions need the node to exist.
-// Registers this agent's node with its serfHealth check, in one command, as Consul's leader
-// does for each member (handleAliveMember): sessions depend on serfHealth
-// by default, and session create refuses checks that do not exist.
+// Registers this agent's node with its serfHealth check and the "consul" service, in one
+// command, as Consul's leader does for each server (handleAliveMember): sessions depend on
+// serfHealth by default, and session create refuses checks that do not exist.
 core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& config) {
   proto::Command cmd;
   auto* reg = cmd.mutable_catalog_register();
@@ -56,6 +57,23 @@ core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& con
     meta->set_key(k);
     meta->set_value(v);
   }
+  // The "consul" service every server carries (Consul's leader registers it per server),
+  // which clients use to find the servers.
+  auto* consul = reg->mutable_service();
+  consul->set_id("consul");
+  consul->set_service("consul");
+  consul->set_port(ctx.identity.server_port);
+  consul->mutable_weights()->set_passing(1);
+  consul->mutable_weights()->set_warning(1);
+  for (auto [k, v] : {std::pair<const char*, std::string>{"raft_version", "3"},
+                      {"serf_protocol_current", "2"},
+                      {"serf_protocol_max", "5"},
+                      {"serf_protocol_min", "1"},
+                      {"version", std::string(core::kVersion)}}) {
+    auto* meta = consul->add_meta();
+    meta->set_key(k);
+    meta->set_value(v);
+  }
   auto* serf = reg->mutable_check();
   serf->set_node(ctx.identity.node_name);
   serf->set_check_id("serfHealth");
@@ -67,6 +85,26 @@ core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& con
     done.set_value(r ? core::ok() : core::Status(r.error()));
   });
   return done.get_future().get();
+}
+
+// Consul's agent sends every catalog write of its anti-entropy through the servers' RPC and
+// waits; here the log is in-process, so the sink submits and waits for the apply.
+core::Status submit_and_wait(endpoints::Context& ctx, proto::Command cmd) {
+  std::promise<core::Status> done;
+  endpoints::submit(ctx, std::move(cmd), [&done](core::Result<state::ApplyResult> r) {
+    done.set_value(r ? core::ok() : core::Status(r.error()));
+  });
+  return done.get_future().get();
+}
+
+core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentConfig& config) {
+  agent::LocalAgent::Options options;
+  options.enable_script_checks = config.enable_script_checks;
+  // The config loader validated these durations.
+  options.sync.check_update_interval = *core::parse_go_duration(config.check_update_interval);
+  options.deregister_interval_min = *core::parse_go_duration(config.check_deregister_interval_min);
+  options.reap_interval = *core::parse_go_duration(config.check_reap_interval);
+  return options;
 }
 
 void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentity& id,
@@ -140,6 +178,7 @@ int run_agent(const core::AgentConfig& initial) {
   identity.advertise_address = pick_advertise(config);
   identity.server_port = config.ports.server;
   identity.serf_lan_port = config.ports.serf_lan;
+  identity.serf_wan_port = config.ports.serf_wan;
   identity.node_meta = config.node_meta;
   identity.version = std::string(core::kVersion);
   auto ttl_min = core::parse_go_duration(config.session_ttl_min);
@@ -166,6 +205,20 @@ int run_agent(const core::AgentConfig& initial) {
   }
   session_timers.arm_all_from_state();
 
+  agent::NodeInfo node_info{
+      identity.node_id,
+      identity.node_name,
+      identity.advertise_address,
+      identity.datacenter,
+      {{"lan", identity.advertise_address}, {"wan", identity.advertise_address}},
+      config.node_meta};
+  core::SystemRand agent_rand;
+  agent::LocalAgent local_agent(
+      node_info, store, [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); },
+      timers, core::SystemClock::instance(), agent_rand, *local_agent_options(config));
+  ctx.agent = &local_agent;
+  local_agent.start();
+
   http::Router router;
   http::register_routes(router, ctx);
   http::ServerOptions options;
@@ -182,6 +235,7 @@ int run_agent(const core::AgentConfig& initial) {
   if (!port) {
     std::fprintf(stderr, "Error starting HTTP server on %s:%d: %s\n", config.client_addr.c_str(),
                  config.ports.http, port.error().message.c_str());
+    local_agent.stop();
     timers.stop();
     log.stop();
     return 1;
@@ -201,6 +255,7 @@ int run_agent(const core::AgentConfig& initial) {
   }
   core::log::info(kModule, "Gracefully shutting down agent...");
   server.stop();
+  local_agent.stop();
   timers.stop();
   log.stop();
   core::log::info(kModule, "Agent stopped");

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "endpoints/node_filter.h"
 #include "endpoints/service_filter.h"
 #include "proto/commands.pb.h"
 
@@ -39,66 +40,6 @@ std::optional<std::string> uuid_error(std::string_view id) {
 bool is_any_address(std::string_view a) {
   return a == "0.0.0.0" || a == "::" || a == "[::]";
 }
-
-// The selectors of Consul's ServiceNode (bexpr tags in agent/structs).
-class ServiceNodeSchema final : public filter::Schema {
- public:
-  core::Result<filter::Field> resolve(const filter::Selector& s) const override {
-    using filter::FieldType;
-    namespace sf = service_filter;
-    static constexpr sf::FieldName kNames[] = {
-        {{"ID"}, 1, FieldType::kString, sf::kNodeId, sf::kNodeId},
-        {{"Node"}, 1, FieldType::kString, sf::kNodeName, sf::kNodeName},
-        {{"Address"}, 1, FieldType::kString, sf::kNodeAddress, sf::kNodeAddress},
-        {{"Datacenter"}, 1, FieldType::kString, sf::kNodeDatacenter, sf::kNodeDatacenter},
-        {{"TaggedAddresses"},
-         1,
-         FieldType::kStringMap,
-         sf::kNodeTaggedAddresses,
-         sf::kNodeTaggedAddressesKey},
-        {{"NodeMeta"}, 1, FieldType::kStringMap, sf::kNodeMeta, sf::kNodeMetaKey},
-        {{"ServiceKind"}, 1, FieldType::kString, sf::kServiceKind, sf::kServiceKind},
-        {{"ServiceID"}, 1, FieldType::kString, sf::kServiceId, sf::kServiceId},
-        {{"ServiceName"}, 1, FieldType::kString, sf::kServiceName, sf::kServiceName},
-        {{"ServiceTags"}, 1, FieldType::kStringList, sf::kServiceTags, sf::kServiceTags},
-        {{"ServiceAddress"}, 1, FieldType::kString, sf::kServiceAddress, sf::kServiceAddress},
-        {{"ServiceTaggedAddresses"},
-         1,
-         FieldType::kStringMap,
-         sf::kServiceTaggedAddresses,
-         sf::kServiceTaggedAddressesKey},
-        {{"ServiceMeta"}, 1, FieldType::kStringMap, sf::kServiceMeta, sf::kServiceMetaKey},
-        {{"ServicePort"}, 1, FieldType::kInt, sf::kServicePort, sf::kServicePort},
-        {{"ServiceWeights", "Passing"},
-         2,
-         FieldType::kInt,
-         sf::kServiceWeightsPassing,
-         sf::kServiceWeightsPassing},
-        {{"ServiceWeights", "Warning"},
-         2,
-         FieldType::kInt,
-         sf::kServiceWeightsWarning,
-         sf::kServiceWeightsWarning},
-        {{"ServiceEnableTagOverride"},
-         1,
-         FieldType::kBool,
-         sf::kServiceEnableTagOverride,
-         sf::kServiceEnableTagOverride},
-    };
-    return sf::resolve(kNames, s);
-  }
-};
-
-class ServiceNodeObject final : public filter::Object {
- public:
-  explicit ServiceNodeObject(const ServiceNode& sn) : sn_(sn) {}
-  filter::Value get(const filter::Selector& s) const override {
-    return service_filter::value(s, sn_.node, sn_.service);
-  }
-
- private:
-  const ServiceNode& sn_;
-};
 
 }  // namespace
 
@@ -154,27 +95,32 @@ bool node_meta_matches(const state::Node& node, const NodeMetaFilter& filter) {
 }
 
 core::Result<filter::Expression> compile_service_node_filter(std::string_view text) {
-  static const ServiceNodeSchema kSchema;
-  return filter::Expression::compile(text, kSchema);
+  return service_filter::compile(text, service_filter::kServiceNodeLayout);
 }
 
 CatalogServices catalog_services(const Context& ctx, state::WatchSet& ws,
-                                 const NodeMetaFilter& node_meta) {
+                                 const NodeMetaFilter& node_meta, const filter::Expression* expr) {
+  const bool reads_nodes = !node_meta.empty() || expr != nullptr;
   ctx.store.watch_table(ws, state::Table::kServices);
-  if (!node_meta.empty()) ctx.store.watch_table(ws, state::Table::kNodes);
+  if (reads_nodes) ctx.store.watch_table(ws, state::Table::kNodes);
   state::Snapshot snap = ctx.store.snapshot();
   CatalogServices out;
-  if (node_meta.empty()) {
+  if (!reads_nodes) {
     // Consul's Services: the services table's index.
     out.index = snap.table_index(state::Table::kServices);
     out.services = snap.service_names();
     return out;
   }
-  // Consul's ServicesByNodeMeta: the union over matching nodes; nodes and services index.
+  // Consul's ServicesByNodeMeta (and ListServices' filter over each ServiceNode): the union
+  // over matching instances. A filter may select node fields, so the nodes table's index
+  // counts too, as it does for ?node-meta.
   out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
   for (const auto& n : snap.node_list()) {
     if (!node_meta_matches(n, node_meta)) continue;
     for (auto& s : snap.node_services(n.node)) {
+      if (expr != nullptr && !service_filter::matches(*expr, {.node = &n, .service = &s})) {
+        continue;
+      }
       auto& tags = out.services[s.service];
       tags.insert(tags.end(), s.tags.begin(), s.tags.end());
     }
@@ -204,33 +150,39 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
     auto node = snap.node_get(s.node);
     if (!node || !node_meta_matches(*node, node_meta)) continue;
     ServiceNode sn{std::move(*node), std::move(s)};
-    if (expr != nullptr && !expr->matches(ServiceNodeObject(sn))) continue;
+    if (expr != nullptr && !service_filter::matches(*expr, {&sn.node, &sn.service})) continue;
     out.nodes.push_back(std::move(sn));
   }
   return out;
 }
 
-CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws,
-                           const NodeMetaFilter& node_meta) {
+CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws, const NodeMetaFilter& node_meta,
+                           const filter::Expression* expr) {
   ctx.store.watch_table(ws, state::Table::kNodes);
   state::Snapshot snap = ctx.store.snapshot();
   CatalogNodes out;
   out.index = snap.table_index(state::Table::kNodes);
   for (auto& n : snap.node_list()) {
-    if (node_meta_matches(n, node_meta)) out.nodes.push_back(std::move(n));
+    if (!node_meta_matches(n, node_meta)) continue;
+    if (expr != nullptr && !node_matches(*expr, n)) continue;
+    out.nodes.push_back(std::move(n));
   }
   return out;
 }
 
 CatalogNodeServices catalog_node_services(const Context& ctx, state::WatchSet& ws,
-                                          std::string_view node) {
+                                          std::string_view node, const filter::Expression* expr) {
   ctx.store.watch_table(ws, state::Table::kNodes);
   ctx.store.watch_table(ws, state::Table::kServices);
   state::Snapshot snap = ctx.store.snapshot();
   CatalogNodeServices out;
   out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
   out.node = snap.node_get(node);
-  if (out.node) out.services = snap.node_services(node);
+  if (!out.node) return out;
+  for (auto& s : snap.node_services(node)) {
+    if (expr != nullptr && !node_service_matches(*expr, s)) continue;
+    out.services.push_back(std::move(s));
+  }
   return out;
 }
 

@@ -47,8 +47,12 @@ struct CatalogServices {
   std::uint64_t index = 0;
   std::map<std::string, std::vector<std::string>> services;  // name -> tags
 };
+// Every service name with its instances' tags, counting only instances on nodes matching
+// `node_meta` and, when given, matching `expr` (a ServiceNode filter, as Consul's
+// ListServices runs it on each instance before gathering the names).
 CatalogServices catalog_services(const Context& ctx, state::WatchSet& ws,
-                                 const NodeMetaFilter& node_meta);
+                                 const NodeMetaFilter& node_meta,
+                                 const filter::Expression* expr = nullptr);
 
 struct CatalogServiceNodes {
   std::uint64_t index = 0;
@@ -67,15 +71,20 @@ struct CatalogNodes {
   std::uint64_t index = 0;
   std::vector<state::Node> nodes;
 };
-CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws,
-                           const NodeMetaFilter& node_meta);
+// Nodes matching `node_meta` and, when given, `expr` (endpoints/node_filter.h).
+CatalogNodes catalog_nodes(const Context& ctx, state::WatchSet& ws, const NodeMetaFilter& node_meta,
+                           const filter::Expression* expr = nullptr);
 
 struct CatalogNodeServices {
   std::uint64_t index = 0;
-  std::optional<state::Node> node;  // nullopt: Consul answers null
-  std::vector<state::Service> services;
+  std::optional<state::Node> node;       // nullopt: Consul answers null
+  std::vector<state::Service> services;  // ordered by ID
 };
+// One node and its services, those matching `expr` when given (a NodeService filter,
+// endpoints/node_filter.h); the filter never hides the node. Serves both
+// /v1/catalog/node/:node (a map by ID) and /v1/catalog/node-services/:node (a list).
 CatalogNodeServices catalog_node_services(const Context& ctx, state::WatchSet& ws,
-                                          std::string_view node);
+                                          std::string_view node,
+                                          const filter::Expression* expr = nullptr);
 
 }  // namespace pc::endpoints

@@ -17,6 +17,10 @@ namespace pc::proto {
 class Command;
 }
 
+namespace pc::agent {
+class LocalAgent;
+}
+
 namespace pc::endpoints {
 
 class SessionTimers;
@@ -29,6 +33,7 @@ struct AgentIdentity {
   std::string advertise_address;  // IP the agent advertises
   int server_port = 8300;
   int serf_lan_port = 8301;
+  int serf_wan_port = 8302;
   std::map<std::string, std::string> node_meta;
   std::string version;
   core::Duration session_ttl_min{std::chrono::seconds(10)};
@@ -42,6 +47,7 @@ struct Context {
   AgentIdentity identity;
   SessionTimers* session_timers = nullptr;  // leader-side TTL timers; null in unit tests
   TombstoneGc* tombstone_gc = nullptr;      // null in unit tests
+  agent::LocalAgent* agent = nullptr;       // this agent's services and checks; null in unit tests
 };
 
 template <typename T>

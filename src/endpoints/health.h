@@ -18,14 +18,19 @@ struct HealthChecks {
   std::vector<state::HealthCheck> checks;
 };
 
+// Each read keeps only the checks matching `expr` when given (a HealthCheck filter,
+// endpoints/check_filter.h); the index is the same either way.
 // Consul's NodeChecks: the checks table's index; watches the checks table.
-HealthChecks health_node_checks(const Context& ctx, state::WatchSet& ws, std::string_view node);
+HealthChecks health_node_checks(const Context& ctx, state::WatchSet& ws, std::string_view node,
+                                const filter::Expression* expr = nullptr);
 // Checks of every instance of `name`. Watches only that service.
-HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name);
+HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name,
+                                   const filter::Expression* expr = nullptr);
 // Consul's ChecksInState: "any" or one status. Consul does not validate the state, so an
 // unknown one is simply an empty list. The checks table's index; watches the checks table.
 HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
-                                    std::string_view status);
+                                    std::string_view status,
+                                    const filter::Expression* expr = nullptr);
 
 // Consul's structs.CheckServiceNode: one instance, its node, the node's own checks (no
 // ServiceID) and the instance's checks, ordered by check ID.

@@ -97,8 +97,8 @@ std::optional<bool> positive_match(const Match& m, MatchOp op, const Value& v) {
       return std::nullopt;
     }
     case Kind::kStringMap: {
-      const Value::StringMap& map = v.as_map();
-      if (op == MatchOp::kIn) return map.find(lit.raw) != map.end();
+      const MapKeys& map = v.as_map();
+      if (op == MatchOp::kIn) return map.contains(lit.raw);
       if (op == MatchOp::kIsEmpty) return map.empty();
       return std::nullopt;
     }

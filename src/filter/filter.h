@@ -53,7 +53,7 @@ enum class FieldType : std::uint8_t {
   kFloat,
   kBool,
   kStringList,  // Tags
-  kStringMap,   // Meta, NodeMeta, TaggedAddresses
+  kStringMap,   // a map selected whole (keys only): Meta, NodeMeta, TaggedAddresses
   kAny,         // decided per object from the Value's kind; mismatches evaluate false
 };
 
@@ -79,6 +79,27 @@ class Selector {
   std::uint32_t field_id_ = 0;
 };
 
+// The keys of a map selected as a whole. `in` and `is empty` look at keys only, so the map's
+// values may be of any type: Meta (map[string]string) and a service's TaggedAddresses
+// (map[string]ServiceAddress) alike. Borrows the map, which must outlive it.
+class MapKeys {
+ public:
+  template <typename V>
+  explicit MapKeys(const std::map<std::string, V>& m)
+      : map_(&m), empty_(m.empty()), contains_([](const void* map, const std::string& key) {
+          const auto& typed = *static_cast<const std::map<std::string, V>*>(map);
+          return typed.find(key) != typed.end();
+        }) {}
+
+  bool empty() const { return empty_; }
+  bool contains(const std::string& key) const { return contains_(map_, key); }
+
+ private:
+  const void* map_;
+  bool empty_;
+  bool (*contains_)(const void*, const std::string&);
+};
+
 // What a selector resolves to on one object. Strings, lists and maps are borrowed from the
 // Object (they must live until matches() returns); owned_string() is for computed values.
 class Value {
@@ -93,7 +114,6 @@ class Value {
     kStringList,
     kStringMap
   };
-  using StringMap = std::map<std::string, std::string>;
 
   Value() = default;  // missing
   static Value missing() { return Value(); }
@@ -104,7 +124,11 @@ class Value {
   static Value floating(double v) { return Value(Kind::kFloat, v); }
   static Value boolean(bool v) { return Value(Kind::kBool, v); }
   static Value list(std::span<const std::string> items) { return Value(Kind::kStringList, items); }
-  static Value map(const StringMap& m) { return Value(Kind::kStringMap, &m); }
+  // A map of any value type; only its keys can be matched (see MapKeys).
+  template <typename V>
+  static Value map(const std::map<std::string, V>& m) {
+    return Value(Kind::kStringMap, MapKeys(m));
+  }
 
   Kind kind() const { return kind_; }
   // Accessors: only for the matching kind (a broken invariant otherwise).
@@ -116,12 +140,11 @@ class Value {
   std::span<const std::string> as_list() const {
     return std::get<std::span<const std::string>>(data_);
   }
-  const StringMap& as_map() const { return *std::get<const StringMap*>(data_); }
+  const MapKeys& as_map() const { return std::get<MapKeys>(data_); }
 
  private:
-  using Data =
-      std::variant<std::monostate, std::string_view, std::string, std::int64_t, std::uint64_t,
-                   double, bool, std::span<const std::string>, const StringMap*>;
+  using Data = std::variant<std::monostate, std::string_view, std::string, std::int64_t,
+                            std::uint64_t, double, bool, std::span<const std::string>, MapKeys>;
   template <typename T>
   Value(Kind kind, T v) : kind_(kind), data_(std::move(v)) {}
 

@@ -547,6 +547,17 @@ void service_row_remove(ApplyContext& ctx, const std::string& key, const Service
   bump(ctx, Table::kServices);
 }
 
+// A service's tagged addresses: the legacy string entries (field 5, port 0) first, so the
+// current ones (field 11) win on a shared key; a repeated key keeps its last value.
+std::map<std::string, ServiceAddress> service_addresses(const proto::Service& in) {
+  std::map<std::string, ServiceAddress> out;
+  for (const auto& p : in.legacy_tagged_addresses()) out[p.key()] = ServiceAddress{p.value(), 0};
+  for (const auto& p : in.tagged_addresses()) {
+    out[p.key()] = ServiceAddress{p.value().address(), p.value().port()};
+  }
+  return out;
+}
+
 // Consul's ensureServiceTxn: the node must exist; an identical service changes nothing.
 core::Status service_ensure(ApplyContext& ctx, const std::string& node, const proto::Service& in) {
   if (!ctx.v.nodes.contains(core::to_lower(node))) {
@@ -558,7 +569,7 @@ core::Status service_ensure(ApplyContext& ctx, const std::string& node, const pr
   s.service = in.service();
   s.tags.assign(in.tags().begin(), in.tags().end());
   s.address = in.address();
-  s.tagged_addresses = to_map(in.tagged_addresses());
+  s.tagged_addresses = service_addresses(in);
   s.meta = to_map(in.meta());
   s.port = in.port();
   if (in.has_weights()) s.weights = Weights{in.weights().passing(), in.weights().warning()};

@@ -164,6 +164,14 @@ void put_map(std::string& out, const std::map<std::string, std::string>& m) {
     put_str(out, v);
   }
 }
+void put_addresses(std::string& out, const std::map<std::string, ServiceAddress>& m) {
+  put_u64(out, m.size());
+  for (const auto& [k, v] : m) {
+    put_str(out, k);
+    put_str(out, v.address);
+    put_u64(out, static_cast<std::uint64_t>(v.port));
+  }
+}
 template <class V, class Fn>
 void put_table(std::string& out, std::string_view name, const PMap<V>& table, Fn&& put_value) {
   put_str(out, name);
@@ -432,7 +440,7 @@ std::string Snapshot::dump() const {
     put_str(out, x.service);
     put_list(out, x.tags);
     put_str(out, x.address);
-    put_map(out, x.tagged_addresses);
+    put_addresses(out, x.tagged_addresses);
     put_map(out, x.meta);
     put_u64(out, static_cast<std::uint64_t>(x.port));
     put_u64(out, static_cast<std::uint64_t>(x.weights.passing));

@@ -75,6 +75,14 @@ struct Weights {
   bool operator==(const Weights&) const = default;
 };
 
+// One tagged address of a service (Consul's structs.ServiceAddress): unlike a node's tagged
+// addresses, which are plain strings, each carries its own port.
+struct ServiceAddress {
+  std::string address;
+  int port = 0;
+  bool operator==(const ServiceAddress&) const = default;
+};
+
 // One service instance on one node (Consul's structs.ServiceNode without the node fields).
 struct Service {
   std::string node;
@@ -82,7 +90,7 @@ struct Service {
   std::string service;  // the name
   std::vector<std::string> tags;
   std::string address;
-  std::map<std::string, std::string> tagged_addresses;
+  std::map<std::string, ServiceAddress> tagged_addresses;  // "lan", "wan", "lan_ipv4", ...
   std::map<std::string, std::string> meta;
   int port = 0;
   Weights weights;

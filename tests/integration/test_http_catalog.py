@@ -7,6 +7,15 @@ as 500 with the text as body; a bad body is 400 "Request decode failed: ..."; a 
 service or node name in the path is 400; an unknown node is 200 `null`; empty lists are `[]`
 and an empty service map `{}`; ServiceTags is never null. A ?filter= that does not compile is
 400 with the message. Deregistering a node removes its services and checks.
+
+A service's TaggedAddresses are Consul's map[string]ServiceAddress: {"lan": {"Address": ...,
+"Port": ...}} in and out (omitted when empty: omitempty on NodeService.TaggedAddresses and
+ServiceNode.ServiceTaggedAddresses); a node's stay plain strings. /v1/catalog/node-services
+(Consul 1.7+) is {"Node": ..., "Services": [NodeService, ...]}; for an unknown node
+{"Node": null, "Services": []} (Consul leaves that list null; we answer [] as for every empty
+list). ?filter= works on /catalog/nodes (Node selectors), /catalog/node and
+/catalog/node-services (NodeService selectors, the node itself is never filtered out) and
+/catalog/services (ServiceNode selectors, per instance), as in Consul.
 """
 
 import time
@@ -74,10 +83,12 @@ class CatalogTest(AgentTestCase):
         sn = nodes[0]
         for field in ("ID", "Node", "Address", "Datacenter", "TaggedAddresses", "NodeMeta",
                       "ServiceID", "ServiceName", "ServiceTags", "ServiceAddress",
-                      "ServiceTaggedAddresses", "ServiceMeta", "ServicePort",
-                      "ServiceWeights", "ServiceEnableTagOverride", "ServiceKind",
-                      "CreateIndex", "ModifyIndex"):
+                      "ServiceMeta", "ServicePort", "ServiceWeights",
+                      "ServiceEnableTagOverride", "ServiceKind", "CreateIndex",
+                      "ModifyIndex"):
             self.assertIn(field, sn)
+        # omitempty in Consul's ServiceNode: absent when the service has none.
+        self.assertNotIn("ServiceTaggedAddresses", sn)
         self.assertEqual(sn["Node"], node)
         self.assertEqual(sn["Address"], "10.1.2.3")
         self.assertEqual(sn["Datacenter"], "dc1")
@@ -260,6 +271,185 @@ class CatalogTest(AgentTestCase):
         self.assertEqual(resp.text, "Missing node name")
         self.assertStatus(self.agent.request("POST", "/v1/catalog/register", body={}), 405)
         self.assertStatus(self.agent.put("/v1/catalog/services"), 405)
+
+    def register_tagged(self, node, name, tagged, service_id="web-1", node_meta=None):
+        self.addCleanup(self.agent.put, "/v1/catalog/deregister", body={"Node": node})
+        self.register({
+            "Node": node, "Address": "10.1.2.3", "NodeMeta": node_meta or {"rack": "r1"},
+            "TaggedAddresses": {"lan": "10.1.2.3", "wan": "198.18.2.3"},
+            "Service": {"ID": service_id, "Service": name, "Port": 8080,
+                        "TaggedAddresses": tagged},
+        })
+
+    def test_service_tagged_addresses(self):
+        node = self.my_node()
+        name = node + "-web"
+        # Consul's documentation writes the fields in lower case; Go matches them anyway.
+        self.register_tagged(node, name, {"lan": {"address": "10.1.2.4", "port": 8080},
+                                          "wan": {"Address": "198.18.0.1", "Port": 80}})
+        want = {"lan": {"Address": "10.1.2.4", "Port": 8080},
+                "wan": {"Address": "198.18.0.1", "Port": 80}}
+        sn = self.service_nodes(name).json()[0]
+        self.assertEqual(sn["ServiceTaggedAddresses"], want)
+        self.assertEqual(sn["TaggedAddresses"], {"lan": "10.1.2.3", "wan": "198.18.2.3"})
+        node_body = self.agent.get(f"/v1/catalog/node/{node}").json()
+        self.assertEqual(node_body["Services"]["web-1"]["TaggedAddresses"], want)
+        self.assertEqual(node_body["Node"]["TaggedAddresses"],
+                         {"lan": "10.1.2.3", "wan": "198.18.2.3"})
+        listed = self.agent.get(f"/v1/catalog/node-services/{node}").json()
+        self.assertEqual(listed["Services"][0]["TaggedAddresses"], want)
+
+        def count(expr):
+            return len(self.service_nodes(name, {"filter": expr}).json())
+
+        self.assertEqual(count("ServiceTaggedAddresses.lan.Port == 8080"), 1)
+        self.assertEqual(count('ServiceTaggedAddresses.wan.Address == "198.18.0.1"'), 1)
+        self.assertEqual(count("ServiceTaggedAddresses.wan.Port == 8080"), 0)
+        self.assertEqual(count('"lan" in ServiceTaggedAddresses'), 1)
+        self.assertEqual(count("ServiceTaggedAddresses is not empty"), 1)
+        self.assertEqual(count('ServiceTaggedAddresses.dmz.Address == "x"'), 0)
+        for expr in ("ServiceTaggedAddresses.lan == x", "ServiceTaggedAddresses.lan.Foo == 1",
+                     "ServiceTaggedAddresses.lan.Port == abc"):
+            resp = self.agent.get(f"/v1/catalog/service/{name}" +
+                                  query_string({"filter": expr}))
+            self.assertStatus(resp, 400)
+
+        # Re-registering the same addresses moves nothing; a new port is a change.
+        before = self.service_nodes(name).json()[0]["ModifyIndex"]
+        self.register_tagged(node, name, want)
+        self.assertEqual(self.service_nodes(name).json()[0]["ModifyIndex"], before)
+        self.register_tagged(node, name, {"lan": {"Address": "10.1.2.4", "Port": 9090}})
+        sn = self.service_nodes(name).json()[0]
+        self.assertGreater(sn["ModifyIndex"], before)
+        self.assertEqual(sn["ServiceTaggedAddresses"],
+                         {"lan": {"Address": "10.1.2.4", "Port": 9090}})
+
+    def test_service_tagged_addresses_of_the_wrong_shape(self):
+        def reg(tagged):
+            return self.agent.put("/v1/catalog/register", body={
+                "Node": "bad-tagged", "Address": "10.0.0.1",
+                "Service": {"Service": "x", "TaggedAddresses": tagged}})
+
+        resp = reg({"lan": "10.0.0.1"})
+        self.assertStatus(resp, 400)
+        self.assertEqual(resp.text, "Request decode failed: json: cannot unmarshal string "
+                                    "into Go struct field TaggedAddresses of type "
+                                    "structs.ServiceAddress")
+        resp = reg({"lan": {"Address": "10.0.0.1", "Port": "80"}})
+        self.assertStatus(resp, 400)
+        self.assertTrue(resp.text.startswith("Request decode failed: "), resp.text)
+        self.assertStatus(reg(["10.0.0.1"]), 400)
+        self.assertEqual(self.agent.get("/v1/catalog/node/bad-tagged").json(), None)
+
+    def test_node_services_list(self):
+        node = self.my_node()
+        name = self.register_web(node)
+        self.register({"Node": node, "Address": "10.1.2.3", "SkipNodeUpdate": True,
+                       "Service": {"ID": "db-1", "Service": name + "-db", "Port": 5432}})
+        resp = self.agent.get(f"/v1/catalog/node-services/{node}")
+        self.assertStatus(resp, 200)
+        self.assertGreater(resp.index, 0)
+        body = resp.json()
+        self.assertEqual(set(body), {"Node", "Services"})
+        self.assertEqual(set(body["Node"]), {"ID", "Node", "Address", "Datacenter",
+                                             "TaggedAddresses", "Meta", "CreateIndex",
+                                             "ModifyIndex"})
+        self.assertEqual(body["Node"]["Node"], node)
+        self.assertEqual(body["Node"]["Meta"], {"rack": "r1"})
+        self.assertEqual([s["ID"] for s in body["Services"]], ["db-1", "web-1"])
+        web = body["Services"][1]
+        self.assertEqual(set(web), {"ID", "Service", "Tags", "Address", "Meta", "Port",
+                                    "Weights", "EnableTagOverride", "CreateIndex",
+                                    "ModifyIndex"})
+        self.assertEqual(web["Tags"], ["primary", "v1"])
+        self.assertEqual(web["Weights"], {"Passing": 3, "Warning": 1})
+        self.assertEqual(body["Services"][0]["Tags"], [])  # never null
+
+        def ids(expr):
+            resp = self.agent.get(f"/v1/catalog/node-services/{node}" +
+                                  query_string({"filter": expr}))
+            self.assertStatus(resp, 200)
+            self.assertEqual(resp.json()["Node"]["Node"], node)
+            return [s["ID"] for s in resp.json()["Services"]]
+
+        self.assertEqual(ids("Port == 5432"), ["db-1"])
+        self.assertEqual(ids('"primary" in Tags and Meta.version == "1.2"'), ["web-1"])
+        self.assertEqual(ids("Weights.Passing == 3"), ["web-1"])
+        self.assertEqual(ids("Service == nothing"), [])
+        self.assertEqual(ids(""), ["db-1", "web-1"])
+        resp = self.agent.get(f"/v1/catalog/node-services/{node}" +
+                              query_string({"filter": "ServiceName == x"}))
+        self.assertStatus(resp, 400)
+        self.assertIn('Selector "ServiceName" is not valid', resp.text)
+
+        resp = self.agent.get("/v1/catalog/node-services/no-such-node")
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.json(), {"Node": None, "Services": []})
+        resp = self.agent.get("/v1/catalog/node-services/")
+        self.assertStatus(resp, 400)
+        self.assertEqual(resp.text, "Missing node name")
+        self.assertStatus(self.agent.put(f"/v1/catalog/node-services/{node}"), 405)
+
+        # Blocking: a change to one of the node's services wakes it.
+        index = self.agent.get(f"/v1/catalog/node-services/{node}").index
+        call = BackgroundCall(self.agent.get,
+                              f"/v1/catalog/node-services/{node}?index={index}&wait=5s")
+        time.sleep(0.2)
+        self.register({"Node": node, "Address": "10.1.2.3", "SkipNodeUpdate": True,
+                       "Service": {"ID": "db-1", "Service": name + "-db", "Port": 5433}})
+        resp = call.join(10.0)
+        self.assertStatus(resp, 200)
+        self.assertLess(call.elapsed, 4.9)
+        self.assertGreater(resp.index, index)
+        self.assertEqual(resp.json()["Services"][0]["Port"], 5433)
+
+    def test_filter_on_nodes_node_and_services(self):
+        node_a, node_b = self.my_node("-a"), self.my_node("-b")
+        name = self.register_web(node_a, node_meta={"rack": "r1"})
+        self.register_web(node_b, service_id="web-2", tags=("secondary",),
+                          node_meta={"rack": "r2"})
+
+        def nodes(expr):
+            resp = self.agent.get("/v1/catalog/nodes" + query_string({"filter": expr}))
+            self.assertStatus(resp, 200)
+            self.assertGreater(resp.index, 0)
+            return sorted(n["Node"] for n in resp.json() if n["Node"] in (node_a, node_b))
+
+        self.assertEqual(nodes("Meta.rack == r2"), [node_b])
+        self.assertEqual(nodes(f'Node == "{node_a}"'), [node_a])
+        self.assertEqual(nodes('"lan" in TaggedAddresses and Address == "10.1.2.3"'),
+                         [node_a, node_b])
+        self.assertEqual(nodes("Datacenter == dc1 and Meta is not empty"), [node_a, node_b])
+        self.assertEqual(nodes("Meta.rack == r9"), [])
+        # ?node-meta and ?filter together: both must hold.
+        resp = self.agent.get("/v1/catalog/nodes" + query_string(
+            {"node-meta": "rack:r1", "filter": f'Node == "{node_b}"'}))
+        self.assertEqual(resp.json(), [])
+
+        resp = self.agent.get(f"/v1/catalog/node/{node_a}" + query_string({"filter": "Port == 1"}))
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.json()["Node"]["Node"], node_a)
+        self.assertEqual(resp.json()["Services"], {})
+        resp = self.agent.get(f"/v1/catalog/node/{node_a}" +
+                              query_string({"filter": "Port == 8080"}))
+        self.assertEqual(list(resp.json()["Services"]), ["web-1"])
+
+        resp = self.agent.get("/v1/catalog/services" + query_string(
+            {"filter": f'ServiceName == "{name}" and NodeMeta.rack == r2'}))
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.json(), {name: ["secondary"]})
+        resp = self.agent.get("/v1/catalog/services" +
+                              query_string({"filter": 'ServiceName == "none"'}))
+        self.assertJSON(resp, {})
+
+        for path in ("/v1/catalog/nodes", f"/v1/catalog/node/{node_a}",
+                     f"/v1/catalog/node-services/{node_a}", "/v1/catalog/services"):
+            resp = self.agent.get(path + query_string({"filter": "Nope == 1"}))
+            self.assertStatus(resp, 400)
+            self.assertEqual(resp.text, "Failed to create boolean expression evaluator: "
+                                        'Selector "Nope" is not valid')
+            resp = self.agent.get(path + query_string({"filter": "("}))
+            self.assertStatus(resp, 400)
 
 
 if __name__ == "__main__":

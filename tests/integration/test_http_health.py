@@ -9,6 +9,11 @@ check is passing (warning does not count); ?tag and ?node-meta select as in the 
 (maintenance is a valid name no check ever has); Consul does not validate the state, so an
 unknown one is `[]`, and an empty one is 400 "Missing check state". A blocking
 /health/service query wakes on its own service's check changes only.
+
+?filter= also selects among the checks of /health/node, /health/checks and /health/state
+(Consul's HealthCheck selectors: Node, CheckID, Name, Status, Notes, Output, ServiceID,
+ServiceName, ServiceTags, Type); a bad one is 400 with go-bexpr's text. A service's
+TaggedAddresses are Consul's map of {"Address", "Port"} objects, omitted when empty.
 """
 
 import time
@@ -105,10 +110,10 @@ class HealthTest(AgentTestCase):
                                               "ModifyIndex"})
         self.assertEqual(first["Node"]["Node"], self.name("-a"))
         self.assertEqual(first["Node"]["Meta"], {"rack": "r1"})
-        self.assertEqual(set(first["Service"]), {"ID", "Service", "Tags", "Address",
-                                                 "TaggedAddresses", "Meta", "Port", "Weights",
-                                                 "EnableTagOverride", "CreateIndex",
-                                                 "ModifyIndex"})
+        # TaggedAddresses is omitempty in Consul's NodeService: absent when there are none.
+        self.assertEqual(set(first["Service"]), {"ID", "Service", "Tags", "Address", "Meta",
+                                                 "Port", "Weights", "EnableTagOverride",
+                                                 "CreateIndex", "ModifyIndex"})
         self.assertEqual(first["Service"]["Service"], svc)
         self.assertEqual(first["Service"]["Tags"], ["v1", "primary"])
         self.assertEqual(first["Service"]["Port"], 80)
@@ -185,6 +190,68 @@ class HealthTest(AgentTestCase):
         self.assertGreater(resp.index, index)
         self.assertEqual(resp.json()[0]["Checks"][0]["Status"], "critical")
         self.assertJSON(self.get(f"/v1/health/service/{svc}", {"passing": None}), [])
+
+    def test_check_lists_filter(self):
+        node = self.name()
+        svc = self.name("-svc")
+        self.register_instance(node, svc, "s1", "warning", node_check_status="passing")
+
+        def check_ids(path, expr):
+            resp = self.get(path, {"filter": expr})
+            self.assertGreater(resp.index, 0)
+            return [c["CheckID"] for c in resp.json() if c["Node"] == node]
+
+        self.assertEqual(check_ids(f"/v1/health/node/{node}", "Status == warning"), ["svc:s1"])
+        self.assertEqual(check_ids(f"/v1/health/node/{node}", "ServiceID == \"\""),
+                         ["node-alive"])
+        self.assertEqual(check_ids(f"/v1/health/node/{node}", '"v1" in ServiceTags'),
+                         ["svc:s1"])
+        self.assertEqual(check_ids(f"/v1/health/checks/{svc}", "Status == passing"), [])
+        self.assertEqual(check_ids(f"/v1/health/checks/{svc}", "Output == out and Notes == n"),
+                         ["svc:s1"])
+        self.assertEqual(check_ids("/v1/health/state/any", f"Node == \"{node}\""),
+                         ["node-alive", "svc:s1"])
+        self.assertEqual(check_ids("/v1/health/state/any",
+                                   f"ServiceName == \"{svc}\" and Name matches alive"),
+                         ["svc:s1"])
+        self.assertEqual(check_ids("/v1/health/state/passing", "ServiceTags is empty"),
+                         ["node-alive"])
+        for path in (f"/v1/health/node/{node}", f"/v1/health/checks/{svc}",
+                     "/v1/health/state/any"):
+            resp = self.get(path, {"filter": "Definition.HTTP == x"}, status=400)
+            self.assertEqual(resp.text, "Failed to create boolean expression evaluator: "
+                                        'Selector "Definition" is not valid')
+            resp = self.get(path, {"filter": "Status =="}, status=400)
+            self.assertIn("Failed to create boolean expression evaluator", resp.text)
+            self.assertStatus(self.agent.get(path + query_string({"filter": ""})), 200)
+
+    def test_service_tagged_addresses(self):
+        node = self.name()
+        svc = self.name("-svc")
+        self.addCleanup(self.agent.put, "/v1/catalog/deregister", body={"Node": node})
+        self.register({
+            "Node": node, "Address": "10.0.0.1",
+            "Service": {"ID": "s1", "Service": svc, "Port": 80,
+                        "TaggedAddresses": {"lan": {"address": "10.0.0.5", "port": 80},
+                                            "wan": {"Address": "198.18.0.5", "Port": 8080}}},
+        })
+        entries = self.get(f"/v1/health/service/{svc}").json()
+        self.assertEqual(len(entries), 1)
+        self.assertEqual(entries[0]["Service"]["TaggedAddresses"],
+                         {"lan": {"Address": "10.0.0.5", "Port": 80},
+                          "wan": {"Address": "198.18.0.5", "Port": 8080}})
+
+        def count(expr):
+            return len(self.get(f"/v1/health/service/{svc}", {"filter": expr}).json())
+
+        self.assertEqual(count("Service.TaggedAddresses.wan.Port == 8080"), 1)
+        self.assertEqual(count('Service.TaggedAddresses.lan.Address == "10.0.0.9"'), 0)
+        self.assertEqual(count('"lan" in Service.TaggedAddresses'), 1)
+        self.assertEqual(count("Service.TaggedAddresses is empty"), 0)
+        self.assertEqual(count('Service.TaggedAddresses.dmz.Address != "x"'), 1)
+        resp = self.get(f"/v1/health/service/{svc}",
+                        {"filter": "Service.TaggedAddresses.lan.Nope == 1"}, status=400)
+        self.assertIn('Selector "Service.TaggedAddresses.lan.Nope" is not valid', resp.text)
 
 
 if __name__ == "__main__":

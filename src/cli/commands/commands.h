@@ -8,11 +8,20 @@
 namespace pc::cli {
 
 std::unique_ptr<Command> make_agent_command();
+std::unique_ptr<Command> make_catalog_command();
+std::unique_ptr<Command> make_catalog_datacenters_command();
+std::unique_ptr<Command> make_catalog_nodes_command();
+std::unique_ptr<Command> make_catalog_services_command();
 std::unique_ptr<Command> make_info_command();
 std::unique_ptr<Command> make_kv_command();
 std::unique_ptr<Command> make_kv_delete_command();
 std::unique_ptr<Command> make_kv_get_command();
 std::unique_ptr<Command> make_kv_put_command();
+std::unique_ptr<Command> make_maint_command();
+std::unique_ptr<Command> make_members_command();
+std::unique_ptr<Command> make_services_command();
+std::unique_ptr<Command> make_services_deregister_command();
+std::unique_ptr<Command> make_services_register_command();
 std::unique_ptr<Command> make_version_command();
 
 }  // namespace pc::cli

@@ -92,6 +92,10 @@ TEST(AgentConfig, ConsulDefaults) {
   EXPECT_EQ(c.domain, "consul.");
   EXPECT_EQ(c.session_ttl_min, "10s");
   EXPECT_GE(c.http_threads, 1);
+  EXPECT_FALSE(c.enable_script_checks);
+  EXPECT_EQ(c.check_update_interval, "5m");
+  EXPECT_EQ(c.check_deregister_interval_min, "1m");
+  EXPECT_EQ(c.check_reap_interval, "30s");
   EXPECT_TRUE(c.config_files.empty());
   EXPECT_EQ(c.args, (Args{"-data-dir", dir.path()}));
 }
@@ -140,6 +144,22 @@ TEST(AgentConfig, MergeOrderDefaultsFilesThenFlags) {
   EXPECT_FALSE(r->server);  // -server=false is a value, on top of the files
   EXPECT_TRUE(r->log_json);
   EXPECT_EQ(r->config_files, (Args{a, b}));
+}
+
+TEST(AgentConfig, CheckSettingsFromFilesAndFlags) {
+  TempDir dir;
+  std::string a = dir.write("checks.json", R"({
+    "check_update_interval": "0s", "check_deregister_interval_min": "1s",
+    "check_reap_interval": "2s", "enable_local_script_checks": true
+  })");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", a, "-enable-script-checks"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->enable_script_checks);
+  EXPECT_TRUE(r->enable_local_script_checks);
+  EXPECT_EQ(r->check_update_interval, "0s");
+  EXPECT_EQ(r->check_deregister_interval_min, "1s");
+  EXPECT_EQ(r->check_reap_interval, "2s");
 }
 
 TEST(AgentConfig, ConfigDirReadsJsonInLexicalOrder) {
@@ -292,6 +312,9 @@ TEST(AgentConfig, ValidationFollowsConsul) {
   std::string ttl = dir.write("ttl.json", R"({"session_ttl_min": "5"})");
   EXPECT_EQ(load_error(dir, {"-config-file", ttl}),
             "session_ttl_min: invalid duration: \"5\": time: missing unit in duration \"5\"");
+  std::string reap = dir.write("reap.json", R"({"check_reap_interval": "soon"})");
+  EXPECT_EQ(load_error(dir, {"-config-file", reap}),
+            "check_reap_interval: invalid duration: \"soon\": time: invalid duration \"soon\"");
   std::string threads = dir.write("threads.json", R"({"http_threads": 1000})");
   EXPECT_EQ(load_error(dir, {"-config-file", threads}), "http_threads must be between 0 and 256");
 

@@ -1,12 +1,16 @@
 // Endpoint logic over a real store and the -dev log: index selection, lock-delay, session
-// validation and TTL expiry.
+// validation and TTL expiry, ?filter= on the catalog and health reads.
 #include <gtest/gtest.h>
 
 #include <future>
 
 #include "consensus/runtime/single_node_log.h"
 #include "core/timer_thread.h"
+#include "endpoints/catalog.h"
+#include "endpoints/check_filter.h"
+#include "endpoints/health.h"
 #include "endpoints/kv.h"
+#include "endpoints/node_filter.h"
 #include "endpoints/session.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
@@ -238,6 +242,80 @@ TEST_F(EndpointsTest, TombstonesAreReapedAfterTheirTtl) {
   }
   EXPECT_EQ(store_.snapshot().kv_graveyard_max_index("t/"), 0u);
   ctx_.tombstone_gc = nullptr;
+}
+
+TEST_F(EndpointsTest, CatalogReadsApplyTheirFilters) {
+  proto::Command cmd;
+  auto* reg = cmd.mutable_catalog_register();
+  reg->set_node("node2");
+  reg->set_address("10.0.0.2");
+  auto* meta = reg->add_node_meta();
+  meta->set_key("rack");
+  meta->set_value("r2");
+  ASSERT_TRUE(wait_submit(cmd).has_value());
+  for (const char* id : {"web-1", "db-1"}) {
+    proto::Command svc;
+    auto* r = svc.mutable_catalog_register();
+    r->set_node("node2");
+    r->set_skip_node_update(true);
+    auto* s = r->mutable_service();
+    s->set_id(id);
+    s->set_service(std::string(id).substr(0, std::string(id).find('-')));
+    if (std::string_view(id) == "web-1") {
+      auto* lan = s->add_tagged_addresses();
+      lan->set_key("lan");
+      lan->mutable_value()->set_address("10.0.0.2");
+      lan->mutable_value()->set_port(8080);
+    }
+    auto* c = r->add_checks();
+    c->set_check_id(std::string("check:") + id);
+    c->set_service_id(id);
+    c->set_status(std::string_view(id) == "web-1" ? "passing" : "critical");
+    ASSERT_TRUE(wait_submit(svc).has_value());
+  }
+
+  state::WatchSet ws;
+  auto by_rack = compile_node_filter("Meta.rack == r2");
+  ASSERT_TRUE(by_rack);
+  auto nodes = catalog_nodes(ctx_, ws, {}, &*by_rack);
+  ASSERT_EQ(nodes.nodes.size(), 1u);
+  EXPECT_EQ(nodes.nodes[0].node, "node2");
+  EXPECT_EQ(nodes.index, catalog_nodes(ctx_, ws, {}).index);  // a filter moves no index
+
+  auto lan = compile_node_service_filter("TaggedAddresses.lan.Port == 8080");
+  ASSERT_TRUE(lan);
+  auto node2 = catalog_node_services(ctx_, ws, "node2", &*lan);
+  ASSERT_TRUE(node2.node.has_value());
+  ASSERT_EQ(node2.services.size(), 1u);
+  EXPECT_EQ(node2.services[0].id, "web-1");
+  EXPECT_EQ(catalog_node_services(ctx_, ws, "node2").services.size(), 2u);
+  // Filtering every service out still names the node; an unknown node has none.
+  auto none = compile_node_service_filter("Service == nothing");
+  ASSERT_TRUE(none);
+  auto emptied = catalog_node_services(ctx_, ws, "node2", &*none);
+  EXPECT_TRUE(emptied.node.has_value());
+  EXPECT_TRUE(emptied.services.empty());
+  EXPECT_FALSE(catalog_node_services(ctx_, ws, "nope", &*lan).node.has_value());
+
+  auto web_instances = compile_service_node_filter("ServiceTaggedAddresses is not empty");
+  ASSERT_TRUE(web_instances);
+  auto services = catalog_services(ctx_, ws, {}, &*web_instances);
+  EXPECT_EQ(services.services.size(), 1u);
+  EXPECT_TRUE(services.services.contains("web"));
+  EXPECT_EQ(catalog_services(ctx_, ws, {}).services.size(), 2u);
+
+  auto critical = compile_health_check_filter("Status == critical");
+  ASSERT_TRUE(critical);
+  auto node_checks = health_node_checks(ctx_, ws, "node2", &*critical);
+  ASSERT_EQ(node_checks.checks.size(), 1u);
+  EXPECT_EQ(node_checks.checks[0].check_id, "check:db-1");
+  EXPECT_EQ(health_node_checks(ctx_, ws, "node2").checks.size(), 2u);
+  EXPECT_EQ(health_service_checks(ctx_, ws, "web", &*critical).checks.size(), 0u);
+  EXPECT_EQ(health_service_checks(ctx_, ws, "db", &*critical).checks.size(), 1u);
+  auto in_state = health_checks_in_state(ctx_, ws, "any", &*critical);
+  ASSERT_EQ(in_state.checks.size(), 1u);
+  EXPECT_EQ(in_state.checks[0].node, "node2");
+  EXPECT_EQ(in_state.index, health_checks_in_state(ctx_, ws, "any").index);
 }
 
 }  // namespace

@@ -187,6 +187,37 @@ TEST(FilterEval, KindMismatchIsFalseEitherWay) {
   EXPECT_FALSE(ne->matches(Liar()));
 }
 
+// A map whose values are not strings (a service's TaggedAddresses is map[string]ServiceAddress):
+// selected whole, only its keys count, as for string maps.
+TEST(FilterEval, MapOfAnyValueTypeMatchesOnKeys) {
+  struct Addresses final : Schema {
+    core::Result<Field> resolve(const Selector&) const override {
+      return Field{FieldType::kStringMap, 1};
+    }
+  };
+  struct Port {
+    int port = 0;
+  };
+  struct Row final : Object {
+    std::map<std::string, Port> map;
+    Value get(const Selector&) const override { return Value::map(map); }
+  };
+  const Addresses schema;
+  auto in = Expression::compile("lan in TaggedAddresses", schema);
+  auto empty = Expression::compile("TaggedAddresses is empty", schema);
+  auto not_in = Expression::compile("wan not in TaggedAddresses", schema);
+  ASSERT_TRUE(in && empty && not_in);
+  Row none;
+  Row lan;
+  lan.map["lan"] = Port{80};
+  EXPECT_FALSE(in->matches(none));
+  EXPECT_TRUE(empty->matches(none));
+  EXPECT_TRUE(in->matches(lan));
+  EXPECT_FALSE(empty->matches(lan));
+  EXPECT_TRUE(not_in->matches(lan));
+  EXPECT_FALSE(Expression::compile("TaggedAddresses == x", schema).has_value());
+}
+
 TEST(FilterEval, SharedAcrossThreads) {
   auto e = Expression::compile("v1 in Tags and Service matches `^w` and Port == 8080", kSchema);
   ASSERT_TRUE(e);

@@ -4,9 +4,11 @@
 
 #include <thread>
 
+#include "agent/local_agent.h"
 #include "core/duration.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
+#include "http/query.h"
 
 namespace pc::http::handlers {
 namespace {
@@ -30,7 +32,52 @@ void section(JsonWriter& w, std::string_view name,
   w.end_object();
 }
 
+// Consul's serf.Member for this agent: alive, with the tags a server carries.
+void write_member(JsonWriter& w, const endpoints::AgentIdentity& id, bool wan) {
+  w.begin_object();
+  w.string_field("Name", wan ? id.node_name + "." + id.datacenter : id.node_name);
+  w.string_field("Addr", id.advertise_address);
+  w.number_field("Port", wan ? id.serf_wan_port : id.serf_lan_port);
+  w.key("Tags");
+  w.begin_object();
+  for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "consul"},
+                      {"dc", id.datacenter},
+                      {"id", id.node_id},
+                      {"port", std::to_string(id.server_port)},
+                      {"build", id.version},
+                      {"bootstrap", "1"},
+                      {"vsn", "2"},
+                      {"vsn_min", "2"},
+                      {"vsn_max", "3"},
+                      {"raft_vsn", "3"}}) {
+    w.string_field(k, v);
+  }
+  w.end_object();
+  w.number_field("Status", 1);  // alive
+  // Serf's and Consul's protocol ranges, as Consul 1.x members report them.
+  for (auto [k, v] : {std::pair<std::string_view, int>{"ProtocolMin", 1},
+                      {"ProtocolMax", 5},
+                      {"ProtocolCur", 2},
+                      {"DelegateMin", 2},
+                      {"DelegateMax", 5},
+                      {"DelegateCur", 4}}) {
+    w.number_field(k, v);
+  }
+  w.end_object();
+}
+
 }  // namespace
+
+// The LAN members: this agent alone until gossip brings the others.
+void agent_members(endpoints::Context& ctx, const Request& req, Reply reply) {
+  // A server with ?wan lists the WAN pool, which this single-server build does not have yet:
+  // itself, named as WAN members are (node.dc).
+  JsonWriter w;
+  w.begin_array();
+  write_member(w, ctx.identity, query_flag(req, "wan"));
+  w.end_array();
+  reply(Response::json(w.take()));
+}
 
 void status_leader(endpoints::Context& ctx, const Request&, Reply reply) {
   JsonWriter w;
@@ -83,28 +130,7 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
   w.null();
 
   w.key("Member");
-  w.begin_object();
-  w.key("Name");
-  w.string(id.node_name);
-  w.key("Addr");
-  w.string(id.advertise_address);
-  w.key("Port");
-  w.number(static_cast<std::uint64_t>(id.serf_lan_port));
-  w.key("Tags");
-  w.begin_object();
-  for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "consul"},
-                      {"dc", id.datacenter},
-                      {"id", id.node_id},
-                      {"port", std::to_string(id.server_port)},
-                      {"build", id.version},
-                      {"bootstrap", "1"}}) {
-    w.key(k);
-    w.string(v);
-  }
-  w.end_object();
-  w.key("Status");
-  w.number(std::uint64_t{1});  // alive
-  w.end_object();
+  write_member(w, id, false);
 
   w.key("Meta");
   w.begin_object();
@@ -119,7 +145,10 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
   w.key("Stats");
   w.begin_object();
   section(w, "agent",
-          {{"check_monitors", "0"}, {"check_ttls", "0"}, {"checks", "0"}, {"services", "0"}});
+          {{"check_monitors", std::to_string(ctx.agent->runner().monitor_checks())},
+           {"check_ttls", std::to_string(ctx.agent->runner().ttl_checks())},
+           {"checks", std::to_string(ctx.agent->local().checks().size())},
+           {"services", std::to_string(ctx.agent->local().services().size())}});
   section(w, "build", {{"prerelease", ""}, {"revision", ""}, {"version", id.version}});
   section(w, "consul",
           {{"bootstrap", "true"},

@@ -3,6 +3,7 @@
 
 #include "core/duration.h"
 #include "endpoints/catalog.h"
+#include "endpoints/node_filter.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -83,6 +84,19 @@ core::Status parse_check(const boost::json::value& v, proto::HealthCheck* c) {
   return core::ok();
 }
 
+// A service's TaggedAddresses, as the command carries them.
+core::Status parse_service_addresses(const boost::json::object& o, proto::Service* s) {
+  std::map<std::string, state::ServiceAddress> tagged;
+  if (auto st = read_service_tagged_addresses(o, tagged); !st) return st;
+  for (const auto& [key, a] : tagged) {
+    auto* pair = s->add_tagged_addresses();
+    pair->set_key(key);
+    pair->mutable_value()->set_address(a.address);
+    pair->mutable_value()->set_port(a.port);
+  }
+  return core::ok();
+}
+
 core::Status parse_service(const boost::json::object& o, proto::Service* s) {
   using S = proto::Service;
   if (auto st = read_strings<S>(o, s,
@@ -98,9 +112,7 @@ core::Status parse_service(const boost::json::object& o, proto::Service* s) {
   if (*tags) {
     for (auto& t : **tags) s->add_tags(t);
   }
-  auto tagged = get_string_map(o, "TaggedAddresses");
-  if (!tagged) return tagged.error();
-  if (*tagged) set_pairs(**tagged, s->mutable_tagged_addresses());
+  if (auto st = parse_service_addresses(o, s); !st) return st;
   auto meta = get_string_map(o, "Meta");
   if (!meta) return meta.error();
   if (*meta) set_pairs(**meta, s->mutable_meta());
@@ -110,15 +122,11 @@ core::Status parse_service(const boost::json::object& o, proto::Service* s) {
   auto eto = get_bool(o, "EnableTagOverride");
   if (!eto) return eto.error();
   if (*eto) s->set_enable_tag_override(**eto);
-  auto weights = get_object(o, "Weights");
+  auto weights = read_service_weights(o);
   if (!weights) return weights.error();
-  if (*weights != nullptr) {
-    auto passing = get_int64(**weights, "Passing");
-    if (!passing) return passing.error();
-    auto warning = get_int64(**weights, "Warning");
-    if (!warning) return warning.error();
-    s->mutable_weights()->set_passing(static_cast<std::int32_t>(passing->value_or(0)));
-    s->mutable_weights()->set_warning(static_cast<std::int32_t>(warning->value_or(0)));
+  if (*weights) {
+    s->mutable_weights()->set_passing((*weights)->passing);
+    s->mutable_weights()->set_warning((*weights)->warning);
   }
   return core::ok();
 }
@@ -195,8 +203,7 @@ void write_service_node(JsonWriter& w, const endpoints::ServiceNode& sn) {
   w.key("ServiceTags");
   write_tags(w, s.tags);
   w.string_field("ServiceAddress", s.address);
-  w.key("ServiceTaggedAddresses");
-  write_map_or_null(w, s.tagged_addresses);
+  write_service_tagged_addresses_field(w, "ServiceTaggedAddresses", s.tagged_addresses);
   w.key("ServiceWeights");
   write_weights(w, s.weights);
   w.key("ServiceMeta");
@@ -211,6 +218,58 @@ void write_service_node(JsonWriter& w, const endpoints::ServiceNode& sn) {
 void reply_write(Reply reply, core::Result<bool> r) {
   if (!r) return reply(rpc_error_response(r.error()));
   reply(bool_response(*r));
+}
+
+// Consul's NodeServices (/v1/catalog/node/:node): the node and a map of its services by ID,
+// or null for an unknown node.
+void write_node_services(JsonWriter& w, const endpoints::CatalogNodeServices& read) {
+  if (!read.node) return w.null();
+  w.begin_object();
+  w.key("Node");
+  write_node(w, *read.node);
+  w.key("Services");
+  w.begin_object();
+  for (const auto& s : read.services) {
+    w.key(s.id);
+    write_node_service(w, s);
+  }
+  w.end_object();
+  w.end_object();
+}
+
+// Consul's NodeServiceList (/v1/catalog/node-services/:node): the node (null when unknown)
+// and a list of its services. Consul leaves an empty list null when there is no filter; we
+// answer [] as for every other empty list (a client that reads Consul's null reads [] too).
+void write_node_service_list(JsonWriter& w, const endpoints::CatalogNodeServices& read) {
+  w.begin_object();
+  w.key("Node");
+  if (read.node) {
+    write_node(w, *read.node);
+  } else {
+    w.null();
+  }
+  w.key("Services");
+  w.begin_array();
+  for (const auto& s : read.services) write_node_service(w, s);
+  w.end_array();
+  w.end_object();
+}
+
+// /v1/catalog/node/:node and /v1/catalog/node-services/:node: the same read (blocking, with
+// ?filter= over the services), rendered by `write`.
+void reply_node_services(endpoints::Context& ctx, const Request& req, Reply& reply,
+                         std::string_view prefix,
+                         void (*write)(JsonWriter&, const endpoints::CatalogNodeServices&)) {
+  std::string node(path_suffix(req, prefix));
+  if (node.empty()) return reply(Response::text(400, "Missing node name"));
+  auto expr = query_filter(req, endpoints::compile_node_service_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
+  reply_blocking(req, reply, [&ctx, node, expr = std::move(*expr), write](state::WatchSet& ws) {
+    auto read = endpoints::catalog_node_services(ctx, ws, node, filter_or_null(expr));
+    JsonWriter w;
+    write(w, read);
+    return ReadOutcome{read.index, Response::json(w.take())};
+  });
 }
 
 }  // namespace
@@ -242,9 +301,11 @@ void catalog_datacenters(endpoints::Context& ctx, const Request&, Reply reply) {
 }
 
 void catalog_services(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto expr = query_filter(req, endpoints::compile_service_node_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply, [&ctx, node_meta](state::WatchSet& ws) {
-    auto read = endpoints::catalog_services(ctx, ws, node_meta);
+  reply_blocking(req, reply, [&ctx, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
+    auto read = endpoints::catalog_services(ctx, ws, node_meta, filter_or_null(expr));
     JsonWriter w;
     w.begin_object();  // {} when there are none, never null
     for (const auto& [name, tags] : read.services) {
@@ -263,28 +324,27 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
   for (const auto& [k, v] : req.query) {
     if (k == "tag") tags.push_back(v);
   }
-  std::optional<filter::Expression> expr;
-  if (const auto* text = req.query_param("filter"); text != nullptr && !text->empty()) {
-    auto compiled = endpoints::compile_service_node_filter(*text);
-    if (!compiled) return reply(bad_request(compiled.error().message));
-    expr = std::move(*compiled);
-  }
+  auto expr = query_filter(req, endpoints::compile_service_node_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply, [&ctx, name, tags, node_meta, expr](state::WatchSet& ws) {
-    auto read =
-        endpoints::catalog_service_nodes(ctx, ws, name, tags, node_meta, expr ? &*expr : nullptr);
-    JsonWriter w;
-    w.begin_array();
-    for (const auto& sn : read.nodes) write_service_node(w, sn);
-    w.end_array();
-    return ReadOutcome{read.index, Response::json(w.take())};
-  });
+  reply_blocking(
+      req, reply, [&ctx, name, tags, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
+        auto read =
+            endpoints::catalog_service_nodes(ctx, ws, name, tags, node_meta, filter_or_null(expr));
+        JsonWriter w;
+        w.begin_array();
+        for (const auto& sn : read.nodes) write_service_node(w, sn);
+        w.end_array();
+        return ReadOutcome{read.index, Response::json(w.take())};
+      });
 }
 
 void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto expr = query_filter(req, endpoints::compile_node_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply, [&ctx, node_meta](state::WatchSet& ws) {
-    auto read = endpoints::catalog_nodes(ctx, ws, node_meta);
+  reply_blocking(req, reply, [&ctx, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
+    auto read = endpoints::catalog_nodes(ctx, ws, node_meta, filter_or_null(expr));
     JsonWriter w;
     w.begin_array();
     for (const auto& n : read.nodes) write_node(w, n);
@@ -294,28 +354,11 @@ void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
 }
 
 void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply) {
-  std::string node(path_suffix(req, "/v1/catalog/node/"));
-  if (node.empty()) return reply(Response::text(400, "Missing node name"));
-  reply_blocking(req, reply, [&ctx, node](state::WatchSet& ws) {
-    auto read = endpoints::catalog_node_services(ctx, ws, node);
-    JsonWriter w;
-    if (!read.node) {
-      w.null();  // Consul answers 200 null for an unknown node
-    } else {
-      w.begin_object();
-      w.key("Node");
-      write_node(w, *read.node);
-      w.key("Services");
-      w.begin_object();
-      for (const auto& s : read.services) {
-        w.key(s.id);
-        write_node_service(w, s);
-      }
-      w.end_object();
-      w.end_object();
-    }
-    return ReadOutcome{read.index, Response::json(w.take())};
-  });
+  reply_node_services(ctx, req, reply, "/v1/catalog/node/", write_node_services);
+}
+
+void catalog_node_service_list(endpoints::Context& ctx, const Request& req, Reply reply) {
+  reply_node_services(ctx, req, reply, "/v1/catalog/node-services/", write_node_service_list);
 }
 
 }  // namespace pc::http::handlers

@@ -1,6 +1,9 @@
 #include "http/handlers/common.h"
 
+#include <boost/json/object.hpp>
+
 #include "http/errors.h"
+#include "http/json/read.h"
 #include "http/query.h"
 
 namespace pc::http::handlers {
@@ -119,6 +122,15 @@ endpoints::NodeMetaFilter node_meta_filter(const Request& req) {
   return out;
 }
 
+core::Result<std::optional<filter::Expression>> query_filter(const Request& req,
+                                                             FilterCompiler compile) {
+  const std::string* text = req.query_param("filter");
+  if (text == nullptr || text->empty()) return std::optional<filter::Expression>();
+  auto compiled = compile(*text);
+  if (!compiled) return compiled.error();
+  return std::optional<filter::Expression>(std::move(*compiled));
+}
+
 // Go marshals a nil map as null; the store keeps no distinction, so empty renders null.
 void write_map_or_null(JsonWriter& w, const std::map<std::string, std::string>& m) {
   if (m.empty()) return w.null();
@@ -138,6 +150,63 @@ void write_weights(JsonWriter& w, const state::Weights& weights) {
   w.number_field("Passing", weights.passing);
   w.number_field("Warning", weights.warning);
   w.end_object();
+}
+
+void write_service_tagged_addresses(JsonWriter& w,
+                                    const std::map<std::string, state::ServiceAddress>& m) {
+  w.begin_object();
+  for (const auto& [name, a] : m) {
+    w.key(name);
+    w.begin_object();  // structs.ServiceAddress has no JSON tags: "Address", "Port"
+    w.string_field("Address", a.address);
+    w.number_field("Port", a.port);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+core::Status read_service_tagged_addresses(const boost::json::object& service,
+                                           std::map<std::string, state::ServiceAddress>& out) {
+  auto tagged = get_object(service, "TaggedAddresses");
+  if (!tagged) return tagged.error();
+  if (*tagged == nullptr) return core::ok();
+  for (const auto& member : **tagged) {
+    state::ServiceAddress& address = out[std::string(member.key())];
+    address = {};
+    if (member.value().is_null()) continue;
+    const boost::json::object* a = member.value().if_object();
+    if (a == nullptr) {
+      return type_error(member.value(), "TaggedAddresses", "structs.ServiceAddress");
+    }
+    auto text = get_string(*a, "Address");
+    if (!text) return text.error();
+    address.address = text->value_or("");
+    auto port = get_int64(*a, "Port");
+    if (!port) return port.error();
+    address.port = static_cast<int>(port->value_or(0));
+  }
+  return core::ok();
+}
+
+core::Result<std::optional<state::Weights>> read_service_weights(
+    const boost::json::object& service) {
+  auto weights = get_object(service, "Weights");
+  if (!weights) return weights.error();
+  if (*weights == nullptr) return std::optional<state::Weights>();
+  auto passing = get_int64(**weights, "Passing");
+  if (!passing) return passing.error();
+  auto warning = get_int64(**weights, "Warning");
+  if (!warning) return warning.error();
+  // Narrowed as Go's int fields would overflow; the agent refuses out-of-range values first.
+  return std::optional<state::Weights>(state::Weights{static_cast<int>(passing->value_or(0)),
+                                                      static_cast<int>(warning->value_or(0))});
+}
+
+void write_service_tagged_addresses_field(JsonWriter& w, std::string_view name,
+                                          const std::map<std::string, state::ServiceAddress>& m) {
+  if (m.empty()) return;
+  w.key(name);
+  write_service_tagged_addresses(w, m);
 }
 
 void write_node_fields(JsonWriter& w, const state::Node& n, std::string_view meta_key) {
@@ -167,8 +236,7 @@ void write_node_service(JsonWriter& w, const state::Service& s) {
   w.key("Tags");
   write_tags(w, s.tags);
   w.string_field("Address", s.address);
-  w.key("TaggedAddresses");
-  write_map_or_null(w, s.tagged_addresses);
+  write_service_tagged_addresses_field(w, "TaggedAddresses", s.tagged_addresses);
   w.key("Meta");
   write_map_or_null(w, s.meta);
   w.number_field("Port", s.port);

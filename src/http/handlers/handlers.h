@@ -23,6 +23,7 @@ void catalog_services(endpoints::Context& ctx, const Request& req, Reply reply);
 void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
 void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
 void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply);
+void catalog_node_service_list(endpoints::Context& ctx, const Request& req, Reply reply);
 
 void health_node_checks(endpoints::Context& ctx, const Request& req, Reply reply);
 void health_service_checks(endpoints::Context& ctx, const Request& req, Reply reply);
@@ -32,5 +33,19 @@ void health_checks_in_state(endpoints::Context& ctx, const Request& req, Reply r
 void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
 void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_members(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_services(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_service(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_checks(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_service_register(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_service_deregister(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_register(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_deregister(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_pass(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_warn(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_fail(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_check_update(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_service_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
 
 }  // namespace pc::http::handlers

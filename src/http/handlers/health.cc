@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "endpoints/check_filter.h"
 #include "endpoints/health.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
@@ -29,33 +30,38 @@ std::optional<bool> parse_go_bool(std::string_view v) {
   return std::nullopt;
 }
 
+// The three check lists: the path's last part (a node, a service or a state) names what to
+// read, ?filter= selects among the checks, and the list blocks like every read.
+using ChecksRead = endpoints::HealthChecks (*)(const endpoints::Context&, state::WatchSet&,
+                                               std::string_view, const filter::Expression*);
+void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
+                  std::string_view prefix, std::string_view missing, ChecksRead read_checks) {
+  std::string name(path_suffix(req, prefix));
+  if (name.empty()) return reply(Response::text(400, std::string(missing)));
+  auto expr = query_filter(req, endpoints::compile_health_check_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
+  reply_blocking(req, reply,
+                 [&ctx, name, expr = std::move(*expr), read_checks](state::WatchSet& ws) {
+                   auto read = read_checks(ctx, ws, name, filter_or_null(expr));
+                   return ReadOutcome{read.index, checks_response(read)};
+                 });
+}
+
 }  // namespace
 
 void health_node_checks(endpoints::Context& ctx, const Request& req, Reply reply) {
-  std::string node(path_suffix(req, "/v1/health/node/"));
-  if (node.empty()) return reply(Response::text(400, "Missing node name"));
-  reply_blocking(req, reply, [&ctx, node](state::WatchSet& ws) {
-    auto read = endpoints::health_node_checks(ctx, ws, node);
-    return ReadOutcome{read.index, checks_response(read)};
-  });
+  reply_checks(ctx, req, reply, "/v1/health/node/", "Missing node name",
+               endpoints::health_node_checks);
 }
 
 void health_service_checks(endpoints::Context& ctx, const Request& req, Reply reply) {
-  std::string name(path_suffix(req, "/v1/health/checks/"));
-  if (name.empty()) return reply(Response::text(400, "Missing service name"));
-  reply_blocking(req, reply, [&ctx, name](state::WatchSet& ws) {
-    auto read = endpoints::health_service_checks(ctx, ws, name);
-    return ReadOutcome{read.index, checks_response(read)};
-  });
+  reply_checks(ctx, req, reply, "/v1/health/checks/", "Missing service name",
+               endpoints::health_service_checks);
 }
 
 void health_checks_in_state(endpoints::Context& ctx, const Request& req, Reply reply) {
-  std::string status(path_suffix(req, "/v1/health/state/"));
-  if (status.empty()) return reply(Response::text(400, "Missing check state"));
-  reply_blocking(req, reply, [&ctx, status](state::WatchSet& ws) {
-    auto read = endpoints::health_checks_in_state(ctx, ws, status);
-    return ReadOutcome{read.index, checks_response(read)};
-  });
+  reply_checks(ctx, req, reply, "/v1/health/state/", "Missing check state",
+               endpoints::health_checks_in_state);
 }
 
 void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
@@ -72,34 +78,31 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
     if (!parsed) return reply(bad_request("Invalid value for ?passing"));
     passing_only = *parsed;
   }
-  std::optional<filter::Expression> expr;
-  if (const auto* text = req.query_param("filter"); text != nullptr && !text->empty()) {
-    auto compiled = endpoints::compile_check_service_node_filter(*text);
-    if (!compiled) return reply(bad_request(compiled.error().message));
-    expr = std::move(*compiled);
-  }
+  auto expr = query_filter(req, endpoints::compile_check_service_node_filter);
+  if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply,
-                 [&ctx, name, tags, node_meta, passing_only, expr](state::WatchSet& ws) {
-                   auto read = endpoints::health_service_nodes(
-                       ctx, ws, name, tags, node_meta, passing_only, expr ? &*expr : nullptr);
-                   JsonWriter w;
-                   w.begin_array();
-                   for (const auto& csn : read.nodes) {
-                     w.begin_object();
-                     w.key("Node");
-                     write_node(w, csn.node);
-                     w.key("Service");
-                     write_node_service(w, csn.service);
-                     w.key("Checks");
-                     w.begin_array();
-                     for (const auto& c : csn.checks) write_health_check(w, c);
-                     w.end_array();
-                     w.end_object();
-                   }
-                   w.end_array();
-                   return ReadOutcome{read.index, Response::json(w.take())};
-                 });
+  reply_blocking(
+      req, reply,
+      [&ctx, name, tags, node_meta, passing_only, expr = std::move(*expr)](state::WatchSet& ws) {
+        auto read = endpoints::health_service_nodes(ctx, ws, name, tags, node_meta, passing_only,
+                                                    filter_or_null(expr));
+        JsonWriter w;
+        w.begin_array();
+        for (const auto& csn : read.nodes) {
+          w.begin_object();
+          w.key("Node");
+          write_node(w, csn.node);
+          w.key("Service");
+          write_node_service(w, csn.service);
+          w.key("Checks");
+          w.begin_array();
+          for (const auto& c : csn.checks) write_health_check(w, c);
+          w.end_array();
+          w.end_object();
+        }
+        w.end_array();
+        return ReadOutcome{read.index, Response::json(w.take())};
+      });
 }
 
 }  // namespace pc::http::handlers

@@ -139,6 +139,54 @@ TEST_F(CatalogTest, ServiceIdDefaultsToNameAndWeightsAreKept) {
   EXPECT_EQ(svc->weights, (Weights{10, 0}));
 }
 
+// Consul's NodeService.TaggedAddresses: map[string]ServiceAddress, each with its own port.
+TEST_F(CatalogTest, ServiceTaggedAddressesCarryPorts) {
+  auto tag = [](proto::Service* s, std::string key, std::string address, int port) {
+    auto* p = s->add_tagged_addresses();
+    p->set_key(std::move(key));
+    p->mutable_value()->set_address(std::move(address));
+    p->mutable_value()->set_port(port);
+  };
+  proto::Command c = catalog_register("node1");
+  auto* s = with_service(c, "web1", "web", {}, 8080);
+  tag(s, "lan", "10.0.0.5", 8080);
+  tag(s, "wan", "198.18.0.1", 80);
+  ASSERT_TRUE(apply(1, c).status);
+  auto svc = snap().service_get("node1", "web1");
+  ASSERT_TRUE(svc.has_value());
+  EXPECT_EQ(svc->tagged_addresses, (std::map<std::string, ServiceAddress>{
+                                       {"lan", {"10.0.0.5", 8080}}, {"wan", {"198.18.0.1", 80}}}));
+
+  // The same addresses again change nothing; a new port is a change of the service.
+  ASSERT_TRUE(apply(2, c).status);
+  EXPECT_EQ(snap().service_get("node1", "web1")->modify_index, 1u);
+  s->mutable_tagged_addresses(1)->mutable_value()->set_port(443);
+  ASSERT_TRUE(apply(3, c).status);
+  EXPECT_EQ(snap().service_get("node1", "web1")->modify_index, 3u);
+  EXPECT_EQ(snap().service_get("node1", "web1")->tagged_addresses.at("wan").port, 443);
+  EXPECT_EQ(snap().table_index(Table::kServices), 3u);
+}
+
+// Entries written before field 11 (plain strings in field 5) still replay, with port 0; a key
+// in both takes field 11's value.
+TEST_F(CatalogTest, LegacyStringTaggedAddressesReplay) {
+  proto::Command c = catalog_register("node1");
+  auto* s = with_service(c, "web1", "web");
+  for (auto [k, v] : {std::pair{"lan", "10.0.0.5"}, std::pair{"wan", "198.18.0.1"}}) {
+    auto* p = s->add_legacy_tagged_addresses();
+    p->set_key(k);
+    p->set_value(v);
+  }
+  auto* p = s->add_tagged_addresses();
+  p->set_key("wan");
+  p->mutable_value()->set_address("198.18.0.2");
+  p->mutable_value()->set_port(80);
+  ASSERT_TRUE(apply(1, c).status);
+  EXPECT_EQ(snap().service_get("node1", "web1")->tagged_addresses,
+            (std::map<std::string, ServiceAddress>{{"lan", {"10.0.0.5", 0}},
+                                                   {"wan", {"198.18.0.2", 80}}}));
+}
+
 TEST_F(CatalogTest, ErrorsUseConsulTextsAndChangeNothing) {
   proto::Command no_node = catalog_register("node1");
   no_node.mutable_catalog_register()->set_skip_node_update(true);

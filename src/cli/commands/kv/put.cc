@@ -1,14 +1,9 @@
 // `proconsul kv put [options] KEY [DATA]`, as Consul's command/kv/put.
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <istream>
-#include <iterator>
 #include <ostream>
-#include <sstream>
 
 #include "cli/api.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/helpers.h"
 #include "core/flags.h"
 #include "core/strings.h"
 
@@ -48,37 +43,6 @@ Usage: proconsul kv put [options] KEY [DATA]
 
   Additional flags and more advanced use cases are detailed below.
 )";
-
-std::string go_errno_text(int err) {
-  std::string text = std::strerror(err);
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] + 32);
-  return text;
-}
-
-// Consul's helpers.LoadDataSource: "@path" reads a file ("@-" stdin), "-" reads stdin, any
-// other text (including "-x") is the data itself.
-core::Result<std::string> load_data(const std::string& data, Context& ctx) {
-  auto read_stdin = [&]() -> core::Result<std::string> {
-    std::string text{std::istreambuf_iterator<char>(*ctx.in), std::istreambuf_iterator<char>()};
-    if (ctx.in->bad()) {
-      return core::make_error(core::Code::kIoError, "Failed to read stdin: read error");
-    }
-    return text;
-  };
-  if (data.empty()) return std::string();
-  if (data == "-") return read_stdin();
-  if (data[0] != '@') return data;
-  std::string path = data.substr(1);
-  if (path == "-") return read_stdin();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return core::make_error(core::Code::kIoError,
-                            "Failed to read file: open " + path + ": " + go_errno_text(errno));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 class KvPutCommand final : public Command {
  public:
@@ -141,7 +105,7 @@ class KvPutCommand final : public Command {
   std::optional<int> read_value(const std::vector<std::string>& positional, Context& ctx,
                                 std::string& value) {
     if (positional.size() == 2) {
-      core::Result<std::string> data = load_data(positional[1], ctx);
+      core::Result<std::string> data = load_data_source(positional[1], ctx);
       if (!data) {
         *ctx.err << "Error! " << data.error().message << "\n";
         return 1;

@@ -1,0 +1,280 @@
+#include "agent/catalog_sync.h"
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "proto/commands.pb.h"
+
+namespace pc::agent {
+namespace {
+
+constexpr std::string_view kModule = "agent.sync";
+// Rows the servers own for every server node, which the agent never holds itself.
+constexpr std::string_view kSerfCheckId = "serfHealth";
+constexpr std::string_view kConsulServiceId = "consul";
+
+void set_pairs(const std::map<std::string, std::string>& m,
+               google::protobuf::RepeatedPtrField<proto::BytesPair>* out) {
+  for (const auto& [k, v] : m) {
+    auto* p = out->Add();
+    p->set_key(k);
+    p->set_value(v);
+  }
+}
+
+void to_proto(const state::Service& s, proto::Service* out) {
+  out->set_id(s.id);
+  out->set_service(s.service);
+  for (const auto& t : s.tags) out->add_tags(t);
+  out->set_address(s.address);
+  for (const auto& [k, v] : s.tagged_addresses) {
+    auto* pair = out->add_tagged_addresses();
+    pair->set_key(k);
+    pair->mutable_value()->set_address(v.address);
+    pair->mutable_value()->set_port(v.port);
+  }
+  set_pairs(s.meta, out->mutable_meta());
+  out->set_port(s.port);
+  out->mutable_weights()->set_passing(s.weights.passing);
+  out->mutable_weights()->set_warning(s.weights.warning);
+  out->set_enable_tag_override(s.enable_tag_override);
+  out->set_kind(s.kind);
+}
+
+void to_proto(const state::HealthCheck& c, proto::HealthCheck* out) {
+  out->set_node(c.node);
+  out->set_check_id(c.check_id);
+  out->set_name(c.name);
+  out->set_status(c.status);
+  out->set_notes(c.notes);
+  out->set_output(c.output);
+  out->set_service_id(c.service_id);
+  out->set_service_name(c.service_name);
+  for (const auto& t : c.service_tags) out->add_service_tags(t);
+  out->set_type(c.type);
+  out->set_http(c.http);
+  out->set_tcp(c.tcp);
+  out->set_interval(c.interval);
+  out->set_timeout(c.timeout);
+  out->set_deregister_critical_service_after(c.deregister_critical_service_after);
+}
+
+proto::Command register_command(const NodeInfo& node) {
+  proto::Command cmd;
+  auto* reg = cmd.mutable_catalog_register();
+  reg->set_id(node.id);
+  reg->set_node(node.name);
+  reg->set_address(node.address);
+  reg->set_datacenter(node.datacenter);
+  set_pairs(node.tagged_addresses, reg->mutable_tagged_addresses());
+  set_pairs(node.meta, reg->mutable_node_meta());
+  return cmd;
+}
+
+proto::Command deregister_command(const std::string& node, const std::string& service_id,
+                                  const std::string& check_id) {
+  proto::Command cmd;
+  auto* d = cmd.mutable_catalog_deregister();
+  d->set_node(node);
+  d->set_service_id(service_id);
+  d->set_check_id(check_id);
+  return cmd;
+}
+
+template <typename Row>
+Row without_indexes(Row row) {
+  row.create_index = row.modify_index = 0;
+  return row;
+}
+
+bool node_in_sync(const std::optional<state::Node>& row, const NodeInfo& node) {
+  return row && row->id == node.id && row->address == node.address &&
+         row->tagged_addresses == node.tagged_addresses && row->meta == node.meta;
+}
+
+}  // namespace
+
+CatalogSync::CatalogSync(LocalState& local, const state::Store& store, NodeInfo node,
+                         CommandSink sink, const core::Clock& clock, Options options)
+    : local_(local),
+      store_(store),
+      node_(std::move(node)),
+      sink_(std::move(sink)),
+      clock_(clock),
+      options_(options) {}
+
+CatalogSync::~CatalogSync() {
+  stop();
+}
+
+void CatalogSync::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] {
+    core::set_thread_name("pc-agent-sync");
+    loop();
+  });
+}
+
+void CatalogSync::stop() {
+  std::vector<std::function<void(core::Status)>> waiters;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    waiters.swap(waiters_);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& w : waiters) {
+    w(core::make_error(core::Code::kUnavailable, "Agent was shutdown before the sync completed"));
+  }
+}
+
+void CatalogSync::trigger() {
+  {
+    std::lock_guard lock(mu_);
+    pending_ = true;
+  }
+  cv_.notify_all();
+}
+
+void CatalogSync::sync_then(std::function<void(core::Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      done(core::make_error(core::Code::kUnavailable, "Agent is shutting down"));
+      return;
+    }
+    waiters_.push_back(std::move(done));
+    pending_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::uint64_t CatalogSync::passes() const {
+  std::lock_guard lock(mu_);
+  return passes_;
+}
+
+void CatalogSync::loop() {
+  core::MonoTime next_full = clock_.now() + options_.full_sync_interval;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    core::MonoTime wake = next_full;
+    if (deferred_until_ != core::MonoTime{} && deferred_until_ < wake) wake = deferred_until_;
+    cv_.wait_until(lock, wake, [this] { return stopping_ || pending_; });
+    if (stopping_) break;
+    bool full = clock_.now() >= next_full;
+    bool deferred = deferred_until_ != core::MonoTime{} && clock_.now() >= deferred_until_;
+    if (!pending_ && !full && !deferred) continue;
+    pending_ = false;
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    lock.unlock();
+    core::Status status = sync_once();
+    if (!status) {
+      core::log::warn(kModule, "failed to sync with the catalog: {}", status.error().message);
+    }
+    for (auto& w : waiters) w(status);
+    if (full) next_full = clock_.now() + options_.full_sync_interval;
+    lock.lock();
+  }
+}
+
+core::Status CatalogSync::sync_once() {
+  state::Snapshot snap = store_.snapshot();
+  const core::MonoTime now = clock_.now();
+  core::MonoTime next_deferred{};
+  std::vector<proto::Command> writes;
+
+  std::vector<state::Service> services = local_.services();
+  std::vector<LocalCheck> checks = local_.checks();
+  auto local_service = [&services](std::string_view id) {
+    return std::find_if(services.begin(), services.end(),
+                        [id](const state::Service& s) { return s.id == id; });
+  };
+  auto local_check = [&checks](std::string_view id) {
+    return std::find_if(checks.begin(), checks.end(),
+                        [id](const LocalCheck& c) { return c.check.check_id == id; });
+  };
+
+  // Deletions: what the catalog holds for this node and the agent does not.
+  std::vector<state::Service> remote_services = snap.node_services(node_.name);
+  std::vector<state::HealthCheck> remote_checks = snap.checks_for_node(node_.name);
+  std::vector<std::string> gone_services;
+  for (const auto& rs : remote_services) {
+    if (rs.id == kConsulServiceId || local_service(rs.id) != services.end()) continue;
+    writes.push_back(deregister_command(node_.name, rs.id, ""));
+    gone_services.push_back(rs.id);
+  }
+  for (const auto& rc : remote_checks) {
+    if (rc.check_id == kSerfCheckId || local_check(rc.check_id) != checks.end()) continue;
+    // Deregistering a service removes its checks with it.
+    if (std::find(gone_services.begin(), gone_services.end(), rc.service_id) !=
+        gone_services.end()) {
+      continue;
+    }
+    writes.push_back(deregister_command(node_.name, "", rc.check_id));
+  }
+
+  // Registrations: what is missing or different.
+  auto remote_check = [&remote_checks](std::string_view id) -> const state::HealthCheck* {
+    for (const auto& c : remote_checks) {
+      if (c.check_id == id) return &c;
+    }
+    return nullptr;
+  };
+  auto check_in_sync = [&](const LocalCheck& lc) {
+    const state::HealthCheck* rc = remote_check(lc.check.check_id);
+    if (rc == nullptr) return false;
+    state::HealthCheck remote = without_indexes(*rc);
+    state::HealthCheck mine = without_indexes(lc.check);
+    if (remote == mine) return true;
+    remote.output = mine.output;
+    if (remote != mine) return false;
+    // Only the output differs: defer it (Consul's check_update_interval).
+    core::MonoTime due = lc.output_changed_at + options_.check_update_interval;
+    if (now >= due) return false;
+    if (next_deferred == core::MonoTime{} || due < next_deferred) next_deferred = due;
+    return true;
+  };
+
+  const bool node_ok = node_in_sync(snap.node_get(node_.name), node_);
+  bool node_written = false;
+  for (const auto& s : services) {
+    std::optional<state::Service> remote = snap.service_get(node_.name, s.id);
+    bool service_ok = remote && without_indexes(*remote) == without_indexes(s);
+    std::vector<const LocalCheck*> stale;
+    for (const auto& lc : checks) {
+      if (lc.check.service_id == s.id && !check_in_sync(lc)) stale.push_back(&lc);
+    }
+    if (service_ok && stale.empty() && node_ok) continue;
+    proto::Command cmd = register_command(node_);
+    auto* reg = cmd.mutable_catalog_register();
+    to_proto(s, reg->mutable_service());
+    for (const LocalCheck* lc : stale) {
+      to_proto(lc->check, reg->add_checks());
+    }
+    writes.push_back(std::move(cmd));
+    node_written = true;
+  }
+  for (const auto& lc : checks) {
+    if (!lc.check.service_id.empty() || check_in_sync(lc)) continue;
+    proto::Command cmd = register_command(node_);
+    to_proto(lc.check, cmd.mutable_catalog_register()->mutable_check());
+    writes.push_back(std::move(cmd));
+    node_written = true;
+  }
+  if (!node_ok && !node_written) writes.push_back(register_command(node_));
+
+  {
+    std::lock_guard lock(mu_);
+    deferred_until_ = next_deferred;
+    ++passes_;
+  }
+  for (auto& cmd : writes) {
+    if (auto st = sink_(std::move(cmd)); !st) return st;
+  }
+  return core::ok();
+}
+
+}  // namespace pc::agent

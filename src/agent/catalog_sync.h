@@ -1,0 +1,97 @@
+#pragma once
+// CatalogSync: anti-entropy between this agent's LocalState and the catalog (Consul's
+// agent/ae and local.State.SyncFull/SyncChanges).
+//
+// Each pass reads the catalog's rows for this node and makes them equal to the local ones:
+// services and checks the agent does not hold are deregistered, missing or different ones
+// registered (a service together with its checks), and the node itself re-registered when
+// its address, tagged addresses or meta drifted. A pass compares values, so it repairs the
+// catalog whatever damaged it. The serfHealth check and the "consul" service belong to the
+// servers and are left alone.
+//
+// A check whose output changed but whose status did not reaches the catalog only after
+// check_update_interval (Consul's deferred sync), so chatty checks do not write every run.
+//
+// Passes run on one thread: at once after a local change (coalesced), and every
+// full_sync_interval. sync_then() lets a caller (an agent API write) answer only once its
+// change is in the catalog, as Consul's agent endpoints do.
+//
+// Thread-safe: trigger() and sync_then() from any thread, including LocalState's change hook.
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/local_state.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "state/store.h"
+
+namespace pc::proto {
+class Command;
+}
+
+namespace pc::agent {
+
+// What the catalog should say about this node.
+struct NodeInfo {
+  std::string id;
+  std::string name;
+  std::string address;
+  std::string datacenter;
+  std::map<std::string, std::string> tagged_addresses;
+  std::map<std::string, std::string> meta;
+};
+
+// Writes one command through the log and waits for it to apply.
+using CommandSink = std::function<core::Status(proto::Command)>;
+
+class CatalogSync {
+ public:
+  struct Options {
+    core::Duration full_sync_interval = std::chrono::minutes(1);
+    core::Duration check_update_interval = std::chrono::minutes(5);
+  };
+
+  CatalogSync(LocalState& local, const state::Store& store, NodeInfo node, CommandSink sink,
+              const core::Clock& clock, Options options);
+  ~CatalogSync();
+  CatalogSync(const CatalogSync&) = delete;
+  CatalogSync& operator=(const CatalogSync&) = delete;
+
+  void start();
+  void stop();
+
+  void trigger();
+  // Runs `done` after a pass that started after this call, with that pass's status.
+  void sync_then(std::function<void(core::Status)> done);
+
+  // One pass in the calling thread. Returns the first write error; the next pass retries.
+  core::Status sync_once();
+
+  std::uint64_t passes() const;
+
+ private:
+  void loop();
+
+  LocalState& local_;
+  const state::Store& store_;
+  const NodeInfo node_;
+  const CommandSink sink_;
+  const core::Clock& clock_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  std::vector<std::function<void(core::Status)>> waiters_;
+  core::MonoTime deferred_until_{};  // earliest deferred output sync, or {} for none
+  std::uint64_t passes_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace pc::agent

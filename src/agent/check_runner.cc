@@ -1,0 +1,200 @@
+#include "agent/check_runner.h"
+
+#include "agent/checks/probe.h"
+#include "core/log.h"
+#include "core/strings.h"
+
+namespace pc::agent {
+namespace {
+
+constexpr std::string_view kModule = "agent.checks";
+// Consul's defaults when a check gives no Timeout.
+constexpr core::Duration kDefaultProbeTimeout = std::chrono::seconds(10);
+constexpr core::Duration kDefaultScriptTimeout = std::chrono::seconds(30);
+
+core::Duration or_default(core::Duration d, core::Duration fallback) {
+  return d.count() > 0 ? d : fallback;
+}
+
+}  // namespace
+
+ProbeResult probe_once(const CheckSpec& spec) {
+  switch (spec.kind) {
+    case CheckKind::kHttp: {
+      HttpProbeSpec http;
+      http.url = spec.http;
+      if (!spec.method.empty()) http.method = spec.method;
+      http.header = spec.header;
+      http.body = spec.body;
+      http.tls_skip_verify = spec.tls_skip_verify;
+      http.tls_server_name = spec.tls_server_name;
+      http.disable_redirects = spec.disable_redirects;
+      http.timeout = or_default(spec.timeout, kDefaultProbeTimeout);
+      return probe_http(http);
+    }
+    case CheckKind::kTcp:
+      return probe_tcp(spec.tcp, or_default(spec.timeout, kDefaultProbeTimeout));
+    case CheckKind::kScript:
+      return probe_script(spec.args, or_default(spec.timeout, kDefaultScriptTimeout));
+    case CheckKind::kTtl:
+    case CheckKind::kManual: break;
+  }
+  return ProbeResult{state::kHealthCritical, "check kind has no probe"};
+}
+
+CheckRunner::CheckRunner(LocalState& local, core::TimerThread& timers, const core::Clock& clock,
+                         core::Rand& rand, Options options)
+    : local_(local), timers_(timers), clock_(clock), rand_(rand) {
+  int n = std::max(1, options.workers);
+  for (int i = 0; i < n; ++i) {
+    workers_.emplace_back([this, i] {
+      core::set_thread_name("pc-check-" + std::to_string(i));
+      worker_loop();
+    });
+  }
+}
+
+CheckRunner::~CheckRunner() {
+  stop();
+}
+
+void CheckRunner::stop() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (auto& [id, entry] : entries_) timers_.cancel(entry.timer);
+    entries_.clear();
+    work_.clear();
+    workers.swap(workers_);
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers) t.join();
+}
+
+void CheckRunner::start(const std::string& id, const CheckSpec& spec) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  auto it = entries_.find(id);
+  if (it != entries_.end()) {
+    timers_.cancel(it->second.timer);
+    entries_.erase(it);
+  }
+  if (spec.kind == CheckKind::kManual) return;
+  Entry& entry = entries_[id];
+  entry.generation = next_generation_++;
+  entry.spec = spec;
+  if (spec.kind == CheckKind::kTtl) {
+    schedule_locked(id, entry, spec.ttl);
+    return;
+  }
+  entry.spec.interval = std::max(spec.interval, kMinCheckInterval);
+  // Consul's lib.RandomStagger: the first run lands somewhere within one interval.
+  auto interval = static_cast<std::uint64_t>(entry.spec.interval.count());
+  schedule_locked(id, entry,
+                  core::Duration(static_cast<std::int64_t>(rand_.next_u64() % interval)));
+}
+
+void CheckRunner::stop_check(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  timers_.cancel(it->second.timer);
+  entries_.erase(it);
+}
+
+void CheckRunner::schedule_locked(const std::string& id, Entry& entry, core::Duration delay) {
+  std::uint64_t generation = entry.generation;
+  entry.timer =
+      timers_.schedule(clock_.now() + delay, [this, id, generation] { on_timer(id, generation); });
+}
+
+void CheckRunner::on_timer(const std::string& id, std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (stopping_ || it == entries_.end() || it->second.generation != generation) return;
+  if (it->second.spec.kind != CheckKind::kTtl) {
+    work_.emplace_back(
+        [this, id, generation, spec = it->second.spec] { run_probe(id, generation, spec); });
+    work_cv_.notify_one();
+    return;
+  }
+  // Under the lock: an update that reset the TTL meanwhile changed the generation above.
+  // Consul's CheckTTL keeps the application's last word after its own (getExpiredOutput).
+  core::log::warn(kModule, "Check {} missed TTL, is now critical", core::go_quote(id));
+  std::string output = "TTL expired";
+  if (auto last = local_.check(id); last && !last->check.output.empty()) {
+    output += " (last output before timeout follows): " + last->check.output;
+  }
+  local_.update_check(id, state::kHealthCritical, output);
+}
+
+void CheckRunner::run_probe(const std::string& id, std::uint64_t generation,
+                            const CheckSpec& spec) {
+  ProbeResult result = probe_once(spec);
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (stopping_ || it == entries_.end() || it->second.generation != generation) return;
+  // Under the runner's lock, so a restart cannot slip between the generation test and the
+  // write; LocalState never calls back into the runner.
+  if (result.status != state::kHealthPassing) {
+    core::log::debug(kModule, "Check {} is now {}: {}", core::go_quote(id), result.status,
+                     result.output);
+  }
+  local_.update_check(id, result.status, result.output);
+  schedule_locked(id, it->second, it->second.spec.interval);
+}
+
+void CheckRunner::worker_loop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+      if (stopping_) return;
+      job = std::move(work_.front());
+      work_.pop_front();
+    }
+    job();
+  }
+}
+
+core::Status CheckRunner::update_ttl(std::string_view id, std::string_view status,
+                                     std::string output) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.spec.kind != CheckKind::kTtl) {
+    return core::make_error(core::Code::kInternal,
+                            "CheckID " + core::go_quote(id) + " does not have associated TTL");
+  }
+  if (output.size() > kCheckOutputMax) {
+    std::size_t total = output.size();
+    output.resize(kCheckOutputMax);
+    output += " ... (captured " + std::to_string(kCheckOutputMax) + " of " + std::to_string(total) +
+              " bytes)";
+  }
+  timers_.cancel(it->second.timer);
+  // A new generation, so an expiry already queued behind this lock is dropped.
+  it->second.generation = next_generation_++;
+  schedule_locked(std::string(id), it->second, it->second.spec.ttl);
+  local_.update_check(id, status, output);
+  return core::ok();
+}
+
+std::size_t CheckRunner::ttl_checks() const {
+  std::lock_guard lock(mu_);
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(),
+                    [](const auto& e) { return e.second.spec.kind == CheckKind::kTtl; }));
+}
+
+std::size_t CheckRunner::monitor_checks() const {
+  std::lock_guard lock(mu_);
+  return entries_.size() - static_cast<std::size_t>(
+                               std::count_if(entries_.begin(), entries_.end(), [](const auto& e) {
+                                 return e.second.spec.kind == CheckKind::kTtl;
+                               }));
+}
+
+}  // namespace pc::agent

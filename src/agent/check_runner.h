@@ -1,0 +1,91 @@
+#pragma once
+// CheckRunner: runs the agent's checks and writes their results into LocalState.
+//
+// Interval checks (HTTP, TCP, script) are timers on the shared TimerThread that hand the
+// blocking probe to a small pool of worker threads, so a slow probe never delays a timer or
+// another check beyond the pool's width. The first run is staggered randomly within the
+// interval, as Consul does, so checks registered together do not fire together. TTL checks
+// are one timer each, reset by every update; when it runs out the check turns critical with
+// "TTL expired".
+//
+// Every (re)start of a check gets a new generation; a probe result or timer of an older
+// generation is dropped, so a check replaced or removed mid-probe never sees a stale result.
+//
+// Thread-safe: all public methods may be called from any thread. stop() (also run by the
+// destructor) cancels the timers and joins the workers; probes in flight finish first.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "agent/check_spec.h"
+#include "agent/local_state.h"
+#include "core/rand.h"
+#include "core/timer_thread.h"
+
+namespace pc::agent {
+
+struct ProbeResult;
+
+class CheckRunner {
+ public:
+  struct Options {
+    int workers = 4;
+  };
+
+  CheckRunner(LocalState& local, core::TimerThread& timers, const core::Clock& clock,
+              core::Rand& rand, Options options);
+  ~CheckRunner();
+  CheckRunner(const CheckRunner&) = delete;
+  CheckRunner& operator=(const CheckRunner&) = delete;
+
+  // Starts running check `id`, replacing whatever ran under that ID. Manual checks have
+  // nothing to run.
+  void start(const std::string& id, const CheckSpec& spec);
+  void stop_check(std::string_view id);
+  void stop();
+
+  // Consul's updateTTLCheck: sets the status and output of a TTL check and restarts its TTL.
+  // Output longer than Consul's limit is cut with its "... (captured N of M bytes)" note.
+  core::Status update_ttl(std::string_view id, std::string_view status, std::string output);
+
+  std::size_t ttl_checks() const;
+  std::size_t monitor_checks() const;
+
+ private:
+  struct Entry {
+    std::uint64_t generation = 0;
+    CheckSpec spec;
+    core::TimerThread::TimerId timer = 0;
+  };
+
+  void schedule_locked(const std::string& id, Entry& entry, core::Duration delay);
+  void on_timer(const std::string& id, std::uint64_t generation);
+  void run_probe(const std::string& id, std::uint64_t generation, const CheckSpec& spec);
+  void worker_loop();
+
+  LocalState& local_;
+  core::TimerThread& timers_;
+  const core::Clock& clock_;
+  core::Rand& rand_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_;
+  std::uint64_t next_generation_ = 1;
+  bool stopping_ = false;
+
+  std::condition_variable work_cv_;
+  std::deque<std::function<void()>> work_;
+  std::vector<std::thread> workers_;
+};
+
+// Runs one probe of an interval check (exposed for tests).
+ProbeResult probe_once(const CheckSpec& spec);
+
+}  // namespace pc::agent

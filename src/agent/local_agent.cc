@@ -1,0 +1,251 @@
+#include "agent/local_agent.h"
+
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/strings.h"
+
+namespace pc::agent {
+namespace {
+
+constexpr std::string_view kModule = "agent";
+constexpr std::string_view kDefaultNodeMaintReason =
+    "Maintenance mode is enabled for this node, but no reason was provided. This is a default "
+    "message.";
+constexpr std::string_view kDefaultServiceMaintReason =
+    "Maintenance mode is enabled for this service, but no reason was provided. This is a "
+    "default message.";
+
+core::Error invalid_check(const core::Error& e) {
+  return core::make_error(core::Code::kInvalidArgument, "Invalid check: " + e.message);
+}
+
+std::string duration_text(core::Duration d) {
+  return d.count() > 0 ? core::format_go_duration(d) : std::string();
+}
+
+}  // namespace
+
+LocalAgent::LocalAgent(NodeInfo node, const state::Store& store, CommandSink sink,
+                       core::TimerThread& timers, const core::Clock& clock, core::Rand& rand,
+                       Options options)
+    : options_(options),
+      clock_(clock),
+      timers_(timers),
+      local_(node.name, clock),
+      runner_(local_, timers, clock, rand, options.runner),
+      sync_(local_, store, std::move(node), std::move(sink), clock, options.sync) {
+  local_.set_change_hook([this] { sync_.trigger(); });
+}
+
+LocalAgent::~LocalAgent() {
+  stop();
+}
+
+void LocalAgent::start() {
+  sync_.start();
+  schedule_reap();
+}
+
+void LocalAgent::stop() {
+  {
+    std::lock_guard lock(reap_mu_);
+    stopping_ = true;
+    timers_.cancel(reap_timer_);
+  }
+  runner_.stop();
+  sync_.stop();
+}
+
+void LocalAgent::schedule_reap() {
+  std::lock_guard lock(reap_mu_);
+  if (stopping_) return;
+  reap_timer_ = timers_.schedule(clock_.now() + options_.reap_interval, [this] {
+    reap_critical_services();
+    schedule_reap();
+  });
+}
+
+// Fills in what Consul's CheckDefinition.HealthCheck/CheckType derive, and validates.
+core::Status LocalAgent::prepare_check(CheckRegistration& reg, std::string_view service_name) {
+  CheckSpec& spec = reg.spec;
+  if (auto st = classify_and_validate(spec); !st) return invalid_check(st.error());
+  if (spec.kind == CheckKind::kScript && !options_.enable_script_checks) {
+    return core::make_error(core::Code::kInternal,
+                            "Scripts are disabled on this agent; to enable, configure "
+                            "'enable_script_checks' or 'enable_local_script_checks' to true");
+  }
+  if (spec.kind != CheckKind::kTtl && spec.kind != CheckKind::kManual &&
+      spec.interval < kMinCheckInterval) {
+    core::log::warn(kModule, "check {} has interval below minimum of {}",
+                    core::go_quote(reg.check.check_id),
+                    core::format_go_duration(kMinCheckInterval));
+    spec.interval = kMinCheckInterval;
+  }
+  if (spec.deregister_critical_service_after.count() > 0 &&
+      spec.deregister_critical_service_after < options_.deregister_interval_min) {
+    core::log::warn(kModule, "check {} has deregister interval below minimum of {}",
+                    core::go_quote(reg.check.check_id),
+                    core::format_go_duration(options_.deregister_interval_min));
+    spec.deregister_critical_service_after = options_.deregister_interval_min;
+  }
+  state::HealthCheck& c = reg.check;
+  if (c.name.empty() && !service_name.empty()) {
+    c.name = "Service '" + std::string(service_name) + "' check";
+  }
+  if (c.check_id.empty()) c.check_id = c.name;
+  if (c.status.empty()) c.status = state::kHealthCritical;
+  c.type = check_type_name(spec.kind);
+  if (spec.kind == CheckKind::kManual) c.type = "maintenance";
+  c.http = spec.http;
+  c.tcp = spec.tcp;
+  c.interval = duration_text(spec.interval);
+  c.timeout = duration_text(spec.timeout);
+  c.deregister_critical_service_after = duration_text(spec.deregister_critical_service_after);
+  return core::ok();
+}
+
+core::Status LocalAgent::add_check_locked(CheckRegistration reg) {
+  std::string id = reg.check.check_id;
+  CheckSpec spec = reg.spec;
+  if (auto st = local_.add_check(std::move(reg.check), reg.spec); !st) return st;
+  runner_.start(id, spec);
+  return core::ok();
+}
+
+core::Status LocalAgent::add_service(ServiceRegistration reg) {
+  state::Service& s = reg.service;
+  if (s.id.empty()) s.id = s.service;
+  // Consul's service check IDs: "service:<id>", numbered from 1 when there are several.
+  for (std::size_t i = 0; i < reg.checks.size(); ++i) {
+    auto& c = reg.checks[i].check;
+    c.service_id = s.id;
+    if (c.check_id.empty()) {
+      c.check_id = "service:" + s.id;
+      if (reg.checks.size() > 1) c.check_id += ":" + std::to_string(i + 1);
+    }
+    if (auto st = prepare_check(reg.checks[i], s.service); !st) return st;
+  }
+  std::lock_guard lock(write_mu_);
+  if (reg.replace_existing_checks) {
+    for (const auto& id : local_.check_ids_of_service(s.id)) {
+      bool kept = std::any_of(reg.checks.begin(), reg.checks.end(),
+                              [&id](const CheckRegistration& c) { return c.check.check_id == id; });
+      if (kept || id.starts_with(kServiceMaintenancePrefix)) continue;
+      runner_.stop_check(id);
+      (void)local_.remove_check(id);
+    }
+  }
+  local_.add_service(reg.service);
+  for (auto& c : reg.checks) {
+    if (auto st = add_check_locked(std::move(c)); !st) return st;
+  }
+  return core::ok();
+}
+
+core::Status LocalAgent::remove_service(std::string_view id) {
+  std::lock_guard lock(write_mu_);
+  std::vector<std::string> checks = local_.check_ids_of_service(id);
+  if (auto st = local_.remove_service(id); !st) return st;
+  for (const auto& c : checks) runner_.stop_check(c);
+  return core::ok();
+}
+
+core::Status LocalAgent::add_check(CheckRegistration reg) {
+  if (auto st = prepare_check(reg, ""); !st) return st;
+  std::lock_guard lock(write_mu_);
+  return add_check_locked(std::move(reg));
+}
+
+core::Status LocalAgent::remove_check(std::string_view id) {
+  std::lock_guard lock(write_mu_);
+  if (auto st = local_.remove_check(id); !st) return st;
+  runner_.stop_check(id);
+  return core::ok();
+}
+
+core::Status LocalAgent::update_ttl(std::string_view id, std::string_view status,
+                                    std::string output) {
+  // Consul vets the check before the update: an unknown one is a 404, a known one without a
+  // TTL the runner's 500.
+  if (!local_.check(id)) {
+    return core::make_error(core::Code::kNotFound,
+                            "Unknown check ID " + core::go_quote(id) +
+                                ". Ensure that the check ID is passed, not the check name.");
+  }
+  return runner_.update_ttl(id, status, std::move(output));
+}
+
+core::Status LocalAgent::set_node_maintenance(bool enable, std::string_view reason) {
+  std::string id(kNodeMaintenanceCheckId);
+  std::lock_guard lock(write_mu_);
+  bool active = local_.check(id).has_value();
+  if (!enable) {
+    if (active) {
+      (void)local_.remove_check(id);
+      core::log::info(kModule, "Node left maintenance mode");
+    }
+    return core::ok();
+  }
+  if (active) return core::ok();
+  CheckRegistration reg;
+  reg.check.check_id = id;
+  reg.check.name = "Node Maintenance Mode";
+  reg.check.notes = reason.empty() ? std::string(kDefaultNodeMaintReason) : std::string(reason);
+  reg.check.status = state::kHealthCritical;
+  reg.spec.kind = CheckKind::kManual;
+  if (auto st = prepare_check(reg, ""); !st) return st;
+  core::log::info(kModule, "Node entered maintenance mode");
+  return add_check_locked(std::move(reg));
+}
+
+core::Status LocalAgent::set_service_maintenance(std::string_view service_id, bool enable,
+                                                 std::string_view reason) {
+  std::lock_guard lock(write_mu_);
+  if (!local_.service(service_id)) {
+    return core::make_error(core::Code::kNotFound,
+                            "No service registered with ID " + core::go_quote(service_id));
+  }
+  std::string id = std::string(kServiceMaintenancePrefix) + std::string(service_id);
+  bool active = local_.check(id).has_value();
+  if (!enable) {
+    if (active) {
+      (void)local_.remove_check(id);
+      core::log::info(kModule, "Service {} left maintenance mode", core::go_quote(service_id));
+    }
+    return core::ok();
+  }
+  if (active) return core::ok();
+  CheckRegistration reg;
+  reg.check.check_id = id;
+  reg.check.name = "Service Maintenance Mode";
+  reg.check.notes = reason.empty() ? std::string(kDefaultServiceMaintReason) : std::string(reason);
+  reg.check.status = state::kHealthCritical;
+  reg.check.service_id = std::string(service_id);
+  reg.spec.kind = CheckKind::kManual;
+  if (auto st = prepare_check(reg, ""); !st) return st;
+  core::log::info(kModule, "Service {} entered maintenance mode", core::go_quote(service_id));
+  return add_check_locked(std::move(reg));
+}
+
+void LocalAgent::reap_critical_services() {
+  core::MonoTime now = clock_.now();
+  std::vector<std::pair<std::string, std::string>> reap;  // service ID, check ID
+  for (const auto& lc : local_.checks()) {
+    const auto timeout = lc.spec.deregister_critical_service_after;
+    if (timeout.count() <= 0 || lc.check.service_id.empty() ||
+        lc.check.status != state::kHealthCritical || now - lc.critical_since <= timeout) {
+      continue;
+    }
+    reap.emplace_back(lc.check.service_id, lc.check.check_id);
+  }
+  for (const auto& [service, check] : reap) {
+    if (remove_service(service)) {
+      core::log::info(kModule,
+                      "Check {} for service {} has been critical for too long; deregistered "
+                      "service",
+                      core::go_quote(check), core::go_quote(service));
+    }
+  }
+}
+
+}  // namespace pc::agent

@@ -1,0 +1,159 @@
+// Anti-entropy: whatever the catalog holds for this node, a pass makes it the agent's.
+#include "agent/catalog_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "agent/tests/agent_test_util.h"
+
+namespace pc::agent {
+namespace {
+
+using testing::FakeCatalog;
+using testing::service;
+using testing::test_node;
+
+class CatalogSyncTest : public ::testing::Test {
+ protected:
+  CatalogSync make(core::Duration check_update_interval = std::chrono::minutes(5)) {
+    CatalogSync::Options options;
+    options.check_update_interval = check_update_interval;
+    return CatalogSync(local, catalog.store, test_node(), catalog.sink(),
+                       core::SystemClock::instance(), options);
+  }
+  state::HealthCheck check(std::string id, std::string service_id, std::string status) {
+    state::HealthCheck c;
+    c.check_id = std::move(id);
+    c.name = c.check_id;
+    c.service_id = std::move(service_id);
+    c.status = std::move(status);
+    c.type = "ttl";
+    return c;
+  }
+  LocalState local{"node1", core::SystemClock::instance()};
+  FakeCatalog catalog;
+};
+
+TEST_F(CatalogSyncTest, RegistersTheNodeServicesAndChecks) {
+  local.add_service(service("web1", "web", {"v1"}));
+  ASSERT_TRUE(local.add_check(check("service:web1", "web1", "passing"), CheckSpec{}));
+  ASSERT_TRUE(local.add_check(check("mem", "", "warning"), CheckSpec{}));
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  auto snap = catalog.snap();
+  auto node = snap.node_get("node1");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(node->id, test_node().id);
+  EXPECT_EQ(node->tagged_addresses.at("lan"), "127.0.0.1");
+  auto svc = snap.service_get("node1", "web1");
+  ASSERT_TRUE(svc);
+  EXPECT_EQ(svc->tags, std::vector<std::string>{"v1"});
+  EXPECT_EQ(snap.check_get("node1", "service:web1")->status, "passing");
+  EXPECT_EQ(snap.check_get("node1", "service:web1")->service_name, "web");
+  EXPECT_EQ(snap.check_get("node1", "mem")->status, "warning");
+
+  int writes = catalog.writes;
+  ASSERT_TRUE(sync.sync_once());
+  EXPECT_EQ(catalog.writes, writes) << "an in-sync pass writes nothing";
+}
+
+TEST_F(CatalogSyncTest, RemovesWhatTheAgentDoesNotHoldButLeavesSerfHealth) {
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  proto::Command foreign;
+  auto* reg = foreign.mutable_catalog_register();
+  reg->set_node("node1");
+  reg->set_address("127.0.0.1");
+  reg->mutable_service()->set_id("stray");
+  reg->mutable_service()->set_service("stray");
+  proto::Command server_rows;
+  server_rows.mutable_catalog_register()->set_node("node1");
+  server_rows.mutable_catalog_register()->set_address("127.0.0.1");
+  server_rows.mutable_catalog_register()->mutable_service()->set_id("consul");
+  server_rows.mutable_catalog_register()->mutable_service()->set_service("consul");
+  ASSERT_TRUE(catalog.sink()(server_rows));
+  auto* serf = reg->add_checks();
+  serf->set_check_id("serfHealth");
+  serf->set_status("passing");
+  auto* orphan = reg->add_checks();
+  orphan->set_check_id("orphan");
+  orphan->set_status("passing");
+  ASSERT_TRUE(catalog.sink()(foreign));
+  ASSERT_TRUE(sync.sync_once());
+  auto snap = catalog.snap();
+  EXPECT_FALSE(snap.service_get("node1", "stray"));
+  EXPECT_FALSE(snap.check_get("node1", "orphan"));
+  EXPECT_TRUE(snap.check_get("node1", "serfHealth"));
+  EXPECT_TRUE(snap.service_get("node1", "consul"));
+}
+
+TEST_F(CatalogSyncTest, RepairsACatalogDamagedBehindTheAgentsBack) {
+  local.add_service(service("web1", "web"));
+  ASSERT_TRUE(local.add_check(check("service:web1", "web1", "passing"), CheckSpec{}));
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  proto::Command damage;
+  damage.mutable_catalog_deregister()->set_node("node1");
+  damage.mutable_catalog_deregister()->set_service_id("web1");
+  ASSERT_TRUE(catalog.sink()(damage));
+  ASSERT_FALSE(catalog.snap().check_get("node1", "service:web1"));
+  ASSERT_TRUE(sync.sync_once());
+  EXPECT_TRUE(catalog.snap().service_get("node1", "web1"));
+  EXPECT_EQ(catalog.snap().check_get("node1", "service:web1")->status, "passing");
+}
+
+TEST_F(CatalogSyncTest, RemovedLocalServiceLeavesTheCatalogWithItsChecks) {
+  local.add_service(service("web1", "web"));
+  ASSERT_TRUE(local.add_check(check("service:web1", "web1", "passing"), CheckSpec{}));
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  ASSERT_TRUE(local.remove_service("web1"));
+  ASSERT_TRUE(sync.sync_once());
+  EXPECT_FALSE(catalog.snap().service_get("node1", "web1"));
+  EXPECT_FALSE(catalog.snap().check_get("node1", "service:web1"));
+}
+
+TEST_F(CatalogSyncTest, OutputOnlyChangesWaitForTheCheckUpdateInterval) {
+  ASSERT_TRUE(local.add_check(check("mem", "", "passing"), CheckSpec{}));
+  auto deferring = make(std::chrono::hours(1));
+  ASSERT_TRUE(deferring.sync_once());
+  ASSERT_TRUE(local.update_check("mem", "passing", "new output"));
+  ASSERT_TRUE(deferring.sync_once());
+  EXPECT_EQ(catalog.snap().check_get("node1", "mem")->output, "");
+  // A status change goes at once, with its output.
+  ASSERT_TRUE(local.update_check("mem", "critical", "down"));
+  ASSERT_TRUE(deferring.sync_once());
+  EXPECT_EQ(catalog.snap().check_get("node1", "mem")->status, "critical");
+  EXPECT_EQ(catalog.snap().check_get("node1", "mem")->output, "down");
+  // With no deferral the output goes at once.
+  ASSERT_TRUE(local.update_check("mem", "critical", "still down"));
+  auto eager = make(core::Duration(0));
+  ASSERT_TRUE(eager.sync_once());
+  EXPECT_EQ(catalog.snap().check_get("node1", "mem")->output, "still down");
+}
+
+TEST_F(CatalogSyncTest, NodeDriftIsRepaired) {
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  proto::Command drift;
+  drift.mutable_catalog_register()->set_node("node1");
+  drift.mutable_catalog_register()->set_address("10.9.9.9");
+  ASSERT_TRUE(catalog.sink()(drift));
+  ASSERT_TRUE(sync.sync_once());
+  EXPECT_EQ(catalog.snap().node_get("node1")->address, "127.0.0.1");
+}
+
+TEST_F(CatalogSyncTest, SyncThenAnswersAfterAPassOnTheSyncThread) {
+  auto sync = make();
+  sync.start();
+  local.add_service(service("web1", "web"));
+  std::promise<core::Status> done;
+  sync.sync_then([&done](core::Status st) { done.set_value(st); });
+  ASSERT_TRUE(done.get_future().get());
+  EXPECT_TRUE(catalog.snap().service_get("node1", "web1"));
+  sync.stop();
+}
+
+}  // namespace
+}  // namespace pc::agent
