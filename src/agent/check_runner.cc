@@ -1,5 +1,9 @@
 #include "agent/check_runner.h"
 
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
 #include "agent/checks/probe.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -42,15 +46,28 @@ ProbeResult probe_once(const CheckSpec& spec) {
   return ProbeResult{state::kHealthCritical, "check kind has no probe"};
 }
 
+// The probe queue and its workers, shared with the workers so they may outlive the runner.
+struct CheckRunner::Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job> work;
+  bool stopping = false;
+  // Held while a result is delivered; stop() clears `runner` under it, so no delivery runs
+  // into a runner being destroyed.
+  std::mutex deliver_mu;
+  CheckRunner* runner = nullptr;
+};
+
 CheckRunner::CheckRunner(LocalState& local, core::TimerThread& timers, const core::Clock& clock,
                          core::Rand& rand, Options options)
-    : local_(local), timers_(timers), clock_(clock), rand_(rand) {
+    : local_(local), timers_(timers), clock_(clock), rand_(rand), pool_(std::make_shared<Pool>()) {
+  pool_->runner = this;
   int n = std::max(1, options.workers);
   for (int i = 0; i < n; ++i) {
-    workers_.emplace_back([this, i] {
+    std::thread([pool = pool_, i] {
       core::set_thread_name("pc-check-" + std::to_string(i));
-      worker_loop();
-    });
+      worker_loop(pool);
+    }).detach();
   }
 }
 
@@ -59,18 +76,21 @@ CheckRunner::~CheckRunner() {
 }
 
 void CheckRunner::stop() {
-  std::vector<std::thread> workers;
   {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    for (auto& [id, entry] : entries_) timers_.cancel(entry.timer);
-    entries_.clear();
-    work_.clear();
-    workers.swap(workers_);
+    std::lock_guard lock(pool_->deliver_mu);
+    pool_->runner = nullptr;
   }
-  work_cv_.notify_all();
-  for (auto& t : workers) t.join();
+  {
+    std::lock_guard lock(pool_->mu);
+    pool_->stopping = true;
+    pool_->work.clear();
+  }
+  pool_->cv.notify_all();
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& [id, entry] : entries_) timers_.cancel(entry.timer);
+  entries_.clear();
 }
 
 void CheckRunner::start(const std::string& id, const CheckSpec& spec) {
@@ -115,9 +135,11 @@ void CheckRunner::on_timer(const std::string& id, std::uint64_t generation) {
   auto it = entries_.find(id);
   if (stopping_ || it == entries_.end() || it->second.generation != generation) return;
   if (it->second.spec.kind != CheckKind::kTtl) {
-    work_.emplace_back(
-        [this, id, generation, spec = it->second.spec] { run_probe(id, generation, spec); });
-    work_cv_.notify_one();
+    {
+      std::lock_guard pool_lock(pool_->mu);
+      pool_->work.push_back(Job{id, generation, it->second.spec});
+    }
+    pool_->cv.notify_one();
     return;
   }
   // Under the lock: an update that reset the TTL meanwhile changed the generation above.
@@ -130,33 +152,33 @@ void CheckRunner::on_timer(const std::string& id, std::uint64_t generation) {
   local_.update_check(id, state::kHealthCritical, output);
 }
 
-void CheckRunner::run_probe(const std::string& id, std::uint64_t generation,
-                            const CheckSpec& spec) {
-  ProbeResult result = probe_once(spec);
+void CheckRunner::deliver(const Job& job, const ProbeResult& result) {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  if (stopping_ || it == entries_.end() || it->second.generation != generation) return;
+  auto it = entries_.find(job.id);
+  if (stopping_ || it == entries_.end() || it->second.generation != job.generation) return;
   // Under the runner's lock, so a restart cannot slip between the generation test and the
   // write; LocalState never calls back into the runner.
   if (result.status != state::kHealthPassing) {
-    core::log::debug(kModule, "Check {} is now {}: {}", core::go_quote(id), result.status,
+    core::log::debug(kModule, "Check {} is now {}: {}", core::go_quote(job.id), result.status,
                      result.output);
   }
-  local_.update_check(id, result.status, result.output);
-  schedule_locked(id, it->second, it->second.spec.interval);
+  local_.update_check(job.id, result.status, result.output);
+  schedule_locked(job.id, it->second, it->second.spec.interval);
 }
 
-void CheckRunner::worker_loop() {
+void CheckRunner::worker_loop(const std::shared_ptr<Pool>& pool) {
   while (true) {
-    std::function<void()> job;
+    Job job;
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-      if (stopping_) return;
-      job = std::move(work_.front());
-      work_.pop_front();
+      std::unique_lock lock(pool->mu);
+      pool->cv.wait(lock, [&pool] { return pool->stopping || !pool->work.empty(); });
+      if (pool->stopping) return;
+      job = std::move(pool->work.front());
+      pool->work.pop_front();
     }
-    job();
+    ProbeResult result = probe_once(job.spec);
+    std::lock_guard lock(pool->deliver_mu);
+    if (pool->runner != nullptr) pool->runner->deliver(job, result);
   }
 }
 

@@ -12,17 +12,15 @@
 // generation is dropped, so a check replaced or removed mid-probe never sees a stale result.
 //
 // Thread-safe: all public methods may be called from any thread. stop() (also run by the
-// destructor) cancels the timers and joins the workers; probes in flight finish first.
-#include <condition_variable>
+// destructor) cancels the timers and returns without waiting for probes in flight (a script
+// may run for 30 s): the workers share the pool with the runner, finish their probe, find the
+// runner gone and exit.
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include "agent/check_spec.h"
 #include "agent/local_state.h"
@@ -65,10 +63,17 @@ class CheckRunner {
     core::TimerThread::TimerId timer = 0;
   };
 
+  struct Job {
+    std::string id;
+    std::uint64_t generation = 0;
+    CheckSpec spec;
+  };
+  struct Pool;
+
   void schedule_locked(const std::string& id, Entry& entry, core::Duration delay);
   void on_timer(const std::string& id, std::uint64_t generation);
-  void run_probe(const std::string& id, std::uint64_t generation, const CheckSpec& spec);
-  void worker_loop();
+  void deliver(const Job& job, const ProbeResult& result);
+  static void worker_loop(const std::shared_ptr<Pool>& pool);
 
   LocalState& local_;
   core::TimerThread& timers_;
@@ -80,9 +85,7 @@ class CheckRunner {
   std::uint64_t next_generation_ = 1;
   bool stopping_ = false;
 
-  std::condition_variable work_cv_;
-  std::deque<std::function<void()>> work_;
-  std::vector<std::thread> workers_;
+  std::shared_ptr<Pool> pool_;
 };
 
 // Runs one probe of an interval check (exposed for tests).

@@ -190,8 +190,15 @@ class PythonConsulAgentTest(AgentTestCase):
         check = self.wait_status(f"service:{tcp_sid}", "passing")
         self.assertEqual(check["Output"],
                          f"TCP connect 127.0.0.1:{listener.getsockname()[1]}: Success")
+        # A check result reaches the catalog through the agent's next sync pass, a moment
+        # after the agent shows it (as in Consul): poll, bounded.
         for sid in (http_sid, tcp_sid):
-            _, entries = self.c.health.service(sid, passing=True)
+            deadline = time.monotonic() + 5
+            while True:
+                _, entries = self.c.health.service(sid, passing=True)
+                if entries or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
             self.assertEqual([e["Service"]["ID"] for e in entries], [sid])
 
     def test_check_register_and_deregister(self):

@@ -151,11 +151,25 @@ class CheckTestCase(AgentTestCase):
         self.assertStatus(resp, 200)
         return resp.json()
 
-    def catalog_check(self, service, cid):
-        resp = self.agent.get(f"/v1/health/checks/{service}")
-        self.assertStatus(resp, 200)
-        found = [c for c in resp.json() if c["CheckID"] == cid]
-        return found[0] if found else None
+    def catalog_check(self, service, cid, timeout_s=5.0):
+        """The catalog's row for cid, once its Status is the agent's.
+
+        A probe's result reaches the catalog through the agent's next sync pass, a moment
+        after /v1/agent/checks shows it (writes through the agent API are synced before they
+        answer); a status change carries its output with it.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            resp = self.agent.get(f"/v1/health/checks/{service}")
+            self.assertStatus(resp, 200)
+            found = [c for c in resp.json() if c["CheckID"] == cid]
+            remote = found[0] if found else None
+            local = self.agent_checks().get(cid)
+            settled = local is None or (remote is not None and
+                                        remote["Status"] == local["Status"])
+            if settled or time.monotonic() >= deadline:
+                return remote
+            time.sleep(0.02)
 
     def wait_check(self, cid, status, timeout_s=8.0, output=None):
         """Polls /v1/agent/checks until cid has status (and output); returns the check."""
