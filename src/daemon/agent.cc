@@ -1,5 +1,6 @@
 #include "daemon/agent.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -140,9 +141,18 @@ void reload(core::AgentConfig& current) {
   core::log::info(kModule, "Reloaded configuration (log_level={})", current.log_level);
 }
 
+// Keeps freed memory mapped instead of returning it to the kernel after every large response
+// (docs/decisions/0005): a 1,000-instance health list is a megabyte, and faulting its pages in
+// anew on every request cost two thirds of the request's time.
+void tune_malloc() {
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);   // glibc's largest; also stops its adjusting
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);  // give back only beyond this much free memory
+}
+
 }  // namespace
 
 int run_agent(const core::AgentConfig& initial) {
+  tune_malloc();
   core::AgentConfig config = initial;
   // Handle the signals in this thread with sigwait; every thread started later inherits
   // the mask, so no other thread is interrupted.

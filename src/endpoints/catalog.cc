@@ -145,7 +145,9 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
   // and it never goes backwards. A name never registered falls back to the tables' index.
   out.index = snap.service_index(name);
   if (out.index == 0) out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
-  for (auto& s : snap.service_instances(name)) {
+  std::vector<state::Service> instances = snap.service_instances(name);
+  out.nodes.reserve(instances.size());
+  for (auto& s : instances) {
     if (!has_all_tags(s, tags)) continue;
     auto node = snap.node_get(s.node);
     if (!node || !node_meta_matches(*node, node_meta)) continue;

@@ -68,7 +68,9 @@ HealthServiceNodes health_service_nodes(const Context& ctx, state::WatchSet& ws,
     out.index =
         snap.max_index({state::Table::kNodes, state::Table::kServices, state::Table::kChecks});
   }
-  for (auto& s : snap.service_instances(name)) {
+  std::vector<state::Service> instances = snap.service_instances(name);
+  out.nodes.reserve(instances.size());
+  for (auto& s : instances) {
     if (!has_all_tags(s, tags)) continue;
     auto node = snap.node_get(s.node);
     if (!node || !node_meta_matches(*node, node_meta)) continue;

@@ -79,6 +79,9 @@ constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr std::size_t kLingerBytesMax = 2 * core::limits::http_body_size_max;
 // A connection's read buffer is given back after a request that grew it past this.
 constexpr std::size_t kBufferKeepBytesMax = 16 * 1024;
+// Response bodies up to this size are copied behind the head and sent in one buffer; larger
+// ones are sent as a second buffer of the same write.
+constexpr std::size_t kBodyCopyBytesMax = 16 * 1024;
 // Accept errors such as EMFILE repeat at once; back off instead of spinning.
 constexpr auto kAcceptErrorBackoff = std::chrono::milliseconds(50);
 // After stop_grace, connections are closed; this bounds the wait for them to unwind.
@@ -641,10 +644,17 @@ asio::awaitable<bool> Connection::write_response(Response& r, unsigned version, 
     field("Connection", "close");
   }
   out.append("\r\n");
-  if (!bodyless && !head) out.append(r.body);
+  // A small body joins the head in one buffer; a large one (a health list of a thousand
+  // instances is a megabyte) is sent from where the handler rendered it, not copied.
+  const bool send_body = !bodyless && !head;
+  const bool body_apart = send_body && r.body.size() > kBodyCopyBytesMax;
+  if (send_body && !body_apart) out.append(r.body);
 
   stream_.expires_after(core_.options.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out), kUseTuple);
+  std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(out),
+      body_apart ? asio::const_buffer(r.body.data(), r.body.size()) : asio::const_buffer()};
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kUseTuple);
   stream_.expires_never();
   // Parked queries are many and long: do not keep a large response buffer per connection.
   if (out.capacity() > kBufferKeepBytesMax) std::string().swap(out);

@@ -87,6 +87,9 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
         auto read = endpoints::health_service_nodes(ctx, ws, name, tags, node_meta, passing_only,
                                                     filter_or_null(expr));
         JsonWriter w;
+        // About 600 bytes an entry with two checks: one allocation instead of a doubling
+        // series of copies for a large service.
+        w.reserve(256 + read.nodes.size() * 768);
         w.begin_array();
         for (const auto& csn : read.nodes) {
           w.begin_object();
