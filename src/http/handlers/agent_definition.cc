@@ -145,8 +145,8 @@ core::Status read_service_fields(const json::object& o, state::Service& s) {
   if (!weights) return weights.error();
   if (*weights != nullptr) {
     // Consul's structs.ValidateWeights, on the values as sent (before any narrowing).
-    for (auto [name, min] : {std::pair<std::string_view, std::int64_t>{"Passing", 1},
-                             {"Warning", 0}}) {
+    for (auto [name, min] :
+         {std::pair<std::string_view, std::int64_t>{"Passing", 1}, {"Warning", 0}}) {
       auto v = get_int64(**weights, name);
       if (!v) return v.error();
       std::int64_t n = v->value_or(0);
