@@ -75,11 +75,7 @@ HealthServiceNodes health_service_nodes(const Context& ctx, state::WatchSet& ws,
     auto node = snap.node_get(s.node);
     if (!node || !node_meta_matches(*node, node_meta)) continue;
     CheckServiceNode csn{std::move(*node), std::move(s), {}};
-    for (auto& c : snap.checks_for_node(csn.node.node)) {
-      if (c.service_id.empty() || c.service_id == csn.service.id) {
-        csn.checks.push_back(std::move(c));
-      }
-    }
+    csn.checks = snap.checks_for_instance(csn.node.node, csn.service.id);
     if (passing_only && !all_passing(csn.checks)) continue;
     if (expr != nullptr && !service_filter::matches(*expr, {&csn.node, &csn.service})) continue;
     out.nodes.push_back(std::move(csn));

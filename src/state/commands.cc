@@ -75,6 +75,17 @@ void touch_service(ApplyContext& ctx, std::string lower_name) {
   ctx.changes.service(std::move(lower_name));
 }
 
+// Touches every service name on a node (Consul's updateAllServiceIndexesOfNode): health
+// entries carry the node's fields and its node-level checks.
+void touch_node_services(ApplyContext& ctx, std::string_view lower_node) {
+  std::vector<std::string> names;
+  ctx.v.services.scan_prefix(composite_prefix(lower_node), [&](const auto& e) {
+    names.push_back(core::to_lower(e.value.service));
+    return true;
+  });
+  for (auto& name : names) touch_service(ctx, std::move(name));
+}
+
 void kv_put(ApplyContext& ctx, std::string_view old_session, DirEntry entry) {
   if (old_session != entry.session) {
     if (!old_session.empty()) {
@@ -502,13 +513,7 @@ core::Status node_ensure(ApplyContext& ctx, Node n) {
   n.modify_index = ctx.index;
   // Service reads carry their node's fields, so every service on a changed node changed too
   // (Consul's updateAllServiceIndexesOfNode).
-  const std::string node_prefix = composite_prefix(key);
-  std::vector<std::string> names;
-  ctx.v.services.scan_prefix(node_prefix, [&](const auto& e) {
-    names.push_back(core::to_lower(e.value.service));
-    return true;
-  });
-  for (auto& name : names) touch_service(ctx, std::move(name));
+  touch_node_services(ctx, key);
   ctx.v.nodes = ctx.v.nodes.set(std::move(key), std::move(n));
   bump(ctx, Table::kNodes);
   return core::ok();
@@ -676,6 +681,10 @@ core::Status check_ensure(ApplyContext& ctx, const std::string& default_node,
   if (!skey.empty()) {
     ctx.v.checks_by_service = ctx.v.checks_by_service.set(composite_key(skey, key), {});
     touch_service(ctx, service_name_key(ctx, c));
+  } else {
+    // A node-level check (serfHealth, node maintenance) is part of every health entry of
+    // the node's services.
+    touch_node_services(ctx, core::to_lower(c.node));
   }
   ctx.v.checks = ctx.v.checks.set(std::move(key), std::move(c));
   bump(ctx, Table::kChecks);
@@ -693,6 +702,8 @@ core::Status check_delete(ApplyContext& ctx, std::string_view node, std::string_
     ctx.v.checks_by_service =
         ctx.v.checks_by_service.erase(composite_key(service_key(c.node, c.service_id), key));
     touch_service(ctx, service_name_key(ctx, c));
+  } else {
+    touch_node_services(ctx, core::to_lower(c.node));
   }
   ctx.v.checks = ctx.v.checks.erase(key);
   bump(ctx, Table::kChecks);

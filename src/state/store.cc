@@ -359,6 +359,20 @@ std::vector<HealthCheck> Snapshot::checks_for_node(std::string_view node) const 
   return out;
 }
 
+std::vector<HealthCheck> Snapshot::checks_for_instance(std::string_view node,
+                                                       std::string_view service_id) const {
+  std::vector<HealthCheck> out;
+  version_of(version_).checks.scan_prefix(
+      composite_prefix(core::to_lower(node)), [&](const auto& e) {
+        const HealthCheck& c = e.value;
+        if (c.service_id.empty() || c.service_id == service_id) {
+          out.push_back(c);
+        }
+        return true;
+      });
+  return out;
+}
+
 std::vector<HealthCheck> Snapshot::checks_for_service(std::string_view name) const {
   const Version& v = version_of(version_);
   const std::string prefix = composite_prefix(core::to_lower(name));

@@ -92,6 +92,10 @@ class Snapshot {
   std::vector<Service> node_services(std::string_view node) const;  // ordered by ID
   std::optional<Service> service_get(std::string_view node, std::string_view id) const;
   std::vector<HealthCheck> checks_for_node(std::string_view node) const;  // ordered by ID
+  // The checks of one instance as a health entry lists them: the node's own (no ServiceID)
+  // and those of `service_id`, ordered by ID. Copies only those.
+  std::vector<HealthCheck> checks_for_instance(std::string_view node,
+                                               std::string_view service_id) const;
   // Checks of every instance of a service, ordered by node, service ID, check ID.
   std::vector<HealthCheck> checks_for_service(std::string_view name) const;
   // Checks whose status is `status`, or all of them for "any"; ordered by node, check ID.

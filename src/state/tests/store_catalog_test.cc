@@ -252,6 +252,8 @@ TEST_F(CatalogTest, Reads) {
 
   EXPECT_EQ(ids(snap().checks_for_node("node2")),
             (std::vector<std::string>{"node2/db-alive", "node2/serfHealth", "node2/web-alive"}));
+  EXPECT_EQ(ids(snap().checks_for_instance("NODE2", "web2")),
+            (std::vector<std::string>{"node2/serfHealth", "node2/web-alive"}));
   EXPECT_EQ(ids(snap().checks_for_service("web")),
             (std::vector<std::string>{"node1/web-alive", "node2/web-alive"}));
   EXPECT_EQ(ids(snap().checks_for_service("db")), std::vector<std::string>{"node2/db-alive"});
@@ -441,13 +443,15 @@ TEST_F(CatalogTest, ServiceWatchFiresOnlyForItsName) {
   EXPECT_TRUE(web->fired());
   EXPECT_FALSE(dbw->fired());
 
-  // A node check belongs to no service.
+  // A node check is part of the health of every service on its node (Consul's
+  // updateAllServiceIndexesOfNode): both wake.
   web = watch("web");
   proto::Command serf = catalog_register("node1");
   with_check(serf, "serfHealth", "warning");
   apply(4, serf);
-  EXPECT_FALSE(web->fired());
-  EXPECT_FALSE(dbw->fired());
+  EXPECT_TRUE(web->fired());
+  EXPECT_TRUE(dbw->fired());
+  dbw = watch("db");
 
   // A new db check wakes db; renaming an instance wakes both names.
   proto::Command dbc = catalog_register("node1");
@@ -522,13 +526,25 @@ TEST_F(CatalogTest, ServiceIndexMovesOnlyForItsOwnService) {
   ASSERT_TRUE(apply(4, moved).status);
   EXPECT_EQ(snap().service_index("web"), 4u);
   EXPECT_EQ(snap().service_index("db"), 2u);
+  // A node-level check (serfHealth here, or node maintenance) is in every health entry of
+  // the node's services: changing or removing it moves their index too.
+  proto::Command serf = catalog_register("node1");
+  with_check(serf, "serfHealth", "critical");
+  ASSERT_TRUE(apply(5, serf).status);
+  EXPECT_EQ(snap().service_index("web"), 5u);
+  EXPECT_EQ(snap().service_index("db"), 2u);
+  proto::Command serf_gone;
+  serf_gone.mutable_catalog_deregister()->set_node("node1");
+  serf_gone.mutable_catalog_deregister()->set_check_id("serfHealth");
+  ASSERT_TRUE(apply(6, serf_gone).status);
+  EXPECT_EQ(snap().service_index("web"), 6u);
   // Deregistering the last instance moves the index forward and keeps it.
   proto::Command gone;
   gone.mutable_catalog_deregister()->set_node("node1");
   gone.mutable_catalog_deregister()->set_service_id("web1");
-  ASSERT_TRUE(apply(5, gone).status);
+  ASSERT_TRUE(apply(7, gone).status);
   EXPECT_TRUE(snap().service_instances("web").empty());
-  EXPECT_EQ(snap().service_index("web"), 5u);
+  EXPECT_EQ(snap().service_index("web"), 7u);
 }
 
 }  // namespace
