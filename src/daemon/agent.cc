@@ -15,6 +15,7 @@
 #include "core/version.h"
 #include "daemon/store_fsm.h"
 #include "endpoints/context.h"
+#include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
 #include "http/router.h"
@@ -29,6 +30,9 @@ constexpr std::string_view kModule = "agent";
 // Consul's tombstone_ttl and its GC granularity.
 constexpr auto kTombstoneTtl = std::chrono::minutes(15);
 constexpr auto kTombstoneGranularity = std::chrono::seconds(30);
+// Shared renderings of large reads (endpoints/response_cache.h): room for the lists of a few
+// dozen large services.
+constexpr std::size_t kResponseCacheBytes = 64 * 1024 * 1024;
 
 std::string pick_advertise(const core::AgentConfig& config) {
   if (!config.advertise_addr.empty()) return config.advertise_addr;
@@ -206,6 +210,8 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::SessionTimers session_timers(ctx, timers);
   endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
   ctx.session_timers = &session_timers;
+  endpoints::ResponseCache response_cache(kResponseCacheBytes);
+  ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
 
   if (auto st = register_self(ctx, config); !st) {

@@ -138,13 +138,24 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
                                           const NodeMetaFilter& node_meta,
                                           const filter::Expression* expr) {
   ctx.store.watch_service(ws, name);
-  state::Snapshot snap = ctx.store.snapshot();
-  CatalogServiceNodes out;
+  return catalog_service_nodes(ctx.store.snapshot(), name, tags, node_meta, expr);
+}
+
+std::uint64_t catalog_service_index(const state::Snapshot& snap, std::string_view name) {
   // Consul's per-service index: it moves only when this service's instances (or their nodes
   // or checks) change, so a blocking query is not answered early by writes to other services,
   // and it never goes backwards. A name never registered falls back to the tables' index.
-  out.index = snap.service_index(name);
-  if (out.index == 0) out.index = snap.max_index({state::Table::kNodes, state::Table::kServices});
+  std::uint64_t index = snap.service_index(name);
+  if (index != 0) return index;
+  return snap.max_index({state::Table::kNodes, state::Table::kServices});
+}
+
+CatalogServiceNodes catalog_service_nodes(const state::Snapshot& snap, std::string_view name,
+                                          const std::vector<std::string>& tags,
+                                          const NodeMetaFilter& node_meta,
+                                          const filter::Expression* expr) {
+  CatalogServiceNodes out;
+  out.index = catalog_service_index(snap, name);
   std::vector<state::Service> instances = snap.service_instances(name);
   out.nodes.reserve(instances.size());
   for (auto& s : instances) {

@@ -66,6 +66,13 @@ CatalogServiceNodes catalog_service_nodes(const Context& ctx, state::WatchSet& w
                                           const std::vector<std::string>& tags,
                                           const NodeMetaFilter& node_meta,
                                           const filter::Expression* expr);
+// The same read on a snapshot the caller took after store.watch_service(ws, name), and the
+// index it reports, for a caller that looks the index up first.
+CatalogServiceNodes catalog_service_nodes(const state::Snapshot& snap, std::string_view name,
+                                          const std::vector<std::string>& tags,
+                                          const NodeMetaFilter& node_meta,
+                                          const filter::Expression* expr);
+std::uint64_t catalog_service_index(const state::Snapshot& snap, std::string_view name);
 
 struct CatalogNodes {
   std::uint64_t index = 0;

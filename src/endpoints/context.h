@@ -23,6 +23,7 @@ class LocalAgent;
 
 namespace pc::endpoints {
 
+class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
 
@@ -47,6 +48,7 @@ struct Context {
   AgentIdentity identity;
   SessionTimers* session_timers = nullptr;  // leader-side TTL timers; null in unit tests
   TombstoneGc* tombstone_gc = nullptr;      // null in unit tests
+  ResponseCache* response_cache = nullptr;  // shared renderings of large reads; null: none
   agent::LocalAgent* agent = nullptr;       // this agent's services and checks; null in unit tests
 };
 

@@ -59,15 +59,23 @@ HealthServiceNodes health_service_nodes(const Context& ctx, state::WatchSet& ws,
                                         const NodeMetaFilter& node_meta, bool passing_only,
                                         const filter::Expression* expr) {
   ctx.store.watch_service(ws, name);
-  state::Snapshot snap = ctx.store.snapshot();
-  HealthServiceNodes out;
+  return health_service_nodes(ctx.store.snapshot(), name, tags, node_meta, passing_only, expr);
+}
+
+std::uint64_t health_service_index(const state::Snapshot& snap, std::string_view name) {
   // Consul's maxIndexForService with checks: the per-service index, or for a name never
   // registered the nodes, services and checks tables' index.
-  out.index = snap.service_index(name);
-  if (out.index == 0) {
-    out.index =
-        snap.max_index({state::Table::kNodes, state::Table::kServices, state::Table::kChecks});
-  }
+  std::uint64_t index = snap.service_index(name);
+  if (index != 0) return index;
+  return snap.max_index({state::Table::kNodes, state::Table::kServices, state::Table::kChecks});
+}
+
+HealthServiceNodes health_service_nodes(const state::Snapshot& snap, std::string_view name,
+                                        const std::vector<std::string>& tags,
+                                        const NodeMetaFilter& node_meta, bool passing_only,
+                                        const filter::Expression* expr) {
+  HealthServiceNodes out;
+  out.index = health_service_index(snap, name);
   std::vector<state::Service> instances = snap.service_instances(name);
   out.nodes.reserve(instances.size());
   for (auto& s : instances) {

@@ -55,5 +55,13 @@ HealthServiceNodes health_service_nodes(const Context& ctx, state::WatchSet& ws,
                                         std::string_view name, const std::vector<std::string>& tags,
                                         const NodeMetaFilter& node_meta, bool passing_only,
                                         const filter::Expression* expr);
+// The same read on a snapshot the caller took after store.watch_service(ws, name), for a
+// caller that looks the index up first (a shared rendering may already exist for it).
+HealthServiceNodes health_service_nodes(const state::Snapshot& snap, std::string_view name,
+                                        const std::vector<std::string>& tags,
+                                        const NodeMetaFilter& node_meta, bool passing_only,
+                                        const filter::Expression* expr);
+// The index that read reports: it moves whenever its result can change.
+std::uint64_t health_service_index(const state::Snapshot& snap, std::string_view name);
 
 }  // namespace pc::endpoints

@@ -328,15 +328,21 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
   reply_blocking(
-      req, reply, [&ctx, name, tags, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
-        auto read =
-            endpoints::catalog_service_nodes(ctx, ws, name, tags, node_meta, filter_or_null(expr));
-        JsonWriter w;
-        w.reserve(256 + read.nodes.size() * 512);  // about 350 bytes an instance
-        w.begin_array();
-        for (const auto& sn : read.nodes) write_service_node(w, sn);
-        w.end_array();
-        return ReadOutcome{read.index, Response::json(w.take())};
+      req, reply,
+      [&ctx, key = rendering_key(req), name, tags, node_meta,
+       expr = std::move(*expr)](state::WatchSet& ws) {
+        ctx.store.watch_service(ws, name);
+        state::Snapshot snap = ctx.store.snapshot();
+        return shared_rendering(ctx, key, endpoints::catalog_service_index(snap, name), [&] {
+          auto read =
+              endpoints::catalog_service_nodes(snap, name, tags, node_meta, filter_or_null(expr));
+          JsonWriter w;
+          w.reserve(256 + read.nodes.size() * 512);  // about 350 bytes each
+          w.begin_array();
+          for (const auto& sn : read.nodes) write_service_node(w, sn);
+          w.end_array();
+          return w.take();
+        });
       });
 }
 

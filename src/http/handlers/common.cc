@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "endpoints/response_cache.h"
 #include "http/errors.h"
 #include "http/json/read.h"
 #include "http/query.h"
@@ -25,6 +26,37 @@ void reply_blocking(const Request& req, Reply& reply,
     out.response.headers.emplace_back("X-Consul-Effective-Consistency", consistency);
     return out;
   }));
+}
+
+std::string rendering_key(const Request& req) {
+  std::string key = req.path;
+  for (const auto& [k, v] : req.query) {
+    if (k == "index" || k == "wait" || k == "stale" || k == "consistent" || k == "cached" ||
+        k == "max_stale" || k == "dc") {
+      continue;
+    }
+    key += '\n';
+    key += k;
+    key += '=';
+    key += v;
+  }
+  return key;
+}
+
+ReadOutcome shared_rendering(endpoints::Context& ctx, const std::string& key, std::uint64_t index,
+                             const std::function<std::string()>& render) {
+  // Below this a rendering costs less than the bookkeeping and the copy out.
+  constexpr std::size_t kSharedRenderingMin = 16 * 1024;
+  if (ctx.response_cache != nullptr) {
+    if (auto body = ctx.response_cache->find(key, index)) {
+      return ReadOutcome{index, Response::json(*body)};
+    }
+  }
+  std::string body = render();
+  if (ctx.response_cache != nullptr && body.size() >= kSharedRenderingMin) {
+    ctx.response_cache->insert(key, index, std::make_shared<const std::string>(body));
+  }
+  return ReadOutcome{index, Response::json(std::move(body))};
 }
 
 Response bool_response(bool value) {

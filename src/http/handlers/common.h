@@ -24,6 +24,18 @@ namespace pc::http::handlers {
 void reply_blocking(const Request& req, Reply& reply,
                     std::function<ReadOutcome(state::WatchSet&)> run);
 
+// The identity of a read for a shared rendering (endpoints/response_cache.h): its path and
+// every query parameter except those that only say how long to wait or how consistent to be
+// (index, wait, stale, consistent, cached, max_stale) and dc, which names the local one here.
+// When ACLs filter results, the token's identity will have to join the key.
+std::string rendering_key(const Request& req);
+
+// A read's JSON body at `index`: the shared rendering when the context has one for `key` at
+// that index, otherwise `render()`, kept for the next reader when it is large enough to be
+// worth it. `index` must determine what render() produces.
+ReadOutcome shared_rendering(endpoints::Context& ctx, const std::string& key, std::uint64_t index,
+                             const std::function<std::string()>& render);
+
 // `true` / `false` as Consul's write endpoints answer.
 Response bool_response(bool value);
 
@@ -69,7 +81,8 @@ core::Status read_service_tagged_addresses(const boost::json::object& service,
 // A service's Weights object as given ({"Passing", "Warning"}, absent parts 0), or nullopt
 // when the field is absent or null. Validation is the caller's: the catalog stores what it
 // gets, the agent applies Consul's ValidateWeights.
-core::Result<std::optional<state::Weights>> read_service_weights(const boost::json::object& service);
+core::Result<std::optional<state::Weights>> read_service_weights(
+    const boost::json::object& service);
 // `name` and the map, or nothing when the map is empty (Go's omitempty).
 void write_service_tagged_addresses_field(JsonWriter& w, std::string_view name,
                                           const std::map<std::string, state::ServiceAddress>& m);

@@ -64,6 +64,32 @@ void health_checks_in_state(endpoints::Context& ctx, const Request& req, Reply r
                endpoints::health_checks_in_state);
 }
 
+namespace {
+
+std::string render_check_service_nodes(const std::vector<endpoints::CheckServiceNode>& nodes) {
+  JsonWriter w;
+  // About 600 bytes an entry with two checks: one allocation instead of a doubling series of
+  // copies for a large service.
+  w.reserve(256 + nodes.size() * 768);
+  w.begin_array();
+  for (const auto& csn : nodes) {
+    w.begin_object();
+    w.key("Node");
+    write_node(w, csn.node);
+    w.key("Service");
+    write_node_service(w, csn.service);
+    w.key("Checks");
+    w.begin_array();
+    for (const auto& c : csn.checks) write_health_check(w, c);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  return w.take();
+}
+
+}  // namespace
+
 void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string name(path_suffix(req, "/v1/health/service/"));
   if (name.empty()) return reply(Response::text(400, "Missing service name"));
@@ -81,31 +107,18 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
   auto expr = query_filter(req, endpoints::compile_check_service_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(
-      req, reply,
-      [&ctx, name, tags, node_meta, passing_only, expr = std::move(*expr)](state::WatchSet& ws) {
-        auto read = endpoints::health_service_nodes(ctx, ws, name, tags, node_meta, passing_only,
-                                                    filter_or_null(expr));
-        JsonWriter w;
-        // About 600 bytes an entry with two checks: one allocation instead of a doubling
-        // series of copies for a large service.
-        w.reserve(256 + read.nodes.size() * 768);
-        w.begin_array();
-        for (const auto& csn : read.nodes) {
-          w.begin_object();
-          w.key("Node");
-          write_node(w, csn.node);
-          w.key("Service");
-          write_node_service(w, csn.service);
-          w.key("Checks");
-          w.begin_array();
-          for (const auto& c : csn.checks) write_health_check(w, c);
-          w.end_array();
-          w.end_object();
-        }
-        w.end_array();
-        return ReadOutcome{read.index, Response::json(w.take())};
-      });
+  reply_blocking(req, reply,
+                 [&ctx, key = rendering_key(req), name, tags, node_meta, passing_only,
+                  expr = std::move(*expr)](state::WatchSet& ws) {
+                   ctx.store.watch_service(ws, name);
+                   state::Snapshot snap = ctx.store.snapshot();
+                   return shared_rendering(
+                       ctx, key, endpoints::health_service_index(snap, name), [&] {
+                         auto read = endpoints::health_service_nodes(
+                             snap, name, tags, node_meta, passing_only, filter_or_null(expr));
+                         return render_check_service_nodes(read.nodes);
+                       });
+                 });
 }
 
 }  // namespace pc::http::handlers
