@@ -97,12 +97,16 @@ bench_start_agent() {
   bench_die "the agent does not accept a KV PUT"
 }
 
-# Starts nginx with one worker answering `return 200 "ok"` for every path and method. Sets
-# NGINX_PID and NGINX_PORT.
+# Starts nginx with one worker. Without an argument it answers `return 200 "ok"` for every
+# path and method; with one, the argument is the server block's locations instead (files it
+# serves go under $NGINX_DIR/html, which `root` may name). Sets NGINX_PID, NGINX_PORT and
+# NGINX_DIR.
 bench_start_nginx() {
+  local locations="${1:-location / { return 200 \"ok\"; \}}"
   NGINX_PORT="$(bench_free_port)"
-  local dir="$BENCH_TMP/nginx"
-  mkdir -p "$dir/tmp"
+  NGINX_DIR="$BENCH_TMP/nginx"
+  local dir="$NGINX_DIR"
+  mkdir -p "$dir/tmp" "$dir/html"
   cat >"$dir/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -123,7 +127,7 @@ http {
   keepalive_timeout 300s;
   server {
     listen 127.0.0.1:$NGINX_PORT;
-    location / { return 200 "ok"; }
+    $locations
   }
 }
 CONF
@@ -131,7 +135,8 @@ CONF
   NGINX_PID=$!
   BENCH_PIDS+=("$NGINX_PID")
   for _ in $(seq 100); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/"; then
+    # Any HTTP answer means it is up (a static root may well answer / with 403 or 404).
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NGINX_PORT/")" != 000 ]]; then
       bench_log "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT"
       return 0
     fi
@@ -140,6 +145,48 @@ CONF
   done
   cat "$dir/stdout.log" "$dir/error.log" >&2 2>/dev/null || true
   bench_die "nginx did not start"
+}
+
+# Builds one bench tool (a target of bench/CMakeLists.txt) in BUILD_DIR_BENCH (build-bench)
+# unless BUILD=0, and prints its path.
+bench_build_tool() {
+  local target="$1" dir="${BUILD_DIR_BENCH:-build-bench}"
+  if [[ "${BUILD:-1}" != 0 ]]; then
+    bench_log "building $target in $dir"
+    (
+      cd "$BENCH_ROOT"
+      export CCACHE_BASEDIR="$BENCH_ROOT" CCACHE_NOHASHDIR=1
+      [[ -f "$dir/build.ninja" ]] || cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+      cmake --build "$dir" --target "$target"
+    ) >"$BENCH_TMP/build-$target.log" 2>&1 || {
+      tail -30 "$BENCH_TMP/build-$target.log" >&2
+      bench_die "building $target failed"
+    }
+  fi
+  echo "$BENCH_ROOT/$dir/bench/$target"
+}
+
+# CPU seconds (user + system) a process has used so far.
+bench_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# Busy and total jiffies of the whole machine, from /proc/stat's first line.
+bench_machine_jiffies() {
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# One field of /proc/PID/status in KiB (VmRSS, VmHWM, ...).
+bench_status_kib() {
+  awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
+}
+
+# wrk prints latencies as 812.00us, 1.23ms or 2.01s; this prints milliseconds.
+bench_to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.3f", n }'
 }
 
 # How busy the machine was over the last second, in % of one core (all cores summed).
