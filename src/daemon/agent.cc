@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <future>
 
+#include "agent/checks/probe.h"
 #include "agent/local_agent.h"
 #include "consensus/runtime/single_node_log.h"
 #include "core/duration.h"
@@ -272,6 +273,7 @@ int run_agent(const core::AgentConfig& initial) {
   core::log::info(kModule, "Gracefully shutting down agent...");
   server.stop();
   local_agent.stop();
+  agent::kill_running_scripts();  // a check script must not outlive its agent
   timers.stop();
   log.stop();
   core::log::info(kModule, "Agent stopped");

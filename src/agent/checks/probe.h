@@ -92,4 +92,8 @@ ProbeResult probe_tcp(std::string_view host_port, core::Duration timeout);
 ProbeResult probe_script(const std::vector<std::string>& args, core::Duration timeout,
                          std::size_t output_size_max = probe_output_size_default);
 
+// Kills the process groups of every script probe still running in this process, so an agent
+// that shuts down leaves no check scripts behind; their probes end at once as critical.
+void kill_running_scripts();
+
 }  // namespace pc::agent

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "agent/checks/detail/net.h"
@@ -50,11 +52,26 @@ int open_pidfd(pid_t pid) {
 // pause cannot keep the probe reading past its timeout.
 constexpr int kDrainReadsMax = 16;
 
+// The process groups of scripts still running, for kill_running_scripts(). A pid leaves the
+// set under the same mutex as it is reaped, so a group is never signalled after its leader's
+// pid could have been reused.
+struct RunningScripts {
+  std::mutex mu;
+  std::set<pid_t> groups;
+};
+RunningScripts& running_scripts() {
+  static RunningScripts running;
+  return running;
+}
+
 // A spawned child. Every way out of the probe reaps it; if it is still running then, its
 // whole process group is killed first.
 class Child {
  public:
-  explicit Child(pid_t pid) : pid_(pid) {}
+  explicit Child(pid_t pid) : pid_(pid) {
+    std::lock_guard lock(running_scripts().mu);
+    running_scripts().groups.insert(pid_);
+  }
   ~Child() {
     if (!reaped_) kill_group_and_reap();
   }
@@ -68,12 +85,14 @@ class Child {
 
   void try_reap() {
     if (reaped_) return;
+    std::lock_guard lock(running_scripts().mu);
     pid_t r = ::waitpid(pid_, &status_, WNOHANG);
     if (r == pid_) {
       reaped_ = status_known_ = true;
     } else if (r < 0 && errno == ECHILD) {
       reaped_ = true;  // SIGCHLD ignored or reaped elsewhere: the status is gone
     }
+    if (reaped_) running_scripts().groups.erase(pid_);
   }
 
   void kill_group_and_reap() {
@@ -82,6 +101,7 @@ class Child {
     ::kill(-pid_, SIGKILL);
     if (reaped_) return;
     ::kill(pid_, SIGKILL);
+    std::lock_guard lock(running_scripts().mu);
     for (;;) {
       pid_t r = ::waitpid(pid_, &status_, 0);
       if (r == pid_) {
@@ -91,6 +111,7 @@ class Child {
       if (r < 0 && errno != EINTR) break;
     }
     reaped_ = true;
+    running_scripts().groups.erase(pid_);
   }
 
  private:
@@ -253,6 +274,11 @@ ProbeResult run_script(const std::vector<std::string>& args, core::Duration time
 }
 
 }  // namespace
+
+void kill_running_scripts() {
+  std::lock_guard lock(running_scripts().mu);
+  for (pid_t group : running_scripts().groups) ::kill(-group, SIGKILL);
+}
 
 ProbeResult probe_script(const std::vector<std::string>& args, core::Duration timeout,
                          std::size_t output_size_max) {

@@ -806,6 +806,25 @@ bool process_gone(pid_t pid) {
          (line[close_paren + 2] == 'Z' || line[close_paren + 2] == 'X');
 }
 
+TEST(ScriptProbe, KillRunningScriptsEndsEveryRunningProbeAtOnce) {
+  ProbeResult result;
+  std::atomic<bool> done{false};
+  auto start = Clock::now();
+  std::thread probe([&] {
+    result = probe_script({"sleep", "30"}, 20s);
+    done = true;
+  });
+  // The probe registers its child right after the spawn; keep asking until it has ended.
+  while (!done && Clock::now() - start < 5s) {
+    kill_running_scripts();
+    std::this_thread::sleep_for(20ms);
+  }
+  probe.join();
+  EXPECT_EQ(result.status, kProbeCritical);
+  EXPECT_LT(Clock::now() - start, 5s);
+  kill_running_scripts();  // nothing left: a no-op
+}
+
 TEST(ScriptProbe, TimeoutKillsTheWholeProcessGroup) {
   std::string pid_file = ::testing::TempDir() + "probe_test_pid_" + std::to_string(::getpid());
   // The shell exits at once, but its background child keeps the output pipe open: as with
