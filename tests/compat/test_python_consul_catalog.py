@@ -6,6 +6,7 @@ success.
 """
 
 import sys
+import time
 import unittest
 
 try:
@@ -14,7 +15,7 @@ except ImportError as err:  # fail loudly: a missing client must never look like
     sys.exit(f"FAIL: python3-consul is not installed ({err}); scripts/setup installs it "
              "(Debian package python3-consul)")
 
-from proconsul import AgentTestCase
+from proconsul import AgentTestCase, BackgroundCall
 
 
 class PythonConsulCatalogTest(AgentTestCase):
@@ -61,6 +62,33 @@ class PythonConsulCatalogTest(AgentTestCase):
         self.assertTrue(c.catalog.deregister("compat-node"))
         _, node = c.catalog.node("compat-node")
         self.assertIsNone(node)
+
+
+    def test_blocking_catalog_service_wakes_on_its_own_service_only(self):
+        c = self.c
+        self.assertTrue(c.catalog.register(
+            "compat-block-1", "10.0.1.1",
+            service={"Service": "compat-block", "ID": "b1", "Port": 80}))
+        self.addCleanup(c.catalog.deregister, "compat-block-1")
+        index, nodes = c.catalog.service("compat-block")
+        self.assertEqual(len(nodes), 1)
+        watcher = consul.Consul(host="127.0.0.1", port=self.agent.port)
+        self.addCleanup(watcher.http.session.close)
+        call = BackgroundCall(watcher.catalog.service, "compat-block", index=index, wait="10s")
+        # Another service changing does not answer the query.
+        self.assertTrue(c.catalog.register(
+            "compat-block-other", "10.0.1.2", service={"Service": "compat-other", "Port": 81}))
+        self.addCleanup(c.catalog.deregister, "compat-block-other")
+        time.sleep(0.5)
+        self.assertFalse(call.done(), "woken by another service's change")
+        self.assertTrue(c.catalog.register(
+            "compat-block-2", "10.0.1.3",
+            service={"Service": "compat-block", "ID": "b2", "Port": 80}))
+        self.addCleanup(c.catalog.deregister, "compat-block-2")
+        new_index, nodes = call.join(15.0)
+        self.assertLess(call.elapsed, 5.0)
+        self.assertGreater(int(new_index), int(index))
+        self.assertEqual(sorted(n["ServiceID"] for n in nodes), ["b1", "b2"])
 
 
 if __name__ == "__main__":
