@@ -17,6 +17,12 @@ if(PC_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+if(PC_LIBFUZZER)
+  # Coverage for the code under test, not only the fuzz target's own file: every library is
+  # instrumented; only the fuzz executables link libFuzzer's main (pc_fuzz below).
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # pc_module(<name> SOURCES a.cc b.cc DEPS pc::core ...)
 function(pc_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})

@@ -13,9 +13,17 @@ bool all_passing(const std::vector<state::HealthCheck>& checks) {
                      [](const state::HealthCheck& c) { return c.status == state::kHealthPassing; });
 }
 
-// `checks` without those `expr` (when given) rejects.
-HealthChecks filtered(std::uint64_t index, std::vector<state::HealthCheck> checks,
+// `checks` without those on nodes missing a ?node-meta pair and those `expr` (when given)
+// rejects.
+HealthChecks filtered(const state::Snapshot& snap, std::uint64_t index,
+                      std::vector<state::HealthCheck> checks, const NodeMetaFilter& node_meta,
                       const filter::Expression* expr) {
+  if (!node_meta.empty()) {
+    std::erase_if(checks, [&](const state::HealthCheck& c) {
+      auto node = snap.node_get(c.node);
+      return !node || !node_meta_matches(*node, node_meta);
+    });
+  }
   if (expr != nullptr) {
     std::erase_if(checks,
                   [&](const state::HealthCheck& c) { return !health_check_matches(*expr, c); });
@@ -29,25 +37,41 @@ HealthChecks health_node_checks(const Context& ctx, state::WatchSet& ws, std::st
                                 const filter::Expression* expr) {
   ctx.store.watch_table(ws, state::Table::kChecks);
   state::Snapshot snap = ctx.store.snapshot();
-  return filtered(snap.table_index(state::Table::kChecks), snap.checks_for_node(node), expr);
+  return filtered(snap, snap.table_index(state::Table::kChecks), snap.checks_for_node(node), {},
+                  expr);
 }
 
 HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name,
                                    const filter::Expression* expr) {
+  return health_service_checks(ctx, ws, name, NodeMetaFilter{}, expr);
+}
+
+HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
+                                    std::string_view status, const filter::Expression* expr) {
+  return health_checks_in_state(ctx, ws, status, NodeMetaFilter{}, expr);
+}
+
+HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name,
+                                   const NodeMetaFilter& node_meta,
+                                   const filter::Expression* expr) {
   ctx.store.watch_service(ws, name);
+  if (!node_meta.empty()) ctx.store.watch_table(ws, state::Table::kNodes);
   state::Snapshot snap = ctx.store.snapshot();
   // The per-service index, as for the catalog, so a blocking query woken only by this
   // service's changes reports an index that moved; a name never registered falls back.
   std::uint64_t index = snap.service_index(name);
   if (index == 0) index = snap.table_index(state::Table::kChecks);
-  return filtered(index, snap.checks_for_service(name), expr);
+  return filtered(snap, index, snap.checks_for_service(name), node_meta, expr);
 }
 
 HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
-                                    std::string_view status, const filter::Expression* expr) {
+                                    std::string_view status, const NodeMetaFilter& node_meta,
+                                    const filter::Expression* expr) {
   ctx.store.watch_table(ws, state::Table::kChecks);
+  if (!node_meta.empty()) ctx.store.watch_table(ws, state::Table::kNodes);
   state::Snapshot snap = ctx.store.snapshot();
-  return filtered(snap.table_index(state::Table::kChecks), snap.checks_in_state(status), expr);
+  return filtered(snap, snap.table_index(state::Table::kChecks), snap.checks_in_state(status),
+                  node_meta, expr);
 }
 
 core::Result<filter::Expression> compile_check_service_node_filter(std::string_view text) {

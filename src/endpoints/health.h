@@ -31,6 +31,13 @@ HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std:
 HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
                                     std::string_view status,
                                     const filter::Expression* expr = nullptr);
+// The same two reads with Consul's ?node-meta: only checks on nodes carrying every pair. The
+// nodes table is watched too (a node's meta decides membership); the index is the read's own.
+HealthChecks health_service_checks(const Context& ctx, state::WatchSet& ws, std::string_view name,
+                                   const NodeMetaFilter& node_meta, const filter::Expression* expr);
+HealthChecks health_checks_in_state(const Context& ctx, state::WatchSet& ws,
+                                    std::string_view status, const NodeMetaFilter& node_meta,
+                                    const filter::Expression* expr);
 
 // Consul's structs.CheckServiceNode: one instance, its node, the node's own checks (no
 // ServiceID) and the instance's checks, ordered by check ID.

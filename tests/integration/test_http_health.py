@@ -146,6 +146,21 @@ class HealthTest(AgentTestCase):
         self.assertEqual(resp.text, "Invalid value for ?passing")
         self.assertJSON(self.get("/v1/health/service/no-such-service"), [])
 
+    def test_check_lists_node_meta(self):
+        # Consul takes ?node-meta on /health/checks/:service and /health/state/:state, not on
+        # /health/node/:node.
+        svc = self.name("-svc")
+        self.register_instance(self.name("-a"), svc, "s1", "passing", node_meta={"rack": "r1"})
+        self.register_instance(self.name("-b"), svc, "s2", "critical", node_meta={"rack": "r2"})
+        checks = self.get(f"/v1/health/checks/{svc}", {"node-meta": "rack:r2"}).json()
+        self.assertEqual([c["CheckID"] for c in checks], ["svc:s2"])
+        self.assertJSON(self.get(f"/v1/health/checks/{svc}", {"node-meta": "rack:r9"}), [])
+        critical = self.get("/v1/health/state/critical", {"node-meta": "rack:r2"}).json()
+        self.assertIn((self.name("-b"), "svc:s2"), [(c["Node"], c["CheckID"]) for c in critical])
+        self.assertNotIn(self.name("-a"), [c["Node"] for c in critical])
+        node = self.get(f"/v1/health/node/{self.name('-a')}", {"node-meta": "rack:r9"}).json()
+        self.assertEqual([c["CheckID"] for c in node], ["svc:s1"])
+
     def test_state(self):
         node = self.name()
         svc = self.name("-svc")

@@ -316,6 +316,15 @@ TEST_F(EndpointsTest, CatalogReadsApplyTheirFilters) {
   ASSERT_EQ(in_state.checks.size(), 1u);
   EXPECT_EQ(in_state.checks[0].node, "node2");
   EXPECT_EQ(in_state.index, health_checks_in_state(ctx_, ws, "any").index);
+
+  // ?node-meta keeps the checks on nodes with every pair.
+  NodeMetaFilter rack2{{"rack", "r2"}}, rack9{{"rack", "r9"}};
+  EXPECT_EQ(health_service_checks(ctx_, ws, "db", rack2, nullptr).checks.size(), 1u);
+  EXPECT_TRUE(health_service_checks(ctx_, ws, "db", rack9, nullptr).checks.empty());
+  auto on_rack2 = health_checks_in_state(ctx_, ws, "any", rack2, nullptr);
+  ASSERT_FALSE(on_rack2.checks.empty());
+  for (const auto& c : on_rack2.checks) EXPECT_EQ(c.node, "node2");
+  EXPECT_TRUE(health_checks_in_state(ctx_, ws, "any", rack9, nullptr).checks.empty());
 }
 
 }  // namespace

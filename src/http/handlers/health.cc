@@ -31,9 +31,11 @@ std::optional<bool> parse_go_bool(std::string_view v) {
 }
 
 // The three check lists: the path's last part (a node, a service or a state) names what to
-// read, ?filter= selects among the checks, and the list blocks like every read.
+// read, ?filter= selects among the checks (and ?node-meta among their nodes, where Consul
+// takes it), and the list blocks like every read.
 using ChecksRead = endpoints::HealthChecks (*)(const endpoints::Context&, state::WatchSet&,
-                                               std::string_view, const filter::Expression*);
+                                               std::string_view, const endpoints::NodeMetaFilter&,
+                                               const filter::Expression*);
 void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
                   std::string_view prefix, std::string_view missing, ChecksRead read_checks) {
   std::string name(path_suffix(req, prefix));
@@ -41,17 +43,24 @@ void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
   auto expr = query_filter(req, endpoints::compile_health_check_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   reply_blocking(req, reply,
-                 [&ctx, name, expr = std::move(*expr), read_checks](state::WatchSet& ws) {
-                   auto read = read_checks(ctx, ws, name, filter_or_null(expr));
+                 [&ctx, name, node_meta = node_meta_filter(req), expr = std::move(*expr),
+                  read_checks](state::WatchSet& ws) {
+                   auto read = read_checks(ctx, ws, name, node_meta, filter_or_null(expr));
                    return ReadOutcome{read.index, checks_response(read)};
                  });
+}
+
+// Consul's /v1/health/node/:node takes no ?node-meta.
+endpoints::HealthChecks node_checks(const endpoints::Context& ctx, state::WatchSet& ws,
+                                    std::string_view node, const endpoints::NodeMetaFilter&,
+                                    const filter::Expression* expr) {
+  return endpoints::health_node_checks(ctx, ws, node, expr);
 }
 
 }  // namespace
 
 void health_node_checks(endpoints::Context& ctx, const Request& req, Reply reply) {
-  reply_checks(ctx, req, reply, "/v1/health/node/", "Missing node name",
-               endpoints::health_node_checks);
+  reply_checks(ctx, req, reply, "/v1/health/node/", "Missing node name", node_checks);
 }
 
 void health_service_checks(endpoints::Context& ctx, const Request& req, Reply reply) {
