@@ -1,0 +1,319 @@
+// The resolver against a store built directly (Consul's agent/dns_test.go cases).
+#include "dns/resolver.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "state/tests/store_test_util.h"
+
+namespace pc::dns {
+namespace {
+
+using state::testing::catalog_register;
+using state::testing::with_check;
+using state::testing::with_service;
+using wire::Message;
+using wire::Record;
+
+std::string a_text(const Record& r) {
+  const auto& a = std::get<wire::ARdata>(r.rdata).address;
+  return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
+         std::to_string(a[3]);
+}
+
+class ResolverTest : public state::testing::StoreTest {
+ protected:
+  // Registers `service` (id = node + "-" + name) on `node` at `address` with one service check.
+  void add(const std::string& node, const std::string& address, const std::string& name,
+           std::vector<std::string> tags = {}, const std::string& status = "passing",
+           const std::string& service_address = "", int port = 80) {
+    proto::Command c = catalog_register(node);
+    c.mutable_catalog_register()->set_address(address);
+    auto* s = with_service(c, node + "-" + name, name, std::move(tags), port);
+    s->set_address(service_address);
+    s->mutable_weights()->set_passing(10);
+    s->mutable_weights()->set_warning(3);
+    with_check(c, node + "-" + name + "-check", status, node + "-" + name);
+    ASSERT_TRUE(apply(++index_, c).status);
+  }
+
+  Message ask(const std::string& name, std::uint16_t qtype, std::uint16_t id = 42) {
+    Message q;
+    q.header.id = id;
+    q.header.rd = true;
+    q.questions.push_back(wire::Question{name, qtype, wire::kClassIn});
+    return run(q);
+  }
+  Message run(const Message& q) {
+    // The response must always encode.
+    Message r = resolve(q, snap(), config_, rand_);
+    EXPECT_TRUE(wire::encode(r, wire::kMaxMessageSize).has_value());
+    return r;
+  }
+  static std::vector<std::string> addresses(const Message& m) {
+    std::vector<std::string> out;
+    for (const auto& r : m.answers) out.push_back(a_text(r));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  static void expect_soa(const Message& m) {
+    ASSERT_EQ(m.authority.size(), 1u);
+    EXPECT_EQ(m.authority[0].type, wire::type::kSoa);
+    EXPECT_EQ(m.authority[0].name, "consul.");
+    const auto& soa = std::get<wire::SoaRdata>(m.authority[0].rdata);
+    EXPECT_EQ(soa.mname, "ns.consul.");
+    EXPECT_EQ(soa.rname, "hostmaster.consul.");
+    EXPECT_EQ(soa.refresh, 3600u);
+    EXPECT_EQ(soa.retry, 600u);
+    EXPECT_EQ(soa.expire, 86400u);
+  }
+
+  std::uint64_t index_ = 0;
+  ResolverConfig config_;
+  core::SystemRand rand_{7};
+};
+
+TEST_F(ResolverTest, ServiceAHealthyOnly) {
+  add("n1", "10.0.0.1", "web");
+  add("n2", "10.0.0.2", "web", {}, "critical");
+  add("n3", "10.0.0.3", "web", {}, "passing", "10.1.0.3");
+  Message m = ask("web.service.consul.", wire::type::kA, 1234);
+  EXPECT_EQ(m.header.id, 1234);
+  EXPECT_TRUE(m.header.qr);
+  EXPECT_TRUE(m.header.aa);
+  EXPECT_TRUE(m.header.rd);
+  EXPECT_FALSE(m.header.ra);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  EXPECT_EQ(addresses(m), (std::vector<std::string>{"10.0.0.1", "10.1.0.3"}));
+  for (const auto& r : m.answers) EXPECT_EQ(r.name, "web.service.consul.");
+  EXPECT_TRUE(m.authority.empty());
+}
+
+TEST_F(ResolverTest, DatacenterLabelAndCaseInsensitivity) {
+  add("n1", "10.0.0.1", "web");
+  Message m = ask("WEB.Service.DC1.Consul.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].name, "WEB.Service.DC1.Consul.");
+}
+
+TEST_F(ResolverTest, TagFilter) {
+  add("n1", "10.0.0.1", "web", {"v1"});
+  add("n2", "10.0.0.2", "web", {"v2"});
+  EXPECT_EQ(addresses(ask("v1.web.service.consul.", wire::type::kA)),
+            (std::vector<std::string>{"10.0.0.1"}));
+  EXPECT_EQ(addresses(ask("V2.web.service.consul.", wire::type::kA)),
+            (std::vector<std::string>{"10.0.0.2"}));
+  Message none = ask("v3.web.service.consul.", wire::type::kA);
+  EXPECT_EQ(none.header.rcode, wire::rcode::kNxDomain);
+  expect_soa(none);
+}
+
+TEST_F(ResolverTest, Rfc2782Srv) {
+  add("n1", "10.0.0.1", "web", {"v1"}, "passing", "", 8080);
+  add("n2", "10.0.0.2", "web", {"v2"}, "warning", "", 8081);
+  Message m = ask("_web._tcp.service.consul.", wire::type::kSrv);
+  ASSERT_EQ(m.answers.size(), 2u);
+  ASSERT_EQ(m.additional.size(), 2u);
+  std::vector<wire::SrvRdata> srvs;
+  for (const auto& r : m.answers) {
+    EXPECT_EQ(r.type, wire::type::kSrv);
+    EXPECT_EQ(r.name, "_web._tcp.service.consul.");
+    srvs.push_back(std::get<wire::SrvRdata>(r.rdata));
+  }
+  std::sort(srvs.begin(), srvs.end(), [](auto& a, auto& b) { return a.port < b.port; });
+  EXPECT_EQ(srvs[0], (wire::SrvRdata{1, 10, 8080, "n1.node.dc1.consul."}));
+  EXPECT_EQ(srvs[1], (wire::SrvRdata{1, 3, 8081, "n2.node.dc1.consul."}));
+  for (const auto& r : m.additional) {
+    EXPECT_EQ(r.type, wire::type::kA);
+    EXPECT_EQ(a_text(r), r.name == "n1.node.dc1.consul." ? "10.0.0.1" : "10.0.0.2");
+  }
+  Message tagged = ask("_web._v2.service.consul.", wire::type::kSrv);
+  ASSERT_EQ(tagged.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(tagged.answers[0].rdata).port, 8081);
+}
+
+TEST_F(ResolverTest, SrvTargetIsServiceAddressWhenItDiffers) {
+  add("n1", "10.0.0.1", "web", {}, "passing", "127.0.0.1", 8080);
+  Message m = ask("web.service.consul.", wire::type::kSrv);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(m.answers[0].rdata).target, "7f000001.addr.dc1.consul.");
+  ASSERT_EQ(m.additional.size(), 1u);
+  EXPECT_EQ(a_text(m.additional[0]), "127.0.0.1");
+}
+
+TEST_F(ResolverTest, WarningIncludedUnlessOnlyPassing) {
+  add("n1", "10.0.0.1", "web");
+  add("n2", "10.0.0.2", "web", {}, "warning");
+  EXPECT_EQ(ask("web.service.consul.", wire::type::kA).answers.size(), 2u);
+  config_.only_passing = true;
+  EXPECT_EQ(addresses(ask("web.service.consul.", wire::type::kA)),
+            (std::vector<std::string>{"10.0.0.1"}));
+}
+
+TEST_F(ResolverTest, CriticalNodeCheckAndMaintenanceExclude) {
+  add("n1", "10.0.0.1", "web");
+  add("n2", "10.0.0.2", "web");
+  add("n3", "10.0.0.3", "web", {}, "maintenance");
+  proto::Command c = catalog_register("n2");
+  c.mutable_catalog_register()->set_address("10.0.0.2");
+  with_check(c, "serfHealth", "critical");
+  ASSERT_TRUE(apply(++index_, c).status);
+  EXPECT_EQ(addresses(ask("web.service.consul.", wire::type::kA)),
+            (std::vector<std::string>{"10.0.0.1"}));
+}
+
+TEST_F(ResolverTest, NoHealthyInstanceIsNxDomain) {
+  add("n1", "10.0.0.1", "web", {}, "critical");
+  Message m = ask("web.service.consul.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNxDomain);
+  EXPECT_TRUE(m.answers.empty());
+  expect_soa(m);
+}
+
+TEST_F(ResolverTest, Ipv6AndAny) {
+  add("n1", "10.0.0.1", "web");
+  add("n2", "10.0.0.2", "web", {}, "passing", "2001:db8::1");
+  Message aaaa = ask("web.service.consul.", wire::type::kAaaa);
+  ASSERT_EQ(aaaa.answers.size(), 1u);
+  EXPECT_EQ(aaaa.answers[0].type, wire::type::kAaaa);
+  EXPECT_EQ(std::get<wire::AaaaRdata>(aaaa.answers[0].rdata).address[0], 0x20);
+  EXPECT_EQ(ask("web.service.consul.", wire::type::kAny).answers.size(), 2u);
+  EXPECT_EQ(ask("web.service.consul.", wire::type::kA).answers.size(), 1u);
+}
+
+TEST_F(ResolverTest, KnownNameWithoutRecordOfTypeIsNoErrorWithSoa) {
+  add("n1", "10.0.0.1", "web");
+  Message m = ask("web.service.consul.", wire::type::kAaaa);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  EXPECT_TRUE(m.answers.empty());
+  expect_soa(m);
+  Message node = ask("n1.node.consul.", wire::type::kTxt);
+  EXPECT_EQ(node.header.rcode, wire::rcode::kNoError);
+  EXPECT_TRUE(node.answers.empty());
+  expect_soa(node);
+}
+
+TEST_F(ResolverTest, NodeLookup) {
+  add("n1", "10.0.0.1", "web");
+  Message m = ask("N1.node.dc1.consul.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].name, "N1.node.dc1.consul.");
+  EXPECT_EQ(a_text(m.answers[0]), "10.0.0.1");
+  Message missing = ask("nope.node.consul.", wire::type::kA);
+  EXPECT_EQ(missing.header.rcode, wire::rcode::kNxDomain);
+  expect_soa(missing);
+}
+
+TEST_F(ResolverTest, AddrLookup) {
+  Message m = ask("7f000001.addr.dc1.consul.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(a_text(m.answers[0]), "127.0.0.1");
+  Message v6 = ask("20010db8000000000000000000000001.addr.consul.", wire::type::kAaaa);
+  ASSERT_EQ(v6.answers.size(), 1u);
+  EXPECT_EQ(v6.answers[0].type, wire::type::kAaaa);
+  EXPECT_EQ(ask("zz000001.addr.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+}
+
+TEST_F(ResolverTest, Ptr) {
+  add("n1", "10.0.0.1", "web");
+  Message m = ask("1.0.0.10.in-addr.arpa.", wire::type::kPtr);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::PtrRdata>(m.answers[0].rdata).name, "n1.node.dc1.consul.");
+  Message unknown = ask("9.0.0.10.in-addr.arpa.", wire::type::kPtr);
+  EXPECT_EQ(unknown.header.rcode, wire::rcode::kNxDomain);
+}
+
+TEST_F(ResolverTest, UnknownServiceIsNxDomainWithSoa) {
+  config_.soa_min_ttl = 5;
+  Message m = ask("db.service.consul.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNxDomain);
+  EXPECT_TRUE(m.header.aa);
+  expect_soa(m);
+  EXPECT_EQ(m.authority[0].ttl, 5u);
+  EXPECT_EQ(std::get<wire::SoaRdata>(m.authority[0].rdata).minimum, 5u);
+}
+
+TEST_F(ResolverTest, OtherDatacenterIsNxDomain) {
+  add("n1", "10.0.0.1", "web");
+  EXPECT_EQ(ask("web.service.dc2.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+  EXPECT_EQ(ask("n1.node.dc2.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+}
+
+TEST_F(ResolverTest, OutsideDomainIsRefused) {
+  Message m = ask("example.com.", wire::type::kA);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kRefused);
+  EXPECT_FALSE(m.header.ra);
+  EXPECT_TRUE(m.answers.empty());
+}
+
+TEST_F(ResolverTest, FormErrAndNotImp) {
+  Message none;
+  none.header.id = 9;
+  Message r = run(none);
+  EXPECT_EQ(r.header.id, 9);
+  EXPECT_EQ(r.header.rcode, wire::rcode::kFormErr);
+  Message two;
+  two.questions.push_back(wire::Question{"a.service.consul.", wire::type::kA, wire::kClassIn});
+  two.questions.push_back(wire::Question{"b.service.consul.", wire::type::kA, wire::kClassIn});
+  EXPECT_EQ(run(two).header.rcode, wire::rcode::kFormErr);
+  Message notify;
+  notify.header.opcode = 4;
+  notify.questions.push_back(wire::Question{"consul.", wire::type::kSoa, wire::kClassIn});
+  EXPECT_EQ(run(notify).header.rcode, wire::rcode::kNotImp);
+}
+
+TEST_F(ResolverTest, EdnsEchoed) {
+  add("n1", "10.0.0.1", "web");
+  Message q;
+  q.questions.push_back(wire::Question{"web.service.consul.", wire::type::kA, wire::kClassIn});
+  EXPECT_FALSE(run(q).edns.has_value());
+  q.edns = wire::Edns{};
+  q.edns->udp_payload_size = 1232;
+  q.edns->options.push_back(wire::EdnsOption{10, {1, 2, 3, 4, 5, 6, 7, 8}});
+  Message r = run(q);
+  ASSERT_TRUE(r.edns.has_value());
+  EXPECT_EQ(r.edns->udp_payload_size, 1232);
+  EXPECT_TRUE(r.edns->options.empty());
+}
+
+TEST_F(ResolverTest, ARecordLimitAndShuffle) {
+  for (int i = 1; i <= 6; ++i) {
+    add("n" + std::to_string(i), "10.0.0." + std::to_string(i), "web");
+  }
+  config_.a_record_limit = 2;
+  EXPECT_EQ(ask("web.service.consul.", wire::type::kA).answers.size(), 2u);
+  config_.a_record_limit = 0;
+  std::set<std::string> firsts;
+  for (int i = 0; i < 20; ++i) {
+    Message m = ask("web.service.consul.", wire::type::kA);
+    ASSERT_EQ(m.answers.size(), 6u);
+    firsts.insert(a_text(m.answers[0]));
+  }
+  EXPECT_GT(firsts.size(), 1u);
+}
+
+TEST_F(ResolverTest, ApexSoa) {
+  Message m = ask("consul.", wire::type::kSoa);
+  EXPECT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].type, wire::type::kSoa);
+}
+
+TEST_F(ResolverTest, ServiceTtl) {
+  config_.service_ttl = 30;
+  add("n1", "10.0.0.1", "web");
+  Message m = ask("web.service.consul.", wire::type::kA);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].ttl, 30u);
+}
+
+}  // namespace
+}  // namespace pc::dns
