@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <future>
+#include <memory>
+#include <string>
 
 #include "agent/checks/probe.h"
 #include "agent/local_agent.h"
@@ -15,6 +17,8 @@
 #include "core/timer_thread.h"
 #include "core/version.h"
 #include "daemon/store_fsm.h"
+#include "dns/resolver.h"
+#include "dns/server.h"
 #include "endpoints/context.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
@@ -113,8 +117,16 @@ core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentCo
   return options;
 }
 
+// client_addr holds space-separated addresses (the loader checked them); DNS serves the first.
+std::string first_address(const std::string& client_addr) {
+  const auto begin = client_addr.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "127.0.0.1";
+  const auto end = client_addr.find_first_of(" \t", begin);
+  return client_addr.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
 void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentity& id,
-                  std::uint16_t http_port) {
+                  std::uint16_t http_port, int dns_port) {
   std::printf("==> Starting Proconsul agent...\n");
   std::printf("               Version: 'v%s'\n", std::string(core::kVersion).c_str());
   std::printf("               Node ID: '%s'\n", id.node_id.c_str());
@@ -122,11 +134,10 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("            Datacenter: '%s'\n", id.datacenter.c_str());
   std::printf("                Server: true (Bootstrap: true, dev mode: %s)\n",
               config.dev ? "in-memory" : "no");
-  std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: -1)\n",
-              config.client_addr.c_str(), static_cast<unsigned>(http_port));
+  std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: %d)\n",
+              config.client_addr.c_str(), static_cast<unsigned>(http_port), dns_port);
   std::printf("          Cluster Addr: %s (LAN: %d, WAN: %d)\n", id.advertise_address.c_str(),
               config.ports.serf_lan, config.ports.serf_wan);
-  std::printf("         DNS interface: not served by this version\n");
   std::printf("\n==> Proconsul agent running!\n");
   std::printf("==> Log data will now stream in as it occurs:\n\n");
   std::fflush(stdout);
@@ -257,8 +268,41 @@ int run_agent(const core::AgentConfig& initial) {
     log.stop();
     return 1;
   }
-  print_banner(config, identity, *port);
+
+  // The DNS interface on the first client address, answering from the latest snapshot.
+  std::unique_ptr<dns::DnsServer> dns_server;
+  core::SystemRand dns_rand;  // mutex-guarded: shared by the DNS I/O threads
+  int dns_port = -1;
+  const std::string dns_address = first_address(config.client_addr);
+  if (config.ports.dns >= 0) {
+    dns::ResolverConfig resolver_config;
+    resolver_config.domain = config.domain;
+    resolver_config.datacenter = config.datacenter;
+    resolver_config.node_name = identity.node_name;
+    dns::DnsServer::Options dns_options;
+    dns_options.address = dns_address;
+    dns_options.port = static_cast<std::uint16_t>(config.ports.dns);
+    dns_server = std::make_unique<dns::DnsServer>(
+        dns_options, [&store, &dns_rand, resolver_config](const dns::wire::Message& query) {
+          return dns::resolve(query, store.snapshot(), resolver_config, dns_rand);
+        });
+    auto bound = dns_server->start();
+    if (!bound) {
+      std::fprintf(stderr, "Error starting DNS server on %s:%d: %s\n", dns_address.c_str(),
+                   config.ports.dns, bound.error().message.c_str());
+      server.stop();
+      local_agent.stop();
+      timers.stop();
+      log.stop();
+      return 1;
+    }
+    dns_port = *bound;
+  }
+  print_banner(config, identity, *port, dns_port);
   core::log::info(kModule, "HTTP API listening on http://{}:{}", config.client_addr, *port);
+  if (dns_server) {
+    core::log::info(kModule, "DNS server listening on {}:{} (udp, tcp)", dns_address, dns_port);
+  }
 
   while (true) {
     int sig = 0;
@@ -271,6 +315,7 @@ int run_agent(const core::AgentConfig& initial) {
     break;
   }
   core::log::info(kModule, "Gracefully shutting down agent...");
+  if (dns_server) dns_server->stop();
   server.stop();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent

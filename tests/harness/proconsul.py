@@ -1,10 +1,12 @@
 """Shared harness for Proconsul's Python integration and compatibility suites.
 
 What it does, and why:
-- Starts `proconsul agent -dev` on an ephemeral HTTP port (`-http-port 0`, our extension) so
-  that test files can run in parallel without choosing ports (envoy: hermetic tests).
+- Starts `proconsul agent -dev` on an ephemeral HTTP port (`-http-port 0`, our extension) and
+  DNS port (`-dns-port 0`) so that test files can run in parallel without choosing ports
+  (envoy: hermetic tests).
 - Reads the agent's stdout until the `==> Proconsul agent running!` line, parsing the real
-  HTTP port from the `Client Addr: [...] (HTTP: <port>, ...` line of the startup banner.
+  HTTP and DNS ports from the `Client Addr: [...] (HTTP: <port>, HTTPS: -1, DNS: <port>)`
+  line of the startup banner (agent.port, agent.dns_port).
   A thread keeps draining stdout for the life of the process so the pipe never fills and
   the agent never blocks on a log write; the captured output is attached to failures.
 - Always stops the agent (SIGTERM, then SIGKILL after 5 s) and reports whether the agent
@@ -41,7 +43,7 @@ OUTPUT_HEAD_LINES = 500
 OUTPUT_TAIL_LINES = 20000
 
 RUNNING_MARKER = "==> Proconsul agent running!"
-CLIENT_ADDR_RE = re.compile(r"Client Addr: \[[^\]]*\] \(HTTP: (\d+)")
+CLIENT_ADDR_RE = re.compile(r"Client Addr: \[[^\]]*\] \(HTTP: (\d+)(?:.*?DNS: (-?\d+))?")
 
 # Consul's limits that the suites probe from both sides.
 KV_VALUE_SIZE_MAX = 512 * 1024
@@ -210,6 +212,7 @@ class Agent:
         self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
+        self.dns_port = None  # the DNS port (UDP and TCP) from the banner; None when disabled
         self.exit_code = None
         self._graceful = True
         self._head = []
@@ -223,7 +226,7 @@ class Agent:
     # --- process lifecycle -------------------------------------------------------------
 
     def command(self):
-        return [binary_path(), "agent", "-dev", "-http-port", "0", "-dns-port", "-1",
+        return [binary_path(), "agent", "-dev", "-http-port", "0", "-dns-port", "0",
                 "-node", self.node, "-log-level", "debug"] + self.extra_args
 
     def start(self):
@@ -268,6 +271,8 @@ class Agent:
                     match = CLIENT_ADDR_RE.search(line)
                     if match:
                         self.port = int(match.group(1))
+                        if match.group(2) is not None and int(match.group(2)) > 0:
+                            self.dns_port = int(match.group(2))
                     if RUNNING_MARKER in line:
                         self._ready = True
                 self._changed.notify_all()
