@@ -41,7 +41,7 @@ constexpr std::size_t kDnsLabelSizeMax = 63;
 // ---------------------------------------------------------------------------------------
 // Schema: the keys a config file may hold and the JSON type of each.
 
-enum class Kind { kString, kBool, kInt, kStringList, kStringMap, kPorts };
+enum class Kind { kString, kBool, kInt, kStringList, kStringMap, kPorts, kDnsConfig, kDnsSoa };
 
 struct KeySpec {
   std::string_view name;
@@ -65,6 +65,7 @@ constexpr KeySpec kKeys[] = {
     {"log_json", Kind::kBool},
     {"node_meta", Kind::kStringMap},
     {"domain", Kind::kString},
+    {"dns_config", Kind::kDnsConfig},
     {"session_ttl_min", Kind::kString},
     {"http_threads", Kind::kInt},
     {"enable_script_checks", Kind::kBool},
@@ -76,6 +77,21 @@ constexpr KeySpec kKeys[] = {
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
                                           "serf_lan", "serf_wan", "grpc"};
+
+constexpr KeySpec kDnsConfigKeys[] = {
+    {"node_ttl", Kind::kString},      {"service_ttl", Kind::kStringMap},
+    {"only_passing", Kind::kBool},    {"a_record_limit", Kind::kInt},
+    {"udp_answer_limit", Kind::kInt}, {"enable_truncate", Kind::kBool},
+    {"allow_stale", Kind::kBool},     {"max_stale", Kind::kString},
+    {"soa", Kind::kDnsSoa},
+};
+
+constexpr KeySpec kDnsSoaKeys[] = {
+    {"refresh", Kind::kInt},
+    {"retry", Kind::kInt},
+    {"expire", Kind::kInt},
+    {"min_ttl", Kind::kInt},
+};
 
 std::string_view json_kind_name(const json::value& v) {
   switch (v.kind()) {
@@ -124,6 +140,9 @@ std::string json_int(const json::value& v, std::string_view path, int& out) {
   return "";
 }
 
+template <std::size_t N>
+std::string check_object(const json::value& v, const std::string& path, const KeySpec (&specs)[N]);
+
 // Checks one value against its kind; returns an error reason naming the key path.
 std::string check_value(const json::value& v, Kind kind, const std::string& path) {
   switch (kind) {
@@ -166,6 +185,25 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
       }
       return "";
     }
+    case Kind::kDnsConfig: return check_object(v, path, kDnsConfigKeys);
+    case Kind::kDnsSoa: return check_object(v, path, kDnsSoaKeys);
+  }
+  return "";
+}
+
+// A nested object whose keys are `specs`: an unknown one is named with its path.
+template <std::size_t N>
+std::string check_object(const json::value& v, const std::string& path, const KeySpec (&specs)[N]) {
+  if (!v.is_object()) return expected(path, "an object", v);
+  for (const auto& [k, item] : v.get_object()) {
+    std::string key(k);
+    const KeySpec* spec = nullptr;
+    for (const KeySpec& s : specs) {
+      if (s.name == key) spec = &s;
+    }
+    if (spec == nullptr) return "unknown key \"" + path + "." + key + "\"";
+    std::string why = check_value(item, spec->kind, path + "." + key);
+    if (!why.empty()) return why;
   }
   return "";
 }
@@ -448,6 +486,32 @@ std::string str_of(const json::value& v) {
   return std::string(v.get_string());
 }
 
+void decode_dns_config(const json::object& obj, DnsConfig& d) {
+  for (const auto& [k, v] : obj) {
+    std::string_view key = k;
+    if (key == "node_ttl") d.node_ttl = str_of(v);
+    if (key == "only_passing") d.only_passing = v.get_bool();
+    if (key == "a_record_limit") (void)json_int(v, key, d.a_record_limit);
+    if (key == "udp_answer_limit") (void)json_int(v, key, d.udp_answer_limit);
+    if (key == "enable_truncate") d.enable_truncate = v.get_bool();
+    if (key == "allow_stale") d.allow_stale = v.get_bool();
+    if (key == "max_stale") d.max_stale = str_of(v);
+    if (key == "service_ttl") {
+      for (const auto& [sk, sv] : v.get_object()) d.service_ttl[std::string(sk)] = str_of(sv);
+    }
+    if (key == "soa") {
+      for (const auto& [sk, sv] : v.get_object()) {
+        std::string_view f = sk;
+        int* target = f == "refresh"  ? &d.soa.refresh
+                      : f == "retry"  ? &d.soa.retry
+                      : f == "expire" ? &d.soa.expire
+                                      : &d.soa.min_ttl;
+        (void)json_int(sv, f, *target);
+      }
+    }
+  }
+}
+
 void decode(const json::object& obj, AgentConfig& c) {
   for (const auto& [k, v] : obj) {
     std::string_view key = k;
@@ -477,6 +541,7 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "node_meta") {
       for (const auto& [mk, mv] : v.get_object()) c.node_meta[std::string(mk)] = str_of(mv);
     }
+    if (key == "dns_config") decode_dns_config(v.get_object(), c.dns_config);
     if (key == "ports") {
       for (const auto& [pk, pv] : v.get_object()) {
         std::string_view p = pk;
@@ -676,6 +741,33 @@ Status validate_identity(AgentConfig& c) {
   return ok();
 }
 
+Status check_duration(const std::string& key, const std::string& text) {
+  Result<Duration> d = parse_go_duration(text);
+  if (!d) return invalid(key + ": invalid duration: \"" + text + "\": " + d.error().message);
+  if (d->count() < 0) return invalid(key + " cannot be negative");
+  return ok();
+}
+
+Status validate_dns_config(const DnsConfig& d) {
+  Status s = check_duration("dns_config.node_ttl", d.node_ttl);
+  if (!s) return s;
+  for (const auto& [name, ttl] : d.service_ttl) {
+    s = check_duration("dns_config.service_ttl." + name, ttl);
+    if (!s) return s;
+  }
+  s = check_duration("dns_config.max_stale", d.max_stale);
+  if (!s) return s;
+  if (d.a_record_limit < 0) return invalid("dns_config.a_record_limit cannot be negative");
+  if (d.udp_answer_limit < 0) return invalid("dns_config.udp_answer_limit cannot be negative");
+  for (auto [key, value] : {std::pair<std::string_view, int>{"refresh", d.soa.refresh},
+                            {"retry", d.soa.retry},
+                            {"expire", d.soa.expire},
+                            {"min_ttl", d.soa.min_ttl}}) {
+    if (value < 0) return invalid("dns_config.soa." + std::string(key) + " cannot be negative");
+  }
+  return ok();
+}
+
 Status validate(AgentConfig& c) {
   Status s = validate_ports(c);
   if (!s) return s;
@@ -712,6 +804,8 @@ Status validate(AgentConfig& c) {
     }
     if (d->count() < 0) return invalid(std::string(key) + " cannot be negative");
   }
+  s = validate_dns_config(c.dns_config);
+  if (!s) return s;
   if (c.domain.empty()) return invalid("domain cannot be empty");
   if (c.http_threads < 0 || c.http_threads > kHttpThreadsMax) {
     return invalid("http_threads must be between 0 and " + std::to_string(kHttpThreadsMax));

@@ -39,6 +39,34 @@ struct AgentPorts {
   bool operator==(const AgentPorts&) const = default;
 };
 
+// dns_config (Consul's keys and defaults). Durations are Go duration text, validated by
+// core::parse_go_duration; the DNS interface serves them in whole seconds.
+struct DnsSoaConfig {
+  int refresh = 3600;  // seconds, as Consul
+  int retry = 600;
+  int expire = 86400;
+  int min_ttl = 0;  // the SOA's minimum and TTL (negative caching)
+
+  bool operator==(const DnsSoaConfig&) const = default;
+};
+
+struct DnsConfig {
+  std::string node_ttl = "0s";
+  // Service name to TTL. "*" is the default; a key ending in '*' matches by prefix (the
+  // longest wins); an exact name wins over any prefix.
+  std::map<std::string, std::string> service_ttl;
+  bool only_passing = false;     // leave out instances with warning checks too
+  int a_record_limit = 0;        // A/AAAA answers per service lookup; 0: no limit
+  int udp_answer_limit = 3;      // answers in a UDP response without EDNS0 (> 512 bytes)
+  bool enable_truncate = false;  // set TC when a UDP response was cut to that limit
+  // allow_stale and max_stale: accepted and checked; no effect (one server, no followers).
+  bool allow_stale = true;
+  std::string max_stale = "87600h";
+  DnsSoaConfig soa;
+
+  bool operator==(const DnsConfig&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -68,6 +96,7 @@ struct AgentConfig {
   std::map<std::string, std::string> node_meta;
   // domain: the DNS domain, e.g. "consul.".
   std::string domain = "consul.";
+  DnsConfig dns_config;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

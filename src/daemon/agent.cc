@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -118,6 +121,35 @@ core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentCo
 }
 
 // client_addr holds space-separated addresses (the loader checked them); DNS serves the first.
+// A validated Go duration in whole seconds, as DNS TTLs carry it.
+std::uint32_t ttl_seconds(const std::string& text) {
+  auto d = core::parse_go_duration(text);
+  if (!d || d->count() <= 0) return 0;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(secs, 0x7fffffff));
+}
+
+// dns_config as the resolver takes it.
+dns::ResolverConfig resolver_config_of(const core::AgentConfig& config,
+                                       const std::string& node_name) {
+  const core::DnsConfig& d = config.dns_config;
+  dns::ResolverConfig r;
+  r.domain = config.domain;
+  r.datacenter = config.datacenter;
+  r.node_name = node_name;
+  r.node_ttl = ttl_seconds(d.node_ttl);
+  for (const auto& [name, ttl] : d.service_ttl) r.service_ttls[name] = ttl_seconds(ttl);
+  r.only_passing = d.only_passing;
+  r.a_record_limit = static_cast<std::size_t>(d.a_record_limit);
+  r.udp_answer_limit = static_cast<std::size_t>(d.udp_answer_limit);
+  r.enable_truncate = d.enable_truncate;
+  r.soa_refresh = static_cast<std::uint32_t>(d.soa.refresh);
+  r.soa_retry = static_cast<std::uint32_t>(d.soa.retry);
+  r.soa_expire = static_cast<std::uint32_t>(d.soa.expire);
+  r.soa_min_ttl = static_cast<std::uint32_t>(d.soa.min_ttl);
+  return r;
+}
+
 std::string first_address(const std::string& client_addr) {
   const auto begin = client_addr.find_first_not_of(" \t");
   if (begin == std::string::npos) return "127.0.0.1";
@@ -275,16 +307,14 @@ int run_agent(const core::AgentConfig& initial) {
   int dns_port = -1;
   const std::string dns_address = first_address(config.client_addr);
   if (config.ports.dns >= 0) {
-    dns::ResolverConfig resolver_config;
-    resolver_config.domain = config.domain;
-    resolver_config.datacenter = config.datacenter;
-    resolver_config.node_name = identity.node_name;
+    const dns::ResolverConfig resolver_config = resolver_config_of(config, identity.node_name);
     dns::DnsServer::Options dns_options;
     dns_options.address = dns_address;
     dns_options.port = static_cast<std::uint16_t>(config.ports.dns);
     dns_server = std::make_unique<dns::DnsServer>(
-        dns_options, [&store, &dns_rand, resolver_config](const dns::wire::Message& query) {
-          return dns::resolve(query, store.snapshot(), resolver_config, dns_rand);
+        dns_options,
+        [&store, &dns_rand, resolver_config](const dns::wire::Message& query, bool tcp) {
+          return dns::resolve(query, store.snapshot(), resolver_config, dns_rand, !tcp);
         });
     auto bound = dns_server->start();
     if (!bound) {

@@ -221,9 +221,9 @@ class Resolver {
     s.mname = "ns." + domain_;
     s.rname = "hostmaster." + domain_;
     s.serial = static_cast<std::uint32_t>(snap_.applied_index());
-    s.refresh = 3600;
-    s.retry = 600;
-    s.expire = 86400;
+    s.refresh = config_.soa_refresh;
+    s.retry = config_.soa_retry;
+    s.expire = config_.soa_expire;
     s.minimum = config_.soa_min_ttl;
     r.rdata = s;
     return r;
@@ -297,6 +297,7 @@ class Resolver {
     }
     if (entries.empty()) return not_found();  // Consul: no healthy instance is NXDOMAIN
     shuffle(entries, rand_);
+    const std::uint32_t ttl = service_ttl_for(config_, name);
     if (qtype_ == wire::type::kSrv) {
       std::set<std::tuple<std::string, std::string, int>> seen;
       std::set<std::string> extra_seen;
@@ -312,13 +313,13 @@ class Resolver {
         Record r;
         r.name = qname_;
         r.type = wire::type::kSrv;
-        r.ttl = config_.service_ttl;
+        r.ttl = ttl;
         int weight = e.warning ? e.service.weights.warning : e.service.weights.passing;
         r.rdata = wire::SrvRdata{1, static_cast<std::uint16_t>(std::clamp(weight, 0, 65535)),
                                  static_cast<std::uint16_t>(e.service.port), target};
         resp_->answers.push_back(std::move(r));
         if (ip && extra_seen.insert(target).second) {
-          if (auto extra = ip_record(target, *ip, wire::type::kAny, config_.service_ttl)) {
+          if (auto extra = ip_record(target, *ip, wire::type::kAny, ttl)) {
             resp_->additional.push_back(std::move(*extra));
           }
         }
@@ -331,7 +332,7 @@ class Resolver {
       const std::string& addr = e.service.address.empty() ? e.node_address : e.service.address;
       auto ip = parse_ip(addr);
       if (!ip || !seen.insert(addr).second) continue;
-      if (auto r = ip_record(qname_, *ip, qtype_, config_.service_ttl)) {
+      if (auto r = ip_record(qname_, *ip, qtype_, ttl)) {
         resp_->answers.push_back(std::move(*r));
       }
     }
@@ -402,11 +403,47 @@ class Resolver {
   std::uint16_t qtype_ = 0;
 };
 
+// Consul's trimUDPResponse, by count: a plain 512-byte UDP response keeps `limit` answers
+// and the additional records that still belong to one of them.
+void trim_udp(const Message& query, Message& resp, const ResolverConfig& config) {
+  if (config.udp_answer_limit == 0 || resp.answers.size() <= config.udp_answer_limit) return;
+  if (query.edns && query.edns->udp_payload_size > wire::kMaxUdpSize) return;
+  resp.answers.resize(config.udp_answer_limit);
+  std::set<std::string> targets;
+  for (const auto& r : resp.answers) {
+    if (const auto* srv = std::get_if<wire::SrvRdata>(&r.rdata)) targets.insert(srv->target);
+  }
+  std::erase_if(resp.additional, [&](const Record& r) {
+    return r.type != wire::type::kOpt && targets.count(r.name) == 0;
+  });
+  if (config.enable_truncate) resp.header.tc = true;
+}
+
 }  // namespace
 
+std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& name) {
+  if (auto it = config.service_ttls.find(name); it != config.service_ttls.end()) {
+    return it->second;
+  }
+  std::size_t best = 0;
+  std::optional<std::uint32_t> ttl;
+  for (const auto& [key, value] : config.service_ttls) {
+    if (key.empty() || key.back() != '*') continue;
+    std::string_view prefix(key.data(), key.size() - 1);
+    if (!std::string_view(name).starts_with(prefix)) continue;
+    if (!ttl || prefix.size() >= best) {
+      best = prefix.size();
+      ttl = value;
+    }
+  }
+  return ttl.value_or(config.service_ttl);
+}
+
 wire::Message resolve(const wire::Message& query, const state::Snapshot& snap,
-                      const ResolverConfig& config, core::Rand& rand) {
-  return Resolver(query, snap, config, rand).run();
+                      const ResolverConfig& config, core::Rand& rand, bool udp) {
+  wire::Message resp = Resolver(query, snap, config, rand).run();
+  if (udp) trim_udp(query, resp, config);
+  return resp;
 }
 
 }  // namespace pc::dns

@@ -85,7 +85,7 @@ std::optional<std::vector<std::uint8_t>> DnsServer::handle(std::span<const std::
                                          kMaxEdnsUdpSize);
     }
     try {
-      response = answer(*decoded);
+      response = answer(*decoded, tcp);
     } catch (const std::exception& e) {
       core::log::error(kLogModule, "answering query {}: {}", id, e.what());
       response = bare_response(id, opcode, rd, wire::rcode::kServFail);

@@ -42,7 +42,8 @@ class DnsServer {
     std::size_t connections_max = 256;  // open TCP connections
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
   };
-  using Answer = std::function<wire::Message(const wire::Message&)>;
+  // The answer to one decoded query; `tcp` tells whether it came over TCP or UDP.
+  using Answer = std::function<wire::Message(const wire::Message&, bool tcp)>;
 
   DnsServer(Options options, Answer answer);
   ~DnsServer();

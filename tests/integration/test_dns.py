@@ -5,9 +5,15 @@ instances only (an instance with a critical check is left out); _NAME._tcp.servi
 answers SRV records whose targets' addresses come in the additional section;
 TAG.NAME.service.DOMAIN selects by tag; NODE.node.DOMAIN answers the node's address; an
 unknown service is NXDOMAIN with the SOA in the authority section; a name outside the domain
-is REFUSED (no recursors). Over UDP without EDNS0 an answer is at most 512 bytes: a larger
-one is cut and carries the TC flag, and the same query over TCP is complete.
+is REFUSED (no recursors). Over UDP without EDNS0 an answer holds at most
+dns_config.udp_answer_limit records (default 3), with TC only when enable_truncate is set;
+the same query over TCP, or over UDP with a larger EDNS0 payload, is complete.
+dns_config.service_ttl gives per-service TTLs with "*" as the default.
 """
+
+import json
+import os
+import tempfile
 
 import re
 import shutil
@@ -184,10 +190,11 @@ class DnsTest(AgentTestCase):
             self.register_instance(f"big-n{i}", address, "big", f"big-{i}", "passing")
         expected.sort(key=lambda a: tuple(int(x) for x in a.split(".")))
 
+        # Consul's default udp_answer_limit (3) without enable_truncate: no TC.
         udp = self.dig("big.service.consul", "A", "+noedns", "+ignore")
         self.assertEqual(udp.status, "NOERROR", udp)
-        self.assertIn("tc", udp.flags, udp)
-        self.assertLess(len(udp.records("answer", "A")), BIG_INSTANCES, udp)
+        self.assertNotIn("tc", udp.flags, udp)
+        self.assertEqual(len(udp.records("answer", "A")), 3, udp)
 
         tcp = self.dig("big.service.consul", "A", "+tcp")
         self.assertEqual(tcp.status, "NOERROR", tcp)
@@ -205,6 +212,53 @@ class DnsTest(AgentTestCase):
         result = self.dig("example.com")
         self.assertEqual(result.status, "REFUSED", result)
         self.assertEqual(result.answer, [], result)
+
+
+class DnsConfigTest(DnsTest):
+    """An agent started with a dns_config file (service_ttl, udp_answer_limit)."""
+    node_name = "dns-config-agent"
+    _config_dir = tempfile.mkdtemp(prefix="pc-dns-config-")
+    _config_file = os.path.join(_config_dir, "dns.json")
+    with open(_config_file, "w", encoding="utf-8") as out:
+        json.dump({"dns_config": {"service_ttl": {"*": "5s", "ttlweb": "30s"},
+                                  "node_ttl": "10s", "udp_answer_limit": 2,
+                                  "enable_truncate": True}}, out)
+    agent_args = ("-config-file", _config_file)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls._config_dir, ignore_errors=True)
+
+    def test_big_service_truncated_over_udp_complete_over_tcp(self):
+        for i in range(5):
+            self.register_instance(f"cfg-n{i}", f"10.2.0.{i + 1}", "cfgbig", f"cfgbig-{i}",
+                                   "passing")
+        udp = self.dig("cfgbig.service.consul", "A", "+noedns", "+ignore")
+        self.assertEqual(udp.status, "NOERROR", udp)
+        self.assertIn("tc", udp.flags, udp)
+        self.assertEqual(len(udp.records("answer", "A")), 2, udp)
+        tcp = self.dig("cfgbig.service.consul", "A", "+tcp")
+        self.assertNotIn("tc", tcp.flags, tcp)
+        self.assertEqual(len(tcp.records("answer", "A")), 5, tcp)
+
+    def test_service_and_node_ttls(self):
+        self.register_instance("ttl-n1", "10.3.0.1", "ttlweb", "ttlweb-1", "passing")
+        self.register_instance("ttl-n2", "10.3.0.2", "ttldb", "ttldb-1", "passing")
+        web = self.dig("ttlweb.service.consul")
+        self.assertEqual([r[1] for r in web.answer], ["A"], web)
+        self.assertEqual(self.ttls(web), [30], web)
+        self.assertEqual(self.ttls(self.dig("ttldb.service.consul")), [5])
+        self.assertEqual(self.ttls(self.dig("ttl-n1.node.consul")), [10])
+
+    @staticmethod
+    def ttls(result):
+        ttls = []
+        for line in result.text.splitlines():
+            fields = line.split()
+            if len(fields) >= 5 and not line.startswith(";") and fields[3] == "A":
+                ttls.append(int(fields[1]))
+        return ttls
 
 
 if __name__ == "__main__":

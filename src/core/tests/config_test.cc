@@ -96,6 +96,17 @@ TEST(AgentConfig, ConsulDefaults) {
   EXPECT_EQ(c.check_update_interval, "5m");
   EXPECT_EQ(c.check_deregister_interval_min, "1m");
   EXPECT_EQ(c.check_reap_interval, "30s");
+  EXPECT_EQ(c.dns_config, DnsConfig{});
+  EXPECT_EQ(c.dns_config.node_ttl, "0s");
+  EXPECT_TRUE(c.dns_config.service_ttl.empty());
+  EXPECT_FALSE(c.dns_config.only_passing);
+  EXPECT_EQ(c.dns_config.a_record_limit, 0);
+  EXPECT_EQ(c.dns_config.udp_answer_limit, 3);
+  EXPECT_FALSE(c.dns_config.enable_truncate);
+  EXPECT_EQ(c.dns_config.soa.min_ttl, 0);
+  EXPECT_EQ(c.dns_config.soa.refresh, 3600);
+  EXPECT_EQ(c.dns_config.soa.retry, 600);
+  EXPECT_EQ(c.dns_config.soa.expire, 86400);
   EXPECT_TRUE(c.config_files.empty());
   EXPECT_EQ(c.args, (Args{"-data-dir", dir.path()}));
 }
@@ -227,6 +238,67 @@ TEST(AgentConfig, BadValuesNameKeyAndFile) {
   std::string message = load_error(dir, {"-config-file", broken});
   EXPECT_EQ(message.rfind("Error parsing " + broken + ": invalid JSON at line 2, column ", 0), 0u)
       << message;
+}
+
+TEST(AgentConfig, DnsConfigFromFilesMergesKeyByKey) {
+  TempDir dir;
+  std::string a = dir.write("a.json", R"({"dns_config": {
+    "node_ttl": "10s", "service_ttl": {"*": "5s", "web": "30s"}, "only_passing": true,
+    "soa": {"min_ttl": 60, "retry": 300}, "allow_stale": true, "max_stale": "5s"
+  }})");
+  std::string b = dir.write("b.json", R"({"dns_config": {
+    "service_ttl": {"db": "1m"}, "a_record_limit": 2, "udp_answer_limit": 1,
+    "enable_truncate": true
+  }})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", a, "-config-file", b});
+  ASSERT_TRUE(r) << r.error().message;
+  const DnsConfig& d = r->dns_config;
+  EXPECT_EQ(d.node_ttl, "10s");
+  EXPECT_EQ(d.service_ttl,
+            (std::map<std::string, std::string>{{"*", "5s"}, {"web", "30s"}, {"db", "1m"}}));
+  EXPECT_TRUE(d.only_passing);
+  EXPECT_EQ(d.a_record_limit, 2);
+  EXPECT_EQ(d.udp_answer_limit, 1);
+  EXPECT_TRUE(d.enable_truncate);
+  EXPECT_EQ(d.max_stale, "5s");
+  EXPECT_EQ(d.soa.min_ttl, 60);
+  EXPECT_EQ(d.soa.retry, 300);
+  EXPECT_EQ(d.soa.refresh, 3600);
+}
+
+TEST(AgentConfig, DnsConfigErrorsNameKeyAndFile) {
+  TempDir dir;
+  struct Case {
+    const char* json;
+    const char* message;  // after "Error parsing FILE: " when file is true
+    bool file;
+  };
+  const Case cases[] = {
+      {R"({"dns_config": {"node_tl": "1s"}})", "unknown key \"dns_config.node_tl\"", true},
+      {R"({"dns_config": {"soa": {"minttl": 1}}})", "unknown key \"dns_config.soa.minttl\"", true},
+      {R"({"dns_config": {"service_ttl": {"web": 5}}})",
+       "dns_config.service_ttl.web: expected a string, got number", true},
+      {R"({"dns_config": {"udp_answer_limit": "3"}})",
+       "dns_config.udp_answer_limit: expected a number, got string", true},
+      {R"({"dns_config": 1})", "dns_config: expected an object, got number", true},
+      {R"({"dns_config": {"node_ttl": "10"}})",
+       "dns_config.node_ttl: invalid duration: \"10\": ", false},
+      {R"({"dns_config": {"service_ttl": {"*": "5x"}}})",
+       "dns_config.service_ttl.*: invalid duration: \"5x\": ", false},
+      {R"({"dns_config": {"node_ttl": "-1s"}})", "dns_config.node_ttl cannot be negative", false},
+      {R"({"dns_config": {"a_record_limit": -1}})", "dns_config.a_record_limit cannot be negative",
+       false},
+  };
+  for (const Case& c : cases) {
+    std::string f = dir.write("dns.json", c.json);
+    std::string message = load_error(dir, {"-config-file", f});
+    if (c.file) {
+      EXPECT_EQ(message, "Error parsing " + f + ": " + c.message) << c.json;
+    } else {
+      EXPECT_EQ(message.rfind(c.message, 0), 0u) << c.json << " -> " << message;
+    }
+  }
 }
 
 TEST(AgentConfig, HclIsRefusedClearly) {

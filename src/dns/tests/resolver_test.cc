@@ -48,9 +48,9 @@ class ResolverTest : public state::testing::StoreTest {
     q.questions.push_back(wire::Question{name, qtype, wire::kClassIn});
     return run(q);
   }
-  Message run(const Message& q) {
+  Message run(const Message& q, bool udp = false) {
     // The response must always encode.
-    Message r = resolve(q, snap(), config_, rand_);
+    Message r = resolve(q, snap(), config_, rand_, udp);
     EXPECT_TRUE(wire::encode(r, wire::kMaxMessageSize).has_value());
     return r;
   }
@@ -313,6 +313,112 @@ TEST_F(ResolverTest, ServiceTtl) {
   Message m = ask("web.service.consul.", wire::type::kA);
   ASSERT_EQ(m.answers.size(), 1u);
   EXPECT_EQ(m.answers[0].ttl, 30u);
+}
+
+TEST_F(ResolverTest, ServiceTtlByNameAndWildcard) {
+  config_.service_ttl = 1;
+  add("n1", "10.0.0.1", "web");
+  add("n1", "10.0.0.1", "db");
+  add("n1", "10.0.0.1", "api-v1");
+  add("n1", "10.0.0.1", "cache");
+  auto ttl_of = [&](const std::string& name, std::uint16_t qtype = wire::type::kA) {
+    Message m = ask(name + ".service.consul.", qtype);
+    EXPECT_EQ(m.answers.size(), 1u) << name;
+    return m.answers.empty() ? 0u : m.answers[0].ttl;
+  };
+  EXPECT_EQ(ttl_of("web"), 1u);  // no map: the fallback
+  config_.service_ttls = {{"*", 5}, {"web", 30}, {"api-*", 7}, {"api-v*", 9}};
+  EXPECT_EQ(ttl_of("web"), 30u);
+  EXPECT_EQ(ttl_of("db"), 5u);
+  EXPECT_EQ(ttl_of("api-v1"), 9u);  // the longest prefix
+  Message srv = ask("web.service.consul.", wire::type::kSrv);
+  ASSERT_EQ(srv.answers.size(), 1u);
+  EXPECT_EQ(srv.answers[0].ttl, 30u);
+  ASSERT_EQ(srv.additional.size(), 1u);
+  EXPECT_EQ(srv.additional[0].ttl, 30u);
+  config_.service_ttls.erase("*");
+  EXPECT_EQ(ttl_of("cache"), 1u);
+  EXPECT_EQ(service_ttl_for(config_, "api-x"), 7u);
+}
+
+TEST_F(ResolverTest, NodeTtlOnNodeAddrAndPtr) {
+  config_.node_ttl = 10;
+  config_.service_ttl = 20;
+  add("n1", "10.0.0.1", "web");
+  Message node = ask("n1.node.consul.", wire::type::kA);
+  ASSERT_EQ(node.answers.size(), 1u);
+  EXPECT_EQ(node.answers[0].ttl, 10u);
+  Message addr = ask("0a000001.addr.consul.", wire::type::kA);
+  ASSERT_EQ(addr.answers.size(), 1u);
+  EXPECT_EQ(addr.answers[0].ttl, 10u);
+  Message ptr = ask("1.0.0.10.in-addr.arpa.", wire::type::kPtr);
+  ASSERT_EQ(ptr.answers.size(), 1u);
+  EXPECT_EQ(ptr.answers[0].ttl, 10u);
+}
+
+TEST_F(ResolverTest, SoaFromConfig) {
+  config_.soa_min_ttl = 60;
+  config_.soa_retry = 300;
+  Message m = ask("nope.service.consul.", wire::type::kA);
+  ASSERT_EQ(m.authority.size(), 1u);
+  EXPECT_EQ(m.authority[0].ttl, 60u);
+  const auto& soa = std::get<wire::SoaRdata>(m.authority[0].rdata);
+  EXPECT_EQ(soa.minimum, 60u);
+  EXPECT_EQ(soa.retry, 300u);
+  EXPECT_EQ(soa.refresh, 3600u);
+}
+
+TEST_F(ResolverTest, UdpAnswerLimit) {
+  for (int i = 1; i <= 6; ++i) {
+    add("n" + std::to_string(i), "10.0.0." + std::to_string(i), "web");
+  }
+  Message q;
+  q.questions.push_back(wire::Question{"web.service.consul.", wire::type::kA, wire::kClassIn});
+  EXPECT_EQ(run(q).answers.size(), 6u);  // TCP: everything
+  Message udp = run(q, true);            // UDP: Consul's default limit of 3
+  EXPECT_EQ(udp.answers.size(), 3u);
+  EXPECT_FALSE(udp.header.tc);
+  config_.enable_truncate = true;
+  EXPECT_TRUE(run(q, true).header.tc);
+  config_.udp_answer_limit = 2;
+  EXPECT_EQ(run(q, true).answers.size(), 2u);
+  config_.udp_answer_limit = 6;
+  Message all = run(q, true);
+  EXPECT_EQ(all.answers.size(), 6u);
+  EXPECT_FALSE(all.header.tc);   // nothing dropped
+  config_.udp_answer_limit = 0;  // no limit
+  EXPECT_EQ(run(q, true).answers.size(), 6u);
+  // An EDNS0 payload above 512 bytes lifts the limit, as in Consul.
+  config_.udp_answer_limit = 2;
+  q.edns = wire::Edns{};
+  q.edns->udp_payload_size = 1232;
+  EXPECT_EQ(run(q, true).answers.size(), 6u);
+  q.edns->udp_payload_size = 512;
+  EXPECT_EQ(run(q, true).answers.size(), 2u);
+  // SRV: the additional records follow the answers kept.
+  Message srv_q;
+  srv_q.questions.push_back(
+      wire::Question{"web.service.consul.", wire::type::kSrv, wire::kClassIn});
+  Message srv = run(srv_q, true);
+  ASSERT_EQ(srv.answers.size(), 2u);
+  ASSERT_EQ(srv.additional.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(srv.additional[i].name, std::get<wire::SrvRdata>(srv.answers[i].rdata).target);
+  }
+}
+
+TEST_F(ResolverTest, ARecordLimitWithOnlyPassing) {
+  add("n1", "10.0.0.1", "web");
+  add("n2", "10.0.0.2", "web", {}, "warning");
+  add("n3", "10.0.0.3", "web");
+  config_.only_passing = true;
+  config_.a_record_limit = 1;
+  Message m = ask("web.service.consul.", wire::type::kA);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_NE(a_text(m.answers[0]), "10.0.0.2");
+  config_.a_record_limit = 0;
+  EXPECT_EQ(addresses(ask("web.service.consul.", wire::type::kA)),
+            (std::vector<std::string>{"10.0.0.1", "10.0.0.3"}));
 }
 
 }  // namespace
