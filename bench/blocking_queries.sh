@@ -50,7 +50,7 @@ mkdir -p "$RESULTS_DIR"
 {
   echo "# bench/blocking_queries.sh $(date -Iseconds) keys=$KEYS args=$*"
   echo "# machine busy before the run: $BENCH_BUSY_PCT% of one core"
-  echo "# host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+  bench_host_line
   grep '^RESULT ' "$BENCH_TMP/bq.txt" || true
 } >"$RESULTS"
 bench_log "summary written to ${RESULTS#"$BENCH_ROOT/"}"

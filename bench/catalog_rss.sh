@@ -111,7 +111,7 @@ mkdir -p "$RESULTS_DIR"
 {
   echo "# bench/catalog_rss.sh $(date -Iseconds) instances=$INSTANCES nodes=$NODES services=$SERVICES reg_conns=$REG_CONNS probe=$PROBE"
   echo "# host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "# proconsul: $(sed -n "s/.*Version: '\\(.*\\)'.*/\\1/p" "$BENCH_TMP/agent.log" | head -1), binary $PROCONSUL, HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true) (the binary may predate uncommitted changes)"
+  bench_agent_line
   echo "# GLIBC_TUNABLES (every process started, the agent included): ${GLIBC_TUNABLES:-unset}"
   echo "# machine busy before the run: $BENCH_BUSY_PCT% of one core; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rss_kib_start=$RSS0 hwm_kib_start=$HWM0 rss_kib_after_load_and_probe=$RSS1 hwm_kib_after_load_and_probe=$HWM1 rss_kib_after_verify=$RSS2 hwm_kib_after_verify=$HWM2 bytes_per_instance=$PER_INSTANCE"

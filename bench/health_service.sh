@@ -145,8 +145,8 @@ kill -0 "$AGENT_PID" 2>/dev/null || bench_die "the agent died during the probe"
 mkdir -p "$RESULTS_DIR"
 {
   echo "# bench/health_service.sh $(date -Iseconds) service=$SERVICE instances=$INSTANCES nodes=$NODES duration=$DURATION threads=$THREADS rounds=$ROUNDS wrk_timeout=$WRK_TIMEOUT"
-  echo "# host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
-  echo "# proconsul: $(sed -n "s/.*Version: '\\(.*\\)'.*/\\1/p" "$BENCH_TMP/agent.log" | head -1), binary $PROCONSUL, HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true) (the binary may predate uncommitted changes)"
+  bench_host_line
+  bench_agent_line
   echo "# GLIBC_TUNABLES (every process started, the agent included): ${GLIBC_TUNABLES:-unset}"
   echo "# machine busy before the runs: $BENCH_BUSY_PCT% of one core (other = busy apart from server and wrk)"
   echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

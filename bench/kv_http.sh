@@ -119,7 +119,7 @@ done
 mkdir -p "$RESULTS_DIR"
 {
   echo "# bench/kv_http.sh $(date -Iseconds) duration=$DURATION threads=$THREADS rounds=$ROUNDS put_keys=$PUT_KEYS body_bytes=$PUT_BODY_BYTES"
-  echo "# host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+  bench_host_line
   echo "# proconsul: $(sed -n "s/.*Version: '\\(.*\\)'.*/\\1/p" "$BENCH_TMP/agent.log" | head -1) at $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true) (uncommitted changes not shown)"
   echo "# machine busy before the runs: $BENCH_BUSY_PCT% of one core (other = busy apart from server and wrk)"
   echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,16 @@ BENCH_TMP="$(mktemp -d /tmp/proconsul-bench.XXXXXX)"
 BENCH_PIDS=()
 BENCH_KEEP_TMP="${BENCH_KEEP_TMP:-0}"
 
+# Result-file header lines shared by the benchmarks. Paths are given relative to the
+# checkout, so a result file names no directory of the machine that wrote it.
+bench_host_line() {
+  echo "# host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+}
+bench_agent_line() {
+  local binary="${PROCONSUL#"$BENCH_ROOT"/}"
+  echo "# proconsul: $(sed -n "s/.*Version: '\\(.*\\)'.*/\\1/p" "$BENCH_TMP/agent.log" | head -1), binary $binary, HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true) (the binary may predate uncommitted changes)"
+}
+
 bench_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "error: $*"; exit 1; }
 
