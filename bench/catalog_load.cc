@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "http_client.h"
+#include "tool_flags.h"
 
 using namespace pc_bench;  // NOLINT(google-build-using-namespace): the tool's own helpers
 
@@ -462,23 +463,8 @@ void usage() {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int a = 1; a < argc; ++a) {
-    std::string_view arg = argv[a];
-    if (arg == "-h" || arg == "--help") {
-      usage();
-      std::exit(0);
-    }
-    std::size_t eq = arg.find('=');
-    if (arg.substr(0, 2) != "--" || eq == std::string_view::npos) {
-      usage();
-      die("bad argument: " + std::string(arg));
-    }
-    std::string_view name = arg.substr(2, eq - 2);
-    std::string value(arg.substr(eq + 1));
-    auto integer = [&](int& out, int min, int max) {
-      if (!parse_uint(value, out) || out < min || out > max)
-        die("bad value for --" + std::string(name));
-    };
+  for_each_flag(argc, argv, usage, die, [&](std::string_view name, const std::string& value) {
+    auto integer = [&](int& out, int min, int max) { out = int_flag(name, value, min, max, die); };
     int port = 0, flag = 0;
     if (name == "port") {
       integer(port, 1, 65535);
@@ -517,7 +503,7 @@ Options parse(int argc, char** argv) {
       usage();
       die("unknown option --" + std::string(name));
     }
-  }
+  });
   if (o.port == 0) {
     usage();
     die("--port is required");

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "core/assert.h"
+#include "core/io_loop.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -296,16 +297,7 @@ core::Result<std::uint16_t> DnsServer::start() {
   for (int i = 0; i < threads; ++i) {
     s.threads.emplace_back([&s, i] {
       core::set_thread_name("pc-dns-" + std::to_string(i));
-      for (;;) {
-        try {
-          s.ioc.run();
-          return;
-        } catch (const std::exception& e) {
-          core::log::error(kLogModule, "I/O thread caught: {}", e.what());
-        } catch (...) {
-          core::log::error(kLogModule, "I/O thread caught an unknown exception");
-        }
-      }
+      core::run_io_loop(s.ioc, kLogModule);
     });
   }
   core::log::debug(kLogModule, "listening on {}:{} (udp, tcp)", address.to_string(), port);
