@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -65,6 +66,8 @@ constexpr KeySpec kKeys[] = {
     {"log_json", Kind::kBool},
     {"node_meta", Kind::kStringMap},
     {"domain", Kind::kString},
+    {"alt_domain", Kind::kString},
+    {"recursors", Kind::kStringList},
     {"dns_config", Kind::kDnsConfig},
     {"session_ttl_min", Kind::kString},
     {"http_threads", Kind::kInt},
@@ -79,11 +82,18 @@ constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server
                                           "serf_lan", "serf_wan", "grpc"};
 
 constexpr KeySpec kDnsConfigKeys[] = {
-    {"node_ttl", Kind::kString},      {"service_ttl", Kind::kStringMap},
-    {"only_passing", Kind::kBool},    {"a_record_limit", Kind::kInt},
-    {"udp_answer_limit", Kind::kInt}, {"enable_truncate", Kind::kBool},
-    {"allow_stale", Kind::kBool},     {"max_stale", Kind::kString},
+    {"node_ttl", Kind::kString},
+    {"service_ttl", Kind::kStringMap},
+    {"only_passing", Kind::kBool},
+    {"a_record_limit", Kind::kInt},
+    {"udp_answer_limit", Kind::kInt},
+    {"enable_truncate", Kind::kBool},
+    {"allow_stale", Kind::kBool},
+    {"max_stale", Kind::kString},
     {"soa", Kind::kDnsSoa},
+    {"enable_additional_node_meta_txt", Kind::kBool},
+    {"recursor_timeout", Kind::kString},
+    {"recursor_strategy", Kind::kString},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -290,7 +300,9 @@ Status parse_file(const std::string& path, LoadState& state) {
   if (!why.empty()) return parse_error(why);
   // One comma-separated string stands for a list (Consul's StringToSliceHookFunc); as an
   // array it appends like any other list when sources merge.
-  if (auto it = obj.find("retry_join"); it != obj.end() && it->value().is_string()) {
+  for (std::string_view list_key : {"retry_join", "recursors"}) {
+    auto it = obj.find(list_key);
+    if (it == obj.end() || !it->value().is_string()) continue;
     json::array parts;
     for (std::string& part : split(it->value().get_string(), ',')) {
       if (!part.empty()) parts.emplace_back(part);
@@ -370,7 +382,9 @@ struct FlagValues {
   int bootstrap_expect = 0;
   int http_port = 0, dns_port = 0, server_port = 0, serf_lan_port = 0, serf_wan_port = 0;
   std::string datacenter, node, node_id, data_dir, bind, client, advertise, log_level, domain;
+  std::string alt_domain;
   std::vector<std::string> retry_join;
+  std::vector<std::string> recursors;
   std::vector<std::string> config_paths;
   std::vector<std::pair<std::string, std::string>> node_meta;
 };
@@ -378,6 +392,7 @@ struct FlagValues {
 // Consul's agent flags (agent/config/flags.go) that we implement; usage texts are ours.
 void define_agent_flags(FlagSet& flags, FlagValues& v) {
   flags.add_string("advertise", &v.advertise, "Sets the advertise address to use.");
+  flags.add_string("alt-domain", &v.alt_domain, "Alternate domain to use for DNS interface.");
   flags.add_string("bind", &v.bind, "Sets the bind address for cluster communication.");
   flags.add_bool("bootstrap", &v.bootstrap, "Sets server to bootstrap mode.");
   flags.add_int("bootstrap-expect", &v.bootstrap_expect, "Sets server to expect bootstrap mode.");
@@ -423,6 +438,8 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
       },
       "An arbitrary metadata key/value pair for this node, of the format `key:value`. Can "
       "be specified multiple times.");
+  flags.add_strings("recursor", &v.recursors,
+                    "Address of an upstream DNS server. Can be specified multiple times.");
   flags.add_strings("retry-join", &v.retry_join,
                     "Address of an agent to join at start time with retries enabled. Can be "
                     "specified multiple times.");
@@ -441,6 +458,11 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
     for (const std::string& s : v.retry_join) a.emplace_back(s);
     slices["retry_join"] = std::move(a);
   }
+  if (!v.recursors.empty()) {
+    json::array a;
+    for (const std::string& s : v.recursors) a.emplace_back(s);
+    slices["recursors"] = std::move(a);
+  }
   auto str = [&](std::string_view flag, std::string_view key, const std::string& value) {
     if (flags.is_set(flag)) values[key] = value;
   };
@@ -456,6 +478,7 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   str("advertise", "advertise_addr", v.advertise);
   str("log-level", "log_level", v.log_level);
   str("domain", "domain", v.domain);
+  str("alt-domain", "alt_domain", v.alt_domain);
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);
@@ -496,6 +519,9 @@ void decode_dns_config(const json::object& obj, DnsConfig& d) {
     if (key == "enable_truncate") d.enable_truncate = v.get_bool();
     if (key == "allow_stale") d.allow_stale = v.get_bool();
     if (key == "max_stale") d.max_stale = str_of(v);
+    if (key == "enable_additional_node_meta_txt") d.enable_additional_node_meta_txt = v.get_bool();
+    if (key == "recursor_timeout") d.recursor_timeout = str_of(v);
+    if (key == "recursor_strategy") d.recursor_strategy = str_of(v);
     if (key == "service_ttl") {
       for (const auto& [sk, sv] : v.get_object()) d.service_ttl[std::string(sk)] = str_of(sv);
     }
@@ -528,6 +554,10 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "log_level") c.log_level = str_of(v);
     if (key == "log_json") c.log_json = v.get_bool();
     if (key == "domain") c.domain = str_of(v);
+    if (key == "alt_domain") c.alt_domain = str_of(v);
+    if (key == "recursors") {
+      for (const json::value& item : v.get_array()) c.recursors.push_back(str_of(item));
+    }
     if (key == "session_ttl_min") c.session_ttl_min = str_of(v);
     if (key == "http_threads") (void)json_int(v, key, c.http_threads);
     if (key == "enable_script_checks") c.enable_script_checks = v.get_bool();
@@ -748,6 +778,14 @@ Status check_duration(const std::string& key, const std::string& text) {
   return ok();
 }
 
+// "Consul." and "consul" name the same domain.
+std::string lower_fqdn(std::string_view name) {
+  std::string out;
+  for (char ch : name) out += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  if (out.empty() || out.back() != '.') out += '.';
+  return out;
+}
+
 Status validate_dns_config(const DnsConfig& d) {
   Status s = check_duration("dns_config.node_ttl", d.node_ttl);
   if (!s) return s;
@@ -757,6 +795,12 @@ Status validate_dns_config(const DnsConfig& d) {
   }
   s = check_duration("dns_config.max_stale", d.max_stale);
   if (!s) return s;
+  s = check_duration("dns_config.recursor_timeout", d.recursor_timeout);
+  if (!s) return s;
+  if (d.recursor_strategy != "sequential" && d.recursor_strategy != "random") {
+    return invalid("dns_config.recursor_strategy: unknown strategy \"" + d.recursor_strategy +
+                   "\" (sequential or random)");
+  }
   if (d.a_record_limit < 0) return invalid("dns_config.a_record_limit cannot be negative");
   if (d.udp_answer_limit < 0) return invalid("dns_config.udp_answer_limit cannot be negative");
   for (auto [key, value] : {std::pair<std::string_view, int>{"refresh", d.soa.refresh},
@@ -807,6 +851,14 @@ Status validate(AgentConfig& c) {
   s = validate_dns_config(c.dns_config);
   if (!s) return s;
   if (c.domain.empty()) return invalid("domain cannot be empty");
+  if (!c.alt_domain.empty() && lower_fqdn(c.alt_domain) == lower_fqdn(c.domain)) {
+    return invalid("alt_domain cannot be the same as domain");
+  }
+  for (const std::string& r : c.recursors) {
+    if (!parse_recursor_address(r)) {
+      return invalid("Invalid recursor address: \"" + r + "\": expected IP or IP:port");
+    }
+  }
   if (c.http_threads < 0 || c.http_threads > kHttpThreadsMax) {
     return invalid("http_threads must be between 0 and " + std::to_string(kHttpThreadsMax));
   }
@@ -880,6 +932,51 @@ Result<AgentConfig> load_agent_config(const std::vector<std::string>& args) {
   Status s = validate(config);
   if (!s) return s.error();
   return config;
+}
+
+std::vector<std::string> client_addresses(const AgentConfig& config) {
+  std::istringstream in(config.client_addr);
+  std::vector<std::string> out;
+  for (std::string a; in >> a;) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  if (out.empty()) out.push_back("127.0.0.1");
+  return out;
+}
+
+std::optional<RecursorAddress> parse_recursor_address(std::string_view text) {
+  std::string host(text);
+  std::string port;
+  if (!host.empty() && host.front() == '[') {
+    std::size_t close = host.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    std::string rest = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+      if (port.empty()) return std::nullopt;
+    }
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    std::size_t colon = host.find(':');
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (port.empty()) return std::nullopt;
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) != 1 && inet_pton(AF_INET6, host.c_str(), &v6) != 1) {
+    return std::nullopt;
+  }
+  RecursorAddress out;
+  out.ip = host;
+  if (!port.empty()) {
+    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) return std::nullopt;
+    int n = std::stoi(port);
+    if (n < 1 || n > 65535) return std::nullopt;
+    out.port = static_cast<std::uint16_t>(n);
+  }
+  return out;
 }
 
 Result<AgentConfig> reload_agent_config(const AgentConfig& current) {

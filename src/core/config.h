@@ -17,8 +17,11 @@
 // in-memory state, so data_dir is not required. -dev cannot be set from a file (as Consul).
 //
 // Plain data; copy freely. Loading reads files and the host name, nothing else.
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -59,9 +62,17 @@ struct DnsConfig {
   int a_record_limit = 0;        // A/AAAA answers per service lookup; 0: no limit
   int udp_answer_limit = 3;      // answers in a UDP response without EDNS0 (> 512 bytes)
   bool enable_truncate = false;  // set TC when a UDP response was cut to that limit
-  // allow_stale and max_stale: accepted and checked; no effect (one server, no followers).
+  // allow_stale: answer from this agent's state even when it is not the leader, as long as a
+  // leader was heard from within max_stale; otherwise (or with allow_stale off and no known
+  // leader) the answer is SERVFAIL.
   bool allow_stale = true;
   std::string max_stale = "87600h";
+  // TXT records of the node's meta in the additional section of A/SRV answers.
+  bool enable_additional_node_meta_txt = true;
+  // How long one recursor may take to answer, and the order recursors are tried in
+  // ("sequential": as listed; "random": shuffled per query).
+  std::string recursor_timeout = "2s";
+  std::string recursor_strategy = "sequential";
   DnsSoaConfig soa;
 
   bool operator==(const DnsConfig&) const = default;
@@ -94,8 +105,13 @@ struct AgentConfig {
   std::string log_level = "info";
   bool log_json = false;
   std::map<std::string, std::string> node_meta;
-  // domain: the DNS domain, e.g. "consul.".
+  // domain: the DNS domain, e.g. "consul."; alt_domain: a second one answered the same way
+  // (answers use the domain the question asked in); empty: none.
   std::string domain = "consul.";
+  std::string alt_domain;
+  // recursors: DNS servers ("IP" or "IP:port", port 53 by default) that names outside the
+  // domains are forwarded to; empty: such names are REFUSED.
+  std::vector<std::string> recursors;
   DnsConfig dns_config;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
@@ -124,6 +140,17 @@ struct AgentConfig {
   // Non-fatal findings the daemon should log at WARN (Consul's builder warnings).
   std::vector<std::string> warnings;
 };
+
+// A recursor address: "IP", "IP:port", "[IPv6]" or "[IPv6]:port" (port 53 when omitted);
+// nullopt when it is none of these.
+struct RecursorAddress {
+  std::string ip;
+  std::uint16_t port = 53;
+};
+std::optional<RecursorAddress> parse_recursor_address(std::string_view text);
+
+// client_addr's addresses in order, without repeats ("127.0.0.1" when it holds none).
+std::vector<std::string> client_addresses(const AgentConfig& config);
 
 // Parses the agent's flags (Consul's names; see agent_flags_usage()) and builds the
 // configuration as described above. Errors are InvalidArgument (or IoError for an unreadable

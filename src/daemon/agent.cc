@@ -19,9 +19,8 @@
 #include "core/log.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/dns_service.h"
 #include "daemon/store_fsm.h"
-#include "dns/resolver.h"
-#include "dns/server.h"
 #include "endpoints/context.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
@@ -122,41 +121,6 @@ core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentCo
 
 // client_addr holds space-separated addresses (the loader checked them); DNS serves the first.
 // A validated Go duration in whole seconds, as DNS TTLs carry it.
-std::uint32_t ttl_seconds(const std::string& text) {
-  auto d = core::parse_go_duration(text);
-  if (!d || d->count() <= 0) return 0;
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
-  return static_cast<std::uint32_t>(std::min<std::int64_t>(secs, 0x7fffffff));
-}
-
-// dns_config as the resolver takes it.
-dns::ResolverConfig resolver_config_of(const core::AgentConfig& config,
-                                       const std::string& node_name) {
-  const core::DnsConfig& d = config.dns_config;
-  dns::ResolverConfig r;
-  r.domain = config.domain;
-  r.datacenter = config.datacenter;
-  r.node_name = node_name;
-  r.node_ttl = ttl_seconds(d.node_ttl);
-  for (const auto& [name, ttl] : d.service_ttl) r.service_ttls[name] = ttl_seconds(ttl);
-  r.only_passing = d.only_passing;
-  r.a_record_limit = static_cast<std::size_t>(d.a_record_limit);
-  r.udp_answer_limit = static_cast<std::size_t>(d.udp_answer_limit);
-  r.enable_truncate = d.enable_truncate;
-  r.soa_refresh = static_cast<std::uint32_t>(d.soa.refresh);
-  r.soa_retry = static_cast<std::uint32_t>(d.soa.retry);
-  r.soa_expire = static_cast<std::uint32_t>(d.soa.expire);
-  r.soa_min_ttl = static_cast<std::uint32_t>(d.soa.min_ttl);
-  return r;
-}
-
-std::string first_address(const std::string& client_addr) {
-  const auto begin = client_addr.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "127.0.0.1";
-  const auto end = client_addr.find_first_of(" \t", begin);
-  return client_addr.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
 void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentity& id,
                   std::uint16_t http_port, int dns_port) {
   std::printf("==> Starting Proconsul agent...\n");
@@ -175,18 +139,20 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::fflush(stdout);
 }
 
-void reload(core::AgentConfig& current) {
+// False when the new configuration does not load; the agent goes on with the old one.
+bool reload(core::AgentConfig& current) {
   core::log::info(kModule, "Caught signal: hangup; reloading configuration");
   auto next = core::reload_agent_config(current);
   if (!next) {
     core::log::error(kModule, "Failed to reload configuration: {}", next.error().message);
-    return;
+    return false;
   }
-  // Consul reloads the log level in place; other settings need a restart.
+  // Consul reloads the log level and the DNS settings in place; others need a restart.
   auto level = core::log::parse_level(next->log_level);
   if (level) core::log::set_level(*level);
   current = std::move(*next);
   core::log::info(kModule, "Reloaded configuration (log_level={})", current.log_level);
+  return true;
 }
 
 // Keeps freed memory mapped instead of returning it to the kernel after every large response
@@ -282,7 +248,6 @@ int run_agent(const core::AgentConfig& initial) {
   http::Router router;
   http::register_routes(router, ctx);
   http::ServerOptions options;
-  options.address = config.client_addr;
   options.port = static_cast<std::uint16_t>(config.ports.http);
   options.threads = config.http_threads > 0 ? config.http_threads : 2;
   options.default_headers = {{"X-Consul-Default-ACL-Policy", "allow"}};
@@ -290,63 +255,69 @@ int run_agent(const core::AgentConfig& initial) {
     auto l = log.leader();
     return http::LeaderInfo{l.known_leader, l.last_contact_ms};
   };
-  http::Server server(options, router);
-  auto port = server.start();
-  if (!port) {
-    std::fprintf(stderr, "Error starting HTTP server on %s:%d: %s\n", config.client_addr.c_str(),
-                 config.ports.http, port.error().message.c_str());
+  // One HTTP server per client address, all on the port the first one bound.
+  std::vector<std::unique_ptr<http::Server>> http_servers;
+  auto stop_http = [&http_servers] {
+    for (auto& s : http_servers) s->stop();
+  };
+  // A listener that cannot start ends the agent before it ran: undo what started.
+  auto abandon_start = [&] {
+    stop_http();
     local_agent.stop();
     timers.stop();
     log.stop();
     return 1;
+  };
+  core::Result<std::uint16_t> port = options.port;
+  for (const std::string& address : core::client_addresses(config)) {
+    options.address = address;
+    auto server = std::make_unique<http::Server>(options, router);
+    port = server->start();
+    if (!port) {
+      std::fprintf(stderr, "Error starting HTTP server on %s:%d: %s\n", address.c_str(),
+                   config.ports.http, port.error().message.c_str());
+      return abandon_start();
+    }
+    options.port = *port;
+    http_servers.push_back(std::move(server));
   }
 
-  // The DNS interface on the first client address, answering from the latest snapshot.
-  std::unique_ptr<dns::DnsServer> dns_server;
-  core::SystemRand dns_rand;  // mutex-guarded: shared by the DNS I/O threads
+  // The DNS interface on every client address, answering from the latest snapshot.
+  std::unique_ptr<DnsService> dns;
   int dns_port = -1;
-  const std::string dns_address = first_address(config.client_addr);
   if (config.ports.dns >= 0) {
-    const dns::ResolverConfig resolver_config = resolver_config_of(config, identity.node_name);
-    dns::DnsServer::Options dns_options;
-    dns_options.address = dns_address;
-    dns_options.port = static_cast<std::uint16_t>(config.ports.dns);
-    dns_server = std::make_unique<dns::DnsServer>(
-        dns_options,
-        [&store, &dns_rand, resolver_config](const dns::wire::Message& query, bool tcp) {
-          return dns::resolve(query, store.snapshot(), resolver_config, dns_rand, !tcp);
-        });
-    auto bound = dns_server->start();
+    dns = std::make_unique<DnsService>(store, log, config, identity.node_name);
+    auto bound = dns->start();
     if (!bound) {
-      std::fprintf(stderr, "Error starting DNS server on %s:%d: %s\n", dns_address.c_str(),
+      std::fprintf(stderr, "Error starting DNS server on %s:%d: %s\n", config.client_addr.c_str(),
                    config.ports.dns, bound.error().message.c_str());
-      server.stop();
-      local_agent.stop();
-      timers.stop();
-      log.stop();
-      return 1;
+      return abandon_start();
     }
     dns_port = *bound;
   }
   print_banner(config, identity, *port, dns_port);
-  core::log::info(kModule, "HTTP API listening on http://{}:{}", config.client_addr, *port);
-  if (dns_server) {
-    core::log::info(kModule, "DNS server listening on {}:{} (udp, tcp)", dns_address, dns_port);
+  for (const std::string& address : core::client_addresses(config)) {
+    core::log::info(kModule, "HTTP API listening on http://{}:{}", address, *port);
+  }
+  if (dns) {
+    for (const std::string& address : dns->addresses()) {
+      core::log::info(kModule, "DNS server listening on {}:{} (udp, tcp)", address, dns_port);
+    }
   }
 
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      reload(config);
+      if (reload(config) && dns) dns->reload(config);
       continue;
     }
     core::log::info(kModule, "Caught signal: {}", sig == SIGINT ? "interrupt" : "terminated");
     break;
   }
   core::log::info(kModule, "Gracefully shutting down agent...");
-  if (dns_server) dns_server->stop();
-  server.stop();
+  if (dns) dns->stop();
+  stop_http();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent
   timers.stop();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -124,18 +125,79 @@ void shuffle(std::vector<T>& v, core::Rand& rand) {
   }
 }
 
+std::string lower_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) c = lower(c);
+  if (out.empty() || out.back() != '.') out += '.';
+  return out;
+}
+
+// RFC 1464's key=value, with '`' quoting '=', '`' and the key's leading and trailing spaces.
+std::string rfc1464(std::string_view key, std::string_view value) {
+  std::size_t lead = 0;
+  while (lead < key.size() && key[lead] == ' ') ++lead;
+  std::size_t trail = 0;
+  while (trail < key.size() - lead && key[key.size() - 1 - trail] == ' ') ++trail;
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    if (c == '`' || c == '=' || (c == ' ' && (i < lead || i >= key.size() - trail))) out += '`';
+    out += c;
+  }
+  out += '=';
+  for (char c : value) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out;
+}
+
+// A TXT rdata for `text`, split into the 255-byte character-strings RFC 1035 allows.
+wire::TxtRdata txt_of(std::string_view text) {
+  wire::TxtRdata t;
+  do {
+    t.strings.emplace_back(text.substr(0, 255));
+    text.remove_prefix(std::min<std::size_t>(255, text.size()));
+  } while (!text.empty());
+  return t;
+}
+
+// A node name that cannot be a DNS label sequence (Consul's InvalidNameRe) is never made a
+// target.
+bool valid_dns_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// How deep CNAME targets inside the domain are chased (Consul's maxRecursionLevelDefault).
+constexpr int kMaxRecursion = 3;
+// Records resolved for one host name kept in an answer to a query without EDNS0.
+constexpr std::size_t kMaxRecurseRecords = 5;
+
 class Resolver {
  public:
   Resolver(const Message& query, const state::Snapshot& snap, const ResolverConfig& config,
-           core::Rand& rand)
-      : query_(query), snap_(snap), config_(config), rand_(rand) {}
+           core::Rand& rand, const ExternalRecords* external, int depth)
+      : query_(query),
+        snap_(snap),
+        config_(config),
+        rand_(rand),
+        external_(external),
+        depth_(depth) {}
 
-  Message run() {
-    Message resp;
+  Resolution run() {
+    Resolution out;
+    Message& resp = out.response;
     resp.header.id = query_.header.id;
     resp.header.qr = true;
     resp.header.opcode = query_.header.opcode;
     resp.header.rd = query_.header.rd;
+    resp.header.ra = config_.recursion_available;
     resp.questions = query_.questions;
     if (query_.edns) {
       wire::Edns edns;
@@ -144,82 +206,142 @@ class Resolver {
     }
     if (query_.header.opcode != 0) {
       resp.header.rcode = wire::rcode::kNotImp;
-      return resp;
+      return out;
     }
     if (query_.questions.size() != 1) {
       resp.header.rcode = wire::rcode::kFormErr;
-      return resp;
+      return out;
     }
     const wire::Question& q = query_.questions.front();
     auto labels = wire::parse_name(q.name);
-    auto domain = wire::parse_name(config_.domain);
-    if (!labels || !domain) {
+    if (!labels) {
       resp.header.rcode = wire::rcode::kFormErr;
-      return resp;
+      return out;
     }
     if (q.qclass != wire::kClassIn && q.qclass != wire::type::kAny) {
       resp.header.rcode = wire::rcode::kNotImp;
-      return resp;
+      return out;
     }
     qname_ = q.name;
     if (!qname_.empty() && qname_.back() != '.') qname_ += '.';
     qtype_ = q.qtype;
-    domain_ = wire::format_name(domain.value());
+    domain_ = lower_name(config_.domain);
+    resp_domain_ = domain_;
     resp_ = &resp;
+    out_ = &out;
     resp.header.aa = true;
-    answer(labels.value(), domain.value());
-    return resp;
+    answer(labels.value());
+    std::sort(out.external_names.begin(), out.external_names.end());
+    out.external_names.erase(std::unique(out.external_names.begin(), out.external_names.end()),
+                             out.external_names.end());
+    return out;
   }
 
  private:
-  void answer(const Labels& labels, const Labels& domain) {
-    if (is_reverse(labels)) return ptr_lookup(labels);
-    if (labels.size() < domain.size()) return refuse();
-    std::size_t n = labels.size() - domain.size();
-    for (std::size_t i = 0; i < domain.size(); ++i) {
-      if (!label_equal(labels[n + i], domain[i])) return refuse();
+  // How many labels of `labels` lie before the domain (or alt domain) they end in, and set
+  // resp_domain_ to it; nullopt when neither matches. The longer domain wins when one is a
+  // suffix of the other.
+  std::optional<std::size_t> in_domain(const Labels& labels) {
+    std::optional<std::size_t> best;
+    std::size_t best_size = 0;
+    for (const std::string& d : {config_.domain, config_.alt_domain}) {
+      if (d.empty()) continue;
+      auto domain = wire::parse_name(d);
+      if (!domain || labels.size() < domain->size()) continue;
+      std::size_t n = labels.size() - domain->size();
+      bool match = true;
+      for (std::size_t i = 0; i < domain->size() && match; ++i) {
+        match = label_equal(labels[n + i], (*domain)[i]);
+      }
+      if (match && (!best || domain->size() > best_size)) {
+        best = n;
+        best_size = domain->size();
+        resp_domain_ = lower_name(d);
+      }
     }
-    if (n == 0) return apex();
-    // The lookup kind is the last label before the domain, or the one before a datacenter.
-    std::size_t kind_at = n - 1;
-    std::optional<std::string> dc;
-    if (!is_kind(labels[kind_at])) {
-      if (n < 2 || !is_kind(labels[n - 2])) return not_found();
-      dc = labels[n - 1];
-      kind_at = n - 2;
-    }
-    if (dc && !label_equal(*dc, config_.datacenter)) return not_found();
-    const std::string& kind = labels[kind_at];
-    Labels parts(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(kind_at));
-    if (parts.empty()) return not_found();
-    if (label_equal(kind, "service")) return service_lookup(parts);
-    if (label_equal(kind, "node")) return node_lookup(join(parts, 0, parts.size()));
-    return addr_lookup(parts);
+    return best;
   }
+
+  void answer(const Labels& labels) {
+    if (is_reverse(labels)) return ptr_lookup(labels);
+    auto prefix = in_domain(labels);
+    if (!prefix) return outside();
+    const std::size_t n = *prefix;
+    if (qtype_ == wire::type::kSoa) return soa_answer();
+    if (qtype_ == wire::type::kNs) return ns_answer();
+    if (qtype_ == kAxfr) {
+      resp_->header.rcode = wire::rcode::kNotImp;
+      return;
+    }
+    if (n == 0) return finish();  // the apex holds only SOA and NS
+    // The lookup kind is the rightmost kind label; an SRV question may leave out "service"
+    // (_name._tag.DOMAIN). Labels after the kind name the datacenter.
+    std::size_t kind_at = n;
+    bool implicit_service = false;
+    for (std::size_t i = n; i-- > 0;) {
+      if (is_kind(labels[i])) {
+        kind_at = i;
+        break;
+      }
+      if (qtype_ == wire::type::kSrv && labels[i].starts_with('_')) {
+        kind_at = i;
+        implicit_service = true;
+        break;
+      }
+    }
+    if (kind_at == n) return not_found();
+    const std::size_t parts_end = implicit_service ? kind_at + 1 : kind_at;
+    Labels parts(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(parts_end));
+    Labels suffix(labels.begin() + static_cast<std::ptrdiff_t>(kind_at + 1),
+                  labels.begin() + static_cast<std::ptrdiff_t>(n));
+    std::string dc = config_.datacenter;
+    if (suffix.size() == 1) {
+      dc = suffix[0];
+    } else if (suffix.size() == 2 && label_equal(suffix[1], "dc")) {
+      dc = suffix[0];
+    } else if (!suffix.empty()) {
+      return not_found();
+    }
+    if (!label_equal(dc, config_.datacenter)) return not_found();
+    if (parts.empty()) return not_found();
+    const std::string& kind = labels[kind_at];
+    if (implicit_service || label_equal(kind, "service")) return service_lookup(parts);
+    if (label_equal(kind, "node")) return node_lookup(join(parts, 0, parts.size()));
+    if (label_equal(kind, "addr")) return addr_lookup(parts);
+    return not_found();  // query: no prepared queries exist yet
+  }
+
+  static constexpr std::uint16_t kAxfr = 252;
 
   static bool is_kind(std::string_view label) {
     return label_equal(label, "service") || label_equal(label, "node") ||
-           label_equal(label, "addr");
+           label_equal(label, "addr") || label_equal(label, "query");
   }
 
   static bool is_reverse(const Labels& labels) {
     return labels.size() >= 2 && label_equal(labels[labels.size() - 1], "arpa") &&
-           label_equal(labels[labels.size() - 2], "in-addr");
+           (label_equal(labels[labels.size() - 2], "in-addr") ||
+            label_equal(labels[labels.size() - 2], "ip6"));
   }
 
-  void refuse() {
+  // A name the catalog does not hold: the recursors' business when there are any.
+  void outside() {
+    if (config_.recursion_available) {
+      out_->forward = true;
+      return;
+    }
     resp_->header.aa = false;
     resp_->header.rcode = wire::rcode::kRefused;
   }
 
   Record soa() const {
     Record r;
-    r.name = domain_;
+    r.name = resp_domain_;
     r.type = wire::type::kSoa;
     r.ttl = config_.soa_min_ttl;
     wire::SoaRdata s;
-    s.mname = "ns." + domain_;
-    s.rname = "hostmaster." + domain_;
+    s.mname = "ns." + resp_domain_;
+    s.rname = "hostmaster." + resp_domain_;
     s.serial = static_cast<std::uint32_t>(snap_.applied_index());
     s.refresh = config_.soa_refresh;
     s.retry = config_.soa_retry;
@@ -239,17 +361,40 @@ class Resolver {
     if (resp_->answers.empty()) resp_->authority.push_back(soa());
   }
 
-  void apex() {
-    if (qtype_ == wire::type::kSoa || qtype_ == wire::type::kAny) {
-      Record r = soa();
-      r.name = qname_;
-      resp_->answers.push_back(r);
+  // Up to three healthy servers (instances of the "consul" service) as the domain's name
+  // servers, with their addresses as glue (Consul's getNameserversAndNodeRecord).
+  void name_servers(std::vector<Record>& ns, std::vector<Record>& glue) {
+    auto servers = healthy_instances("consul", "");
+    shuffle(servers, rand_);
+    for (const auto& e : servers) {
+      if (!valid_dns_name(e.service.node)) continue;
+      const std::string target = lower_name(node_target(e.service.node));
+      bool seen = false;
+      for (const auto& r : ns) seen = seen || std::get<wire::NsRdata>(r.rdata).name == target;
+      if (seen) continue;
+      Record r;
+      r.name = resp_domain_;
+      r.type = wire::type::kNs;
+      r.ttl = config_.node_ttl;
+      r.rdata = wire::NsRdata{target};
+      ns.push_back(std::move(r));
+      node_address_records(e.node_address, target, wire::type::kAny, config_.node_ttl, glue);
+      if (ns.size() >= 3) break;
     }
+  }
+
+  void soa_answer() {
+    resp_->answers.push_back(soa());
+    name_servers(resp_->authority, resp_->additional);
+  }
+
+  void ns_answer() {
+    name_servers(resp_->answers, resp_->additional);
     finish();
   }
 
   std::string node_target(const std::string& node) const {
-    return node + ".node." + config_.datacenter + "." + domain_;
+    return node + ".node." + config_.datacenter + "." + resp_domain_;
   }
 
   // Consul's CheckServiceNodes.Filter: any critical check (maintenance included) leaves the
@@ -268,6 +413,103 @@ class Resolver {
     return true;
   }
 
+  struct Instance {
+    state::Service service;
+    std::string node_address;
+    std::map<std::string, std::string> node_meta;
+    bool warning = false;
+  };
+
+  std::vector<Instance> healthy_instances(const std::string& name, const std::string& tag) {
+    std::vector<Instance> out;
+    std::vector<std::string> tags;
+    if (!tag.empty()) tags.push_back(tag);
+    for (auto& s : snap_.service_instances(name)) {
+      if (!tags.empty() && !endpoints::has_all_tags(s, tags)) continue;
+      bool warning = false;
+      if (!healthy(snap_.checks_for_instance(s.node, s.id), warning)) continue;
+      auto node = snap_.node_get(s.node);
+      if (!node) continue;
+      out.push_back(Instance{std::move(s), node->address, node->meta, warning});
+    }
+    return out;
+  }
+
+  // The A/AAAA records a host name (an address that is not an IP) stands for: answered here
+  // when it lies in the domain, else from what the server found through the recursors.
+  std::vector<Record> resolve_host(const std::string& host) {
+    const std::string fqdn = lower_name(host);
+    Labels labels;
+    if (auto parsed = wire::parse_name(fqdn)) labels = std::move(*parsed);
+    std::string saved_domain = resp_domain_;
+    const bool inside = !labels.empty() && in_domain(labels).has_value();
+    resp_domain_ = saved_domain;
+    if (inside) {
+      if (depth_ >= kMaxRecursion) return {};
+      Message q;
+      q.questions.push_back(wire::Question{fqdn, wire::type::kAny, wire::kClassIn});
+      Resolution sub = Resolver(q, snap_, config_, rand_, external_, depth_ + 1).run();
+      for (auto& n : sub.external_names) out_->external_names.push_back(std::move(n));
+      return std::move(sub.response.answers);
+    }
+    if (external_) {
+      if (auto it = external_->find(fqdn); it != external_->end()) return it->second;
+    }
+    if (config_.recursion_available) out_->external_names.push_back(fqdn);
+    return {};
+  }
+
+  // The records of a host name, with the answer's TTL, at most kMaxRecurseRecords without
+  // EDNS0 (Consul's makeRecordFromFQDN).
+  std::vector<Record> host_records(const std::string& host, std::uint32_t ttl) {
+    std::vector<Record> out;
+    for (auto& r : resolve_host(host)) {
+      if (r.type != wire::type::kA && r.type != wire::type::kAaaa && r.type != wire::type::kCname) {
+        continue;
+      }
+      r.ttl = ttl;
+      out.push_back(std::move(r));
+      if (!query_.edns && out.size() >= kMaxRecurseRecords) break;
+    }
+    return out;
+  }
+
+  Record cname(const std::string& name, const std::string& target, std::uint32_t ttl) const {
+    Record r;
+    r.name = name;
+    r.type = wire::type::kCname;
+    r.ttl = ttl;
+    r.rdata = wire::CnameRdata{lower_name(target)};
+    return r;
+  }
+
+  // A node's address as records named `name`: A/AAAA for an IP of the asked family, or a
+  // CNAME to a host name followed by what it resolves to.
+  void node_address_records(const std::string& address, const std::string& name,
+                            std::uint16_t qtype, std::uint32_t ttl, std::vector<Record>& out) {
+    if (auto ip = parse_ip(address)) {
+      if (auto r = ip_record(name, *ip, qtype, ttl)) out.push_back(std::move(*r));
+      return;
+    }
+    if (address.empty()) return;
+    out.push_back(cname(name, address, ttl));
+    for (auto& r : resolve_host(address)) out.push_back(std::move(r));
+  }
+
+  void txt_meta(const std::string& name, const std::map<std::string, std::string>& meta,
+                std::uint32_t ttl, std::vector<Record>& out) const {
+    for (const auto& [key, value] : meta) {
+      Record r;
+      r.name = name;
+      r.type = wire::type::kTxt;
+      r.ttl = ttl;
+      const bool raw =
+          key.size() >= 8 && label_equal(std::string_view(key).substr(0, 8), "rfc1035-");
+      r.rdata = txt_of(raw ? value : rfc1464(key, value));
+      out.push_back(std::move(r));
+    }
+  }
+
   void service_lookup(const Labels& parts) {
     std::string name;
     std::string tag;
@@ -279,73 +521,105 @@ class Resolver {
       name = parts.back();
       tag = join(parts, 0, parts.size() - 1);
     }
-    struct Entry {
-      state::Service service;
-      std::string node_address;
-      bool warning = false;
-    };
-    std::vector<Entry> entries;
-    std::vector<std::string> tags;
-    if (!tag.empty()) tags.push_back(tag);
-    for (auto& s : snap_.service_instances(name)) {
-      if (!tags.empty() && !endpoints::has_all_tags(s, tags)) continue;
-      bool warning = false;
-      if (!healthy(snap_.checks_for_instance(s.node, s.id), warning)) continue;
-      auto node = snap_.node_get(s.node);
-      if (!node) continue;
-      entries.push_back(Entry{std::move(s), node->address, warning});
-    }
+    auto entries = healthy_instances(name, tag);
     if (entries.empty()) return not_found();  // Consul: no healthy instance is NXDOMAIN
     shuffle(entries, rand_);
     const std::uint32_t ttl = service_ttl_for(config_, name);
-    if (qtype_ == wire::type::kSrv) {
-      std::set<std::tuple<std::string, std::string, int>> seen;
-      std::set<std::string> extra_seen;
-      for (const auto& e : entries) {
-        const std::string& addr = e.service.address.empty() ? e.node_address : e.service.address;
-        if (!seen.emplace(e.service.node, addr, e.service.port).second) continue;
-        // The target is the node, or the service's own address when it has a different one.
-        auto ip = parse_ip(addr);
-        std::string target = node_target(e.service.node);
-        if (ip && !e.service.address.empty() && e.service.address != e.node_address) {
-          target = hex_of(*ip) + ".addr." + config_.datacenter + "." + domain_;
-        }
-        Record r;
-        r.name = qname_;
-        r.type = wire::type::kSrv;
-        r.ttl = ttl;
-        int weight = e.warning ? e.service.weights.warning : e.service.weights.passing;
-        r.rdata = wire::SrvRdata{1, static_cast<std::uint16_t>(std::clamp(weight, 0, 65535)),
-                                 static_cast<std::uint16_t>(e.service.port), target};
-        resp_->answers.push_back(std::move(r));
-        if (ip && extra_seen.insert(target).second) {
-          if (auto extra = ip_record(target, *ip, wire::type::kAny, ttl)) {
-            resp_->additional.push_back(std::move(*extra));
-          }
-        }
-      }
-      return finish();
-    }
-    std::set<std::string> seen;
+    if (qtype_ == wire::type::kSrv) return srv_answers(entries, ttl);
+    address_answers(entries, ttl);
+  }
+
+  // SRV: one record per node, address and port; the target is the node (its address from
+  // the node), HEX.addr (a service IP) or the host name, with the target's records in the
+  // additional section, and the node's meta as TXT there too.
+  void srv_answers(const std::vector<Instance>& entries, std::uint32_t ttl) {
+    std::set<std::tuple<std::string, std::string, int>> seen;
+    std::set<std::string> extra_seen;
     for (const auto& e : entries) {
-      if (config_.a_record_limit > 0 && resp_->answers.size() >= config_.a_record_limit) break;
-      const std::string& addr = e.service.address.empty() ? e.node_address : e.service.address;
-      auto ip = parse_ip(addr);
-      if (!ip || !seen.insert(addr).second) continue;
-      if (auto r = ip_record(qname_, *ip, qtype_, ttl)) {
-        resp_->answers.push_back(std::move(*r));
+      const std::string& service_addr = e.service.address;
+      if (!seen.emplace(e.service.node, service_addr, e.service.port).second) continue;
+      std::string target;
+      std::vector<Record> extra;
+      auto service_ip = parse_ip(service_addr);
+      auto node_ip = parse_ip(e.node_address);
+      const bool use_node =
+          (service_addr.empty() && node_ip) || (!service_ip && !service_addr.empty() && node_ip &&
+                                                lower_name(service_addr) == lower_name(qname_));
+      if (use_node) {
+        target = node_target(e.service.node);
+        if (auto r = ip_record(target, *node_ip, wire::type::kAny, ttl)) extra.push_back(*r);
+      } else if (service_ip) {
+        target = hex_of(*service_ip) + ".addr." + config_.datacenter + "." + resp_domain_;
+        if (auto r = ip_record(target, *service_ip, wire::type::kAny, ttl)) extra.push_back(*r);
+      } else {
+        const std::string& host = service_addr.empty() ? e.node_address : service_addr;
+        if (host.empty()) continue;
+        target = lower_name(host);
+        extra = host_records(host, ttl);
+      }
+      Record r;
+      r.name = qname_;
+      r.type = wire::type::kSrv;
+      r.ttl = ttl;
+      int weight = e.warning ? e.service.weights.warning : e.service.weights.passing;
+      r.rdata = wire::SrvRdata{1, static_cast<std::uint16_t>(std::clamp(weight, 0, 65535)),
+                               static_cast<std::uint16_t>(e.service.port), target};
+      resp_->answers.push_back(std::move(r));
+      if (extra_seen.insert(target).second) {
+        for (auto& x : extra) resp_->additional.push_back(std::move(x));
+        if (config_.node_meta_txt) {
+          txt_meta(node_target(e.service.node), e.node_meta, ttl, resp_->additional);
+        }
       }
     }
+    finish();
+  }
+
+  // A/AAAA/ANY: the instances' IPs of the asked family; a CNAME (and what it resolves to)
+  // only when no instance has an IP address (Consul's addServiceNodeRecordsToMessage).
+  void address_answers(const std::vector<Instance>& entries, std::uint32_t ttl) {
+    std::set<std::string> seen;
+    std::vector<Record> first_cname;
+    std::size_t count = 0;
+    for (const auto& e : entries) {
+      const std::string& service_addr = e.service.address;
+      auto service_ip = parse_ip(service_addr);
+      auto node_ip = parse_ip(e.node_address);
+      std::optional<Ip> ip;
+      if (service_addr.empty() && node_ip) {
+        ip = node_ip;
+      } else if (service_ip) {
+        ip = service_ip;
+      } else if (!service_addr.empty() && node_ip &&
+                 lower_name(service_addr) == lower_name(qname_)) {
+        ip = node_ip;
+      }
+      if (ip) {
+        auto r = ip_record(qname_, *ip, qtype_, ttl);
+        if (!r || !seen.insert(hex_of(*ip)).second) continue;
+        resp_->answers.push_back(std::move(*r));
+        if (config_.a_record_limit > 0 && ++count >= config_.a_record_limit) break;
+        continue;
+      }
+      const std::string& host = service_addr.empty() ? e.node_address : service_addr;
+      if (host.empty() || !first_cname.empty() || !seen.insert(lower_name(host)).second) continue;
+      first_cname.push_back(cname(qname_, host, ttl));
+      for (auto& r : host_records(host, ttl)) first_cname.push_back(std::move(r));
+    }
+    if (resp_->answers.empty()) resp_->answers = std::move(first_cname);
     finish();
   }
 
   void node_lookup(const std::string& name) {
     auto node = snap_.node_get(name);
     if (!node) return not_found();
-    if (auto ip = parse_ip(node->address)) {
-      if (auto r = ip_record(qname_, *ip, qtype_, config_.node_ttl)) {
-        resp_->answers.push_back(std::move(*r));
-      }
+    const bool txt = qtype_ == wire::type::kTxt;
+    const bool any = qtype_ == wire::type::kAny;
+    if (!txt && !any && qtype_ != wire::type::kA && qtype_ != wire::type::kAaaa) return finish();
+    if (!txt) node_address_records(node->address, qname_, qtype_, config_.node_ttl, resp_->answers);
+    if (config_.node_meta_txt || txt || any) {
+      txt_meta(qname_, node->meta, config_.node_ttl,
+               txt || any ? resp_->answers : resp_->additional);
     }
     finish();
   }
@@ -360,35 +634,70 @@ class Resolver {
     finish();
   }
 
-  void ptr_lookup(const Labels& labels) {
-    if (labels.size() != 6) return not_found();
-    std::string ip = labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0];
-    auto parsed = parse_ip(ip);
-    if (!parsed || parsed->v6) return not_found();
-    std::vector<std::string> targets;
-    for (const auto& node : snap_.node_list()) {
-      if (node.address == ip) targets.push_back(node_target(node.node));
+  // The address a reverse name stands for: a.b.c.d.in-addr.arpa. (RFC 1035 3.5) or 32
+  // nibbles under ip6.arpa. (RFC 3596 2.5), least significant first.
+  static std::optional<Ip> reverse_ip(const Labels& labels) {
+    if (labels.size() == 6 && label_equal(labels[4], "in-addr")) {
+      std::string text = labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0];
+      auto ip = parse_ip(text);
+      if (!ip || ip->v6) return std::nullopt;
+      return ip;
     }
-    if (targets.empty()) {
-      // Consul falls back to service instances with that address.
-      std::set<std::string> names;
-      for (const auto& [name, tags] : snap_.service_names()) {
-        for (const auto& s : snap_.service_instances(name)) {
-          if (s.address == ip) names.insert(s.service);
+    if (labels.size() == 34 && label_equal(labels[32], "ip6")) {
+      std::string hex;
+      for (std::size_t i = 32; i-- > 0;) {
+        if (labels[i].size() != 1) return std::nullopt;
+        hex += labels[i];
+      }
+      return ip_from_hex(hex);
+    }
+    return std::nullopt;
+  }
+
+  static bool same_ip(const std::string& text, const Ip& ip) {
+    auto other = parse_ip(text);
+    return other && other->v6 == ip.v6 && other->bytes == ip.bytes;
+  }
+
+  // PTR: the first node with the address, else the first service instance with it as its
+  // own address (Consul's handlePtr); unknown addresses go to the recursors when configured.
+  void ptr_lookup(const Labels& labels) {
+    resp_domain_ = domain_;  // reverse answers name the primary domain
+    auto ip = reverse_ip(labels);
+    std::optional<std::string> target;
+    if (ip) {
+      for (const auto& node : snap_.node_list()) {
+        if (same_ip(node.address, *ip)) {
+          target = node_target(node.node);
+          break;
         }
       }
-      for (const auto& n : names) targets.push_back(n + ".service." + domain_);
-    }
-    if (targets.empty()) return not_found();
-    if (qtype_ == wire::type::kPtr || qtype_ == wire::type::kAny) {
-      for (auto& t : targets) {
-        Record r;
-        r.name = qname_;
-        r.type = wire::type::kPtr;
-        r.ttl = config_.node_ttl;
-        r.rdata = wire::PtrRdata{std::move(t)};
-        resp_->answers.push_back(std::move(r));
+      if (!target) {
+        for (const auto& [name, tags] : snap_.service_names()) {
+          for (const auto& s : snap_.service_instances(name)) {
+            if (same_ip(s.address, *ip)) {
+              target = s.service + ".service." + config_.datacenter + "." + domain_;
+              break;
+            }
+          }
+          if (target) break;
+        }
       }
+    }
+    if (!target) {
+      if (config_.recursion_available) {
+        out_->forward = true;
+        return;
+      }
+      return not_found();
+    }
+    if (qtype_ == wire::type::kPtr || qtype_ == wire::type::kAny) {
+      Record r;
+      r.name = qname_;
+      r.type = wire::type::kPtr;
+      r.ttl = config_.node_ttl;
+      r.rdata = wire::PtrRdata{std::move(*target)};
+      resp_->answers.push_back(std::move(r));
     }
     finish();
   }
@@ -397,9 +706,13 @@ class Resolver {
   const state::Snapshot& snap_;
   const ResolverConfig& config_;
   core::Rand& rand_;
+  const ExternalRecords* external_;
+  const int depth_;
   Message* resp_ = nullptr;
+  Resolution* out_ = nullptr;
   std::string qname_;
-  std::string domain_;
+  std::string domain_;       // the configured domain, lower case
+  std::string resp_domain_;  // the domain (or alt domain) the question asked in
   std::uint16_t qtype_ = 0;
 };
 
@@ -439,11 +752,24 @@ std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& n
   return ttl.value_or(config.service_ttl);
 }
 
+Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
+                        const ResolverConfig& config, core::Rand& rand, bool udp,
+                        const ExternalRecords* external) {
+  Resolution out = Resolver(query, snap, config, rand, external, 0).run();
+  if (udp && !out.forward) trim_udp(query, out.response, config);
+  return out;
+}
+
 wire::Message resolve(const wire::Message& query, const state::Snapshot& snap,
                       const ResolverConfig& config, core::Rand& rand, bool udp) {
-  wire::Message resp = Resolver(query, snap, config, rand).run();
-  if (udp) trim_udp(query, resp, config);
-  return resp;
+  return resolve_full(query, snap, config, rand, udp, nullptr).response;
+}
+
+bool stale_answer_allowed(const ResolverConfig& config, bool known_leader,
+                          std::uint64_t last_contact_ms) {
+  if (!known_leader) return false;
+  if (last_contact_ms == 0) return true;  // this server is the leader
+  return config.allow_stale && last_contact_ms <= config.max_stale_ms;
 }
 
 }  // namespace pc::dns

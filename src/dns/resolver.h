@@ -8,14 +8,19 @@
 //   NAME.service[.DC].DOMAIN, TAG.NAME.service[.DC].DOMAIN (the tag may contain dots),
 //   _NAME._TAG.service[.DC].DOMAIN (RFC 2782; "_tcp" means no tag filter)
 //   NODE.node[.DC].DOMAIN, HEX.addr[.DC].DOMAIN (8 hex digits: IPv4, 32: IPv6)
-//   d.c.b.a.in-addr.arpa. (PTR of a node's or a service instance's address)
-//   DOMAIN itself (SOA)
-// A datacenter other than the local one is NXDOMAIN (no federation yet); a name outside the
-// domain is REFUSED (no recursors yet).
+//   d.c.b.a.in-addr.arpa. and the 32-nibble ip6.arpa. names (PTR of a node's or a service
+//   instance's address)
+//   SOA and NS questions for any name in the domain (the servers: healthy "consul" instances)
+// DC is "dc1" or "dc1.dc". `alt_domain` is answered like `domain`, and the names in the
+// answer use whichever the question asked in. A datacenter other than the local one is
+// NXDOMAIN (no federation yet). A name outside the domains is REFUSED, or handed back to the
+// server for forwarding when recursors are configured; so is a reverse name the catalog
+// does not know.
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/rand.h"
 #include "dns/wire/message.h"
@@ -25,6 +30,7 @@ namespace pc::dns {
 
 struct ResolverConfig {
   std::string domain = "consul.";
+  std::string alt_domain;  // "" for none
   std::string datacenter = "dc1";
   std::string node_name;          // this agent's node
   std::uint32_t service_ttl = 0;  // when no key of service_ttls matches
@@ -40,6 +46,24 @@ struct ResolverConfig {
   std::size_t a_record_limit = 0;    // at most this many A/AAAA answers per service; 0: all
   std::size_t udp_answer_limit = 3;  // see resolve(); 0: no limit
   bool enable_truncate = false;      // set TC when udp_answer_limit dropped answers
+  bool node_meta_txt = true;         // enable_additional_node_meta_txt
+  bool recursion_available = false;  // recursors are configured: RA set, outside names forwarded
+  bool allow_stale = true;
+  std::uint64_t max_stale_ms = 87600ull * 3600 * 1000;
+};
+
+// Records the server found for host names through the recursors, by lower-case FQDN.
+using ExternalRecords = std::map<std::string, std::vector<wire::Record>>;
+
+struct Resolution {
+  wire::Message response;
+  // The query is for a name the catalog does not answer and recursors are configured: the
+  // server forwards the query itself and relays the recursor's answer instead of `response`.
+  bool forward = false;
+  // Host names (addresses that are not IPs, outside the domains) whose A/AAAA records belong
+  // in the answer and were not in `external`: the server may look them up through the
+  // recursors and resolve again with them.
+  std::vector<std::string> external_names;
 };
 
 // The TTL for answers about service `name` (see ResolverConfig::service_ttls).
@@ -54,5 +78,17 @@ std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& n
 // out, and TC is set only when enable_truncate is (Consul's trimUDPResponse).
 wire::Message resolve(const wire::Message& query, const state::Snapshot& snap,
                       const ResolverConfig& config, core::Rand& rand, bool udp = false);
+
+// resolve() with what the server needs to forward and to chase host names (see Resolution).
+Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
+                        const ResolverConfig& config, core::Rand& rand, bool udp,
+                        const ExternalRecords* external);
+
+// Consul's allow_stale / max_stale for an agent answering from its own state: the leader
+// (known, last contact 0) always may; another server only with allow_stale and a leader heard
+// from within max_stale. When this is false the answer is SERVFAIL: Consul would ask the
+// leader instead, which needs the server RPC of the consensus work.
+bool stale_answer_allowed(const ResolverConfig& config, bool known_leader,
+                          std::uint64_t last_contact_ms);
 
 }  // namespace pc::dns

@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -19,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -26,6 +28,7 @@
 #include "core/assert.h"
 #include "core/io_loop.h"
 #include "core/log.h"
+#include "core/rand.h"
 #include "core/strings.h"
 
 namespace pc::dns {
@@ -65,47 +68,77 @@ wire::Message bare_response(std::uint16_t id, std::uint8_t opcode, bool rd, std:
   return m;
 }
 
-}  // namespace
-
-std::optional<std::vector<std::uint8_t>> DnsServer::handle(std::span<const std::uint8_t> query,
-                                                           bool tcp, const Answer& answer) {
-  if (query.size() < wire::kHeaderSize) return std::nullopt;
-  if ((query[2] & 0x80) != 0) return std::nullopt;  // a response: never answer one
-  const auto id = static_cast<std::uint16_t>((query[0] << 8) | query[1]);
-  const auto opcode = static_cast<std::uint8_t>((query[2] >> 3) & 0x0f);
-  const bool rd = (query[2] & 0x01) != 0;
-  std::size_t max_size = tcp ? wire::kMaxMessageSize : wire::kMaxUdpSize;
-  wire::Message response;
-  auto decoded = wire::decode(query);
-  if (!decoded) {
-    core::log::debug(kLogModule, "malformed query {}: {}", id, decoded.error().message);
-    response = bare_response(id, opcode, rd, wire::rcode::kFormErr);
-  } else {
-    if (!tcp && decoded->edns) {
-      max_size = std::clamp<std::size_t>(decoded->edns->udp_payload_size, wire::kMaxUdpSize,
-                                         kMaxEdnsUdpSize);
-    }
-    try {
-      response = answer(*decoded, tcp);
-    } catch (const std::exception& e) {
-      core::log::error(kLogModule, "answering query {}: {}", id, e.what());
-      response = bare_response(id, opcode, rd, wire::rcode::kServFail);
-    } catch (...) {
-      core::log::error(kLogModule, "answering query {}: unknown exception", id);
-      response = bare_response(id, opcode, rd, wire::rcode::kServFail);
-    }
-  }
-  auto encoded = wire::encode(response, max_size);
+// Encodes `m` in max_size bytes; SERVFAIL when it cannot be written, nullopt when not even
+// that can.
+std::optional<std::vector<std::uint8_t>> encode_answer(const wire::Message& m,
+                                                       std::size_t max_size) {
+  auto encoded = wire::encode(m, max_size);
   if (!encoded) {
-    core::log::error(kLogModule, "cannot encode the answer to query {}: {}", id,
+    core::log::error(kLogModule, "cannot encode the answer to query {}: {}", m.header.id,
                      encoded.error().message);
-    encoded = wire::encode(bare_response(id, opcode, rd, wire::rcode::kServFail), max_size);
+    encoded = wire::encode(
+        bare_response(m.header.id, m.header.opcode, m.header.rd, wire::rcode::kServFail), max_size);
     if (!encoded) return std::nullopt;
   }
   return std::move(encoded->bytes);
 }
 
-namespace {
+Resolution call_answer(const DnsServer::Answer& answer, const wire::Message& query, bool tcp,
+                       const ExternalRecords* external) {
+  try {
+    return answer(query, tcp, external);
+  } catch (const std::exception& e) {
+    core::log::error(kLogModule, "answering query {}: {}", query.header.id, e.what());
+  } catch (...) {
+    core::log::error(kLogModule, "answering query {}: unknown exception", query.header.id);
+  }
+  Resolution failed;
+  failed.response =
+      bare_response(query.header.id, query.header.opcode, query.header.rd, wire::rcode::kServFail);
+  failed.response.questions = query.questions;
+  return failed;
+}
+
+// One query after its synchronous part: the bytes to send (or nothing to send), or what the
+// recursors must be asked before it can be answered.
+struct Prepared {
+  bool drop = false;
+  std::optional<std::vector<std::uint8_t>> done;
+  wire::Message query;
+  Resolution resolution;
+  std::size_t max_size = 0;
+};
+
+Prepared prepare(std::span<const std::uint8_t> bytes, bool tcp, const DnsServer::Answer& answer) {
+  Prepared p;
+  if (bytes.size() < wire::kHeaderSize || (bytes[2] & 0x80) != 0) {
+    p.drop = true;  // too short for a header, or a response: never answer one
+    return p;
+  }
+  p.max_size = tcp ? wire::kMaxMessageSize : wire::kMaxUdpSize;
+  auto decoded = wire::decode(bytes);
+  if (!decoded) {
+    const auto id = static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
+    core::log::debug(kLogModule, "malformed query {}: {}", id, decoded.error().message);
+    p.done = encode_answer(bare_response(id, static_cast<std::uint8_t>((bytes[2] >> 3) & 0x0f),
+                                         (bytes[2] & 0x01) != 0, wire::rcode::kFormErr),
+                           p.max_size);
+    p.drop = !p.done;
+    return p;
+  }
+  if (!tcp && decoded->edns) {
+    p.max_size = std::clamp<std::size_t>(decoded->edns->udp_payload_size, wire::kMaxUdpSize,
+                                         kMaxEdnsUdpSize);
+  }
+  p.resolution = call_answer(answer, *decoded, tcp, nullptr);
+  if (!p.resolution.forward && p.resolution.external_names.empty()) {
+    p.done = encode_answer(p.resolution.response, p.max_size);
+    p.drop = !p.done;
+    return p;
+  }
+  p.query = std::move(*decoded);
+  return p;
+}
 
 // The state the I/O coroutines share. Declaration order matters: the io_context is destroyed
 // after the sockets and before the counters its pending coroutines still touch.
@@ -116,12 +149,178 @@ struct Core {
   DnsServer::Answer answer;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> recursions{0};  // queries waiting on recursors
+  std::mutex recursors_mu;
+  std::shared_ptr<const DnsServer::Recursors> recursors = std::make_shared<DnsServer::Recursors>();
+  core::SystemRand rand;  // recursor order and the ids of our own questions
+
+  std::shared_ptr<const DnsServer::Recursors> current_recursors() {
+    std::lock_guard lock(recursors_mu);
+    return recursors;
+  }
   asio::io_context ioc;
   udp::socket udp_socket{ioc};
   tcp::acceptor acceptor{ioc};
 };
 
 using Impl = Core;
+
+// One exchange with one recursor: `query` out, the first reply with the same id back, or
+// nullopt on any failure or when `timeout` passes.
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> exchange(
+    const std::pair<std::string, std::uint16_t>& server, const std::vector<std::uint8_t>& query,
+    bool tcp, std::chrono::milliseconds timeout) {
+  using asio::experimental::awaitable_operators::operator||;
+  auto executor = co_await asio::this_coro::executor;
+  error_code ec;
+  const auto address = asio::ip::make_address(server.first, ec);
+  if (ec || query.size() < 2) co_return std::nullopt;
+  asio::steady_timer deadline(executor, timeout);
+  auto same_id = [&](const std::vector<std::uint8_t>& reply) {
+    return reply.size() >= wire::kHeaderSize && reply[0] == query[0] && reply[1] == query[1] &&
+           (reply[2] & 0x80) != 0;
+  };
+  if (!tcp) {
+    udp::socket socket(executor);
+    socket.open(address.is_v4() ? udp::v4() : udp::v6(), ec);
+    if (ec) co_return std::nullopt;
+    socket.connect(udp::endpoint(address, server.second), ec);  // only its replies arrive
+    if (ec) co_return std::nullopt;
+    auto [send_ec, sent] = co_await socket.async_send(asio::buffer(query), kUseTuple);
+    if (send_ec) co_return std::nullopt;
+    std::vector<std::uint8_t> reply(wire::kMaxMessageSize);
+    for (;;) {
+      auto result = co_await (socket.async_receive(asio::buffer(reply), kUseTuple) ||
+                              deadline.async_wait(kUseTuple));
+      if (result.index() == 1) co_return std::nullopt;
+      auto [recv_ec, n] = std::get<0>(result);
+      if (recv_ec) co_return std::nullopt;
+      std::vector<std::uint8_t> got(reply.begin(), reply.begin() + static_cast<std::ptrdiff_t>(n));
+      if (same_id(got)) co_return got;
+    }
+  }
+  tcp::socket socket(executor);
+  auto connected =
+      co_await (socket.async_connect(tcp::endpoint(address, server.second), kUseTuple) ||
+                deadline.async_wait(kUseTuple));
+  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) co_return std::nullopt;
+  std::array<std::uint8_t, 2> length{static_cast<std::uint8_t>(query.size() >> 8),
+                                     static_cast<std::uint8_t>(query.size() & 0xff)};
+  std::array<asio::const_buffer, 2> out{asio::buffer(length), asio::buffer(query)};
+  auto wrote =
+      co_await (asio::async_write(socket, out, kUseTuple) || deadline.async_wait(kUseTuple));
+  if (wrote.index() == 1 || std::get<0>(std::get<0>(wrote))) co_return std::nullopt;
+  auto got_length = co_await (asio::async_read(socket, asio::buffer(length), kUseTuple) ||
+                              deadline.async_wait(kUseTuple));
+  if (got_length.index() == 1 || std::get<0>(std::get<0>(got_length))) co_return std::nullopt;
+  std::vector<std::uint8_t> reply((std::size_t{length[0]} << 8) | length[1]);
+  auto got = co_await (asio::async_read(socket, asio::buffer(reply), kUseTuple) ||
+                       deadline.async_wait(kUseTuple));
+  if (got.index() == 1 || std::get<0>(std::get<0>(got))) co_return std::nullopt;
+  if (!same_id(reply)) co_return std::nullopt;
+  co_return reply;
+}
+
+// The recursors in the order to try them.
+std::vector<std::pair<std::string, std::uint16_t>> recursor_order(Impl* s,
+                                                                  const DnsServer::Recursors& r) {
+  auto order = r.servers;
+  if (r.random_order) {
+    for (std::size_t i = order.size(); i > 1; --i) {
+      std::swap(order[i - 1], order[s->rand.next_u64() % i]);
+    }
+  }
+  return order;
+}
+
+// The recursors' answer to the client's own query: relayed as it came when its rcode is
+// NOERROR or NXDOMAIN, else the next recursor; SERVFAIL when none answers (Consul's
+// handleRecurse).
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> forward(
+    Impl* s, const Prepared& p, const std::vector<std::uint8_t>& raw, bool tcp) {
+  auto recursors = s->current_recursors();
+  for (const auto& server : recursor_order(s, *recursors)) {
+    auto reply = co_await exchange(server, raw, tcp, recursors->timeout);
+    if (!reply) {
+      core::log::debug(kLogModule, "recursor {}:{} did not answer query {}", server.first,
+                       server.second, p.query.header.id);
+      continue;
+    }
+    const std::uint8_t rcode = (*reply)[3] & 0x0f;
+    if (rcode == wire::rcode::kNoError || rcode == wire::rcode::kNxDomain) co_return reply;
+    core::log::debug(kLogModule, "recursor {}:{} answered query {} with rcode {}", server.first,
+                     server.second, p.query.header.id, rcode);
+  }
+  core::log::warn(kLogModule, "all recursors failed for query {} ({})", p.query.header.id,
+                  p.query.questions.empty() ? std::string("?") : p.query.questions[0].name);
+  wire::Message failed = bare_response(p.query.header.id, p.query.header.opcode, p.query.header.rd,
+                                       wire::rcode::kServFail);
+  failed.header.ra = true;
+  failed.questions = p.query.questions;
+  if (p.query.edns) {
+    failed.edns = wire::Edns{};
+    failed.edns->udp_payload_size = p.query.edns->udp_payload_size;
+  }
+  co_return encode_answer(failed, p.max_size);
+}
+
+// The A records of the host names the resolver asked about, then the answer made with them.
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> chase_hosts(Impl* s, const Prepared& p,
+                                                                      bool tcp) {
+  constexpr std::size_t kMaxHosts = 8;  // names chased per query
+  auto recursors = s->current_recursors();
+  ExternalRecords found;
+  const auto& names = p.resolution.external_names;
+  for (std::size_t i = 0; i < names.size() && i < kMaxHosts; ++i) {
+    wire::Message q;
+    q.header.id = static_cast<std::uint16_t>(s->rand.next_u64());
+    q.header.rd = true;
+    q.questions.push_back(wire::Question{names[i], wire::type::kA, wire::kClassIn});
+    auto bytes = wire::encode(q, wire::kMaxUdpSize);
+    if (!bytes) continue;
+    for (const auto& server : recursor_order(s, *recursors)) {
+      auto reply = co_await exchange(server, bytes->bytes, false, recursors->timeout);
+      if (!reply) continue;
+      auto decoded = wire::decode(*reply);
+      if (!decoded) continue;
+      auto& records = found[names[i]];
+      for (auto& r : decoded->answers) {
+        if (r.type == wire::type::kA || r.type == wire::type::kAaaa ||
+            r.type == wire::type::kCname) {
+          records.push_back(std::move(r));
+        }
+      }
+      break;
+    }
+  }
+  Resolution again = call_answer(s->answer, p.query, tcp, &found);
+  co_return encode_answer(again.response, p.max_size);
+}
+
+// What the recursors make of a prepared query; at most kMaxRecursions wait at once, more get
+// SERVFAIL at once.
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> complete(Impl* s, Prepared p,
+                                                                   std::vector<std::uint8_t> raw,
+                                                                   bool tcp) {
+  constexpr std::size_t kMaxRecursions = 1024;
+  if (s->recursions.fetch_add(1) >= kMaxRecursions) {
+    --s->recursions;
+    core::log::warn(kLogModule, "too many queries waiting on recursors; SERVFAIL for {}",
+                    p.query.header.id);
+    wire::Message failed = bare_response(p.query.header.id, p.query.header.opcode,
+                                         p.query.header.rd, wire::rcode::kServFail);
+    failed.questions = p.query.questions;
+    co_return encode_answer(failed, p.max_size);
+  }
+  std::optional<std::vector<std::uint8_t>> out;
+  if (p.resolution.forward) {
+    out = co_await forward(s, p, raw, tcp);
+  } else {
+    out = co_await chase_hosts(s, p, tcp);
+  }
+  --s->recursions;
+  co_return out;
+}
 
 asio::awaitable<void> udp_loop(Impl* s) {
   std::vector<std::uint8_t> buffer(wire::kMaxMessageSize);
@@ -133,10 +332,27 @@ asio::awaitable<void> udp_loop(Impl* s) {
       core::log::debug(kLogModule, "udp receive: {}", ec.message());
       continue;
     }
-    auto out = DnsServer::handle(std::span<const std::uint8_t>(buffer.data(), n), false, s->answer);
-    if (!out) continue;
-    auto [send_ec, sent] =
-        co_await s->udp_socket.async_send_to(asio::buffer(*out), from, kUseTuple);
+    const std::span<const std::uint8_t> query(buffer.data(), n);
+    Prepared p = prepare(query, false, s->answer);
+    if (p.drop) continue;
+    if (!p.done) {
+      // Waits on recursors: answered from its own coroutine so this loop goes on receiving.
+      std::vector<std::uint8_t> raw(query.begin(), query.end());
+      asio::co_spawn(
+          asio::make_strand(s->ioc),
+          [s, p = std::move(p), raw = std::move(raw), from,
+           tcp = false]() mutable -> asio::awaitable<void> {
+            auto out = co_await complete(s, std::move(p), std::move(raw), tcp);
+            if (!out || s->stopping) co_return;
+            error_code ec;
+            s->udp_socket.send_to(asio::buffer(*out), from, 0, ec);
+            if (ec) core::log::debug(kLogModule, "udp send: {}", ec.message());
+          },
+          [](std::exception_ptr e) { log_exception("recursion", e); });
+      continue;
+    }
+    const std::vector<std::uint8_t>& out = *p.done;
+    auto [send_ec, sent] = co_await s->udp_socket.async_send_to(asio::buffer(out), from, kUseTuple);
     (void)sent;
     if (send_ec && send_ec != asio::error::operation_aborted) {
       core::log::debug(kLogModule, "udp send: {}", send_ec.message());
@@ -183,7 +399,10 @@ asio::awaitable<void> serve(std::shared_ptr<Connection> c) {
     query.resize(size);
     auto [body_ec, body_n] = co_await asio::async_read(c->socket, asio::buffer(query), kUseTuple);
     if (body_ec || c->s.stopping) break;
-    auto out = DnsServer::handle(query, true, c->s.answer);
+    Prepared p = prepare(query, true, c->s.answer);
+    if (p.drop) continue;
+    std::optional<std::vector<std::uint8_t>> out = std::move(p.done);
+    if (!out) out = co_await complete(&c->s, std::move(p), query, true);
     if (!out) continue;
     std::array<std::uint8_t, 2> out_length{static_cast<std::uint8_t>(out->size() >> 8),
                                            static_cast<std::uint8_t>(out->size() & 0xff)};
@@ -302,6 +521,13 @@ core::Result<std::uint16_t> DnsServer::start() {
   }
   core::log::debug(kLogModule, "listening on {}:{} (udp, tcp)", address.to_string(), port);
   return port;
+}
+
+void DnsServer::set_recursors(Recursors recursors) {
+  Impl& s = *impl_;
+  auto next = std::make_shared<const Recursors>(std::move(recursors));
+  std::lock_guard lock(s.recursors_mu);
+  s.recursors = std::move(next);
 }
 
 void DnsServer::stop() {

@@ -16,6 +16,14 @@
 // The callback runs on an I/O thread and must be thread-safe; an exception from it is
 // answered SERVFAIL.
 //
+// Recursors (Consul's `recursors`): when the callback's Resolution says `forward`, the query
+// is sent as it came to each recursor in turn (UDP for a UDP client, TCP for a TCP one), each
+// given `timeout`; the first answer that decodes, matches the query's id and has rcode
+// NOERROR or NXDOMAIN is relayed, otherwise the next recursor is tried, and when none
+// answers the client gets SERVFAIL with RA set. When the Resolution names external host
+// names, each is asked of the recursors (type A) the same way and the callback runs again
+// with what they returned. These exchanges wait on timers and sockets, never block a thread.
+//
 // Lifecycle: construct, start() once, stop() once (the destructor stops too), from one owning
 // thread that is not an I/O thread of this server.
 #include <chrono>
@@ -29,6 +37,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "dns/resolver.h"
 #include "dns/wire/message.h"
 
 namespace pc::dns {
@@ -42,8 +51,16 @@ class DnsServer {
     std::size_t connections_max = 256;  // open TCP connections
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
   };
-  // The answer to one decoded query; `tcp` tells whether it came over TCP or UDP.
-  using Answer = std::function<wire::Message(const wire::Message&, bool tcp)>;
+  struct Recursors {
+    std::vector<std::pair<std::string, std::uint16_t>> servers;  // IP literal, port
+    std::chrono::milliseconds timeout{std::chrono::seconds(2)};
+    bool random_order = false;  // Consul's recursor_strategy "random"
+  };
+  // The answer to one decoded query; `tcp` tells whether it came over TCP or UDP; `external`
+  // holds what the recursors said about the host names a previous call asked for (null on
+  // the first call).
+  using Answer =
+      std::function<Resolution(const wire::Message&, bool tcp, const ExternalRecords* external)>;
 
   DnsServer(Options options, Answer answer);
   ~DnsServer();
@@ -59,10 +76,8 @@ class DnsServer {
   // Closes the sockets and joins the threads; idempotent, a no-op before start().
   void stop();
 
-  // The bytes to send back for one query received over UDP (tcp false) or TCP; nullopt
-  // means drop it. Exposed for tests.
-  static std::optional<std::vector<std::uint8_t>> handle(std::span<const std::uint8_t> query,
-                                                         bool tcp, const Answer& answer);
+  // Replaces the recursors (SIGHUP reload); safe from any thread, applies to later queries.
+  void set_recursors(Recursors recursors);
 
  private:
   struct Impl;

@@ -289,6 +289,16 @@ TEST(AgentConfig, DnsConfigErrorsNameKeyAndFile) {
       {R"({"dns_config": {"node_ttl": "-1s"}})", "dns_config.node_ttl cannot be negative", false},
       {R"({"dns_config": {"a_record_limit": -1}})", "dns_config.a_record_limit cannot be negative",
        false},
+      {R"({"dns_config": {"recursor_timeout": "soon"}})",
+       "dns_config.recursor_timeout: invalid duration: \"soon\": ", false},
+      {R"({"dns_config": {"recursor_strategy": "fastest"}})",
+       "dns_config.recursor_strategy: unknown strategy \"fastest\" (sequential or random)", false},
+      {R"({"recursors": ["dns.example.com"]})",
+       "Invalid recursor address: \"dns.example.com\": expected IP or IP:port", false},
+      {R"({"recursors": ["10.0.0.1:99999"]})",
+       "Invalid recursor address: \"10.0.0.1:99999\": expected IP or IP:port", false},
+      {R"({"recursors": [1]})", "recursors[0]: expected a string, got number", true},
+      {R"({"alt_domain": "CONSUL"})", "alt_domain cannot be the same as domain", false},
   };
   for (const Case& c : cases) {
     std::string f = dir.write("dns.json", c.json);
@@ -299,6 +309,49 @@ TEST(AgentConfig, DnsConfigErrorsNameKeyAndFile) {
       EXPECT_EQ(message.rfind(c.message, 0), 0u) << c.json << " -> " << message;
     }
   }
+}
+
+TEST(AgentConfig, DnsSettingsFromFilesAndFlags) {
+  TempDir dir;
+  std::string f = dir.write("dns.json", R"({
+    "recursors": ["10.0.0.53"], "alt_domain": "example.",
+    "dns_config": {"recursor_timeout": "500ms", "recursor_strategy": "random",
+                   "enable_additional_node_meta_txt": false}
+  })");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", f, "-recursor", "[::1]:5353",
+                         "-recursor", "127.0.0.1:5300", "-alt-domain", "other."});
+  ASSERT_TRUE(r) << r.error().message;
+  // Flag lists come first, as with retry_join; a flag value wins over the file's.
+  EXPECT_EQ(r->recursors, (std::vector<std::string>{"[::1]:5353", "127.0.0.1:5300", "10.0.0.53"}));
+  EXPECT_EQ(r->alt_domain, "other.");
+  EXPECT_EQ(r->dns_config.recursor_timeout, "500ms");
+  EXPECT_EQ(r->dns_config.recursor_strategy, "random");
+  EXPECT_FALSE(r->dns_config.enable_additional_node_meta_txt);
+  auto v6 = parse_recursor_address("[::1]:5353");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->ip, "::1");
+  EXPECT_EQ(v6->port, 5353);
+  auto plain = parse_recursor_address("10.0.0.53");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->port, 53);
+  EXPECT_TRUE(parse_recursor_address("::1"));
+  // One comma-separated string is a list, as for retry_join.
+  std::string g = dir.write("list.json", R"({"recursors": "10.0.0.1,10.0.0.2:5353"})");
+  Result<AgentConfig> listed = load_agent_config({"-data-dir", dir.path(), "-config-file", g});
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->recursors.size(), 2u);
+  for (const char* bad : {"", "10.0.0.1:", "10.0.0.1:0", "[::1", "[::1]x", "host:53", ":53"}) {
+    EXPECT_FALSE(parse_recursor_address(bad)) << bad;
+  }
+}
+
+TEST(AgentConfig, ClientAddresses) {
+  AgentConfig c;
+  c.client_addr = " 127.0.0.1  ::1 127.0.0.1 ";
+  EXPECT_EQ(client_addresses(c), (std::vector<std::string>{"127.0.0.1", "::1"}));
+  c.client_addr = "";
+  EXPECT_EQ(client_addresses(c), std::vector<std::string>{"127.0.0.1"});
 }
 
 TEST(AgentConfig, HclIsRefusedClearly) {

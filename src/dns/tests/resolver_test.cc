@@ -421,5 +421,249 @@ TEST_F(ResolverTest, ARecordLimitWithOnlyPassing) {
             (std::vector<std::string>{"10.0.0.1", "10.0.0.3"}));
 }
 
+// --- alt_domain, CNAMEs, node meta, reverse IPv6, NS, recursion, staleness ---
+
+TEST_F(ResolverTest, AltDomainAnswersInTheDomainAsked) {
+  config_.alt_domain = "test-domain.";
+  add("n1", "10.0.0.1", "web", {}, "passing", "", 8080);
+  add("n2", "10.0.0.2", "api", {}, "passing", "127.0.0.2", 9090);
+  Message alt = ask("web.service.test-domain.", wire::type::kSrv);
+  ASSERT_EQ(alt.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(alt.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(alt.answers[0].rdata).target, "n1.node.dc1.test-domain.");
+  ASSERT_EQ(alt.additional.size(), 1u);
+  EXPECT_EQ(alt.additional[0].name, "n1.node.dc1.test-domain.");
+  Message alt_addr = ask("api.service.dc1.TEST-DOMAIN.", wire::type::kSrv);
+  ASSERT_EQ(alt_addr.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(alt_addr.answers[0].rdata).target,
+            "7f000002.addr.dc1.test-domain.");
+  Message primary = ask("web.service.consul.", wire::type::kSrv);
+  EXPECT_EQ(std::get<wire::SrvRdata>(primary.answers[0].rdata).target, "n1.node.dc1.consul.");
+  Message missing = ask("nope.service.test-domain.", wire::type::kA);
+  EXPECT_EQ(missing.header.rcode, wire::rcode::kNxDomain);
+  ASSERT_EQ(missing.authority.size(), 1u);
+  EXPECT_EQ(missing.authority[0].name, "test-domain.");
+  EXPECT_EQ(std::get<wire::SoaRdata>(missing.authority[0].rdata).mname, "ns.test-domain.");
+  EXPECT_EQ(ask("n1.node.test-domain.", wire::type::kA).answers.size(), 1u);
+}
+
+TEST_F(ResolverTest, HostNameAddressIsCnameWithExternalRecords) {
+  add("n1", "10.0.0.1", "db", {}, "passing", "db.example.com", 5432);
+  Message q;
+  q.questions.push_back(wire::Question{"db.service.consul.", wire::type::kA, wire::kClassIn});
+  // Without recursors: the CNAME alone, nothing asked of the server.
+  Resolution plain = resolve_full(q, snap(), config_, rand_, false, nullptr);
+  ASSERT_EQ(plain.response.answers.size(), 1u);
+  EXPECT_EQ(plain.response.answers[0].type, wire::type::kCname);
+  EXPECT_EQ(std::get<wire::CnameRdata>(plain.response.answers[0].rdata).name, "db.example.com.");
+  EXPECT_TRUE(plain.external_names.empty());
+  // With recursors: the server is asked for the host, then answers with its records.
+  config_.recursion_available = true;
+  Resolution first = resolve_full(q, snap(), config_, rand_, false, nullptr);
+  EXPECT_EQ(first.external_names, std::vector<std::string>{"db.example.com."});
+  ExternalRecords found;
+  Record a;
+  a.name = "db.example.com.";
+  a.type = wire::type::kA;
+  a.ttl = 300;
+  a.rdata = wire::ARdata{{192, 0, 2, 7}};
+  found["db.example.com."].push_back(a);
+  config_.service_ttl = 15;
+  Resolution second = resolve_full(q, snap(), config_, rand_, false, &found);
+  EXPECT_TRUE(second.external_names.empty());
+  ASSERT_EQ(second.response.answers.size(), 2u);
+  EXPECT_EQ(second.response.answers[0].type, wire::type::kCname);
+  EXPECT_EQ(a_text(second.response.answers[1]), "192.0.2.7");
+  EXPECT_EQ(second.response.answers[1].ttl, 15u);  // the service's TTL, as Consul
+  EXPECT_TRUE(second.response.header.ra);
+  // SRV: the host name is the target, its records are additional.
+  q.questions[0].qtype = wire::type::kSrv;
+  Resolution srv = resolve_full(q, snap(), config_, rand_, false, &found);
+  ASSERT_EQ(srv.response.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(srv.response.answers[0].rdata).target, "db.example.com.");
+  ASSERT_EQ(srv.response.additional.size(), 1u);
+  EXPECT_EQ(a_text(srv.response.additional[0]), "192.0.2.7");
+}
+
+TEST_F(ResolverTest, IpAnswersWinOverCnames) {
+  add("n1", "10.0.0.1", "web", {}, "passing", "web.example.com");
+  add("n2", "10.0.0.2", "web");
+  Message m = ask("web.service.consul.", wire::type::kA);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(a_text(m.answers[0]), "10.0.0.2");
+}
+
+TEST_F(ResolverTest, CnameInsideTheDomainIsResolvedHere) {
+  add("n1", "10.0.0.1", "db");
+  add("n2", "10.0.0.2", "alias", {}, "passing", "db.service.consul");
+  Message m = ask("alias.service.consul.", wire::type::kA);
+  ASSERT_EQ(m.answers.size(), 2u);
+  EXPECT_EQ(m.answers[0].type, wire::type::kCname);
+  EXPECT_EQ(a_text(m.answers[1]), "10.0.0.1");
+  // A loop ends at the recursion limit instead of hanging.
+  add("n3", "10.0.0.3", "loop", {}, "passing", "loop.service.consul");
+  add("n4", "10.0.0.4", "ping", {}, "passing", "pong.service.consul");
+  add("n5", "10.0.0.5", "pong", {}, "passing", "ping.service.consul");
+  Message loop = ask("ping.service.consul.", wire::type::kA);
+  EXPECT_EQ(loop.header.rcode, wire::rcode::kNoError);
+  EXPECT_LE(loop.answers.size(), 5u);
+}
+
+TEST_F(ResolverTest, NodeHostNameIsCname) {
+  proto::Command c = catalog_register("ext");
+  c.mutable_catalog_register()->set_address("ext.example.com");
+  ASSERT_TRUE(apply(++index_, c).status);
+  Message m = ask("ext.node.consul.", wire::type::kA);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(m.answers[0].type, wire::type::kCname);
+  EXPECT_EQ(std::get<wire::CnameRdata>(m.answers[0].rdata).name, "ext.example.com.");
+}
+
+TEST_F(ResolverTest, NodeMetaTxt) {
+  proto::Command c = catalog_register("n1");
+  c.mutable_catalog_register()->set_address("10.0.0.1");
+  auto add_meta = [&](const std::string& k, const std::string& v) {
+    auto* m = c.mutable_catalog_register()->add_node_meta();
+    m->set_key(k);
+    m->set_value(v);
+  };
+  add_meta("rack", "r1");
+  add_meta("rfc1035-raw", "just the value");
+  add_meta("a=b", "x`y");
+  ASSERT_TRUE(apply(++index_, c).status);
+  auto texts = [](const std::vector<Record>& records) {
+    std::vector<std::string> out;
+    for (const auto& r : records) {
+      if (r.type == wire::type::kTxt) out.push_back(std::get<wire::TxtRdata>(r.rdata).strings[0]);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<std::string> want{"a`=b=x``y", "just the value", "rack=r1"};
+  Message txt = ask("n1.node.consul.", wire::type::kTxt);
+  EXPECT_EQ(texts(txt.answers), want);
+  EXPECT_EQ(txt.answers.size(), 3u);  // no A record for a TXT question
+  Message any = ask("n1.node.consul.", wire::type::kAny);
+  EXPECT_EQ(any.answers.size(), 4u);
+  Message a = ask("n1.node.consul.", wire::type::kA);
+  ASSERT_EQ(a.answers.size(), 1u);
+  EXPECT_EQ(texts(a.additional), want);
+  config_.node_meta_txt = false;
+  EXPECT_TRUE(ask("n1.node.consul.", wire::type::kA).additional.empty());
+  EXPECT_EQ(texts(ask("n1.node.consul.", wire::type::kTxt).answers), want);
+  // SRV answers carry the target node's meta when enabled.
+  config_.node_meta_txt = true;
+  auto* s = with_service(c, "web1", "web", {}, 80);
+  (void)s;
+  ASSERT_TRUE(apply(++index_, c).status);
+  Message srv = ask("web.service.consul.", wire::type::kSrv);
+  ASSERT_EQ(srv.answers.size(), 1u);
+  EXPECT_EQ(texts(srv.additional), want);
+  for (const auto& r : srv.additional) EXPECT_EQ(r.name, "n1.node.dc1.consul.");
+}
+
+TEST_F(ResolverTest, Rfc1464KeyQuoting) {
+  proto::Command c = catalog_register("n1");
+  c.mutable_catalog_register()->set_address("10.0.0.1");
+  auto* m = c.mutable_catalog_register()->add_node_meta();
+  m->set_key(" k ");
+  m->set_value("v");
+  ASSERT_TRUE(apply(++index_, c).status);
+  Message txt = ask("n1.node.consul.", wire::type::kTxt);
+  ASSERT_EQ(txt.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::TxtRdata>(txt.answers[0].rdata).strings[0], "` k` =v");
+}
+
+TEST_F(ResolverTest, Ipv6Ptr) {
+  add("n6", "2001:db8::1", "web");
+  std::string name;
+  const std::string hex = "20010db8000000000000000000000001";
+  for (auto it = hex.rbegin(); it != hex.rend(); ++it) name += std::string(1, *it) + ".";
+  name += "ip6.arpa.";
+  Message m = ask(name, wire::type::kPtr);
+  ASSERT_EQ(m.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::PtrRdata>(m.answers[0].rdata).name, "n6.node.dc1.consul.");
+  name[0] = '2';
+  EXPECT_EQ(ask(name, wire::type::kPtr).header.rcode, wire::rcode::kNxDomain);
+  EXPECT_EQ(ask("1.ip6.arpa.", wire::type::kPtr).header.rcode, wire::rcode::kNxDomain);
+}
+
+TEST_F(ResolverTest, ServiceAddressPtrNamesTheService) {
+  add("n1", "10.0.0.1", "web", {}, "passing", "10.9.9.9");
+  Message m = ask("9.9.9.10.in-addr.arpa.", wire::type::kPtr);
+  ASSERT_EQ(m.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::PtrRdata>(m.answers[0].rdata).name, "web.service.dc1.consul.");
+}
+
+TEST_F(ResolverTest, NsAndSoaNameTheServers) {
+  for (int i = 1; i <= 4; ++i) {
+    add("s" + std::to_string(i), "10.0.1." + std::to_string(i), "consul");
+  }
+  add("bad_name", "10.0.1.9", "consul");  // not a DNS name: never a name server
+  Message ns = ask("consul.", wire::type::kNs);
+  ASSERT_EQ(ns.header.rcode, wire::rcode::kNoError);
+  ASSERT_EQ(ns.answers.size(), 3u);  // at most three, as Consul
+  ASSERT_EQ(ns.additional.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ns.answers[i].name, "consul.");
+    const std::string target = std::get<wire::NsRdata>(ns.answers[i].rdata).name;
+    EXPECT_TRUE(target.ends_with(".node.dc1.consul.")) << target;
+    EXPECT_EQ(ns.additional[i].name, target);
+  }
+  Message soa = ask("web.service.consul.", wire::type::kSoa);
+  ASSERT_EQ(soa.answers.size(), 1u);
+  EXPECT_EQ(soa.answers[0].type, wire::type::kSoa);
+  EXPECT_EQ(soa.answers[0].name, "consul.");
+  EXPECT_EQ(soa.authority.size(), 3u);
+  EXPECT_EQ(soa.additional.size(), 3u);
+  EXPECT_EQ(ask("consul.", 252).header.rcode, wire::rcode::kNotImp);  // AXFR
+}
+
+TEST_F(ResolverTest, SrvWithoutServiceLabelAndExplicitDcLabel) {
+  add("n1", "10.0.0.1", "web", {"primary"}, "passing", "", 8080);
+  Message implicit = ask("_web._primary.consul.", wire::type::kSrv);
+  ASSERT_EQ(implicit.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(implicit.answers[0].rdata).port, 8080);
+  EXPECT_EQ(ask("web.service.dc1.dc.consul.", wire::type::kA).answers.size(), 1u);
+  EXPECT_EQ(ask("web.service.dc2.dc.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+  EXPECT_EQ(ask("web.service.a.b.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+  EXPECT_EQ(ask("x.query.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+}
+
+TEST_F(ResolverTest, RecursorsTakeNamesOutsideTheDomain) {
+  add("n1", "10.0.0.1", "web");
+  config_.recursion_available = true;
+  Message q;
+  q.questions.push_back(wire::Question{"example.com.", wire::type::kA, wire::kClassIn});
+  Resolution out = resolve_full(q, snap(), config_, rand_, true, nullptr);
+  EXPECT_TRUE(out.forward);
+  q.questions[0].name = "7.7.7.7.in-addr.arpa.";
+  q.questions[0].qtype = wire::type::kPtr;
+  EXPECT_TRUE(resolve_full(q, snap(), config_, rand_, true, nullptr).forward);
+  q.questions[0].name = "1.0.0.10.in-addr.arpa.";  // known: answered here
+  Resolution known = resolve_full(q, snap(), config_, rand_, true, nullptr);
+  EXPECT_FALSE(known.forward);
+  EXPECT_EQ(known.response.answers.size(), 1u);
+  q.questions[0].name = "nope.service.consul.";  // inside the domain: never forwarded
+  q.questions[0].qtype = wire::type::kA;
+  Resolution inside = resolve_full(q, snap(), config_, rand_, true, nullptr);
+  EXPECT_FALSE(inside.forward);
+  EXPECT_EQ(inside.response.header.rcode, wire::rcode::kNxDomain);
+  EXPECT_TRUE(inside.response.header.ra);
+}
+
+TEST_F(ResolverTest, StaleAnswers) {
+  EXPECT_TRUE(stale_answer_allowed(config_, true, 0));  // the leader itself
+  EXPECT_TRUE(stale_answer_allowed(config_, true, 5000));
+  EXPECT_FALSE(stale_answer_allowed(config_, false, 0));
+  config_.max_stale_ms = 1000;
+  EXPECT_FALSE(stale_answer_allowed(config_, true, 5000));
+  EXPECT_TRUE(stale_answer_allowed(config_, true, 900));
+  config_.allow_stale = false;
+  EXPECT_FALSE(stale_answer_allowed(config_, true, 900));
+  EXPECT_TRUE(stale_answer_allowed(config_, true, 0));
+}
+
 }  // namespace
 }  // namespace pc::dns

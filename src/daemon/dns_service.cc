@@ -1,0 +1,137 @@
+#include "daemon/dns_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "core/duration.h"
+#include "core/log.h"
+
+namespace pc::daemon {
+namespace {
+
+constexpr std::string_view kModule = "dns";
+
+std::uint32_t ttl_seconds(const std::string& text) {
+  auto d = core::parse_go_duration(text);
+  if (!d || d->count() <= 0) return 0;
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(secs, 0x7fffffff));
+}
+
+std::chrono::milliseconds millis(const std::string& text, std::chrono::milliseconds fallback) {
+  auto d = core::parse_go_duration(text);
+  if (!d || d->count() <= 0) return fallback;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+}  // namespace
+
+dns::ResolverConfig resolver_config_of(const core::AgentConfig& config,
+                                       const std::string& node_name) {
+  const core::DnsConfig& d = config.dns_config;
+  dns::ResolverConfig r;
+  r.domain = config.domain;
+  r.alt_domain = config.alt_domain;
+  r.datacenter = config.datacenter;
+  r.node_name = node_name;
+  r.node_ttl = ttl_seconds(d.node_ttl);
+  for (const auto& [name, ttl] : d.service_ttl) r.service_ttls[name] = ttl_seconds(ttl);
+  r.only_passing = d.only_passing;
+  r.a_record_limit = static_cast<std::size_t>(d.a_record_limit);
+  r.udp_answer_limit = static_cast<std::size_t>(d.udp_answer_limit);
+  r.enable_truncate = d.enable_truncate;
+  r.soa_refresh = static_cast<std::uint32_t>(d.soa.refresh);
+  r.soa_retry = static_cast<std::uint32_t>(d.soa.retry);
+  r.soa_expire = static_cast<std::uint32_t>(d.soa.expire);
+  r.soa_min_ttl = static_cast<std::uint32_t>(d.soa.min_ttl);
+  r.node_meta_txt = d.enable_additional_node_meta_txt;
+  r.recursion_available = !config.recursors.empty();
+  r.allow_stale = d.allow_stale;
+  r.max_stale_ms = static_cast<std::uint64_t>(
+      millis(d.max_stale, std::chrono::milliseconds(r.max_stale_ms)).count());
+  return r;
+}
+
+dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config) {
+  dns::DnsServer::Recursors r;
+  for (const std::string& text : config.recursors) {
+    // Validated at load: every entry parses.
+    if (auto a = core::parse_recursor_address(text)) r.servers.emplace_back(a->ip, a->port);
+  }
+  r.timeout = millis(config.dns_config.recursor_timeout, std::chrono::seconds(2));
+  r.random_order = config.dns_config.recursor_strategy == "random";
+  return r;
+}
+
+DnsService::DnsService(state::Store& store, const consensus::Log& log,
+                       const core::AgentConfig& config, std::string node_name)
+    : store_(store),
+      log_(log),
+      node_name_(std::move(node_name)),
+      port_(config.ports.dns),
+      addresses_(core::client_addresses(config)),
+      domain_(config.domain),
+      alt_domain_(config.alt_domain),
+      config_(std::make_shared<const dns::ResolverConfig>(resolver_config_of(config, node_name_))),
+      recursors_(recursors_of(config)) {}
+
+DnsService::~DnsService() {
+  stop();
+}
+
+dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
+                                   const dns::ExternalRecords* external) {
+  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
+  const consensus::LeaderInfo leader = log_.leader();
+  if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
+    dns::Resolution failed;
+    failed.response.header.id = query.header.id;
+    failed.response.header.qr = true;
+    failed.response.header.opcode = query.header.opcode;
+    failed.response.header.rd = query.header.rd;
+    failed.response.header.rcode = dns::wire::rcode::kServFail;
+    failed.response.questions = query.questions;
+    return failed;
+  }
+  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+}
+
+core::Result<std::uint16_t> DnsService::start() {
+  std::uint16_t port = static_cast<std::uint16_t>(port_);
+  for (const std::string& address : addresses_) {
+    dns::DnsServer::Options options;
+    options.address = address;
+    options.port = port;  // the first server's port for the others
+    auto server = std::make_unique<dns::DnsServer>(
+        options, [this](const dns::wire::Message& q, bool tcp, const dns::ExternalRecords* e) {
+          return answer(q, tcp, e);
+        });
+    server->set_recursors(recursors_);
+    auto bound = server->start();
+    if (!bound) {
+      stop();
+      return bound.error();
+    }
+    port = *bound;
+    servers_.push_back(std::move(server));
+  }
+  return port;
+}
+
+void DnsService::reload(const core::AgentConfig& config) {
+  core::AgentConfig kept = config;
+  kept.domain = domain_;
+  kept.alt_domain = alt_domain_;
+  config_.store(std::make_shared<const dns::ResolverConfig>(resolver_config_of(kept, node_name_)));
+  recursors_ = recursors_of(config);
+  for (auto& server : servers_) server->set_recursors(recursors_);
+  core::log::debug(kModule, "reloaded dns_config ({} recursors)", recursors_.servers.size());
+}
+
+void DnsService::stop() {
+  for (auto& server : servers_) server->stop();
+  servers_.clear();
+}
+
+}  // namespace pc::daemon

@@ -1,0 +1,64 @@
+#pragma once
+// The agent's DNS interface: one DnsServer per client address (all on the same port), the
+// resolver's settings from the agent configuration, and their reload on SIGHUP.
+//
+// Lifecycle: construct, start() once, reload() any number of times, stop() once; all from the
+// daemon's main thread. Queries are answered on the servers' I/O threads.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/log.h"
+#include "core/config.h"
+#include "core/rand.h"
+#include "core/result.h"
+#include "dns/resolver.h"
+#include "dns/server.h"
+#include "state/store.h"
+
+namespace pc::daemon {
+
+// dns_config, domain, alt_domain and recursors as the resolver takes them.
+dns::ResolverConfig resolver_config_of(const core::AgentConfig& config,
+                                       const std::string& node_name);
+dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config);
+
+class DnsService {
+ public:
+  DnsService(state::Store& store, const consensus::Log& log, const core::AgentConfig& config,
+             std::string node_name);
+  ~DnsService();
+  DnsService(const DnsService&) = delete;
+  DnsService& operator=(const DnsService&) = delete;
+
+  // Listens on every client address; returns the port (the one chosen for port 0). On error
+  // nothing is left listening.
+  core::Result<std::uint16_t> start();
+  // Takes the new dns_config and recursors for later queries. The domains, addresses and
+  // port stay as started (as Consul, which needs a restart for those).
+  void reload(const core::AgentConfig& config);
+  void stop();
+
+  const std::vector<std::string>& addresses() const { return addresses_; }
+
+ private:
+  dns::Resolution answer(const dns::wire::Message& query, bool tcp,
+                         const dns::ExternalRecords* external);
+
+  state::Store& store_;
+  const consensus::Log& log_;
+  const std::string node_name_;
+  const int port_;
+  std::vector<std::string> addresses_;
+  // Domains as started: reload keeps them.
+  std::string domain_;
+  std::string alt_domain_;
+  std::atomic<std::shared_ptr<const dns::ResolverConfig>> config_;
+  dns::DnsServer::Recursors recursors_;
+  core::SystemRand rand_;
+  std::vector<std::unique_ptr<dns::DnsServer>> servers_;
+};
+
+}  // namespace pc::daemon
