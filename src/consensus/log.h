@@ -24,6 +24,22 @@ class Fsm {
   virtual std::any apply(std::uint64_t index, std::string_view command) = 0;
   // Makes everything applied so far visible to readers (called once per applied batch).
   virtual void publish() = 0;
+
+  // Log compaction (a replicated log only; -dev never calls these). snapshot() is called on
+  // the apply thread right after publish() and must be cheap: it captures the state as of
+  // the last applied entry and returns a function that serializes that state, which the
+  // log runs on another thread while apply goes on. restore() replaces the whole state with
+  // a serialized one (a snapshot from disk at start, or one sent by the leader); `index` is
+  // the last entry it covers. Both fail (kInternal) unless overridden.
+  using SnapshotWriter = std::function<core::Result<std::string>()>;
+  virtual core::Result<SnapshotWriter> snapshot() {
+    return core::make_error(core::Code::kInternal, "this state machine takes no snapshots");
+  }
+  virtual core::Status restore(std::uint64_t index, std::string_view data) {
+    (void)index;
+    (void)data;
+    return core::make_error(core::Code::kInternal, "this state machine takes no snapshots");
+  }
 };
 
 // Called once per proposal, on the apply thread, after the command was applied and published

@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
-#include "consensus/wal/crc32c.h"
 #include "core/assert.h"
+#include "core/crc32c.h"
 
 namespace pc::consensus::wal {
 namespace {
@@ -148,7 +148,7 @@ Frame check_frame(std::string_view bytes, std::size_t at, Record* record) {
   if (length > kRecordPayloadSizeMax) return Frame::kLengthOverMax;
   if (length > left - kFrameHeaderSize) return Frame::kPayloadCut;
   std::string_view covered = bytes.substr(at + 4, 5 + std::size_t{length});
-  if (crc32c(covered) != load_u32(bytes, at)) return Frame::kBadChecksum;
+  if (core::crc32c(covered) != load_u32(bytes, at)) return Frame::kBadChecksum;
   // Checked after the CRC: a good CRC over an unknown type is a newer format, not damage.
   auto type = static_cast<std::uint8_t>(bytes[at + 8]);
   if (!known_type(type)) return Frame::kUnknownType;
@@ -171,7 +171,7 @@ std::string describe(Frame frame, std::string_view bytes, std::size_t at) {
     case Frame::kBadChecksum: {
       std::size_t length = load_u32(bytes, at + 4);
       return fmt::format("checksum mismatch (stored {:08x}, computed {:08x})", load_u32(bytes, at),
-                         crc32c(bytes.substr(at + 4, 5 + length)));
+                         core::crc32c(bytes.substr(at + 4, 5 + length)));
     }
     case Frame::kUnknownType:
       return fmt::format("unknown record type {}", static_cast<std::uint8_t>(bytes[at + 8]));
@@ -188,7 +188,7 @@ void append_record(RecordType type, std::string_view payload, std::string* out) 
   put_u32(out, static_cast<std::uint32_t>(payload.size()));
   put_u8(out, static_cast<std::uint8_t>(type));
   out->append(payload);
-  std::uint32_t crc = crc32c(std::string_view(*out).substr(start + 4));
+  std::uint32_t crc = core::crc32c(std::string_view(*out).substr(start + 4));
   for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>((crc >> (8 * i)) & 0xFFu);
 }
 

@@ -1,10 +1,10 @@
-#include "consensus/wal/crc32c.h"
+#include "core/crc32c.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace pc::consensus::wal {
+namespace pc::core {
 namespace {
 
 // Check values from RFC 3720 (iSCSI) appendix B.4 and the common "123456789" check.
@@ -27,4 +27,4 @@ TEST(Crc32c, ExtendEqualsWhole) {
 }
 
 }  // namespace
-}  // namespace pc::consensus::wal
+}  // namespace pc::core

@@ -1,5 +1,6 @@
 #pragma once
-// CRC-32C (Castagnoli), the checksum of every WAL record.
+// CRC-32C (Castagnoli), the checksum of WAL records (consensus/wal) and state machine snapshots
+// (state/snapshot_io); it lives in core so both layers can use it.
 //
 // Why CRC-32C and why in software: it detects all burst errors up to 32 bits and has better
 // Hamming distance than zlib's CRC-32 at record sizes (the reason leveldb, RocksDB and etcd
@@ -10,7 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace pc::consensus::wal {
+namespace pc::core {
 
 // Extends `crc` (the value returned for the bytes before `data`; 0 to start) over `data`.
 std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data);
@@ -19,4 +20,4 @@ inline std::uint32_t crc32c(std::string_view data) {
   return crc32c_extend(0, data);
 }
 
-}  // namespace pc::consensus::wal
+}  // namespace pc::core

@@ -1,8 +1,8 @@
-#include "consensus/wal/crc32c.h"
+#include "core/crc32c.h"
 
 #include <array>
 
-namespace pc::consensus::wal {
+namespace pc::core {
 namespace {
 
 // The Castagnoli polynomial 0x1EDC6F41, bit-reversed because the CRC is computed LSB first.
@@ -34,4 +34,4 @@ std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
   return ~crc;
 }
 
-}  // namespace pc::consensus::wal
+}  // namespace pc::core

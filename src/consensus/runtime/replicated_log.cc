@@ -1,0 +1,642 @@
+#include "consensus/runtime/replicated_log.h"
+
+#include <cstdlib>
+#include <random>
+#include <utility>
+
+#include "consensus/core/conf_change.h"
+#include "core/assert.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/strings.h"
+
+namespace pc::consensus {
+namespace {
+
+constexpr std::string_view kModule = "raft";
+using Clock = std::chrono::steady_clock;
+
+// A storage failure leaves the log in an unknown state: continuing could acknowledge a write
+// that is not durable or vote twice in a term. Stop the process, as Consul does.
+[[noreturn]] void fatal(const std::string& what, const core::Error& error) {
+  core::log::error(kModule, "{}: {}; stopping", what, error.message);
+  std::abort();
+}
+
+// The runtime's snapshot bytes: the servers' addresses (which otherwise live only in the conf
+// change entries a snapshot replaces), then the state machine's own bytes.
+//   u32 count, count x (u64 id, u32 length, address bytes), state machine bytes
+std::string wrap_snapshot(const std::map<raft::NodeId, std::string>& addresses,
+                          std::string_view fsm_data) {
+  std::string out;
+  auto put = [&out](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  put(addresses.size(), 4);
+  for (const auto& [id, address] : addresses) {
+    put(id, 8);
+    put(address.size(), 4);
+    out += address;
+  }
+  out += fsm_data;
+  return out;
+}
+
+struct Unwrapped {
+  std::map<raft::NodeId, std::string> addresses;
+  std::string_view fsm_data;
+};
+
+core::Result<Unwrapped> unwrap_snapshot(std::string_view data) {
+  auto corrupt = [] {
+    return core::make_error(core::Code::kCorruption, "raft snapshot: malformed address table");
+  };
+  auto take = [&data](int bytes, std::uint64_t& v) {
+    if (data.size() < static_cast<std::size_t>(bytes)) return false;
+    v = 0;
+    for (int i = 0; i < bytes; ++i) {
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(data[i])) << (8 * i);
+    }
+    data.remove_prefix(static_cast<std::size_t>(bytes));
+    return true;
+  };
+  Unwrapped out;
+  std::uint64_t count = 0;
+  if (!take(4, count) || count > raft::kConfChangeContextSizeMax) return corrupt();
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t id = 0;
+    std::uint64_t length = 0;
+    if (!take(8, id) || !take(4, length) || length > data.size() ||
+        length > raft::kConfChangeContextSizeMax) {
+      return corrupt();
+    }
+    out.addresses[id] = std::string(data.substr(0, length));
+    data.remove_prefix(length);
+  }
+  out.fsm_data = data;
+  return out;
+}
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace
+
+ReplicatedLog::ReplicatedLog(ReplicatedLogOptions options, Fsm& fsm, RaftTransport& transport)
+    : options_(std::move(options)),
+      fsm_(fsm),
+      transport_(transport),
+      snapshots_(options_.dir + "/snapshots", options_.snapshots_retained) {}
+
+ReplicatedLog::~ReplicatedLog() {
+  stop();
+}
+
+core::Status ReplicatedLog::recover() {
+  wal::Env& env = options_.env != nullptr ? *options_.env : wal::posix_env();
+  if (auto s = snapshots_.open(); !s) return s;
+  auto newest = snapshots_.load_newest();
+  if (!newest) return newest.error();
+  auto opened = wal::Wal::open(env, options_.dir + "/wal", options_.wal_options);
+  if (!opened) return opened.error();
+  wal_ = std::move(opened->wal);
+  wal::Recovered& rec = opened->recovered;
+
+  std::uint64_t snapshot_index = 0;
+  if (newest->has_value()) snapshot_index = (*newest)->meta.index;
+  if (rec.snapshot.index > snapshot_index) {
+    return core::make_error(core::Code::kCorruption,
+                            "the Raft log was compacted up to index " +
+                                std::to_string(rec.snapshot.index) + " but " + options_.dir +
+                                "/snapshots holds no snapshot that covers it");
+  }
+  if (newest->has_value()) {
+    raft::Snapshot& snap = **newest;
+    auto unwrapped = unwrap_snapshot(snap.data);
+    if (!unwrapped) return unwrapped.error();
+    if (auto s = fsm_.restore(snap.meta.index, unwrapped->fsm_data); !s) {
+      return s.error().with_context("restoring snapshot " + std::to_string(snap.meta.index));
+    }
+    addresses_ = unwrapped->addresses;
+    conf_ = snap.meta.conf;
+    applied_ = snapshot_index_ = snap.meta.index;
+    if (auto s = storage_.apply_snapshot(snap); !s) return s;
+  }
+  std::vector<raft::Entry> entries;
+  for (auto& e : rec.entries) {
+    if (e.index > snapshot_index) entries.push_back(std::move(e));
+  }
+  if (!entries.empty() && entries.front().index != snapshot_index + 1) {
+    return core::make_error(core::Code::kCorruption, "the Raft log resumes at index " +
+                                                         std::to_string(entries.front().index) +
+                                                         " after a snapshot at " +
+                                                         std::to_string(snapshot_index));
+  }
+  raft::HardState hs = rec.hard_state;
+  if (hs.commit < snapshot_index) hs.commit = snapshot_index;
+  if (newest->has_value() && hs.term < (*newest)->meta.term) hs.term = (*newest)->meta.term;
+  storage_.append(entries);
+  storage_.set_hard_state(hs);
+
+  const bool fresh = !newest->has_value() && entries.empty() && rec.hard_state.empty();
+  if (fresh && !options_.bootstrap_voters.empty()) {
+    // Every server of a new cluster writes these same entries (ordered by id), all committed:
+    // one configuration to start from, no election needed to agree on it.
+    std::vector<raft::Entry> boot;
+    for (const auto& [id, address] : options_.bootstrap_voters) {
+      raft::ConfChange cc{raft::ConfChangeType::kAddVoter, id, address};
+      boot.push_back(raft::Entry{1, boot.size() + 1, raft::EntryType::kConfChange,
+                                 raft::encode_conf_change(cc)});
+    }
+    raft::HardState boot_hs{1, raft::kNoNode, boot.size()};
+    if (auto s = wal_->save(boot_hs, boot); !s) return s;
+    storage_.append(boot);
+    storage_.set_hard_state(boot_hs);
+    core::log::info(kModule, "bootstrapped a new cluster with {} voters",
+                    options_.bootstrap_voters.size());
+  }
+  last_index_ = storage_.last_index();
+  applied_index_ = applied_;
+  return core::ok();
+}
+
+core::Status ReplicatedLog::start() {
+  {
+    std::lock_guard lock(mu_);
+    PC_ASSERT(!started_, "ReplicatedLog started twice");
+  }
+  if (auto s = recover(); !s) return s;
+  raft::Config c;
+  c.id = options_.id;
+  c.election_tick = options_.election_tick;
+  c.heartbeat_tick = options_.heartbeat_tick;
+  c.pre_vote = true;
+  c.check_quorum = true;
+  c.forward_proposals = false;  // the layer above forwards, so it can answer the writer
+  c.read_only = raft::ReadOnlyOption::kSafe;
+  c.applied = applied_;
+  c.seed = options_.seed != 0 ? options_.seed : random_seed();
+  c.storage = &storage_;
+  if (auto s = c.validate(); !s) return s;
+  node_ = std::make_unique<raft::RawNode>(c);
+  last_leader_contact_ = Clock::now();
+  publish_status();
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+  }
+  thread_ = std::thread([this] {
+    core::set_thread_name("pc-raft");
+    run();
+  });
+  return core::ok();
+}
+
+void ReplicatedLog::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  // Anything still queued never reached the core.
+  std::deque<std::pair<std::string, ProposeDone>> proposals;
+  std::deque<PendingConf> confs;
+  std::deque<std::function<void(core::Status)>> reads;
+  {
+    std::lock_guard lock(mu_);
+    proposals.swap(proposals_);
+    confs.swap(conf_requests_);
+    reads.swap(read_requests_);
+  }
+  const auto stopped = core::make_error(core::Code::kUnavailable, "raft is shutting down");
+  for (auto& [command, done] : proposals) done(stopped);
+  for (auto& c : confs) c.done(stopped);
+  for (auto& r : reads) r(stopped);
+}
+
+void ReplicatedLog::receive(raft::Message message) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || inbox_.size() >= core::limits::log_proposals_queued_max) return;
+    inbox_.push_back(std::move(message));
+  }
+  cv_.notify_one();
+}
+
+void ReplicatedLog::report_unreachable(raft::NodeId id) {
+  raft::Message m;
+  m.type = raft::MessageType::kUnreachable;
+  m.from = id;
+  m.to = options_.id;
+  receive(std::move(m));
+}
+
+void ReplicatedLog::report_snapshot(raft::NodeId id, bool ok) {
+  raft::Message m;
+  m.type = raft::MessageType::kSnapStatus;
+  m.from = id;
+  m.to = options_.id;
+  m.reject = !ok;
+  receive(std::move(m));
+}
+
+void ReplicatedLog::propose(std::string command, ProposeDone done) {
+  const char* refusal = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !started_) {
+      refusal = "raft is not running";
+    } else if (proposals_.size() >= core::limits::log_proposals_queued_max) {
+      refusal = "too many writes waiting for the log";
+    } else {
+      proposals_.emplace_back(std::move(command), std::move(done));
+    }
+  }
+  if (refusal != nullptr) {
+    done(core::make_error(core::Code::kUnavailable, refusal));
+    return;
+  }
+  cv_.notify_one();
+}
+
+void ReplicatedLog::add_voter(raft::NodeId id, std::string address,
+                              std::function<void(core::Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && started_) {
+      conf_requests_.push_back(
+          PendingConf{raft::ConfChange{raft::ConfChangeType::kAddVoter, id, std::move(address)},
+                      std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(core::make_error(core::Code::kUnavailable, "raft is not running"));
+}
+
+void ReplicatedLog::remove_server(raft::NodeId id, std::function<void(core::Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && started_) {
+      conf_requests_.push_back(PendingConf{
+          raft::ConfChange{raft::ConfChangeType::kRemoveNode, id, ""}, std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(core::make_error(core::Code::kUnavailable, "raft is not running"));
+}
+
+core::Status ReplicatedLog::transfer_leadership(raft::NodeId id) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || !started_) {
+    return core::make_error(core::Code::kUnavailable, "raft is not running");
+  }
+  if (status_.role != raft::Role::kLeader) {
+    return core::make_error(core::Code::kNotLeader, "not the leader");
+  }
+  transfer_requests_.push_back(id);
+  cv_.notify_one();
+  return core::ok();
+}
+
+void ReplicatedLog::read_barrier(std::function<void(core::Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && started_) {
+      read_requests_.push_back(std::move(done));
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(core::make_error(core::Code::kUnavailable, "raft is not running"));
+}
+
+LeaderInfo ReplicatedLog::leader() const {
+  std::lock_guard lock(mu_);
+  LeaderInfo info;
+  info.known_leader = status_.leader != raft::kNoNode;
+  if (auto it = status_.addresses.find(status_.leader); it != status_.addresses.end()) {
+    info.leader_address = it->second;
+  }
+  if (status_.role == raft::Role::kLeader) {
+    info.leader_address = options_.self_address;
+    info.last_contact_ms = 0;
+  } else {
+    info.last_contact_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
+        1,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_leader_contact_)
+            .count()));
+  }
+  return info;
+}
+
+std::uint64_t ReplicatedLog::last_index() const {
+  return last_index_.load();
+}
+
+std::uint64_t ReplicatedLog::applied_index() const {
+  return applied_index_.load();
+}
+
+ReplicatedLog::Status ReplicatedLog::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+void ReplicatedLog::publish_status() {
+  const raft::NodeStatus s = node_->status();
+  std::lock_guard lock(mu_);
+  status_.id = options_.id;
+  status_.leader = s.soft_state.lead;
+  status_.role = s.soft_state.role;
+  status_.term = s.hard_state.term;
+  status_.commit = s.hard_state.commit;
+  status_.applied = applied_;
+  status_.last_index = storage_.last_index();
+  status_.snapshot_index = snapshot_index_;
+  status_.conf = conf_;
+  status_.addresses = addresses_;
+}
+
+void ReplicatedLog::run() {
+  auto next_tick = Clock::now() + options_.tick;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, next_tick, [this] {
+        return stopping_ || !inbox_.empty() || !proposals_.empty() || !conf_requests_.empty() ||
+               !read_requests_.empty() || !transfer_requests_.empty() ||
+               snapshot_result_.has_value();
+      });
+      if (stopping_) break;
+    }
+    const auto now = Clock::now();
+    if (now >= next_tick) {
+      node_->tick();
+      next_tick += options_.tick;
+      if (next_tick < now) next_tick = now + options_.tick;  // fell behind: do not burst
+    }
+    drain_inputs();
+    while (node_->has_ready()) handle_ready();
+    maybe_snapshot();
+  }
+  fail_pending(core::Code::kUnavailable, "raft is shutting down");
+}
+
+void ReplicatedLog::drain_inputs() {
+  std::deque<raft::Message> inbox;
+  std::deque<std::pair<std::string, ProposeDone>> proposals;
+  std::deque<PendingConf> confs;
+  std::deque<std::function<void(core::Status)>> reads;
+  std::deque<raft::NodeId> transfers;
+  std::optional<SnapshotDone> snapshot;
+  {
+    std::lock_guard lock(mu_);
+    inbox.swap(inbox_);
+    proposals.swap(proposals_);
+    confs.swap(conf_requests_);
+    reads.swap(read_requests_);
+    transfers.swap(transfer_requests_);
+    snapshot.swap(snapshot_result_);
+  }
+  const raft::NodeId lead = node_->raft().lead();
+  for (auto& m : inbox) {
+    if (m.from == lead && lead != raft::kNoNode) last_leader_contact_ = Clock::now();
+    if (auto s = node_->step(m); !s) {
+      core::log::debug(kModule, "dropped {} from {}: {}", raft::message_type_name(m.type), m.from,
+                       s.error().message);
+    }
+  }
+  const bool leading = node_->raft().role() == raft::Role::kLeader;
+  auto not_leader = [this] {
+    return core::make_error(core::Code::kNotLeader, node_->raft().lead() == raft::kNoNode
+                                                        ? "No cluster leader"
+                                                        : "not the leader");
+  };
+  for (auto& [command, done] : proposals) {
+    if (!leading) {
+      done(not_leader());
+      continue;
+    }
+    if (auto s = node_->propose(std::move(command)); !s) {
+      done(s.error());
+      continue;
+    }
+    pending_[node_->raft().log().last_index()] = Pending{node_->raft().term(), std::move(done)};
+  }
+  for (auto& c : confs) {
+    if (!leading) {
+      c.done(not_leader());
+      continue;
+    }
+    if (auto s = node_->propose_conf_change(c.change); !s) {
+      c.done(s);
+      continue;
+    }
+    pending_conf_[node_->raft().log().last_index()] = std::move(c.done);
+  }
+  for (raft::NodeId id : transfers) {
+    if (auto s = node_->transfer_leadership(id); !s) {
+      core::log::warn(kModule, "leadership transfer to {}: {}", id, s.error().message);
+    }
+  }
+  for (auto& done : reads) {
+    if (!leading) {
+      done(not_leader());
+      continue;
+    }
+    std::string context = "read-" + std::to_string(++read_counter_);
+    if (auto s = node_->read_index(context); !s) {
+      done(s);
+      continue;
+    }
+    reads_waiting_index_[context] = std::move(done);
+  }
+  if (snapshot) finish_snapshot(std::move(*snapshot));
+}
+
+void ReplicatedLog::handle_ready() {
+  raft::Ready rd = node_->ready();
+  if (rd.soft_state) {
+    if (rd.soft_state->role != raft::Role::kLeader) {
+      fail_pending(core::Code::kNotLeader, "leadership lost while committing log");
+    }
+    if (rd.soft_state->lead != raft::kNoNode) last_leader_contact_ = Clock::now();
+    core::log::info(kModule, "node {}: {} in term {}, leader {}", options_.id,
+                    raft::role_name(rd.soft_state->role), node_->raft().term(),
+                    rd.soft_state->lead);
+  }
+  if (auto s = persist(rd); !s) fatal("writing the Raft log", s.error());
+  if (!rd.messages.empty()) transport_.send(std::move(rd.messages));
+  std::vector<std::pair<ProposeDone, std::any>> acks;
+  apply(rd, acks);
+  for (const auto& rs : rd.read_states) {
+    auto it = reads_waiting_index_.find(rs.context);
+    if (it == reads_waiting_index_.end()) continue;
+    reads_waiting_apply_.emplace(rs.index, std::move(it->second));
+    reads_waiting_index_.erase(it);
+  }
+  std::vector<std::function<void(core::Status)>> reads_ready;
+  while (!reads_waiting_apply_.empty() && reads_waiting_apply_.begin()->first <= applied_) {
+    reads_ready.push_back(std::move(reads_waiting_apply_.begin()->second));
+    reads_waiting_apply_.erase(reads_waiting_apply_.begin());
+  }
+  node_->advance(rd);
+  publish_status();
+  // After publish(): a writer reads its own write, a reader sees everything before its read.
+  for (auto& [done, result] : acks) done(std::move(result));
+  for (auto& done : reads_ready) done(core::ok());
+}
+
+core::Status ReplicatedLog::persist(const raft::Ready& rd) {
+  if (rd.snapshot) {
+    // A leader's snapshot replaces our log (the core restored it): file first, then the WAL
+    // marker that makes the log start after it.
+    if (auto s = snapshots_.save(*rd.snapshot); !s) return s;
+    if (auto s = wal_->save_snapshot(rd.snapshot->meta, /*discard_log=*/true); !s) return s;
+    if (auto s = storage_.apply_snapshot(*rd.snapshot); !s) return s;
+  }
+  if (!rd.entries.empty() || rd.hard_state) {
+    const raft::HardState previous = storage_.hard_state();
+    const raft::HardState hs = rd.hard_state ? *rd.hard_state : previous;
+    core::Status s =
+        rd.must_sync(previous) ? wal_->save(hs, rd.entries) : wal_->append(rd.entries, hs);
+    if (!s) return s;
+    storage_.append(rd.entries);
+    storage_.set_hard_state(hs);
+  }
+  last_index_ = storage_.last_index();
+  return core::ok();
+}
+
+void ReplicatedLog::apply(const raft::Ready& rd,
+                          std::vector<std::pair<ProposeDone, std::any>>& acks) {
+  if (rd.snapshot) {
+    auto unwrapped = unwrap_snapshot(rd.snapshot->data);
+    if (!unwrapped) fatal("a snapshot from the leader", unwrapped.error());
+    if (auto s = fsm_.restore(rd.snapshot->meta.index, unwrapped->fsm_data); !s) {
+      fatal("restoring a snapshot from the leader", s.error());
+    }
+    addresses_ = unwrapped->addresses;
+    conf_ = rd.snapshot->meta.conf;
+    applied_ = snapshot_index_ = rd.snapshot->meta.index;
+    core::log::info(kModule, "restored a snapshot at index {} from the leader", applied_);
+  }
+  bool applied_any = false;
+  for (const raft::Entry& e : rd.committed_entries) {
+    if (e.index <= applied_) continue;
+    if (e.type == raft::EntryType::kConfChange) {
+      auto cc = raft::decode_conf_change(e.data);
+      if (!cc) fatal("a committed membership change", cc.error());
+      conf_ = node_->apply_conf_change(*cc);
+      if (cc->type == raft::ConfChangeType::kRemoveNode) {
+        addresses_.erase(cc->node_id);
+      } else if (!cc->context.empty()) {
+        addresses_[cc->node_id] = cc->context;
+      }
+      if (auto it = pending_conf_.find(e.index); it != pending_conf_.end()) {
+        auto done = std::move(it->second);
+        pending_conf_.erase(it);
+        acks.emplace_back([done = std::move(done)](core::Result<std::any>) { done(core::ok()); },
+                          std::any{});
+      }
+    } else if (!e.data.empty()) {
+      std::any result = fsm_.apply(e.index, e.data);
+      applied_any = true;
+      if (auto it = pending_.find(e.index); it != pending_.end()) {
+        Pending p = std::move(it->second);
+        pending_.erase(it);
+        if (p.term == e.term) {
+          acks.emplace_back(std::move(p.done), std::move(result));
+        } else {
+          p.done(core::make_error(core::Code::kNotLeader, "leadership lost while committing log"));
+        }
+      }
+    }
+    applied_ = e.index;
+  }
+  if (applied_any) fsm_.publish();
+  applied_index_ = applied_;
+}
+
+void ReplicatedLog::fail_pending(core::Code code, const std::string& why) {
+  const auto error = core::make_error(code, why);
+  for (auto& [index, p] : pending_) p.done(error);
+  pending_.clear();
+  for (auto& [index, done] : pending_conf_) done(error);
+  pending_conf_.clear();
+  for (auto& [context, done] : reads_waiting_index_) done(error);
+  reads_waiting_index_.clear();
+  for (auto& [index, done] : reads_waiting_apply_) done(error);
+  reads_waiting_apply_.clear();
+}
+
+void ReplicatedLog::maybe_snapshot() {
+  if (snapshot_running_ || applied_ < snapshot_index_ + options_.snapshot_threshold) return;
+  auto writer = fsm_.snapshot();
+  if (!writer) {
+    // Do not ask again on every loop; the next threshold's worth of entries will.
+    core::log::warn(kModule, "cannot snapshot the state machine: {}", writer.error().message);
+    snapshot_index_ = applied_;
+    return;
+  }
+  auto term = storage_.term(applied_);
+  if (!term) return;
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  snapshot_running_ = true;
+  SnapshotDone job{applied_, *term, conf_, std::string()};
+  snapshot_thread_ = std::thread(
+      [this, writer = std::move(*writer), job = std::move(job), addresses = addresses_]() mutable {
+        core::set_thread_name("pc-snapshot");
+        auto data = writer();
+        if (data) {
+          job.data = wrap_snapshot(addresses, *data);
+        } else {
+          job.data = data.error();
+        }
+        {
+          std::lock_guard lock(mu_);
+          snapshot_result_ = std::move(job);
+        }
+        cv_.notify_one();
+      });
+}
+
+void ReplicatedLog::finish_snapshot(SnapshotDone done) {
+  snapshot_running_ = false;
+  if (!done.data) {
+    core::log::error(kModule, "snapshot at index {} failed: {}", done.index,
+                     done.data.error().message);
+    return;
+  }
+  if (done.index <= storage_.first_index() - 1) return;  // a newer one (the leader's) won
+  auto snap = storage_.create_snapshot(done.index, done.conf, std::move(*done.data));
+  if (!snap) {
+    core::log::warn(kModule, "snapshot at index {}: {}", done.index, snap.error().message);
+    return;
+  }
+  if (auto s = snapshots_.save(*snap); !s) {
+    core::log::error(kModule, "saving snapshot at index {}: {}", done.index, s.error().message);
+    return;
+  }
+  if (auto s = wal_->save_snapshot(snap->meta); !s) fatal("recording a snapshot", s.error());
+  snapshot_index_ = done.index;
+  // Keep trailing_logs entries so a follower a little behind catches up from the log.
+  if (done.index > options_.trailing_logs) {
+    const std::uint64_t compact_to = done.index - options_.trailing_logs;
+    if (compact_to > storage_.first_index()) {
+      storage_.compact(compact_to);
+      if (auto s = wal_->release_to(compact_to); !s)
+        fatal("releasing Raft log segments", s.error());
+    }
+  }
+  core::log::info(kModule, "snapshot at index {} saved ({} bytes)", done.index, snap->data.size());
+}
+
+}  // namespace pc::consensus

@@ -1,0 +1,192 @@
+#pragma once
+// ReplicatedLog: the Log of a Raft server. It drives the pure core (consensus/core) on one
+// thread: ticks, messages from peers and proposals go in; each Ready is carried out in the
+// core's order (persist to the WAL, send, restore/apply, answer readers, advance).
+//
+// - Durability: entries and votes are fdatasynced (one sync per Ready, so concurrent writes
+//   share it) before any message that depends on them leaves.
+// - Apply: committed entries are applied on the same thread, published once per Ready, and
+//   only then acknowledged, so a writer reads its own write (as SingleNodeLog does).
+// - Proposals are accepted on the leader only: elsewhere they fail with kNotLeader and
+//   leader() tells where the leader is (forwarding is the layer above's business).
+// - Bootstrap: a brand-new directory with `bootstrap_voters` writes the same first entries on
+//   every server (one conf change per voter, committed), so all start from one configuration.
+// - Snapshots: every `snapshot_threshold` applied entries the Fsm's state is captured on the
+//   apply thread and serialized on a helper thread, then saved, recorded in the WAL and the
+//   log compacted to `trailing_logs` entries behind it. At start the newest snapshot is
+//   restored and the WAL's entries after it are replayed.
+//
+// Threads: propose(), receive(), leader(), last_index(), applied_index() from any thread;
+// the Fsm and ProposeDone callbacks run on the Raft thread (pc-raft). The Transport's send()
+// is called from that thread and must not block.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consensus/core/raw_node.h"
+#include "consensus/log.h"
+#include "consensus/runtime/snapshot_store.h"
+#include "consensus/wal/env.h"
+#include "consensus/wal/wal.h"
+
+namespace pc::consensus {
+
+// Carries messages to other servers. send() must not block (queue and return); messages
+// to an unknown or unreachable peer may be dropped: Raft retries.
+class RaftTransport {
+ public:
+  virtual ~RaftTransport() = default;
+  virtual void send(std::vector<raft::Message> messages) = 0;
+};
+
+struct ReplicatedLogOptions {
+  raft::NodeId id = raft::kNoNode;
+  // This server's RPC address ("ip:port"), reported by leader() when it leads.
+  std::string self_address;
+  // Where the WAL (wal/) and the snapshots (snapshots/) live: <data-dir>/raft.
+  std::string dir;
+  // Voters of a brand-new cluster with their addresses; ignored when `dir` holds state.
+  std::map<raft::NodeId, std::string> bootstrap_voters;
+  // Raft time: one tick every `tick`; elections after election_tick ticks without a leader
+  // (randomized up to twice that), heartbeats every heartbeat_tick ticks.
+  std::chrono::milliseconds tick{100};
+  int election_tick = 10;
+  int heartbeat_tick = 1;
+  // Consul's raft_snapshot_threshold and raft_trailing_logs.
+  std::uint64_t snapshot_threshold = 16384;
+  std::uint64_t trailing_logs = 10240;
+  std::size_t snapshots_retained = 2;
+  std::uint64_t seed = 0;   // election jitter; 0 draws one from the OS
+  wal::Env* env = nullptr;  // null: the real file system
+  wal::WalOptions wal_options;
+};
+
+class ReplicatedLog final : public Log {
+ public:
+  ReplicatedLog(ReplicatedLogOptions options, Fsm& fsm, RaftTransport& transport);
+  ~ReplicatedLog() override;
+  ReplicatedLog(const ReplicatedLog&) = delete;
+  ReplicatedLog& operator=(const ReplicatedLog&) = delete;
+
+  // Restores the newest snapshot into the Fsm, opens the WAL (refusing real corruption),
+  // replays what follows, bootstraps a new cluster if asked, and starts the Raft thread.
+  core::Status start();
+  // Stops the thread; proposals not yet applied fail with kUnavailable. Idempotent.
+  void stop();
+
+  // A message from a peer (any thread).
+  void receive(raft::Message message);
+  // Transport feedback (any thread): `id` could not be reached / a snapshot send ended.
+  void report_unreachable(raft::NodeId id);
+  void report_snapshot(raft::NodeId id, bool ok);
+
+  void propose(std::string command, ProposeDone done) override;
+  LeaderInfo leader() const override;
+  std::uint64_t last_index() const override;
+  std::uint64_t applied_index() const override;
+
+  // Membership, leader only (kNotLeader elsewhere, kUnavailable while a change is pending):
+  // `done` runs once the change is applied here.
+  void add_voter(raft::NodeId id, std::string address, std::function<void(core::Status)> done);
+  void remove_server(raft::NodeId id, std::function<void(core::Status)> done);
+  // Asks the leader to hand leadership to `id` (kNotLeader elsewhere).
+  core::Status transfer_leadership(raft::NodeId id);
+  // Calls `done` once this server has applied everything committed before the call, as
+  // confirmed by a quorum (Raft's ReadIndex): a linearizable read point for ?consistent.
+  void read_barrier(std::function<void(core::Status)> done);
+
+  // For operators and tests: the current configuration with addresses, and this node's view.
+  struct Status {
+    raft::NodeId id = raft::kNoNode;
+    raft::NodeId leader = raft::kNoNode;
+    raft::Role role = raft::Role::kFollower;
+    std::uint64_t term = 0;
+    std::uint64_t commit = 0;
+    std::uint64_t applied = 0;
+    std::uint64_t last_index = 0;
+    std::uint64_t snapshot_index = 0;
+    raft::ConfState conf;
+    std::map<raft::NodeId, std::string> addresses;
+  };
+  Status status() const;
+
+ private:
+  struct Pending {
+    std::uint64_t term = 0;
+    ProposeDone done;
+  };
+  struct PendingConf {
+    raft::ConfChange change;
+    std::function<void(core::Status)> done;
+  };
+  struct SnapshotDone {
+    std::uint64_t index = 0;
+    std::uint64_t term = 0;
+    raft::ConfState conf;
+    core::Result<std::string> data;
+  };
+
+  core::Status recover();
+  void run();
+  void drain_inputs();
+  void handle_ready();
+  core::Status persist(const raft::Ready& ready);
+  void apply(const raft::Ready& ready, std::vector<std::pair<ProposeDone, std::any>>& acks);
+  void fail_pending(core::Code code, const std::string& why);
+  void maybe_snapshot();
+  void finish_snapshot(SnapshotDone done);
+  void publish_status();
+
+  const ReplicatedLogOptions options_;
+  Fsm& fsm_;
+  RaftTransport& transport_;
+
+  // Owned by the Raft thread once started.
+  std::unique_ptr<wal::Wal> wal_;
+  SnapshotStore snapshots_;
+  raft::MemoryStorage storage_;
+  std::unique_ptr<raft::RawNode> node_;
+  raft::ConfState conf_;  // as of the last applied entry
+  std::map<raft::NodeId, std::string> addresses_;
+  std::uint64_t applied_ = 0;
+  std::uint64_t snapshot_index_ = 0;
+  std::map<std::uint64_t, Pending> pending_;  // by log index, leader only
+  std::map<std::uint64_t, std::function<void(core::Status)>> pending_conf_;  // by log index
+  std::map<std::string, std::function<void(core::Status)>> reads_waiting_index_;
+  std::multimap<std::uint64_t, std::function<void(core::Status)>> reads_waiting_apply_;
+  std::uint64_t read_counter_ = 0;
+  bool snapshot_running_ = false;
+  std::thread snapshot_thread_;
+  std::chrono::steady_clock::time_point last_leader_contact_;
+
+  // Inputs from other threads.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::deque<raft::Message> inbox_;
+  std::deque<std::pair<std::string, ProposeDone>> proposals_;
+  std::deque<PendingConf> conf_requests_;
+  std::deque<std::function<void(core::Status)>> read_requests_;
+  std::deque<raft::NodeId> transfer_requests_;
+  std::optional<SnapshotDone> snapshot_result_;
+
+  // Published for leader()/status() readers (guarded by mu_).
+  Status status_;
+  std::int64_t last_contact_ms_ = 0;
+  std::atomic<std::uint64_t> last_index_{0};
+  std::atomic<std::uint64_t> applied_index_{0};
+
+  std::thread thread_;
+};
+
+}  // namespace pc::consensus
