@@ -92,6 +92,7 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     failed.response.header.rd = query.header.rd;
     failed.response.header.rcode = dns::wire::rcode::kServFail;
     failed.response.questions = query.questions;
+    failed.cacheable = false;
     return failed;
   }
   return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
@@ -103,6 +104,18 @@ core::Result<std::uint16_t> DnsService::start() {
     dns::DnsServer::Options options;
     options.address = address;
     options.port = port;  // the first server's port for the others
+    // Cached answers stay valid until the next write is applied; none are served while this
+    // agent may not answer from its own state (then every query takes the path that says so).
+    options.cache_generation = [this]() -> std::uint64_t {
+      std::shared_ptr<const dns::ResolverConfig> config = config_.load();
+      const consensus::LeaderInfo leader = log_.leader();
+      if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
+        return 0;
+      }
+      // The reload count in the top 16 bits: answers built with older settings miss.
+      const std::uint64_t reloads = reloads_.load() & 0xffff;
+      return (reloads << 48) | ((log_.applied_index() + 1) & ((std::uint64_t{1} << 48) - 1));
+    };
     auto server = std::make_unique<dns::DnsServer>(
         options, [this](const dns::wire::Message& q, bool tcp, const dns::ExternalRecords* e) {
           return answer(q, tcp, e);
@@ -124,8 +137,12 @@ void DnsService::reload(const core::AgentConfig& config) {
   kept.domain = domain_;
   kept.alt_domain = alt_domain_;
   config_.store(std::make_shared<const dns::ResolverConfig>(resolver_config_of(kept, node_name_)));
+  reloads_.fetch_add(1);  // after the store: a generation with the new count sees new settings
   recursors_ = recursors_of(config);
-  for (auto& server : servers_) server->set_recursors(recursors_);
+  for (auto& server : servers_) {
+    server->set_recursors(recursors_);
+    server->clear_cache();
+  }
   core::log::debug(kModule, "reloaded dns_config ({} recursors)", recursors_.servers.size());
 }
 

@@ -56,6 +56,7 @@ class DnsService {
   std::string domain_;
   std::string alt_domain_;
   std::atomic<std::shared_ptr<const dns::ResolverConfig>> config_;
+  std::atomic<std::uint64_t> reloads_{0};
   dns::DnsServer::Recursors recursors_;
   core::SystemRand rand_;
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;

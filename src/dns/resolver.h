@@ -64,6 +64,9 @@ struct Resolution {
   // in the answer and were not in `external`: the server may look them up through the
   // recursors and resolve again with them.
   std::vector<std::string> external_names;
+  // The answer may be served again to the same question until the store changes (the
+  // server's AnswerCache); false for answers that depend on more than the store.
+  bool cacheable = true;
 };
 
 // The TTL for answers about service `name` (see ResolverConfig::service_ttls).

@@ -24,6 +24,11 @@
 // names, each is asked of the recursors (type A) the same way and the callback runs again
 // with what they returned. These exchanges wait on timers and sockets, never block a thread.
 //
+// UDP is read in batches (recvmmsg until the socket is empty, answers sent with one
+// sendmmsg), so a busy server makes about one system call per query each way and waits in
+// epoll only when idle. Answers are cached per question (answer_cache.h) while
+// Options::cache_generation stays the same.
+//
 // Lifecycle: construct, start() once, stop() once (the destructor stops too), from one owning
 // thread that is not an I/O thread of this server.
 #include <chrono>
@@ -50,6 +55,10 @@ class DnsServer {
     int threads = 1;
     std::size_t connections_max = 256;  // open TCP connections
     std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};
+    // The generation answers are cached under (answer_cache.h): while it returns the same
+    // value, an answer built for a question may be sent again for the same question. 0 means
+    // "do not serve from the cache now"; a null function turns the cache off.
+    std::function<std::uint64_t()> cache_generation;
   };
   struct Recursors {
     std::vector<std::pair<std::string, std::uint16_t>> servers;  // IP literal, port
@@ -78,6 +87,8 @@ class DnsServer {
 
   // Replaces the recursors (SIGHUP reload); safe from any thread, applies to later queries.
   void set_recursors(Recursors recursors);
+  // Forgets every cached answer (after the resolver's settings changed).
+  void clear_cache();
 
  private:
   struct Impl;

@@ -208,6 +208,18 @@ class DnsTest(AgentTestCase):
         self.assertNotIn("tc", edns.flags, edns)
         self.assertEqual(len(edns.records("answer", "A")), BIG_INSTANCES, edns)
 
+    def test_answers_shuffled_per_query(self):
+        # Consul shuffles instances per query; cached answers keep several orders.
+        for i in range(5):
+            self.register_instance(f"shuf-n{i}", f"10.8.0.{i + 1}", "shuf", f"shuf-{i}",
+                                   "passing")
+        orders = set()
+        for _ in range(40):
+            result = self.dig("shuf.service.consul", "A", "+tcp")
+            orders.add(tuple(r[2][0] for r in result.records("answer", "A")))
+        self.assertGreater(len(orders), 3, orders)
+        self.assertTrue(all(len(o) == 5 for o in orders), orders)
+
     def test_outside_domain_refused(self):
         result = self.dig("example.com")
         self.assertEqual(result.status, "REFUSED", result)
