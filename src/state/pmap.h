@@ -86,6 +86,28 @@ class PMap {
 
   PMap() = default;
 
+  // Builds a map from entries appended in strictly increasing key order (the caller checks,
+  // with last_key(): a decoded snapshot's tables arrive in key order). O(n), where n set()
+  // calls would copy n paths: each entry is allocated once, as it is appended, and build()
+  // makes each range's middle entry its root, so sibling subtrees differ in size by at most
+  // one, hence in height by at most one, and the AVL invariant holds as built.
+  class SortedBuilder {
+   public:
+    bool empty() const { return entries_.empty(); }
+    std::size_t size() const { return entries_.size(); }
+    const std::string& last_key() const { return entries_.back()->key; }
+    void append(std::string key, V value) {
+      entries_.push_back(make_entry(std::move(key), std::move(value)));
+    }
+    PMap build() && {
+      NodePtr root = build_sorted(entries_, 0, entries_.size());
+      return PMap(std::move(root), entries_.size());
+    }
+
+   private:
+    std::vector<EntryPtr> entries_;
+  };
+
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -208,6 +230,15 @@ class PMap {
       return with_children(*n, insert(n->left, std::move(key), std::move(value), inserted),
                            n->right);
     return with_children(*n, n->left, insert(n->right, std::move(key), std::move(value), inserted));
+  }
+
+  // The subtree of entries[lo, hi), moving them out. Recursion depth is log2(n).
+  static NodePtr build_sorted(std::vector<EntryPtr>& entries, std::size_t lo, std::size_t hi) {
+    if (lo == hi) return nullptr;
+    const std::size_t mid = lo + (hi - lo) / 2;
+    NodePtr left = build_sorted(entries, lo, mid);
+    NodePtr right = build_sorted(entries, mid + 1, hi);
+    return make(std::move(entries[mid]), std::move(left), std::move(right));
   }
 
   // Precondition: `key` is present under `n`.

@@ -98,6 +98,21 @@ class WatchRegistry {
     }
   }
 
+  // Moves every channel into `out` and leaves the registry empty: after a restore any read
+  // may answer differently, so every waiting reader must look again.
+  void take_all(std::vector<std::shared_ptr<WatchChannel>>& out) {
+    std::lock_guard lock(mu_);
+    for (ChannelMap* map : {&keys_, &prefixes_, &services_, &sessions_}) {
+      for (auto& entry : *map) out.push_back(std::move(entry.second));
+      map->clear();
+    }
+    prefix_lengths_.clear();
+    for (auto& ch : tables_) {
+      if (ch) out.push_back(std::move(ch));
+    }
+    sweep_at_ = kSweepMin;
+  }
+
  private:
   std::shared_ptr<WatchChannel> channel(ChannelMap& map, std::string_view k, bool is_prefix) {
     if (auto it = map.find(k); it != map.end()) return it->second;
@@ -520,6 +535,24 @@ void Store::publish() {
   std::vector<std::shared_ptr<WatchChannel>> fired;
   impl_->watches.take(impl_->changes, fired);
   impl_->changes.clear();
+  for (auto& ch : fired) ch->fire();
+}
+
+void Store::restore(const Snapshot& state) {
+  const std::shared_ptr<const Version>& restored = VersionAccess::of(state);
+  impl_->working = restored ? *restored : Version{};
+  impl_->changes.clear();
+  // The restored version is immutable and may be shared as it is.
+  std::shared_ptr<const Version> next = restored ? restored : std::make_shared<const Version>();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->published = std::move(next);
+  }
+  // As in publish(): fire only after the swap, so a woken reader reads the restored state. A
+  // reader that registers after take_all() gets a fresh channel and a snapshot taken after
+  // the swap, so it cannot miss the restore either.
+  std::vector<std::shared_ptr<WatchChannel>> fired;
+  impl_->watches.take_all(fired);
   for (auto& ch : fired) ch->fire();
 }
 

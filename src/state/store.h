@@ -3,9 +3,9 @@
 // health checks, each a persistent (immutable, structurally shared) ordered map, in the
 // manner of go-memdb's immutable radix trees under Consul.
 //
-// Threads: exactly one writer (the log's apply thread) calls apply() and publish(); any
-// number of readers on any thread call snapshot() and the watch_* functions. A reader pins
-// an immutable Version and never waits for the writer beyond one pointer copy.
+// Threads: exactly one writer (the log's apply thread) calls apply(), publish() and
+// restore(); any number of readers on any thread call snapshot() and the watch_* functions. A
+// reader pins an immutable Version and never waits for the writer beyond one pointer copy.
 //
 // Determinism: apply() depends only on the index, the command and the prior state (time comes
 // from Command.proposed_unix_ns), so replaying a log rebuilds byte-identical state (dump()).
@@ -114,6 +114,7 @@ class Snapshot {
   std::string dump() const;
 
  private:
+  friend struct VersionAccess;  // state/detail/version.h: the module's own code (snapshot_io)
   std::shared_ptr<const Version> version_;
 };
 
@@ -130,6 +131,15 @@ class Store {
   // Makes every change applied since the last publish visible to readers at once, then fires
   // the watches of exactly what changed.
   void publish();
+  // Replaces the whole state with `state` (from read_snapshot in state/snapshot_io.h, or any
+  // store's snapshot), as a Raft follower installing its leader's snapshot does. Writer side,
+  // like apply(). Changes applied but not yet published are dropped. Readers holding older
+  // snapshots keep them; the next snapshot() returns `state`; then every registered watch
+  // fires, since any read may now answer differently (Consul's state store abandons every
+  // watch on restore for the same reason): each blocking query wakes, reads again and parks
+  // again if its index did not move. The next apply() must use an index above
+  // state.applied_index(). Whether the state may go back in time is the caller's choice.
+  void restore(const Snapshot& state);
 
   // Reader side (any thread).
   Snapshot snapshot() const;

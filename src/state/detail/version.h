@@ -3,6 +3,7 @@
 // (versions, readers, watches) and commands.cc (what each command does to a version).
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,12 @@ struct Version {
   std::size_t lock_delays_prune_at = 0;  // size at which expired delays are next dropped
   std::array<std::uint64_t, kTableCount> table_indexes{};
   std::uint64_t applied_index = 0;
+};
+
+// How the module's own code (store.cc, snapshot_io.cc) reaches the Version a Snapshot pins;
+// null for a default-constructed Snapshot, which reads as the empty version.
+struct VersionAccess {
+  static const std::shared_ptr<const Version>& of(const Snapshot& s) { return s.version_; }
 };
 
 // Composite keys of the secondary indexes: escape(first) + "\0\0" + second, where escape

@@ -153,6 +153,32 @@ TEST(PMap, StaysBalancedOnSortedInsertsAndDeletes) {
   EXPECT_LE(m.height_for_test(), static_cast<int>(1.45 * std::log2(kCount / 2 + 2)));
 }
 
+// SortedBuilder (how a decoded snapshot becomes a table) builds a valid AVL tree of every
+// size, and the result behaves like any other map under later updates.
+TEST(PMap, SortedBuilderIsBalancedAndEqualsInserts) {
+  for (int n = 0; n <= 300; ++n) {
+    PMap<int>::SortedBuilder builder;
+    Model model;
+    for (int i = 0; i < n; ++i) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%05d", i * 3);
+      if (!builder.empty()) {
+        ASSERT_LT(builder.last_key(), buf);
+      }
+      builder.append(buf, i);
+      model[buf] = i;
+    }
+    EXPECT_EQ(builder.size(), static_cast<std::size_t>(n));
+    PMap<int> m = std::move(builder).build();
+    expect_same(m, model);
+    EXPECT_LE(m.height_for_test(), static_cast<int>(std::log2(n + 1)) + 1);
+    m = m.set("00001", -1).erase("00000");
+    model["00001"] = -1;
+    model.erase("00000");
+    expect_same(m, model);
+  }
+}
+
 TEST(PMap, UpdateSharesUntouchedSubtrees) {
   // An old version is unchanged after updates, and pointers into it stay valid after the new
   // version drops the nodes they point to.
