@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -54,6 +55,28 @@ struct LeaderInfo {
   std::uint64_t last_contact_ms = 0;
 };
 
+// One server of the Raft configuration as this server sees it (Consul's
+// /v1/operator/raft/configuration and autopilot health build on it).
+struct RaftServerInfo {
+  std::string address;  // the server's RPC "ip:port"
+  bool voter = true;
+  bool leader = false;
+  // The leader's view of how far this server's log matches its own, and whether it heard
+  // from it within the last election timeout; on other servers 0 / false (unknown), except
+  // for the server itself.
+  std::uint64_t match_index = 0;
+  bool recently_active = false;
+};
+
+struct RaftConfiguration {
+  std::vector<RaftServerInfo> servers;  // ordered by address
+  std::uint64_t last_index = 0;         // this server's last log index
+  std::uint64_t term = 0;               // this server's current term
+};
+
+// Outcome of an operator action (remove a server, transfer leadership).
+using OperatorDone = std::function<void(core::Status)>;
+
 // Thread-safe: propose() and the accessors may be called from any thread.
 class Log {
  public:
@@ -62,6 +85,24 @@ class Log {
   virtual LeaderInfo leader() const = 0;
   virtual std::uint64_t last_index() const = 0;
   virtual std::uint64_t applied_index() const = 0;
+  // The RPC addresses of the voting servers (Consul's /v1/status/peers), in a stable order;
+  // empty while none is known.
+  virtual std::vector<std::string> voters() const = 0;
+
+  // Operator actions (Consul's /v1/operator/raft/*), carried out by the leader (a follower
+  // forwards them). `done` runs once, on any thread: remove_server once the configuration
+  // without the server is committed; transfer_leadership once another server leads (to
+  // `address`, or to the most up-to-date voter when it is empty), or with an error after
+  // about two election timeouts. Errors: kNotFound "... is not a server of this cluster",
+  // kNotLeader "No cluster leader", kInvalidArgument for what cannot be done (the only
+  // server, transferring to itself).
+  virtual RaftConfiguration configuration() const = 0;
+  // Runs `done` once this server has applied every write committed before the call (a
+  // linearizable read point: Consul's ?consistent); kNotLeader "No cluster leader" when
+  // there is none to confirm it.
+  virtual void read_barrier(OperatorDone done) = 0;
+  virtual void remove_server(std::string address, OperatorDone done) = 0;
+  virtual void transfer_leadership(std::string address, OperatorDone done) = 0;
 };
 
 }  // namespace pc::consensus

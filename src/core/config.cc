@@ -42,7 +42,17 @@ constexpr std::size_t kDnsLabelSizeMax = 63;
 // ---------------------------------------------------------------------------------------
 // Schema: the keys a config file may hold and the JSON type of each.
 
-enum class Kind { kString, kBool, kInt, kStringList, kStringMap, kPorts, kDnsConfig, kDnsSoa };
+enum class Kind {
+  kString,
+  kBool,
+  kInt,
+  kStringList,
+  kStringMap,
+  kPorts,
+  kDnsConfig,
+  kDnsSoa,
+  kPerformance
+};
 
 struct KeySpec {
   std::string_view name;
@@ -69,6 +79,7 @@ constexpr KeySpec kKeys[] = {
     {"alt_domain", Kind::kString},
     {"recursors", Kind::kStringList},
     {"dns_config", Kind::kDnsConfig},
+    {"performance", Kind::kPerformance},
     {"session_ttl_min", Kind::kString},
     {"http_threads", Kind::kInt},
     {"enable_script_checks", Kind::kBool},
@@ -94,6 +105,10 @@ constexpr KeySpec kDnsConfigKeys[] = {
     {"enable_additional_node_meta_txt", Kind::kBool},
     {"recursor_timeout", Kind::kString},
     {"recursor_strategy", Kind::kString},
+};
+
+constexpr KeySpec kPerformanceKeys[] = {
+    {"raft_multiplier", Kind::kInt},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -197,6 +212,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     }
     case Kind::kDnsConfig: return check_object(v, path, kDnsConfigKeys);
     case Kind::kDnsSoa: return check_object(v, path, kDnsSoaKeys);
+    case Kind::kPerformance: return check_object(v, path, kPerformanceKeys);
   }
   return "";
 }
@@ -572,6 +588,13 @@ void decode(const json::object& obj, AgentConfig& c) {
       for (const auto& [mk, mv] : v.get_object()) c.node_meta[std::string(mk)] = str_of(mv);
     }
     if (key == "dns_config") decode_dns_config(v.get_object(), c.dns_config);
+    if (key == "performance") {
+      for (const auto& [pk, pv] : v.get_object()) {
+        if (std::string_view(pk) == "raft_multiplier") {
+          (void)json_int(pv, std::string_view(pk), c.raft_multiplier);
+        }
+      }
+    }
     if (key == "ports") {
       for (const auto& [pk, pv] : v.get_object()) {
         std::string_view p = pk;
@@ -850,6 +873,11 @@ Status validate(AgentConfig& c) {
   }
   s = validate_dns_config(c.dns_config);
   if (!s) return s;
+  // Consul's range for performance.raft_multiplier.
+  if (c.raft_multiplier < 1 || c.raft_multiplier > 10) {
+    return invalid("performance.raft_multiplier cannot be " + std::to_string(c.raft_multiplier) +
+                   ". Must be between 1 and 10");
+  }
   if (c.domain.empty()) return invalid("domain cannot be empty");
   if (!c.alt_domain.empty() && lower_fqdn(c.alt_domain) == lower_fqdn(c.domain)) {
     return invalid("alt_domain cannot be the same as domain");

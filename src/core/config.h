@@ -113,6 +113,9 @@ struct AgentConfig {
   // domains are forwarded to; empty: such names are REFUSED.
   std::vector<std::string> recursors;
   DnsConfig dns_config;
+  // performance.raft_multiplier: scales Raft's timing (Consul's 1 s heartbeat and election
+  // timeouts per step); 1 suits fast networks and tests, Consul's default 5 slow ones.
+  int raft_multiplier = 5;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

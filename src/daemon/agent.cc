@@ -5,21 +5,28 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "agent/checks/probe.h"
 #include "agent/local_agent.h"
 #include "consensus/runtime/single_node_log.h"
 #include "core/duration.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/apply_outcome.h"
 #include "daemon/dns_service.h"
+#include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "endpoints/context.h"
 #include "endpoints/response_cache.h"
@@ -128,7 +135,8 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("               Node ID: '%s'\n", id.node_id.c_str());
   std::printf("             Node name: '%s'\n", id.node_name.c_str());
   std::printf("            Datacenter: '%s'\n", id.datacenter.c_str());
-  std::printf("                Server: true (Bootstrap: true, dev mode: %s)\n",
+  std::printf("                Server: true (Bootstrap: %s, dev mode: %s)\n",
+              config.dev || config.bootstrap || config.bootstrap_expect > 0 ? "true" : "false",
               config.dev ? "in-memory" : "no");
   std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: %d)\n",
               config.client_addr.c_str(), static_cast<unsigned>(http_port), dns_port);
@@ -153,6 +161,32 @@ bool reload(core::AgentConfig& current) {
   current = std::move(*next);
   core::log::info(kModule, "Reloaded configuration (log_level={})", current.log_level);
   return true;
+}
+
+// The node ID a server keeps across restarts: <data-dir>/node-id, written on first start (as
+// Consul does); a configured node_id must match it.
+core::Result<std::string> persistent_node_id(const core::AgentConfig& config, core::Rand& rand) {
+  const std::filesystem::path path = std::filesystem::path(config.data_dir) / "node-id";
+  std::ifstream in(path);
+  std::string stored;
+  if (in && std::getline(in, stored) && core::is_uuid(stored)) {
+    if (!config.node_id.empty() && config.node_id != stored) {
+      return core::make_error(
+          core::Code::kInvalidArgument,
+          "node_id " + config.node_id + " differs from " + stored + " in " + path.string());
+    }
+    return stored;
+  }
+  std::string id = config.node_id.empty() ? core::make_uuid(rand) : config.node_id;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  std::ofstream out(path, std::ios::trunc);
+  out << id << "\n";
+  out.flush();
+  if (!out) {
+    return core::make_error(core::Code::kIoError, "writing " + path.string());
+  }
+  return id;
 }
 
 // Keeps freed memory mapped instead of returning it to the kernel after every large response
@@ -184,11 +218,10 @@ int run_agent(const core::AgentConfig& initial) {
     return 1;
   }
   core::log::configure(*level, config.log_json);
-  if (!config.dev) {
+  if (!config.dev && !config.server) {
     std::fprintf(stderr,
-                 "This version of Proconsul runs only as a single in-memory server: start it "
-                 "with -dev. Replicated servers (-server with -bootstrap-expect) arrive with "
-                 "Raft consensus.\n");
+                 "This version of Proconsul runs as a server (-server, or -dev): client agents "
+                 "arrive with gossip membership.\n");
     return 1;
   }
 
@@ -198,7 +231,16 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::AgentIdentity identity;
   identity.datacenter = config.datacenter;
   identity.node_name = config.node_name;
-  identity.node_id = config.node_id.empty() ? core::make_uuid(rand) : config.node_id;
+  if (config.dev) {
+    identity.node_id = config.node_id.empty() ? core::make_uuid(rand) : config.node_id;
+  } else {
+    auto node_id = persistent_node_id(config, rand);
+    if (!node_id) {
+      std::fprintf(stderr, "%s\n", node_id.error().message.c_str());
+      return 1;
+    }
+    identity.node_id = *node_id;
+  }
   identity.advertise_address = pick_advertise(config);
   identity.server_port = config.ports.server;
   identity.serf_lan_port = config.ports.serf_lan;
@@ -212,9 +254,40 @@ int run_agent(const core::AgentConfig& initial) {
   }
   identity.session_ttl_min = *ttl_min;
 
-  consensus::SingleNodeLog log(
-      fsm, identity.advertise_address + ":" + std::to_string(identity.server_port));
-  log.start();
+  // -dev: one in-memory server. -server: Raft under <data-dir>/raft, peers over the server port.
+  std::unique_ptr<consensus::SingleNodeLog> dev_log;
+  std::unique_ptr<ServerRuntime> server_runtime;
+  if (config.dev) {
+    dev_log = std::make_unique<consensus::SingleNodeLog>(
+        fsm, identity.advertise_address + ":" + std::to_string(identity.server_port));
+    dev_log->start();
+  } else {
+    ServerRuntimeOptions so;
+    so.node_id = identity.node_id;
+    so.node_name = identity.node_name;
+    so.datacenter = identity.datacenter;
+    so.bind_address = config.bind_addr;
+    so.advertise_address = identity.advertise_address;
+    so.port = config.ports.server;
+    so.data_dir = config.data_dir;
+    so.bootstrap = config.bootstrap;
+    so.bootstrap_expect = config.bootstrap_expect;
+    so.retry_join = config.retry_join;
+    so.raft_multiplier = config.raft_multiplier;
+    server_runtime = std::make_unique<ServerRuntime>(so, fsm, apply_outcome_codec());
+    if (auto s = server_runtime->start(); !s) {
+      std::fprintf(stderr, "Error starting the server: %s\n", s.error().message.c_str());
+      return 1;
+    }
+    const std::string& rpc = server_runtime->rpc_address();
+    identity.server_port = std::stoi(rpc.substr(rpc.rfind(':') + 1));
+  }
+  consensus::Log& log = config.dev ? static_cast<consensus::Log&>(*dev_log)
+                                   : static_cast<consensus::Log&>(*server_runtime);
+  auto stop_log = [&] {
+    if (dev_log) dev_log->stop();
+    if (server_runtime) server_runtime->stop();
+  };
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
@@ -224,12 +297,35 @@ int run_agent(const core::AgentConfig& initial) {
   ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
 
-  if (auto st = register_self(ctx, config); !st) {
-    std::fprintf(stderr, "Failed to register node %s: %s\n", identity.node_name.c_str(),
-                 st.error().message.c_str());
-    return 1;
+  // A server registers itself once the cluster has a leader (in Consul the leader does it);
+  // -dev has one at once.
+  std::atomic<bool> stopping{false};
+  std::thread registrar;
+  if (config.dev) {
+    if (auto st = register_self(ctx, config); !st) {
+      std::fprintf(stderr, "Failed to register node %s: %s\n", identity.node_name.c_str(),
+                   st.error().message.c_str());
+      return 1;
+    }
+    session_timers.arm_all_from_state();
+  } else {
+    registrar = std::thread([&ctx, &config, &session_timers, &stopping] {
+      core::set_thread_name("pc-register");
+      while (!stopping) {
+        if (register_self(ctx, config)) {
+          session_timers.arm_all_from_state();
+          return;
+        }
+        for (int i = 0; i < 10 && !stopping; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
   }
-  session_timers.arm_all_from_state();
+  auto stop_registrar = [&] {
+    stopping = true;
+    if (registrar.joinable()) registrar.join();
+  };
 
   agent::NodeInfo node_info{
       identity.node_id,
@@ -264,8 +360,9 @@ int run_agent(const core::AgentConfig& initial) {
   auto abandon_start = [&] {
     stop_http();
     local_agent.stop();
+    stop_registrar();
     timers.stop();
-    log.stop();
+    stop_log();
     return 1;
   };
   core::Result<std::uint16_t> port = options.port;
@@ -320,8 +417,9 @@ int run_agent(const core::AgentConfig& initial) {
   stop_http();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent
+  stop_registrar();
   timers.stop();
-  log.stop();
+  stop_log();
   core::log::info(kModule, "Agent stopped");
   return 0;
 }

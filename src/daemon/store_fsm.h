@@ -13,6 +13,11 @@ class StoreFsm final : public consensus::Fsm {
   explicit StoreFsm(state::Store& store) : store_(store) {}
   std::any apply(std::uint64_t index, std::string_view command) override;
   void publish() override { store_.publish(); }
+  // The published version (the log calls this right after publish()), serialized later by
+  // state::write_snapshot on the log's snapshot thread; writes go on meanwhile.
+  core::Result<SnapshotWriter> snapshot() override;
+  // Replaces the whole store (every blocking query wakes and reads again).
+  core::Status restore(std::uint64_t index, std::string_view data) override;
 
  private:
   state::Store& store_;

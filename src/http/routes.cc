@@ -3,6 +3,23 @@
 #include "http/handlers/handlers.h"
 
 namespace pc::http {
+namespace {
+
+// Reads of replicated state (not the agent's own, not status): ?stale reads answer from
+// this server as it is; the leader answers default reads from its lease, as Consul's does.
+bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
+  if (req.method != "GET" && req.method != "HEAD") return false;
+  const std::string_view path = req.path;
+  const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
+                          path.starts_with("/v1/health/") || path.starts_with("/v1/session/");
+  if (!replicated || req.query_param("stale") != nullptr) return false;
+  const bool consistent = req.query_param("consistent") != nullptr;
+  const consensus::LeaderInfo leader = ctx.log.leader();
+  const bool leading = leader.known_leader && leader.last_contact_ms == 0;
+  return consistent || !leading;
+}
+
+}  // namespace
 
 void register_routes(Router& router, endpoints::Context& ctx) {
   using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
@@ -13,6 +30,19 @@ void register_routes(Router& router, endpoints::Context& ctx) {
       if (const auto* dc = req.query_param("dc");
           dc != nullptr && !dc->empty() && *dc != ctx.identity.datacenter) {
         reply(Response::text(500, "No path to datacenter"));
+        return;
+      }
+      if (needs_read_barrier(ctx, req)) {
+        // Default and ?consistent reads on a server that is not the leader (and ?consistent
+        // on the leader) wait for a read point confirmed by a quorum, so they never answer
+        // older than a write acknowledged before them (Consul forwards them to the leader).
+        ctx.log.read_barrier([&ctx, fn, req, reply = std::move(reply)](core::Status s) mutable {
+          if (!s) {
+            reply(Response::text(500, s.error().message));
+            return;
+          }
+          fn(ctx, req, std::move(reply));
+        });
         return;
       }
       fn(ctx, req, std::move(reply));
@@ -59,6 +89,14 @@ void register_routes(Router& router, endpoints::Context& ctx) {
   router.add("/v1/agent/check/fail/", {"PUT", "GET"}, bind(handlers::agent_check_fail));
   router.add("/v1/agent/check/update/", {"PUT"}, bind(handlers::agent_check_update));
   router.add("/v1/agent/maintenance", {"PUT"}, bind(handlers::agent_maintenance));
+  router.add("/v1/operator/raft/configuration", {"GET"},
+             bind(handlers::operator_raft_configuration));
+  router.add("/v1/operator/raft/peer", {"DELETE"}, bind(handlers::operator_raft_peer));
+  router.add("/v1/operator/raft/transfer-leader", {"POST"},
+             bind(handlers::operator_raft_transfer_leader));
+  router.add("/v1/operator/autopilot/health", {"GET"}, bind(handlers::operator_autopilot_health));
+  router.add("/v1/operator/autopilot/configuration", {"GET", "PUT"},
+             bind(handlers::operator_autopilot_configuration));
 }
 
 }  // namespace pc::http

@@ -31,6 +31,7 @@ TEST(Dispatch, NoCommandListsCommandsAndExits127) {
             "    kv          Interact with the key-value store\n"
             "    maint       Controls node or service maintenance mode\n"
             "    members     Lists the members of a Proconsul cluster\n"
+            "    operator    Provides cluster-level tools for Proconsul operators\n"
             "    services    Interact with services\n"
             "    version     Prints the Proconsul version\n"
             "\n");

@@ -1,5 +1,6 @@
 #include "consensus/runtime/replicated_log.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <utility>
@@ -207,16 +208,22 @@ void ReplicatedLog::stop() {
   std::deque<std::pair<std::string, ProposeDone>> proposals;
   std::deque<PendingConf> confs;
   std::deque<std::function<void(core::Status)>> reads;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> applied;
+  std::deque<std::pair<std::string, OperatorDone>> transfers;
   {
     std::lock_guard lock(mu_);
     proposals.swap(proposals_);
     confs.swap(conf_requests_);
     reads.swap(read_requests_);
+    applied.swap(applied_requests_);
+    transfers.swap(transfer_requests_);
   }
   const auto stopped = core::make_error(core::Code::kUnavailable, "raft is shutting down");
   for (auto& [command, done] : proposals) done(stopped);
   for (auto& c : confs) c.done(stopped);
   for (auto& r : reads) r(stopped);
+  for (auto& [index, fn] : applied) fn();
+  for (auto& [address, done] : transfers) done(stopped);
 }
 
 void ReplicatedLog::receive(raft::Message message) {
@@ -292,20 +299,84 @@ void ReplicatedLog::remove_server(raft::NodeId id, std::function<void(core::Stat
   done(core::make_error(core::Code::kUnavailable, "raft is not running"));
 }
 
-core::Status ReplicatedLog::transfer_leadership(raft::NodeId id) {
+RaftConfiguration ReplicatedLog::configuration() const {
   std::lock_guard lock(mu_);
-  if (stopping_ || !started_) {
-    return core::make_error(core::Code::kUnavailable, "raft is not running");
-  }
-  if (status_.role != raft::Role::kLeader) {
-    return core::make_error(core::Code::kNotLeader, "not the leader");
-  }
-  transfer_requests_.push_back(id);
-  cv_.notify_one();
-  return core::ok();
+  RaftConfiguration out;
+  out.last_index = status_.last_index;
+  out.term = status_.term;
+  auto add = [&](raft::NodeId id, bool voter) {
+    RaftServerInfo info;
+    if (auto it = status_.addresses.find(id); it != status_.addresses.end()) {
+      info.address = it->second;
+    }
+    info.voter = voter;
+    info.leader = id == status_.leader;
+    if (auto it = status_.progress.find(id); it != status_.progress.end()) {
+      info.match_index = it->second.first;
+      info.recently_active = it->second.second;
+    }
+    if (id == options_.id) {
+      info.match_index = status_.last_index;
+      info.recently_active = true;
+    }
+    out.servers.push_back(std::move(info));
+  };
+  for (raft::NodeId id : status_.conf.voters) add(id, true);
+  for (raft::NodeId id : status_.conf.learners) add(id, false);
+  std::sort(out.servers.begin(), out.servers.end(),
+            [](const RaftServerInfo& a, const RaftServerInfo& b) { return a.address < b.address; });
+  return out;
 }
 
-void ReplicatedLog::read_barrier(std::function<void(core::Status)> done) {
+void ReplicatedLog::remove_server(std::string address, OperatorDone done) {
+  raft::NodeId id = raft::kNoNode;
+  std::size_t voters = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [node, a] : status_.addresses) {
+      if (a == address) id = node;
+    }
+    voters = status_.conf.voters.size();
+  }
+  if (id == raft::kNoNode) {
+    done(core::make_error(core::Code::kNotFound,
+                          "address \"" + address + "\" was not found in the Raft configuration"));
+    return;
+  }
+  if (voters <= 1) {
+    done(core::make_error(core::Code::kInvalidArgument,
+                          "cannot remove the only server of the cluster"));
+    return;
+  }
+  remove_server(id, std::move(done));
+}
+
+void ReplicatedLog::transfer_leadership(std::string address, OperatorDone done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && started_) {
+      transfer_requests_.emplace_back(std::move(address), std::move(done));
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(core::make_error(core::Code::kUnavailable, "raft is not running"));
+}
+
+void ReplicatedLog::when_applied(std::uint64_t index, std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      applied_requests_.emplace_back(index, std::move(fn));
+      cv_.notify_one();
+      return;
+    }
+  }
+  // Stopping: the caller's wait ends here; what it waited for may not have happened.
+  fn();
+}
+
+void ReplicatedLog::read_barrier(OperatorDone done) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_ && started_) {
@@ -344,6 +415,18 @@ std::uint64_t ReplicatedLog::applied_index() const {
   return applied_index_.load();
 }
 
+std::vector<std::string> ReplicatedLog::voters() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (raft::NodeId id : status_.conf.voters) {
+    if (auto it = status_.addresses.find(id); it != status_.addresses.end()) {
+      out.push_back(it->second);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 ReplicatedLog::Status ReplicatedLog::status() const {
   std::lock_guard lock(mu_);
   return status_;
@@ -362,6 +445,8 @@ void ReplicatedLog::publish_status() {
   status_.snapshot_index = snapshot_index_;
   status_.conf = conf_;
   status_.addresses = addresses_;
+  status_.progress.clear();
+  for (const auto& [id, pr] : s.progress) status_.progress[id] = {pr.match, pr.recent_active};
 }
 
 void ReplicatedLog::run() {
@@ -372,13 +457,16 @@ void ReplicatedLog::run() {
       cv_.wait_until(lock, next_tick, [this] {
         return stopping_ || !inbox_.empty() || !proposals_.empty() || !conf_requests_.empty() ||
                !read_requests_.empty() || !transfer_requests_.empty() ||
-               snapshot_result_.has_value();
+               !applied_requests_.empty() || snapshot_result_.has_value();
       });
       if (stopping_) break;
     }
     const auto now = Clock::now();
     if (now >= next_tick) {
       node_->tick();
+      if (transfer_done_ && --transfer_ticks_left_ <= 0) {
+        end_transfer(core::make_error(core::Code::kTimeout, "leadership transfer timed out"));
+      }
       next_tick += options_.tick;
       if (next_tick < now) next_tick = now + options_.tick;  // fell behind: do not burst
     }
@@ -387,6 +475,9 @@ void ReplicatedLog::run() {
     maybe_snapshot();
   }
   fail_pending(core::Code::kUnavailable, "raft is shutting down");
+  end_transfer(core::make_error(core::Code::kUnavailable, "raft is shutting down"));
+  for (auto& [index, fn] : applied_waiters_) fn();
+  applied_waiters_.clear();
 }
 
 void ReplicatedLog::drain_inputs() {
@@ -394,7 +485,8 @@ void ReplicatedLog::drain_inputs() {
   std::deque<std::pair<std::string, ProposeDone>> proposals;
   std::deque<PendingConf> confs;
   std::deque<std::function<void(core::Status)>> reads;
-  std::deque<raft::NodeId> transfers;
+  std::deque<std::pair<std::string, OperatorDone>> transfers;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> applied_requests;
   std::optional<SnapshotDone> snapshot;
   {
     std::lock_guard lock(mu_);
@@ -403,6 +495,7 @@ void ReplicatedLog::drain_inputs() {
     confs.swap(conf_requests_);
     reads.swap(read_requests_);
     transfers.swap(transfer_requests_);
+    applied_requests.swap(applied_requests_);
     snapshot.swap(snapshot_result_);
   }
   const raft::NodeId lead = node_->raft().lead();
@@ -441,13 +534,11 @@ void ReplicatedLog::drain_inputs() {
     }
     pending_conf_[node_->raft().log().last_index()] = std::move(c.done);
   }
-  for (raft::NodeId id : transfers) {
-    if (auto s = node_->transfer_leadership(id); !s) {
-      core::log::warn(kModule, "leadership transfer to {}: {}", id, s.error().message);
-    }
-  }
+  for (auto& [address, done] : transfers) start_transfer(address, std::move(done));
   for (auto& done : reads) {
-    if (!leading) {
+    // A follower's ReadIndex goes to the leader, which confirms its leadership with a
+    // quorum and answers with its commit index; without a leader there is no read point.
+    if (node_->raft().lead() == raft::kNoNode) {
       done(not_leader());
       continue;
     }
@@ -458,7 +549,71 @@ void ReplicatedLog::drain_inputs() {
     }
     reads_waiting_index_[context] = std::move(done);
   }
+  for (auto& [index, fn] : applied_requests) {
+    if (index <= applied_) {
+      fn();
+    } else {
+      applied_waiters_.emplace(index, std::move(fn));
+    }
+  }
   if (snapshot) finish_snapshot(std::move(*snapshot));
+}
+
+void ReplicatedLog::start_transfer(const std::string& address, OperatorDone done) {
+  if (node_->raft().role() != raft::Role::kLeader) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  if (transfer_done_) {
+    done(core::make_error(core::Code::kUnavailable, "a leadership transfer is already running"));
+    return;
+  }
+  const raft::NodeStatus st = node_->status();
+  raft::NodeId target = raft::kNoNode;
+  if (!address.empty()) {
+    for (const auto& [id, a] : addresses_) {
+      if (a == address) target = id;
+    }
+    if (target == raft::kNoNode) {
+      done(core::make_error(core::Code::kNotFound, "cannot find peer " + address));
+      return;
+    }
+  } else {
+    // The voter whose log is most up to date takes over fastest.
+    std::uint64_t best = 0;
+    for (raft::NodeId id : conf_.voters) {
+      auto it = st.progress.find(id);
+      if (id == options_.id || it == st.progress.end()) continue;
+      if (target == raft::kNoNode || it->second.match > best) {
+        target = id;
+        best = it->second.match;
+      }
+    }
+    if (target == raft::kNoNode) {
+      done(core::make_error(core::Code::kInvalidArgument,
+                            "cannot find a peer to transfer leadership to"));
+      return;
+    }
+  }
+  if (target == options_.id) {
+    done(core::make_error(core::Code::kInvalidArgument, "cannot transfer leadership to itself"));
+    return;
+  }
+  if (auto s = node_->transfer_leadership(target); !s) {
+    done(s);
+    return;
+  }
+  transfer_target_ = target;
+  transfer_done_ = std::move(done);
+  transfer_ticks_left_ = 2 * options_.election_tick;
+}
+
+void ReplicatedLog::end_transfer(core::Status outcome) {
+  if (!transfer_done_) return;
+  OperatorDone done = std::move(transfer_done_);
+  transfer_done_ = nullptr;
+  transfer_target_ = raft::kNoNode;
+  done(std::move(outcome));
 }
 
 void ReplicatedLog::handle_ready() {
@@ -468,6 +623,13 @@ void ReplicatedLog::handle_ready() {
       fail_pending(core::Code::kNotLeader, "leadership lost while committing log");
     }
     if (rd.soft_state->lead != raft::kNoNode) last_leader_contact_ = Clock::now();
+    if (transfer_done_ && rd.soft_state->lead != raft::kNoNode &&
+        rd.soft_state->lead != options_.id) {
+      end_transfer(rd.soft_state->lead == transfer_target_
+                       ? core::ok()
+                       : core::Status(core::make_error(core::Code::kInternal,
+                                                       "leadership went to another server")));
+    }
     core::log::info(kModule, "node {}: {} in term {}, leader {}", options_.id,
                     raft::role_name(rd.soft_state->role), node_->raft().term(),
                     rd.soft_state->lead);
@@ -482,6 +644,11 @@ void ReplicatedLog::handle_ready() {
     reads_waiting_apply_.emplace(rs.index, std::move(it->second));
     reads_waiting_index_.erase(it);
   }
+  std::vector<std::function<void()>> applied_ready;
+  while (!applied_waiters_.empty() && applied_waiters_.begin()->first <= applied_) {
+    applied_ready.push_back(std::move(applied_waiters_.begin()->second));
+    applied_waiters_.erase(applied_waiters_.begin());
+  }
   std::vector<std::function<void(core::Status)>> reads_ready;
   while (!reads_waiting_apply_.empty() && reads_waiting_apply_.begin()->first <= applied_) {
     reads_ready.push_back(std::move(reads_waiting_apply_.begin()->second));
@@ -492,6 +659,7 @@ void ReplicatedLog::handle_ready() {
   // After publish(): a writer reads its own write, a reader sees everything before its read.
   for (auto& [done, result] : acks) done(std::move(result));
   for (auto& done : reads_ready) done(core::ok());
+  for (auto& fn : applied_ready) fn();
 }
 
 core::Status ReplicatedLog::persist(const raft::Ready& rd) {

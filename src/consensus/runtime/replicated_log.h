@@ -93,16 +93,23 @@ class ReplicatedLog final : public Log {
   LeaderInfo leader() const override;
   std::uint64_t last_index() const override;
   std::uint64_t applied_index() const override;
+  std::vector<std::string> voters() const override;
 
   // Membership, leader only (kNotLeader elsewhere, kUnavailable while a change is pending):
   // `done` runs once the change is applied here.
   void add_voter(raft::NodeId id, std::string address, std::function<void(core::Status)> done);
   void remove_server(raft::NodeId id, std::function<void(core::Status)> done);
-  // Asks the leader to hand leadership to `id` (kNotLeader elsewhere).
-  core::Status transfer_leadership(raft::NodeId id);
+  // Operator actions by address (see Log); on a follower they fail with kNotLeader (the
+  // ForwardingLog sends them to the leader).
+  RaftConfiguration configuration() const override;
+  void remove_server(std::string address, OperatorDone done) override;
+  void transfer_leadership(std::string address, OperatorDone done) override;
+  // Runs `fn` on the Raft thread once this server has applied (and published) `index`.
+  void when_applied(std::uint64_t index, std::function<void()> fn);
   // Calls `done` once this server has applied everything committed before the call, as
-  // confirmed by a quorum (Raft's ReadIndex): a linearizable read point for ?consistent.
-  void read_barrier(std::function<void(core::Status)> done);
+  // confirmed by a quorum (Raft's ReadIndex, through the leader on a follower): a
+  // linearizable read point for ?consistent.
+  void read_barrier(OperatorDone done) override;
 
   // For operators and tests: the current configuration with addresses, and this node's view.
   struct Status {
@@ -116,6 +123,8 @@ class ReplicatedLog final : public Log {
     std::uint64_t snapshot_index = 0;
     raft::ConfState conf;
     std::map<raft::NodeId, std::string> addresses;
+    // The leader's view of each peer: match index and recently active.
+    std::map<raft::NodeId, std::pair<std::uint64_t, bool>> progress;
   };
   Status status() const;
 
@@ -142,6 +151,8 @@ class ReplicatedLog final : public Log {
   core::Status persist(const raft::Ready& ready);
   void apply(const raft::Ready& ready, std::vector<std::pair<ProposeDone, std::any>>& acks);
   void fail_pending(core::Code code, const std::string& why);
+  void start_transfer(const std::string& address, OperatorDone done);
+  void end_transfer(core::Status outcome);
   void maybe_snapshot();
   void finish_snapshot(SnapshotDone done);
   void publish_status();
@@ -163,6 +174,7 @@ class ReplicatedLog final : public Log {
   std::map<std::uint64_t, std::function<void(core::Status)>> pending_conf_;  // by log index
   std::map<std::string, std::function<void(core::Status)>> reads_waiting_index_;
   std::multimap<std::uint64_t, std::function<void(core::Status)>> reads_waiting_apply_;
+  std::multimap<std::uint64_t, std::function<void()>> applied_waiters_;
   std::uint64_t read_counter_ = 0;
   bool snapshot_running_ = false;
   std::thread snapshot_thread_;
@@ -177,7 +189,12 @@ class ReplicatedLog final : public Log {
   std::deque<std::pair<std::string, ProposeDone>> proposals_;
   std::deque<PendingConf> conf_requests_;
   std::deque<std::function<void(core::Status)>> read_requests_;
-  std::deque<raft::NodeId> transfer_requests_;
+  std::deque<std::pair<std::string, OperatorDone>> transfer_requests_;
+  // The leadership transfer under way: its target, its callback, and the ticks left.
+  raft::NodeId transfer_target_ = raft::kNoNode;
+  OperatorDone transfer_done_;
+  int transfer_ticks_left_ = 0;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> applied_requests_;
   std::optional<SnapshotDone> snapshot_result_;
 
   // Published for leader()/status() readers (guarded by mu_).

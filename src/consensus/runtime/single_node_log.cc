@@ -70,6 +70,29 @@ std::uint64_t SingleNodeLog::applied_index() const {
   return applied_index_;
 }
 
+RaftConfiguration SingleNodeLog::configuration() const {
+  RaftConfiguration out;
+  out.last_index = last_index();
+  out.term = 1;
+  out.servers.push_back(RaftServerInfo{self_address_, true, true, out.last_index, true});
+  return out;
+}
+
+void SingleNodeLog::remove_server(std::string address, OperatorDone done) {
+  if (address != self_address_) {
+    done(core::make_error(core::Code::kNotFound,
+                          "address \"" + address + "\" was not found in the Raft configuration"));
+    return;
+  }
+  done(core::make_error(core::Code::kInvalidArgument,
+                        "cannot remove the only server of the cluster"));
+}
+
+void SingleNodeLog::transfer_leadership(std::string, OperatorDone done) {
+  done(core::make_error(core::Code::kInvalidArgument,
+                        "cannot find a peer to transfer leadership to"));
+}
+
 void SingleNodeLog::run() {
   std::vector<Proposal> batch;
   std::vector<std::any> results;

@@ -28,6 +28,13 @@ class SingleNodeLog final : public Log {
   LeaderInfo leader() const override;
   std::uint64_t last_index() const override;
   std::uint64_t applied_index() const override;
+  std::vector<std::string> voters() const override { return {self_address_}; }
+  // One server, always the leader: nothing to remove or hand over.
+  RaftConfiguration configuration() const override;
+  // Every acknowledged write is applied and published before its acknowledgement.
+  void read_barrier(OperatorDone done) override { done(core::ok()); }
+  void remove_server(std::string address, OperatorDone done) override;
+  void transfer_leadership(std::string address, OperatorDone done) override;
 
  private:
   struct Proposal {

@@ -348,7 +348,7 @@ TEST(ReplicatedLog, SnapshotsCompactAndCatchUpALaggingFollower) {
   EXPECT_GE(c.fsm(leader).restores(), 1);
 }
 
-TEST(ReplicatedLog, ReadBarrierOnLeaderAndRefusalElsewhere) {
+TEST(ReplicatedLog, ReadBarrierOnLeaderAndThroughItOnFollowers) {
   Cluster c(3);
   c.start_all();
   raft::NodeId leader = c.wait_leader();
@@ -359,12 +359,29 @@ TEST(ReplicatedLog, ReadBarrierOnLeaderAndRefusalElsewhere) {
   auto f = p.get_future();
   ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(f.get());
+  // A follower's barrier goes through the leader and ends once the follower applied the
+  // write acknowledged before it.
   raft::NodeId follower = leader == 1 ? 2 : 1;
-  std::promise<core::Status> q;
-  c.log(follower).read_barrier([&q](core::Status s) { q.set_value(s); });
+  ASSERT_TRUE(c.write(leader, "b=2"));
+  std::promise<std::map<std::string, std::string>> q;
+  c.log(follower).read_barrier([&q, &c, follower](core::Status s) {
+    EXPECT_TRUE(s);
+    q.set_value(c.fsm(follower).state());
+  });
   auto g = q.get_future();
   ASSERT_EQ(g.wait_for(5s), std::future_status::ready);
-  EXPECT_EQ(g.get().error().code, core::Code::kNotLeader);
+  EXPECT_EQ(g.get().at("b"), "2");
+  // Cut off from the leader, a follower has no read point.
+  c.isolate(follower);
+  raft::NodeId lonely = follower;
+  for (int i = 0; i < 600 && c.log(lonely).leader().known_leader; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::promise<core::Status> r;
+  c.log(lonely).read_barrier([&r](core::Status s) { r.set_value(s); });
+  auto h = r.get_future();
+  ASSERT_EQ(h.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(h.get());
 }
 
 TEST(ReplicatedLog, MembershipChangeAddsAndRemovesAServer) {
@@ -382,6 +399,66 @@ TEST(ReplicatedLog, MembershipChangeAddsAndRemovesAServer) {
   EXPECT_EQ(status.conf.voters.size(), 2u);
   EXPECT_EQ(status.addresses.count(removed), 0u);
   ASSERT_TRUE(c.write(leader, "x=1"));
+}
+
+}  // namespace
+}  // namespace pc::consensus
+
+namespace pc::consensus {
+namespace {
+
+core::Status wait_status(const std::function<void(OperatorDone)>& action) {
+  auto p = std::make_shared<std::promise<core::Status>>();
+  auto f = p->get_future();
+  action([p](core::Status s) { p->set_value(std::move(s)); });
+  if (f.wait_for(5s) != std::future_status::ready) {
+    return core::make_error(core::Code::kTimeout, "operator action did not finish");
+  }
+  return f.get();
+}
+
+TEST(ReplicatedLogOperator, ConfigurationTransferAndRemoveByAddress) {
+  Cluster c(3);
+  c.start_all();
+  raft::NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.write(leader, "a=1"));
+  RaftConfiguration conf = c.log(leader).configuration();
+  ASSERT_EQ(conf.servers.size(), 3u);
+  int leaders = 0;
+  for (const auto& s : conf.servers) {
+    leaders += s.leader;
+    EXPECT_TRUE(s.voter);
+    EXPECT_GT(s.match_index, 0u) << s.address;
+  }
+  EXPECT_EQ(leaders, 1);
+
+  // Hand leadership to a chosen follower.
+  raft::NodeId target = leader == 3 ? 1 : 3;
+  auto moved = wait_status([&](OperatorDone d) {
+    c.log(leader).transfer_leadership(Cluster::address(target), std::move(d));
+  });
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(c.wait_leader(), target);
+  // Followers refuse; unknown peers are named.
+  raft::NodeId follower = target == 1 ? 2 : 1;
+  auto refused =
+      wait_status([&](OperatorDone d) { c.log(follower).transfer_leadership("", std::move(d)); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::Code::kNotLeader);
+  auto unknown = wait_status(
+      [&](OperatorDone d) { c.log(target).remove_server("10.9.9.9:8300", std::move(d)); });
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, core::Code::kNotFound);
+
+  // Remove a follower by address.
+  auto removed = wait_status([&](OperatorDone d) {
+    c.log(target).remove_server(Cluster::address(follower), std::move(d));
+  });
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(c.log(target).configuration().servers.size(), 2u);
+  EXPECT_EQ(c.log(target).voters().size(), 2u);
+  ASSERT_TRUE(c.write(target, "b=2"));
 }
 
 }  // namespace

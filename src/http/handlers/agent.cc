@@ -17,10 +17,6 @@ std::string leader_address(const endpoints::Context& ctx) {
   return ctx.log.leader().known_leader ? ctx.log.leader().leader_address : std::string();
 }
 
-std::string self_rpc_address(const endpoints::Context& ctx) {
-  return ctx.identity.advertise_address + ":" + std::to_string(ctx.identity.server_port);
-}
-
 void section(JsonWriter& w, std::string_view name,
              std::initializer_list<std::pair<std::string_view, std::string>> values) {
   w.key(name);
@@ -88,7 +84,7 @@ void status_leader(endpoints::Context& ctx, const Request&, Reply reply) {
 void status_peers(endpoints::Context& ctx, const Request&, Reply reply) {
   JsonWriter w;
   w.begin_array();
-  w.string(self_rpc_address(ctx));  // one voter until Raft brings more
+  for (const std::string& voter : ctx.log.voters()) w.string(voter);
   w.end_array();
   reply(Response::json(w.take()));
 }

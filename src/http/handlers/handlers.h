@@ -48,4 +48,10 @@ void agent_check_update(endpoints::Context& ctx, const Request& req, Reply reply
 void agent_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_service_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
 
+void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply);
+void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply);
+void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, Reply reply);
+void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Reply reply);
+void operator_autopilot_configuration(endpoints::Context& ctx, const Request& req, Reply reply);
+
 }  // namespace pc::http::handlers

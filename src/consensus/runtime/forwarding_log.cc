@@ -1,0 +1,139 @@
+#include "consensus/runtime/forwarding_log.h"
+
+#include <memory>
+#include <utility>
+
+#include "consensus/runtime/rpc_transport.h"
+
+namespace pc::consensus {
+namespace {
+
+// The reply to a forwarded proposal: the leader's applied index when it answered (at or past
+// the entry), then the encoded outcome.
+std::string encode_reply(std::uint64_t index, std::string_view outcome) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((index >> (8 * i)) & 0xff);
+  out += outcome;
+  return out;
+}
+
+}  // namespace
+
+ForwardingLog::ForwardingLog(ReplicatedLog& raft, rpc::RpcClient& client, ResultCodec codec,
+                             std::chrono::milliseconds timeout)
+    : raft_(raft), client_(client), codec_(std::move(codec)), timeout_(timeout) {}
+
+void ForwardingLog::serve(rpc::RpcServer& server) {
+  server.handle(kRpcRaftApply, [this](rpc::Request request, rpc::Responder responder) {
+    handle_apply(std::move(request), std::move(responder));
+  });
+}
+
+void ForwardingLog::handle_apply(rpc::Request request, rpc::Responder responder) {
+  raft_.propose(
+      std::move(request.payload), [this, responder](core::Result<std::any> result) mutable {
+        if (!result) {
+          responder.fail(result.error());
+          return;
+        }
+        // Runs after the batch holding the entry was applied and published, so the
+        // applied index already covers it.
+        responder.respond(encode_reply(raft_.applied_index(), codec_.encode(result.value())));
+      });
+}
+
+void ForwardingLog::remove_server(std::string address, OperatorDone done) {
+  operate("remove", std::move(address), std::move(done));
+}
+
+void ForwardingLog::transfer_leadership(std::string address, OperatorDone done) {
+  operate("transfer", std::move(address), std::move(done));
+}
+
+void ForwardingLog::operate(const std::string& verb, std::string address, OperatorDone done) {
+  const LeaderInfo leader = raft_.leader();
+  if (leader.known_leader && leader.last_contact_ms == 0) {
+    if (verb == "remove") {
+      raft_.remove_server(std::move(address), std::move(done));
+    } else {
+      raft_.transfer_leadership(std::move(address), std::move(done));
+    }
+    return;
+  }
+  if (!leader.known_leader || leader.leader_address.empty()) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  auto shared_done = std::make_shared<OperatorDone>(std::move(done));
+  auto sent = client_.call(leader.leader_address, kRpcRaftOperator, verb + "\n" + address, timeout_,
+                           [shared_done](core::Result<std::string> reply) {
+                             if (!reply) {
+                               (*shared_done)(reply.error());
+                             } else {
+                               (*shared_done)(core::ok());
+                             }
+                           });
+  if (!sent) (*shared_done)(sent.error());
+}
+
+void ForwardingLog::handle_operator(rpc::Request request, rpc::Responder responder) {
+  const auto nl = request.payload.find('\n');
+  const std::string verb = request.payload.substr(0, nl);
+  std::string address = nl == std::string::npos ? "" : request.payload.substr(nl + 1);
+  OperatorDone done = [responder](core::Status s) mutable {
+    if (s) {
+      responder.respond("");
+    } else {
+      responder.fail(s.error());
+    }
+  };
+  if (verb == "remove") {
+    raft_.remove_server(std::move(address), std::move(done));
+  } else if (verb == "transfer") {
+    raft_.transfer_leadership(std::move(address), std::move(done));
+  } else {
+    done(core::make_error(core::Code::kInvalidArgument, "unknown operator action " + verb));
+  }
+}
+
+void ForwardingLog::propose(std::string command, ProposeDone done) {
+  const LeaderInfo leader = raft_.leader();
+  if (leader.known_leader && leader.last_contact_ms == 0) {
+    raft_.propose(std::move(command), std::move(done));
+    return;
+  }
+  if (!leader.known_leader || leader.leader_address.empty()) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  auto shared_done = std::make_shared<ProposeDone>(std::move(done));
+  auto sent = client_.call(
+      leader.leader_address, kRpcRaftApply, std::move(command), timeout_,
+      [this, shared_done](core::Result<std::string> reply) {
+        if (!reply) {
+          (*shared_done)(reply.error());
+          return;
+        }
+        if (reply->size() < 8) {
+          (*shared_done)(
+              core::make_error(core::Code::kInternal, "rpc error: short forwarded-apply reply"));
+          return;
+        }
+        std::uint64_t index = 0;
+        for (int i = 0; i < 8; ++i) {
+          index |= static_cast<std::uint64_t>(static_cast<unsigned char>((*reply)[i])) << (8 * i);
+        }
+        auto outcome = codec_.decode(std::string_view(*reply).substr(8));
+        if (!outcome) {
+          (*shared_done)(outcome.error());
+          return;
+        }
+        // Hand the outcome over once this server has applied the entry too.
+        raft_.when_applied(index, [shared_done, outcome = std::move(*outcome)]() mutable {
+          (*shared_done)(std::move(outcome));
+        });
+      });
+  if (!sent) (*shared_done)(sent.error());
+}
+
+}  // namespace pc::consensus

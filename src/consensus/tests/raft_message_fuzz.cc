@@ -1,0 +1,18 @@
+// Raft message batches from peers: decode must never crash, and what it accepts must
+// re-encode to bytes that decode to the same messages.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "consensus/runtime/message_codec.h"
+#include "core/assert.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto decoded =
+      pc::consensus::decode_raft_batch(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (decoded) {
+    auto again = pc::consensus::decode_raft_batch(pc::consensus::encode_raft_batch(*decoded));
+    PC_ASSERT(again && *again == *decoded, "a decoded raft batch does not round-trip");
+  }
+  return 0;
+}

@@ -1,0 +1,161 @@
+// Three ReplicatedLogs talking through rpc/ over loopback TCP: the real server transport.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "consensus/runtime/forwarding_log.h"
+#include "consensus/runtime/replicated_log.h"
+#include "consensus/runtime/rpc_transport.h"
+
+namespace pc::consensus {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class CountFsm final : public Fsm {
+ public:
+  std::any apply(std::uint64_t, std::string_view command) override {
+    std::lock_guard lock(mu_);
+    applied_.emplace_back(command);
+    return applied_.size();
+  }
+  void publish() override {}
+  std::vector<std::string> applied() const {
+    std::lock_guard lock(mu_);
+    return applied_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> applied_;
+};
+
+struct Server {
+  raft::NodeId id = 0;
+  std::string address;
+  std::unique_ptr<rpc::RpcServer> rpc_server;
+  std::unique_ptr<rpc::RpcClient> rpc_client;
+  std::unique_ptr<RpcRaftTransport> transport;
+  std::unique_ptr<ReplicatedLog> log;
+  std::unique_ptr<ForwardingLog> forwarding;
+  CountFsm fsm;
+};
+
+// CountFsm's result (how many commands it holds) as decimal text.
+ResultCodec count_codec() {
+  return ResultCodec{
+      [](const std::any& a) { return std::to_string(std::any_cast<std::size_t>(a)); },
+      [](std::string_view bytes) -> core::Result<std::any> {
+        return std::any(static_cast<std::size_t>(std::stoull(std::string(bytes))));
+      }};
+}
+
+TEST(RpcCluster, ThreeServersElectAndReplicateOverTcp) {
+  const fs::path root =
+      fs::temp_directory_path() / ("pc-rpc-cluster-" + std::to_string(::getpid()));
+  std::map<raft::NodeId, std::unique_ptr<Server>> servers;
+  std::mutex addresses_mu;
+  std::map<raft::NodeId, std::string> addresses;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    auto s = std::make_unique<Server>();
+    s->id = id;
+    rpc::RpcServer::Options so;
+    so.address = "127.0.0.1";
+    so.port = 0;
+    s->rpc_server = std::make_unique<rpc::RpcServer>(so);
+    Server* raw = s.get();
+    s->rpc_server->on_message([raw](rpc::Message m) {
+      if (m.method == kRpcRaftMessages && raw->transport) raw->transport->deliver(m);
+    });
+    // Handlers are registered before start(); the log they use comes later.
+    s->rpc_server->handle(kRpcRaftApply, [raw](rpc::Request r, rpc::Responder responder) {
+      raw->forwarding->handle_apply(std::move(r), std::move(responder));
+    });
+    auto port = s->rpc_server->start();
+    ASSERT_TRUE(port) << port.error().message;
+    s->address = "127.0.0.1:" + std::to_string(*port);
+    addresses[id] = s->address;
+    servers[id] = std::move(s);
+  }
+  for (auto& [id, s] : servers) {
+    rpc::RpcClient::Options co;
+    co.backoff_initial = 10ms;
+    co.backoff_max = 200ms;
+    s->rpc_client = std::make_unique<rpc::RpcClient>(co);
+    s->rpc_client->start();
+    s->transport = std::make_unique<RpcRaftTransport>(
+        *s->rpc_client, [&addresses, &addresses_mu](raft::NodeId to) {
+          std::lock_guard lock(addresses_mu);
+          auto it = addresses.find(to);
+          return it == addresses.end() ? std::string() : it->second;
+        });
+    ReplicatedLogOptions o;
+    o.id = id;
+    o.self_address = s->address;
+    o.dir = (root / ("n" + std::to_string(id))).string();
+    o.bootstrap_voters = addresses;
+    o.tick = 10ms;
+    o.seed = id;
+    s->log = std::make_unique<ReplicatedLog>(o, s->fsm, *s->transport);
+    s->transport->set_log(s->log.get());
+    s->forwarding = std::make_unique<ForwardingLog>(*s->log, *s->rpc_client, count_codec());
+    ASSERT_TRUE(s->log->start());
+  }
+  raft::NodeId leader = raft::kNoNode;
+  for (int i = 0; i < 1000 && leader == raft::kNoNode; ++i) {
+    for (auto& [id, s] : servers) {
+      if (s->log->status().role == raft::Role::kLeader) leader = id;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_NE(leader, raft::kNoNode);
+  for (int i = 0; i < 20; ++i) {
+    std::promise<core::Result<std::any>> p;
+    servers[leader]->log->propose("cmd" + std::to_string(i),
+                                  [&p](core::Result<std::any> r) { p.set_value(std::move(r)); });
+    auto f = p.get_future();
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    ASSERT_TRUE(f.get());
+  }
+  for (auto& [id, s] : servers) {
+    bool done = false;
+    for (int i = 0; i < 1000 && !done; ++i) {
+      done = s->fsm.applied().size() == 20;
+      if (!done) std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_TRUE(done) << "server " << id << " applied " << s->fsm.applied().size();
+  }
+  // A follower's write is forwarded to the leader and answered after the follower applied it.
+  raft::NodeId follower = leader == 1 ? 2 : 1;
+  for (int i = 0; i < 200 && !servers[follower]->log->leader().known_leader; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::promise<std::pair<core::Result<std::any>, std::size_t>> fp;
+  Server* f = servers[follower].get();
+  f->forwarding->propose("forwarded", [&fp, f](core::Result<std::any> r) {
+    fp.set_value({std::move(r), f->fsm.applied().size()});
+  });
+  auto ff = fp.get_future();
+  ASSERT_EQ(ff.wait_for(5s), std::future_status::ready);
+  auto [result, applied_then] = ff.get();
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(std::any_cast<std::size_t>(*result), 21u);
+  EXPECT_GE(applied_then, 21u);  // read-your-write on the follower
+  EXPECT_EQ(f->fsm.applied().back(), "forwarded");
+  for (auto& [id, s] : servers) {
+    s->log->stop();
+    s->rpc_server->stop();
+    s->rpc_client->stop();
+  }
+  std::error_code ec;
+  fs::remove_all(root, ec);
+}
+
+}  // namespace
+}  // namespace pc::consensus

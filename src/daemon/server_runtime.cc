@@ -1,0 +1,261 @@
+#include "daemon/server_runtime.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <utility>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/rand.h"
+#include "core/strings.h"
+
+namespace pc::daemon {
+namespace {
+
+constexpr std::string_view kModule = "server";
+constexpr auto kDiscoveryInterval = std::chrono::seconds(1);
+constexpr auto kInfoTimeout = std::chrono::seconds(2);
+constexpr int kDefaultServerPort = 8300;
+
+// "ip" or "ip:port" (IPv6 in brackets) with the server port filled in.
+std::string with_port(const std::string& address) {
+  auto parsed = core::parse_recursor_address(address);
+  if (!parsed) return address;
+  const bool has_port = address.front() == '['
+                            ? address.find("]:") != std::string::npos
+                            : std::count(address.begin(), address.end(), ':') == 1;
+  const int port = has_port ? parsed->port : kDefaultServerPort;
+  const bool v6 = parsed->ip.find(':') != std::string::npos;
+  return (v6 ? "[" + parsed->ip + "]" : parsed->ip) + ":" + std::to_string(port);
+}
+
+// kRpcServerInfo's reply: node id, node name, datacenter and rpc address, one per line.
+std::string encode_info(const std::string& node_id, const std::string& name, const std::string& dc,
+                        const std::string& address) {
+  return node_id + "\n" + name + "\n" + dc + "\n" + address;
+}
+
+}  // namespace
+
+std::uint64_t raft_id_of(const std::string& node_id) {
+  std::uint64_t id = 0;
+  int digits = 0;
+  for (char c : node_id) {
+    if (digits == 16) break;
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (v < 0) continue;  // the dashes of the UUID
+    id = (id << 4) | static_cast<std::uint64_t>(v);
+    ++digits;
+  }
+  return id == 0 ? 1 : id;
+}
+
+ServerRuntime::ServerRuntime(ServerRuntimeOptions options, consensus::Fsm& fsm,
+                             consensus::ResultCodec codec)
+    : options_(std::move(options)),
+      fsm_(fsm),
+      codec_(std::move(codec)),
+      id_(raft_id_of(options_.node_id)) {}
+
+ServerRuntime::~ServerRuntime() {
+  stop();
+}
+
+bool ServerRuntime::has_raft_state() const {
+  std::error_code ec;
+  const auto wal = std::filesystem::path(options_.data_dir) / "raft" / "wal";
+  return std::filesystem::exists(wal, ec) && !std::filesystem::is_empty(wal, ec);
+}
+
+core::Status ServerRuntime::start() {
+  rpc::RpcServer::Options so;
+  so.address = options_.bind_address;
+  so.port = static_cast<std::uint16_t>(options_.port);
+  so.threads = 2;
+  rpc_server_ = std::make_unique<rpc::RpcServer>(so);
+  rpc::RpcClient::Options co;
+  co.on_unreachable = [this](const std::string& address) {
+    consensus::ReplicatedLog* r = raft();
+    if (r == nullptr) return;
+    for (const auto& [id, a] : r->status().addresses) {
+      if (a == address) r->report_unreachable(id);
+    }
+  };
+  rpc_client_ = std::make_unique<rpc::RpcClient>(co);
+  transport_ = std::make_unique<consensus::RpcRaftTransport>(
+      *rpc_client_, [this](consensus::raft::NodeId to) -> std::string {
+        consensus::ReplicatedLog* r = raft();
+        if (r == nullptr) return {};
+        auto status = r->status();
+        auto it = status.addresses.find(to);
+        return it == status.addresses.end() ? std::string() : it->second;
+      });
+  rpc_server_->on_message([this](rpc::Message m) {
+    if (m.method == consensus::kRpcRaftMessages && raft_started_) transport_->deliver(m);
+  });
+  rpc_server_->handle(consensus::kRpcRaftApply, [this](rpc::Request r, rpc::Responder resp) {
+    if (!raft_started_) {
+      resp.fail(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+      return;
+    }
+    forwarding_->handle_apply(std::move(r), std::move(resp));
+  });
+  rpc_server_->handle(consensus::kRpcRaftOperator, [this](rpc::Request r, rpc::Responder resp) {
+    if (!raft_started_) {
+      resp.fail(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+      return;
+    }
+    forwarding_->handle_operator(std::move(r), std::move(resp));
+  });
+  rpc_server_->handle(consensus::kRpcServerInfo, [this](rpc::Request, rpc::Responder resp) {
+    resp.respond(
+        encode_info(options_.node_id, options_.node_name, options_.datacenter, rpc_address_));
+  });
+  auto port = rpc_server_->start();
+  if (!port) return port.error();
+  rpc_address_ = with_port(options_.advertise_address + ":" + std::to_string(*port));
+  rpc_client_->start();
+
+  if (has_raft_state()) return start_raft({});
+  if (options_.bootstrap) return start_raft({{id_, rpc_address_}});
+  if (options_.bootstrap_expect <= 0) {
+    return core::make_error(core::Code::kInvalidArgument,
+                            "a new server needs -bootstrap or -bootstrap-expect (joining a "
+                            "running cluster comes with gossip)");
+  }
+  std::string targets;
+  for (const auto& t : options_.retry_join) targets += (targets.empty() ? "" : ", ") + t;
+  core::log::info(kModule, "waiting for {} servers at [{}] to bootstrap", options_.bootstrap_expect,
+                  targets);
+  discovery_ = std::thread([this] {
+    core::set_thread_name("pc-discovery");
+    discover();
+  });
+  return core::ok();
+}
+
+core::Status ServerRuntime::start_raft(std::map<std::uint64_t, std::string> voters) {
+  consensus::ReplicatedLogOptions o;
+  o.id = id_;
+  o.self_address = rpc_address_;
+  o.dir = (std::filesystem::path(options_.data_dir) / "raft").string();
+  o.bootstrap_voters = std::move(voters);
+  // Consul's timing: 1 s heartbeat and election timeouts per multiplier step; one tick is a
+  // tenth of the election timeout, the heartbeat interval.
+  o.tick = std::chrono::milliseconds(100) * options_.raft_multiplier;
+  o.election_tick = 10;
+  o.heartbeat_tick = 1;
+  raft_ = std::make_unique<consensus::ReplicatedLog>(o, fsm_, *transport_);
+  forwarding_ = std::make_unique<consensus::ForwardingLog>(*raft_, *rpc_client_, codec_);
+  transport_->set_log(raft_.get());
+  if (auto s = raft_->start(); !s) return s;
+  raft_started_ = true;
+  return core::ok();
+}
+
+void ServerRuntime::discover() {
+  std::map<std::uint64_t, std::string> known{{id_, rpc_address_}};
+  while (true) {
+    for (const std::string& target : options_.retry_join) {
+      const std::string address = with_port(target);
+      if (address == rpc_address_) continue;
+      auto reply = std::make_shared<std::promise<core::Result<std::string>>>();
+      auto future = reply->get_future();
+      auto sent = rpc_client_->call(
+          address, consensus::kRpcServerInfo, "", kInfoTimeout,
+          [reply](core::Result<std::string> r) { reply->set_value(std::move(r)); });
+      if (!sent) continue;
+      auto r = future.get();  // the call always answers within kInfoTimeout
+      if (!r) {
+        core::log::debug(kModule, "server info from {}: {}", address, r.error().message);
+        continue;
+      }
+      auto lines = core::split(*r, '\n');
+      if (lines.size() != 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0])) {
+        continue;
+      }
+      known[raft_id_of(lines[0])] = lines[3];
+    }
+    if (static_cast<int>(known.size()) >= options_.bootstrap_expect) {
+      core::log::info(kModule, "found {} servers; bootstrapping", known.size());
+      if (auto s = start_raft(known); !s) {
+        core::log::error(kModule, "starting Raft: {}", s.error().message);
+      }
+      return;
+    }
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, kDiscoveryInterval, [this] { return stopping_; })) return;
+  }
+}
+
+void ServerRuntime::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (discovery_.joinable()) discovery_.join();
+  if (raft_) raft_->stop();
+  if (rpc_server_) rpc_server_->stop();
+  if (rpc_client_) rpc_client_->stop();
+}
+
+void ServerRuntime::propose(std::string command, consensus::ProposeDone done) {
+  if (!raft_started_) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  forwarding_->propose(std::move(command), std::move(done));
+}
+
+consensus::LeaderInfo ServerRuntime::leader() const {
+  if (!raft_started_) return consensus::LeaderInfo{};
+  return raft_->leader();
+}
+
+std::uint64_t ServerRuntime::last_index() const {
+  return raft_started_ ? raft_->last_index() : 0;
+}
+
+std::vector<std::string> ServerRuntime::voters() const {
+  return raft_started_ ? raft_->voters() : std::vector<std::string>{};
+}
+
+void ServerRuntime::read_barrier(consensus::OperatorDone done) {
+  if (!raft_started_) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  forwarding_->read_barrier(std::move(done));
+}
+
+consensus::RaftConfiguration ServerRuntime::configuration() const {
+  return raft_started_ ? raft_->configuration() : consensus::RaftConfiguration{};
+}
+
+void ServerRuntime::remove_server(std::string address, consensus::OperatorDone done) {
+  if (!raft_started_) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  forwarding_->remove_server(std::move(address), std::move(done));
+}
+
+void ServerRuntime::transfer_leadership(std::string address, consensus::OperatorDone done) {
+  if (!raft_started_) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  forwarding_->transfer_leadership(std::move(address), std::move(done));
+}
+
+std::uint64_t ServerRuntime::applied_index() const {
+  return raft_started_ ? raft_->applied_index() : 0;
+}
+
+}  // namespace pc::daemon

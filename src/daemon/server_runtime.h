@@ -1,0 +1,108 @@
+#pragma once
+// A Raft server's moving parts (`agent -server` without -dev): the rpc server and client on
+// the server port, the Raft transport over them, the ReplicatedLog under <data-dir>/raft, and
+// the ForwardingLog the endpoints write to.
+//
+// Starting: a data directory that already holds Raft state rejoins its cluster at once. A new
+// one bootstraps: with `bootstrap` alone, or with `bootstrap_expect` once that many servers
+// (this one included) answered at the `retry_join` addresses, all of them with the same
+// voter set (ordered by id), so every server writes the same first entries. Until then
+// writes fail with "No cluster leader". (Gossip, a later issue, replaces the static
+// addresses; until then retry_join names other servers' rpc address, "ip[:port]", port 8300
+// by default.)
+//
+// Thread-safety: start() and stop() from the owning thread; log() from any thread.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "consensus/runtime/forwarding_log.h"
+#include "consensus/runtime/replicated_log.h"
+#include "consensus/runtime/rpc_transport.h"
+#include "core/result.h"
+#include "rpc/transport.h"
+
+namespace pc::daemon {
+
+struct ServerRuntimeOptions {
+  std::string node_id;  // the UUID; the Raft id is derived from it
+  std::string node_name;
+  std::string datacenter;
+  std::string bind_address;       // where the rpc server listens
+  std::string advertise_address;  // what other servers dial
+  int port = 8300;                // 0: an ephemeral port (tests)
+  std::string data_dir;
+  bool bootstrap = false;
+  int bootstrap_expect = 0;
+  std::vector<std::string> retry_join;
+  int raft_multiplier = 5;  // Consul's performance.raft_multiplier
+};
+
+// The Raft id of a server: the first 64 bits of its node ID (a UUID), never 0.
+std::uint64_t raft_id_of(const std::string& node_id);
+
+class ServerRuntime final : public consensus::Log {
+ public:
+  ServerRuntime(ServerRuntimeOptions options, consensus::Fsm& fsm, consensus::ResultCodec codec);
+  ~ServerRuntime();
+  ServerRuntime(const ServerRuntime&) = delete;
+  ServerRuntime& operator=(const ServerRuntime&) = delete;
+
+  // Listens on the server port and starts Raft (now, or once bootstrap_expect servers are
+  // known). Errors: the port cannot be bound, or the Raft state on disk cannot be used.
+  core::Status start();
+  void stop();
+
+  // The Log the endpoints use: the ForwardingLog once Raft runs; before, writes fail with
+  // "No cluster leader" and no leader is known.
+  void propose(std::string command, consensus::ProposeDone done) override;
+  consensus::LeaderInfo leader() const override;
+  std::uint64_t last_index() const override;
+  std::uint64_t applied_index() const override;
+  std::vector<std::string> voters() const override;
+  consensus::RaftConfiguration configuration() const override;
+  void read_barrier(consensus::OperatorDone done) override;
+  void remove_server(std::string address, consensus::OperatorDone done) override;
+  void transfer_leadership(std::string address, consensus::OperatorDone done) override;
+  // Null until Raft runs.
+  consensus::ReplicatedLog* raft() { return raft_started_ ? raft_.get() : nullptr; }
+  // "ip:port" other servers reach this one at.
+  const std::string& rpc_address() const { return rpc_address_; }
+
+ private:
+  struct Peer {
+    std::uint64_t id = 0;
+    std::string node_id;
+    std::string node_name;
+    std::string address;
+  };
+  void discover();
+  bool has_raft_state() const;
+  core::Status start_raft(std::map<std::uint64_t, std::string> voters);
+
+  ServerRuntimeOptions options_;
+  consensus::Fsm& fsm_;
+  consensus::ResultCodec codec_;
+  std::uint64_t id_ = 0;
+  std::string rpc_address_;
+  std::unique_ptr<rpc::RpcServer> rpc_server_;
+  std::unique_ptr<rpc::RpcClient> rpc_client_;
+  std::unique_ptr<consensus::RpcRaftTransport> transport_;
+  std::unique_ptr<consensus::ReplicatedLog> raft_;
+  std::unique_ptr<consensus::ForwardingLog> forwarding_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<bool> raft_started_{false};
+  std::thread discovery_;
+};
+
+}  // namespace pc::daemon

@@ -1,0 +1,174 @@
+"""Three `proconsul agent -server` processes on loopback forming one Raft cluster.
+
+What Consul promises and this checks: servers started with -bootstrap-expect 3 and each
+other's addresses elect one leader that every server reports at /v1/status/leader;
+/v1/status/peers lists the three; a write sent to any server is acknowledged once committed
+and is then readable from every server; default and ?consistent reads never return older
+data than a write acknowledged before them; when the leader is killed (SIGKILL) the other two
+elect a new one within a few election timeouts and keep taking writes; the killed server
+restarts from its data directory with everything it had acknowledged and catches up.
+
+Servers here run with performance.raft_multiplier 1 (1 s election timeout), as Consul
+recommends for tests. Until gossip exists, -retry-join names the other servers' server
+(RPC) ports.
+"""
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+import unittest
+
+from proconsul import Agent
+
+CONVERGE_S = 20.0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerAgent(Agent):
+    """`agent -server -bootstrap-expect N` with its own data directory and server port."""
+
+    def __init__(self, node, data_dir, server_port, peers, config_file):
+        super().__init__(node=node)
+        self.data_dir = data_dir
+        self.server_port = server_port
+        self.peers = peers
+        self.config_file = config_file
+
+    def command(self):
+        args = [super().command()[0], "agent", "-server", "-bootstrap-expect", "3",
+                "-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
+                "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
+                "-config-file", self.config_file, "-log-level", "debug"]
+        for peer in self.peers:
+            args += ["-retry-join", f"127.0.0.1:{peer}"]
+        return args
+
+
+class ClusterTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="pc-cluster-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        self.config_file = os.path.join(self.root, "fast.json")
+        with open(self.config_file, "w", encoding="utf-8") as out:
+            json.dump({"performance": {"raft_multiplier": 1}}, out)
+        self.ports = [free_port() for _ in range(3)]
+        self.servers = [self.make_server(i) for i in range(3)]
+        for server in self.servers:
+            self.addCleanup(server.stop)
+            server.start()
+
+    def make_server(self, i):
+        data_dir = os.path.join(self.root, f"s{i}")
+        os.makedirs(data_dir, exist_ok=True)
+        peers = [p for j, p in enumerate(self.ports) if j != i]
+        return ServerAgent(f"server-{i}", data_dir, self.ports[i], peers, self.config_file)
+
+    def leader_of(self, server):
+        resp = server.get("/v1/status/leader")
+        return resp.json() if resp.status == 200 else ""
+
+    def wait_leader(self, servers, not_this=None):
+        """The leader address every server in `servers` agrees on (other than `not_this`)."""
+        deadline = time.monotonic() + CONVERGE_S
+        seen = None
+        while time.monotonic() < deadline:
+            seen = [self.leader_of(s) for s in servers]
+            if seen[0] and seen[0] != not_this and all(l == seen[0] for l in seen):
+                return seen[0]
+            time.sleep(0.1)
+        self.fail(f"no agreed leader after {CONVERGE_S}s: {seen}\n"
+                  + "\n".join(s.output_tail(30) for s in servers))
+
+    def wait_value(self, server, key, want):
+        deadline = time.monotonic() + CONVERGE_S
+        got = None
+        while time.monotonic() < deadline:
+            resp = server.get(f"/v1/kv/{key}?raw")
+            got = (resp.status, resp.body)
+            if resp.status == 200 and resp.body == want:
+                return
+            time.sleep(0.05)
+        self.fail(f"{server.node}: {key} is {got}, want {want!r}")
+
+    def put_until_ok(self, server, key, value):
+        """A write through `server`; retried while the cluster has no leader (500)."""
+        deadline = time.monotonic() + CONVERGE_S
+        resp = None
+        while time.monotonic() < deadline:
+            resp = server.put(f"/v1/kv/{key}", body=value)
+            if resp.status == 200:
+                self.assertEqual(resp.json(), True)
+                return
+            time.sleep(0.1)
+        self.fail(f"PUT {key} via {server.node}: {resp.status} {resp.text}")
+
+    def server_at(self, address):
+        port = int(address.rsplit(":", 1)[1])
+        return self.servers[self.ports.index(port)]
+
+    def test_elects_replicates_fails_over_and_recovers(self):
+        leader_address = self.wait_leader(self.servers)
+        peers = self.servers[0].get("/v1/status/peers").json()
+        self.assertEqual(sorted(peers), sorted(f"127.0.0.1:{p}" for p in self.ports))
+
+        # A write through a follower is forwarded, committed, and readable everywhere.
+        leader = self.server_at(leader_address)
+        follower = next(s for s in self.servers if s is not leader)
+        self.put_until_ok(follower, "cluster/a", "1")
+        for server in self.servers:
+            self.wait_value(server, "cluster/a", b"1")
+
+        # Default and ?consistent reads on followers never answer older than a write
+        # acknowledged before them (a ReadIndex through the leader); ?stale may.
+        for i in range(5):
+            self.put_until_ok(leader, "cluster/seq", str(i))
+            for server in self.servers:
+                resp = server.get("/v1/kv/cluster/seq?raw")
+                self.assertEqual((resp.status, resp.body), (200, str(i).encode()), server.node)
+                resp = server.get("/v1/kv/cluster/seq?raw&consistent")
+                self.assertEqual((resp.status, resp.body), (200, str(i).encode()), server.node)
+                self.assertEqual(server.get("/v1/kv/cluster/seq?stale").status, 200)
+
+        # Every server registered itself in the catalog through the leader.
+        deadline = time.monotonic() + CONVERGE_S
+        nodes = []
+        while time.monotonic() < deadline:
+            nodes = sorted(n["Node"] for n in follower.get("/v1/catalog/nodes").json())
+            if len(nodes) == 3:
+                break
+            time.sleep(0.1)
+        self.assertEqual(nodes, ["server-0", "server-1", "server-2"])
+
+        # Kill the leader: the other two elect a new one and keep taking writes.
+        leader.proc.kill()
+        leader.proc.wait()
+        survivors = [s for s in self.servers if s is not leader]
+        new_leader_address = self.wait_leader(survivors, not_this=leader_address)
+        self.put_until_ok(survivors[0], "cluster/b", "2")
+        for server in survivors:
+            self.wait_value(server, "cluster/b", b"2")
+
+        # The killed server restarts from its data directory and catches up.
+        index = self.servers.index(leader)
+        restarted = self.make_server(index)
+        self.servers[index] = restarted
+        self.addCleanup(restarted.stop)
+        restarted.start()
+        self.wait_value(restarted, "cluster/a", b"1")
+        self.wait_value(restarted, "cluster/b", b"2")
+        self.assertEqual(self.wait_leader(self.servers), new_leader_address)
+
+        for server in self.servers:
+            server.stop_checked()
+
+
+if __name__ == "__main__":
+    unittest.main()
