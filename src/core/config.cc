@@ -80,6 +80,8 @@ constexpr KeySpec kKeys[] = {
     {"recursors", Kind::kStringList},
     {"dns_config", Kind::kDnsConfig},
     {"performance", Kind::kPerformance},
+    {"raft_snapshot_threshold", Kind::kInt},
+    {"raft_trailing_logs", Kind::kInt},
     {"session_ttl_min", Kind::kString},
     {"http_threads", Kind::kInt},
     {"enable_script_checks", Kind::kBool},
@@ -588,6 +590,8 @@ void decode(const json::object& obj, AgentConfig& c) {
       for (const auto& [mk, mv] : v.get_object()) c.node_meta[std::string(mk)] = str_of(mv);
     }
     if (key == "dns_config") decode_dns_config(v.get_object(), c.dns_config);
+    if (key == "raft_snapshot_threshold") (void)json_int(v, key, c.raft_snapshot_threshold);
+    if (key == "raft_trailing_logs") (void)json_int(v, key, c.raft_trailing_logs);
     if (key == "performance") {
       for (const auto& [pk, pv] : v.get_object()) {
         if (std::string_view(pk) == "raft_multiplier") {
@@ -873,6 +877,8 @@ Status validate(AgentConfig& c) {
   }
   s = validate_dns_config(c.dns_config);
   if (!s) return s;
+  if (c.raft_snapshot_threshold < 1) return invalid("raft_snapshot_threshold must be positive");
+  if (c.raft_trailing_logs < 0) return invalid("raft_trailing_logs cannot be negative");
   // Consul's range for performance.raft_multiplier.
   if (c.raft_multiplier < 1 || c.raft_multiplier > 10) {
     return invalid("performance.raft_multiplier cannot be " + std::to_string(c.raft_multiplier) +

@@ -116,6 +116,10 @@ struct AgentConfig {
   // performance.raft_multiplier: scales Raft's timing (Consul's 1 s heartbeat and election
   // timeouts per step); 1 suits fast networks and tests, Consul's default 5 slow ones.
   int raft_multiplier = 5;
+  // raft_snapshot_threshold / raft_trailing_logs (Consul's): a state snapshot every this many
+  // applied entries, keeping this many entries of log behind it for followers to catch up.
+  int raft_snapshot_threshold = 16384;
+  int raft_trailing_logs = 10240;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

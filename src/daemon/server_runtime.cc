@@ -149,6 +149,8 @@ core::Status ServerRuntime::start_raft(std::map<std::uint64_t, std::string> vote
   o.tick = std::chrono::milliseconds(100) * options_.raft_multiplier;
   o.election_tick = 10;
   o.heartbeat_tick = 1;
+  o.snapshot_threshold = options_.snapshot_threshold;
+  o.trailing_logs = options_.trailing_logs;
   raft_ = std::make_unique<consensus::ReplicatedLog>(o, fsm_, *transport_);
   forwarding_ = std::make_unique<consensus::ForwardingLog>(*raft_, *rpc_client_, codec_);
   transport_->set_log(raft_.get());

@@ -43,6 +43,8 @@ struct ServerRuntimeOptions {
   int bootstrap_expect = 0;
   std::vector<std::string> retry_join;
   int raft_multiplier = 5;  // Consul's performance.raft_multiplier
+  std::uint64_t snapshot_threshold = 16384;
+  std::uint64_t trailing_logs = 10240;
 };
 
 // The Raft id of a server: the first 64 bits of its node ID (a UUID), never 0.
