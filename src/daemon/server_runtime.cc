@@ -30,10 +30,13 @@ std::string with_port(const std::string& address) {
   return (v6 ? "[" + parsed->ip + "]" : parsed->ip) + ":" + std::to_string(port);
 }
 
-// kRpcServerInfo's reply: node id, node name, datacenter and rpc address, one per line.
+// kRpcServerInfo's reply: node id, node name, datacenter, rpc address, and the address and
+// Raft id of the leader it follows ("" and 0 when it knows none), one per line.
 std::string encode_info(const std::string& node_id, const std::string& name, const std::string& dc,
-                        const std::string& address) {
-  return node_id + "\n" + name + "\n" + dc + "\n" + address;
+                        const std::string& address, const std::string& leader,
+                        std::uint64_t leader_id) {
+  return node_id + "\n" + name + "\n" + dc + "\n" + address + "\n" + leader + "\n" +
+         std::to_string(leader_id);
 }
 
 }  // namespace
@@ -91,8 +94,10 @@ core::Status ServerRuntime::start() {
         consensus::ReplicatedLog* r = raft();
         if (r == nullptr) return {};
         auto status = r->status();
-        auto it = status.addresses.find(to);
-        return it == status.addresses.end() ? std::string() : it->second;
+        if (auto it = status.addresses.find(to); it != status.addresses.end()) return it->second;
+        std::lock_guard lock(mu_);
+        auto seed = seed_addresses_.find(to);
+        return seed == seed_addresses_.end() ? std::string() : seed->second;
       });
   rpc_server_->on_message([this](rpc::Message m) {
     if (m.method == consensus::kRpcRaftMessages && raft_started_) transport_->deliver(m);
@@ -112,8 +117,12 @@ core::Status ServerRuntime::start() {
     forwarding_->handle_operator(std::move(r), std::move(resp));
   });
   rpc_server_->handle(consensus::kRpcServerInfo, [this](rpc::Request, rpc::Responder resp) {
-    resp.respond(
-        encode_info(options_.node_id, options_.node_name, options_.datacenter, rpc_address_));
+    const consensus::LeaderInfo leader = this->leader();
+    consensus::ReplicatedLog* r = raft();
+    const std::uint64_t leader_id = r != nullptr ? r->status().leader : 0;
+    resp.respond(encode_info(options_.node_id, options_.node_name, options_.datacenter,
+                             rpc_address_, leader.known_leader ? leader.leader_address : "",
+                             leader.known_leader ? leader_id : 0));
   });
   auto port = rpc_server_->start();
   if (!port) return port.error();
@@ -122,15 +131,15 @@ core::Status ServerRuntime::start() {
 
   if (has_raft_state()) return start_raft({});
   if (options_.bootstrap) return start_raft({{id_, rpc_address_}});
-  if (options_.bootstrap_expect <= 0) {
+  if (options_.retry_join.empty()) {
     return core::make_error(core::Code::kInvalidArgument,
-                            "a new server needs -bootstrap or -bootstrap-expect (joining a "
-                            "running cluster comes with gossip)");
+                            "a new server needs -bootstrap, or -retry-join with the addresses "
+                            "of other servers (and -bootstrap-expect for a new cluster)");
   }
   std::string targets;
   for (const auto& t : options_.retry_join) targets += (targets.empty() ? "" : ", ") + t;
-  core::log::info(kModule, "waiting for {} servers at [{}] to bootstrap", options_.bootstrap_expect,
-                  targets);
+  core::log::info(kModule, "looking for servers at [{}] (bootstrap_expect {})", targets,
+                  options_.bootstrap_expect);
   discovery_ = std::thread([this] {
     core::set_thread_name("pc-discovery");
     discover();
@@ -177,12 +186,29 @@ void ServerRuntime::discover() {
         continue;
       }
       auto lines = core::split(*r, '\n');
-      if (lines.size() != 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0])) {
+      if (lines.size() < 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0])) {
         continue;
       }
       known[raft_id_of(lines[0])] = lines[3];
+      if (lines.size() >= 6 && !lines[4].empty()) {
+        // A cluster runs already: join it instead of bootstrapping a new one. Until this
+        // server's log names the servers, the leader's address comes from here.
+        std::uint64_t leader_id = 0;
+        try {
+          leader_id = std::stoull(lines[5]);
+        } catch (const std::exception&) {
+          leader_id = 0;
+        }
+        if (leader_id != 0) {
+          std::lock_guard lock(mu_);
+          seed_addresses_[leader_id] = lines[4];
+        }
+        join(lines[4]);
+        return;
+      }
     }
-    if (static_cast<int>(known.size()) >= options_.bootstrap_expect) {
+    if (options_.bootstrap_expect > 0 &&
+        static_cast<int>(known.size()) >= options_.bootstrap_expect) {
       core::log::info(kModule, "found {} servers; bootstrapping", known.size());
       if (auto s = start_raft(known); !s) {
         core::log::error(kModule, "starting Raft: {}", s.error().message);
@@ -191,6 +217,39 @@ void ServerRuntime::discover() {
     }
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, kDiscoveryInterval, [this] { return stopping_; })) return;
+  }
+}
+
+void ServerRuntime::join(std::string leader) {
+  core::log::info(kModule, "joining the cluster led by {}", leader);
+  if (auto s = start_raft({}); !s) {
+    core::log::error(kModule, "starting Raft: {}", s.error().message);
+    return;
+  }
+  // The leader adds this server as a voter; it then receives the log (or a snapshot) and
+  // learns the configuration from it. Retried until it takes, following leader changes.
+  const std::string request = "join\n" + std::to_string(id_) + "\n" + rpc_address_;
+  while (true) {
+    auto reply = std::make_shared<std::promise<core::Status>>();
+    auto future = reply->get_future();
+    auto sent = rpc_client_->call(leader, consensus::kRpcRaftOperator, request,
+                                  std::chrono::seconds(10), [reply](core::Result<std::string> r) {
+                                    reply->set_value(r ? core::ok() : core::Status(r.error()));
+                                  });
+    core::Status outcome = sent ? future.get() : core::Status(sent.error());
+    if (outcome) {
+      core::log::info(kModule, "joined the cluster as a voter");
+      return;
+    }
+    core::log::warn(kModule, "joining through {}: {}", leader, outcome.error().message);
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, kDiscoveryInterval, [this] { return stopping_; })) return;
+    }
+    // Ask again whoever this server now hears from, else the same address.
+    if (auto l = raft_->leader(); l.known_leader && !l.leader_address.empty()) {
+      leader = l.leader_address;
+    }
   }
 }
 

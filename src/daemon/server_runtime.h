@@ -6,8 +6,10 @@
 // Starting: a data directory that already holds Raft state rejoins its cluster at once. A new
 // one bootstraps: with `bootstrap` alone, or with `bootstrap_expect` once that many servers
 // (this one included) answered at the `retry_join` addresses, all of them with the same
-// voter set (ordered by id), so every server writes the same first entries. Until then
-// writes fail with "No cluster leader". (Gossip, a later issue, replaces the static
+// voter set (ordered by id), so every server writes the same first entries. When a server
+// asked there already follows a leader, the new one joins that cluster instead: it starts
+// Raft with no configuration and asks the leader to add it as a voter. Until then writes
+// fail with "No cluster leader". (Gossip, a later issue, replaces the static
 // addresses; until then retry_join names other servers' rpc address, "ip[:port]", port 8300
 // by default.)
 //
@@ -86,6 +88,8 @@ class ServerRuntime final : public consensus::Log {
     std::string address;
   };
   void discover();
+  // Starts Raft with no configuration and asks `leader` to add this server as a voter.
+  void join(std::string leader);
   bool has_raft_state() const;
   core::Status start_raft(std::map<std::uint64_t, std::string> voters);
 
@@ -103,6 +107,8 @@ class ServerRuntime final : public consensus::Log {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  // Addresses learned outside the log (the leader a joining server follows), by Raft id.
+  std::map<std::uint64_t, std::string> seed_addresses_;
   std::atomic<bool> raft_started_{false};
   std::thread discovery_;
 };

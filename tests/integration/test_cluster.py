@@ -9,7 +9,8 @@ elect a new one within a few election timeouts and keep taking writes; the kille
 restarts from its data directory with everything it had acknowledged and catches up. Under a
 write load across the leader's SIGKILL no acknowledged write is lost; a server down while
 the others compacted their logs catches up from a snapshot; a full-cluster restart keeps
-every write.
+every write; a new server pointed at a running cluster joins it as a voter, and the operator
+API removes it.
 
 Servers here run with performance.raft_multiplier 1 (1 s election timeout), as Consul
 recommends for tests. Until gossip exists, -retry-join names the other servers' server
@@ -40,16 +41,19 @@ def free_port():
 class ServerAgent(Agent):
     """`agent -server -bootstrap-expect N` with its own data directory and server port."""
 
-    def __init__(self, node, data_dir, server_port, peers, config_file):
+    def __init__(self, node, data_dir, server_port, peers, config_file, bootstrap_expect=3):
         super().__init__(node=node)
+        self.bootstrap_expect = bootstrap_expect
         self.data_dir = data_dir
         self.server_port = server_port
         self.peers = peers
         self.config_file = config_file
 
     def command(self):
-        args = [super().command()[0], "agent", "-server", "-bootstrap-expect", "3",
-                "-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
+        args = [super().command()[0], "agent", "-server"]
+        if self.bootstrap_expect:
+            args += ["-bootstrap-expect", str(self.bootstrap_expect)]
+        args += ["-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
                 "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
                 "-config-file", self.config_file, "-log-level", "debug"]
         for peer in self.peers:
@@ -248,6 +252,47 @@ class ClusterTest(unittest.TestCase):
             for key, value in acknowledged:
                 resp = server.get(f"/v1/kv/{key}?raw&stale")
                 self.assertEqual((resp.status, resp.body), (200, value), f"{server.node} {key}")
+        for server in self.servers:
+            server.stop_checked()
+
+
+    def test_a_server_joins_a_running_cluster_and_is_removed(self):
+        self.wait_leader(self.servers)
+        self.put_until_ok(self.servers[0], "join/before", "1")
+        data_dir = os.path.join(self.root, "s3")
+        os.makedirs(data_dir, exist_ok=True)
+        # No -bootstrap-expect: the new server finds a running cluster and asks to join it.
+        fourth = ServerAgent("server-3", data_dir, free_port(), [self.ports[1]],
+                             self.config_file, bootstrap_expect=0)
+        self.addCleanup(fourth.stop)
+        fourth.start()
+        address = f"127.0.0.1:{fourth.server_port}"
+        deadline = time.monotonic() + CONVERGE_S
+        peers = []
+        while time.monotonic() < deadline:
+            peers = self.servers[0].get("/v1/status/peers").json()
+            if address in peers:
+                break
+            time.sleep(0.1)
+        self.assertIn(address, peers)
+        self.assertEqual(len(peers), 4)
+        self.wait_value(fourth, "join/before", b"1")
+        self.put_until_ok(fourth, "join/after", "2")
+        for server in self.servers:
+            self.wait_value(server, "join/after", b"2")
+
+        # The operator removes it again.
+        resp = self.servers[0].delete(f"/v1/operator/raft/peer?address={address}")
+        self.assertEqual(resp.status, 200, resp.text)
+        deadline = time.monotonic() + CONVERGE_S
+        while time.monotonic() < deadline:
+            peers = self.servers[0].get("/v1/status/peers").json()
+            if address not in peers:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(peers), 3, peers)
+        self.put_until_ok(self.servers[0], "join/removed", "3")
+        fourth.stop()
         for server in self.servers:
             server.stop_checked()
 

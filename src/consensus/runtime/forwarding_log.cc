@@ -87,7 +87,21 @@ void ForwardingLog::handle_operator(rpc::Request request, rpc::Responder respond
       responder.fail(s.error());
     }
   };
-  if (verb == "remove") {
+  if (verb == "join") {
+    // "join\n<raft id>\n<address>": a new server asks to be added as a voter.
+    const auto nl2 = address.find('\n');
+    raft::NodeId id = 0;
+    try {
+      id = std::stoull(address.substr(0, nl2));
+    } catch (const std::exception&) {
+      id = 0;
+    }
+    if (nl2 == std::string::npos || id == 0) {
+      done(core::make_error(core::Code::kInvalidArgument, "malformed join request"));
+      return;
+    }
+    raft_.add_voter(id, address.substr(nl2 + 1), std::move(done));
+  } else if (verb == "remove") {
     raft_.remove_server(std::move(address), std::move(done));
   } else if (verb == "transfer") {
     raft_.transfer_leadership(std::move(address), std::move(done));

@@ -464,6 +464,15 @@ void ReplicatedLog::run() {
     const auto now = Clock::now();
     if (now >= next_tick) {
       node_->tick();
+      for (auto it = reads_waiting_index_.begin(); it != reads_waiting_index_.end();) {
+        if (--it->second.ticks_left > 0) {
+          ++it;
+          continue;
+        }
+        auto done = std::move(it->second.done);
+        it = reads_waiting_index_.erase(it);
+        done(core::make_error(core::Code::kTimeout, "timed out waiting for a read point"));
+      }
       if (transfer_done_ && --transfer_ticks_left_ <= 0) {
         end_transfer(core::make_error(core::Code::kTimeout, "leadership transfer timed out"));
       }
@@ -547,7 +556,7 @@ void ReplicatedLog::drain_inputs() {
       done(s);
       continue;
     }
-    reads_waiting_index_[context] = std::move(done);
+    reads_waiting_index_[context] = WaitingRead{2 * options_.election_tick, std::move(done)};
   }
   for (auto& [index, fn] : applied_requests) {
     if (index <= applied_) {
@@ -641,7 +650,7 @@ void ReplicatedLog::handle_ready() {
   for (const auto& rs : rd.read_states) {
     auto it = reads_waiting_index_.find(rs.context);
     if (it == reads_waiting_index_.end()) continue;
-    reads_waiting_apply_.emplace(rs.index, std::move(it->second));
+    reads_waiting_apply_.emplace(rs.index, std::move(it->second.done));
     reads_waiting_index_.erase(it);
   }
   std::vector<std::function<void()>> applied_ready;
@@ -739,7 +748,7 @@ void ReplicatedLog::fail_pending(core::Code code, const std::string& why) {
   pending_.clear();
   for (auto& [index, done] : pending_conf_) done(error);
   pending_conf_.clear();
-  for (auto& [context, done] : reads_waiting_index_) done(error);
+  for (auto& [context, read] : reads_waiting_index_) read.done(error);
   reads_waiting_index_.clear();
   for (auto& [index, done] : reads_waiting_apply_) done(error);
   reads_waiting_apply_.clear();

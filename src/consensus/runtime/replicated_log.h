@@ -172,7 +172,14 @@ class ReplicatedLog final : public Log {
   std::uint64_t snapshot_index_ = 0;
   std::map<std::uint64_t, Pending> pending_;  // by log index, leader only
   std::map<std::uint64_t, std::function<void(core::Status)>> pending_conf_;  // by log index
-  std::map<std::string, std::function<void(core::Status)>> reads_waiting_index_;
+  // Reads waiting for the leader's read point, with the ticks they may still wait: a
+  // ReadIndex message lost on the way (or a leader that never answers) must not hold a
+  // reader forever.
+  struct WaitingRead {
+    int ticks_left = 0;
+    std::function<void(core::Status)> done;
+  };
+  std::map<std::string, WaitingRead> reads_waiting_index_;
   std::multimap<std::uint64_t, std::function<void(core::Status)>> reads_waiting_apply_;
   std::multimap<std::uint64_t, std::function<void()>> applied_waiters_;
   std::uint64_t read_counter_ = 0;

@@ -19,7 +19,8 @@ enum RpcMethod : rpc::Method {
   kRpcRaftMessages = 1,  // one-way: an encoded batch of Raft messages
   kRpcRaftApply = 2,     // request: a command for the leader to propose; reply: its outcome
   kRpcServerInfo = 3,    // request: empty; reply: the server's id, name and addresses
-  kRpcRaftOperator = 4,  // request: "remove|transfer\n<address>"; reply: empty on success
+  // request: "remove|transfer\n<address>" or "join\n<raft id>\n<address>"; reply: empty
+  kRpcRaftOperator = 4,
 };
 
 class RpcRaftTransport final : public RaftTransport {
