@@ -6,7 +6,8 @@ other's addresses elect one leader that every server reports at /v1/status/leade
 and is then readable from every server; default and ?consistent reads never return older
 data than a write acknowledged before them; when the leader is killed (SIGKILL) the other two
 elect a new one within a few election timeouts and keep taking writes; the killed server
-restarts from its data directory with everything it had acknowledged and catches up. Under a
+restarts from its data directory with everything it had acknowledged and catches up; five
+servers keep serving with two of them (the leader among them) killed. Under a
 write load across the leader's SIGKILL no acknowledged write is lost; a server down while
 the others compacted their logs catches up from a snapshot; a full-cluster restart keeps
 every write; a new server pointed at a running cluster joins it as a voter, and the operator
@@ -62,6 +63,8 @@ class ServerAgent(Agent):
 
 
 class ClusterTest(unittest.TestCase):
+    size = 3
+
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="pc-cluster-")
         self.addCleanup(shutil.rmtree, self.root, True)
@@ -71,8 +74,8 @@ class ClusterTest(unittest.TestCase):
             # from a snapshot, the logs it would need having been compacted away.
             json.dump({"performance": {"raft_multiplier": 1}, "raft_snapshot_threshold": 64,
                        "raft_trailing_logs": 16}, out)
-        self.ports = [free_port() for _ in range(3)]
-        self.servers = [self.make_server(i) for i in range(3)]
+        self.ports = [free_port() for _ in range(self.size)]
+        self.servers = [self.make_server(i) for i in range(self.size)]
         for server in self.servers:
             self.addCleanup(server.stop)
             server.start()
@@ -81,7 +84,8 @@ class ClusterTest(unittest.TestCase):
         data_dir = os.path.join(self.root, f"s{i}")
         os.makedirs(data_dir, exist_ok=True)
         peers = [p for j, p in enumerate(self.ports) if j != i]
-        return ServerAgent(f"server-{i}", data_dir, self.ports[i], peers, self.config_file)
+        return ServerAgent(f"server-{i}", data_dir, self.ports[i], peers, self.config_file,
+                           bootstrap_expect=self.size)
 
     def leader_of(self, server):
         resp = server.get("/v1/status/leader")
@@ -294,6 +298,32 @@ class ClusterTest(unittest.TestCase):
         self.put_until_ok(self.servers[0], "join/removed", "3")
         fourth.stop()
         for server in self.servers:
+            server.stop_checked()
+
+
+class FiveServerTest(ClusterTest):
+    """Five servers survive the loss of two, the leader among them."""
+    size = 5
+
+    # The three-server scenarios above are not repeated with five.
+    test_elects_replicates_fails_over_and_recovers = None
+    test_no_acknowledged_write_lost_across_leader_kill_and_full_restart = None
+    test_a_server_joins_a_running_cluster_and_is_removed = None
+
+    def test_two_of_five_down(self):
+        leader_address = self.wait_leader(self.servers)
+        self.assertEqual(len(self.servers[0].get("/v1/status/peers").json()), 5)
+        leader = self.server_at(leader_address)
+        other = next(s for s in self.servers if s is not leader)
+        for victim in (leader, other):
+            victim.proc.kill()
+            victim.proc.wait()
+        survivors = [s for s in self.servers if s not in (leader, other)]
+        self.wait_leader(survivors, not_this=leader_address)
+        self.put_until_ok(survivors[0], "five/a", "1")
+        for server in survivors:
+            self.wait_value(server, "five/a", b"1")
+        for server in survivors:
             server.stop_checked()
 
 
