@@ -167,6 +167,10 @@ class ClusterTest(unittest.TestCase):
         leader.proc.kill()
         leader.proc.wait()
         survivors = [s for s in self.servers if s is not leader]
+        # A write sent right after the kill waits for the new leader instead of failing
+        # (Consul's rpc_hold_timeout), as long as it could not have reached the dead one.
+        resp = survivors[0].put("/v1/kv/cluster/held", body="h")
+        self.assertEqual((resp.status, resp.body.strip()), (200, b"true"), resp.text)
         new_leader_address = self.wait_leader(survivors, not_this=leader_address)
         self.put_until_ok(survivors[0], "cluster/b", "2")
         for server in survivors:

@@ -20,8 +20,8 @@ std::string encode_reply(std::uint64_t index, std::string_view outcome) {
 }  // namespace
 
 ForwardingLog::ForwardingLog(ReplicatedLog& raft, rpc::RpcClient& client, ResultCodec codec,
-                             std::chrono::milliseconds timeout)
-    : raft_(raft), client_(client), codec_(std::move(codec)), timeout_(timeout) {}
+                             std::chrono::milliseconds timeout, std::chrono::milliseconds hold)
+    : raft_(raft), client_(client), codec_(std::move(codec)), timeout_(timeout), hold_(hold) {}
 
 void ForwardingLog::serve(rpc::RpcServer& server) {
   server.handle(kRpcRaftApply, [this](rpc::Request request, rpc::Responder responder) {
@@ -111,25 +111,63 @@ void ForwardingLog::handle_operator(rpc::Request request, rpc::Responder respond
 }
 
 void ForwardingLog::propose(std::string command, ProposeDone done) {
+  propose_until(std::make_shared<const std::string>(std::move(command)),
+                std::make_shared<ProposeDone>(std::move(done)), Clock::now() + hold_);
+}
+
+void ForwardingLog::hold(std::shared_ptr<const std::string> command,
+                         std::shared_ptr<ProposeDone> done, Clock::time_point deadline,
+                         raft::NodeId not_this) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() <= 0) {
+    (*done)(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  raft_.when_leader(not_this, left, [this, command, done, deadline](bool found) {
+    if (!found) {
+      (*done)(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+      return;
+    }
+    propose_until(command, done, deadline);
+  });
+}
+
+void ForwardingLog::propose_until(std::shared_ptr<const std::string> command,
+                                  std::shared_ptr<ProposeDone> done, Clock::time_point deadline) {
   const LeaderInfo leader = raft_.leader();
   if (leader.known_leader && leader.last_contact_ms == 0) {
-    raft_.propose(std::move(command), std::move(done));
+    raft_.propose(*command, [done](core::Result<std::any> r) { (*done)(std::move(r)); });
     return;
   }
   if (!leader.known_leader || leader.leader_address.empty()) {
-    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    hold(std::move(command), std::move(done), deadline, raft::kNoNode);
     return;
   }
-  auto shared_done = std::make_shared<ProposeDone>(std::move(done));
+  const raft::NodeId leader_id = raft_.status().leader;
   auto sent = client_.call(
-      leader.leader_address, kRpcRaftApply, std::move(command), timeout_,
-      [this, shared_done](core::Result<std::string> reply) {
+      leader.leader_address, kRpcRaftApply, *command, timeout_,
+      [this, command, done, deadline, leader_id](core::Result<std::string> reply) {
         if (!reply) {
-          (*shared_done)(reply.error());
+          // The leader could not be reached (it may have died): wait for another, as
+          // Consul holds an RPC while it finds a leader. Other errors are the leader's
+          // answer and go back to the writer.
+          // Only when the request cannot have reached the leader: a connection that closed
+          // after sending may have carried a write that then committed, and sending it again
+          // would apply it twice.
+          const auto& e = reply.error();
+          // rpc's texts: "... unavailable: ..." (backing off, nothing sent) and "... failed:
+          // connect: ..." (never connected); "... closed: ..." may have been sent.
+          if (e.code == core::Code::kUnavailable &&
+              (e.message.find(" unavailable: ") != std::string::npos ||
+               e.message.find(" failed: connect") != std::string::npos)) {
+            hold(command, done, deadline, leader_id);
+            return;
+          }
+          (*done)(reply.error());
           return;
         }
         if (reply->size() < 8) {
-          (*shared_done)(
+          (*done)(
               core::make_error(core::Code::kInternal, "rpc error: short forwarded-apply reply"));
           return;
         }
@@ -139,15 +177,21 @@ void ForwardingLog::propose(std::string command, ProposeDone done) {
         }
         auto outcome = codec_.decode(std::string_view(*reply).substr(8));
         if (!outcome) {
-          (*shared_done)(outcome.error());
+          (*done)(outcome.error());
           return;
         }
         // Hand the outcome over once this server has applied the entry too.
-        raft_.when_applied(index, [shared_done, outcome = std::move(*outcome)]() mutable {
-          (*shared_done)(std::move(outcome));
+        raft_.when_applied(index, [done, outcome = std::move(*outcome)]() mutable {
+          (*done)(std::move(outcome));
         });
       });
-  if (!sent) (*shared_done)(sent.error());
+  if (!sent) {
+    if (sent.error().code == core::Code::kUnavailable) {
+      hold(std::move(command), std::move(done), deadline, leader_id);
+      return;
+    }
+    (*done)(sent.error());
+  }
 }
 
 }  // namespace pc::consensus

@@ -26,14 +26,24 @@ struct ResultCodec {
 
 class ForwardingLog final : public Log {
  public:
+  // `hold`: how long a write waits for a leader when there is none, or when the leader it
+  // was sent to cannot be reached (Consul's rpc_hold_timeout, 7 s), before it fails with
+  // "No cluster leader".
   ForwardingLog(ReplicatedLog& raft, rpc::RpcClient& client, ResultCodec codec,
-                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                std::chrono::milliseconds hold = std::chrono::seconds(7));
 
   // Registers the kRpcRaftApply handler (handle_apply): proposals forwarded by other servers.
   void serve(rpc::RpcServer& server);
   void handle_apply(rpc::Request request, rpc::Responder responder);
 
  private:
+  using Clock = std::chrono::steady_clock;
+  void propose_until(std::shared_ptr<const std::string> command, std::shared_ptr<ProposeDone> done,
+                     Clock::time_point deadline);
+  // Waits (within the deadline) for a leader other than `not_this`, then tries again.
+  void hold(std::shared_ptr<const std::string> command, std::shared_ptr<ProposeDone> done,
+            Clock::time_point deadline, raft::NodeId not_this);
   // Runs `action` here on the leader, or sends "<verb>\n<address>" to the leader.
   void operate(const std::string& verb, std::string address, OperatorDone done);
 
@@ -55,6 +65,7 @@ class ForwardingLog final : public Log {
   rpc::RpcClient& client_;
   ResultCodec codec_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds hold_;
 };
 
 }  // namespace pc::consensus

@@ -210,6 +210,7 @@ void ReplicatedLog::stop() {
   std::deque<std::function<void(core::Status)>> reads;
   std::deque<std::pair<std::uint64_t, std::function<void()>>> applied;
   std::deque<std::pair<std::string, OperatorDone>> transfers;
+  std::deque<LeaderWaiter> leaders;
   {
     std::lock_guard lock(mu_);
     proposals.swap(proposals_);
@@ -217,6 +218,7 @@ void ReplicatedLog::stop() {
     reads.swap(read_requests_);
     applied.swap(applied_requests_);
     transfers.swap(transfer_requests_);
+    leaders.swap(leader_requests_);
   }
   const auto stopped = core::make_error(core::Code::kUnavailable, "raft is shutting down");
   for (auto& [command, done] : proposals) done(stopped);
@@ -224,6 +226,7 @@ void ReplicatedLog::stop() {
   for (auto& r : reads) r(stopped);
   for (auto& [index, fn] : applied) fn();
   for (auto& [address, done] : transfers) done(stopped);
+  for (auto& w : leaders) w.fn(false);
 }
 
 void ReplicatedLog::receive(raft::Message message) {
@@ -376,6 +379,36 @@ void ReplicatedLog::when_applied(std::uint64_t index, std::function<void()> fn) 
   fn();
 }
 
+void ReplicatedLog::when_leader(raft::NodeId not_this, std::chrono::milliseconds within,
+                                std::function<void(bool)> fn) {
+  const std::int64_t ticks = std::max<std::int64_t>(1, within / options_.tick);
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && started_) {
+      leader_requests_.push_back(LeaderWaiter{not_this, ticks, std::move(fn)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  fn(false);
+}
+
+void ReplicatedLog::fire_leader_waiters(bool tick) {
+  const raft::NodeId lead = node_->raft().lead();
+  std::vector<std::function<void()>> ready;
+  for (auto it = leader_waiters_.begin(); it != leader_waiters_.end();) {
+    const bool found = lead != raft::kNoNode && lead != it->not_this;
+    if (tick && !found) --it->ticks_left;
+    if (found || it->ticks_left <= 0) {
+      ready.push_back([fn = std::move(it->fn), found] { fn(found); });
+      it = leader_waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& r : ready) r();
+}
+
 void ReplicatedLog::read_barrier(OperatorDone done) {
   {
     std::lock_guard lock(mu_);
@@ -457,13 +490,15 @@ void ReplicatedLog::run() {
       cv_.wait_until(lock, next_tick, [this] {
         return stopping_ || !inbox_.empty() || !proposals_.empty() || !conf_requests_.empty() ||
                !read_requests_.empty() || !transfer_requests_.empty() ||
-               !applied_requests_.empty() || snapshot_result_.has_value();
+               !applied_requests_.empty() || !leader_requests_.empty() ||
+               snapshot_result_.has_value();
       });
       if (stopping_) break;
     }
     const auto now = Clock::now();
     if (now >= next_tick) {
       node_->tick();
+      fire_leader_waiters(true);
       for (auto it = reads_waiting_index_.begin(); it != reads_waiting_index_.end();) {
         if (--it->second.ticks_left > 0) {
           ++it;
@@ -481,12 +516,15 @@ void ReplicatedLog::run() {
     }
     drain_inputs();
     while (node_->has_ready()) handle_ready();
+    if (!leader_waiters_.empty()) fire_leader_waiters(false);
     maybe_snapshot();
   }
   fail_pending(core::Code::kUnavailable, "raft is shutting down");
   end_transfer(core::make_error(core::Code::kUnavailable, "raft is shutting down"));
   for (auto& [index, fn] : applied_waiters_) fn();
   applied_waiters_.clear();
+  for (auto& w : leader_waiters_) w.fn(false);
+  leader_waiters_.clear();
 }
 
 void ReplicatedLog::drain_inputs() {
@@ -496,6 +534,7 @@ void ReplicatedLog::drain_inputs() {
   std::deque<std::function<void(core::Status)>> reads;
   std::deque<std::pair<std::string, OperatorDone>> transfers;
   std::deque<std::pair<std::uint64_t, std::function<void()>>> applied_requests;
+  std::deque<LeaderWaiter> leader_requests;
   std::optional<SnapshotDone> snapshot;
   {
     std::lock_guard lock(mu_);
@@ -505,6 +544,7 @@ void ReplicatedLog::drain_inputs() {
     reads.swap(read_requests_);
     transfers.swap(transfer_requests_);
     applied_requests.swap(applied_requests_);
+    leader_requests.swap(leader_requests_);
     snapshot.swap(snapshot_result_);
   }
   const raft::NodeId lead = node_->raft().lead();
@@ -565,6 +605,8 @@ void ReplicatedLog::drain_inputs() {
       applied_waiters_.emplace(index, std::move(fn));
     }
   }
+  for (auto& w : leader_requests) leader_waiters_.push_back(std::move(w));
+  fire_leader_waiters(false);
   if (snapshot) finish_snapshot(std::move(*snapshot));
 }
 

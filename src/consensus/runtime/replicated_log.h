@@ -106,6 +106,11 @@ class ReplicatedLog final : public Log {
   void transfer_leadership(std::string address, OperatorDone done) override;
   // Runs `fn` on the Raft thread once this server has applied (and published) `index`.
   void when_applied(std::uint64_t index, std::function<void()> fn);
+  // Runs `fn(true)` on the Raft thread once a leader other than `not_this` (kNoNode: any) is
+  // known, or `fn(false)` after `within` (rounded to ticks) or at shutdown: how a write that
+  // found no usable leader waits out an election (Consul's rpc_hold_timeout).
+  void when_leader(raft::NodeId not_this, std::chrono::milliseconds within,
+                   std::function<void(bool)> fn);
   // Calls `done` once this server has applied everything committed before the call, as
   // confirmed by a quorum (Raft's ReadIndex, through the leader on a follower): a
   // linearizable read point for ?consistent.
@@ -182,6 +187,13 @@ class ReplicatedLog final : public Log {
   std::map<std::string, WaitingRead> reads_waiting_index_;
   std::multimap<std::uint64_t, std::function<void(core::Status)>> reads_waiting_apply_;
   std::multimap<std::uint64_t, std::function<void()>> applied_waiters_;
+  struct LeaderWaiter {
+    raft::NodeId not_this = raft::kNoNode;
+    std::int64_t ticks_left = 0;
+    std::function<void(bool)> fn;
+  };
+  std::vector<LeaderWaiter> leader_waiters_;  // Raft thread only
+  void fire_leader_waiters(bool tick);
   std::uint64_t read_counter_ = 0;
   bool snapshot_running_ = false;
   std::thread snapshot_thread_;
@@ -202,6 +214,7 @@ class ReplicatedLog final : public Log {
   OperatorDone transfer_done_;
   int transfer_ticks_left_ = 0;
   std::deque<std::pair<std::uint64_t, std::function<void()>>> applied_requests_;
+  std::deque<LeaderWaiter> leader_requests_;
   std::optional<SnapshotDone> snapshot_result_;
 
   // Published for leader()/status() readers (guarded by mu_).
