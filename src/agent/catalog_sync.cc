@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "proto/commands.pb.h"
+#include "state/row_proto.h"
 
 namespace pc::agent {
 namespace {
@@ -19,43 +20,6 @@ void set_pairs(const std::map<std::string, std::string>& m,
     p->set_key(k);
     p->set_value(v);
   }
-}
-
-void to_proto(const state::Service& s, proto::Service* out) {
-  out->set_id(s.id);
-  out->set_service(s.service);
-  for (const auto& t : s.tags) out->add_tags(t);
-  out->set_address(s.address);
-  for (const auto& [k, v] : s.tagged_addresses) {
-    auto* pair = out->add_tagged_addresses();
-    pair->set_key(k);
-    pair->mutable_value()->set_address(v.address);
-    pair->mutable_value()->set_port(v.port);
-  }
-  set_pairs(s.meta, out->mutable_meta());
-  out->set_port(s.port);
-  out->mutable_weights()->set_passing(s.weights.passing);
-  out->mutable_weights()->set_warning(s.weights.warning);
-  out->set_enable_tag_override(s.enable_tag_override);
-  out->set_kind(s.kind);
-}
-
-void to_proto(const state::HealthCheck& c, proto::HealthCheck* out) {
-  out->set_node(c.node);
-  out->set_check_id(c.check_id);
-  out->set_name(c.name);
-  out->set_status(c.status);
-  out->set_notes(c.notes);
-  out->set_output(c.output);
-  out->set_service_id(c.service_id);
-  out->set_service_name(c.service_name);
-  for (const auto& t : c.service_tags) out->add_service_tags(t);
-  out->set_type(c.type);
-  out->set_http(c.http);
-  out->set_tcp(c.tcp);
-  out->set_interval(c.interval);
-  out->set_timeout(c.timeout);
-  out->set_deregister_critical_service_after(c.deregister_critical_service_after);
 }
 
 proto::Command register_command(const NodeInfo& node) {
@@ -250,9 +214,9 @@ core::Status CatalogSync::sync_once() {
     if (service_ok && stale.empty() && node_ok) continue;
     proto::Command cmd = register_command(node_);
     auto* reg = cmd.mutable_catalog_register();
-    to_proto(s, reg->mutable_service());
+    state::to_proto(s, reg->mutable_service());
     for (const LocalCheck* lc : stale) {
-      to_proto(lc->check, reg->add_checks());
+      state::to_proto(lc->check, reg->add_checks());
     }
     writes.push_back(std::move(cmd));
     node_written = true;
@@ -260,7 +224,7 @@ core::Status CatalogSync::sync_once() {
   for (const auto& lc : checks) {
     if (!lc.check.service_id.empty() || check_in_sync(lc)) continue;
     proto::Command cmd = register_command(node_);
-    to_proto(lc.check, cmd.mutable_catalog_register()->mutable_check());
+    state::to_proto(lc.check, cmd.mutable_catalog_register()->mutable_check());
     writes.push_back(std::move(cmd));
     node_written = true;
   }

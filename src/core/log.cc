@@ -99,4 +99,15 @@ void write(Level level, std::string_view module, std::string_view message) {
   sink()->info(line);
 }
 
+void exception(std::string_view module, std::string_view what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    error(module, "{} ended by exception: {}", what, ex.what());
+  } catch (...) {
+    error(module, "{} ended by an unknown exception", what);
+  }
+}
+
 }  // namespace pc::core::log

@@ -4,6 +4,7 @@
 // headers. Thread-safe: any thread may log.
 #include <fmt/core.h>
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -48,5 +49,10 @@ void error(std::string_view module, fmt::format_string<Args...> f, Args&&... arg
   if (enabled(Level::kError))
     write(Level::kError, module, fmt::format(f, std::forward<Args>(args)...));
 }
+
+// Logs at ERROR why a task ended with `e` ("<what> ended by exception: ..."); nothing when `e`
+// is null. For the completion of top-level coroutines: our code throws nothing, but a library
+// exception that ends one is logged rather than lost.
+void exception(std::string_view module, std::string_view what, std::exception_ptr e);
 
 }  // namespace pc::core::log

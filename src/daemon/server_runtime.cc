@@ -93,8 +93,7 @@ core::Status ServerRuntime::start() {
       *rpc_client_, [this](consensus::raft::NodeId to) -> std::string {
         consensus::ReplicatedLog* r = raft();
         if (r == nullptr) return {};
-        auto status = r->status();
-        if (auto it = status.addresses.find(to); it != status.addresses.end()) return it->second;
+        if (std::string address = r->address_of(to); !address.empty()) return address;
         std::lock_guard lock(mu_);
         auto seed = seed_addresses_.find(to);
         return seed == seed_addresses_.end() ? std::string() : seed->second;

@@ -51,15 +51,9 @@ constexpr int kBindAttempts = 8;
 constexpr std::size_t kMaxEdnsUdpSize = 4096;
 constexpr auto kAcceptErrorBackoff = std::chrono::milliseconds(50);
 
+// Completion of a top-level coroutine (core::log::exception).
 void log_exception(std::string_view what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    core::log::error(kLogModule, "{} ended by exception: {}", what, ex.what());
-  } catch (...) {
-    core::log::error(kLogModule, "{} ended by an unknown exception", what);
-  }
+  core::log::exception(kLogModule, what, std::move(e));
 }
 
 // A header-only response: the query's id and opcode, and `rcode`.

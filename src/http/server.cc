@@ -682,17 +682,9 @@ asio::awaitable<void> Connection::answer_and_linger(Response res, unsigned versi
   stream_.expires_never();
 }
 
-// Completion of a top-level coroutine: our code throws nothing, but a library exception that
-// ends one is logged rather than lost.
+// Completion of a top-level coroutine (core::log::exception).
 void log_exception(std::string_view what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    core::log::error(kLogModule, "{} ended by exception: {}", what, ex.what());
-  } catch (...) {
-    core::log::error(kLogModule, "{} ended by an unknown exception", what);
-  }
+  core::log::exception(kLogModule, what, std::move(e));
 }
 
 asio::awaitable<void> accept_loop(ServerCore* core) {

@@ -67,15 +67,9 @@ constexpr auto kAcceptErrorBackoff = std::chrono::milliseconds(50);
 // as soon as their stream operations complete, which close() makes prompt.
 constexpr auto kStopTasksWait = std::chrono::seconds(5);
 
+// Completion of a top-level coroutine (core::log::exception).
 void log_exception(std::string_view what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    core::log::error(kLogModule, "{} ended by exception: {}", what, ex.what());
-  } catch (...) {
-    core::log::error(kLogModule, "{} ended by an unknown exception", what);
-  }
+  core::log::exception(kLogModule, what, std::move(e));
 }
 
 std::string endpoint_text(const tcp::endpoint& e) {

@@ -9,6 +9,8 @@
 // invariants apply keeps (state/detail/version.h) before anyone can restore it.
 #include "state/snapshot_io.h"
 
+#include "state/row_proto.h"
+
 #include <fmt/format.h>
 #include <zstd.h>
 
@@ -179,46 +181,13 @@ void fill(proto::NodeRow& m, const Node& n) {
 
 void fill(proto::ServiceRow& m, const Service& s) {
   m.set_node(s.node);
-  auto* out = m.mutable_service();
-  out->set_id(s.id);
-  out->set_service(s.service);
-  for (const auto& t : s.tags) out->add_tags(t);
-  out->set_address(s.address);
-  put_pairs(s.meta, out->mutable_meta());
-  out->set_port(s.port);
-  // Always present: absent means Consul's default {1, 1} to apply, but a stored row may hold
-  // anything, so the snapshot says what it holds.
-  out->mutable_weights()->set_passing(s.weights.passing);
-  out->mutable_weights()->set_warning(s.weights.warning);
-  out->set_enable_tag_override(s.enable_tag_override);
-  out->set_kind(s.kind);
-  for (const auto& [k, a] : s.tagged_addresses) {
-    auto* p = out->add_tagged_addresses();
-    p->set_key(k);
-    p->mutable_value()->set_address(a.address);
-    p->mutable_value()->set_port(a.port);
-  }
+  to_proto(s, m.mutable_service());
   m.set_create_index(s.create_index);
   m.set_modify_index(s.modify_index);
 }
 
 void fill(proto::CheckRow& m, const HealthCheck& c) {
-  auto* out = m.mutable_check();
-  out->set_node(c.node);
-  out->set_check_id(c.check_id);
-  out->set_name(c.name);
-  out->set_status(c.status);
-  out->set_notes(c.notes);
-  out->set_output(c.output);
-  out->set_service_id(c.service_id);
-  out->set_service_name(c.service_name);
-  for (const auto& t : c.service_tags) out->add_service_tags(t);
-  out->set_type(c.type);
-  out->set_http(c.http);
-  out->set_tcp(c.tcp);
-  out->set_interval(c.interval);
-  out->set_timeout(c.timeout);
-  out->set_deregister_critical_service_after(c.deregister_critical_service_after);
+  to_proto(c, m.mutable_check());
   m.set_create_index(c.create_index);
   m.set_modify_index(c.modify_index);
 }

@@ -460,6 +460,12 @@ std::vector<std::string> ReplicatedLog::voters() const {
   return out;
 }
 
+std::string ReplicatedLog::address_of(raft::NodeId id) const {
+  std::lock_guard lock(mu_);
+  auto it = status_.addresses.find(id);
+  return it == status_.addresses.end() ? std::string() : it->second;
+}
+
 ReplicatedLog::Status ReplicatedLog::status() const {
   std::lock_guard lock(mu_);
   return status_;

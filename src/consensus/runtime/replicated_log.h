@@ -132,6 +132,9 @@ class ReplicatedLog final : public Log {
     std::map<raft::NodeId, std::pair<std::uint64_t, bool>> progress;
   };
   Status status() const;
+  // The rpc address of server `id` as the log names it ("" when unknown): what the transport
+  // asks for every batch it sends, so it copies nothing else.
+  std::string address_of(raft::NodeId id) const;
 
  private:
   struct Pending {
