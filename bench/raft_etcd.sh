@@ -17,11 +17,13 @@
 # Environment: DURATION (10s per wrk run), WARMUP (2s before each, 0 to skip), CONNS
 # ("16 64 256"), THREADS (2: wrk -t, never more than the connections), KEYS (10000),
 # VALUE_BYTES (128), WRK_TIMEOUT (5s: a request unanswered this long is a socket error),
-# LOADS ("put get stale"), TRIALS (10 failovers per system; 0 skips), PROBE_INTERVAL_MS (20),
+# LOADS ("put get stale"; "none": failover only), TRIALS (10 failovers per system; 0 skips), PROBE_INTERVAL_MS (20),
 # RAFT_MULTIPLIER (1: Proconsul's performance.raft_multiplier, 1 s election timeout as
 # etcd's default), BUILD (1; 0 uses the existing binary), BUILD_DIR (build-bench), BUILD_JOBS
 # (2), PROCONSUL (agent binary), ETCD (etcd binary), SETUP (1; 0 skips scripts/setup --bench),
-# WAIT_IDLE (0: seconds to wait for other work on the machine to stop), IDLE_MAX_PCT (25).
+# WAIT_IDLE (0: seconds to wait for other work on the machine to stop), IDLE_MAX_PCT (25),
+# PC_EXTRA_CONFIG (JSON members added to the servers' config, e.g. ', "log_level": "debug"';
+# BENCH_KEEP_TMP=1 keeps their logs).
 # Output: tables on stdout and key=value lines in bench/results/raft_etcd-<time>.txt.
 source "$(dirname "$0")/lib.sh"
 
@@ -33,6 +35,7 @@ KEYS="${KEYS:-10000}"
 VALUE_BYTES="${VALUE_BYTES:-128}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 LOADS="${LOADS:-put get stale}"
+[[ "$LOADS" == none ]] && LOADS=""  # failover trials only
 TRIALS="${TRIALS:-10}"
 PROBE_INTERVAL_MS="${PROBE_INTERVAL_MS:-20}"
 RAFT_MULTIPLIER="${RAFT_MULTIPLIER:-1}"
@@ -70,7 +73,7 @@ for i in 0 1 2; do
 done
 export SERVER_PORTS="${PC_SERVER[*]}"
 PC_CONFIG="$BENCH_TMP/proconsul.json"
-echo "{\"performance\": {\"raft_multiplier\": $RAFT_MULTIPLIER}}" >"$PC_CONFIG"
+echo "{\"performance\": {\"raft_multiplier\": $RAFT_MULTIPLIER}${PC_EXTRA_CONFIG:-}}" >"$PC_CONFIG"
 ET_CLUSTER="e0=http://127.0.0.1:${ET_PEER[0]},e1=http://127.0.0.1:${ET_PEER[1]},e2=http://127.0.0.1:${ET_PEER[2]}"
 PC_URLS=() ET_URLS=()
 for i in 0 1 2; do

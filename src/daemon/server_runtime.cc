@@ -88,6 +88,13 @@ core::Status ServerRuntime::start() {
       if (a == address) r->report_unreachable(id);
     }
   };
+  co.on_peer_gone = [this](const std::string& address) {
+    consensus::ReplicatedLog* r = raft();
+    if (r == nullptr) return;
+    for (const auto& [id, a] : r->status().addresses) {
+      if (a == address) r->report_peer_gone(id);
+    }
+  };
   rpc_client_ = std::make_unique<rpc::RpcClient>(co);
   transport_ = std::make_unique<consensus::RpcRaftTransport>(
       *rpc_client_, [this](consensus::raft::NodeId to) -> std::string {

@@ -66,6 +66,11 @@ constexpr auto kAcceptErrorBackoff = std::chrono::milliseconds(50);
 // stop() waits this long for connection coroutines to finish after closing them; they finish
 // as soon as their stream operations complete, which close() makes prompt.
 constexpr auto kStopTasksWait = std::chrono::seconds(5);
+// How long the redial that tells a dead peer process from a broken connection may take: a
+// refusal comes back within a round trip; anything slower is not the answer it looks for.
+constexpr auto kGoneProbeTimeout = std::chrono::seconds(1);
+constexpr int kGoneProbeAttempts = 4;
+constexpr auto kGoneProbeSpacing = std::chrono::milliseconds(25);
 
 // Completion of a top-level coroutine (core::log::exception).
 void log_exception(std::string_view what, std::exception_ptr e) {
@@ -1006,6 +1011,38 @@ struct Peer : std::enable_shared_from_this<Peer> {
     }
     enter_backoff();
     if (ctx.options.on_unreachable) ctx.options.on_unreachable(address);
+    // A working connection that drops may mean the process behind it died: redial once at
+    // once (beside the backoff, which stays the schedule for real traffic) and see whether
+    // the host refuses.
+    if (c.handshake_done && ctx.options.on_peer_gone) {
+      spawn(ctx.tasks, executor, gone_probe(shared_from_this()), "rpc gone probe");
+    }
+  }
+
+  // Redials a few times, a short while apart: a process being killed closes its connections
+  // before its listening socket, so the first redial can still be accepted by the kernel.
+  static asio::awaitable<void> gone_probe(std::shared_ptr<Peer> self) {
+    using asio::experimental::awaitable_operators::operator||;
+    asio::steady_timer deadline(self->executor);
+    for (int attempt = 0; attempt < kGoneProbeAttempts; ++attempt) {
+      if (attempt > 0) {
+        deadline.expires_after(kGoneProbeSpacing);
+        co_await deadline.async_wait(kUseTuple);
+      }
+      tcp::socket socket(self->executor);
+      deadline.expires_after(kGoneProbeTimeout);
+      auto result = co_await (socket.async_connect(self->endpoint, kUseTuple) ||
+                              deadline.async_wait(kUseTuple));
+      if (self->stopped || result.index() != 0) co_return;  // stopping, or no answer at all
+      const error_code ec = std::get<0>(std::get<0>(result));
+      if (ec == asio::error::connection_refused) {
+        core::log::debug(kLogModule, "{}: connection dropped and redial refused: peer gone",
+                         self->address);
+        self->ctx.options.on_peer_gone(self->address);
+        co_return;
+      }
+      if (ec) co_return;  // unreachable some other way: not the answer this looks for
+    }
   }
 
   void on_frame(Conn& c, Frame frame) {

@@ -147,6 +147,12 @@ class RpcClient {
     // when the client stops): what Raft's report_unreachable wants, since a dropped one-way
     // message is otherwise silent. Must not block.
     std::function<void(const std::string& address)> on_unreachable;
+    // Runs on an I/O thread when a connection to `address` that had worked drops and a redial
+    // made at once is refused (ECONNREFUSED): the host answers but nothing listens on the
+    // port, so the process behind it is gone (killed, crashed, stopped). A host that vanished
+    // or a partition gives no refusal and no call. Raft uses it to stop waiting for a dead
+    // leader. Must not block.
+    std::function<void(const std::string& address)> on_peer_gone;
   };
 
   // Runs on an I/O thread; must not block or throw (it runs on the destination's strand,

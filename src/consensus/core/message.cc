@@ -22,6 +22,7 @@ std::string_view message_type_name(MessageType type) {
     case MessageType::kReadIndexResp: return "MsgReadIndexResp";
     case MessageType::kTransferLeader: return "MsgTransferLeader";
     case MessageType::kUnreachable: return "MsgUnreachable";
+    case MessageType::kForgetLeader: return "MsgForgetLeader";
     case MessageType::kSnapStatus: return "MsgSnapStatus";
   }
   return "MsgUnknown";

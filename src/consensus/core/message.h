@@ -32,8 +32,9 @@ enum class MessageType : std::uint8_t {
   kReadIndex = 20,
   kReadIndexResp = 21,
   kTransferLeader = 22,
-  kUnreachable = 23,  // local: the transport could not reach `from`
-  kSnapStatus = 24,   // local: the snapshot to `from` succeeded (reject=false) or failed
+  kUnreachable = 23,   // local: the transport could not reach `from`
+  kSnapStatus = 24,    // local: the snapshot to `from` succeeded (reject=false) or failed
+  kForgetLeader = 25,  // local: `from`'s process is known to be gone; forget it as leader
 };
 
 std::string_view message_type_name(MessageType type);
@@ -42,7 +43,7 @@ std::string_view message_type_name(MessageType type);
 inline bool is_local_message(MessageType type) {
   return type == MessageType::kHup || type == MessageType::kBeat ||
          type == MessageType::kCheckQuorum || type == MessageType::kUnreachable ||
-         type == MessageType::kSnapStatus;
+         type == MessageType::kSnapStatus || type == MessageType::kForgetLeader;
 }
 
 // True for responses: these carry the term of the request they answer.

@@ -711,6 +711,15 @@ core::Status Raft::step_follower(const Message& m) {
       }
       break;
     case MT::kReadIndexResp: read_states_.push_back(ReadState{m.index, m.context}); break;
+    case MT::kForgetLeader:
+      // The owner learned that our leader's process is gone (its port refuses connections).
+      // Leaderless, we grant other followers' PreVotes and votes at once instead of guarding
+      // a dead leader's lease for a whole election timeout; we keep our term and do not
+      // campaign (the owner decides when). Lease-based reads rest on that guard being kept
+      // even when the owner is wrong, so with them the hint is ignored.
+      if (read_only_ == ReadOnlyOption::kLeaseBased) break;
+      if (lead_ != kNoNode && lead_ == m.from) lead_ = kNoNode;
+      break;
     default: break;
   }
   return core::ok();

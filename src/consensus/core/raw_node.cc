@@ -114,6 +114,13 @@ void RawNode::report_unreachable(NodeId id) {
   (void)raft_.step(m);
 }
 
+void RawNode::forget_leader(NodeId gone) {
+  Message m;
+  m.type = MessageType::kForgetLeader;
+  m.from = gone;
+  (void)raft_.step(m);
+}
+
 void RawNode::report_snapshot(NodeId id, bool ok) {
   Message m;
   m.type = MessageType::kSnapStatus;

@@ -65,6 +65,11 @@ class RawNode {
   ConfState apply_conf_change(const ConfChange& change);
   void report_unreachable(NodeId id);
   void report_snapshot(NodeId id, bool ok);
+  // `gone`'s process is known to be dead (a failure detector outside Raft said so): if it is
+  // our leader, forget it, so that our lease no longer refuses other nodes' (Pre)Votes and
+  // an election can succeed without waiting out the election timeout. Does not campaign.
+  // Ignored under lease-based reads, whose safety needs the lease kept.
+  void forget_leader(NodeId gone);
   NodeStatus status() const { return raft_.status(); }
 
   Raft& raft_for_test() { return raft_; }

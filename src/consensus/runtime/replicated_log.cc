@@ -179,6 +179,7 @@ core::Status ReplicatedLog::start() {
   c.read_only = raft::ReadOnlyOption::kSafe;
   c.applied = applied_;
   c.seed = options_.seed != 0 ? options_.seed : random_seed();
+  jitter_ = raft::SplitMix64(c.seed ^ 0x9e3779b97f4a7c15ULL);
   c.storage = &storage_;
   if (auto s = c.validate(); !s) return s;
   node_ = std::make_unique<raft::RawNode>(c);
@@ -238,21 +239,25 @@ void ReplicatedLog::receive(raft::Message message) {
   cv_.notify_one();
 }
 
-void ReplicatedLog::report_unreachable(raft::NodeId id) {
+void ReplicatedLog::report(raft::MessageType type, raft::NodeId id, bool reject) {
   raft::Message m;
-  m.type = raft::MessageType::kUnreachable;
+  m.type = type;
   m.from = id;
   m.to = options_.id;
+  m.reject = reject;
   receive(std::move(m));
 }
 
+void ReplicatedLog::report_unreachable(raft::NodeId id) {
+  report(raft::MessageType::kUnreachable, id, false);
+}
+
+void ReplicatedLog::report_peer_gone(raft::NodeId id) {
+  report(raft::MessageType::kForgetLeader, id, false);
+}
+
 void ReplicatedLog::report_snapshot(raft::NodeId id, bool ok) {
-  raft::Message m;
-  m.type = raft::MessageType::kSnapStatus;
-  m.from = id;
-  m.to = options_.id;
-  m.reject = !ok;
-  receive(std::move(m));
+  report(raft::MessageType::kSnapStatus, id, !ok);
 }
 
 void ReplicatedLog::propose(std::string command, ProposeDone done) {
@@ -488,12 +493,48 @@ void ReplicatedLog::publish_status() {
   for (const auto& [id, pr] : s.progress) status_.progress[id] = {pr.match, pr.recent_active};
 }
 
+// Two survivors of a dead leader both plan a campaign; they must not collide (both PreVotes
+// granted, both candidates, a split vote), so each draws its delay from a window far wider
+// than a vote round trip (a few ms with the vote's fsync). The floor lets the other survivor
+// take in the same refusal first, or it would still guard the dead leader's lease.
+constexpr auto kQuickCampaignFloor = std::chrono::milliseconds(10);
+constexpr std::uint64_t kQuickCampaignWindowMs = 250;
+constexpr int kQuickCampaignsMax = 3;
+
+void ReplicatedLog::peer_gone(raft::NodeId id) {
+  const raft::Raft& r = node_->raft();
+  if (id == options_.id || r.lead() != id || r.role() != raft::Role::kFollower) return;
+  node_->forget_leader(id);
+  if (node_->raft().lead() != raft::kNoNode) return;  // lease-based reads keep the leader
+  core::log::info(kModule, "leader {} is gone (its server port refuses connections); campaigning",
+                  id);
+  quick_campaigns_left_ = kQuickCampaignsMax;
+  quick_campaign_at_ = Clock::now() + kQuickCampaignFloor +
+                       std::chrono::milliseconds(jitter_.next() % kQuickCampaignWindowMs);
+}
+
+void ReplicatedLog::maybe_quick_campaign(Clock::time_point now) {
+  if (!quick_campaign_at_ || now < *quick_campaign_at_) return;
+  quick_campaign_at_.reset();
+  const raft::Raft& r = node_->raft();
+  if (r.lead() != raft::kNoNode || r.role() == raft::Role::kLeader) {
+    quick_campaigns_left_ = 0;  // someone won
+    return;
+  }
+  if (quick_campaigns_left_-- <= 0) return;
+  node_->campaign();
+  // Should this one fail (a lost PreVote, a split vote), try again unless a leader emerges.
+  quick_campaign_at_ = now + kQuickCampaignFloor +
+                       std::chrono::milliseconds(jitter_.next() % kQuickCampaignWindowMs);
+}
+
 void ReplicatedLog::run() {
   auto next_tick = Clock::now() + options_.tick;
   while (true) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_until(lock, next_tick, [this] {
+      const auto wake = quick_campaign_at_ ? std::min(next_tick, *quick_campaign_at_) : next_tick;
+      cv_.wait_until(lock, wake, [this] {
         return stopping_ || !inbox_.empty() || !proposals_.empty() || !conf_requests_.empty() ||
                !read_requests_.empty() || !transfer_requests_.empty() ||
                !applied_requests_.empty() || !leader_requests_.empty() ||
@@ -521,6 +562,7 @@ void ReplicatedLog::run() {
       if (next_tick < now) next_tick = now + options_.tick;  // fell behind: do not burst
     }
     drain_inputs();
+    maybe_quick_campaign(Clock::now());
     while (node_->has_ready()) handle_ready();
     if (!leader_waiters_.empty()) fire_leader_waiters(false);
     maybe_snapshot();
@@ -555,6 +597,14 @@ void ReplicatedLog::drain_inputs() {
   }
   const raft::NodeId lead = node_->raft().lead();
   for (auto& m : inbox) {
+    // Transport feedback travels in the inbox to keep its order with the peer's messages;
+    // the core takes it through its own calls, not step() (which refuses local types).
+    switch (m.type) {
+      case raft::MessageType::kUnreachable: node_->report_unreachable(m.from); continue;
+      case raft::MessageType::kSnapStatus: node_->report_snapshot(m.from, !m.reject); continue;
+      case raft::MessageType::kForgetLeader: peer_gone(m.from); continue;
+      default: break;
+    }
     if (m.from == lead && lead != raft::kNoNode) last_leader_contact_ = Clock::now();
     if (auto s = node_->step(m); !s) {
       core::log::debug(kModule, "dropped {} from {}: {}", raft::message_type_name(m.type), m.from,

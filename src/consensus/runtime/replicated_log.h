@@ -88,6 +88,12 @@ class ReplicatedLog final : public Log {
   // Transport feedback (any thread): `id` could not be reached / a snapshot send ended.
   void report_unreachable(raft::NodeId id);
   void report_snapshot(raft::NodeId id, bool ok);
+  // Transport feedback (any thread): `id`'s process is gone (its connection dropped and its
+  // port refused a redial). If `id` leads us, forget it and campaign after a short random
+  // delay instead of waiting out the election timeout; the other survivors, who saw the same
+  // refusal, grant the PreVote. A wrong report costs nothing: a live leader's next heartbeat
+  // makes it our leader again, and followers still in its lease refuse the campaign.
+  void report_peer_gone(raft::NodeId id);
 
   void propose(std::string command, ProposeDone done) override;
   LeaderInfo leader() const override;
@@ -164,6 +170,10 @@ class ReplicatedLog final : public Log {
   void maybe_snapshot();
   void finish_snapshot(SnapshotDone done);
   void publish_status();
+  // Queues transport feedback as a local message, in order with the peer's messages.
+  void report(raft::MessageType type, raft::NodeId id, bool reject);
+  void peer_gone(raft::NodeId id);
+  void maybe_quick_campaign(std::chrono::steady_clock::time_point now);
 
   const ReplicatedLogOptions options_;
   Fsm& fsm_;
@@ -201,6 +211,12 @@ class ReplicatedLog final : public Log {
   bool snapshot_running_ = false;
   std::thread snapshot_thread_;
   std::chrono::steady_clock::time_point last_leader_contact_;
+  // A campaign planned because the leader's process is gone (report_peer_gone), and how many
+  // more may follow while no leader emerges (a split vote between two survivors that
+  // planned theirs within a round trip of each other).
+  std::optional<std::chrono::steady_clock::time_point> quick_campaign_at_;
+  int quick_campaigns_left_ = 0;
+  raft::SplitMix64 jitter_{1};
 
   // Inputs from other threads.
   mutable std::mutex mu_;

@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "consensus/runtime/forwarding_log.h"
@@ -56,64 +57,108 @@ ResultCodec count_codec() {
       }};
 }
 
-TEST(RpcCluster, ThreeServersElectAndReplicateOverTcp) {
-  const fs::path root =
-      fs::temp_directory_path() / ("pc-rpc-cluster-" + std::to_string(::getpid()));
-  std::map<raft::NodeId, std::unique_ptr<Server>> servers;
-  std::mutex addresses_mu;
-  std::map<raft::NodeId, std::string> addresses;
-  for (raft::NodeId id = 1; id <= 3; ++id) {
-    auto s = std::make_unique<Server>();
-    s->id = id;
-    rpc::RpcServer::Options so;
-    so.address = "127.0.0.1";
-    so.port = 0;
-    s->rpc_server = std::make_unique<rpc::RpcServer>(so);
-    Server* raw = s.get();
-    s->rpc_server->on_message([raw](rpc::Message m) {
-      if (m.method == kRpcRaftMessages && raw->transport) raw->transport->deliver(m);
-    });
-    // Handlers are registered before start(); the log they use comes later.
-    s->rpc_server->handle(kRpcRaftApply, [raw](rpc::Request r, rpc::Responder responder) {
-      raw->forwarding->handle_apply(std::move(r), std::move(responder));
-    });
-    auto port = s->rpc_server->start();
-    ASSERT_TRUE(port) << port.error().message;
-    s->address = "127.0.0.1:" + std::to_string(*port);
-    addresses[id] = s->address;
-    servers[id] = std::move(s);
-  }
-  for (auto& [id, s] : servers) {
-    rpc::RpcClient::Options co;
-    co.backoff_initial = 10ms;
-    co.backoff_max = 200ms;
-    s->rpc_client = std::make_unique<rpc::RpcClient>(co);
-    s->rpc_client->start();
-    s->transport = std::make_unique<RpcRaftTransport>(
-        *s->rpc_client, [&addresses, &addresses_mu](raft::NodeId to) {
-          std::lock_guard lock(addresses_mu);
-          auto it = addresses.find(to);
-          return it == addresses.end() ? std::string() : it->second;
-        });
-    ReplicatedLogOptions o;
-    o.id = id;
-    o.self_address = s->address;
-    o.dir = (root / ("n" + std::to_string(id))).string();
-    o.bootstrap_voters = addresses;
-    o.tick = 10ms;
-    o.seed = id;
-    s->log = std::make_unique<ReplicatedLog>(o, s->fsm, *s->transport);
-    s->transport->set_log(s->log.get());
-    s->forwarding = std::make_unique<ForwardingLog>(*s->log, *s->rpc_client, count_codec());
-    ASSERT_TRUE(s->log->start());
-  }
-  raft::NodeId leader = raft::kNoNode;
-  for (int i = 0; i < 1000 && leader == raft::kNoNode; ++i) {
-    for (auto& [id, s] : servers) {
-      if (s->log->status().role == raft::Role::kLeader) leader = id;
+// Three servers on loopback, Raft ticking every `tick`. With `gone_hint` the rpc client's
+// on_peer_gone reaches the log, as the daemon wires it.
+class ThreeServers {
+ public:
+  ThreeServers(std::chrono::milliseconds tick, bool gone_hint)
+      : root_(fs::temp_directory_path() /
+              ("pc-rpc-cluster-" + std::to_string(::getpid()) + "-" + std::to_string(++runs_))) {
+    for (raft::NodeId id = 1; id <= 3; ++id) {
+      auto s = std::make_unique<Server>();
+      s->id = id;
+      rpc::RpcServer::Options so;
+      so.address = "127.0.0.1";
+      so.port = 0;
+      s->rpc_server = std::make_unique<rpc::RpcServer>(so);
+      Server* raw = s.get();
+      s->rpc_server->on_message([raw](rpc::Message m) {
+        if (m.method == kRpcRaftMessages && raw->transport) raw->transport->deliver(m);
+      });
+      // Handlers are registered before start(); the log they use comes later.
+      s->rpc_server->handle(kRpcRaftApply, [raw](rpc::Request r, rpc::Responder responder) {
+        raw->forwarding->handle_apply(std::move(r), std::move(responder));
+      });
+      auto port = s->rpc_server->start();
+      EXPECT_TRUE(port) << port.error().message;
+      if (!port) return;
+      s->address = "127.0.0.1:" + std::to_string(*port);
+      addresses_[id] = s->address;
+      servers[id] = std::move(s);
     }
-    std::this_thread::sleep_for(5ms);
+    for (auto& [id, s] : servers) {
+      rpc::RpcClient::Options co;
+      co.backoff_initial = 10ms;
+      co.backoff_max = 200ms;
+      Server* raw = s.get();
+      if (gone_hint) {
+        co.on_peer_gone = [this, raw](const std::string& address) {
+          for (const auto& [peer, a] : addresses_) {
+            if (a == address) raw->log->report_peer_gone(peer);
+          }
+        };
+      }
+      s->rpc_client = std::make_unique<rpc::RpcClient>(co);
+      s->rpc_client->start();
+      s->transport = std::make_unique<RpcRaftTransport>(*s->rpc_client, [this](raft::NodeId to) {
+        auto it = addresses_.find(to);
+        return it == addresses_.end() ? std::string() : it->second;
+      });
+      ReplicatedLogOptions o;
+      o.id = id;
+      o.self_address = s->address;
+      o.dir = (root_ / ("n" + std::to_string(id))).string();
+      o.bootstrap_voters = addresses_;
+      o.tick = tick;
+      o.seed = id;
+      s->log = std::make_unique<ReplicatedLog>(o, s->fsm, *s->transport);
+      s->transport->set_log(s->log.get());
+      s->forwarding = std::make_unique<ForwardingLog>(*s->log, *s->rpc_client, count_codec());
+      EXPECT_TRUE(s->log->start());
+    }
   }
+  ~ThreeServers() {
+    for (auto& [id, s] : servers) stop(id);
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // The leader among the running servers other than `not_this`, waiting up to `within`.
+  raft::NodeId wait_leader(std::chrono::milliseconds within, raft::NodeId not_this = 0) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& [id, s] : servers) {
+        if (id != not_this && !stopped_.count(id) && s->log->status().role == raft::Role::kLeader) {
+          return id;
+        }
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return raft::kNoNode;
+  }
+
+  // What a killed process leaves: its log stops and its sockets close.
+  void stop(raft::NodeId id) {
+    if (!stopped_.insert(id).second) return;
+    Server& s = *servers.at(id);
+    s.log->stop();
+    s.rpc_server->stop();
+    s.rpc_client->stop();
+  }
+
+  std::map<raft::NodeId, std::unique_ptr<Server>> servers;
+
+ private:
+  static inline int runs_ = 0;
+  fs::path root_;
+  std::map<raft::NodeId, std::string> addresses_;  // written before any thread reads it
+  std::set<raft::NodeId> stopped_;
+};
+
+TEST(RpcCluster, ThreeServersElectAndReplicateOverTcp) {
+  ThreeServers cluster(10ms, /*gone_hint=*/false);
+  auto& servers = cluster.servers;
+  raft::NodeId leader = cluster.wait_leader(5s);
   ASSERT_NE(leader, raft::kNoNode);
   for (int i = 0; i < 20; ++i) {
     std::promise<core::Result<std::any>> p;
@@ -148,13 +193,31 @@ TEST(RpcCluster, ThreeServersElectAndReplicateOverTcp) {
   EXPECT_EQ(std::any_cast<std::size_t>(*result), 21u);
   EXPECT_GE(applied_then, 21u);  // read-your-write on the follower
   EXPECT_EQ(f->fsm.applied().back(), "forwarded");
-  for (auto& [id, s] : servers) {
-    s->log->stop();
-    s->rpc_server->stop();
-    s->rpc_client->stop();
+}
+
+// A leader whose process is gone (its port refuses the survivors' redials) is replaced
+// without waiting out the election timeout: with a 200 ms tick that timeout is 2-4 s, and
+// the survivors elect within a fraction of it. Without the hint they must wait it out.
+TEST(RpcCluster, DeadLeaderProcessIsReplacedBeforeTheElectionTimeout) {
+  for (bool hint : {true, false}) {
+    SCOPED_TRACE(hint ? "with the peer-gone hint" : "without it");
+    ThreeServers cluster(200ms, hint);
+    const raft::NodeId leader = cluster.wait_leader(10s);
+    ASSERT_NE(leader, raft::kNoNode);
+    // Followers learn the leader (and open their connections to it) with its heartbeats.
+    std::this_thread::sleep_for(600ms);
+    const auto killed = std::chrono::steady_clock::now();
+    cluster.stop(leader);
+    const raft::NodeId next = cluster.wait_leader(1500ms, leader);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - killed);
+    if (hint) {
+      EXPECT_NE(next, raft::kNoNode) << "no new leader " << took.count() << "ms after the kill";
+    } else {
+      EXPECT_EQ(next, raft::kNoNode)
+          << "elected after " << took.count() << "ms: faster than any election timeout";
+    }
   }
-  std::error_code ec;
-  fs::remove_all(root, ec);
 }
 
 }  // namespace

@@ -355,6 +355,35 @@ TEST(RpcTransport, AClosedPortFailsPromptly) {
   EXPECT_GE(unreachable.load(), 1);
 }
 
+// A working connection that drops, and whose port then refuses, means the process behind it
+// is gone; a port that never answered is only unreachable.
+TEST(RpcTransport, ADroppedConnectionToAClosedPortReportsThePeerGone) {
+  Results results;
+  Waiter gone_waiter;
+  std::vector<std::string> gone;
+  RpcClient::Options options = fast_client();
+  options.on_peer_gone = [&](const std::string& address) {
+    gone_waiter.notify([&] { gone.push_back(address); });
+  };
+  RpcClient client(options);
+  client.start();
+  // Never connected: no report.
+  const auto closed = closed_port();
+  ASSERT_TRUE(client.call(at(closed), kEcho, "x", 5s, results.callback()).has_value());
+  ASSERT_TRUE(results.wait_count(1));
+
+  auto server = std::make_unique<TestServer>();
+  const auto port = server->start();
+  ASSERT_TRUE(client.call(at(port), kEcho, "1", 5s, results.callback()).has_value());
+  ASSERT_TRUE(results.wait_count(2));
+  ASSERT_TRUE(results.at(1).has_value());
+  server->server->stop();
+  server.reset();
+  ASSERT_TRUE(gone_waiter.wait([&] { return !gone.empty(); }));
+  gone_waiter.notify([&] { EXPECT_EQ(gone, std::vector<std::string>{at(port)}); });
+  client.stop();
+}
+
 TEST(RpcTransport, AFullSendQueueDropsMessagesAndFailsCalls) {
   // A listener that never reads: once the kernel's buffers are full, frames pile up in the
   // client's queue until send_queue_max.

@@ -272,6 +272,70 @@ TEST(RaftCheckQuorum, FollowerInLeaseIgnoresVotes) {
   EXPECT_EQ(c.raft(2).vote(), 3u);
 }
 
+// A leader whose process is known to be dead (its port refuses connections) need not be
+// waited out: followers that forget it grant each other's PreVotes at once, so a campaign
+// succeeds without any election timeout passing.
+TEST(RaftForgetLeader, SurvivorsElectAtOnceWhenAllForget) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.isolate(1);
+  c.node(2).forget_leader(1);
+  c.node(3).forget_leader(1);
+  EXPECT_EQ(c.raft(2).lead(), kNoNode);
+  EXPECT_EQ(c.raft(2).term(), 1u) << "forgetting does not campaign or change the term";
+  EXPECT_EQ(c.raft(2).role(), Role::kFollower);
+  c.elect(2);
+  EXPECT_EQ(c.raft(2).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(3).lead(), 2u);
+}
+
+// The contrast, and the safety of a wrong hint: a follower that still hears its leader (or
+// never got the hint) refuses the PreVote while in lease, so the campaign fails.
+TEST(RaftForgetLeader, FollowerStillInLeaseRefuses) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.isolate(1);
+  c.node(2).forget_leader(1);
+  c.elect(2);
+  EXPECT_EQ(c.raft(2).role(), Role::kPreCandidate);
+  EXPECT_EQ(c.raft(2).term(), 1u);
+  EXPECT_EQ(c.raft(3).lead(), 1u);
+}
+
+TEST(RaftForgetLeader, OnlyTheCurrentLeaderIsForgotten) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  c.node(2).forget_leader(3);
+  EXPECT_EQ(c.raft(2).lead(), 1u);
+  c.node(1).forget_leader(1);  // a leader has no leader to forget
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  // A live leader's next heartbeat makes it the leader again.
+  c.node(2).forget_leader(1);
+  EXPECT_EQ(c.raft(2).lead(), kNoNode);
+  c.tick(1, 1);
+  c.stabilize();
+  EXPECT_EQ(c.raft(2).lead(), 1u);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).term(), 1u);
+}
+
+// Lease-based reads count on followers refusing votes for an election timeout after they
+// last heard the leader, whatever anyone tells them.
+TEST(RaftForgetLeader, IgnoredUnderLeaseBasedReads) {
+  Cluster c({1, 2, 3}, [](Config& cfg) { cfg.read_only = ReadOnlyOption::kLeaseBased; });
+  c.elect(1);
+  c.node(2).forget_leader(1);
+  EXPECT_EQ(c.raft(2).lead(), 1u);
+}
+
+TEST(RaftForgetLeader, NotAcceptedFromTheNetwork) {
+  Cluster c({1, 2, 3});
+  c.elect(1);
+  Message m = msg(MT::kForgetLeader, 1, 2, 0);
+  EXPECT_FALSE(c.node(2).step(m).has_value());
+  EXPECT_EQ(c.raft(2).lead(), 1u);
+}
+
 // ---------------------------------------------------------------------------------------
 // §5.3 Log replication
 
