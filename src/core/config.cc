@@ -51,7 +51,8 @@ enum class Kind {
   kPorts,
   kDnsConfig,
   kDnsSoa,
-  kPerformance
+  kPerformance,
+  kAutopilot
 };
 
 struct KeySpec {
@@ -80,6 +81,7 @@ constexpr KeySpec kKeys[] = {
     {"recursors", Kind::kStringList},
     {"dns_config", Kind::kDnsConfig},
     {"performance", Kind::kPerformance},
+    {"autopilot", Kind::kAutopilot},
     {"raft_snapshot_threshold", Kind::kInt},
     {"raft_trailing_logs", Kind::kInt},
     {"session_ttl_min", Kind::kString},
@@ -111,6 +113,19 @@ constexpr KeySpec kDnsConfigKeys[] = {
 
 constexpr KeySpec kPerformanceKeys[] = {
     {"raft_multiplier", Kind::kInt},
+};
+
+// Consul's autopilot keys. The last three belong to Consul Enterprise's redundancy zones and
+// upgrade migrations: accepted, so a Consul configuration loads, and without effect.
+constexpr KeySpec kAutopilotKeys[] = {
+    {"cleanup_dead_servers", Kind::kBool},
+    {"last_contact_threshold", Kind::kString},
+    {"max_trailing_logs", Kind::kInt},
+    {"min_quorum", Kind::kInt},
+    {"server_stabilization_time", Kind::kString},
+    {"redundancy_zone_tag", Kind::kString},
+    {"disable_upgrade_migration", Kind::kBool},
+    {"upgrade_version_tag", Kind::kString},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -215,6 +230,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kDnsConfig: return check_object(v, path, kDnsConfigKeys);
     case Kind::kDnsSoa: return check_object(v, path, kDnsSoaKeys);
     case Kind::kPerformance: return check_object(v, path, kPerformanceKeys);
+    case Kind::kAutopilot: return check_object(v, path, kAutopilotKeys);
   }
   return "";
 }
@@ -592,6 +608,16 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "dns_config") decode_dns_config(v.get_object(), c.dns_config);
     if (key == "raft_snapshot_threshold") (void)json_int(v, key, c.raft_snapshot_threshold);
     if (key == "raft_trailing_logs") (void)json_int(v, key, c.raft_trailing_logs);
+    if (key == "autopilot") {
+      for (const auto& [ak, av] : v.get_object()) {
+        std::string_view a = ak;
+        if (a == "cleanup_dead_servers") c.autopilot.cleanup_dead_servers = av.get_bool();
+        if (a == "last_contact_threshold") c.autopilot.last_contact_threshold = str_of(av);
+        if (a == "max_trailing_logs") (void)json_int(av, a, c.autopilot.max_trailing_logs);
+        if (a == "min_quorum") (void)json_int(av, a, c.autopilot.min_quorum);
+        if (a == "server_stabilization_time") c.autopilot.server_stabilization_time = str_of(av);
+      }
+    }
     if (key == "performance") {
       for (const auto& [pk, pv] : v.get_object()) {
         if (std::string_view(pk) == "raft_multiplier") {
@@ -879,6 +905,21 @@ Status validate(AgentConfig& c) {
   if (!s) return s;
   if (c.raft_snapshot_threshold < 1) return invalid("raft_snapshot_threshold must be positive");
   if (c.raft_trailing_logs < 0) return invalid("raft_trailing_logs cannot be negative");
+  for (auto [key, text] :
+       {std::pair<std::string_view, const std::string*>{"autopilot.last_contact_threshold",
+                                                        &c.autopilot.last_contact_threshold},
+        {"autopilot.server_stabilization_time", &c.autopilot.server_stabilization_time}}) {
+    Result<Duration> d = parse_go_duration(*text);
+    if (!d) {
+      return invalid(std::string(key) + ": invalid duration: \"" + *text +
+                     "\": " + d.error().message);
+    }
+    if (d->count() < 0) return invalid(std::string(key) + " cannot be negative");
+  }
+  if (c.autopilot.max_trailing_logs < 0) {
+    return invalid("autopilot.max_trailing_logs cannot be negative");
+  }
+  if (c.autopilot.min_quorum < 0) return invalid("autopilot.min_quorum cannot be negative");
   // Consul's range for performance.raft_multiplier.
   if (c.raft_multiplier < 1 || c.raft_multiplier > 10) {
     return invalid("performance.raft_multiplier cannot be " + std::to_string(c.raft_multiplier) +

@@ -78,6 +78,25 @@ struct DnsConfig {
   bool operator==(const DnsConfig&) const = default;
 };
 
+// The autopilot block (Consul's keys and defaults). Durations are Go duration text,
+// validated at load. Servers read it at start; `PUT /v1/operator/autopilot/configuration`
+// cannot change it yet.
+struct AutopilotConfig {
+  // Remove servers the leader has lost contact with (see daemon/autopilot.h for when a
+  // server counts as dead until gossip exists).
+  bool cleanup_dead_servers = true;
+  // A server whose last contact with the leader is older than this is unhealthy.
+  std::string last_contact_threshold = "200ms";
+  // A server whose log trails the leader's by more entries than this is unhealthy.
+  int max_trailing_logs = 250;
+  // Dead-server cleanup never leaves fewer voters than this; 0: no minimum.
+  int min_quorum = 0;
+  // How long a new server must stay healthy before it would be promoted to voter.
+  std::string server_stabilization_time = "10s";
+
+  bool operator==(const AutopilotConfig&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -120,6 +139,7 @@ struct AgentConfig {
   // applied entries, keeping this many entries of log behind it for followers to catch up.
   int raft_snapshot_threshold = 16384;
   int raft_trailing_logs = 10240;
+  AutopilotConfig autopilot;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

@@ -276,6 +276,7 @@ int run_agent(const core::AgentConfig& initial) {
     so.raft_multiplier = config.raft_multiplier;
     so.snapshot_threshold = static_cast<std::uint64_t>(config.raft_snapshot_threshold);
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
+    so.autopilot = config.autopilot;
     server_runtime = std::make_unique<ServerRuntime>(so, fsm, apply_outcome_codec());
     if (auto s = server_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the server: %s\n", s.error().message.c_str());

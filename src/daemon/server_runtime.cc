@@ -6,9 +6,11 @@
 #include <utility>
 
 #include "core/config.h"
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/rand.h"
 #include "core/strings.h"
+#include "endpoints/operator.h"
 
 namespace pc::daemon {
 namespace {
@@ -18,8 +20,47 @@ constexpr auto kDiscoveryInterval = std::chrono::seconds(1);
 constexpr auto kInfoTimeout = std::chrono::seconds(2);
 constexpr int kDefaultServerPort = 8300;
 
-// "ip" or "ip:port" (IPv6 in brackets) with the server port filled in.
-std::string with_port(const std::string& address) {
+// kRpcServerInfo's reply: node id, node name, datacenter, rpc address, the address and Raft
+// id of the leader it follows ("" and 0 when it knows none), and the Raft ids of the servers
+// in its configuration, comma-separated, one per line.
+std::string encode_info(const std::string& node_id, const std::string& name, const std::string& dc,
+                        const std::string& address, const std::string& leader,
+                        std::uint64_t leader_id, const std::string& members) {
+  return node_id + "\n" + name + "\n" + dc + "\n" + address + "\n" + leader + "\n" +
+         std::to_string(leader_id) + "\n" + members;
+}
+
+std::uint64_t parse_id(const std::string& text) {
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+DeadServerPolicy policy_of(const core::AutopilotConfig& c) {
+  DeadServerPolicy p;
+  p.cleanup_dead_servers = c.cleanup_dead_servers;
+  p.min_quorum = static_cast<unsigned>(std::max(0, c.min_quorum));
+  return p;
+}
+
+endpoints::AutopilotSettings settings_of(const core::AutopilotConfig& c) {
+  endpoints::AutopilotSettings s;
+  s.cleanup_dead_servers = c.cleanup_dead_servers;
+  // Validated at load; a value that still does not parse keeps Consul's default.
+  if (auto d = core::parse_go_duration(c.last_contact_threshold)) s.last_contact_threshold = *d;
+  if (auto d = core::parse_go_duration(c.server_stabilization_time)) {
+    s.server_stabilization_time = *d;
+  }
+  s.max_trailing_logs = static_cast<std::uint64_t>(std::max(0, c.max_trailing_logs));
+  s.min_quorum = static_cast<std::uint64_t>(std::max(0, c.min_quorum));
+  return s;
+}
+
+}  // namespace
+
+std::string with_server_port(const std::string& address) {
   auto parsed = core::parse_recursor_address(address);
   if (!parsed) return address;
   const bool has_port = address.front() == '['
@@ -29,17 +70,6 @@ std::string with_port(const std::string& address) {
   const bool v6 = parsed->ip.find(':') != std::string::npos;
   return (v6 ? "[" + parsed->ip + "]" : parsed->ip) + ":" + std::to_string(port);
 }
-
-// kRpcServerInfo's reply: node id, node name, datacenter, rpc address, and the address and
-// Raft id of the leader it follows ("" and 0 when it knows none), one per line.
-std::string encode_info(const std::string& node_id, const std::string& name, const std::string& dc,
-                        const std::string& address, const std::string& leader,
-                        std::uint64_t leader_id) {
-  return node_id + "\n" + name + "\n" + dc + "\n" + address + "\n" + leader + "\n" +
-         std::to_string(leader_id);
-}
-
-}  // namespace
 
 std::uint64_t raft_id_of(const std::string& node_id) {
   std::uint64_t id = 0;
@@ -62,7 +92,8 @@ ServerRuntime::ServerRuntime(ServerRuntimeOptions options, consensus::Fsm& fsm,
     : options_(std::move(options)),
       fsm_(fsm),
       codec_(std::move(codec)),
-      id_(raft_id_of(options_.node_id)) {}
+      id_(raft_id_of(options_.node_id)),
+      dead_server_policy_(policy_of(options_.autopilot)) {}
 
 ServerRuntime::~ServerRuntime() {
   stop();
@@ -125,18 +156,34 @@ core::Status ServerRuntime::start() {
   rpc_server_->handle(consensus::kRpcServerInfo, [this](rpc::Request, rpc::Responder resp) {
     const consensus::LeaderInfo leader = this->leader();
     consensus::ReplicatedLog* r = raft();
-    const std::uint64_t leader_id = r != nullptr ? r->status().leader : 0;
+    std::uint64_t leader_id = 0;
+    std::string members;
+    if (r != nullptr) {
+      const consensus::ReplicatedLog::Status status = r->status();
+      leader_id = status.leader;
+      for (const auto* ids : {&status.conf.voters, &status.conf.learners}) {
+        for (std::uint64_t id : *ids) members += (members.empty() ? "" : ",") + std::to_string(id);
+      }
+    }
     resp.respond(encode_info(options_.node_id, options_.node_name, options_.datacenter,
                              rpc_address_, leader.known_leader ? leader.leader_address : "",
-                             leader.known_leader ? leader_id : 0));
+                             leader.known_leader ? leader_id : 0, members));
   });
   auto port = rpc_server_->start();
   if (!port) return port.error();
-  rpc_address_ = with_port(options_.advertise_address + ":" + std::to_string(*port));
+  rpc_address_ = with_server_port(options_.advertise_address + ":" + std::to_string(*port));
   rpc_client_->start();
 
-  if (has_raft_state()) return start_raft({});
-  if (options_.bootstrap) return start_raft({{id_, rpc_address_}});
+  endpoints::set_autopilot_settings(settings_of(options_.autopilot));
+  if (has_raft_state() || options_.bootstrap) {
+    auto s = has_raft_state() ? start_raft({}) : start_raft({{id_, rpc_address_}});
+    if (!s) return s;
+    discovery_ = std::thread([this] {
+      core::set_thread_name("pc-servers");
+      maintain();
+    });
+    return core::ok();
+  }
   if (options_.retry_join.empty()) {
     return core::make_error(core::Code::kInvalidArgument,
                             "a new server needs -bootstrap, or -retry-join with the addresses "
@@ -147,8 +194,9 @@ core::Status ServerRuntime::start() {
   core::log::info(kModule, "looking for servers at [{}] (bootstrap_expect {})", targets,
                   options_.bootstrap_expect);
   discovery_ = std::thread([this] {
-    core::set_thread_name("pc-discovery");
+    core::set_thread_name("pc-servers");
     discover();
+    maintain();
   });
   return core::ok();
 }
@@ -178,7 +226,7 @@ void ServerRuntime::discover() {
   std::map<std::uint64_t, std::string> known{{id_, rpc_address_}};
   while (true) {
     for (const std::string& target : options_.retry_join) {
-      const std::string address = with_port(target);
+      const std::string address = with_server_port(target);
       if (address == rpc_address_) continue;
       auto reply = std::make_shared<std::promise<core::Result<std::string>>>();
       auto future = reply->get_future();
@@ -199,12 +247,7 @@ void ServerRuntime::discover() {
       if (lines.size() >= 6 && !lines[4].empty()) {
         // A cluster runs already: join it instead of bootstrapping a new one. Until this
         // server's log names the servers, the leader's address comes from here.
-        std::uint64_t leader_id = 0;
-        try {
-          leader_id = std::stoull(lines[5]);
-        } catch (const std::exception&) {
-          leader_id = 0;
-        }
+        const std::uint64_t leader_id = parse_id(lines[5]);
         if (leader_id != 0) {
           std::lock_guard lock(mu_);
           seed_addresses_[leader_id] = lines[4];
@@ -234,15 +277,8 @@ void ServerRuntime::join(std::string leader) {
   }
   // The leader adds this server as a voter; it then receives the log (or a snapshot) and
   // learns the configuration from it. Retried until it takes, following leader changes.
-  const std::string request = "join\n" + std::to_string(id_) + "\n" + rpc_address_;
   while (true) {
-    auto reply = std::make_shared<std::promise<core::Status>>();
-    auto future = reply->get_future();
-    auto sent = rpc_client_->call(leader, consensus::kRpcRaftOperator, request,
-                                  std::chrono::seconds(10), [reply](core::Result<std::string> r) {
-                                    reply->set_value(r ? core::ok() : core::Status(r.error()));
-                                  });
-    core::Status outcome = sent ? future.get() : core::Status(sent.error());
+    core::Status outcome = ask_to_join(leader);
     if (outcome) {
       core::log::info(kModule, "joined the cluster as a voter");
       return;
@@ -257,6 +293,17 @@ void ServerRuntime::join(std::string leader) {
       leader = l.leader_address;
     }
   }
+}
+
+core::Status ServerRuntime::ask_to_join(const std::string& leader) {
+  const std::string request = "join\n" + std::to_string(id_) + "\n" + rpc_address_;
+  auto reply = std::make_shared<std::promise<core::Status>>();
+  auto future = reply->get_future();
+  auto sent = rpc_client_->call(leader, consensus::kRpcRaftOperator, request,
+                                std::chrono::seconds(10), [reply](core::Result<std::string> r) {
+                                  reply->set_value(r ? core::ok() : core::Status(r.error()));
+                                });
+  return sent ? future.get() : core::Status(sent.error());
 }
 
 void ServerRuntime::stop() {

@@ -13,6 +13,16 @@
 // addresses; until then retry_join names other servers' rpc address, "ip[:port]", port 8300
 // by default.)
 //
+// Membership after start (one background thread, pc-servers): on the leader, autopilot removes
+// dead servers from the configuration (daemon/autopilot.h: when a server counts as dead, and
+// the quorum rules). On any other server, when it has not heard from a leader for two
+// election timeouts or its own configuration no longer names it, it asks the servers it
+// knows who leads and whether the leader's configuration names it; when the leader says no
+// twice in a row, it asks the leader to add it as a voter again. So a server removed while
+// it was down rejoins when it comes back, and one removed by `operator raft remove-peer`
+// while running is added again a few seconds later, as Consul's leader re-adds a live serf
+// member; a server meant to go away is stopped first (Consul: `leave`), then removed.
+//
 // Thread-safety: start() and stop() from the owning thread; log() from any thread.
 #include <atomic>
 #include <chrono>
@@ -21,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,7 +39,9 @@
 #include "consensus/runtime/forwarding_log.h"
 #include "consensus/runtime/replicated_log.h"
 #include "consensus/runtime/rpc_transport.h"
+#include "core/config.h"
 #include "core/result.h"
+#include "daemon/autopilot.h"
 #include "rpc/transport.h"
 
 namespace pc::daemon {
@@ -47,7 +60,11 @@ struct ServerRuntimeOptions {
   int raft_multiplier = 5;  // Consul's performance.raft_multiplier
   std::uint64_t snapshot_threshold = 16384;
   std::uint64_t trailing_logs = 10240;
+  core::AutopilotConfig autopilot;  // the agent's autopilot block, validated at load
 };
+
+// "ip" or "ip:port" (IPv6 in brackets) with the server port (8300) filled in.
+std::string with_server_port(const std::string& address);
 
 // The Raft id of a server: the first 64 bits of its node ID (a UUID), never 0.
 std::uint64_t raft_id_of(const std::string& node_id);
@@ -90,6 +107,18 @@ class ServerRuntime final : public consensus::Log {
   void discover();
   // Starts Raft with no configuration and asks `leader` to add this server as a voter.
   void join(std::string leader);
+  // One request to `leader` to add this server as a voter.
+  core::Status ask_to_join(const std::string& leader);
+  // Runs until stop(): autopilot on the leader, the membership check elsewhere.
+  void maintain();
+  void autopilot_pass(const consensus::ReplicatedLog::Status& status, core::MonoTime now);
+  void check_membership(const consensus::ReplicatedLog::Status& status);
+  // Asks the servers this one knows for the leader; returns the leader's address and whether
+  // its configuration names this server, or nullopt when no leader answered.
+  std::optional<std::pair<std::string, bool>> leader_view(
+      const consensus::ReplicatedLog::Status& status);
+  // kRpcServerInfo to `address`: its reply split into lines, or an error.
+  core::Result<std::vector<std::string>> server_info(const std::string& address);
   bool has_raft_state() const;
   core::Status start_raft(std::map<std::uint64_t, std::string> voters);
 
@@ -110,7 +139,18 @@ class ServerRuntime final : public consensus::Log {
   // Addresses learned outside the log (the leader a joining server follows), by Raft id.
   std::map<std::uint64_t, std::string> seed_addresses_;
   std::atomic<bool> raft_started_{false};
+  // Discovery, then maintain() (pc-servers).
   std::thread discovery_;
+
+  // Owned by the pc-servers thread.
+  DeadServerPolicy dead_server_policy_;
+  ContactTracker contacts_;
+  bool leading_ = false;
+  std::string last_refusal_;
+  int missing_strikes_ = 0;  // membership checks in a row the leader did not name this server
+  // A removal autopilot asked for and the log has not finished (set by pc-servers, cleared
+  // by the log's callback).
+  std::atomic<bool> removal_pending_{false};
 };
 
 }  // namespace pc::daemon

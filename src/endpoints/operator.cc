@@ -157,7 +157,23 @@ ServerStability& ServerStability::process() {
   return stability;
 }
 
-AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability) {
+namespace {
+std::mutex autopilot_settings_mu;
+AutopilotSettings autopilot_settings_value;  // guarded by autopilot_settings_mu
+}  // namespace
+
+AutopilotSettings autopilot_settings() {
+  std::lock_guard lock(autopilot_settings_mu);
+  return autopilot_settings_value;
+}
+
+void set_autopilot_settings(const AutopilotSettings& settings) {
+  std::lock_guard lock(autopilot_settings_mu);
+  autopilot_settings_value = settings;
+}
+
+AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
+                                 std::uint64_t max_trailing_logs) {
   consensus::RaftConfiguration config = ctx.log.configuration();
   std::map<std::string, ServerNode> named = servers_in_catalog(ctx);
   const std::uint64_t leader_index = leader_last_index(config);
@@ -195,8 +211,8 @@ AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability)
     }
     // raft-autopilot's isHealthy: alive, heard from lately, and not trailing by more than
     // MaxTrailingLogs (only checked once the leader's log is longer than that).
-    const bool trailing = leader_index > kAutopilotMaxTrailingLogs &&
-                          s.match_index < leader_index - kAutopilotMaxTrailingLogs;
+    const bool trailing =
+        leader_index > max_trailing_logs && s.match_index < leader_index - max_trailing_logs;
     h.healthy = h.serf_status == "alive" && contact && !trailing;
     h.stable_since = stability.observe(s.address, h.healthy, now);
 

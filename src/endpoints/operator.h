@@ -26,11 +26,27 @@
 
 namespace pc::endpoints {
 
-// Consul's autopilot defaults (api.NewAutopilotConfiguration). Only MaxTrailingLogs takes
-// part in the health computed here; the others are reported as configuration.
+// Consul's autopilot defaults (api.NewAutopilotConfiguration).
 inline constexpr std::uint64_t kAutopilotMaxTrailingLogs = 250;
 inline constexpr core::Duration kAutopilotLastContactThreshold = std::chrono::milliseconds(200);
 inline constexpr core::Duration kAutopilotServerStabilizationTime = std::chrono::seconds(10);
+
+// Consul's autopilot configuration (structs.AutopilotConfig) as this server runs it: the
+// agent's `autopilot` block. MaxTrailingLogs takes part in the health computed here and
+// CleanupDeadServers and MinQuorum in the leader's dead-server cleanup (daemon/autopilot.h);
+// the others are reported only.
+struct AutopilotSettings {
+  bool cleanup_dead_servers = true;
+  core::Duration last_contact_threshold = kAutopilotLastContactThreshold;
+  std::uint64_t max_trailing_logs = kAutopilotMaxTrailingLogs;
+  std::uint64_t min_quorum = 0;
+  core::Duration server_stabilization_time = kAutopilotServerStabilizationTime;
+};
+
+// The process's settings: set once by the daemon when a server starts (Consul's defaults
+// until then, as on a -dev agent), read by the HTTP handlers. Thread-safe.
+AutopilotSettings autopilot_settings();
+void set_autopilot_settings(const AutopilotSettings& settings);
 
 // Consul's structs.RaftServer.
 struct RaftPeer {
@@ -127,7 +143,8 @@ struct AutopilotHealth {
 
 // Autopilot's health check per server, from the local configuration: a server is healthy when
 // the catalog shows it alive and it leads, or the leader heard from it within an election
-// timeout and its log trails the leader's by at most kAutopilotMaxTrailingLogs entries.
-AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability);
+// timeout and its log trails the leader's by at most `max_trailing_logs` entries.
+AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
+                                 std::uint64_t max_trailing_logs = kAutopilotMaxTrailingLogs);
 
 }  // namespace pc::endpoints

@@ -311,6 +311,43 @@ TEST(AgentConfig, DnsConfigErrorsNameKeyAndFile) {
   }
 }
 
+TEST(AgentConfig, AutopilotBlock) {
+  TempDir dir;
+  Result<AgentConfig> defaults = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->autopilot, AutopilotConfig{});
+  EXPECT_TRUE(defaults->autopilot.cleanup_dead_servers);
+  EXPECT_EQ(defaults->autopilot.max_trailing_logs, 250);
+
+  std::string f = dir.write("ap.json", R"({"autopilot": {
+    "cleanup_dead_servers": false, "last_contact_threshold": "1s", "max_trailing_logs": 10,
+    "min_quorum": 3, "server_stabilization_time": "30s", "redundancy_zone_tag": "zone",
+    "disable_upgrade_migration": true, "upgrade_version_tag": ""
+  }})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->autopilot.cleanup_dead_servers);
+  EXPECT_EQ(r->autopilot.last_contact_threshold, "1s");
+  EXPECT_EQ(r->autopilot.max_trailing_logs, 10);
+  EXPECT_EQ(r->autopilot.min_quorum, 3);
+  EXPECT_EQ(r->autopilot.server_stabilization_time, "30s");
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"autopilot": {"cleanup_dead_server": false}})",
+       "unknown key \"autopilot.cleanup_dead_server\""},
+      {R"({"autopilot": {"min_quorum": "3"}})",
+       "autopilot.min_quorum: expected a number, got string"},
+      {R"({"autopilot": {"last_contact_threshold": "soon"}})",
+       "autopilot.last_contact_threshold: invalid duration: \"soon\": "},
+      {R"({"autopilot": {"min_quorum": -1}})", "autopilot.min_quorum cannot be negative"},
+  };
+  for (const auto& [json, message] : bad) {
+    std::string g = dir.write("bad.json", json);
+    std::string got = load_error(dir, {"-config-file", g});
+    EXPECT_NE(got.find(message), std::string::npos) << json << " -> " << got;
+  }
+}
+
 TEST(AgentConfig, DnsSettingsFromFilesAndFlags) {
   TempDir dir;
   std::string f = dir.write("dns.json", R"({

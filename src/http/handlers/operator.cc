@@ -121,7 +121,8 @@ void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, 
 void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Reply reply) {
   if (reject_bad_options(req, reply)) return;
   endpoints::AutopilotHealth health =
-      endpoints::autopilot_health(ctx, endpoints::ServerStability::process());
+      endpoints::autopilot_health(ctx, endpoints::ServerStability::process(),
+                                  endpoints::autopilot_settings().max_trailing_logs);
   JsonWriter w;
   w.begin_object();
   w.bool_field("Healthy", health.healthy);
@@ -155,22 +156,23 @@ void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Repl
 void operator_autopilot_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
   (void)ctx;
   if (req.method == "PUT") {
-    // The configuration is fixed at Consul's defaults until it is stored in the state store.
+    // The configuration comes from the agent's `autopilot` block until it is stored in the
+    // state store, where a PUT could change it on every server at once.
     reply(Response::text(501,
                          "Updating the autopilot configuration is not supported yet: "
-                         "Proconsul runs with Consul's default autopilot configuration"));
+                         "set it in the agent configuration's autopilot block"));
     return;
   }
   if (reject_bad_options(req, reply)) return;
+  const endpoints::AutopilotSettings settings = endpoints::autopilot_settings();
   JsonWriter w;
   w.begin_object();
-  w.bool_field("CleanupDeadServers", true);
-  w.string_field("LastContactThreshold",
-                 core::format_go_duration(endpoints::kAutopilotLastContactThreshold));
-  w.number_field("MaxTrailingLogs", endpoints::kAutopilotMaxTrailingLogs);
-  w.number_field("MinQuorum", 0);
+  w.bool_field("CleanupDeadServers", settings.cleanup_dead_servers);
+  w.string_field("LastContactThreshold", core::format_go_duration(settings.last_contact_threshold));
+  w.number_field("MaxTrailingLogs", settings.max_trailing_logs);
+  w.number_field("MinQuorum", settings.min_quorum);
   w.string_field("ServerStabilizationTime",
-                 core::format_go_duration(endpoints::kAutopilotServerStabilizationTime));
+                 core::format_go_duration(settings.server_stabilization_time));
   w.string_field("RedundancyZoneTag", "");
   w.bool_field("DisableUpgradeMigration", false);
   w.string_field("UpgradeVersionTag", "");

@@ -1,4 +1,5 @@
-// `proconsul operator` and `proconsul operator raft`: only the help for their subcommands.
+// `proconsul operator`, `proconsul operator raft` and `proconsul operator autopilot`: only the
+// help for their subcommands.
 #include "cli/commands/commands.h"
 
 namespace pc::cli {
@@ -22,6 +23,12 @@ constexpr std::string_view kRaftHelp = R"(Usage: proconsul operator raft <subcom
   The command can be used to verify Raft peers, to move leadership to another
   server, or in rare cases to recover quorum by removing invalid peers.)";
 
+constexpr std::string_view kAutopilotHelp =
+    R"(Usage: proconsul operator autopilot <subcommand> [options]
+
+  Shows or changes the settings of autopilot, the leader's watch over the
+  servers: their health, and the removal of servers that have died.)";
+
 class OperatorCommand final : public Command {
  public:
   std::string synopsis() const override {
@@ -38,10 +45,23 @@ class OperatorRaftCommand final : public Command {
   int run(const std::vector<std::string>&, Context&) override { return kRunResultHelp; }
 };
 
+class OperatorAutopilotCommand final : public Command {
+ public:
+  std::string synopsis() const override {
+    return "Provides tools for modifying Autopilot configuration";
+  }
+  std::string help() const override { return std::string(kAutopilotHelp); }
+  int run(const std::vector<std::string>&, Context&) override { return kRunResultHelp; }
+};
+
 }  // namespace
 
 std::unique_ptr<Command> make_operator_command() {
   return std::make_unique<OperatorCommand>();
+}
+
+std::unique_ptr<Command> make_operator_autopilot_command() {
+  return std::make_unique<OperatorAutopilotCommand>();
 }
 
 std::unique_ptr<Command> make_operator_raft_command() {
