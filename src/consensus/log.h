@@ -66,12 +66,14 @@ struct RaftServerInfo {
   // for the server itself.
   std::uint64_t match_index = 0;
   bool recently_active = false;
+  bool operator==(const RaftServerInfo&) const = default;
 };
 
 struct RaftConfiguration {
   std::vector<RaftServerInfo> servers;  // ordered by address
   std::uint64_t last_index = 0;         // this server's last log index
   std::uint64_t term = 0;               // this server's current term
+  bool operator==(const RaftConfiguration&) const = default;
 };
 
 // Outcome of an operator action (remove a server, transfer leadership).
@@ -97,6 +99,12 @@ class Log {
   // kNotLeader "No cluster leader", kInvalidArgument for what cannot be done (the only
   // server, transferring to itself).
   virtual RaftConfiguration configuration() const = 0;
+  // The leader's view of the configuration (every server's match index and activity, the
+  // leader's last index and term): on the leader its own, on a follower asked of the leader
+  // (Consul forwards Operator.RaftGetConfiguration and ServerHealth unless ?stale). `done`
+  // runs once, on any thread; kNotLeader "No cluster leader" when there is none to ask.
+  using ConfigurationDone = std::function<void(core::Result<RaftConfiguration>)>;
+  virtual void leader_configuration(ConfigurationDone done) { done(configuration()); }
   // Runs `done` once this server has applied every write committed before the call (a
   // linearizable read point: Consul's ?consistent); kNotLeader "No cluster leader" when
   // there is none to confirm it.

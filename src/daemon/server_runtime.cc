@@ -352,6 +352,14 @@ consensus::RaftConfiguration ServerRuntime::configuration() const {
   return raft_started_ ? raft_->configuration() : consensus::RaftConfiguration{};
 }
 
+void ServerRuntime::leader_configuration(ConfigurationDone done) {
+  if (!raft_started_) {
+    done(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  forwarding_->leader_configuration(std::move(done));
+}
+
 void ServerRuntime::remove_server(std::string address, consensus::OperatorDone done) {
   if (!raft_started_) {
     done(core::make_error(core::Code::kNotLeader, "No cluster leader"));

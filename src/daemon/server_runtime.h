@@ -89,6 +89,7 @@ class ServerRuntime final : public consensus::Log {
   std::uint64_t applied_index() const override;
   std::vector<std::string> voters() const override;
   consensus::RaftConfiguration configuration() const override;
+  void leader_configuration(ConfigurationDone done) override;
   void read_barrier(consensus::OperatorDone done) override;
   void remove_server(std::string address, consensus::OperatorDone done) override;
   void transfer_leadership(std::string address, consensus::OperatorDone done) override;

@@ -63,7 +63,11 @@ std::uint64_t leader_last_index(const consensus::RaftConfiguration& config) {
 }  // namespace
 
 RaftConfigurationReply raft_configuration(const Context& ctx) {
-  consensus::RaftConfiguration config = ctx.log.configuration();
+  return raft_configuration(ctx, ctx.log.configuration());
+}
+
+RaftConfigurationReply raft_configuration(const Context& ctx,
+                                          const consensus::RaftConfiguration& config) {
   std::map<std::string, ServerNode> named = servers_in_catalog(ctx);
   RaftConfigurationReply reply;
   reply.index = config.last_index;
@@ -174,7 +178,12 @@ void set_autopilot_settings(const AutopilotSettings& settings) {
 
 AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
                                  std::uint64_t max_trailing_logs) {
-  consensus::RaftConfiguration config = ctx.log.configuration();
+  return autopilot_health(ctx, stability, max_trailing_logs, ctx.log.configuration());
+}
+
+AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
+                                 std::uint64_t max_trailing_logs,
+                                 const consensus::RaftConfiguration& config) {
   std::map<std::string, ServerNode> named = servers_in_catalog(ctx);
   const std::uint64_t leader_index = leader_last_index(config);
   const core::WallTime now = ctx.clock.wall_now();

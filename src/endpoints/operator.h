@@ -10,9 +10,9 @@
 // not know is shown as Consul shows one it cannot name: Node "(unknown)", and its address
 // where the node ID would be.
 //
-// Everything here reads the local server's view (consensus::Log::configuration()): the
-// leader knows every server's progress, a follower only its own. Consul forwards these reads
-// to the leader; until the log forwards them, ask the leader for autopilot health.
+// The leader knows every server's progress, a follower only its own: the HTTP handlers pass
+// the leader's view (consensus::Log::leader_configuration, forwarded from a follower as
+// Consul forwards these reads), or this server's own view for ?stale.
 //
 // Thread-safe: the functions may be called from any thread; ServerStability locks itself.
 #include <cstdint>
@@ -69,6 +69,10 @@ struct RaftConfigurationReply {
   std::uint64_t index = 0;
 };
 
+// From `config` (the leader's view, Log::leader_configuration), or from this server's own
+// view (?stale).
+RaftConfigurationReply raft_configuration(const Context& ctx,
+                                          const consensus::RaftConfiguration& config);
 RaftConfigurationReply raft_configuration(const Context& ctx);
 
 // The Raft address ("ip:port") of the server whose catalog node has this ID, or the ID itself
@@ -141,9 +145,13 @@ struct AutopilotHealth {
   std::vector<ServerHealth> servers;  // in configuration (address) order
 };
 
-// Autopilot's health check per server, from the local configuration: a server is healthy when
-// the catalog shows it alive and it leads, or the leader heard from it within an election
-// timeout and its log trails the leader's by at most `max_trailing_logs` entries.
+// Autopilot's health check per server, from `config` (the leader's view) or the local one: a
+// server is healthy when the catalog shows it alive and it leads, or the leader heard from it
+// within an election timeout and its log trails the leader's by at most `max_trailing_logs`
+// entries.
+AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
+                                 std::uint64_t max_trailing_logs,
+                                 const consensus::RaftConfiguration& config);
 AutopilotHealth autopilot_health(const Context& ctx, ServerStability& stability,
                                  std::uint64_t max_trailing_logs = kAutopilotMaxTrailingLogs);
 

@@ -142,6 +142,28 @@ class OperatorClusterTest(unittest.TestCase):
         stale = leader.get("/v1/operator/raft/configuration?stale")
         self.assertEqual(stale.status, 200, stale.text)
 
+        # A follower asks the leader, whose view has every server's progress; with ?stale it
+        # answers from its own view, which knows only its own log.
+        f = next(i for i, s in enumerate(self.servers) if s is not leader)
+        follower, follower_addr = self.servers[f], self.addresses[f]
+        leader.put("/v1/kv/operator-progress", "x")
+
+        def leader_view():
+            config = self.configuration(follower)
+            others = [s for s in config["Servers"] if s["Address"] != follower_addr]
+            return config if all(s["LastIndex"] > 0 for s in others) else None
+
+        self.wait_for("the leader's view on a follower", leader_view)
+        own = follower.get("/v1/operator/raft/configuration?stale").json()
+        for entry in own["Servers"]:
+            if entry["Address"] == follower_addr:
+                self.assertGreater(entry["LastIndex"], 0)
+            else:
+                self.assertEqual(entry["LastIndex"], 0, entry)
+        health = follower.get("/v1/operator/autopilot/health")
+        self.assertIn(health.status, (200, 429), health.text)
+        self.assertTrue(all(s["LastIndex"] > 0 for s in health.json()["Servers"]), health.text)
+
         # Autopilot on the leader: all healthy, one failure tolerated.
         report = self.healthy_report(leader)
         self.assertEqual(report["FailureTolerance"], 1)

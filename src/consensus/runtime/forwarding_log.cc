@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "consensus/runtime/message_codec.h"
 #include "consensus/runtime/rpc_transport.h"
 
 namespace pc::consensus {
@@ -76,9 +77,34 @@ void ForwardingLog::operate(const std::string& verb, std::string address, Operat
   if (!sent) (*shared_done)(sent.error());
 }
 
+void ForwardingLog::leader_configuration(ConfigurationDone done) {
+  auto shared_done = std::make_shared<ConfigurationDone>(std::move(done));
+  forward(
+      kRpcRaftOperator, std::make_shared<const std::string>("configuration\n"),
+      Clock::now() + hold_, [this, shared_done] { (*shared_done)(raft_.configuration()); },
+      [shared_done](core::Result<std::string> reply) {
+        if (!reply) {
+          (*shared_done)(reply.error());
+        } else {
+          (*shared_done)(decode_configuration(*reply));
+        }
+      });
+}
+
 void ForwardingLog::handle_operator(rpc::Request request, rpc::Responder responder) {
   const auto nl = request.payload.find('\n');
   const std::string verb = request.payload.substr(0, nl);
+  if (verb == "configuration") {
+    // Only the leader knows every server's progress; a server that lost leadership since
+    // says so, and the asker's caller retries as after any "No cluster leader".
+    const LeaderInfo leader = raft_.leader();
+    if (!(leader.known_leader && leader.last_contact_ms == 0)) {
+      responder.fail(core::make_error(core::Code::kNotLeader, "not the leader"));
+      return;
+    }
+    responder.respond(encode_configuration(raft_.configuration()));
+    return;
+  }
   std::string address = nl == std::string::npos ? "" : request.payload.substr(nl + 1);
   OperatorDone done = [responder](core::Status s) mutable {
     if (s) {
@@ -111,63 +137,21 @@ void ForwardingLog::handle_operator(rpc::Request request, rpc::Responder respond
 }
 
 void ForwardingLog::propose(std::string command, ProposeDone done) {
-  propose_until(std::make_shared<const std::string>(std::move(command)),
-                std::make_shared<ProposeDone>(std::move(done)), Clock::now() + hold_);
-}
-
-void ForwardingLog::hold(std::shared_ptr<const std::string> command,
-                         std::shared_ptr<ProposeDone> done, Clock::time_point deadline,
-                         raft::NodeId not_this) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  if (left.count() <= 0) {
-    (*done)(core::make_error(core::Code::kNotLeader, "No cluster leader"));
-    return;
-  }
-  raft_.when_leader(not_this, left, [this, command, done, deadline](bool found) {
-    if (!found) {
-      (*done)(core::make_error(core::Code::kNotLeader, "No cluster leader"));
-      return;
-    }
-    propose_until(command, done, deadline);
-  });
-}
-
-void ForwardingLog::propose_until(std::shared_ptr<const std::string> command,
-                                  std::shared_ptr<ProposeDone> done, Clock::time_point deadline) {
-  const LeaderInfo leader = raft_.leader();
-  if (leader.known_leader && leader.last_contact_ms == 0) {
-    raft_.propose(*command, [done](core::Result<std::any> r) { (*done)(std::move(r)); });
-    return;
-  }
-  if (!leader.known_leader || leader.leader_address.empty()) {
-    hold(std::move(command), std::move(done), deadline, raft::kNoNode);
-    return;
-  }
-  const raft::NodeId leader_id = raft_.status().leader;
-  auto sent = client_.call(
-      leader.leader_address, kRpcRaftApply, *command, timeout_,
-      [this, command, done, deadline, leader_id](core::Result<std::string> reply) {
+  auto shared_done = std::make_shared<ProposeDone>(std::move(done));
+  auto shared_command = std::make_shared<const std::string>(std::move(command));
+  forward(
+      kRpcRaftApply, shared_command, Clock::now() + hold_,
+      [this, shared_command, shared_done] {
+        raft_.propose(*shared_command,
+                      [shared_done](core::Result<std::any> r) { (*shared_done)(std::move(r)); });
+      },
+      [this, shared_done](core::Result<std::string> reply) {
         if (!reply) {
-          // The leader could not be reached (it may have died): wait for another, as
-          // Consul holds an RPC while it finds a leader. Other errors are the leader's
-          // answer and go back to the writer.
-          // Only when the request cannot have reached the leader: a connection that closed
-          // after sending may have carried a write that then committed, and sending it again
-          // would apply it twice.
-          const auto& e = reply.error();
-          // rpc's texts: "... unavailable: ..." (backing off, nothing sent) and "... failed:
-          // connect: ..." (never connected); "... closed: ..." may have been sent.
-          if (e.code == core::Code::kUnavailable &&
-              (e.message.find(" unavailable: ") != std::string::npos ||
-               e.message.find(" failed: connect") != std::string::npos)) {
-            hold(command, done, deadline, leader_id);
-            return;
-          }
-          (*done)(reply.error());
+          (*shared_done)(reply.error());
           return;
         }
         if (reply->size() < 8) {
-          (*done)(
+          (*shared_done)(
               core::make_error(core::Code::kInternal, "rpc error: short forwarded-apply reply"));
           return;
         }
@@ -177,21 +161,86 @@ void ForwardingLog::propose_until(std::shared_ptr<const std::string> command,
         }
         auto outcome = codec_.decode(std::string_view(*reply).substr(8));
         if (!outcome) {
-          (*done)(outcome.error());
+          (*shared_done)(outcome.error());
           return;
         }
         // Hand the outcome over once this server has applied the entry too.
-        raft_.when_applied(index, [done, outcome = std::move(*outcome)]() mutable {
-          (*done)(std::move(outcome));
+        raft_.when_applied(index, [shared_done, outcome = std::move(*outcome)]() mutable {
+          (*shared_done)(std::move(outcome));
         });
       });
+}
+
+void ForwardingLog::forward(rpc::Method method, std::shared_ptr<const std::string> payload,
+                            Clock::time_point deadline, std::function<void()> local,
+                            RemoteDone remote) {
+  const LeaderInfo leader = raft_.leader();
+  if (leader.known_leader && leader.last_contact_ms == 0) {
+    local();
+    return;
+  }
+  if (!leader.known_leader || leader.leader_address.empty()) {
+    hold(method, std::move(payload), deadline, std::move(local), std::move(remote), raft::kNoNode);
+    return;
+  }
+  const raft::NodeId leader_id = raft_.status().leader;
+  auto shared_local = std::make_shared<std::function<void()>>(std::move(local));
+  auto shared_remote = std::make_shared<RemoteDone>(std::move(remote));
+  auto sent = client_.call(leader.leader_address, method, *payload, timeout_,
+                           [this, method, payload, deadline, shared_local, shared_remote,
+                            leader_id](core::Result<std::string> reply) {
+                             // The leader could not be reached (it may have died, or its connection
+                             // is backing off after it restarted): wait and try again, as Consul
+                             // holds an RPC while it finds a leader. Only when the request cannot
+                             // have reached the leader: a connection that closed after sending may
+                             // have carried a write that then committed, and sending it again would
+                             // apply it twice. rpc's texts: "... unavailable: ..." (backing off,
+                             // nothing sent) and "... failed: connect: ..." (never connected); "...
+                             // closed: ..." may have been sent. Other errors are the leader's
+                             // answer.
+                             if (!reply) {
+                               const auto& e = reply.error();
+                               if (e.code == core::Code::kUnavailable &&
+                                   (e.message.find(" unavailable: ") != std::string::npos ||
+                                    e.message.find(" failed: connect") != std::string::npos)) {
+                                 hold(method, payload, deadline, std::move(*shared_local),
+                                      std::move(*shared_remote), leader_id);
+                                 return;
+                               }
+                             }
+                             (*shared_remote)(std::move(reply));
+                           });
   if (!sent) {
     if (sent.error().code == core::Code::kUnavailable) {
-      hold(std::move(command), std::move(done), deadline, leader_id);
+      hold(method, std::move(payload), deadline, std::move(*shared_local),
+           std::move(*shared_remote), leader_id);
       return;
     }
-    (*done)(sent.error());
+    (*shared_remote)(sent.error());
   }
+}
+
+void ForwardingLog::hold(rpc::Method method, std::shared_ptr<const std::string> payload,
+                         Clock::time_point deadline, std::function<void()> local, RemoteDone remote,
+                         raft::NodeId unreachable) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() <= 0) {
+    remote(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+    return;
+  }
+  // Without a leader, wait for one. With one we could not reach, wait for another, but try
+  // the same one again every kRetryUnreachable meanwhile: it may be back.
+  const auto wait = unreachable == raft::kNoNode ? left : std::min(left, kRetryUnreachable);
+  raft_.when_leader(unreachable, wait,
+                    [this, method, payload, deadline, local = std::move(local),
+                     remote = std::move(remote), unreachable](bool found) mutable {
+                      if (!found && (unreachable == raft::kNoNode || Clock::now() >= deadline)) {
+                        remote(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+                        return;
+                      }
+                      forward(method, std::move(payload), deadline, std::move(local),
+                              std::move(remote));
+                    });
 }
 
 }  // namespace pc::consensus

@@ -12,6 +12,7 @@
 // server starts.
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "consensus/runtime/replicated_log.h"
@@ -39,11 +40,19 @@ class ForwardingLog final : public Log {
 
  private:
   using Clock = std::chrono::steady_clock;
-  void propose_until(std::shared_ptr<const std::string> command, std::shared_ptr<ProposeDone> done,
-                     Clock::time_point deadline);
-  // Waits (within the deadline) for a leader other than `not_this`, then tries again.
-  void hold(std::shared_ptr<const std::string> command, std::shared_ptr<ProposeDone> done,
-            Clock::time_point deadline, raft::NodeId not_this);
+  // How often a held request tries a leader it could not reach, in case that one is back.
+  static constexpr std::chrono::milliseconds kRetryUnreachable{200};
+  using RemoteDone = std::function<void(core::Result<std::string>)>;
+  // Runs `local` when this server leads; otherwise sends `payload` to the leader as `method`
+  // and hands its reply to `remote`. While there is no leader, or the leader cannot be
+  // reached before the request leaves, it waits and tries again until `deadline` (Consul's
+  // rpc_hold_timeout), then fails "No cluster leader"; a request that may have reached the
+  // leader is never sent twice. Either callback runs once, on any thread.
+  void forward(rpc::Method method, std::shared_ptr<const std::string> payload,
+               Clock::time_point deadline, std::function<void()> local, RemoteDone remote);
+  void hold(rpc::Method method, std::shared_ptr<const std::string> payload,
+            Clock::time_point deadline, std::function<void()> local, RemoteDone remote,
+            raft::NodeId unreachable);
   // Runs `action` here on the leader, or sends "<verb>\n<address>" to the leader.
   void operate(const std::string& verb, std::string address, OperatorDone done);
 
@@ -54,6 +63,7 @@ class ForwardingLog final : public Log {
   std::uint64_t applied_index() const override { return raft_.applied_index(); }
   std::vector<std::string> voters() const override { return raft_.voters(); }
   RaftConfiguration configuration() const override { return raft_.configuration(); }
+  void leader_configuration(ConfigurationDone done) override;
   void read_barrier(OperatorDone done) override { raft_.read_barrier(std::move(done)); }
   void remove_server(std::string address, OperatorDone done) override;
   void transfer_leadership(std::string address, OperatorDone done) override;

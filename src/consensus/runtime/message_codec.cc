@@ -117,4 +117,45 @@ core::Result<std::vector<raft::Message>> decode_raft_batch(std::string_view byte
   return out;
 }
 
+std::string encode_configuration(const RaftConfiguration& config) {
+  proto::raft::Configuration p;
+  for (const RaftServerInfo& s : config.servers) {
+    proto::raft::ServerView* v = p.add_servers();
+    v->set_address(s.address);
+    v->set_voter(s.voter);
+    v->set_leader(s.leader);
+    v->set_match_index(s.match_index);
+    v->set_recently_active(s.recently_active);
+  }
+  p.set_last_index(config.last_index);
+  p.set_term(config.term);
+  return p.SerializeAsString();
+}
+
+core::Result<RaftConfiguration> decode_configuration(std::string_view bytes) {
+  auto bad = [](const std::string& why) {
+    return core::make_error(core::Code::kInvalidArgument, "raft configuration: " + why);
+  };
+  proto::raft::Configuration p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return bad("malformed");
+  if (static_cast<std::size_t>(p.servers_size()) > kRaftConfigurationServersMax) {
+    return bad(std::to_string(p.servers_size()) + " servers");
+  }
+  RaftConfiguration out;
+  for (const proto::raft::ServerView& v : p.servers()) {
+    if (v.address().size() > 256)
+      return bad("address of " + std::to_string(v.address().size()) + " bytes");
+    RaftServerInfo s;
+    s.address = v.address();
+    s.voter = v.voter();
+    s.leader = v.leader();
+    s.match_index = v.match_index();
+    s.recently_active = v.recently_active();
+    out.servers.push_back(std::move(s));
+  }
+  out.last_index = p.last_index();
+  out.term = p.term();
+  return out;
+}
+
 }  // namespace pc::consensus

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "consensus/core/message.h"
+#include "consensus/log.h"
 #include "core/result.h"
 
 namespace pc::consensus {
@@ -16,5 +17,11 @@ inline constexpr std::size_t kRaftBatchMessagesMax = 4096;
 
 std::string encode_raft_batch(const std::vector<raft::Message>& messages);
 core::Result<std::vector<raft::Message>> decode_raft_batch(std::string_view bytes);
+
+// A leader's configuration view, for a follower that forwarded an operator read. More servers
+// than kRaftConfigurationServersMax, or an address over 256 bytes, is refused.
+inline constexpr std::size_t kRaftConfigurationServersMax = 1024;
+std::string encode_configuration(const RaftConfiguration& config);
+core::Result<RaftConfiguration> decode_configuration(std::string_view bytes);
 
 }  // namespace pc::consensus

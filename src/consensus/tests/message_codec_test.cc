@@ -50,5 +50,21 @@ TEST(RaftMessageCodec, RefusesGarbageAndLocalTypes) {
   for (std::size_t n = 0; n < bytes.size(); ++n) (void)decode_raft_batch(bytes.substr(0, n));
 }
 
+TEST(RaftConfigurationCodec, RoundTripsAndRefusesGarbage) {
+  RaftConfiguration c;
+  c.last_index = 42;
+  c.term = 7;
+  c.servers.push_back(RaftServerInfo{"127.0.0.1:8300", true, true, 42, true});
+  c.servers.push_back(RaftServerInfo{"127.0.0.2:8300", true, false, 40, true});
+  c.servers.push_back(RaftServerInfo{"127.0.0.3:8300", false, false, 0, false});
+  auto back = decode_configuration(encode_configuration(c));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, c);
+  EXPECT_FALSE(decode_configuration("\xff\xff\xff"));
+  RaftConfiguration huge;
+  huge.servers.push_back(RaftServerInfo{std::string(300, 'a'), true, false, 0, false});
+  EXPECT_FALSE(decode_configuration(encode_configuration(huge)));
+}
+
 }  // namespace
 }  // namespace pc::consensus

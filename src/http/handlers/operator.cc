@@ -45,11 +45,10 @@ bool reject_bad_options(const Request& req, Reply& reply) {
   return false;
 }
 
-}  // namespace
-
-void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
-  if (reject_bad_options(req, reply)) return;
-  endpoints::RaftConfigurationReply config = endpoints::raft_configuration(ctx);
+// Runs `render` with the leader's view of the configuration (asked of the leader from a
+// follower, as Consul forwards these reads), or with this server's own view for ?stale.
+// Without a leader to ask the answer is Consul's 500 "No cluster leader".
+void render_raft_configuration(const endpoints::RaftConfigurationReply& config, Reply& reply) {
   JsonWriter w;
   w.begin_object();
   w.key("Servers");
@@ -69,6 +68,67 @@ void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Re
   w.number_field("Index", config.index);
   w.end_object();
   reply(Response::json(w.take()));
+}
+
+void render_autopilot_health(const endpoints::AutopilotHealth& health, Reply& reply) {
+  JsonWriter w;
+  w.begin_object();
+  w.bool_field("Healthy", health.healthy);
+  w.number_field("FailureTolerance", health.failure_tolerance);
+  w.key("Servers");
+  w.begin_array();
+  for (const endpoints::ServerHealth& s : health.servers) {
+    w.begin_object();
+    w.string_field("ID", s.id);
+    w.string_field("Name", s.name);
+    w.string_field("Address", s.address);
+    w.string_field("SerfStatus", s.serf_status);
+    w.string_field("Version", s.version);
+    w.bool_field("Leader", s.leader);
+    w.string_field("LastContact", core::format_go_duration(s.last_contact));
+    w.number_field("LastTerm", s.last_term);
+    w.number_field("LastIndex", s.last_index);
+    w.bool_field("Healthy", s.healthy);
+    w.bool_field("Voter", s.voter);
+    w.string_field("StableSince", rfc3339_seconds(s.stable_since));
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  Response r = Response::json(w.take());
+  // Consul answers 429 Too Many Requests, body and all, while any server is unhealthy.
+  if (!health.healthy) r.status = 429;
+  reply(std::move(r));
+}
+
+void with_configuration(endpoints::Context& ctx, const Request& req, Reply reply,
+                        std::function<void(const consensus::RaftConfiguration&, Reply&)> render) {
+  core::Result<QueryOptions> options = parse_query_options(req);
+  if (!options) {
+    reply(error_response(options.error()));
+    return;
+  }
+  if (options->stale) {
+    render(ctx.log.configuration(), reply);
+    return;
+  }
+  ctx.log.leader_configuration(
+      [reply, render = std::move(render)](core::Result<consensus::RaftConfiguration> c) mutable {
+        if (!c) {
+          reply(rpc_error_response(c.error()));
+          return;
+        }
+        render(*c, reply);
+      });
+}
+
+}  // namespace
+
+void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
+  with_configuration(ctx, req, std::move(reply),
+                     [&ctx](const consensus::RaftConfiguration& raft, Reply& reply) {
+                       render_raft_configuration(endpoints::raft_configuration(ctx, raft), reply);
+                     });
 }
 
 void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply) {
@@ -119,38 +179,13 @@ void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, 
 }
 
 void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Reply reply) {
-  if (reject_bad_options(req, reply)) return;
-  endpoints::AutopilotHealth health =
-      endpoints::autopilot_health(ctx, endpoints::ServerStability::process(),
-                                  endpoints::autopilot_settings().max_trailing_logs);
-  JsonWriter w;
-  w.begin_object();
-  w.bool_field("Healthy", health.healthy);
-  w.number_field("FailureTolerance", health.failure_tolerance);
-  w.key("Servers");
-  w.begin_array();
-  for (const endpoints::ServerHealth& s : health.servers) {
-    w.begin_object();
-    w.string_field("ID", s.id);
-    w.string_field("Name", s.name);
-    w.string_field("Address", s.address);
-    w.string_field("SerfStatus", s.serf_status);
-    w.string_field("Version", s.version);
-    w.bool_field("Leader", s.leader);
-    w.string_field("LastContact", core::format_go_duration(s.last_contact));
-    w.number_field("LastTerm", s.last_term);
-    w.number_field("LastIndex", s.last_index);
-    w.bool_field("Healthy", s.healthy);
-    w.bool_field("Voter", s.voter);
-    w.string_field("StableSince", rfc3339_seconds(s.stable_since));
-    w.end_object();
-  }
-  w.end_array();
-  w.end_object();
-  Response r = Response::json(w.take());
-  // Consul answers 429 Too Many Requests, body and all, while any server is unhealthy.
-  if (!health.healthy) r.status = 429;
-  reply(std::move(r));
+  with_configuration(
+      ctx, req, std::move(reply), [&ctx](const consensus::RaftConfiguration& raft, Reply& reply) {
+        render_autopilot_health(
+            endpoints::autopilot_health(ctx, endpoints::ServerStability::process(),
+                                        endpoints::autopilot_settings().max_trailing_logs, raft),
+            reply);
+      });
 }
 
 void operator_autopilot_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
