@@ -22,6 +22,7 @@
 #include "consensus/core/raft_log.h"
 #include "consensus/core/storage.h"
 #include "core/result.h"
+#include "core/split_mix64.h"
 
 namespace pc::consensus::raft {
 
@@ -95,22 +96,8 @@ struct NodeStatus {
   std::map<NodeId, Progress> progress;  // only on the leader
 };
 
-// splitmix64: a tiny deterministic PRNG, enough for election jitter and replayable by seed.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform enough in [0, n) for small n; n must be > 0.
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-
- private:
-  std::uint64_t state_;
-};
+// Election jitter, replayable by seed.
+using SplitMix64 = core::SplitMix64;
 
 class Raft {
  public:

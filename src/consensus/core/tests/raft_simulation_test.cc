@@ -1,6 +1,7 @@
 // Runs the deterministic simulation (simulation.h) over many seeds. A failure prints the seed;
 // replay one with RAFT_SIM_SEED=<seed> (and RAFT_SIM_NODES=<n>), run more with
-// RAFT_SIM_SEEDS=<count>.
+// RAFT_SIM_SEEDS=<count>. RAFT_SIM_VERBOSE=1 prints each seed's KV check size and effort;
+// RAFT_SIM_HISTORY=<file> keeps the (last) seed's KV history for proconsul-lincheck.
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -60,13 +61,21 @@ SimStats run_seeds(int nodes, std::uint64_t first_seed, std::uint64_t count,
       ADD_FAILURE() << st.error().message << g_abort_note;
       break;
     }
+    if (std::getenv("RAFT_SIM_VERBOSE") != nullptr) {
+      std::printf("seed %llu: kv ops %llu unknown %llu check steps %llu\n",
+                  static_cast<unsigned long long>(seed),
+                  static_cast<unsigned long long>(sim.stats().kv_ops_checked),
+                  static_cast<unsigned long long>(sim.stats().kv_ops_unknown),
+                  static_cast<unsigned long long>(sim.stats().kv_check_steps));
+    }
     total.add(sim.stats());
   }
   std::printf(
       "raft sim: nodes=%d seeds=%llu ticks=%llu msgs sent=%llu delivered=%llu dropped=%llu "
       "dup=%llu elections=%llu max_term=%llu commits=%llu proposals=%llu acked=%llu crashes=%llu "
       "partitions=%llu snapshots sent=%llu applied=%llu transfers=%llu conf_changes=%llu "
-      "reads issued=%llu served=%llu\n",
+      "reads issued=%llu served=%llu kv ops checked=%llu unknown=%llu check steps=%llu "
+      "undecided=%llu torn_tails=%llu\n",
       nodes, static_cast<unsigned long long>(ran), static_cast<unsigned long long>(total.ticks),
       static_cast<unsigned long long>(total.messages_sent),
       static_cast<unsigned long long>(total.messages_delivered),
@@ -84,7 +93,12 @@ SimStats run_seeds(int nodes, std::uint64_t first_seed, std::uint64_t count,
       static_cast<unsigned long long>(total.transfers),
       static_cast<unsigned long long>(total.conf_changes),
       static_cast<unsigned long long>(total.reads_issued),
-      static_cast<unsigned long long>(total.reads_served));
+      static_cast<unsigned long long>(total.reads_served),
+      static_cast<unsigned long long>(total.kv_ops_checked),
+      static_cast<unsigned long long>(total.kv_ops_unknown),
+      static_cast<unsigned long long>(total.kv_check_steps),
+      static_cast<unsigned long long>(total.kv_check_timeouts),
+      static_cast<unsigned long long>(total.torn_tails));
   return total;
 }
 
@@ -93,6 +107,32 @@ TEST(RaftSimulation, ThreeNodes) {
   EXPECT_GT(s.acknowledged, 0u);
   EXPECT_GT(s.snapshots_applied, 0u);
   EXPECT_GT(s.reads_served, 0u);
+  EXPECT_GT(s.kv_ops_checked, 0u);
+  EXPECT_GT(s.kv_ops_unknown, 0u);
+  EXPECT_GT(s.torn_tails, 0u);
+  // A history the step budget cannot decide checks nothing: raise the budget instead.
+  EXPECT_EQ(s.kv_check_timeouts, 0u);
+}
+
+// The KV check must be able to fail: with reads served before their node applied up to the
+// read index (a real bug class), some seed must produce a non-linearizable history.
+TEST(RaftSimulation, KvCheckCatchesReadsServedBeforeApply) {
+  SimOptions o;
+  o.kv_read_before_apply_for_test = true;
+  o.nodes = 3;
+  int caught = 0;
+  std::string example;
+  for (std::uint64_t seed = 70001; seed < 70041 && caught == 0; ++seed) {
+    o.seed = seed;
+    Simulation sim(o);
+    auto st = sim.run();
+    if (!st && st.error().message.find("not linearizable") != std::string::npos) {
+      ++caught;
+      example = st.error().message;
+    }
+  }
+  EXPECT_GT(caught, 0);
+  std::printf("caught, e.g.: %s\n", example.c_str());
 }
 
 TEST(RaftSimulation, FiveNodes) {

@@ -4,8 +4,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <utility>
+
+#include "lincheck/checker.h"
+#include "lincheck/format.h"
+#include "lincheck/history_writer.h"
 
 namespace pc::consensus::raft::sim {
 
@@ -13,6 +19,8 @@ using core::Code;
 using core::make_error;
 
 constexpr std::uint64_t kAll = std::numeric_limits<std::uint64_t>::max();
+// History times: a substep is a million "nanoseconds", so reports print it as 1 ms.
+constexpr std::uint64_t kNanosPerSubstep = 1'000'000;
 
 std::string encode_payloads(const std::vector<std::string>& payloads) {
   std::string out;
@@ -38,6 +46,82 @@ std::vector<std::string> decode_payloads(const std::string& data) {
   return out;
 }
 
+std::string encode_command(const KvCommand& c) {
+  switch (c.kind) {
+    case 'd': return fmt::format("op {} d {}", c.id, c.key);
+    case 'c':
+      return fmt::format("op {} c {} {} {}", c.id, c.key, c.expected.value_or("-"), *c.value);
+    default: return fmt::format("op {} w {} {}", c.id, c.key, *c.value);
+  }
+}
+
+std::optional<KvCommand> decode_command(const std::string& payload) {
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while (at <= payload.size()) {
+    std::size_t space = payload.find(' ', at);
+    if (space == std::string::npos) space = payload.size();
+    words.push_back(payload.substr(at, space - at));
+    at = space + 1;
+  }
+  if (words.size() < 4 || words[0] != "op" || words[2].size() != 1) return std::nullopt;
+  KvCommand c;
+  c.id = std::strtoull(words[1].c_str(), nullptr, 10);
+  c.kind = words[2][0];
+  c.key = words[3];
+  if (c.kind == 'w' && words.size() == 5) {
+    c.value = words[4];
+  } else if (c.kind == 'c' && words.size() == 6) {
+    if (words[4] != "-") c.expected = words[4];
+    c.value = words[5];
+  } else if (c.kind != 'd' || words.size() != 4) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+bool apply_command(std::map<std::string, std::string>& kv, const KvCommand& c) {
+  auto it = kv.find(c.key);
+  if (c.kind == 'c') {
+    lincheck::Value current = it == kv.end() ? lincheck::Value() : lincheck::Value(it->second);
+    if (current != c.expected) return false;
+  }
+  if (c.value) {
+    kv[c.key] = *c.value;
+  } else if (it != kv.end()) {
+    kv.erase(it);
+  }
+  return true;
+}
+
+namespace {
+
+// The KV map the payloads produce, applying each command once (a duplicated proposal, which
+// the simulated network can create, appends the same command twice).
+std::map<std::string, std::string> replay_kv(const std::vector<std::string>& payloads,
+                                             std::set<std::uint64_t>* applied_ids) {
+  std::map<std::string, std::string> kv;
+  std::set<std::uint64_t> ids;
+  for (const std::string& p : payloads) {
+    auto c = decode_command(p);
+    if (c && ids.insert(c->id).second) (void)apply_command(kv, *c);
+  }
+  if (applied_ids != nullptr) *applied_ids = std::move(ids);
+  return kv;
+}
+
+std::string encode_state(const std::vector<std::string>& sm,
+                         const std::map<std::string, std::string>& kv) {
+  std::vector<std::string> flat;
+  for (const auto& [k, v] : kv) {
+    flat.push_back(k);
+    flat.push_back(v);
+  }
+  return encode_payloads({encode_payloads(sm), encode_payloads(flat)});
+}
+
+}  // namespace
+
 void SimStats::add(const SimStats& o) {
   ticks += o.ticks;
   substeps += o.substeps;
@@ -58,6 +142,11 @@ void SimStats::add(const SimStats& o) {
   conf_changes += o.conf_changes;
   reads_issued += o.reads_issued;
   reads_served += o.reads_served;
+  kv_ops_checked += o.kv_ops_checked;
+  kv_ops_unknown += o.kv_ops_unknown;
+  kv_check_steps += o.kv_check_steps;
+  kv_check_timeouts += o.kv_check_timeouts;
+  torn_tails += o.torn_tails;
 }
 
 struct Simulation::Node {
@@ -65,10 +154,14 @@ struct Simulation::Node {
   bool up = false;
   MemoryStorage storage;  // the node's disk: survives crashes
   std::unique_ptr<RawNode> raft;
-  // The state machine (lost on crash): the payloads of applied normal entries.
+  // The state machine (lost on crash): the payloads of applied normal entries, the KV map
+  // they make, and the ids of the commands applied (each takes effect once).
   std::vector<std::string> sm;
+  std::map<std::string, std::string> kv;
+  std::set<std::uint64_t> applied_ids;
   std::uint64_t applied = 0;
   ConfState conf;
+  bool crash_in_next_write = false;  // a crash scheduled to interrupt the next Ready
 };
 
 Simulation::Simulation(SimOptions options) : options_(options), rng_(options.seed) {
@@ -135,7 +228,14 @@ void Simulation::start_node(Node& node) {
   // Rebuild the state machine from the last snapshot on disk; the core re-delivers the
   // committed entries after it.
   Snapshot snap = *node.storage.snapshot();
-  node.sm = snap.empty() ? std::vector<std::string>{} : decode_payloads(snap.data);
+  std::vector<std::string> parts =
+      snap.empty() ? std::vector<std::string>{"", ""} : decode_payloads(snap.data);
+  parts.resize(2);
+  node.sm = decode_payloads(parts[0]);
+  node.kv.clear();
+  std::vector<std::string> flat = decode_payloads(parts[1]);
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) node.kv[flat[i]] = flat[i + 1];
+  (void)replay_kv(node.sm, &node.applied_ids);
   node.applied = snap.meta.index;
   node.conf = node.storage.initial_state().conf_state;
   c.applied = node.applied;
@@ -143,19 +243,51 @@ void Simulation::start_node(Node& node) {
   node.up = true;
 }
 
-void Simulation::crash(Node& node) {
-  // Half the time the crash hits after the disk write of a Ready but before its messages
-  // went out or its entries were applied: the durable state is ahead of what others saw.
-  if (node.raft->has_ready() && chance(500)) {
-    Ready rd = node.raft->ready();
-    if (rd.snapshot) (void)node.storage.apply_snapshot(*rd.snapshot);
-    node.storage.append(rd.entries);
-    if (rd.hard_state) node.storage.set_hard_state(*rd.hard_state);
+void Simulation::persist_prefix(Node& node, const Ready& rd, std::size_t records) {
+  if (records > 0 && rd.snapshot) {
+    (void)node.storage.apply_snapshot(*rd.snapshot);
+    --records;
   }
+  const std::size_t entries = std::min(records, rd.entries.size());
+  if (entries > 0) {
+    node.storage.append(std::vector<Entry>(rd.entries.begin(), rd.entries.begin() + entries));
+    records -= entries;
+  }
+  if (records > 0 && rd.hard_state) node.storage.set_hard_state(*rd.hard_state);
+}
+
+void Simulation::crash(Node& node) {
+  // A pending Ready is the batch being written when the crash hits: its messages have not
+  // gone out and nothing of it was applied. Half the time its sync completed (the durable
+  // state is ahead of what others saw); otherwise any prefix of its records survives, in
+  // the order they are written: snapshot, entries, hard state. The hard state comes last,
+  // so a surviving commit index never points past the surviving entries.
+  if (node.raft->has_ready()) {
+    Ready rd = node.raft->ready();
+    const std::size_t records = (rd.snapshot ? 1 : 0) + rd.entries.size() + (rd.hard_state ? 1 : 0);
+    std::size_t kept = records;
+    if (records > 0 && !chance(500)) {
+      kept = rand_below(records);
+      if (kept > 0) ++stats_.torn_tails;
+    }
+    persist_prefix(node, rd, kept);
+  }
+  // Its clients see the connection drop: what they wrote is now of unknown outcome, what
+  // they read is lost.
+  std::erase_if(pending_writes_, [&](const auto& p) { return p.second.node == node.id; });
+  std::erase_if(pending_reads_, [&](const auto& p) { return p.second.node == node.id; });
   node.up = false;
+  node.crash_in_next_write = false;
   node.raft.reset();
   node.sm.clear();
+  node.kv.clear();
+  node.applied_ids.clear();
   ++stats_.crashes;
+}
+
+std::uint64_t Simulation::stamp() {
+  clock_ns_ = std::max(clock_ns_ + 1, now_ * kNanosPerSubstep);
+  return clock_ns_;
 }
 
 bool Simulation::connected(NodeId a, NodeId b) const {
@@ -228,7 +360,12 @@ void Simulation::tick_faults() {
   }
   for (auto& node : nodes_) {
     if (node->up && chance(options_.crash_permille)) {
-      crash(*node);
+      // Half the crashes land in the middle of the node's next disk write.
+      if (chance(500)) {
+        node->crash_in_next_write = true;
+      } else {
+        crash(*node);
+      }
     } else if (!node->up && chance(options_.restart_permille)) {
       start_node(*node);
     }
@@ -252,8 +389,41 @@ void Simulation::maybe_propose() {
   }
   if (up.empty()) return;
   Node* target = up[rand_below(up.size())];
-  std::string payload = fmt::format("s{}-p{}", options_.seed, next_proposal_++);
-  if (target->raft->propose(std::move(payload)).has_value()) ++stats_.proposals;
+  KvCommand c;
+  c.id = next_proposal_++;
+  c.key = fmt::format("k{}", rand_below(static_cast<std::uint64_t>(options_.kv_keys)));
+  lincheck::Operation op;
+  op.process = c.id;
+  op.key = c.key;
+  op.type = lincheck::OpType::kWrite;
+  std::uint64_t dice = rand_below(100);
+  if (dice < 15) {
+    c.kind = 'd';
+  } else {
+    c.value = fmt::format("s{}-v{}", options_.seed, c.id);
+    if (dice >= 55) {
+      // A cas expecting what this node holds now (often current), or an older value.
+      c.kind = 'c';
+      op.type = lincheck::OpType::kCas;
+      auto it = target->kv.find(c.key);
+      if (it != target->kv.end() && chance(700)) {
+        c.expected = it->second;
+      } else if (c.id > 0 && chance(500)) {
+        c.expected = fmt::format("s{}-v{}", options_.seed, rand_below(c.id));
+      }
+      op.expected = c.expected;
+    }
+  }
+  op.value = c.value;
+  op.outcome = lincheck::Outcome::kUnknown;
+  op.call_ns = stamp();
+  const Raft& r = target->raft->raft();
+  const bool via_leader = r.role() == Role::kLeader;
+  const std::uint64_t term = r.term();
+  if (!target->raft->propose(encode_command(c)).has_value()) return;  // refused: no effect
+  ++stats_.proposals;
+  pending_writes_[c.id] = PendingWrite{history_.size(), target->id, via_leader, term};
+  history_.push_back(std::move(op));
 }
 
 void Simulation::maybe_read() {
@@ -266,10 +436,57 @@ void Simulation::maybe_read() {
   Node* target = up[rand_below(up.size())];
   std::string ctx = fmt::format("r{}", next_read_++);
   std::uint64_t known = committed_.empty() ? 0 : committed_.rbegin()->first;
+  std::string key = fmt::format("k{}", rand_below(static_cast<std::uint64_t>(options_.kv_keys)));
+  const std::uint64_t call_ns = stamp();
   if (target->raft->read_index(ctx).has_value()) {
     reads_[ctx] = known;
+    pending_reads_[ctx] = PendingRead{target->id, std::move(key), call_ns, 0, false};
     ++stats_.reads_issued;
   }
+}
+
+void Simulation::serve_reads(Node& node) {
+  for (auto it = pending_reads_.begin(); it != pending_reads_.end();) {
+    const PendingRead& r = it->second;
+    const bool ready = r.node == node.id && r.confirmed &&
+                       (node.applied >= r.index || options_.kv_read_before_apply_for_test);
+    if (!ready) {
+      ++it;
+      continue;
+    }
+    lincheck::Operation op;
+    op.process = 1'000'000 + next_read_;  // apart from the writers' ids
+    op.type = lincheck::OpType::kRead;
+    op.key = r.key;
+    auto v = node.kv.find(r.key);
+    if (v != node.kv.end()) op.value = v->second;
+    op.mode = lincheck::ReadMode::kConsistent;
+    op.index = r.index;
+    op.call_ns = r.call_ns;
+    op.return_ns = stamp();
+    history_.push_back(std::move(op));
+    it = pending_reads_.erase(it);
+  }
+}
+
+void Simulation::apply_kv(Node& node, const std::string& payload) {
+  auto c = decode_command(payload);
+  if (!c || !node.applied_ids.insert(c->id).second) return;
+  const bool ok = apply_command(node.kv, *c);
+  auto it = pending_writes_.find(c->id);
+  if (it == pending_writes_.end() || it->second.node != node.id) return;
+  lincheck::Operation& op = history_[it->second.at];
+  op.outcome = ok ? lincheck::Outcome::kOk : lincheck::Outcome::kFailed;
+  op.return_ns = stamp();
+  pending_writes_.erase(it);
+}
+
+void Simulation::abandon_deposed(const Node& node) {
+  const Raft& r = node.raft->raft();
+  std::erase_if(pending_writes_, [&](const auto& p) {
+    const PendingWrite& w = p.second;
+    return w.node == node.id && w.via_leader && (r.role() != Role::kLeader || r.term() != w.term);
+  });
 }
 
 void Simulation::send(const Message& m) {
@@ -313,7 +530,12 @@ void Simulation::deliver_due() {
 }
 
 core::Status Simulation::restore_snapshot(Node& node, const Snapshot& s) {
-  node.sm = decode_payloads(s.data);
+  std::vector<std::string> parts = decode_payloads(s.data);
+  if (parts.size() != 2) return fail(fmt::format("node {}: snapshot does not decode", node.id));
+  node.sm = decode_payloads(parts[0]);
+  node.kv.clear();
+  std::vector<std::string> flat = decode_payloads(parts[1]);
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) node.kv[flat[i]] = flat[i + 1];
   node.applied = s.meta.index;
   node.conf = s.meta.conf;
   ++stats_.snapshots_applied;
@@ -333,6 +555,10 @@ core::Status Simulation::restore_snapshot(Node& node, const Snapshot& s) {
     return fail(fmt::format("node {}: snapshot at {} differs from the committed log", node.id,
                             s.meta.index));
   }
+  if (replay_kv(want, &node.applied_ids) != node.kv) {
+    return fail(fmt::format("node {}: snapshot at {} carries a KV map other than its log's",
+                            node.id, s.meta.index));
+  }
   return core::ok();
 }
 
@@ -349,6 +575,7 @@ core::Status Simulation::apply_entry(Node& node, const Entry& e) {
   if (e.type == EntryType::kNormal && !e.data.empty()) {
     node.sm.push_back(e.data);
     if (acknowledged_.insert(e.data).second) ++stats_.acknowledged;
+    apply_kv(node, e.data);
   } else if (e.type == EntryType::kConfChange) {
     auto cc = decode_conf_change(e.data);
     if (!cc) return fail("committed conf change does not decode");
@@ -362,13 +589,14 @@ core::Status Simulation::apply_entry(Node& node, const Entry& e) {
 void Simulation::maybe_compact(Node& node) {
   std::uint64_t snap_index = node.storage.snapshot()->meta.index;
   if (node.applied < snap_index + options_.compact_after) return;
-  auto snap = node.storage.create_snapshot(node.applied, node.conf, encode_payloads(node.sm));
+  auto snap = node.storage.create_snapshot(node.applied, node.conf, encode_state(node.sm, node.kv));
   if (!snap) return;
   if (node.applied > options_.compact_keep)
     node.storage.compact(node.applied - options_.compact_keep);
 }
 
 core::Status Simulation::handle_ready(Node& node) {
+  abandon_deposed(node);
   Ready rd = node.raft->ready();
   // 1. Persist.
   if (rd.hard_state && rd.hard_state->commit < node.storage.hard_state().commit) {
@@ -401,7 +629,13 @@ core::Status Simulation::handle_ready(Node& node) {
                       rs.context, node.id, rs.index, it->second));
     }
     ++stats_.reads_served;
+    auto pending = pending_reads_.find(rs.context);
+    if (pending != pending_reads_.end() && pending->second.node == node.id) {
+      pending->second.index = rs.index;
+      pending->second.confirmed = true;
+    }
   }
+  serve_reads(node);
   node.raft->advance(rd);
   maybe_compact(node);
   return core::ok();
@@ -418,6 +652,10 @@ core::Status Simulation::process_readies() {
     for (auto& node : nodes_) {
       if (!node->up || !node->raft->has_ready()) continue;
       any = true;
+      if (node->crash_in_next_write) {
+        crash(*node);
+        continue;
+      }
       if (auto st = handle_ready(*node); !st) return st;
     }
     if (auto st = check_invariants(false); !st) return st;
@@ -525,7 +763,7 @@ core::Status Simulation::check_final_state() {
       return fail(fmt::format("liveness: node {} applied {} of leader {}'s commit {}", node->id,
                               node->applied, leader->id, commit));
     }
-    if (node->sm != leader->sm) {
+    if (node->sm != leader->sm || node->kv != leader->kv) {
       return fail(
           fmt::format("node {} state machine differs from leader {}", node->id, leader->id));
     }
@@ -546,6 +784,7 @@ core::Status Simulation::run() {
       faults_on_ = false;
       partition_.clear();
       for (auto& node : nodes_) {
+        node->crash_in_next_write = false;
         if (!node->up) start_node(*node);
       }
     }
@@ -581,7 +820,33 @@ core::Status Simulation::run() {
     }
     if (auto st = check_invariants(true); !st) return st;
   }
-  return check_final();
+  if (auto st = check_final(); !st) return st;
+  return check_kv_history();
+}
+
+core::Status Simulation::check_kv_history() {
+  // RAFT_SIM_HISTORY=<file>: keep the history for proconsul-lincheck (replaying one seed).
+  if (const char* path = std::getenv("RAFT_SIM_HISTORY"); path != nullptr) {
+    std::ofstream(path, std::ios::binary) << lincheck::encode_history_jsonl(history_);
+  }
+  lincheck::CheckOptions o;
+  o.step_budget = options_.kv_check_steps_max;
+  o.minimize_time_budget = std::chrono::milliseconds(0);
+  o.minimize_step_budget = options_.kv_check_steps_max;
+  auto result = lincheck::check(history_, o);
+  if (!result) return fail("KV history malformed: " + result.error().message);
+  stats_.kv_ops_checked += history_.size();
+  for (const lincheck::Operation& op : history_) {
+    if (op.outcome == lincheck::Outcome::kUnknown) ++stats_.kv_ops_unknown;
+  }
+  for (const lincheck::KeyResult& k : result->keys) stats_.kv_check_steps += k.steps;
+  switch (result->verdict) {
+    case lincheck::Verdict::kLinearizable: return core::ok();
+    case lincheck::Verdict::kTimedOut: ++stats_.kv_check_timeouts; return core::ok();
+    case lincheck::Verdict::kViolation: break;
+  }
+  return fail("the KV history is not linearizable (times: 1 ms = 1 substep)\n" +
+              lincheck::format_report(*result));
 }
 
 }  // namespace pc::consensus::raft::sim

@@ -2,7 +2,16 @@
 // Deterministic simulation of a Raft cluster (tigerbeetle VOPR style): N nodes, each a RawNode
 // over a MemoryStorage that stands for its disk, a simulated network that drops, delays,
 // reorders and duplicates messages and partitions the cluster, and crashes that lose
-// everything not persisted (a restarted node is rebuilt from its storage alone).
+// everything not persisted (a restarted node is rebuilt from its storage alone). A crash
+// that interrupts the disk write of a batch (snapshot, entries, hard state, in that order)
+// leaves any prefix of it: a torn tail. The hard state is one record, whole or absent.
+//
+// The replicated state machine is a KV map of a few keys. Simulated clients propose writes,
+// deletes and cas (evaluated when applied; a command the network duplicated is applied
+// once, by its id) to random nodes and read keys through ReadIndex;
+// each operation is recorded with its invocation and completion (or as unknown when its
+// node crashed or lost leadership first), and at the end the history must be linearizable
+// (lincheck/checker.h).
 //
 // Everything random comes from one seed, so a failure replays exactly with that seed.
 // Invariants checked while it runs:
@@ -13,7 +22,7 @@
 //   - Leader Completeness: a leader holds every entry known to be committed;
 //   - commit indexes never go back, not even across restarts;
 //   - ReadIndex answers are linearizable: never below what was committed when the read
-//     was issued;
+//     was issued; and the KV history of every run is linearizable;
 // and after healing every fault (liveness phase): a leader is elected, every node applied
 // the same sequence, and every proposal that was applied anywhere (acknowledged) is in it.
 //
@@ -21,12 +30,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "consensus/core/raw_node.h"
 #include "core/result.h"
+#include "lincheck/history.h"
 
 namespace pc::consensus::raft::sim {
 
@@ -70,6 +81,14 @@ struct SimOptions {
   bool check_quorum = true;
   std::uint64_t max_size_per_msg = 256;
   std::size_t max_inflight_msgs = 4;
+  // KV clients work on this many keys (few, so operations on one key overlap often).
+  int kv_keys = 3;
+  // Search steps for the end-of-run linearizability check and for shrinking a failure:
+  // steps, not time, so every run replays exactly.
+  std::uint64_t kv_check_steps_max = 20'000'000;
+  // A deliberate bug, to prove the check can fail: a read answers from the node's map as
+  // soon as ReadIndex confirms, without waiting to apply up to the read index.
+  bool kv_read_before_apply_for_test = false;
 };
 
 struct SimStats {
@@ -92,6 +111,11 @@ struct SimStats {
   std::uint64_t conf_changes = 0;  // proposed and accepted by the leader
   std::uint64_t reads_issued = 0;
   std::uint64_t reads_served = 0;
+  std::uint64_t kv_ops_checked = 0;  // operations in the KV histories checked
+  std::uint64_t kv_ops_unknown = 0;  // of which with an unknown outcome
+  std::uint64_t kv_check_steps = 0;
+  std::uint64_t kv_check_timeouts = 0;  // histories the step budget could not decide
+  std::uint64_t torn_tails = 0;         // crashes that kept part of an unsynced batch
 
   void add(const SimStats& o);
 };
@@ -112,6 +136,21 @@ class Simulation {
     NodeId to = kNoNode;
     bool ok = false;
   };
+  // A client write, delete or cas waiting for the node it was proposed to to apply it.
+  struct PendingWrite {
+    std::size_t at = 0;  // its operation in history_
+    NodeId node = kNoNode;
+    bool via_leader = false;  // proposed to a leader: abandoned if it loses that term
+    std::uint64_t term = 0;
+  };
+  // A client read: ReadIndex issued, then confirmed at `index`, then served once applied.
+  struct PendingRead {
+    NodeId node = kNoNode;
+    std::string key;
+    std::uint64_t call_ns = 0;
+    std::uint64_t index = 0;
+    bool confirmed = false;
+  };
   struct InFlight {
     std::uint64_t deliver_at = 0;
     std::uint64_t order = 0;  // random tie-break: same-time messages arrive shuffled
@@ -123,6 +162,12 @@ class Simulation {
 
   void start_node(Node& node);
   void crash(Node& node);
+  void persist_prefix(Node& node, const Ready& rd, std::size_t records);
+  std::uint64_t stamp();
+  void apply_kv(Node& node, const std::string& payload);
+  void abandon_deposed(const Node& node);
+  void serve_reads(Node& node);
+  core::Status check_kv_history();
   void tick_faults();
   void maybe_propose();
   void send(const Message& m);
@@ -164,11 +209,34 @@ class Simulation {
   // Read context -> the highest index applied anywhere when it was issued.
   std::map<std::string, std::uint64_t> reads_;
   std::uint64_t next_read_ = 0;
+  // The KV clients' history, and what is still in flight. Times are substeps scaled to
+  // "nanoseconds" (a substep prints as a millisecond) plus a counter, so that every event
+  // gets its own time and real-time order within a substep is kept.
+  lincheck::History history_;
+  std::map<std::uint64_t, PendingWrite> pending_writes_;  // by operation id
+  std::map<std::string, PendingRead> pending_reads_;      // by read context
+  std::uint64_t clock_ns_ = 0;
 };
 
-// The state-machine snapshot encoding of the simulation: the applied payloads, each as a
-// u32 length and bytes.
+// The state-machine snapshot encoding of the simulation: a list of strings, each as a u32
+// length and bytes. A snapshot holds two: the applied payloads, and the KV map as a list
+// key, value, key, value...
 std::string encode_payloads(const std::vector<std::string>& payloads);
 std::vector<std::string> decode_payloads(const std::string& data);
+
+// A KV command as a proposal payload: "op <id> w <key> <value>", "op <id> d <key>" or
+// "op <id> c <key> <expected or -> <value>" (values never contain spaces or equal "-").
+struct KvCommand {
+  std::uint64_t id = 0;
+  char kind = 'w';  // w: write, d: delete, c: cas
+  std::string key;
+  lincheck::Value expected;  // cas only
+  lincheck::Value value;     // nullopt for a delete
+};
+std::string encode_command(const KvCommand& command);
+// nullopt for payloads that are not KV commands (the liveness barrier).
+std::optional<KvCommand> decode_command(const std::string& payload);
+// Applies `command` to `kv`; false when it is a cas whose expectation did not hold.
+bool apply_command(std::map<std::string, std::string>& kv, const KvCommand& command);
 
 }  // namespace pc::consensus::raft::sim
