@@ -418,11 +418,13 @@ int run_agent(const core::AgentConfig& initial) {
   core::log::info(kModule, "Gracefully shutting down agent...");
   if (dns) dns->stop();
   stop_http();
+  // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
+  // stopping the log first fails them at once instead of holding up the exit.
+  stop_log();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent
   stop_registrar();
   timers.stop();
-  stop_log();
   core::log::info(kModule, "Agent stopped");
   return 0;
 }

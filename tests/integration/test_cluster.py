@@ -169,6 +169,10 @@ class ClusterTest(unittest.TestCase):
         survivors = [s for s in self.servers if s is not leader]
         # A write sent right after the kill waits for the new leader instead of failing
         # (Consul's rpc_hold_timeout), as long as it could not have reached the dead one.
+        # Give the survivor a moment to see its connection to the dead leader close: a write
+        # forwarded on that connection before then may have reached the leader, and is
+        # failed rather than sent twice (Consul retries only reads after such an error).
+        time.sleep(0.1)
         resp = survivors[0].put("/v1/kv/cluster/held", body="h")
         self.assertEqual((resp.status, resp.body.strip()), (200, b"true"), resp.text)
         new_leader_address = self.wait_leader(survivors, not_this=leader_address)

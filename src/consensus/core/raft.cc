@@ -203,7 +203,7 @@ void Raft::reset(std::uint64_t term) {
     pr = Progress(max_inflight_);
     pr.is_learner = learner;
     pr.next = last + 1;
-    if (id == id_) pr.match = last;
+    if (id == id_) pr.match = log_.last_stable_index();
   }
   pending_conf_index_ = 0;
   lease_revoked_ = false;
@@ -510,11 +510,17 @@ void Raft::append_entries(std::vector<Entry> entries) {
     entries[i].term = term_;
     entries[i].index = last + 1 + i;
   }
-  last = log_.append(entries);
-  // The leader's own copy counts toward the quorum now; the Ready contract makes it durable
-  // before any message that could let others act on the commit goes out.
-  tracker_.get(id_)->maybe_update(last);
-  maybe_commit();
+  log_.append(entries);
+  // The leader's own copy counts toward the quorum only once it is durable (on_persisted):
+  // so the owner may send these entries to followers while it writes them (thesis §10.2.1),
+  // and a commit never rests on a copy a crash could still take back.
+}
+
+void Raft::on_persisted() {
+  if (role_ != Role::kLeader) return;
+  Progress* self = tracker_.get(id_);
+  if (self == nullptr) return;
+  if (self->maybe_update(log_.last_stable_index()) && maybe_commit()) bcast_append();
 }
 
 bool Raft::maybe_commit() {
@@ -928,8 +934,9 @@ void Raft::check_invariants() const {
     PC_ASSERT(lead_ == id_ && vote_ == id_, "node {}: leader with lead {} vote {}", id_, lead_,
               vote_);
     if (const Progress* self = tracker_.get(id_)) {
-      PC_ASSERT(self->match == log_.last_index(), "node {}: leader self match {} != last {}", id_,
-                self->match, log_.last_index());
+      PC_ASSERT(self->match <= log_.last_stable_index(),
+                "node {}: leader self match {} beyond its durable log {}", id_, self->match,
+                log_.last_stable_index());
     }
     for (const auto& [id, pr] : tracker_.all()) pr.check_invariants();
   } else {

@@ -111,6 +111,9 @@ class Raft {
 
   // Applies a committed conf change (the owner calls this when it applies the entry).
   ConfState apply_conf_change(const ConfChange& change);
+  // The owner persisted the unstable entries (RawNode::advance): a leader now counts its own
+  // copy of them toward commitment.
+  void on_persisted();
 
   NodeId id() const { return id_; }
   std::uint64_t term() const { return term_; }

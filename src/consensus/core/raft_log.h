@@ -58,6 +58,11 @@ class RaftLog {
                                                                 std::uint64_t term) const;
 
   std::vector<Entry> unstable_entries() const { return unstable_.entries; }
+  // The last index the owner has persisted (every entry up to it is durable): what a leader
+  // may count as its own acknowledgement.
+  std::uint64_t last_stable_index() const {
+    return unstable_.entries.empty() ? last_index() : unstable_.offset - 1;
+  }
   bool has_unstable_entries() const { return !unstable_.entries.empty(); }
   const std::optional<Snapshot>& unstable_snapshot() const { return unstable_.snapshot; }
   bool has_next_committed_entries() const;

@@ -88,6 +88,10 @@ Ready RawNode::ready() {
   rd.snapshot = log.unstable_snapshot();
   if (SoftState soft = raft_.soft_state(); soft != prev_soft_) rd.soft_state = soft;
   if (HardState hs = raft_.hard_state(); hs != prev_hard_) rd.hard_state = hs;
+  rd.messages_may_precede_persist =
+      prev_soft_.role == Role::kLeader && raft_.role() == Role::kLeader &&
+      (!rd.hard_state ||
+       (rd.hard_state->term == prev_hard_.term && rd.hard_state->vote == prev_hard_.vote));
   return rd;
 }
 
@@ -100,7 +104,10 @@ void RawNode::advance(const Ready& rd) {
     log.applied_to(rd.snapshot->meta.index);
   }
   if (!rd.committed_entries.empty()) log.applied_to(rd.committed_entries.back().index);
-  if (!rd.entries.empty()) log.stable_to(rd.entries.back().index, rd.entries.back().term);
+  if (!rd.entries.empty()) {
+    log.stable_to(rd.entries.back().index, rd.entries.back().term);
+    raft_.on_persisted();
+  }
 }
 
 ConfState RawNode::apply_conf_change(const ConfChange& change) {

@@ -5,7 +5,8 @@
 // The Ready contract, in this order:
 //   1. persist `hard_state` (if set), `entries` and `snapshot` (if set) — durably;
 //   2. send `messages` (they may depend on what step 1 made durable: a vote, an
-//      acknowledgement of entries);
+//      acknowledgement of entries) — except when `messages_may_precede_persist`, when
+//      sending them before or while step 1 runs is as safe (a leader's messages);
 //   3. if `snapshot` is set, restore the state machine from it; then apply
 //      `committed_entries` in order (calling apply_conf_change for kConfChange entries);
 //   4. hand `read_states` to the waiting readers (serve each once applied >= its index);
@@ -29,6 +30,11 @@ struct Ready {
   std::vector<Entry> committed_entries;
   std::vector<Message> messages;
   std::vector<ReadState> read_states;
+  // Every message was sent as leader of the same term as the last Ready, with no term or
+  // vote change to persist: none of them rests on step 1 (the leader counts its own copy of
+  // `entries` only after advance()), so the owner may send them first and write its log
+  // while the followers write theirs (thesis §10.2.1).
+  bool messages_may_precede_persist = false;
 
   // True when step 1 needs an fsync: entries, or a term/vote change (a vote must survive a
   // crash, or a node could vote twice in one term). A commit-only change need not be synced.

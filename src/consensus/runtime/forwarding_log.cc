@@ -231,16 +231,19 @@ void ForwardingLog::hold(rpc::Method method, std::shared_ptr<const std::string> 
   // Without a leader, wait for one. With one we could not reach, wait for another, but try
   // the same one again every kRetryUnreachable meanwhile: it may be back.
   const auto wait = unreachable == raft::kNoNode ? left : std::min(left, kRetryUnreachable);
-  raft_.when_leader(unreachable, wait,
-                    [this, method, payload, deadline, local = std::move(local),
-                     remote = std::move(remote), unreachable](bool found) mutable {
-                      if (!found && (unreachable == raft::kNoNode || Clock::now() >= deadline)) {
-                        remote(core::make_error(core::Code::kNotLeader, "No cluster leader"));
-                        return;
-                      }
-                      forward(method, std::move(payload), deadline, std::move(local),
-                              std::move(remote));
-                    });
+  raft_.when_leader(
+      unreachable, wait,
+      [this, method, payload, deadline, local = std::move(local), remote = std::move(remote),
+       unreachable](bool found) mutable {
+        // A stopping log answers every wait at once: trying again would
+        // spin until the deadline.
+        if (!found &&
+            (unreachable == raft::kNoNode || Clock::now() >= deadline || raft_.stopping())) {
+          remote(core::make_error(core::Code::kNotLeader, "No cluster leader"));
+          return;
+        }
+        forward(method, std::move(payload), deadline, std::move(local), std::move(remote));
+      });
 }
 
 }  // namespace pc::consensus

@@ -230,6 +230,11 @@ void ReplicatedLog::stop() {
   for (auto& w : leaders) w.fn(false);
 }
 
+bool ReplicatedLog::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void ReplicatedLog::receive(raft::Message message) {
   {
     std::lock_guard lock(mu_);
@@ -740,6 +745,11 @@ void ReplicatedLog::handle_ready() {
     core::log::info(kModule, "node {}: {} in term {}, leader {}", options_.id,
                     raft::role_name(rd.soft_state->role), node_->raft().term(),
                     rd.soft_state->lead);
+  }
+  // A leader's appends go out before its own fsync, so followers write while it does.
+  if (rd.messages_may_precede_persist && !rd.messages.empty()) {
+    transport_.send(std::move(rd.messages));
+    rd.messages.clear();
   }
   if (auto s = persist(rd); !s) fatal("writing the Raft log", s.error());
   if (!rd.messages.empty()) transport_.send(std::move(rd.messages));

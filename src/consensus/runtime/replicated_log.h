@@ -82,6 +82,8 @@ class ReplicatedLog final : public Log {
   core::Status start();
   // Stops the thread; proposals not yet applied fail with kUnavailable. Idempotent.
   void stop();
+  // True once stop() began: waits (when_leader, when_applied) end at once from then on.
+  bool stopping() const;
 
   // A message from a peer (any thread).
   void receive(raft::Message message);

@@ -75,7 +75,7 @@ SimStats run_seeds(int nodes, std::uint64_t first_seed, std::uint64_t count,
       "dup=%llu elections=%llu max_term=%llu commits=%llu proposals=%llu acked=%llu crashes=%llu "
       "partitions=%llu snapshots sent=%llu applied=%llu transfers=%llu conf_changes=%llu "
       "reads issued=%llu served=%llu kv ops checked=%llu unknown=%llu check steps=%llu "
-      "undecided=%llu torn_tails=%llu\n",
+      "undecided=%llu torn_tails=%llu msgs before persist=%llu\n",
       nodes, static_cast<unsigned long long>(ran), static_cast<unsigned long long>(total.ticks),
       static_cast<unsigned long long>(total.messages_sent),
       static_cast<unsigned long long>(total.messages_delivered),
@@ -98,7 +98,8 @@ SimStats run_seeds(int nodes, std::uint64_t first_seed, std::uint64_t count,
       static_cast<unsigned long long>(total.kv_ops_unknown),
       static_cast<unsigned long long>(total.kv_check_steps),
       static_cast<unsigned long long>(total.kv_check_timeouts),
-      static_cast<unsigned long long>(total.torn_tails));
+      static_cast<unsigned long long>(total.torn_tails),
+      static_cast<unsigned long long>(total.messages_before_persist));
   return total;
 }
 
@@ -110,6 +111,7 @@ TEST(RaftSimulation, ThreeNodes) {
   EXPECT_GT(s.kv_ops_checked, 0u);
   EXPECT_GT(s.kv_ops_unknown, 0u);
   EXPECT_GT(s.torn_tails, 0u);
+  EXPECT_GT(s.messages_before_persist, 0u);
   // A history the step budget cannot decide checks nothing: raise the budget instead.
   EXPECT_EQ(s.kv_check_timeouts, 0u);
 }

@@ -383,6 +383,9 @@ TEST(RaftReplication, CommitsOnlyEntriesOfCurrentTermByCounting) {
   ASSERT_TRUE(r->step(msg(MT::kVoteResp, 2, 1, 3)).has_value());
   ASSERT_EQ(r->role(), Role::kLeader);
   ASSERT_EQ(r->log().last_index(), 2u);  // the term-3 no-op
+  s.append(r->log().unstable_entries());  // the leader's own copy goes to disk
+  r->log().stable_to(2, 3);
+  r->on_persisted();
   Message ack1 = msg(MT::kAppResp, 2, 1, 3);
   ack1.index = 1;  // the old-term entry is now on a majority...
   ASSERT_TRUE(r->step(ack1).has_value());
@@ -391,6 +394,78 @@ TEST(RaftReplication, CommitsOnlyEntriesOfCurrentTermByCounting) {
   ack2.index = 2;
   ASSERT_TRUE(r->step(ack2).has_value());
   EXPECT_EQ(r->log().committed(), 2u) << "committing the current-term entry commits both";
+}
+
+// Thesis §10.2.1: the leader may write its log in parallel with replicating it, so its own
+// copy counts toward a commit only once persisted; until then only followers' copies do.
+TEST(RaftReplication, LeaderCountsItsOwnCopyOnlyOncePersisted) {
+  MemoryStorage s;
+  auto r = new_raft(1, {1, 2, 3}, s, no_pre_vote);
+  Message hup;
+  hup.type = MT::kHup;
+  ASSERT_TRUE(r->step(hup).has_value());
+  ASSERT_TRUE(r->step(msg(MT::kVoteResp, 2, 1, 1)).has_value());
+  ASSERT_EQ(r->role(), Role::kLeader);
+  ASSERT_EQ(r->log().last_index(), 1u);  // the no-op, not yet persisted
+  Message ack = msg(MT::kAppResp, 2, 1, 1);
+  ack.index = 1;
+  ASSERT_TRUE(r->step(ack).has_value());
+  EXPECT_EQ(r->log().committed(), 0u) << "one durable copy of three is no quorum";
+  s.append(r->log().unstable_entries());
+  r->log().stable_to(1, 1);
+  r->on_persisted();
+  EXPECT_EQ(r->log().committed(), 1u) << "the leader's persisted copy makes two";
+
+  Message prop;
+  prop.type = MT::kProp;
+  prop.entries.push_back(Entry{0, 0, EntryType::kNormal, "x"});
+  ASSERT_TRUE(r->step(prop).has_value());
+  ASSERT_EQ(r->log().last_index(), 2u);
+  ack.index = 2;
+  ASSERT_TRUE(r->step(ack).has_value());
+  EXPECT_EQ(r->log().committed(), 1u);
+  Message ack3 = msg(MT::kAppResp, 3, 1, 1);
+  ack3.index = 2;
+  ASSERT_TRUE(r->step(ack3).has_value());
+  EXPECT_EQ(r->log().committed(), 2u) << "two followers make a quorum without the leader's copy";
+}
+
+// A leader's Ready says its messages may go before its entries are written; not while it
+// campaigns (its vote must be durable before MsgVote leaves) nor in the Ready that made it
+// leader.
+TEST(RaftReady, LeaderMessagesMayPrecedePersist) {
+  MemoryStorage s;
+  s.set_conf_state(ConfState{{1, 2, 3}, {}, {}});
+  Config cfg;
+  cfg.id = 1;
+  cfg.storage = &s;
+  cfg.pre_vote = false;
+  cfg.seed = 1;
+  RawNode n(cfg);
+  auto carry_out = [&](const Ready& rd) {
+    if (rd.hard_state) s.set_hard_state(*rd.hard_state);
+    s.append(rd.entries);
+    n.advance(rd);
+  };
+  n.campaign();
+  Ready vote = n.ready();
+  EXPECT_FALSE(vote.messages.empty());
+  EXPECT_FALSE(vote.messages_may_precede_persist);
+  carry_out(vote);
+  ASSERT_TRUE(n.step(msg(MT::kVoteResp, 2, 1, 1)).has_value());
+  ASSERT_EQ(n.raft().role(), Role::kLeader);
+  Ready elected = n.ready();
+  EXPECT_FALSE(elected.messages_may_precede_persist);
+  carry_out(elected);
+  Message ack = msg(MT::kAppResp, 2, 1, 1);
+  ack.index = 1;
+  ASSERT_TRUE(n.step(ack).has_value());
+  ASSERT_TRUE(n.propose("x").has_value());
+  Ready leading = n.ready();
+  EXPECT_FALSE(leading.entries.empty());
+  EXPECT_FALSE(leading.messages.empty());
+  EXPECT_TRUE(leading.messages_may_precede_persist);
+  carry_out(leading);
 }
 
 // Figure 8 itself, with five servers: an entry of term 2 reaches a majority under the term-4

@@ -147,6 +147,7 @@ void SimStats::add(const SimStats& o) {
   kv_check_steps += o.kv_check_steps;
   kv_check_timeouts += o.kv_check_timeouts;
   torn_tails += o.torn_tails;
+  messages_before_persist += o.messages_before_persist;
 }
 
 struct Simulation::Node {
@@ -264,6 +265,12 @@ void Simulation::crash(Node& node) {
   // so a surviving commit index never points past the surviving entries.
   if (node.raft->has_ready()) {
     Ready rd = node.raft->ready();
+    // A leader's messages may leave before its write (Ready::messages_may_precede_persist):
+    // they escape even when the write then tears.
+    if (rd.messages_may_precede_persist) {
+      for (const Message& m : rd.messages) send(m);
+      stats_.messages_before_persist += rd.messages.size();
+    }
     const std::size_t records = (rd.snapshot ? 1 : 0) + rd.entries.size() + (rd.hard_state ? 1 : 0);
     std::size_t kept = records;
     if (records > 0 && !chance(500)) {
@@ -598,6 +605,12 @@ void Simulation::maybe_compact(Node& node) {
 core::Status Simulation::handle_ready(Node& node) {
   abandon_deposed(node);
   Ready rd = node.raft->ready();
+  // A leader sends first and writes while its followers write (as the runtime does).
+  if (rd.messages_may_precede_persist) {
+    for (const Message& m : rd.messages) send(m);
+    stats_.messages_before_persist += rd.messages.size();
+    rd.messages.clear();
+  }
   // 1. Persist.
   if (rd.hard_state && rd.hard_state->commit < node.storage.hard_state().commit) {
     return fail(fmt::format("node {} commit went back from {} to {}", node.id,

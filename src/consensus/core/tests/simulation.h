@@ -114,8 +114,9 @@ struct SimStats {
   std::uint64_t kv_ops_checked = 0;  // operations in the KV histories checked
   std::uint64_t kv_ops_unknown = 0;  // of which with an unknown outcome
   std::uint64_t kv_check_steps = 0;
-  std::uint64_t kv_check_timeouts = 0;  // histories the step budget could not decide
-  std::uint64_t torn_tails = 0;         // crashes that kept part of an unsynced batch
+  std::uint64_t kv_check_timeouts = 0;        // histories the step budget could not decide
+  std::uint64_t torn_tails = 0;               // crashes that kept part of an unsynced batch
+  std::uint64_t messages_before_persist = 0;  // a leader's, sent before its write
 
   void add(const SimStats& o);
 };
