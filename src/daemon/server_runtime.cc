@@ -154,6 +154,12 @@ core::Status ServerRuntime::start() {
     forwarding_->handle_operator(std::move(r), std::move(resp));
   });
   rpc_server_->handle(consensus::kRpcServerInfo, [this](rpc::Request, rpc::Responder resp) {
+    // The address is known only once the port is bound: a peer asking in between would
+    // record this server with no address, and bootstrap a configuration nobody can reach.
+    if (!address_ready_.load(std::memory_order_acquire)) {
+      resp.fail(core::make_error(core::Code::kUnavailable, "server is starting"));
+      return;
+    }
     const consensus::LeaderInfo leader = this->leader();
     consensus::ReplicatedLog* r = raft();
     std::uint64_t leader_id = 0;
@@ -172,6 +178,7 @@ core::Status ServerRuntime::start() {
   auto port = rpc_server_->start();
   if (!port) return port.error();
   rpc_address_ = with_server_port(options_.advertise_address + ":" + std::to_string(*port));
+  address_ready_.store(true, std::memory_order_release);
   rpc_client_->start();
 
   endpoints::set_autopilot_settings(settings_of(options_.autopilot));
@@ -240,7 +247,8 @@ void ServerRuntime::discover() {
         continue;
       }
       auto lines = core::split(*r, '\n');
-      if (lines.size() < 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0])) {
+      if (lines.size() < 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0]) ||
+          lines[3].empty()) {
         continue;
       }
       known[raft_id_of(lines[0])] = lines[3];

@@ -127,7 +127,8 @@ class ServerRuntime final : public consensus::Log {
   consensus::Fsm& fsm_;
   consensus::ResultCodec codec_;
   std::uint64_t id_ = 0;
-  std::string rpc_address_;
+  std::string rpc_address_;  // written once, before address_ready_ is set
+  std::atomic<bool> address_ready_{false};
   std::unique_ptr<rpc::RpcServer> rpc_server_;
   std::unique_ptr<rpc::RpcClient> rpc_client_;
   std::unique_ptr<consensus::RpcRaftTransport> transport_;
