@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "lincheck/detail/register_search.h"
 
@@ -95,15 +96,20 @@ std::vector<RegisterOp> drop_unobserved_unknown_writes(std::vector<RegisterOp> o
   return ops;
 }
 
+// What a stale read promises: one server's view of one key only moves forward (its modify
+// index, or the table's index once deleted). Across keys the indexes are unrelated, and
+// another server may lag behind, so reads are compared per process, key and server.
 void check_stale_indexes(const History& history, CheckResult& result) {
-  std::map<std::uint64_t, std::vector<const Operation*>> by_process;
+  using Stream = std::tuple<std::uint64_t, std::string, std::string>;  // process, key, server
+  std::map<Stream, std::vector<const Operation*>> by_stream;
   for (const Operation& op : history) {
     if (op.type == OpType::kRead && op.mode == ReadMode::kStale && op.outcome == Outcome::kOk &&
         op.index) {
-      by_process[op.process].push_back(&op);
+      by_stream[{op.process, op.key, op.server}].push_back(&op);
     }
   }
-  for (auto& [process, reads] : by_process) {
+  for (auto& [stream, reads] : by_stream) {
+    const std::uint64_t process = std::get<0>(stream);
     std::stable_sort(reads.begin(), reads.end(), [](const Operation* a, const Operation* b) {
       return a->call_ns < b->call_ns;
     });

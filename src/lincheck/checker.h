@@ -14,7 +14,8 @@
 //   - a failed cas had no effect; it is checked as a read that saw "anything but expected".
 //   - failed reads and writes (ok false) had no effect and are dropped.
 //   - stale reads are not linearizable by design: they are not searched; instead the index
-//     each one reported must never go back within one process.
+//     each one reported must never go back for one process reading one key from one server
+//     (the optional "server" field; reads without it count as one server).
 // Every register starts absent.
 //
 // Thread-safety: check() is a pure function of its arguments; call it from any thread.

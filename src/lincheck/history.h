@@ -36,6 +36,7 @@ struct Operation {
   Outcome outcome = Outcome::kOk;
   ReadMode mode = ReadMode::kDefault;  // reads only
   std::optional<std::uint64_t> index;  // reads only: the index the server reported
+  std::string server;                  // optional: which server answered ("" unknown)
   std::uint64_t call_ns = 0;
   std::optional<std::uint64_t> return_ns;  // nullopt when the outcome is unknown
   std::size_t line = 0;                    // where it came from (1-based), 0 if not a file

@@ -45,6 +45,7 @@ std::string encode_history_jsonl(const History& history) {
              : op.mode == ReadMode::kConsistent ? R"(, "mode": "consistent")"
                                                 : "";
       if (op.index) out += fmt::format(R"(, "index": {})", *op.index);
+      if (!op.server.empty()) out += R"(, "server": )" + quote(op.server);
     }
     out +=
         fmt::format(R"(, "call": {}, "return": {}}})", op.call_ns,

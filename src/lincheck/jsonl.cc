@@ -105,6 +105,10 @@ core::Status parse_read_fields(const json::object& o, std::size_t line, Operatio
     op.index = as_u64(*v);
     if (!op.index) return bad(line, "\"index\" must be a non-negative integer");
   }
+  if (const json::value* v = o.if_contains("server"); v != nullptr && !v->is_null()) {
+    if (!v->is_string()) return bad(line, "\"server\" must be a string");
+    op.server = std::string(v->as_string());
+  }
   return core::ok();
 }
 

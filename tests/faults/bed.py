@@ -23,7 +23,6 @@ import collections
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -425,14 +424,6 @@ class Bed:
         verdict = {0: "linearizable", 1: "violation", 2: "bad-input",
                    3: "checker-timeout"}.get(proc.returncode, f"exit {proc.returncode}")
         output = proc.stdout + proc.stderr
-        if proc.returncode == 1 and _only_stale_regressions(output):
-            # Every key is linearizable; what failed is the checker's rule that ?stale reads
-            # of one process never report a lower X-Consul-Index. That is not a promise we
-            # can hold the servers to (see _only_stale_regressions), so it is a note.
-            count = re.search(r"stale reads: \d+ checked, (\d+) index regression", output)
-            self.notes.append(f"lincheck: all keys linearizable; {count.group(1)} stale-read "
-                              f"index regression(s) across keys/servers not counted")
-            verdict = "linearizable"
         return verdict, _without_stale_details(output)[-6000:]
 
     # --- the whole run ----------------------------------------------------------------
@@ -595,22 +586,6 @@ class Bed:
         finally:
             for sig, handler in held.items():
                 signal.signal(sig, handler)
-
-
-def _only_stale_regressions(output):
-    """True when lincheck's only complaint is stale reads whose index went back.
-
-    Its rule compares the X-Consul-Index of all ?stale reads of one process, across keys and
-    across servers. Neither comparison is a promise: a single-key read reports that key's
-    own index (Proconsul wakes a watch only for what it read, so the index is per key), and
-    a ?stale read may be answered by any server, however far behind (Consul's documented
-    stale semantics). Until the checker narrows the rule, the bed does not fail on it.
-    """
-    keys = re.findall(r"^key \S+: \d+ ops, \d+ checked: (.*) \(\d+ steps\)$", output,
-                      re.MULTILINE)
-    return bool(keys) and all(v == "linearizable" for v in keys) and \
-        "minimal failing sub-history" not in output and \
-        re.search(r"stale reads: \d+ checked, [1-9]\d* index regression", output) is not None
 
 
 def _without_stale_details(output):

@@ -308,14 +308,17 @@ class Workload:
         alive = [w.name for w in self.workers if w.is_alive()]
         history = sorted((op for w in self.workers for op in w.history),
                          key=lambda op: op["call"])
-        # history.jsonl is exactly the checker's format; history-detail.jsonl adds the server
-        # each operation was sent to, for reading a failure against nemesis.jsonl.
+        # history.jsonl is the checker's format: reads name the server that answered (the
+        # stale-index rule is per server); history-detail.jsonl has it for every operation,
+        # for reading a failure against nemesis.jsonl.
         with open(self.cfg["history"], "w", encoding="utf-8") as out, \
                 open(self.cfg["history"].replace(".jsonl", "-detail.jsonl"), "w",
                      encoding="utf-8") as detail:
             for op in history:
                 detail.write(json.dumps(op) + "\n")
-                out.write(json.dumps({k: v for k, v in op.items() if k != "server"}) + "\n")
+                keep = op["type"] == "read"
+                out.write(json.dumps({k: v for k, v in op.items()
+                                      if k != "server" or keep}) + "\n")
         locks = sorted((op for w in self.workers for op in w.locks), key=lambda op: op["call"])
         with open(self.cfg["locks"], "w", encoding="utf-8") as out:
             for op in locks:

@@ -193,6 +193,21 @@ TEST(Checker, StaleIndexGoingBackwards) {
   EXPECT_EQ(verdict_of(h), Verdict::kLinearizable);
 }
 
+// Only one server's view of one key must move forward: another key, or another server that
+// lags behind, may report a lower index.
+TEST(Checker, StaleIndexIsPerKeyAndServer) {
+  auto at = [](Operation op, const char* server) {
+    op.server = server;
+    return op;
+  };
+  History h{at(stale_read("k", "v1", 9, 0, 10, 3), "s1"),
+            at(stale_read("other", "v1", 2, 20, 30, 3), "s1"),
+            at(stale_read("k", "v1", 5, 40, 50, 3), "s2")};
+  EXPECT_EQ(verdict_of(h), Verdict::kLinearizable);
+  h.push_back(at(stale_read("k", "v1", 8, 60, 70, 3), "s1"));
+  EXPECT_EQ(verdict_of(h), Verdict::kViolation);
+}
+
 TEST(Checker, KeysAreIndependent) {
   History h{write("a", "v1", 0, 10), write("b", "v2", 0, 10), read("a", "v1", 20, 30),
             read("b", kAbsent, 20, 30), read("c", kAbsent, 0, 1)};
