@@ -1,0 +1,93 @@
+#include "gossip/codec.h"
+
+#include "gossip/core/config.h"
+#include "proto/gossip.pb.h"
+
+namespace pc::gossip {
+namespace {
+
+core::Error bad(const std::string& why) {
+  return core::make_error(core::Code::kInvalidArgument, "gossip packet: " + why);
+}
+
+}  // namespace
+
+std::string encode_packet(const std::vector<Message>& messages) {
+  proto::gossip::Packet packet;
+  for (const Message& m : messages) {
+    proto::gossip::Message* p = packet.add_messages();
+    p->set_kind(static_cast<std::uint32_t>(m.kind));
+    p->set_seq(m.seq);
+    p->set_node(m.node);
+    p->set_addr(m.addr);
+    p->set_incarnation(m.incarnation);
+    p->set_from(m.from);
+    p->set_meta(m.meta);
+    p->set_nack(m.nack);
+    p->set_join(m.join);
+    p->set_reply(m.reply);
+    for (const MemberSnapshot& s : m.states) {
+      proto::gossip::MemberState* ps = p->add_states();
+      ps->set_name(s.name);
+      ps->set_addr(s.addr);
+      ps->set_meta(s.meta);
+      ps->set_incarnation(s.incarnation);
+      ps->set_state(static_cast<std::uint32_t>(s.state));
+    }
+  }
+  std::string out(1, static_cast<char>(kGossipFrameVersion));
+  packet.AppendToString(&out);
+  return out;
+}
+
+core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel channel) {
+  std::size_t max = channel == Channel::kUdp ? kUdpPacketSizeMax : kTcpMessageSizeMax;
+  if (bytes.size() > max) {
+    return core::make_error(core::Code::kTooLarge,
+                            "gossip packet: " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (bytes.empty()) return bad("empty");
+  if (static_cast<std::uint8_t>(bytes[0]) != kGossipFrameVersion) {
+    return bad("unknown frame version " + std::to_string(static_cast<std::uint8_t>(bytes[0])));
+  }
+  bytes.remove_prefix(1);
+  proto::gossip::Packet packet;
+  if (!packet.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return bad("does not parse");
+  }
+  if (packet.messages_size() == 0) return bad("no messages");
+  if (static_cast<std::size_t>(packet.messages_size()) > kMessagesPerPacketMax) {
+    return bad("too many messages");
+  }
+  std::vector<Message> out;
+  out.reserve(static_cast<std::size_t>(packet.messages_size()));
+  for (const proto::gossip::Message& p : packet.messages()) {
+    if (!known_message_kind(p.kind())) return bad("unknown kind " + std::to_string(p.kind()));
+    if (static_cast<std::size_t>(p.states_size()) > kMembersMax) return bad("too many members");
+    Message m;
+    m.kind = static_cast<MessageKind>(p.kind());
+    m.seq = p.seq();
+    m.node = p.node();
+    m.addr = p.addr();
+    m.incarnation = p.incarnation();
+    m.from = p.from();
+    m.meta = p.meta();
+    m.nack = p.nack();
+    m.join = p.join();
+    m.reply = p.reply();
+    m.states.reserve(static_cast<std::size_t>(p.states_size()));
+    for (const proto::gossip::MemberState& ps : p.states()) {
+      if (ps.state() > static_cast<std::uint32_t>(MemberState::kLeft)) {
+        return bad("unknown member state " + std::to_string(ps.state()));
+      }
+      m.states.push_back(MemberSnapshot{ps.name(), ps.addr(), ps.meta(), ps.incarnation(),
+                                        static_cast<MemberState>(ps.state())});
+    }
+    std::string why = validate_message(m, channel);
+    if (!why.empty()) return bad(std::string(message_kind_name(m.kind)) + ": " + why);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace pc::gossip

@@ -1,0 +1,233 @@
+#pragma once
+// The gossip core: SWIM membership with Lifeguard's refinements, in the shape of
+// hashicorp/memberlist, as a deterministic state machine. The owner (the runtime; the tests
+// and the simulation here) feeds it time (`tick`) and packets (`receive`), and carries out
+// what `take_ready()` hands back: packets to send over UDP or TCP, and member events.
+// No I/O, clock, threads or global randomness: time is the `now_ms` the owner passes
+// (monotonic, never going back), randomness comes from Config::seed.
+//
+// Thread-safety: none. One owner (the runtime's gossip strand) makes every call.
+//
+// Invariants (always-on PC_ASSERT; bytes from peers are validated and never asserted on):
+//   - a member's incarnation never decreases in our table;
+//   - a dead or left member becomes alive again only with a higher incarnation;
+//   - our own member is alive until we leave, and its incarnation only grows;
+//   - live_count() is the number of alive and suspect members, ourselves included.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "gossip/core/broadcast_queue.h"
+#include "gossip/core/config.h"
+#include "gossip/core/message.h"
+#include "gossip/core/suspicion.h"
+
+namespace pc::gossip {
+
+struct MemberInfo {
+  std::string name;
+  std::string addr;
+  std::string meta;
+  Incarnation incarnation = 0;
+  MemberState state = MemberState::kAlive;
+  std::uint64_t state_change_ms = 0;
+};
+
+// Member events for the owner (serf builds its member events on these, as it does on
+// memberlist's EventDelegate).
+enum class EventKind : std::uint8_t {
+  kJoin = 0,    // a new member, or one that was dead or left, is alive
+  kUpdate = 1,  // an alive member's meta or address changed
+  kLeave = 2,   // a member left gracefully
+  kFail = 3,    // a member was declared dead
+};
+std::string_view event_kind_name(EventKind kind);
+
+struct Event {
+  EventKind kind = EventKind::kJoin;
+  MemberInfo member;
+};
+
+// One change of a member's state or incarnation in this core's table (only with
+// Config::record_transitions).
+struct Transition {
+  std::string name;
+  bool is_new = false;  // first sight: `from_*` are meaningless
+  MemberState from_state = MemberState::kAlive;
+  Incarnation from_incarnation = 0;
+  MemberState to_state = MemberState::kAlive;
+  Incarnation to_incarnation = 0;
+  std::uint64_t at_ms = 0;
+};
+
+struct Ready {
+  std::vector<Packet> packets;
+  std::vector<Event> events;
+  std::vector<Transition> transitions;
+};
+
+struct Stats {
+  std::uint64_t probes = 0;
+  std::uint64_t probe_failures = 0;   // no ack by the deadline: the target is suspected
+  std::uint64_t indirect_probes = 0;  // indirect pings sent (k per failed direct ping)
+  std::uint64_t tcp_pings = 0;        // TCP fallback pings handed to the runtime
+  std::uint64_t nacks_received = 0;
+  std::uint64_t nacks_sent = 0;
+  std::uint64_t relays_refused = 0;   // indirect pings beyond kRelaysMax
+  std::uint64_t suspicions = 0;       // members we started suspecting
+  std::uint64_t deaths_declared = 0;  // suspicions that timed out here
+  std::uint64_t refutations = 0;
+  std::uint64_t rejected_messages = 0;  // malformed, or a ping for another member
+  std::uint64_t address_conflicts = 0;  // alive about a live member from another address
+  std::uint64_t push_pulls = 0;         // push-pulls started (periodic, join, reconnect)
+  std::uint64_t reconnects = 0;
+  std::uint64_t udp_packets_sent = 0;
+  std::uint64_t udp_bytes_sent = 0;  // encoded_size_bound of what was sent
+  std::uint64_t tcp_messages_sent = 0;
+  std::uint64_t tcp_bytes_sent = 0;
+};
+
+class Memberlist {
+ public:
+  // Starts a cluster of one (ourselves, alive at incarnation 1); join() to meet others.
+  Memberlist(Config config, std::uint64_t now_ms);
+
+  // A push-pull (join) to each address: their members become ours and ours theirs.
+  void join(const std::vector<std::string>& addrs, std::uint64_t now_ms);
+  // Runs every timer due by now_ms: probes, suspicion timeouts, gossip, push-pull,
+  // reconnect, relays. Call it at least every few tens of milliseconds (or at
+  // next_deadline_ms()).
+  void tick(std::uint64_t now_ms);
+  // One packet from the network. A malformed message rejects the whole packet
+  // (kInvalidArgument; nothing of it is applied).
+  core::Status receive(const std::string& from_addr, Channel channel,
+                       const std::vector<Message>& messages, std::uint64_t now_ms);
+  // Graceful leave: broadcasts our departure (others mark us left, not dead). The owner
+  // keeps ticking until leave_broadcast_done() (or a timeout), then stops.
+  void leave(std::uint64_t now_ms);
+  bool leave_broadcast_done() const;
+  // New meta (serf tags) for ourselves: a new incarnation, broadcast as alive.
+  core::Status set_meta(std::string meta, std::uint64_t now_ms);
+
+  bool has_ready() const;
+  Ready take_ready();
+  // The earliest time tick() has something to do.
+  std::uint64_t next_deadline_ms() const;
+
+  const std::string& name() const { return config_.name; }
+  const Config& config() const { return config_; }
+  std::optional<MemberInfo> member(const std::string& name) const;
+  // The same without a copy; null when unknown. Valid until the next call on the core.
+  const MemberInfo* find_member(const std::string& name) const;
+  std::vector<MemberInfo> members() const;
+  std::size_t live_count() const { return live_; }
+  std::size_t member_count() const { return members_.size(); }
+  Incarnation incarnation() const;
+  int health_score() const { return awareness_.score(); }
+  // Broadcasts waiting to be piggybacked (memberlist's NumQueued): a metric, and the
+  // simulation's sign that the news of a mass join has settled.
+  std::size_t queued_broadcasts() const { return broadcasts_.size(); }
+  const Stats& stats() const { return stats_; }
+  // The suspicion timer of a suspect member: (confirmations, expected, deadline).
+  struct SuspicionInfo {
+    int confirmations = 0;
+    int expected = 0;
+    std::uint64_t deadline_ms = 0;
+  };
+  std::optional<SuspicionInfo> suspicion(const std::string& name) const;
+
+ private:
+  struct Member {
+    MemberInfo info;
+    std::optional<Suspicion> suspicion;
+  };
+  struct Probe {
+    SeqNo seq = 0;
+    std::string target;
+    Incarnation incarnation = 0;    // the target's when the probe started
+    std::uint64_t timeout_ms = 0;   // no ack by then: indirect probes and the TCP ping
+    std::uint64_t deadline_ms = 0;  // no ack by then: the probe failed
+    bool indirect_sent = false;
+    int expected_nacks = 0;
+    int nacks = 0;
+  };
+  struct Relay {
+    std::string requester_addr;
+    SeqNo requester_seq = 0;
+    bool nack = false;
+    std::uint64_t nack_ms = 0;     // no ack by then: nack the requester
+    std::uint64_t expires_ms = 0;  // no ack by then: forget it
+  };
+
+  void advance_clock(std::uint64_t now_ms);
+  Member& self();
+  const Member& self() const;
+  // Probing.
+  void tick_probe();
+  void start_probe();
+  bool next_probe_target(std::string& target);
+  void reset_probe_order();
+  void send_indirect_probes();
+  void finish_probe(bool acked);
+  // State changes (memberlist's aliveNode / suspectNode / deadNode / refute).
+  void on_alive(const Message& a, bool bootstrap);
+  void on_suspect(Incarnation inc, const std::string& node, const std::string& from);
+  void on_dead(Incarnation inc, const std::string& node, const std::string& from);
+  void refute(Incarnation accused);
+  void set_state(Member& m, MemberState state, Incarnation inc, bool is_new);
+  void emit_event(EventKind kind, const Member& m);
+  void broadcast(Message m);
+  // Periodic work.
+  void tick_suspicions();
+  void tick_relays();
+  void gossip();
+  void push_pull_random();
+  void reconnect();
+  std::vector<MemberSnapshot> local_state() const;
+  void merge_state(const std::vector<MemberSnapshot>& states);
+  void on_message(const std::string& from_addr, Channel channel, const Message& m);
+  void on_ping(const std::string& from_addr, Channel channel, const Message& m);
+  void on_indirect_ping(const std::string& from_addr, const Message& m);
+  void on_ack(const Message& m);
+  // Sending.
+  void send_udp(const std::string& to, std::vector<Message> messages, bool piggyback = true);
+  void send_tcp(const std::string& to, std::vector<Message> messages);
+  std::vector<std::string> random_members(std::size_t k, int filter_kind,
+                                          const std::string& exclude);
+  int retransmit_limit_now() const;
+
+  Config config_;
+  std::uint64_t now_ms_;
+  SplitMix64 rng_;
+  Awareness awareness_;
+  BroadcastQueue broadcasts_;
+  std::unordered_map<std::string, Member> members_;
+  // memberlist's node list: the probe order, reshuffled after every round; new members go
+  // in at a random place.
+  std::vector<std::string> probe_order_;
+  std::size_t probe_index_ = 0;
+  std::set<std::string> suspects_;  // members with a suspicion timer
+  // No suspicion is due before this (a lower bound: confirmations only move deadlines
+  // closer), so a tick does not scan hundreds of suspects when a partition made them.
+  std::uint64_t suspicion_check_ms_ = UINT64_MAX;
+  std::size_t live_ = 0;
+  bool left_ = false;
+
+  std::optional<Probe> probe_;
+  std::uint64_t next_probe_ms_ = 0;
+  std::uint64_t next_gossip_ms_ = 0;
+  std::uint64_t next_push_pull_ms_ = 0;
+  std::uint64_t next_reconnect_ms_ = 0;
+  SeqNo next_seq_ = 1;
+  std::map<SeqNo, Relay> relays_;
+
+  Ready ready_;
+  Stats stats_;
+};
+
+}  // namespace pc::gossip

@@ -1,0 +1,130 @@
+#include "gossip/core/message.h"
+
+#include "gossip/core/config.h"
+
+namespace pc::gossip {
+
+std::string_view member_state_name(MemberState state) {
+  switch (state) {
+    case MemberState::kAlive: return "alive";
+    case MemberState::kSuspect: return "suspect";
+    case MemberState::kDead: return "dead";
+    case MemberState::kLeft: return "left";
+  }
+  return "unknown";
+}
+
+std::string_view message_kind_name(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kPing: return "ping";
+    case MessageKind::kIndirectPing: return "indirect-ping";
+    case MessageKind::kAck: return "ack";
+    case MessageKind::kNack: return "nack";
+    case MessageKind::kAlive: return "alive";
+    case MessageKind::kSuspect: return "suspect";
+    case MessageKind::kDead: return "dead";
+    case MessageKind::kPushPull: return "push-pull";
+  }
+  return "unknown";
+}
+
+bool known_message_kind(std::uint32_t kind) {
+  return kind >= static_cast<std::uint32_t>(MessageKind::kPing) &&
+         kind <= static_cast<std::uint32_t>(MessageKind::kPushPull);
+}
+
+namespace {
+
+// The protobuf encoding's sizes (proto/gossip.proto; every field number is below 16, so
+// each tag is one byte). Fields at their default value are not encoded at all.
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+std::size_t bytes_field(const std::string& s) {
+  return s.empty() ? 0 : 1 + varint_size(s.size()) + s.size();
+}
+
+std::size_t scalar_field(std::uint64_t v) {
+  return v == 0 ? 0 : 1 + varint_size(v);
+}
+
+std::size_t nested(std::size_t inner) {
+  return 1 + varint_size(inner) + inner;
+}
+
+std::size_t snapshot_size(const MemberSnapshot& s) {
+  return nested(bytes_field(s.name) + bytes_field(s.addr) + bytes_field(s.meta) +
+                scalar_field(s.incarnation) + scalar_field(static_cast<std::uint64_t>(s.state)));
+}
+
+}  // namespace
+
+std::size_t encoded_size_bound(const Message& m) {
+  std::size_t n = scalar_field(static_cast<std::uint64_t>(m.kind)) + scalar_field(m.seq) +
+                  bytes_field(m.node) + bytes_field(m.addr) + scalar_field(m.incarnation) +
+                  bytes_field(m.from) + bytes_field(m.meta) + scalar_field(m.nack ? 1 : 0) +
+                  scalar_field(m.join ? 1 : 0) + scalar_field(m.reply ? 1 : 0);
+  for (const MemberSnapshot& s : m.states) n += snapshot_size(s);
+  return nested(n);
+}
+
+std::size_t encoded_size_bound(const std::vector<Message>& messages) {
+  std::size_t n = kPacketOverheadBound;
+  for (const Message& m : messages) n += encoded_size_bound(m);
+  return n;
+}
+
+namespace {
+
+std::string check_name(const std::string& name, const char* what) {
+  if (name.empty()) return std::string(what) + " is empty";
+  if (name.size() > kNameSizeMax) return std::string(what) + " is too long";
+  return {};
+}
+
+}  // namespace
+
+std::string validate_message(const Message& m, Channel channel) {
+  if (m.addr.size() > kAddrSizeMax) return "address too long";
+  if (m.meta.size() > kMetaSizeMax) return "meta too large";
+  if (m.node.size() > kNameSizeMax || m.from.size() > kNameSizeMax) return "name too long";
+  switch (m.kind) {
+    case MessageKind::kPing: return {};  // an empty target name means "whoever you are"
+    case MessageKind::kAck:
+    case MessageKind::kNack: return {};
+    case MessageKind::kIndirectPing:
+      if (m.addr.empty()) return "indirect ping without a target address";
+      return check_name(m.node, "indirect ping target");
+    case MessageKind::kAlive:
+      if (m.addr.empty()) return "alive without an address";
+      return check_name(m.node, "alive node");
+    case MessageKind::kSuspect:
+    case MessageKind::kDead: {
+      std::string why = check_name(m.node, "node");
+      if (!why.empty()) return why;
+      return check_name(m.from, "from");
+    }
+    case MessageKind::kPushPull: {
+      if (channel != Channel::kTcp) return "push-pull over UDP";
+      if (m.states.size() > kMembersMax) return "push-pull with too many members";
+      for (const MemberSnapshot& s : m.states) {
+        std::string why = check_name(s.name, "push-pull member");
+        if (!why.empty()) return why;
+        if (s.addr.empty() || s.addr.size() > kAddrSizeMax) return "push-pull member address";
+        if (s.meta.size() > kMetaSizeMax) return "push-pull member meta too large";
+        if (static_cast<std::uint32_t>(s.state) > static_cast<std::uint32_t>(MemberState::kLeft))
+          return "push-pull member state unknown";
+      }
+      return {};
+    }
+  }
+  return "unknown message kind";
+}
+
+}  // namespace pc::gossip
