@@ -109,6 +109,12 @@ class Log {
   // linearizable read point: Consul's ?consistent); kNotLeader "No cluster leader" when
   // there is none to confirm it.
   virtual void read_barrier(OperatorDone done) = 0;
+  // True when this server may answer a read of replicated state from its own state at once
+  // and still include every write acknowledged before the call: it leads, under a leader
+  // lease measured in monotonic time, and has applied everything an earlier leader
+  // acknowledged. Consul's default read mode uses it; when false, such a read takes
+  // read_barrier() instead. Cheap and thread-safe: called on every read.
+  virtual bool lease_valid() const = 0;
   virtual void remove_server(std::string address, OperatorDone done) = 0;
   virtual void transfer_leadership(std::string address, OperatorDone done) = 0;
 };

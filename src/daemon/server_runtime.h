@@ -91,6 +91,8 @@ class ServerRuntime final : public consensus::Log {
   consensus::RaftConfiguration configuration() const override;
   void leader_configuration(ConfigurationDone done) override;
   void read_barrier(consensus::OperatorDone done) override;
+  // No lease before Raft runs (there is no leader to hold one).
+  bool lease_valid() const override { return raft_started_ && raft_->lease_valid(); }
   void remove_server(std::string address, consensus::OperatorDone done) override;
   void transfer_leadership(std::string address, consensus::OperatorDone done) override;
   // Null until Raft runs.

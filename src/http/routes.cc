@@ -6,17 +6,20 @@ namespace pc::http {
 namespace {
 
 // Reads of replicated state (not the agent's own, not status): ?stale reads answer from
-// this server as it is; the leader answers default reads from its lease, as Consul's does.
+// this server as it is; ?consistent reads always take the read barrier (ReadIndex through a
+// quorum); default reads answer at once only on a leader whose lease holds (Log::lease_valid:
+// a quorum acknowledged its heartbeats within the lease, by the monotonic clock), as Consul's
+// leader does. Everywhere else, including on a leader that was deposed, partitioned or
+// paused and has not noticed yet, a default read takes the read barrier too, so it never
+// answers older than a write acknowledged before it.
 bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
   if (req.method != "GET" && req.method != "HEAD") return false;
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
                           path.starts_with("/v1/health/") || path.starts_with("/v1/session/");
   if (!replicated || req.query_param("stale") != nullptr) return false;
-  const bool consistent = req.query_param("consistent") != nullptr;
-  const consensus::LeaderInfo leader = ctx.log.leader();
-  const bool leading = leader.known_leader && leader.last_contact_ms == 0;
-  return consistent || !leading;
+  if (req.query_param("consistent") != nullptr) return true;
+  return !ctx.log.lease_valid();
 }
 
 }  // namespace
@@ -33,9 +36,9 @@ void register_routes(Router& router, endpoints::Context& ctx) {
         return;
       }
       if (needs_read_barrier(ctx, req)) {
-        // Default and ?consistent reads on a server that is not the leader (and ?consistent
-        // on the leader) wait for a read point confirmed by a quorum, so they never answer
-        // older than a write acknowledged before them (Consul forwards them to the leader).
+        // ?consistent reads, and default reads anywhere but on a leader under a valid lease,
+        // wait for a read point confirmed by a quorum, so they never answer older than a
+        // write acknowledged before them (Consul forwards them to the leader).
         ctx.log.read_barrier([&ctx, fn, req, reply = std::move(reply)](core::Status s) mutable {
           if (!s) {
             reply(Response::text(500, s.error().message));

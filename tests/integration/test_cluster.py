@@ -11,7 +11,8 @@ servers keep serving with two of them (the leader among them) killed. Under a
 write load across the leader's SIGKILL no acknowledged write is lost; a server down while
 the others compacted their logs catches up from a snapshot; a full-cluster restart keeps
 every write; a new server pointed at a running cluster joins it as a voter, and the operator
-API removes it.
+API removes it. A leader paused with SIGSTOP while the others elect a new leader and take a
+write never answers a default read from its stale state when it wakes (the leader lease).
 
 Servers here run with performance.raft_multiplier 1 (1 s election timeout), as Consul
 recommends for tests. Until gossip exists, -retry-join names the other servers' server
@@ -22,6 +23,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -308,6 +310,51 @@ class ClusterTest(unittest.TestCase):
         for server in self.servers:
             server.stop_checked()
 
+    def test_a_paused_leader_never_answers_a_default_read_from_stale_state(self):
+        # Consul's default read mode lets the leader answer from its own state under a
+        # leader lease. A leader paused (SIGSTOP) while the others elect a new one and take
+        # a write must not, on waking (SIGCONT), answer a default read with the value from
+        # before that write: its lease ran out on the monotonic clock while it slept, so it
+        # takes the read barrier, which fails or answers the new value.
+        key = "lease/k"
+        for round_ in range(3):
+            old_address = self.wait_leader(self.servers)
+            old = self.server_at(old_address)
+            others = [s for s in self.servers if s is not old]
+            self.put_until_ok(old, key, f"old-{round_}")
+            resp = old.get(f"/v1/kv/{key}?raw")  # local, under the lease
+            self.assertEqual((resp.status, resp.body), (200, f"old-{round_}".encode()))
+
+            old.proc.send_signal(signal.SIGSTOP)
+            self.addCleanup(self.resume, old)
+            new_address = self.wait_leader(others, not_this=old_address)
+            new_value = f"new-{round_}"
+            self.put_until_ok(self.server_at(new_address), key, new_value)
+
+            # The read is sent while the old leader still sleeps (the kernel queues it), so
+            # it is the first thing its HTTP server sees on waking.
+            conn = http.client.HTTPConnection("127.0.0.1", old.port, timeout=30)
+            try:
+                conn.request("GET", f"/v1/kv/{key}?raw")
+                old.proc.send_signal(signal.SIGCONT)
+                resp = conn.getresponse()
+                status, body = resp.status, resp.read()
+            finally:
+                conn.close()
+            self.assertNotEqual((status, body), (200, f"old-{round_}".encode()),
+                                f"round {round_}: the woken leader answered from stale state")
+            if status == 200:
+                self.assertEqual(body, new_value.encode())
+            # Once caught up it serves default reads again (through the barrier now).
+            self.wait_value(old, key, new_value.encode())
+        for server in self.servers:
+            server.stop_checked()
+
+    @staticmethod
+    def resume(server):
+        if server.alive():
+            server.proc.send_signal(signal.SIGCONT)
+
 
 class FiveServerTest(ClusterTest):
     """Five servers survive the loss of two, the leader among them."""
@@ -317,6 +364,7 @@ class FiveServerTest(ClusterTest):
     test_elects_replicates_fails_over_and_recovers = None
     test_no_acknowledged_write_lost_across_leader_kill_and_full_restart = None
     test_a_server_joins_a_running_cluster_and_is_removed = None
+    test_a_paused_leader_never_answers_a_default_read_from_stale_state = None
 
     def test_two_of_five_down(self):
         leader_address = self.wait_leader(self.servers)

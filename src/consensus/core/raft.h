@@ -37,7 +37,9 @@ enum class ReadOnlyOption : std::uint8_t {
   // elected since (followers in lease refuse votes). Falls back to kSafe when the lease
   // lapsed; void after a leadership transfer starts. Safe only while tick rates agree
   // across servers (bounded clock drift). Needs check_quorum. Consul's default read mode
-  // relies on a leader lease in the same way.
+  // relies on a leader lease in the same way. Ticks stop while a process is paused, so an
+  // owner that does not replay missed ticks (ReplicatedLog) keeps its lease in monotonic
+  // time instead (consensus/runtime/leader_lease.h) and runs kSafe.
   kLeaseBased,
 };
 

@@ -65,6 +65,7 @@ class ForwardingLog final : public Log {
   RaftConfiguration configuration() const override { return raft_.configuration(); }
   void leader_configuration(ConfigurationDone done) override;
   void read_barrier(OperatorDone done) override { raft_.read_barrier(std::move(done)); }
+  bool lease_valid() const override { return raft_.lease_valid(); }
   void remove_server(std::string address, OperatorDone done) override;
   void transfer_leadership(std::string address, OperatorDone done) override;
   // The kRpcRaftOperator handler: an operator action forwarded by another server.

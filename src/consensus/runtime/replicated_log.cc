@@ -89,7 +89,9 @@ ReplicatedLog::ReplicatedLog(ReplicatedLogOptions options, Fsm& fsm, RaftTranspo
     : options_(std::move(options)),
       fsm_(fsm),
       transport_(transport),
-      snapshots_(options_.dir + "/snapshots", options_.snapshots_retained) {}
+      snapshots_(options_.dir + "/snapshots", options_.snapshots_retained),
+      lease_duration_(LeaderLease::duration_for(options_.tick, options_.election_tick)),
+      lease_(lease_duration_) {}
 
 ReplicatedLog::~ReplicatedLog() {
   stop();
@@ -142,6 +144,7 @@ core::Status ReplicatedLog::recover() {
   storage_.set_hard_state(hs);
 
   const bool fresh = !newest->has_value() && entries.empty() && rec.hard_state.empty();
+  recovered_state_ = !fresh;
   if (fresh && !options_.bootstrap_voters.empty()) {
     // Every server of a new cluster writes these same entries (ordered by id), all committed:
     // one configuration to start from, no election needed to agree on it.
@@ -184,6 +187,11 @@ core::Status ReplicatedLog::start() {
   if (auto s = c.validate(); !s) return s;
   node_ = std::make_unique<raft::RawNode>(c);
   last_leader_contact_ = Clock::now();
+  if (recovered_state_) {
+    // A whole election timeout, not just the followers' minimum lease window: a restart
+    // says nothing of how long ago we acknowledged a leader.
+    refuse_votes_until_ = last_leader_contact_ + options_.tick * options_.election_tick;
+  }
   publish_status();
   {
     std::lock_guard lock(mu_);
@@ -197,6 +205,7 @@ core::Status ReplicatedLog::start() {
 }
 
 void ReplicatedLog::stop() {
+  lease_off_ = true;  // a log that stops answers nothing from its lease, even while it drains
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -431,6 +440,11 @@ void ReplicatedLog::read_barrier(OperatorDone done) {
   done(core::make_error(core::Code::kUnavailable, "raft is not running"));
 }
 
+bool ReplicatedLog::lease_valid() const {
+  if (lease_off_.load()) return false;
+  return Clock::now().time_since_epoch().count() < lease_expiry_.load();
+}
+
 LeaderInfo ReplicatedLog::leader() const {
   std::lock_guard lock(mu_);
   LeaderInfo info;
@@ -533,6 +547,41 @@ void ReplicatedLog::maybe_quick_campaign(Clock::time_point now) {
                        std::chrono::milliseconds(jitter_.next() % kQuickCampaignWindowMs);
 }
 
+void ReplicatedLog::lease_follow_term() {
+  const raft::Raft& r = node_->raft();
+  const std::uint64_t term = r.role() == raft::Role::kLeader ? r.term() : 0;
+  if (term == lease_term_) return;
+  lease_.reset();
+  lease_term_ = term;
+}
+
+void ReplicatedLog::lease_note_sent(const std::vector<raft::Message>& messages) {
+  lease_follow_term();
+  if (lease_term_ == 0) return;
+  // Read before the send: the time a stamp is credited with is no later than its receipt.
+  const auto now = Clock::now();
+  for (const raft::Message& m : messages) {
+    if (m.type == raft::MessageType::kHeartbeat) lease_.sent(m.index, now);
+    if (m.type == raft::MessageType::kTimeoutNow) {
+      // The transferee may win within a round trip: withdraw the lease before it can.
+      lease_.revoke();
+      lease_expiry_ = Clock::time_point::min().time_since_epoch().count();
+    }
+  }
+}
+
+void ReplicatedLog::refresh_lease() {
+  lease_follow_term();
+  auto expiry = Clock::time_point::min();
+  const raft::Raft& r = node_->raft();
+  // Until it applied an entry of its own term, a new leader may lack writes an earlier
+  // leader acknowledged (committed, but not yet known to it as committed).
+  if (lease_term_ != 0 && r.log().term_or_zero(applied_) == lease_term_) {
+    expiry = lease_.expiry(r.tracker().conf().voters, options_.id, Clock::now());
+  }
+  lease_expiry_ = expiry.time_since_epoch().count();
+}
+
 void ReplicatedLog::run() {
   auto next_tick = Clock::now() + options_.tick;
   while (true) {
@@ -569,6 +618,7 @@ void ReplicatedLog::run() {
     drain_inputs();
     maybe_quick_campaign(Clock::now());
     while (node_->has_ready()) handle_ready();
+    refresh_lease();
     if (!leader_waiters_.empty()) fire_leader_waiters(false);
     maybe_snapshot();
   }
@@ -609,6 +659,17 @@ void ReplicatedLog::drain_inputs() {
       case raft::MessageType::kSnapStatus: node_->report_snapshot(m.from, !m.reject); continue;
       case raft::MessageType::kForgetLeader: peer_gone(m.from); continue;
       default: break;
+    }
+    if ((m.type == raft::MessageType::kVote || m.type == raft::MessageType::kPreVote) &&
+        m.context != raft::kCampaignTransfer && refuse_votes_until_) {
+      if (Clock::now() < *refuse_votes_until_) continue;  // unanswered: not granted
+      refuse_votes_until_.reset();
+    }
+    if (m.type == raft::MessageType::kHeartbeatResp) {
+      // Echoes the stamp of the heartbeat it answers; only answers in our term as leader
+      // say the sender accepted us (and so refuses votes for a while).
+      lease_follow_term();
+      if (lease_term_ != 0 && m.term == lease_term_) lease_.acked(m.from, m.index);
     }
     if (m.from == lead && lead != raft::kNoNode) last_leader_contact_ = Clock::now();
     if (auto s = node_->step(m); !s) {
@@ -748,11 +809,15 @@ void ReplicatedLog::handle_ready() {
   }
   // A leader's appends go out before its own fsync, so followers write while it does.
   if (rd.messages_may_precede_persist && !rd.messages.empty()) {
+    lease_note_sent(rd.messages);
     transport_.send(std::move(rd.messages));
     rd.messages.clear();
   }
   if (auto s = persist(rd); !s) fatal("writing the Raft log", s.error());
-  if (!rd.messages.empty()) transport_.send(std::move(rd.messages));
+  if (!rd.messages.empty()) {
+    lease_note_sent(rd.messages);
+    transport_.send(std::move(rd.messages));
+  }
   std::vector<std::pair<ProposeDone, std::any>> acks;
   apply(rd, acks);
   for (const auto& rs : rd.read_states) {

@@ -15,8 +15,17 @@
 //   apply thread and serialized on a helper thread, then saved, recorded in the WAL and the
 //   log compacted to `trailing_logs` entries behind it. At start the newest snapshot is
 //   restored and the WAL's entries after it are replayed.
+// - Leader lease (lease_valid): the leader may answer Consul's default reads from its own
+//   state while a quorum acknowledged heartbeats it sent less than LeaderLease::duration_for
+//   (tick, election_tick) ago, by the monotonic clock (leader_lease.h has the argument), and
+//   it has applied an entry of its own term. A partitioned leader loses it within that
+//   duration; a paused one finds it expired when it wakes, since the clock ran on.
+//   Followers keep their side with the core's CheckQuorum rule (no votes for an election
+//   timeout after hearing from the leader) and, after a restart, by ignoring vote requests
+//   for one election timeout: they may have acknowledged a leader just before going down.
 //
-// Threads: propose(), receive(), leader(), last_index(), applied_index() from any thread;
+// Threads: propose(), receive(), leader(), last_index(), applied_index(), lease_valid() from
+// any thread;
 // the Fsm and ProposeDone callbacks run on the Raft thread (pc-raft). The Transport's send()
 // is called from that thread and must not block.
 #include <atomic>
@@ -34,6 +43,7 @@
 
 #include "consensus/core/raw_node.h"
 #include "consensus/log.h"
+#include "consensus/runtime/leader_lease.h"
 #include "consensus/runtime/snapshot_store.h"
 #include "consensus/wal/env.h"
 #include "consensus/wal/wal.h"
@@ -93,8 +103,14 @@ class ReplicatedLog final : public Log {
   // Transport feedback (any thread): `id`'s process is gone (its connection dropped and its
   // port refused a redial). If `id` leads us, forget it and campaign after a short random
   // delay instead of waiting out the election timeout; the other survivors, who saw the same
-  // refusal, grant the PreVote. A wrong report costs nothing: a live leader's next heartbeat
-  // makes it our leader again, and followers still in its lease refuse the campaign.
+  // refusal, grant the PreVote. This breaks the followers' promise not to vote within an
+  // election timeout of the leader's last heartbeat, which the leader lease rests on; it is
+  // sound because the report means the leader's RPC port is closed, and a server whose port
+  // is closed holds no lease: its process is gone (a lease lives in memory only; a restarted
+  // process starts as a follower), or it is shutting down, and ServerRuntime stops the log,
+  // which drops the lease, before it closes the port. What is assumed: nothing between the
+  // servers forges a refusal for a live leader (a firewall rule rejecting with a TCP reset);
+  // partition with drops. A live leader's next heartbeat makes it our leader again.
   void report_peer_gone(raft::NodeId id);
 
   void propose(std::string command, ProposeDone done) override;
@@ -123,6 +139,12 @@ class ReplicatedLog final : public Log {
   // confirmed by a quorum (Raft's ReadIndex, through the leader on a follower): a
   // linearizable read point for ?consistent.
   void read_barrier(OperatorDone done) override;
+  // True while this server leads under a valid lease and has applied an entry of its term,
+  // so its state holds every write acknowledged before the call (the leader lease above).
+  // Cheap (two atomic loads and a clock read); false once stop() began.
+  bool lease_valid() const override;
+  // How long an acknowledged heartbeat keeps the lease (LeaderLease::duration_for).
+  std::chrono::steady_clock::duration lease_duration() const { return lease_duration_; }
 
   // For operators and tests: the current configuration with addresses, and this node's view.
   struct Status {
@@ -176,6 +198,11 @@ class ReplicatedLog final : public Log {
   void report(raft::MessageType type, raft::NodeId id, bool reject);
   void peer_gone(raft::NodeId id);
   void maybe_quick_campaign(std::chrono::steady_clock::time_point now);
+  // Leader lease bookkeeping (Raft thread): restart it on a new term or lost leadership,
+  // note heartbeats (and MsgTimeoutNow) about to leave, republish the expiry.
+  void lease_follow_term();
+  void lease_note_sent(const std::vector<raft::Message>& messages);
+  void refresh_lease();
 
   const ReplicatedLogOptions options_;
   Fsm& fsm_;
@@ -219,6 +246,13 @@ class ReplicatedLog final : public Log {
   std::optional<std::chrono::steady_clock::time_point> quick_campaign_at_;
   int quick_campaigns_left_ = 0;
   raft::SplitMix64 jitter_{1};
+  const std::chrono::steady_clock::duration lease_duration_;
+  LeaderLease lease_;
+  std::uint64_t lease_term_ = 0;  // the term lease_ counts for; 0 while not leading
+  bool recovered_state_ = false;  // start() found Raft state on disk (a restart)
+  // Until then vote requests are ignored: a restart forgot whether we promised a leader not
+  // to vote (its lease may rest on a heartbeat we acknowledged just before going down).
+  std::optional<std::chrono::steady_clock::time_point> refuse_votes_until_;
 
   // Inputs from other threads.
   mutable std::mutex mu_;
@@ -243,6 +277,11 @@ class ReplicatedLog final : public Log {
   std::int64_t last_contact_ms_ = 0;
   std::atomic<std::uint64_t> last_index_{0};
   std::atomic<std::uint64_t> applied_index_{0};
+  // The lease's end as steady_clock ticks since its epoch (min: no lease), and whether stop()
+  // began (no lease from then on), for lease_valid() readers.
+  std::atomic<std::chrono::steady_clock::rep> lease_expiry_{
+      std::chrono::steady_clock::time_point::min().time_since_epoch().count()};
+  std::atomic<bool> lease_off_{false};
 
   std::thread thread_;
 };

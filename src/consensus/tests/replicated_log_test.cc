@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -459,6 +460,145 @@ TEST(ReplicatedLogOperator, ConfigurationTransferAndRemoveByAddress) {
   EXPECT_EQ(c.log(target).configuration().servers.size(), 2u);
   EXPECT_EQ(c.log(target).voters().size(), 2u);
   ASSERT_TRUE(c.write(target, "b=2"));
+}
+
+// --- the leader lease (Consul's default reads) ---
+
+namespace lease {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until `id` holds the lease, up to `within`.
+bool wait_lease(Cluster& c, raft::NodeId id, std::chrono::milliseconds within = 5s) {
+  const auto deadline = Clock::now() + within;
+  while (Clock::now() < deadline) {
+    if (c.log(id).lease_valid()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+// A node other than `old` that reports itself leader, or kNoNode.
+raft::NodeId other_leader(Cluster& c, raft::NodeId old) {
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id != old && c.log(id).status().role == raft::Role::kLeader) return id;
+  }
+  return raft::kNoNode;
+}
+
+}  // namespace lease
+
+TEST(ReplicatedLogLease, OnlyAConnectedLeaderHoldsIt) {
+  Cluster c(3);
+  c.start_all();
+  const raft::NodeId leader = c.wait_leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(lease::wait_lease(c, leader));
+  // 90 % of (election_tick - 1) ticks of 10 ms.
+  EXPECT_EQ(c.log(leader).lease_duration(), std::chrono::milliseconds(81));
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id != leader) {
+      EXPECT_FALSE(c.log(id).lease_valid()) << "follower " << id;
+    }
+  }
+  // Heartbeats renew it: it still holds well past one lease duration.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(lease::wait_lease(c, leader, 50ms));
+}
+
+// A partitioned leader loses its lease within the lease duration of its isolation, and never
+// holds it once another leader is elected.
+TEST(ReplicatedLogLease, AnIsolatedLeaderLosesItBeforeAnotherIsElected) {
+  Cluster c(3);
+  c.start_all();
+  const raft::NodeId old = c.wait_leader();
+  ASSERT_NE(old, raft::kNoNode);
+  ASSERT_TRUE(lease::wait_lease(c, old));
+  ASSERT_TRUE(c.write(old, "a=1"));
+  const auto duration = c.log(old).lease_duration();
+  c.isolate(old);
+  const auto isolated = lease::Clock::now();
+  std::optional<lease::Clock::duration> lost_after;
+  raft::NodeId next = raft::kNoNode;
+  const auto deadline = isolated + 5s;
+  while (lease::Clock::now() < deadline && (next == raft::kNoNode || !lost_after)) {
+    // Look for a new leader first, then at the old lease: a lease seen after a new leader
+    // was seen would be two leaders serving reads at once.
+    const raft::NodeId seen = lease::other_leader(c, old);
+    const bool held = c.log(old).lease_valid();
+    if (!held && !lost_after) lost_after = lease::Clock::now() - isolated;
+    if (seen != raft::kNoNode) {
+      next = seen;
+      ASSERT_FALSE(held) << "the old leader still holds its lease under leader " << seen;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(lost_after.has_value());
+  // Its last acknowledged heartbeat left before the isolation; allow for scheduling.
+  EXPECT_LT(*lost_after, duration + 30ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(*lost_after).count() << "ms";
+  ASSERT_NE(next, raft::kNoNode) << "the majority elected no leader";
+  ASSERT_TRUE(lease::wait_lease(c, next));
+  ASSERT_TRUE(c.write(next, "a=2"));
+  EXPECT_FALSE(c.log(old).lease_valid());
+  // Back in touch, the old leader learns the new term and steps down: still no lease.
+  c.heal();
+  EXPECT_TRUE(c.wait_state(old, {{"a", "2"}}));
+  EXPECT_FALSE(c.log(old).lease_valid());
+}
+
+// A leader whose Raft thread stops (as under SIGSTOP: no ticks, no messages handled) for
+// longer than the lease finds it expired on waking, although its tick count barely moved.
+TEST(ReplicatedLogLease, APausedLeaderHoldsNoLeaseWhenItResumes) {
+  Cluster c(3);
+  c.start_all();
+  const raft::NodeId old = c.wait_leader();
+  ASSERT_NE(old, raft::kNoNode);
+  ASSERT_TRUE(lease::wait_lease(c, old));
+  ASSERT_TRUE(c.write(old, "a=1"));
+  const auto duration = c.log(old).lease_duration();
+  // when_applied(0, ...) runs at once on the Raft thread: sleeping there is the pause.
+  std::promise<lease::Clock::time_point> paused;
+  std::promise<bool> lease_on_waking;
+  ReplicatedLog& sleeper = c.log(old);
+  sleeper.when_applied(0, [&] {
+    paused.set_value(lease::Clock::now());
+    std::this_thread::sleep_for(600ms);  // several election timeouts of 100-200 ms
+    lease_on_waking.set_value(sleeper.lease_valid());
+  });
+  const auto pause_began = paused.get_future().get();
+  // While it sleeps the lease runs out on the monotonic clock, with nobody to tick it.
+  while (c.log(old).lease_valid()) std::this_thread::sleep_for(1ms);
+  EXPECT_LT(lease::Clock::now() - pause_began, duration + 30ms);
+  const raft::NodeId next = c.wait_leader(2s, old);
+  ASSERT_NE(next, raft::kNoNode) << "no leader elected while the old one slept";
+  ASSERT_TRUE(c.write(next, "a=2"));
+  auto woke = lease_on_waking.get_future();
+  EXPECT_FALSE(woke.get()) << "the paused leader claimed its lease right after waking";
+  // Nor later: its next heartbeats meet a newer term.
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_FALSE(c.log(old).lease_valid());
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_TRUE(c.wait_state(old, {{"a", "2"}}));
+}
+
+// A leadership transfer lets the transferee's election past the followers' leases, so the
+// old leader gives up its lease when it sends MsgTimeoutNow, before anyone can win.
+TEST(ReplicatedLogLease, ALeadershipTransferEndsTheOldLeadersLease) {
+  Cluster c(3);
+  c.start_all();
+  const raft::NodeId old = c.wait_leader();
+  ASSERT_NE(old, raft::kNoNode);
+  ASSERT_TRUE(lease::wait_lease(c, old));
+  const raft::NodeId target = old == 3 ? 1 : 3;
+  auto moved = wait_status([&](OperatorDone d) {
+    c.log(old).transfer_leadership(Cluster::address(target), std::move(d));
+  });
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_FALSE(c.log(old).lease_valid());
+  EXPECT_TRUE(lease::wait_lease(c, target));
+  EXPECT_FALSE(c.log(old).lease_valid());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -218,6 +219,58 @@ TEST(RpcCluster, DeadLeaderProcessIsReplacedBeforeTheElectionTimeout) {
           << "elected after " << took.count() << "ms: faster than any election timeout";
     }
   }
+}
+
+// A leader cut off from the network (its rpc server and client stopped, its log running on)
+// loses the leader lease for Consul's default reads within the lease duration, counted on
+// the monotonic clock from its last acknowledged heartbeat, and never holds it while the
+// other two have a leader. Without the peer-gone hint: a closed port with a live log is
+// exactly what that hint must never see (ServerRuntime stops the log first).
+TEST(RpcCluster, AnIsolatedLeaderLosesItsLeaseWithinTheLeaseDuration) {
+  using Clock = std::chrono::steady_clock;
+  ThreeServers cluster(20ms, /*gone_hint=*/false);
+  auto& servers = cluster.servers;
+  const raft::NodeId old = cluster.wait_leader(5s);
+  ASSERT_NE(old, raft::kNoNode);
+  ReplicatedLog& log = *servers[old]->log;
+  bool held = false;
+  for (int i = 0; i < 2000 && !held; ++i) {
+    held = log.lease_valid();
+    if (!held) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(held) << "a connected leader never got its lease";
+  EXPECT_TRUE(servers[old]->forwarding->lease_valid());  // what the HTTP edge asks
+  const auto duration = log.lease_duration();
+  EXPECT_EQ(duration, std::chrono::milliseconds(162));  // 90 % of 9 ticks of 20 ms
+  servers[old]->rpc_server->stop();
+  servers[old]->rpc_client->stop();
+  const auto cut = Clock::now();
+  std::optional<Clock::duration> lost_after;
+  raft::NodeId next = raft::kNoNode;
+  while (Clock::now() < cut + 5s && (next == raft::kNoNode || !lost_after)) {
+    raft::NodeId seen = raft::kNoNode;
+    for (auto& [id, s] : servers) {
+      if (id != old && s->log->status().role == raft::Role::kLeader) seen = id;
+    }
+    const bool still = log.lease_valid();
+    if (!still && !lost_after) lost_after = Clock::now() - cut;
+    if (seen != raft::kNoNode) {
+      next = seen;
+      ASSERT_FALSE(still) << "old leader holds its lease while " << seen << " leads";
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(lost_after.has_value());
+  EXPECT_LT(*lost_after, duration + 40ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(*lost_after).count() << "ms";
+  ASSERT_NE(next, raft::kNoNode) << "the other two elected no leader";
+  bool next_held = false;
+  for (int i = 0; i < 2000 && !next_held; ++i) {
+    next_held = servers[next]->log->lease_valid();
+    if (!next_held) std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(next_held) << "the new leader never got its lease";
+  EXPECT_FALSE(log.lease_valid());
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ class FakeLog final : public consensus::Log {
   }
   consensus::RaftConfiguration configuration() const override { return config; }
   void read_barrier(consensus::OperatorDone done) override { done(core::ok()); }
+  bool lease_valid() const override { return false; }  // reads go through read_barrier
   void remove_server(std::string address, consensus::OperatorDone done) override {
     removed.push_back(address);
     done(next_status);
