@@ -32,11 +32,9 @@ import selftest  # noqa: E402
 # drawn from the clock on every smoke run and printed, so CI keeps exploring.
 SMOKE_SEEDS = (35, 129)
 SMOKE_DURATION_S = 25.0
-# Default-mode reads are left out of the smoke until the server stops answering them from a
-# deposed leader (docs/RELIABILITY.md, "Findings"): with them, about one smoke run in three
-# fails on that one known problem, and CI must stay a signal for everything else. `long` and
-# `seed` use all three modes.
-SMOKE_READ_MODES = "consistent,stale"
+# Every read mode, default included: a leader answers default reads only under its lease
+# since b92c543 (docs/RELIABILITY.md, "Findings", 1).
+SMOKE_READ_MODES = "default,consistent,stale"
 
 
 def _terminate(signum, frame):

@@ -274,7 +274,6 @@ class ReplicatedLog final : public Log {
 
   // Published for leader()/status() readers (guarded by mu_).
   Status status_;
-  std::int64_t last_contact_ms_ = 0;
   std::atomic<std::uint64_t> last_index_{0};
   std::atomic<std::uint64_t> applied_index_{0};
   // The lease's end as steady_clock ticks since its epoch (min: no lease), and whether stop()
