@@ -197,11 +197,13 @@ core::Status check_regex_size(std::string_view p) {
     } else if (c == '{') {
       // {n}, {n,} or {n,m}; anything else is a literal brace or a syntax error for std::regex.
       std::size_t j = i + 1;
+      // Every digit is consumed (a long count must not leave digits that std::regex would
+      // then parse itself, overflowing); the value stops growing once past the limit.
       auto digits = [&](std::size_t& out) {
         const std::size_t from = j;
         out = 0;
-        while (j < p.size() && p[j] >= '0' && p[j] <= '9' && j - from < 9) {
-          out = out * 10 + static_cast<std::size_t>(p[j] - '0');
+        while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+          if (out <= filter_regex_repeat_max) out = out * 10 + static_cast<std::size_t>(p[j] - '0');
           ++j;
         }
         return j > from;
@@ -216,10 +218,12 @@ core::Status check_regex_size(std::string_view p) {
           ++j;
           has_m = digits(m);
         }
+        // Refused even when no '}' follows: std::regex reads the digits of "{n" as a count
+        // before it finds the brace unclosed, and overflows on a long one.
+        if (n > filter_regex_repeat_max || (has_m && m > filter_regex_repeat_max)) {
+          return core::Error{core::Code::kInvalidArgument, "invalid repeat count"};
+        }
         if (j < p.size() && p[j] == '}') {
-          if (n > filter_regex_repeat_max || (has_m && m > filter_regex_repeat_max)) {
-            return core::Error{core::Code::kInvalidArgument, "invalid repeat count"};
-          }
           const std::size_t count = std::max<std::size_t>(has_m ? m : comma ? n + 1 : n, 1);
           Frame& f = stack.back();
           f.sum = saturating_add(f.sum, saturating_mul(f.last, count - 1));

@@ -102,6 +102,12 @@ core::Result<std::vector<raft::Message>> decode_raft_batch(std::string_view byte
     m.reject_hint = p.reject_hint();
     if (p.has_snapshot()) {
       const auto& meta = p.snapshot().meta();
+      // Index 0 is the core's "no snapshot": one that carries anything else is malformed
+      // (and would not survive a re-encode).
+      if (meta.index() == 0 &&
+          (meta.term() != 0 || meta.has_conf() || !p.snapshot().data().empty())) {
+        return bad("snapshot with index 0");
+      }
       m.snapshot.meta.index = meta.index();
       m.snapshot.meta.term = meta.term();
       m.snapshot.meta.conf.voters.assign(meta.conf().voters().begin(), meta.conf().voters().end());

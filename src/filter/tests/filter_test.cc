@@ -339,6 +339,13 @@ TEST(FilterLimits, RegexSizeAndRepeats) {
             std::string::npos);
   EXPECT_NE(compile_error("Service matches \"a{1001}\"").find("invalid repeat count"),
             std::string::npos);
+  // A count of more digits than fit a machine word (std::regex would overflow on it).
+  EXPECT_NE(compile_error("Service matches \"a{1011111111111111111111111111111110}\"")
+                .find("invalid repeat count"),
+            std::string::npos);
+  EXPECT_NE(
+      compile_error("Service matches \"a{11111111111111111111,1x\"").find("invalid repeat count"),
+      std::string::npos);
   EXPECT_NE(compile_error("Service matches \"((a{100}){100})\"").find("expression too large"),
             std::string::npos);
   EXPECT_TRUE(eval("Service matches \"w{1}e{1,}b{0,5}\""));
