@@ -112,19 +112,19 @@ core::Status ServerRuntime::start() {
   so.threads = 2;
   rpc_server_ = std::make_unique<rpc::RpcServer>(so);
   rpc::RpcClient::Options co;
-  co.on_unreachable = [this](const std::string& address) {
+  // Transport feedback names an address; the log wants the server behind it.
+  auto for_server_at = [this](const std::string& address, auto report) {
     consensus::ReplicatedLog* r = raft();
     if (r == nullptr) return;
     for (const auto& [id, a] : r->status().addresses) {
-      if (a == address) r->report_unreachable(id);
+      if (a == address) (r->*report)(id);
     }
   };
-  co.on_peer_gone = [this](const std::string& address) {
-    consensus::ReplicatedLog* r = raft();
-    if (r == nullptr) return;
-    for (const auto& [id, a] : r->status().addresses) {
-      if (a == address) r->report_peer_gone(id);
-    }
+  co.on_unreachable = [for_server_at](const std::string& address) {
+    for_server_at(address, &consensus::ReplicatedLog::report_unreachable);
+  };
+  co.on_peer_gone = [for_server_at](const std::string& address) {
+    for_server_at(address, &consensus::ReplicatedLog::report_peer_gone);
   };
   rpc_client_ = std::make_unique<rpc::RpcClient>(co);
   transport_ = std::make_unique<consensus::RpcRaftTransport>(

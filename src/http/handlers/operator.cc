@@ -34,8 +34,8 @@ std::string rfc3339_seconds(core::WallTime t) {
   return buf;
 }
 
-// Consul's s.parse for these reads: only the option checks matter (?stale is accepted and
-// changes nothing, since the local server answers either way).
+// Consul's s.parse for the autopilot configuration read: only the option checks matter
+// (?stale changes nothing: every server answers from its own agent configuration).
 bool reject_bad_options(const Request& req, Reply& reply) {
   core::Result<QueryOptions> options = parse_query_options(req);
   if (!options) {
@@ -45,9 +45,6 @@ bool reject_bad_options(const Request& req, Reply& reply) {
   return false;
 }
 
-// Runs `render` with the leader's view of the configuration (asked of the leader from a
-// follower, as Consul forwards these reads), or with this server's own view for ?stale.
-// Without a leader to ask the answer is Consul's 500 "No cluster leader".
 void render_raft_configuration(const endpoints::RaftConfigurationReply& config, Reply& reply) {
   JsonWriter w;
   w.begin_object();
@@ -101,6 +98,9 @@ void render_autopilot_health(const endpoints::AutopilotHealth& health, Reply& re
   reply(std::move(r));
 }
 
+// Runs `render` with the leader's view of the configuration (asked of the leader from a
+// follower, as Consul forwards these reads), or with this server's own view for ?stale.
+// Without a leader to ask the answer is Consul's 500 "No cluster leader".
 void with_configuration(endpoints::Context& ctx, const Request& req, Reply reply,
                         std::function<void(const consensus::RaftConfiguration&, Reply&)> render) {
   core::Result<QueryOptions> options = parse_query_options(req);

@@ -382,7 +382,7 @@ TEST(RaftReplication, CommitsOnlyEntriesOfCurrentTermByCounting) {
   ASSERT_TRUE(r->step(hup).has_value());
   ASSERT_TRUE(r->step(msg(MT::kVoteResp, 2, 1, 3)).has_value());
   ASSERT_EQ(r->role(), Role::kLeader);
-  ASSERT_EQ(r->log().last_index(), 2u);  // the term-3 no-op
+  ASSERT_EQ(r->log().last_index(), 2u);   // the term-3 no-op
   s.append(r->log().unstable_entries());  // the leader's own copy goes to disk
   r->log().stable_to(2, 3);
   r->on_persisted();
