@@ -118,6 +118,19 @@ class WalDamageTest(unittest.TestCase):
                 self.assertTrue(after.startswith(before), how)
                 self.assertEqual(bed.wal_frames(path)[:2], [(0, 39), (39, 49)])
 
+    def test_tail_damage_lands_after_the_records_of_a_preallocated_segment(self):
+        with tempfile.TemporaryDirectory() as root:
+            path = self.segment(root, [b"x" * 30, b"y" * 40])
+            with open(path, "ab") as f:
+                f.write(bytes(4096))  # the unused, preallocated end
+            before = _read(path)
+            bed.damage_wal_tail(root, "garbage", 17, random.Random(1))
+            after = _read(path)
+            self.assertEqual(len(after), len(before))
+            self.assertEqual(after[:88], before[:88])
+            self.assertNotEqual(after[88:88 + 17], bytes(17))
+            self.assertEqual(after[88 + 17:], bytes(4096 - 17))
+
     def test_mid_corruption_hits_a_record_with_records_after_it(self):
         with tempfile.TemporaryDirectory() as root:
             path = self.segment(root, [b"h" * 10, b"a" * 20, b"b" * 20])

@@ -1,5 +1,8 @@
 #include "consensus/wal/format.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/core.h>
 
 #include "core/assert.h"
@@ -279,30 +282,70 @@ Result<SegmentHeader> decode_segment_header(std::string_view payload) {
   return header;
 }
 
+namespace {
+
+// One past the last byte that is not zero (0 for an all-zero input). Compares whole blocks
+// against zeros from the end, since the zero run of a fresh preallocated segment is up to
+// its whole size.
+std::size_t end_of_nonzero(std::string_view bytes) {
+  static constexpr char kZeros[4096] = {};
+  std::size_t end = bytes.size();
+  while (end >= sizeof kZeros &&
+         std::memcmp(bytes.data() + end - sizeof kZeros, kZeros, sizeof kZeros) == 0) {
+    end -= sizeof kZeros;
+  }
+  while (end > 0 && bytes[end - 1] == '\0') --end;
+  return end;
+}
+
+// Whether the damage [from, to) shows a sector that never reached the disk: the part of a
+// kSectorSize-aligned sector from `from` (or from its start) to its end, inside [from, to),
+// is all zeros. The first sector counts from `from` because it is usually shared with synced
+// records before it: the disk then still holds its previous version, whose new part is
+// zeros. A partial sector at `to` does not count: the good frame there shows it arrived.
+bool shows_lost_sector(std::string_view bytes, std::size_t from, std::size_t to) {
+  for (std::size_t sector = from / kSectorSize * kSectorSize; sector + kSectorSize <= to;
+       sector += kSectorSize) {
+    std::size_t lo = std::max(sector, from);
+    std::string_view part = bytes.substr(lo, sector + kSectorSize - lo);
+    if (part.find_first_not_of('\0') == std::string_view::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 SegmentScan scan_segment(std::string_view bytes) {
   SegmentScan scan;
+  // Bytes from here on are all zero: the unused, preallocated end of the segment. No frame
+  // starts there (a frame of zeros has type 0, which is never written).
+  const std::size_t data_end = end_of_nonzero(bytes);
   std::size_t at = 0;
   Record record{};
   Frame frame = Frame::kGood;
-  while (at < bytes.size()) {
+  while (at < data_end) {
     frame = check_frame(bytes, at, &record);
     if (frame != Frame::kGood) break;
     scan.records.push_back(record);
     at += kFrameHeaderSize + record.payload.size();
   }
   scan.valid_size = at;
-  if (at == bytes.size()) return scan;
+  if (at >= data_end) return scan;
   scan.bad_frame = describe(frame, bytes, at);
   // A frame whose checksum holds was written whole: it is never a torn write.
   scan.bad_frame_checksummed = frame == Frame::kUnknownType;
-  // Resynchronise: look for a good frame at any later offset. Most offsets fail the O(1)
-  // length test; a CRC is computed only over a plausible length, so scanning a torn tail
-  // (small, often zeros) is fast.
-  for (std::size_t probe = at + 1; probe + kFrameHeaderSize <= bytes.size(); ++probe) {
+  // Resynchronise: look for a good frame at any later offset that is not in the zero end.
+  // Most offsets fail the O(1) length test; a CRC is computed only over a plausible length,
+  // so scanning a torn tail (small, often zeros) is fast.
+  std::size_t damage_end = bytes.size();
+  for (std::size_t probe = at + 1; probe < data_end && probe + kFrameHeaderSize <= bytes.size();
+       ++probe) {
     if (check_frame(bytes, probe, &record) != Frame::kGood) continue;
     scan.good_frame_after_bad = true;
+    damage_end = probe;
     break;
   }
+  scan.zero_sector_in_damage = shows_lost_sector(bytes, at, damage_end);
   return scan;
 }
 

@@ -18,6 +18,8 @@ namespace pc::consensus::wal {
 // Record frame: crc32c (u32) | payload length (u32) | type (u8) | payload. Little-endian.
 // The CRC covers length, type and payload, so a flipped length or type bit is caught too.
 inline constexpr std::size_t kFrameHeaderSize = 9;
+// The smallest unit a disk writes whole; a torn write loses whole sectors (see SegmentScan).
+inline constexpr std::size_t kSectorSize = 512;
 
 // Largest record payload we write or accept. An entry carries one Raft command (a KV PUT is
 // at most 512 KiB, a txn 512 KiB); 16 MiB leaves room for batched commands and bounds what
@@ -91,6 +93,11 @@ struct SegmentScan {
   bool good_frame_after_bad = false;
   // Whether the bad frame's CRC checks out (an unknown type): written whole, so not torn.
   bool bad_frame_checksummed = false;
+  // Whether the damage (from the bad frame to the next good one, or to the end) shows a
+  // sector that never reached the disk while a later one did (writeback does not keep
+  // order): the part of an aligned sector from the bad frame on, or a whole sector after it,
+  // is zeros. etcd's WAL recognises a torn write the same way.
+  bool zero_sector_in_damage = false;
 };
 
 // Splits `bytes` into frames and checks each CRC. Never fails: damage is reported in the

@@ -162,15 +162,22 @@ Result<SegmentReplay> Replay::add_segment(const SegmentName& name, std::string_v
   out.valid_size = scan.valid_size;
   if (scan.bad_frame) {
     // Only the newest segment can end in a write cut short by a crash: older ones were
-    // fdatasynced whole before the next was created. A good frame after the bad one, or a
-    // bad frame whose CRC holds, means damage inside written data, never a torn write.
-    if (!last || scan.good_frame_after_bad || scan.bad_frame_checksummed) {
+    // fdatasynced whole before the next was created. A bad frame whose CRC holds, or a good
+    // frame after the bad one, means damage inside written data, never a torn write, unless
+    // a whole sector between them is zeros: then a sector of the last, unsynced write never
+    // reached the disk while a later one did, and nothing from there on was acknowledged.
+    bool damaged_inside = scan.good_frame_after_bad && !scan.zero_sector_in_damage;
+    if (!last || damaged_inside || scan.bad_frame_checksummed) {
       std::string why = *scan.bad_frame;
-      if (scan.good_frame_after_bad) why += "; good records follow, so this is not a torn tail";
+      if (damaged_inside) why += "; good records follow, so this is not a torn tail";
       if (!last) why += "; not the last segment, so this is not a torn tail";
       return corruption(file, scan.valid_size, why);
     }
-    out.torn_tail = fmt::format("{} at offset {}: {}", file, scan.valid_size, *scan.bad_frame);
+    out.torn_tail = fmt::format("{} at offset {}: {}{}", file, scan.valid_size, *scan.bad_frame,
+                                scan.good_frame_after_bad
+                                    ? "; a zero-filled sector before the next good record: "
+                                      "a write that reached the disk out of order"
+                                    : "");
   }
   if (scan.records.empty()) {
     if (!last) return corruption(file, 0, "segment without a header");

@@ -88,7 +88,6 @@ Result<Wal::Opened> Wal::open(Env& env, std::string dir, WalOptions options) {
   std::unique_ptr<Wal> wal(new Wal(env, dir, options));
   Replay replay;
   SegmentReplay tail;
-  std::uint64_t tail_size = 0;
   for (std::size_t i = 0; i < found->size(); ++i) {
     const FoundSegment& seg = (*found)[i];
     auto bytes = env.read_file(seg.path);
@@ -96,9 +95,9 @@ Result<Wal::Opened> Wal::open(Env& env, std::string dir, WalOptions options) {
     bool last = i + 1 == found->size();
     auto replayed = replay.add_segment(seg.name, *bytes, last, seg.path);
     if (!replayed) return context(replayed.error());
-    wal->segments_.push_back(Segment{seg.name, seg.path, replayed->max_entry_index});
+    wal->segments_.push_back(
+        Segment{seg.name, seg.path, replayed->max_entry_index, replayed->valid_size});
     tail = *replayed;
-    tail_size = bytes->size();
   }
   auto recovered = replay.finish();
   if (!recovered) return context(recovered.error());
@@ -106,13 +105,13 @@ Result<Wal::Opened> Wal::open(Env& env, std::string dir, WalOptions options) {
   wal->hard_state_ = recovered->hard_state;
   wal->snapshot_ = recovered->snapshot;
 
-  if (auto s = wal->repair_tail(tail, tail_size); !s) return context(s.error());
+  if (auto s = wal->repair_tail(tail); !s) return context(s.error());
   return Opened{std::move(wal), std::move(*recovered)};
 }
 
 // Cuts away the one kind of damage a crash causes, then opens the newest segment for
-// appending (creating the first segment of an empty WAL).
-Status Wal::repair_tail(const SegmentReplay& tail, std::uint64_t tail_size) {
+// appending after its last good record (creating the first segment of an empty WAL).
+Status Wal::repair_tail(const SegmentReplay& tail) {
   std::uint64_t next_seq = 1;
   if (!segments_.empty() && !tail.has_header) {
     // A roll crashed before the new segment's header reached the disk; the previous
@@ -124,30 +123,27 @@ Status Wal::repair_tail(const SegmentReplay& tail, std::uint64_t tail_size) {
     if (auto s = env_.remove_file(torn.path); !s) return s;
     if (auto s = env_.sync_dir(dir_); !s) return s;
     segments_.pop_back();
-    tail_size = 0;
-    if (!segments_.empty()) {
-      auto bytes = env_.read_file(segments_.back().path);
-      if (!bytes) return bytes.error();
-      tail_size = bytes->size();
-    }
   } else if (tail.torn_tail) {
-    core::log::warn(kLogModule, "truncating a torn tail of {} bytes: {}",
-                    tail_size - tail.valid_size, *tail.torn_tail);
+    core::log::warn(kLogModule, "truncating a torn tail: {}", *tail.torn_tail);
     if (auto s = env_.truncate_file(segments_.back().path, tail.valid_size); !s) {
       return s;
     }
-    tail_size = tail.valid_size;
   }
 
   if (segments_.empty()) {
     if (auto s = start_segment(SegmentName{next_seq, next_index_}); !s) return s;
     return sync();
   }
-  auto file = env_.open_append(segments_.back().path);
+  const Segment& open = segments_.back();
+  auto file = env_.open_at(open.path, open.valid_size, preallocate_bytes());
   if (!file) return file.error();
   file_ = std::move(*file);
-  segment_size_ = tail_size;
+  segment_size_ = open.valid_size;
   return core::ok();
+}
+
+std::uint64_t Wal::preallocate_bytes() const {
+  return options_.preallocate ? options_.segment_size_bytes : 0;
 }
 
 Status Wal::fail(core::Error error) {
@@ -158,7 +154,7 @@ Status Wal::fail(core::Error error) {
 
 Status Wal::start_segment(SegmentName name) {
   std::string path = dir_ + "/" + segment_file_name(name);
-  auto file = env_.create_file(path);
+  auto file = env_.create_file(path, preallocate_bytes());
   if (!file) return fail(file.error());
   file_ = std::move(*file);
   segments_.push_back(Segment{name, path, 0});

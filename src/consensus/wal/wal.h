@@ -32,6 +32,10 @@ struct WalOptions {
   std::uint64_t segment_size_bytes = 64ull * 1024 * 1024;
   // Appended bytes are buffered in memory up to this much before a write(2).
   std::size_t write_buffer_bytes = 1024 * 1024;
+  // Each segment is allocated at its full size when created (Env::create_file), so that an
+  // fdatasync of appended records does not also wait to journal a new file size. Recovery
+  // reads the zeros after the last record as the segment's unused end.
+  bool preallocate = true;
 };
 
 class Wal {
@@ -85,10 +89,12 @@ class Wal {
     SegmentName name;
     std::string path;
     std::uint64_t max_entry_index = 0;
+    std::uint64_t valid_size = 0;  // bytes of good records when the WAL was opened
   };
 
   Wal(Env& env, std::string dir, WalOptions options);
-  core::Status repair_tail(const SegmentReplay& tail, std::uint64_t tail_size);
+  core::Status repair_tail(const SegmentReplay& tail);
+  std::uint64_t preallocate_bytes() const;
   core::Status fail(core::Error error);
   core::Status write_record(RecordType type, std::string_view payload);
   core::Status flush();
@@ -102,7 +108,7 @@ class Wal {
 
   std::vector<Segment> segments_;  // oldest first; back() is open for appending
   std::unique_ptr<WritableFile> file_;
-  std::uint64_t segment_size_ = 0;  // bytes of the open segment, written and buffered
+  std::uint64_t segment_size_ = 0;  // record bytes of the open segment, written and buffered
   std::string buffer_;              // appended, not yet written
   bool unsynced_ = false;           // bytes written or buffered since the last fdatasync
   bool dir_unsynced_ = false;       // a segment was created since the last directory fsync

@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace pc::consensus::wal::testing {
 namespace {
 
@@ -20,11 +23,16 @@ core::Error not_found(const std::string& path) {
 
 class FaultFile final : public WritableFile {
  public:
-  FaultFile(FaultEnv* env, std::string path) : env_(env), path_(std::move(path)) {}
+  FaultFile(FaultEnv* env, std::string path, std::size_t position)
+      : env_(env), path_(std::move(path)), position_(position) {}
   core::Status append(std::string_view data) override {
     FaultEnv::Node* node = env_->live(path_);
     if (node == nullptr || closed_) return not_found(path_);
-    node->current.append(data);
+    if (node->current.size() < position_ + data.size()) {
+      node->current.resize(position_ + data.size());
+    }
+    node->current.replace(position_, data.size(), data);
+    position_ += data.size();
     return core::ok();
   }
   core::Status sync() override {
@@ -39,6 +47,7 @@ class FaultFile final : public WritableFile {
  private:
   FaultEnv* env_;
   std::string path_;
+  std::size_t position_;
   bool closed_ = false;
 };
 
@@ -65,23 +74,28 @@ core::Result<std::string> FaultEnv::read_file(const std::string& path) {
   return node->current;
 }
 
-core::Result<std::unique_ptr<WritableFile>> FaultEnv::create_file(const std::string& path) {
+core::Result<std::unique_ptr<WritableFile>> FaultEnv::create_file(const std::string& path,
+                                                                  std::uint64_t preallocate) {
   if (live(path) != nullptr) {
     return core::make_error(Code::kIoError, fmt::format("{}: file exists", path));
   }
   Node& node = nodes_[path];
-  node.current.clear();
+  node.current.assign(preallocate, '\0');
   node.exists = true;
   // A removed file recreated before its directory was synced: the model lets the new file
   // replace the old one for crash purposes too (the WAL reuses a name only after the
   // removal is durable).
   node.durable.clear();
-  return std::unique_ptr<WritableFile>(new FaultFile(this, path));
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, 0));
 }
 
-core::Result<std::unique_ptr<WritableFile>> FaultEnv::open_append(const std::string& path) {
-  if (live(path) == nullptr) return not_found(path);
-  return std::unique_ptr<WritableFile>(new FaultFile(this, path));
+core::Result<std::unique_ptr<WritableFile>> FaultEnv::open_at(const std::string& path,
+                                                              std::uint64_t position,
+                                                              std::uint64_t preallocate) {
+  Node* node = live(path);
+  if (node == nullptr) return not_found(path);
+  if (node->current.size() < preallocate) node->current.resize(preallocate);
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, position));
 }
 
 core::Status FaultEnv::truncate_file(const std::string& path, std::uint64_t size) {
@@ -126,6 +140,48 @@ core::Status FaultEnv::sync_file(const std::string& path) {
   return core::ok();
 }
 
+// What of `node` a power cut leaves: its durable bytes, with some of the bytes written since
+// its last sync on top. Everything before the first byte that differs is durable.
+std::string FaultEnv::survivor(const Node& node, Tear tear) {
+  const std::string& durable = node.durable;
+  const std::string& current = node.current;
+  if (tear == Tear::kNone || !node.exists) return durable;
+  std::size_t common = std::min(durable.size(), current.size());
+  std::size_t from = 0;
+  while (from < common && durable[from] == current[from]) ++from;
+  if (from == current.size()) return durable;  // nothing new was written
+  std::string kept = durable;
+  auto overlay = [&kept](std::size_t at, std::string_view bytes) {
+    if (kept.size() < at + bytes.size()) kept.resize(at + bytes.size());
+    kept.replace(at, bytes.size(), bytes);
+  };
+  auto pick = [this](std::size_t lo, std::size_t hi) {
+    return std::uniform_int_distribution<std::size_t>(lo, hi)(rng_);
+  };
+  if (tear == Tear::kSectors) {
+    constexpr std::size_t kSector = 512;
+    for (std::size_t sector = from / kSector * kSector; sector < current.size();
+         sector += kSector) {
+      if (pick(0, 1) == 0) continue;  // this sector never reached the disk
+      std::size_t lo = std::max(sector, from);
+      std::size_t hi = std::min(sector + kSector, current.size());
+      overlay(lo, std::string_view(current).substr(lo, hi - lo));
+    }
+    // The new size, if it grew, arrives or not; bytes past the surviving size are gone and
+    // a grown size with data that did not arrive reads as zeros.
+    std::size_t size = pick(0, 1) == 0 ? durable.size() : current.size();
+    kept.resize(std::max(size, durable.size()), '\0');
+    return kept;
+  }
+  std::string piece = current.substr(from, pick(0, current.size() - from));
+  if (tear == Tear::kZeroFilled && !piece.empty()) {
+    std::size_t zeros_from = pick(0, piece.size());
+    std::fill(piece.begin() + static_cast<std::ptrdiff_t>(zeros_from), piece.end(), '\0');
+  }
+  overlay(from, piece);
+  return kept;
+}
+
 void FaultEnv::crash(Tear tear) {
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     Node& node = it->second;
@@ -133,22 +189,9 @@ void FaultEnv::crash(Tear tear) {
       it = nodes_.erase(it);
       continue;
     }
-    std::string kept = node.durable;
-    // The unsynced tail exists only when the current bytes extend the durable ones.
-    bool extends = node.exists && node.current.size() > kept.size() &&
-                   node.current.compare(0, kept.size(), kept) == 0;
-    if (tear != Tear::kNone && extends) {
-      std::size_t unsynced = node.current.size() - kept.size();
-      std::size_t keep = std::uniform_int_distribution<std::size_t>(0, unsynced)(rng_);
-      std::string piece = node.current.substr(kept.size(), keep);
-      if (tear == Tear::kZeroFilled && !piece.empty()) {
-        std::size_t from = std::uniform_int_distribution<std::size_t>(0, piece.size())(rng_);
-        std::fill(piece.begin() + static_cast<std::ptrdiff_t>(from), piece.end(), '\0');
-      }
-      kept += piece;
-    }
+    std::string kept = survivor(node, tear);
     node.current = kept;
-    node.durable = kept;
+    node.durable = std::move(kept);
     node.exists = true;
     ++it;
   }

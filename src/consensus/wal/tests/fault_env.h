@@ -3,7 +3,7 @@
 // FaultInjectionTestEnv, in memory). Each file has its current bytes and its durable bytes
 // (as of its last sync); each directory entry is durable once its directory is synced.
 // crash() throws away what was not durable, optionally keeping a torn piece of each file's
-// unsynced tail, as a power cut can.
+// unsynced part, as a power cut can.
 //
 // Could move to testing/sim/ as the simulated disk once other modules need one.
 // Thread-safety: one thread.
@@ -24,6 +24,8 @@ class FaultEnv final : public Env {
     kNone,        // nothing: exactly the synced bytes survive
     kPrefix,      // a random-length prefix of the unsynced bytes
     kZeroFilled,  // a random-length prefix whose end is zeros (size updated, data not)
+    kSectors,     // each 512-byte sector of it arrives or not, independently (writeback
+                  // order is not write order); a new size arrives or not
   };
 
   explicit FaultEnv(std::uint64_t seed = 1) : rng_(seed) {}
@@ -31,8 +33,12 @@ class FaultEnv final : public Env {
   core::Status create_dirs(const std::string& dir) override;
   core::Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   core::Result<std::string> read_file(const std::string& path) override;
-  core::Result<std::unique_ptr<WritableFile>> create_file(const std::string& path) override;
-  core::Result<std::unique_ptr<WritableFile>> open_append(const std::string& path) override;
+  // Preallocation extends the file with zeros, as fallocate does.
+  core::Result<std::unique_ptr<WritableFile>> create_file(const std::string& path,
+                                                          std::uint64_t preallocate) override;
+  core::Result<std::unique_ptr<WritableFile>> open_at(const std::string& path,
+                                                      std::uint64_t position,
+                                                      std::uint64_t preallocate) override;
   core::Status truncate_file(const std::string& path, std::uint64_t size) override;
   core::Status remove_file(const std::string& path) override;
   core::Status sync_dir(const std::string& dir) override;
@@ -57,6 +63,7 @@ class FaultEnv final : public Env {
     bool exists_durable = false;  // its directory entry survives a crash
   };
   core::Status sync_file(const std::string& path);
+  std::string survivor(const Node& node, Tear tear);
   Node* live(const std::string& path);
 
   std::map<std::string, Node> nodes_;

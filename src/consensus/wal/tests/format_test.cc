@@ -70,8 +70,15 @@ TEST(Format, ScanFindsRecordsAndTheFirstBadFrame) {
   EXPECT_EQ(scan.valid_size, good);
   EXPECT_FALSE(scan.bad_frame);
 
-  // Zeros after the good records: a file extended by a crash. Never a record, nothing after.
-  scan = scan_segment(bytes + std::string(100, '\0'));
+  // Zeros after the good records: the unused end of a preallocated segment (or a file a
+  // crash extended without its data). Never a record; the records end where they do.
+  scan = scan_segment(bytes + std::string(100000, '\0'));
+  EXPECT_EQ(scan.valid_size, good);
+  EXPECT_EQ(scan.records.size(), 2u);
+  EXPECT_FALSE(scan.bad_frame);
+
+  // Garbage after them, even followed by zeros: a bad frame, nothing good after it.
+  scan = scan_segment(bytes + "\x01\x02\x03" + std::string(4000, '\0'));
   EXPECT_EQ(scan.valid_size, good);
   ASSERT_TRUE(scan.bad_frame);
   EXPECT_FALSE(scan.good_frame_after_bad);
@@ -84,6 +91,38 @@ TEST(Format, ScanFindsRecordsAndTheFirstBadFrame) {
   ASSERT_TRUE(scan.bad_frame);
   EXPECT_NE(scan.bad_frame->find("checksum"), std::string::npos);
   EXPECT_TRUE(scan.good_frame_after_bad);
+  EXPECT_FALSE(scan.zero_sector_in_damage);
+}
+
+TEST(Format, ZeroSectorInsideTheDamageIsReported) {
+  // Records long enough that the second spans whole sectors; zero one of them.
+  std::string bytes;
+  append_record(RecordType::kHardState, encode_hard_state({1, 0, 0}), &bytes);
+  std::size_t second = bytes.size();
+  append_record(RecordType::kEntry,
+                encode_entry({1, 1, raft::EntryType::kNormal, std::string(1500, 'x')}), &bytes);
+  append_record(RecordType::kEntry, encode_entry({1, 2, raft::EntryType::kNormal, "y"}), &bytes);
+  std::string holed = bytes;
+  std::fill(holed.begin() + 512, holed.begin() + 1024, '\0');
+  SegmentScan scan = scan_segment(holed);
+  EXPECT_EQ(scan.valid_size, second);
+  ASSERT_TRUE(scan.bad_frame);
+  EXPECT_TRUE(scan.good_frame_after_bad);
+  EXPECT_TRUE(scan.zero_sector_in_damage);
+  // The first sector of the damage counts from the bad frame: the synced records before it
+  // share that sector, and the disk kept its older version.
+  holed = bytes;
+  std::fill(holed.begin() + static_cast<std::ptrdiff_t>(second), holed.begin() + 512, '\0');
+  scan = scan_segment(holed);
+  ASSERT_TRUE(scan.bad_frame);
+  EXPECT_TRUE(scan.good_frame_after_bad);
+  EXPECT_TRUE(scan.zero_sector_in_damage);
+  // 511 zeros are not a lost sector: that is damage inside the log.
+  holed = bytes;
+  std::fill(holed.begin() + 512, holed.begin() + 1023, '\0');
+  scan = scan_segment(holed);
+  ASSERT_TRUE(scan.bad_frame);
+  EXPECT_FALSE(scan.zero_sector_in_damage);
 }
 
 TEST(Format, UnknownTypeWithGoodChecksumIsNotTorn) {

@@ -82,6 +82,11 @@ std::vector<std::string> segment_paths(const std::string& dir) {
   return paths;
 }
 
+// Bytes of good records in a segment: its size before preallocation.
+std::size_t logical_size(const std::string& segment_bytes) {
+  return scan_segment(segment_bytes).valid_size;
+}
+
 Wal::Opened open_ok(Env& env, const std::string& dir, WalOptions options = {}) {
   auto opened = Wal::open(env, dir, options);
   PC_ASSERT(opened.has_value(), "open failed: {}", opened.error().message);
@@ -216,49 +221,173 @@ TEST(Wal, EqualHardStateIsNotWrittenAgain) {
   auto opened = open_ok(env, "/w");
   ASSERT_TRUE(opened.wal->save(HardState{1, 1, 0}, {}));
   std::string path = "/w/" + segment_file_name({1, 1});
-  std::size_t size = env.contents(path).size();
+  std::size_t size = logical_size(env.contents(path));
   ASSERT_TRUE(opened.wal->save(HardState{1, 1, 0}, {}));
   ASSERT_TRUE(opened.wal->save(HardState{}, {}));
-  EXPECT_EQ(env.contents(path).size(), size);
+  EXPECT_EQ(logical_size(env.contents(path)), size);
+  ASSERT_TRUE(opened.wal->save(HardState{1, 1, 1}, {}));
+  EXPECT_GT(logical_size(env.contents(path)), size);
 }
 
 // Writes entries 1..5, then entry 6 + a hard state as the last records; returns the sizes
-// of the segment before and after those last records.
-std::pair<std::size_t, std::size_t> write_then_last_batch(const std::string& dir) {
-  auto opened = open_ok(posix_env(), dir);
+// of the segment's records before and after those last records.
+std::pair<std::size_t, std::size_t> write_then_last_batch(const std::string& dir,
+                                                          WalOptions options = {}) {
+  auto opened = open_ok(posix_env(), dir, options);
   PC_ASSERT(opened.wal->save(HardState{1, 1, 3}, make_entries(1, 5, 1)), "save");
   std::string seg = segment_paths(dir).back();
-  std::size_t before = fs::file_size(seg);
+  std::size_t before = logical_size(read_bytes(seg));
   PC_ASSERT(opened.wal->save(HardState{1, 1, 5}, make_entries(6, 6, 1, 40)), "save");
-  return {before, fs::file_size(seg)};
+  return {before, logical_size(read_bytes(seg))};
 }
 
-TEST(Wal, TornTailAtEveryByteRecoversThePrefix) {
+// Damages the last batch at every byte with `tear(full bytes, cut)` and checks that what is
+// whole survives, the torn bytes are gone and the next append lands after the good records.
+// `zeros`: the tear zeroes from the cut on, so a cut inside the record's own trailing zeros
+// changes nothing and is left out.
+void torn_tail_at_every_byte(
+    WalOptions options, bool zeros,
+    const std::function<std::string(const std::string&, std::size_t)>& tear) {
   TempDir tmp;
-  auto [before, after] = write_then_last_batch(tmp.wal_dir());
+  auto [before, after] = write_then_last_batch(tmp.wal_dir(), options);
   std::string seg = segment_paths(tmp.wal_dir()).back();
   const std::string full = read_bytes(seg);
-  ASSERT_EQ(full.size(), after);
+  ASSERT_EQ(logical_size(full), after);
+  std::size_t end = zeros ? full.find_last_not_of('\0', after - 1) + 1 : after;
   // Cut anywhere in the last batch (entry 6 then the hard state): what is whole survives.
   std::size_t entry6_end = 0;
-  for (std::size_t cut = before; cut < after; ++cut) {
-    write_bytes(seg, full.substr(0, cut));
-    auto opened = Wal::open(posix_env(), tmp.wal_dir());
+  for (std::size_t cut = before; cut < end; ++cut) {
+    write_bytes(seg, tear(full, cut));
+    auto opened = Wal::open(posix_env(), tmp.wal_dir(), options);
     ASSERT_TRUE(opened.has_value()) << "cut " << cut << ": " << opened.error().message;
     const auto& entries = opened->recovered.entries;
     ASSERT_TRUE(entries.size() == 5 || entries.size() == 6) << "cut " << cut;
     if (entries.size() == 6 && entry6_end == 0) entry6_end = cut;
     EXPECT_EQ(opened->recovered.hard_state, (HardState{1, 1, 3})) << "cut " << cut;
     // The torn bytes are gone, so the next append lands right after the good records.
-    std::size_t kept = fs::file_size(seg);
-    EXPECT_EQ(kept, entries.size() == 5 ? before : entry6_end) << "cut " << cut;
+    std::string kept = read_bytes(seg);
+    EXPECT_EQ(logical_size(kept), entries.size() == 5 ? before : entry6_end) << "cut " << cut;
+    EXPECT_EQ(kept.find_first_not_of('\0', logical_size(kept)), std::string::npos)
+        << "cut " << cut << ": damaged bytes left after the good records";
+    if (options.preallocate) {
+      EXPECT_EQ(kept.size(), options.segment_size_bytes) << "cut " << cut;
+    }
     ASSERT_TRUE(opened->wal->save(HardState{2, 1, 3},
                                   make_entries(entries.size() + 1, entries.size() + 1, 2)));
     opened->wal.reset();
-    auto again = open_ok(posix_env(), tmp.wal_dir());
+    auto again = open_ok(posix_env(), tmp.wal_dir(), options);
     EXPECT_EQ(again.recovered.entries.size(), entries.size() + 1) << "cut " << cut;
   }
   EXPECT_GT(entry6_end, before);
+}
+
+TEST(Wal, TornTailAtEveryByteRecoversThePrefix) {
+  // Without preallocation a crash leaves the file cut short.
+  WalOptions options;
+  options.preallocate = false;
+  torn_tail_at_every_byte(
+      options, false, [](const std::string& full, std::size_t cut) { return full.substr(0, cut); });
+}
+
+TEST(Wal, TornTailInAPreallocatedSegmentRecoversThePrefix) {
+  // With preallocation the file keeps its size: the bytes that did not arrive read as zeros,
+  // or as garbage.
+  WalOptions options;
+  options.segment_size_bytes = 4096;
+  for (char filler : {'\0', '\x5a'}) {
+    SCOPED_TRACE(filler == 0 ? "zeros" : "garbage");
+    torn_tail_at_every_byte(options, filler == 0,
+                            [filler](const std::string& full, std::size_t cut) {
+                              std::string torn = full;
+                              std::size_t end = logical_size(full);
+                              std::fill(torn.begin() + static_cast<std::ptrdiff_t>(cut),
+                                        torn.begin() + static_cast<std::ptrdiff_t>(end), filler);
+                              return torn;
+                            });
+  }
+}
+
+TEST(Wal, SegmentsArePreallocatedAndAppendedAtTheirLogicalEnd) {
+  TempDir tmp;
+  WalOptions options;
+  options.segment_size_bytes = 8192;
+  {
+    auto opened = open_ok(posix_env(), tmp.wal_dir(), options);
+    ASSERT_TRUE(opened.wal->save(HardState{1, 1, 1}, make_entries(1, 10, 1)));
+    EXPECT_EQ(fs::file_size(segment_paths(tmp.wal_dir()).back()), 8192u);
+  }
+  for (std::uint64_t round = 1; round <= 3; ++round) {
+    auto opened = open_ok(posix_env(), tmp.wal_dir(), options);
+    ASSERT_EQ(opened.recovered.entries, make_entries(1, 10 * round, 1));
+    ASSERT_TRUE(opened.wal->save(HardState{1, 1, 10 * round},
+                                 make_entries(10 * round + 1, 10 * round + 10, 1)));
+  }
+  auto opened = open_ok(posix_env(), tmp.wal_dir(), options);
+  EXPECT_EQ(opened.recovered.entries, make_entries(1, 40, 1));
+  // Rolled segments are full; each new one starts at the preallocated size.
+  ASSERT_TRUE(opened.wal->save(HardState{1, 1, 40}, make_entries(41, 400, 1)));
+  auto segments = segment_paths(tmp.wal_dir());
+  ASSERT_GE(segments.size(), 2u);
+  for (const auto& path : segments) EXPECT_GE(fs::file_size(path), 8192u) << path;
+}
+
+// Writes entries 1..5 and syncs, then entries 6..30 (300 bytes each) as one more batch, and
+// damages 512 bytes at an aligned offset inside that batch, not at its start, with `damage`.
+// Returns the segment's path and the damaged offset.
+std::pair<std::string, std::size_t> damage_a_sector_of_the_last_batch(
+    const std::string& dir, const WalOptions& options, const std::function<void(char*)>& damage) {
+  std::size_t before = 0;
+  {
+    auto opened = open_ok(posix_env(), dir, options);
+    PC_ASSERT(opened.wal->save(HardState{1, 1, 3}, make_entries(1, 5, 1)), "save");
+    before = logical_size(read_bytes(segment_paths(dir).back()));
+    PC_ASSERT(opened.wal->save(HardState{1, 1, 3}, make_entries(6, 30, 1, 300)), "save");
+  }
+  std::string seg = segment_paths(dir).back();
+  std::string bytes = read_bytes(seg);
+  std::size_t hole = (before + 1023) / 512 * 512;
+  PC_ASSERT(hole + 2048 < logical_size(bytes), "batch too short");
+  damage(bytes.data() + hole);
+  write_bytes(seg, bytes);
+  return {seg, hole};
+}
+
+TEST(Wal, ZeroSectorBeforeGoodRecordsIsATornWrite) {
+  // An unsynced batch one of whose sectors never reached the disk while a later one did
+  // (writeback does not keep order): nothing from the hole on was acknowledged, so it is
+  // cut like a torn tail rather than refused as damage inside the log.
+  TempDir tmp;
+  WalOptions options;
+  options.segment_size_bytes = 1 << 16;
+  auto [seg, hole] = damage_a_sector_of_the_last_batch(
+      tmp.wal_dir(), options, [](char* sector) { std::fill(sector, sector + 512, '\0'); });
+  auto opened = open_ok(posix_env(), tmp.wal_dir(), options);
+  std::vector<Entry> expected = make_entries(1, 5, 1);
+  for (auto& e : make_entries(6, 30, 1, 300)) expected.push_back(e);
+  const auto& entries = opened.recovered.entries;
+  ASSERT_GE(entries.size(), 5u);
+  EXPECT_LT(entries.size(), 30u);
+  expected.resize(entries.size());
+  EXPECT_EQ(entries, expected);
+  std::string kept = read_bytes(seg);
+  EXPECT_LE(logical_size(kept), hole);
+  EXPECT_EQ(kept.find_first_not_of('\0', logical_size(kept)), std::string::npos);
+}
+
+TEST(Wal, FlippedBitBeforeGoodRecordsStillRefuses) {
+  // The control for the test above: the same place damaged without a whole zero sector is
+  // damage inside written data.
+  TempDir tmp;
+  WalOptions options;
+  options.segment_size_bytes = 1 << 16;
+  damage_a_sector_of_the_last_batch(tmp.wal_dir(), options,
+                                    [](char* sector) { sector[100] ^= 0x04; });
+  auto files = snapshot_dir(tmp.wal_dir());
+  auto opened = Wal::open(posix_env(), tmp.wal_dir(), options);
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_EQ(opened.error().code, core::Code::kCorruption);
+  EXPECT_NE(opened.error().message.find("not a torn tail"), std::string::npos);
+  EXPECT_EQ(snapshot_dir(tmp.wal_dir()), files);
 }
 
 TEST(Wal, BadChecksumInTheLastRecordIsATornTail) {
@@ -271,7 +400,7 @@ TEST(Wal, BadChecksumInTheLastRecordIsATornTail) {
   auto opened = open_ok(posix_env(), tmp.wal_dir());
   EXPECT_EQ(opened.recovered.entries.size(), 6u);
   EXPECT_EQ(opened.recovered.hard_state, (HardState{1, 1, 3}));
-  EXPECT_LT(fs::file_size(seg), after);
+  EXPECT_LT(logical_size(read_bytes(seg)), after);
 }
 
 // Flips bits in a middle segment and in the first half of the newest one (all followed by
@@ -300,8 +429,8 @@ void sweep_bit_flips(Env& env, const std::string& dir, std::size_t stride,
     return files;
   };
   std::vector<std::pair<std::string, std::size_t>> targets = {
-      {dir + "/" + (*names)[1], get(dir + "/" + (*names)[1]).size()},
-      {dir + "/" + names->back(), get(dir + "/" + names->back()).size() / 2},
+      {dir + "/" + (*names)[1], logical_size(get(dir + "/" + (*names)[1]))},
+      {dir + "/" + names->back(), logical_size(get(dir + "/" + names->back())) / 2},
   };
   int refusals = 0;
   for (const auto& [path, end] : targets) {
@@ -380,7 +509,9 @@ TEST(Wal, GarbageAfterANonLastSegmentRefuses) {
   }
   auto segments = segment_paths(tmp.wal_dir());
   ASSERT_GE(segments.size(), 2u);
-  write_bytes(segments[0], read_bytes(segments[0]) + std::string(50, '\0'));
+  // Zeros would be a preallocated segment's unused end; anything else after the last
+  // record of a segment that was synced whole is damage.
+  write_bytes(segments[0], read_bytes(segments[0]) + std::string(50, '\x5a'));
   auto files = snapshot_dir(tmp.wal_dir());
   auto opened = Wal::open(posix_env(), tmp.wal_dir(), options);
   ASSERT_FALSE(opened.has_value());
@@ -609,6 +740,7 @@ TEST(Wal, CrashesNeverLoseSyncedDataOrCorrupt) {
     WalOptions options;
     options.segment_size_bytes = 512 + rng() % 2048;
     options.write_buffer_bytes = rng() % 2 == 0 ? 1 : 4096;
+    options.preallocate = rng() % 2 == 0;
     std::vector<Model> history{Model{}};
     for (int round = 0; round < 8; ++round) {
       auto opened = Wal::open(env, "/data/raft/wal", options);
@@ -632,7 +764,7 @@ TEST(Wal, CrashesNeverLoseSyncedDataOrCorrupt) {
       std::size_t synced = run_workload(*opened->wal, rng, 150, &history);
       opened->wal.reset();
       history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(synced));
-      env.crash(static_cast<FaultEnv::Tear>(rng() % 3));
+      env.crash(static_cast<FaultEnv::Tear>(rng() % 4));
     }
   }
 }
