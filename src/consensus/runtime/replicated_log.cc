@@ -813,13 +813,23 @@ void ReplicatedLog::handle_ready() {
     transport_.send(std::move(rd.messages));
     rd.messages.clear();
   }
+  std::vector<std::pair<ProposeDone, std::any>> acks;
+  // Committed entries already on our disk need not wait for this Ready's fsync: applying
+  // and acknowledging them first takes one fsync off every write's latency (etcd applies on
+  // its own goroutine for the same reason).
+  const bool apply_first = committed_entries_are_durable(rd);
+  if (apply_first) {
+    apply(rd, acks);
+    publish_status();  // a writer told its change is done reads it in status(), too
+    for (auto& [done, result] : acks) done(std::move(result));
+    acks.clear();
+  }
   if (auto s = persist(rd); !s) fatal("writing the Raft log", s.error());
   if (!rd.messages.empty()) {
     lease_note_sent(rd.messages);
     transport_.send(std::move(rd.messages));
   }
-  std::vector<std::pair<ProposeDone, std::any>> acks;
-  apply(rd, acks);
+  if (!apply_first) apply(rd, acks);
   for (const auto& rs : rd.read_states) {
     auto it = reads_waiting_index_.find(rs.context);
     if (it == reads_waiting_index_.end()) continue;
@@ -842,6 +852,15 @@ void ReplicatedLog::handle_ready() {
   for (auto& [done, result] : acks) done(std::move(result));
   for (auto& done : reads_ready) done(core::ok());
   for (auto& fn : applied_ready) fn();
+}
+
+bool ReplicatedLog::committed_entries_are_durable(const raft::Ready& rd) const {
+  if (rd.snapshot || rd.committed_entries.empty()) return false;
+  // Entries this Ready persists come from the leader's log; a follower's may replace an
+  // uncommitted suffix, never a committed entry, so everything below them stays as it is.
+  const std::uint64_t last_committed = rd.committed_entries.back().index;
+  if (!rd.entries.empty() && last_committed >= rd.entries.front().index) return false;
+  return last_committed <= storage_.last_index();
 }
 
 core::Status ReplicatedLog::persist(const raft::Ready& rd) {

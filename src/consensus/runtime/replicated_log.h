@@ -186,6 +186,9 @@ class ReplicatedLog final : public Log {
   void run();
   void drain_inputs();
   void handle_ready();
+  // Whether every committed entry of `rd` was persisted by an earlier Ready (and is not
+  // among the entries `rd` persists), so it may be applied before this Ready's fsync.
+  bool committed_entries_are_durable(const raft::Ready& rd) const;
   core::Status persist(const raft::Ready& ready);
   void apply(const raft::Ready& ready, std::vector<std::pair<ProposeDone, std::any>>& acks);
   void fail_pending(core::Code code, const std::string& why);
