@@ -1,5 +1,7 @@
 #include "agent/catalog_sync.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 #include "core/strings.h"
 #include "proto/commands.pb.h"
@@ -57,10 +59,10 @@ bool node_in_sync(const std::optional<state::Node>& row, const NodeInfo& node) {
 
 }  // namespace
 
-CatalogSync::CatalogSync(LocalState& local, const state::Store& store, NodeInfo node,
-                         CommandSink sink, const core::Clock& clock, Options options)
+CatalogSync::CatalogSync(LocalState& local, NodeReader reader, NodeInfo node, CommandSink sink,
+                         const core::Clock& clock, Options options)
     : local_(local),
-      store_(store),
+      reader_(std::move(reader)),
       node_(std::move(node)),
       sink_(std::move(sink)),
       clock_(clock),
@@ -120,7 +122,8 @@ std::uint64_t CatalogSync::passes() const {
 }
 
 void CatalogSync::loop() {
-  core::MonoTime next_full = clock_.now() + options_.full_sync_interval;
+  // The first pass runs at once, as Consul's agent syncs in full when it starts.
+  core::MonoTime next_full = clock_.now();
   std::unique_lock lock(mu_);
   while (!stopping_) {
     core::MonoTime wake = next_full;
@@ -139,13 +142,27 @@ void CatalogSync::loop() {
       core::log::warn(kModule, "failed to sync with the catalog: {}", status.error().message);
     }
     for (auto& w : waiters) w(status);
-    if (full) next_full = clock_.now() + options_.full_sync_interval;
+    // A failed pass is tried again soon (Consul retries after 15 s), not a whole interval on.
+    if (!status) {
+      next_full = clock_.now() + std::min(options_.full_sync_interval, options_.retry_interval);
+    } else if (full) {
+      next_full = clock_.now() + options_.full_sync_interval;
+    }
     lock.lock();
   }
 }
 
+NodeReader store_reader(const state::Store& store, std::string node_name) {
+  return [&store, node_name = std::move(node_name)]() -> core::Result<NodeRows> {
+    state::Snapshot snap = store.snapshot();
+    return NodeRows{snap.node_get(node_name), snap.node_services(node_name),
+                    snap.checks_for_node(node_name)};
+  };
+}
+
 core::Status CatalogSync::sync_once() {
-  state::Snapshot snap = store_.snapshot();
+  auto rows = reader_();
+  if (!rows) return rows.error();
   const core::MonoTime now = clock_.now();
   core::MonoTime next_deferred{};
   std::vector<proto::Command> writes;
@@ -162,8 +179,8 @@ core::Status CatalogSync::sync_once() {
   };
 
   // Deletions: what the catalog holds for this node and the agent does not.
-  std::vector<state::Service> remote_services = snap.node_services(node_.name);
-  std::vector<state::HealthCheck> remote_checks = snap.checks_for_node(node_.name);
+  const std::vector<state::Service>& remote_services = rows->services;
+  const std::vector<state::HealthCheck>& remote_checks = rows->checks;
   std::vector<std::string> gone_services;
   for (const auto& rs : remote_services) {
     if (rs.id == kConsulServiceId || local_service(rs.id) != services.end()) continue;
@@ -202,11 +219,13 @@ core::Status CatalogSync::sync_once() {
     return true;
   };
 
-  const bool node_ok = node_in_sync(snap.node_get(node_.name), node_);
+  const bool node_ok = node_in_sync(rows->node, node_);
   bool node_written = false;
   for (const auto& s : services) {
-    std::optional<state::Service> remote = snap.service_get(node_.name, s.id);
-    bool service_ok = remote && without_indexes(*remote) == without_indexes(s);
+    auto remote = std::find_if(remote_services.begin(), remote_services.end(),
+                               [&s](const state::Service& r) { return r.id == s.id; });
+    bool service_ok =
+        remote != remote_services.end() && without_indexes(*remote) == without_indexes(s);
     std::vector<const LocalCheck*> stale;
     for (const auto& lc : checks) {
       if (lc.check.service_id == s.id && !check_in_sync(lc)) stale.push_back(&lc);

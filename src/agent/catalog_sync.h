@@ -12,15 +12,16 @@
 // A check whose output changed but whose status did not reaches the catalog only after
 // check_update_interval (Consul's deferred sync), so chatty checks do not write every run.
 //
-// Passes run on one thread: at once after a local change (coalesced), and every
-// full_sync_interval. sync_then() lets a caller (an agent API write) answer only once its
-// change is in the catalog, as Consul's agent endpoints do.
+// Passes run on one thread: at start, at once after a local change (coalesced), every
+// full_sync_interval, and retry_interval after a pass that failed. sync_then() lets a caller (an
+// agent API write) answer only once its change is in the catalog, as Consul's agent endpoints do.
 //
 // Thread-safe: trigger() and sync_then() from any thread, including LocalState's change hook.
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,14 +50,28 @@ struct NodeInfo {
 // Writes one command through the log and waits for it to apply.
 using CommandSink = std::function<core::Status(proto::Command)>;
 
+// The catalog's rows for this node, as a pass compares them.
+struct NodeRows {
+  std::optional<state::Node> node;
+  std::vector<state::Service> services;
+  std::vector<state::HealthCheck> checks;
+};
+// Reads them: from the local store on a server, from a server over rpc on a client agent
+// (Consul's anti-entropy asks the servers the same way). An error skips the pass.
+using NodeReader = std::function<core::Result<NodeRows>()>;
+// Reads `node_name`'s rows from the latest snapshot of `store`, which must outlive it.
+NodeReader store_reader(const state::Store& store, std::string node_name);
+
 class CatalogSync {
  public:
   struct Options {
     core::Duration full_sync_interval = std::chrono::minutes(1);
     core::Duration check_update_interval = std::chrono::minutes(5);
+    // After a failed pass (no server, no leader): the next one (Consul's retryFailIntv).
+    core::Duration retry_interval = std::chrono::seconds(15);
   };
 
-  CatalogSync(LocalState& local, const state::Store& store, NodeInfo node, CommandSink sink,
+  CatalogSync(LocalState& local, NodeReader reader, NodeInfo node, CommandSink sink,
               const core::Clock& clock, Options options);
   ~CatalogSync();
   CatalogSync(const CatalogSync&) = delete;
@@ -78,7 +93,7 @@ class CatalogSync {
   void loop();
 
   LocalState& local_;
-  const state::Store& store_;
+  NodeReader reader_;
   const NodeInfo node_;
   const CommandSink sink_;
   const core::Clock& clock_;

@@ -25,7 +25,7 @@ std::string duration_text(core::Duration d) {
 
 }  // namespace
 
-LocalAgent::LocalAgent(NodeInfo node, const state::Store& store, CommandSink sink,
+LocalAgent::LocalAgent(NodeInfo node, NodeReader reader, CommandSink sink,
                        core::TimerThread& timers, const core::Clock& clock, core::Rand& rand,
                        Options options)
     : options_(options),
@@ -33,7 +33,7 @@ LocalAgent::LocalAgent(NodeInfo node, const state::Store& store, CommandSink sin
       timers_(timers),
       local_(node.name, clock),
       runner_(local_, timers, clock, rand, options.runner),
-      sync_(local_, store, std::move(node), std::move(sink), clock, options.sync) {
+      sync_(local_, std::move(reader), std::move(node), std::move(sink), clock, options.sync) {
   local_.set_change_hook([this] { sync_.trigger(); });
 }
 

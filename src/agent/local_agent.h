@@ -48,7 +48,8 @@ class LocalAgent {
     CatalogSync::Options sync;
   };
 
-  LocalAgent(NodeInfo node, const state::Store& store, CommandSink sink, core::TimerThread& timers,
+  // `reader` gives anti-entropy the catalog's rows for this node (store_reader on a server).
+  LocalAgent(NodeInfo node, NodeReader reader, CommandSink sink, core::TimerThread& timers,
              const core::Clock& clock, core::Rand& rand, Options options);
   ~LocalAgent();
   LocalAgent(const LocalAgent&) = delete;

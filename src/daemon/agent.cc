@@ -25,6 +25,8 @@
 #include "core/timer_thread.h"
 #include "core/version.h"
 #include "daemon/apply_outcome.h"
+#include "daemon/client_runtime.h"
+#include "daemon/client_service.h"
 #include "daemon/dns_service.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
@@ -135,7 +137,8 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("               Node ID: '%s'\n", id.node_id.c_str());
   std::printf("             Node name: '%s'\n", id.node_name.c_str());
   std::printf("            Datacenter: '%s'\n", id.datacenter.c_str());
-  std::printf("                Server: true (Bootstrap: %s, dev mode: %s)\n",
+  std::printf("                Server: %s (Bootstrap: %s, dev mode: %s)\n",
+              config.dev || config.server ? "true" : "false",
               config.dev || config.bootstrap || config.bootstrap_expect > 0 ? "true" : "false",
               config.dev ? "in-memory" : "no");
   std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: %d)\n",
@@ -218,12 +221,7 @@ int run_agent(const core::AgentConfig& initial) {
     return 1;
   }
   core::log::configure(*level, config.log_json);
-  if (!config.dev && !config.server) {
-    std::fprintf(stderr,
-                 "This version of Proconsul runs as a server (-server, or -dev): client agents "
-                 "arrive with gossip membership.\n");
-    return 1;
-  }
+  const bool client_mode = !config.dev && !config.server;
 
   core::SystemRand rand;
   state::Store store;
@@ -247,6 +245,7 @@ int run_agent(const core::AgentConfig& initial) {
   identity.serf_wan_port = config.ports.serf_wan;
   identity.node_meta = config.node_meta;
   identity.version = std::string(core::kVersion);
+  identity.server = !client_mode;
   auto ttl_min = core::parse_go_duration(config.session_ttl_min);
   if (!ttl_min) {
     std::fprintf(stderr, "session_ttl_min: %s\n", ttl_min.error().message.c_str());
@@ -254,10 +253,21 @@ int run_agent(const core::AgentConfig& initial) {
   }
   identity.session_ttl_min = *ttl_min;
 
-  // -dev: one in-memory server. -server: Raft under <data-dir>/raft, peers over the server port.
+  // -dev: one in-memory server. -server: Raft under <data-dir>/raft, peers over the server
+  // port. Neither: a client agent, whose writes and reads go to the servers.
   std::unique_ptr<consensus::SingleNodeLog> dev_log;
   std::unique_ptr<ServerRuntime> server_runtime;
-  if (config.dev) {
+  std::unique_ptr<ClientRuntime> client_runtime;
+  ClientService client_service;
+  if (client_mode) {
+    std::vector<std::string> servers;
+    for (const auto& address : config.retry_join) servers.push_back(with_server_port(address));
+    client_runtime = std::make_unique<ClientRuntime>(std::move(servers));
+    if (auto s = client_runtime->start(); !s) {
+      std::fprintf(stderr, "Error starting the client agent: %s\n", s.error().message.c_str());
+      return 1;
+    }
+  } else if (config.dev) {
     dev_log = std::make_unique<consensus::SingleNodeLog>(
         fsm, identity.advertise_address + ":" + std::to_string(identity.server_port));
     dev_log->start();
@@ -277,6 +287,9 @@ int run_agent(const core::AgentConfig& initial) {
     so.snapshot_threshold = static_cast<std::uint64_t>(config.raft_snapshot_threshold);
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
     so.autopilot = config.autopilot;
+    so.register_handlers = [&client_service](rpc::RpcServer& server) {
+      client_service.register_handlers(server);
+    };
     server_runtime = std::make_unique<ServerRuntime>(so, fsm, apply_outcome_codec());
     if (auto s = server_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the server: %s\n", s.error().message.c_str());
@@ -285,11 +298,13 @@ int run_agent(const core::AgentConfig& initial) {
     const std::string& rpc = server_runtime->rpc_address();
     identity.server_port = std::stoi(rpc.substr(rpc.rfind(':') + 1));
   }
-  consensus::Log& log = config.dev ? static_cast<consensus::Log&>(*dev_log)
-                                   : static_cast<consensus::Log&>(*server_runtime);
+  consensus::Log& log = client_mode  ? static_cast<consensus::Log&>(*client_runtime)
+                        : config.dev ? static_cast<consensus::Log&>(*dev_log)
+                                     : static_cast<consensus::Log&>(*server_runtime);
   auto stop_log = [&] {
     if (dev_log) dev_log->stop();
     if (server_runtime) server_runtime->stop();
+    if (client_runtime) client_runtime->stop();
   };
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
   core::TimerThread timers;
@@ -304,7 +319,10 @@ int run_agent(const core::AgentConfig& initial) {
   // -dev has one at once.
   std::atomic<bool> stopping{false};
   std::thread registrar;
-  if (config.dev) {
+  if (client_mode) {
+    // A client agent's node reaches the catalog through anti-entropy (its first pass
+    // registers the node); the servers' own rows are the servers' business.
+  } else if (config.dev) {
     if (auto st = register_self(ctx, config); !st) {
       std::fprintf(stderr, "Failed to register node %s: %s\n", identity.node_name.c_str(),
                    st.error().message.c_str());
@@ -339,13 +357,23 @@ int run_agent(const core::AgentConfig& initial) {
       config.node_meta};
   core::SystemRand agent_rand;
   agent::LocalAgent local_agent(
-      node_info, store, [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); },
-      timers, core::SystemClock::instance(), agent_rand, *local_agent_options(config));
+      node_info,
+      client_mode ? client_runtime->node_reader(node_info.name)
+                  : agent::store_reader(store, node_info.name),
+      [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); }, timers,
+      core::SystemClock::instance(), agent_rand, *local_agent_options(config));
   ctx.agent = &local_agent;
   local_agent.start();
 
   http::Router router;
-  http::register_routes(router, ctx);
+  if (client_mode) {
+    // The agent's own API here; every other path is answered by a server.
+    http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
+    router.add("/", {}, client_runtime->http_forwarder());
+  } else {
+    http::register_routes(router, ctx);
+    client_service.attach(ctx, router, timers);
+  }
   http::ServerOptions options;
   options.port = static_cast<std::uint16_t>(config.ports.http);
   options.threads = config.http_threads > 0 ? config.http_threads : 2;
@@ -385,7 +413,10 @@ int run_agent(const core::AgentConfig& initial) {
   // The DNS interface on every client address, answering from the latest snapshot.
   std::unique_ptr<DnsService> dns;
   int dns_port = -1;
-  if (config.ports.dns >= 0) {
+  if (client_mode && config.ports.dns >= 0) {
+    core::log::warn(kModule, "a client agent does not serve DNS yet; ask a server (port {})",
+                    config.ports.dns);
+  } else if (config.ports.dns >= 0) {
     dns = std::make_unique<DnsService>(store, log, config, identity.node_name);
     auto bound = dns->start();
     if (!bound) {

@@ -175,6 +175,7 @@ core::Status ServerRuntime::start() {
                              rpc_address_, leader.known_leader ? leader.leader_address : "",
                              leader.known_leader ? leader_id : 0, members));
   });
+  if (options_.register_handlers) options_.register_handlers(*rpc_server_);
   auto port = rpc_server_->start();
   if (!port) return port.error();
   rpc_address_ = with_server_port(options_.advertise_address + ":" + std::to_string(*port));

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,8 @@ struct ServerRuntimeOptions {
   std::uint64_t snapshot_threshold = 16384;
   std::uint64_t trailing_logs = 10240;
   core::AutopilotConfig autopilot;  // the agent's autopilot block, validated at load
+  // Registers more handlers on the rpc server before it starts (the client agents' methods).
+  std::function<void(rpc::RpcServer&)> register_handlers;
 };
 
 // "ip" or "ip:port" (IPv6 in brackets) with the server port (8300) filled in.

@@ -38,6 +38,7 @@ struct AgentIdentity {
   std::map<std::string, std::string> node_meta;
   std::string version;
   core::Duration session_ttl_min{std::chrono::seconds(10)};
+  bool server = true;  // false on a client agent
 };
 
 struct Context {

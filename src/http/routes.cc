@@ -24,7 +24,7 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
 
 }  // namespace
 
-void register_routes(Router& router, endpoints::Context& ctx) {
+void register_routes(Router& router, endpoints::Context& ctx, RouteSet which) {
   using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
   auto bind = [&ctx](HandlerFn fn) {
     return [&ctx, fn](const Request& req, Reply reply) {
@@ -51,7 +51,29 @@ void register_routes(Router& router, endpoints::Context& ctx) {
       fn(ctx, req, std::move(reply));
     };
   };
+  // What the agent itself holds and does: a client agent answers these and forwards the rest.
+  router.add("/v1/agent/self", {"GET"}, bind(handlers::agent_self));
+  router.add("/v1/agent/services", {"GET"}, bind(handlers::agent_services));
+  router.add("/v1/agent/checks", {"GET"}, bind(handlers::agent_checks));
+  router.add("/v1/agent/service/register", {"PUT"}, bind(handlers::agent_service_register));
+  // GET as well as PUT where Consul before 1.0 took GET, for clients of that age
+  // (python3-consul 0.7.1 among them).
+  router.add("/v1/agent/service/deregister/", {"PUT", "GET"},
+             bind(handlers::agent_service_deregister));
+  router.add("/v1/agent/service/maintenance/", {"PUT"}, bind(handlers::agent_service_maintenance));
+  router.add("/v1/agent/service/", {"GET"}, bind(handlers::agent_service));
+  router.add("/v1/agent/check/register", {"PUT"}, bind(handlers::agent_check_register));
+  router.add("/v1/agent/check/deregister/", {"PUT", "GET"}, bind(handlers::agent_check_deregister));
+  router.add("/v1/agent/check/pass/", {"PUT", "GET"}, bind(handlers::agent_check_pass));
+  router.add("/v1/agent/check/warn/", {"PUT", "GET"}, bind(handlers::agent_check_warn));
+  router.add("/v1/agent/check/fail/", {"PUT", "GET"}, bind(handlers::agent_check_fail));
+  router.add("/v1/agent/check/update/", {"PUT"}, bind(handlers::agent_check_update));
+  router.add("/v1/agent/maintenance", {"PUT"}, bind(handlers::agent_maintenance));
+  if (which == RouteSet::kAgentOnly) return;
+
   // A path ending in '/' is a prefix route.
+  // The members of the pool: from the catalog until gossip runs (a client forwards it).
+  router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
   router.add("/v1/kv/", {"GET", "PUT", "DELETE"}, bind(handlers::kv));
   router.add("/v1/txn", {"PUT"}, bind(handlers::txn));
   router.add("/v1/session/create", {"PUT"}, bind(handlers::session_create));
@@ -74,24 +96,6 @@ void register_routes(Router& router, endpoints::Context& ctx) {
   router.add("/v1/health/state/", {"GET"}, bind(handlers::health_checks_in_state));
   router.add("/v1/status/leader", {"GET"}, bind(handlers::status_leader));
   router.add("/v1/status/peers", {"GET"}, bind(handlers::status_peers));
-  router.add("/v1/agent/self", {"GET"}, bind(handlers::agent_self));
-  router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
-  router.add("/v1/agent/services", {"GET"}, bind(handlers::agent_services));
-  router.add("/v1/agent/checks", {"GET"}, bind(handlers::agent_checks));
-  router.add("/v1/agent/service/register", {"PUT"}, bind(handlers::agent_service_register));
-  // GET as well as PUT where Consul before 1.0 took GET, for clients of that age
-  // (python3-consul 0.7.1 among them).
-  router.add("/v1/agent/service/deregister/", {"PUT", "GET"},
-             bind(handlers::agent_service_deregister));
-  router.add("/v1/agent/service/maintenance/", {"PUT"}, bind(handlers::agent_service_maintenance));
-  router.add("/v1/agent/service/", {"GET"}, bind(handlers::agent_service));
-  router.add("/v1/agent/check/register", {"PUT"}, bind(handlers::agent_check_register));
-  router.add("/v1/agent/check/deregister/", {"PUT", "GET"}, bind(handlers::agent_check_deregister));
-  router.add("/v1/agent/check/pass/", {"PUT", "GET"}, bind(handlers::agent_check_pass));
-  router.add("/v1/agent/check/warn/", {"PUT", "GET"}, bind(handlers::agent_check_warn));
-  router.add("/v1/agent/check/fail/", {"PUT", "GET"}, bind(handlers::agent_check_fail));
-  router.add("/v1/agent/check/update/", {"PUT"}, bind(handlers::agent_check_update));
-  router.add("/v1/agent/maintenance", {"PUT"}, bind(handlers::agent_maintenance));
   router.add("/v1/operator/raft/configuration", {"GET"},
              bind(handlers::operator_raft_configuration));
   router.add("/v1/operator/raft/peer", {"DELETE"}, bind(handlers::operator_raft_peer));

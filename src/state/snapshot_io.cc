@@ -130,14 +130,6 @@ const Version& version_of(const Snapshot& snap) {
 
 // ---- Rows to records ----
 
-template <class Pairs>
-void put_pairs(const std::map<std::string, std::string>& m, Pairs* out) {
-  for (const auto& [k, v] : m) {
-    auto* p = out->Add();
-    p->set_key(k);
-    p->set_value(v);
-  }
-}
 
 void fill(proto::KvEntry& m, const DirEntry& e) {
   m.set_key(e.key);
@@ -167,30 +159,7 @@ void fill(proto::SessionRow& m, const Session& s) {
   m.set_modify_index(s.modify_index);
 }
 
-void fill(proto::NodeRow& m, const Node& n) {
-  auto* out = m.mutable_node();
-  out->set_id(n.id);
-  out->set_node(n.node);
-  out->set_address(n.address);
-  out->set_datacenter(n.datacenter);
-  put_pairs(n.tagged_addresses, out->mutable_tagged_addresses());
-  put_pairs(n.meta, out->mutable_meta());
-  m.set_create_index(n.create_index);
-  m.set_modify_index(n.modify_index);
-}
-
-void fill(proto::ServiceRow& m, const Service& s) {
-  m.set_node(s.node);
-  to_proto(s, m.mutable_service());
-  m.set_create_index(s.create_index);
-  m.set_modify_index(s.modify_index);
-}
-
-void fill(proto::CheckRow& m, const HealthCheck& c) {
-  to_proto(c, m.mutable_check());
-  m.set_create_index(c.create_index);
-  m.set_modify_index(c.modify_index);
-}
+using state::fill;
 
 // ---- Writing ----
 
@@ -333,109 +302,30 @@ void add_table(SnapshotWriter& w, const PMap<V>& table, int field, Msg& msg) {
 
 // ---- Records to rows ----
 
-std::string take(std::string* s) {
-  return std::move(*s);
-}
-
-template <class Pairs>
-std::map<std::string, std::string> map_from(Pairs* pairs) {
-  std::map<std::string, std::string> out;
-  // A repeated key keeps its last value, as apply's to_map does (the writer never repeats).
-  for (auto& p : *pairs) out[take(p.mutable_key())] = take(p.mutable_value());
-  return out;
-}
-
-std::vector<std::string> list_from(google::protobuf::RepeatedPtrField<std::string>* in) {
-  std::vector<std::string> out;
-  out.reserve(static_cast<std::size_t>(in->size()));
-  for (auto& s : *in) out.push_back(std::move(s));
-  return out;
-}
+using state::row_from;
 
 DirEntry row_from(proto::KvEntry& m) {
-  return DirEntry{take(m.mutable_key()),     take(m.mutable_value()), m.flags(),
-                  take(m.mutable_session()), m.lock_index(),          m.create_index(),
+  return DirEntry{take_field(m.mutable_key()),     take_field(m.mutable_value()), m.flags(),
+                  take_field(m.mutable_session()), m.lock_index(),          m.create_index(),
                   m.modify_index()};
 }
 
 Session row_from(proto::SessionRow& m) {
   proto::Session& in = *m.mutable_session();
   Session s;
-  s.id = take(in.mutable_id());
-  s.name = take(in.mutable_name());
-  s.node = take(in.mutable_node());
+  s.id = take_field(in.mutable_id());
+  s.name = take_field(in.mutable_name());
+  s.node = take_field(in.mutable_node());
   s.lock_delay_ns = in.lock_delay_ns();
-  s.behavior = take(in.mutable_behavior());
-  s.ttl = take(in.mutable_ttl());
-  s.node_checks = list_from(in.mutable_node_checks());
+  s.behavior = take_field(in.mutable_behavior());
+  s.ttl = take_field(in.mutable_ttl());
+  s.node_checks = take_list(in.mutable_node_checks());
   for (auto& c : *in.mutable_service_checks()) {
-    s.service_checks.push_back({take(c.mutable_id()), take(c.mutable_namespace_())});
+    s.service_checks.push_back({take_field(c.mutable_id()), take_field(c.mutable_namespace_())});
   }
   s.create_index = m.create_index();
   s.modify_index = m.modify_index();
   return s;
-}
-
-Node row_from(proto::NodeRow& m) {
-  proto::NodeRegister& in = *m.mutable_node();
-  Node n;
-  n.id = take(in.mutable_id());
-  n.node = take(in.mutable_node());
-  n.address = take(in.mutable_address());
-  n.datacenter = take(in.mutable_datacenter());
-  n.tagged_addresses = map_from(in.mutable_tagged_addresses());
-  n.meta = map_from(in.mutable_meta());
-  n.create_index = m.create_index();
-  n.modify_index = m.modify_index();
-  return n;
-}
-
-// Field 5 (legacy_tagged_addresses) is not read: the writer never fills it, and a row is
-// restored exactly as it was stored, with no defaulting (the id stays as it is, weights
-// absent are {1, 1} only because the writer always writes them).
-Service row_from(proto::ServiceRow& m) {
-  proto::Service& in = *m.mutable_service();
-  Service s;
-  s.node = take(m.mutable_node());
-  s.id = take(in.mutable_id());
-  s.service = take(in.mutable_service());
-  s.tags = list_from(in.mutable_tags());
-  s.address = take(in.mutable_address());
-  for (auto& p : *in.mutable_tagged_addresses()) {
-    s.tagged_addresses[take(p.mutable_key())] =
-        ServiceAddress{take(p.mutable_value()->mutable_address()), p.value().port()};
-  }
-  s.meta = map_from(in.mutable_meta());
-  s.port = in.port();
-  if (in.has_weights()) s.weights = Weights{in.weights().passing(), in.weights().warning()};
-  s.enable_tag_override = in.enable_tag_override();
-  s.kind = take(in.mutable_kind());
-  s.create_index = m.create_index();
-  s.modify_index = m.modify_index();
-  return s;
-}
-
-HealthCheck row_from(proto::CheckRow& m) {
-  proto::HealthCheck& in = *m.mutable_check();
-  HealthCheck c;
-  c.node = take(in.mutable_node());
-  c.check_id = take(in.mutable_check_id());
-  c.name = take(in.mutable_name());
-  c.status = take(in.mutable_status());
-  c.notes = take(in.mutable_notes());
-  c.output = take(in.mutable_output());
-  c.service_id = take(in.mutable_service_id());
-  c.service_name = take(in.mutable_service_name());
-  c.service_tags = list_from(in.mutable_service_tags());
-  c.type = take(in.mutable_type());
-  c.http = take(in.mutable_http());
-  c.tcp = take(in.mutable_tcp());
-  c.interval = take(in.mutable_interval());
-  c.timeout = take(in.mutable_timeout());
-  c.deregister_critical_service_after = take(in.mutable_deregister_critical_service_after());
-  c.create_index = m.create_index();
-  c.modify_index = m.modify_index();
-  return c;
 }
 
 // ---- Reading ----
@@ -518,7 +408,7 @@ class SnapshotDecoder {
         return push(kvs_, std::move(key), std::move(e), number);
       }
       case proto::SnapshotRecord::kTombstone:
-        return push(tombstones_, take(rec.mutable_tombstone()->mutable_key()),
+        return push(tombstones_, take_field(rec.mutable_tombstone()->mutable_key()),
                     rec.tombstone().index(), number);
       case proto::SnapshotRecord::kSession: {
         Session s = row_from(*rec.mutable_session());
@@ -541,10 +431,10 @@ class SnapshotDecoder {
         return push(checks_, std::move(key), std::move(c), number);
       }
       case proto::SnapshotRecord::kServiceIndex:
-        return push(service_indexes_, take(rec.mutable_service_index()->mutable_name()),
+        return push(service_indexes_, take_field(rec.mutable_service_index()->mutable_name()),
                     rec.service_index().index(), number);
       case proto::SnapshotRecord::kLockDelay:
-        return push(lock_delays_, take(rec.mutable_lock_delay()->mutable_key()),
+        return push(lock_delays_, take_field(rec.mutable_lock_delay()->mutable_key()),
                     rec.lock_delay().until_unix_ns(), number);
       case proto::SnapshotRecord::kEnd:
         have_end_ = true;

@@ -19,8 +19,8 @@ class CatalogSyncTest : public ::testing::Test {
   CatalogSync make(core::Duration check_update_interval = std::chrono::minutes(5)) {
     CatalogSync::Options options;
     options.check_update_interval = check_update_interval;
-    return CatalogSync(local, catalog.store, test_node(), catalog.sink(),
-                       core::SystemClock::instance(), options);
+    return CatalogSync(local, store_reader(catalog.store, test_node().name), test_node(),
+                       catalog.sink(), core::SystemClock::instance(), options);
   }
   state::HealthCheck check(std::string id, std::string service_id, std::string status) {
     state::HealthCheck c;

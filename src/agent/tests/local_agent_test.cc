@@ -31,8 +31,9 @@ class LocalAgentTest : public ::testing::Test {
     options.deregister_interval_min = 10ms;
     options.reap_interval = 1h;  // reaping is driven by hand below
     options.runner.workers = 2;
-    agent = std::make_unique<LocalAgent>(test_node(), catalog.store, catalog.sink(), timers,
-                                         core::SystemClock::instance(), rand, options);
+    agent = std::make_unique<LocalAgent>(test_node(), store_reader(catalog.store, test_node().name),
+                                         catalog.sink(), timers, core::SystemClock::instance(),
+                                         rand, options);
     agent->start();
   }
   ~LocalAgentTest() override {

@@ -36,17 +36,30 @@ void write_member(JsonWriter& w, const endpoints::AgentIdentity& id, bool wan) {
   w.number_field("Port", wan ? id.serf_wan_port : id.serf_lan_port);
   w.key("Tags");
   w.begin_object();
-  for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "consul"},
-                      {"dc", id.datacenter},
-                      {"id", id.node_id},
-                      {"port", std::to_string(id.server_port)},
-                      {"build", id.version},
-                      {"bootstrap", "1"},
-                      {"vsn", "2"},
-                      {"vsn_min", "2"},
-                      {"vsn_max", "3"},
-                      {"raft_vsn", "3"}}) {
-    w.string_field(k, v);
+  if (id.server) {
+    for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "consul"},
+                        {"dc", id.datacenter},
+                        {"id", id.node_id},
+                        {"port", std::to_string(id.server_port)},
+                        {"build", id.version},
+                        {"bootstrap", "1"},
+                        {"vsn", "2"},
+                        {"vsn_min", "2"},
+                        {"vsn_max", "3"},
+                        {"raft_vsn", "3"}}) {
+      w.string_field(k, v);
+    }
+  } else {
+    // A client agent's tags (Consul's role "node": no server port, no Raft).
+    for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "node"},
+                        {"dc", id.datacenter},
+                        {"id", id.node_id},
+                        {"build", id.version},
+                        {"vsn", "2"},
+                        {"vsn_min", "2"},
+                        {"vsn_max", "3"}}) {
+      w.string_field(k, v);
+    }
   }
   w.end_object();
   w.number_field("Status", 1);  // alive
@@ -109,7 +122,7 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
     w.string(v);
   }
   w.key("Server");
-  w.boolean(true);
+  w.boolean(id.server);
   w.end_object();
 
   w.key("DebugConfig");
@@ -151,14 +164,16 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
            {"known_datacenters", "1"},
            {"leader", leader.known_leader ? "true" : "false"},
            {"leader_addr", leader.leader_address},
-           {"server", "true"}});
-  section(w, "raft",
-          {{"applied_index", std::to_string(ctx.log.applied_index())},
-           {"commit_index", std::to_string(ctx.log.applied_index())},
-           {"last_log_index", std::to_string(ctx.log.last_index())},
-           {"num_peers", "0"},
-           {"state", "Leader"},
-           {"protocol_version", "3"}});
+           {"server", id.server ? "true" : "false"}});
+  if (id.server) {
+    section(w, "raft",
+            {{"applied_index", std::to_string(ctx.log.applied_index())},
+             {"commit_index", std::to_string(ctx.log.applied_index())},
+             {"last_log_index", std::to_string(ctx.log.last_index())},
+             {"num_peers", "0"},
+             {"state", "Leader"},
+             {"protocol_version", "3"}});
+  }
   section(w, "runtime",
           {{"arch", uts.machine},
            {"os", uts.sysname},

@@ -78,7 +78,7 @@ class HandlerWorld {
     agent::LocalAgent::Options options;
     options.runner.workers = 1;
     agent_ = std::make_unique<agent::LocalAgent>(
-        node, store_,
+        node, agent::store_reader(store_, node.name),
         [this](proto::Command c) {
           std::promise<core::Status> applied;
           endpoints::submit(ctx_, std::move(c), [&applied](core::Result<state::ApplyResult> r) {

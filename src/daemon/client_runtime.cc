@@ -1,0 +1,155 @@
+#include "daemon/client_runtime.h"
+
+#include <algorithm>
+#include <future>
+
+#include "core/log.h"
+#include "daemon/apply_outcome.h"
+#include "daemon/client_rpc.h"
+
+namespace pc::daemon {
+namespace {
+
+constexpr std::string_view kModule = "client";
+// A server holds a write up to 7 s for a leader (rpc_hold_timeout); reads answer at once.
+constexpr std::chrono::milliseconds kCallTimeout{std::chrono::seconds(30)};
+// A blocking query may park for Consul's longest wait (10 min) plus its jitter (1/16).
+constexpr std::chrono::milliseconds kBlockingCallTimeout{std::chrono::seconds(11 * 60)};
+// How long after the last answer from a server the agent still reports a known leader.
+constexpr std::int64_t kKnownLeaderMs = 60'000;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_read(const http::Request& req) {
+  return req.method == "GET" || req.method == "HEAD";
+}
+
+}  // namespace
+
+ClientRuntime::ClientRuntime(std::vector<std::string> servers) : servers_(std::move(servers)) {}
+
+ClientRuntime::~ClientRuntime() {
+  stop();
+}
+
+core::Status ClientRuntime::start() {
+  if (servers_.empty()) {
+    return core::make_error(core::Code::kInvalidArgument,
+                            "a client agent needs -retry-join with the address of a server");
+  }
+  rpc::RpcClient::Options options;
+  options.threads = 1;
+  rpc_ = std::make_unique<rpc::RpcClient>(options);
+  rpc_->start();
+  return core::ok();
+}
+
+void ClientRuntime::stop() {
+  if (rpc_) rpc_->stop();
+}
+
+void ClientRuntime::heard_from_server() {
+  last_answer_ms_.store(steady_ms(), std::memory_order_relaxed);
+}
+
+void ClientRuntime::call(rpc::Method method, std::string payload, std::chrono::milliseconds timeout,
+                         bool retry, Callback done) {
+  call_from(0, method, std::make_shared<const std::string>(std::move(payload)), timeout, retry,
+            std::move(done));
+}
+
+void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
+                              std::shared_ptr<const std::string> payload,
+                              std::chrono::milliseconds timeout, bool retry, Callback done) {
+  const std::size_t index = current_.load() % servers_.size();
+  const std::string& server = servers_[index];
+  auto on_answer = [this, attempt, index, method, payload, timeout, retry,
+                    done](core::Result<std::string> result) mutable {
+    if (result || result.error().code != core::Code::kUnavailable) {
+      if (result) heard_from_server();
+      done(std::move(result));
+      return;
+    }
+    // Unreachable: the next request goes to the next server; a read tries it now.
+    std::size_t expected = index;
+    current_.compare_exchange_strong(expected, (index + 1) % servers_.size());
+    core::log::debug(kModule, "server {} unreachable: {}", servers_[index], result.error().message);
+    if (retry && attempt + 1 < servers_.size()) {
+      call_from(attempt + 1, method, std::move(payload), timeout, retry, std::move(done));
+      return;
+    }
+    done(std::move(result));
+  };
+  if (auto s = rpc_->call(server, method, *payload, timeout, on_answer); !s) done(s.error());
+}
+
+void ClientRuntime::propose(std::string command, consensus::ProposeDone done) {
+  call(kRpcClientApply, std::move(command), kCallTimeout, /*retry=*/false,
+       [done = std::move(done)](core::Result<std::string> reply) {
+         if (!reply) {
+           done(reply.error());
+           return;
+         }
+         done(decode_apply_outcome(*reply));
+       });
+}
+
+agent::NodeReader ClientRuntime::node_reader(std::string node) {
+  return [this, node = std::move(node)]() -> core::Result<agent::NodeRows> {
+    auto promise = std::make_shared<std::promise<core::Result<std::string>>>();
+    auto future = promise->get_future();
+    call(kRpcClientNodeRows, encode_node_rows_request(node), kCallTimeout, /*retry=*/true,
+         [promise](core::Result<std::string> reply) { promise->set_value(std::move(reply)); });
+    auto reply = future.get();  // anti-entropy runs on its own thread and may wait
+    if (!reply) return reply.error();
+    return decode_node_rows(*reply);
+  };
+}
+
+http::Handler ClientRuntime::http_forwarder() {
+  return [this](const http::Request& req, http::Reply reply) {
+    const auto timeout = req.has_query("index") ? kBlockingCallTimeout : kCallTimeout;
+    call(kRpcClientHttp, encode_http_request(req), timeout, is_read(req),
+         [reply = std::move(reply)](core::Result<std::string> answer) {
+           if (!answer) {
+             // Consul answers a failed RPC to the servers with a 500 and the error's text.
+             reply(http::Response::text(500, answer.error().message));
+             return;
+           }
+           auto response = decode_http_response(*answer);
+           if (!response) {
+             reply(http::Response::text(500, response.error().message));
+             return;
+           }
+           reply(std::move(*response));
+         });
+  };
+}
+
+consensus::LeaderInfo ClientRuntime::leader() const {
+  consensus::LeaderInfo info;
+  const std::int64_t last = last_answer_ms_.load(std::memory_order_relaxed);
+  if (last == 0) return info;
+  const std::int64_t since = steady_ms() - last;
+  info.known_leader = since < kKnownLeaderMs;
+  info.last_contact_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(since, 0));
+  return info;
+}
+
+void ClientRuntime::read_barrier(consensus::OperatorDone done) {
+  done(core::make_error(core::Code::kInternal, "a client agent has no log to read"));
+}
+
+void ClientRuntime::remove_server(std::string, consensus::OperatorDone done) {
+  done(core::make_error(core::Code::kInternal, "a client agent has no log"));
+}
+
+void ClientRuntime::transfer_leadership(std::string, consensus::OperatorDone done) {
+  done(core::make_error(core::Code::kInternal, "a client agent has no log"));
+}
+
+}  // namespace pc::daemon

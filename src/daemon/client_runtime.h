@@ -1,0 +1,77 @@
+#pragma once
+// A client agent's link to the servers of its datacenter (`proconsul agent` without -server):
+// it holds no replicated state, so everything but its own services and checks goes to a
+// server over server RPC (daemon/client_rpc.h), as Consul's client agents call theirs.
+//
+// - As a consensus::Log: a write (an agent API change, anti-entropy) is sent to a server,
+//   which proposes it through its own log (forwarding it to the leader) and answers with the
+//   apply outcome.
+// - node_reader(): anti-entropy's view of the catalog for this node, read by a server.
+// - http_forwarder(): the HTTP API requests the agent does not answer itself, run by a
+//   server's route table, blocking queries included; the answer comes back as the server
+//   wrote it (X-Consul-Index, -KnownLeader, -LastContact).
+//
+// Servers are the -retry-join addresses ("ip[:port]", port 8300 by default) until gossip
+// brings their addresses. One is used at a time; when it cannot be reached the next one is
+// tried: at once for reads, and for the next request after a write (a write that may have
+// reached a server is never sent twice).
+//
+// Thread-safety: start() and stop() from the owning thread; everything else from any thread.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/catalog_sync.h"
+#include "consensus/log.h"
+#include "core/result.h"
+#include "http/handler.h"
+#include "rpc/transport.h"
+
+namespace pc::daemon {
+
+class ClientRuntime final : public consensus::Log {
+ public:
+  // `servers`: rpc addresses "ip:port".
+  explicit ClientRuntime(std::vector<std::string> servers);
+  ~ClientRuntime() override;
+  ClientRuntime(const ClientRuntime&) = delete;
+  ClientRuntime& operator=(const ClientRuntime&) = delete;
+
+  core::Status start();
+  void stop();
+
+  agent::NodeReader node_reader(std::string node);
+  http::Handler http_forwarder();
+
+  // consensus::Log. A client has no log of its own: what needs one fails with Consul's
+  // texts, and the leader is "known" while a server answered within the last minute.
+  void propose(std::string command, consensus::ProposeDone done) override;
+  consensus::LeaderInfo leader() const override;
+  std::uint64_t last_index() const override { return 0; }
+  std::uint64_t applied_index() const override { return 0; }
+  std::vector<std::string> voters() const override { return {}; }
+  consensus::RaftConfiguration configuration() const override { return {}; }
+  void read_barrier(consensus::OperatorDone done) override;
+  bool lease_valid() const override { return false; }
+  void remove_server(std::string address, consensus::OperatorDone done) override;
+  void transfer_leadership(std::string address, consensus::OperatorDone done) override;
+
+ private:
+  using Callback = std::function<void(core::Result<std::string>)>;
+  // Calls the current server; a read (`retry`) that finds it unreachable tries the others.
+  void call(rpc::Method method, std::string payload, std::chrono::milliseconds timeout, bool retry,
+            Callback done);
+  void call_from(std::size_t attempt, rpc::Method method,
+                 std::shared_ptr<const std::string> payload, std::chrono::milliseconds timeout,
+                 bool retry, Callback done);
+  void heard_from_server();
+
+  const std::vector<std::string> servers_;
+  std::unique_ptr<rpc::RpcClient> rpc_;
+  std::atomic<std::size_t> current_{0};
+  std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, ms; 0: never
+};
+
+}  // namespace pc::daemon

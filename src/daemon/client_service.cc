@@ -1,0 +1,102 @@
+#include "daemon/client_service.h"
+
+#include "daemon/apply_outcome.h"
+#include "daemon/client_rpc.h"
+#include "endpoints/context.h"
+#include "http/blocking_runner.h"
+#include "state/store.h"
+
+namespace pc::daemon {
+void ClientService::register_handlers(rpc::RpcServer& server) {
+  server.handle(kRpcClientApply, [this](rpc::Request r, rpc::Responder resp) {
+    handle_apply(std::move(r), std::move(resp));
+  });
+  server.handle(kRpcClientNodeRows, [this](rpc::Request r, rpc::Responder resp) {
+    handle_node_rows(std::move(r), std::move(resp));
+  });
+  server.handle(kRpcClientHttp, [this](rpc::Request r, rpc::Responder resp) {
+    handle_http(std::move(r), std::move(resp));
+  });
+}
+
+void ClientService::attach(endpoints::Context& ctx, const http::Router& router,
+                           core::TimerThread& timers) {
+  ctx_ = &ctx;
+  router_ = &router;
+  timers_ = &timers;
+  attached_.store(true, std::memory_order_release);
+}
+
+bool ClientService::ready(rpc::Responder& responder) const {
+  if (attached_.load(std::memory_order_acquire)) return true;
+  responder.fail(core::make_error(core::Code::kUnavailable, "server is starting"));
+  return false;
+}
+
+void ClientService::handle_apply(rpc::Request request, rpc::Responder responder) {
+  if (!ready(responder)) return;
+  auto command = check_client_command(request.payload, endpoints::unix_now_ns(*ctx_));
+  if (!command) {
+    responder.fail(command.error());
+    return;
+  }
+  // Through this server's log: a follower forwards it to the leader. The outcome travels
+  // back as the ApplyResult the agent's own endpoints read.
+  ctx_->log.propose(std::move(*command), [responder](core::Result<std::any> result) mutable {
+    if (!result) {
+      responder.fail(result.error());
+      return;
+    }
+    responder.respond(encode_apply_outcome(*result));
+  });
+}
+
+void ClientService::handle_node_rows(rpc::Request request, rpc::Responder responder) {
+  if (!ready(responder)) return;
+  auto node = decode_node_rows_request(request.payload);
+  if (!node) {
+    responder.fail(node.error());
+    return;
+  }
+  // Consul's anti-entropy reads in the default mode: at a read point no older than any
+  // acknowledged write, so the agent does not redo a write it just made.
+  auto read = [this, node = std::move(*node), responder]() mutable {
+    state::Snapshot snap = ctx_->store.snapshot();
+    agent::NodeRows rows{snap.node_get(node), snap.node_services(node), snap.checks_for_node(node)};
+    responder.respond(encode_node_rows(rows));
+  };
+  if (ctx_->log.lease_valid()) {
+    read();
+    return;
+  }
+  ctx_->log.read_barrier([read = std::move(read), responder](core::Status s) mutable {
+    if (!s) {
+      responder.fail(s.error());
+      return;
+    }
+    read();
+  });
+}
+
+void ClientService::handle_http(rpc::Request request, rpc::Responder responder) {
+  if (!ready(responder)) return;
+  auto req = decode_http_request(request.payload);
+  if (!req) {
+    responder.fail(req.error());
+    return;
+  }
+  consensus::Log& log = ctx_->log;
+  core::TimerThread& timers = *timers_;
+  router_->dispatch(*req, [&log, &timers, responder](http::Outcome outcome) mutable {
+    auto leader_info = [&log] {
+      auto l = log.leader();
+      return http::LeaderInfo{l.known_leader, l.last_contact_ms};
+    };
+    http::run_outcome(std::move(outcome), timers, leader_info,
+                      [responder](http::Response response) mutable {
+                        responder.respond(encode_http_response(response));
+                      });
+  });
+}
+
+}  // namespace pc::daemon

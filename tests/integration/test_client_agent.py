@@ -1,0 +1,169 @@
+"""Client agents (`proconsul agent` without -server) beside a three-server datacenter.
+
+What Consul promises and this checks: a client agent holds its node's services and checks
+and answers the agent API itself; anti-entropy puts them, and the node, into the catalog
+the servers serve; every other HTTP API request sent to the client is answered by a server
+(KV writes and reads, catalog and health reads, blocking queries that wake on a change);
+a catalog entry deleted behind the agent's back is restored by its next sync; when the
+server the client talks to dies, the client goes on through another one.
+
+Until gossip is wired in, -retry-join names the servers' RPC ports, for servers and clients
+alike.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import unittest
+
+from proconsul import Agent, BackgroundCall
+from test_cluster import CONVERGE_S, ServerAgent, free_port
+
+
+class ClientAgent(Agent):
+    """`agent` (client mode) pointed at the servers' RPC ports."""
+
+    def __init__(self, node, data_dir, servers):
+        super().__init__(node=node)
+        self.data_dir = data_dir
+        self.servers = servers
+
+    def command(self):
+        args = [super().command()[0], "agent", "-data-dir", self.data_dir, "-node", self.node,
+                "-bind", "127.0.0.1", "-http-port", "0", "-dns-port", "-1",
+                "-log-level", "debug"]
+        for port in self.servers:
+            args += ["-retry-join", f"127.0.0.1:{port}"]
+        return args
+
+
+class ClientAgentTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="pc-clients-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        config = os.path.join(self.root, "fast.json")
+        with open(config, "w", encoding="utf-8") as out:
+            json.dump({"performance": {"raft_multiplier": 1}}, out)
+        self.ports = [free_port() for _ in range(3)]
+        self.servers = []
+        for i, port in enumerate(self.ports):
+            data_dir = os.path.join(self.root, f"s{i}")
+            os.makedirs(data_dir)
+            peers = [p for p in self.ports if p != port]
+            self.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
+        for server in self.servers:
+            self.addCleanup(server.stop)
+            server.start()
+        self.wait_for(lambda: self.servers[0].get("/v1/status/leader").json() != "",
+                      "a leader")
+        self.clients = []
+        for i in range(2):
+            data_dir = os.path.join(self.root, f"c{i}")
+            os.makedirs(data_dir)
+            client = ClientAgent(f"client-{i}", data_dir, self.ports)
+            self.addCleanup(client.stop)
+            client.start()
+            self.clients.append(client)
+
+    def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        logs = "\n".join(a.output_tail(20) for a in self.servers + self.clients)
+        self.fail(f"no {what} after {timeout_s}s\n{logs}")
+
+    def catalog_services(self, server, node):
+        resp = server.get(f"/v1/catalog/node/{node}")
+        if resp.status != 200 or resp.json() is None:
+            return {}
+        return resp.json()["Services"]
+
+    def test_agent_api_reaches_the_catalog_and_the_rest_is_forwarded(self):
+        client = self.clients[0]
+        self.assertIn("Server: false", "\n".join(client.output()))
+        agent_self = client.get("/v1/agent/self").json()
+        self.assertFalse(agent_self["Config"]["Server"])
+        self.assertEqual(agent_self["Member"]["Tags"]["role"], "node")
+        self.assertNotIn("raft", agent_self["Stats"])
+        # The node registers itself through anti-entropy.
+        self.wait_for(lambda: any(n["Node"] == "client-0"
+                                  for n in self.servers[1].get("/v1/catalog/nodes").json()),
+                      "client-0 in the catalog")
+
+        # A service with a TTL check, registered on the client, is in every server's catalog.
+        resp = client.put("/v1/agent/service/register", body=json.dumps(
+            {"Name": "web", "ID": "web-1", "Port": 8080, "Tags": ["v1"],
+             "Check": {"CheckID": "web-ttl", "TTL": "30s"}}))
+        self.assertEqual(resp.status, 200, resp.text)
+        for server in self.servers:
+            self.wait_for(lambda s=server: "web-1" in self.catalog_services(s, "client-0"),
+                          f"web-1 on {server.node}")
+        # The agent API answers from the client itself.
+        self.assertIn("web-1", client.get("/v1/agent/services").json())
+        self.assertEqual(client.get("/v1/agent/checks").json()["web-ttl"]["Status"], "critical")
+        self.assertEqual(client.put("/v1/agent/check/pass/web-ttl").status, 200)
+        self.wait_for(lambda: self.servers[2].get("/v1/health/checks/web").json()[0]["Status"]
+                      == "passing", "the passing TTL check on a server")
+
+        # Everything else goes to a server: catalog, health, KV, status.
+        nodes = client.get("/v1/health/service/web?passing").json()
+        self.assertEqual([n["Service"]["ID"] for n in nodes], ["web-1"])
+        self.assertEqual(client.put("/v1/kv/app/config", body="v1").json(), True)
+        self.assertEqual(self.servers[1].get("/v1/kv/app/config?raw").body, b"v1")
+        self.assertEqual(client.get("/v1/kv/app/config?raw").body, b"v1")
+        resp = client.get("/v1/kv/missing")
+        self.assertEqual(resp.status, 404)
+        self.assertIsNotNone(resp.header("X-Consul-Index"))
+        self.assertEqual(client.get("/v1/status/leader").json(),
+                         self.servers[0].get("/v1/status/leader").json())
+        self.assertEqual(client.get("/v1/no/such/path").status, 404)
+
+        # A blocking query through the client wakes when another client writes.
+        index = client.get("/v1/kv/app/config").index
+        waiter = BackgroundCall(client.get, f"/v1/kv/app/config?index={index}&wait=30s")
+        time.sleep(0.3)
+        self.assertFalse(waiter.done())
+        self.assertEqual(self.clients[1].put("/v1/kv/app/config", body="v2").json(), True)
+        resp = waiter.join(10)
+        self.assertEqual(resp.status, 200)
+        self.assertGreater(resp.index, index)
+        self.assertEqual(json.loads(resp.text)[0]["Value"], "djI=")  # base64 of "v2"
+
+    def test_anti_entropy_restores_what_was_deleted_behind_the_agent(self):
+        client = self.clients[0]
+        self.assertEqual(client.put("/v1/agent/service/register", body=json.dumps(
+            {"Name": "db", "ID": "db-1", "Port": 5432})).status, 200)
+        server = self.servers[0]
+        self.wait_for(lambda: "db-1" in self.catalog_services(server, "client-0"), "db-1")
+        resp = server.put("/v1/catalog/deregister",
+                          body=json.dumps({"Node": "client-0", "ServiceID": "db-1"}))
+        self.assertEqual(resp.status, 200, resp.text)
+        self.assertNotIn("db-1", self.catalog_services(server, "client-0"))
+        # Any local change runs a sync pass, and a pass compares everything.
+        self.assertEqual(client.put("/v1/agent/service/register", body=json.dumps(
+            {"Name": "cache", "ID": "cache-1", "Port": 6379})).status, 200)
+        self.wait_for(lambda: {"db-1", "cache-1"} <= set(self.catalog_services(server,
+                                                                               "client-0")),
+                      "db-1 restored beside cache-1")
+
+    def test_client_goes_on_when_its_server_dies(self):
+        client = self.clients[0]
+        self.assertEqual(client.put("/v1/kv/before", body="1").json(), True)
+        # The client starts with the first server; kill it (it may be the leader).
+        self.servers[0].stop()
+        self.wait_for(lambda: client.get("/v1/kv/before?raw").body == b"1",
+                      "a read through another server")
+        self.wait_for(lambda: client.put("/v1/kv/after", body="2").status == 200,
+                      "a write through another server")
+        self.assertEqual(self.servers[1].get("/v1/kv/after?raw").body, b"2")
+
+
+if __name__ == "__main__":
+    unittest.main()
