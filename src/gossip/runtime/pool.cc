@@ -57,6 +57,7 @@ constexpr std::size_t kUdpReceiveBufferSize = 65536;
 // The TCP frame: a 4-byte big-endian length, then the (sealed or plaintext) frame.
 constexpr std::size_t kTcpLengthPrefixSize = 4;
 constexpr std::size_t kTcpFrameSizeMax = kTcpMessageSizeMax + kSealOverhead;
+constexpr std::size_t kTcpReadChunkSize = 64 * 1024;
 // Kernel-picked TCP ports tried when the UDP port of the same number is taken.
 constexpr int kBindAttempts = 8;
 
@@ -122,11 +123,20 @@ asio::awaitable<std::optional<std::string>> read_frame(tcp::socket& socket, std:
     why = "frame of " + std::to_string(size) + " bytes";
     co_return std::nullopt;
   }
-  std::string frame(size, '\0');
-  auto [ec2, n2] = co_await asio::async_read(socket, asio::buffer(frame), kUseTuple);
-  if (ec2) {
-    why = ec2.message();
-    co_return std::nullopt;
+  // The buffer grows with what arrives rather than with what the prefix announces, so a peer
+  // (not yet authenticated: the frame is opened after it is read) that announces 20 MiB and
+  // sends little holds little memory.
+  std::string frame;
+  while (frame.size() < size) {
+    const std::size_t have = frame.size();
+    const std::size_t chunk = std::min<std::size_t>(kTcpReadChunkSize, size - have);
+    frame.resize(have + chunk);
+    auto [ec2, n2] =
+        co_await asio::async_read(socket, asio::buffer(frame.data() + have, chunk), kUseTuple);
+    if (ec2) {
+      why = ec2.message();
+      co_return std::nullopt;
+    }
   }
   co_return frame;
 }

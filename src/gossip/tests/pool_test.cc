@@ -382,6 +382,11 @@ TEST(GossipPool, GarbageIsCountedAndIgnored) {
   EXPECT_EQ(tcp_exchange(port, std::string("\xff\xff\xff\xff", 4) + "x"), "");
   EXPECT_EQ(tcp_exchange(port, std::string("\x00\x00\x00\x10", 4) + "short"), "");
   EXPECT_EQ(tcp_exchange(port, std::string("\x00\x00\x00\x07", 4) + "garbage"), "");
+  // Garbage larger than one read chunk is read whole, then refused by the codec.
+  const std::uint64_t decode_refusals = members[0].pool->stats().refused_decode;
+  EXPECT_EQ(tcp_exchange(port, std::string("\x00\x02\x00\x00", 4) + std::string(0x20000, 'g')), "");
+  EXPECT_TRUE(eventually(
+      2s, [&] { return members[0].pool->stats().refused_decode == decode_refusals + 1; }));
   // A well-formed TCP ping is answered with an ack on the same connection.
   Message tcp_ping{MessageKind::kPing};
   tcp_ping.seq = 9;
