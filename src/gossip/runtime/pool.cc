@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <exception>
 #include <future>
 #include <optional>
 #include <thread>
@@ -254,7 +255,15 @@ struct Pool::Impl {
     for (const Event& event : ready.events) {
       core::log::debug(kLogModule, "member {} {}: {}", event.member.name,
                        event_kind_name(event.kind), event.member.addr);
-      if (options.on_event) options.on_event(event);
+      if (!options.on_event) continue;
+      // The owner's code: an exception from it must not end the loop that delivered it.
+      try {
+        options.on_event(event);
+      } catch (const std::exception& e) {
+        core::log::error(kLogModule, "event callback threw: {}", e.what());
+      } catch (...) {
+        core::log::error(kLogModule, "event callback threw");
+      }
     }
   }
 
@@ -553,8 +562,14 @@ core::Status Pool::leave(std::chrono::milliseconds timeout) {
   auto done = s.call([&s] {
     s.leave_done.emplace();
     auto future = s.leave_done->get_future();
+    // Alone, there is nobody to tell (memberlist's Leave does not wait then either).
+    const bool alone = s.core->live_count() <= 1;
     s.core->leave(now_ms());
     s.drain(nullptr);
+    if (alone) {
+      s.leave_done->set_value();
+      s.leave_done.reset();
+    }
     return future;
   });
   const bool in_time = done.wait_for(timeout) == std::future_status::ready;

@@ -40,7 +40,8 @@ namespace pc::gossip {
 class Pool {
  public:
   // Runs on the I/O thread, in the order the core produced the events. It must not block and
-  // must not call this Pool's blocking methods (join, members, set_meta, leave, stop).
+  // must not call this Pool's blocking methods (join, members, set_meta, leave, stop: asserted).
+  // An exception from it is logged and the event is lost.
   using EventCallback = std::function<void(const Event&)>;
 
   struct Options {
@@ -92,7 +93,7 @@ class Pool {
   std::size_t join(const std::vector<std::string>& addrs);
 
   // Graceful leave: broadcasts our departure, keeps gossiping until the broadcast went out or
-  // `timeout` passed (kTimeout), then stops.
+  // `timeout` passed (kTimeout), then stops. Alone in the pool, it stops at once.
   core::Status leave(std::chrono::milliseconds timeout);
 
   // Stops at once (no leave): others will find this member failed. Idempotent.

@@ -233,6 +233,13 @@ TEST(GossipPool, GracefulLeaveIsSeenAsLeft) {
   }
 }
 
+TEST(GossipPool, LoneMemberLeavesWithoutWaiting) {
+  auto lone = start_member("lone");
+  EXPECT_TRUE(lone.pool->leave(10s));  // nobody to tell: not a timeout
+  EXPECT_TRUE(lone.pool->members().empty());
+  EXPECT_EQ(lone.pool->join({"127.0.0.1:1"}), 0u);  // not running any more
+}
+
 TEST(GossipPool, TagsInMetaReachEveryone) {
   auto members = start_cluster(3);
   const Config c = test_config("x");
