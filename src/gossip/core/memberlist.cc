@@ -651,7 +651,9 @@ void Memberlist::on_ping(const std::string& from_addr, Channel channel, const Me
   Message ack;
   ack.kind = MessageKind::kAck;
   ack.seq = m.seq;
-  ack.coordinate = coordinate_;
+  // Only a datagram ack can be an RTT sample (the prober sends its TCP ping after the direct
+  // window); memberlist's TCP acks carry no payload either.
+  if (channel == Channel::kUdp) ack.coordinate = coordinate_;
   if (channel == Channel::kTcp) {
     send_tcp(from_addr, {ack});
   } else {

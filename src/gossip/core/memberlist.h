@@ -125,7 +125,7 @@ class Memberlist {
   bool leave_broadcast_done() const;
   // New meta (serf tags) for ourselves: a new incarnation, broadcast as alive.
   core::Status set_meta(std::string meta, std::uint64_t now_ms);
-  // Our Vivaldi coordinate, carried by every ack we send from now on (none: acks carry
+  // Our Vivaldi coordinate, carried by every UDP ack we send from now on (none: acks carry
   // none). Refused (kInvalidArgument) unless it would pass the codec's check.
   core::Status set_coordinate(std::optional<Coordinate> coordinate);
 

@@ -337,8 +337,13 @@ TEST(Memberlist, AcksCarryOurCoordinate) {
   ASSERT_EQ(rd.packets.size(), 1u);
   EXPECT_EQ(rd.packets[0].messages[0].kind, MessageKind::kAck);
   EXPECT_EQ(rd.packets[0].messages[0].coordinate, ours);
-  ASSERT_TRUE(m.set_coordinate(std::nullopt));
+  // A TCP ping's ack is never an RTT sample: no coordinate (as memberlist's).
   ASSERT_TRUE(m.receive("b", Channel::kTcp, {ping}, 0));
+  rd = m.take_ready();
+  ASSERT_EQ(rd.packets.size(), 1u);
+  EXPECT_FALSE(rd.packets[0].messages[0].coordinate.has_value());
+  ASSERT_TRUE(m.set_coordinate(std::nullopt));
+  ASSERT_TRUE(m.receive("b", Channel::kUdp, {ping}, 0));
   rd = m.take_ready();
   ASSERT_EQ(rd.packets.size(), 1u);
   EXPECT_FALSE(rd.packets[0].messages[0].coordinate.has_value());
