@@ -27,7 +27,13 @@ std::string vivaldi_config_problem(const VivaldiConfig& c) {
   if (c.dimensionality == 0 || c.dimensionality > kCoordinateDimensionalityMax) {
     return "dimensionality must be 1 to " + std::to_string(kCoordinateDimensionalityMax);
   }
-  if (c.latency_filter_size == 0) return "latency filter needs at least one sample";
+  if (c.latency_filter_size == 0 || c.latency_filter_size > kVivaldiLatencyFilterSizeMax) {
+    return "latency filter must keep 1 to " + std::to_string(kVivaldiLatencyFilterSizeMax) +
+           " samples";
+  }
+  if (c.adjustment_window_size > kVivaldiAdjustmentWindowSizeMax) {
+    return "adjustment window over " + std::to_string(kVivaldiAdjustmentWindowSizeMax);
+  }
   if (!(c.error_max > 0.0) || !std::isfinite(c.error_max)) return "error_max must be positive";
   if (!(c.ce > 0.0 && c.ce <= 1.0) || !(c.cc > 0.0 && c.cc <= 1.0)) {
     return "ce and cc must be in (0, 1]";

@@ -44,9 +44,15 @@ struct VivaldiConfig {
   std::uint64_t seed = 0;
 };
 
+// Bounds on the windows (serf's defaults are 3 and 20): each update sorts the latency
+// samples and sums the adjustment window.
+inline constexpr std::size_t kVivaldiLatencyFilterSizeMax = 64;
+inline constexpr std::size_t kVivaldiAdjustmentWindowSizeMax = 1024;
+
 // Why a configuration cannot be used (empty if it can). Dimensionality 1 to
-// kCoordinateDimensionalityMax, a latency filter of at least one sample, positive error_max
-// and gravity_rho, ce and cc in (0, 1], a non-negative height_min.
+// kCoordinateDimensionalityMax, a latency filter of 1 to kVivaldiLatencyFilterSizeMax
+// samples, an adjustment window of at most kVivaldiAdjustmentWindowSizeMax, positive
+// error_max and gravity_rho, ce and cc in (0, 1], a non-negative height_min.
 std::string vivaldi_config_problem(const VivaldiConfig& config);
 
 // serf's `NewCoordinate`: the origin, with the maximum error and the minimum height.

@@ -173,6 +173,9 @@ TEST(VivaldiConfig, ProblemsAreNamed) {
   EXPECT_NE(with([](VivaldiConfig& c) { c.dimensionality = 0; }), "");
   EXPECT_NE(with([](VivaldiConfig& c) { c.dimensionality = 9; }), "");
   EXPECT_NE(with([](VivaldiConfig& c) { c.latency_filter_size = 0; }), "");
+  EXPECT_NE(with([](VivaldiConfig& c) { c.latency_filter_size = 65; }), "");
+  EXPECT_NE(with([](VivaldiConfig& c) { c.adjustment_window_size = 1025; }), "");
+  EXPECT_EQ(with([](VivaldiConfig& c) { c.adjustment_window_size = 1024; }), "");
   EXPECT_NE(with([](VivaldiConfig& c) { c.error_max = 0.0; }), "");
   EXPECT_NE(with([](VivaldiConfig& c) { c.ce = 0.0; }), "");
   EXPECT_NE(with([](VivaldiConfig& c) { c.cc = 1.5; }), "");
