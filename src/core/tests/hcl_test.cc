@@ -108,6 +108,14 @@ TEST(Hcl, Heredocs) {
   EXPECT_EQ(root.find("b")->text, "x\n  y\n");
 }
 
+TEST(Hcl, WindowsLineEndings) {
+  const Value root = parse_ok("a = 1\r\nb = <<EOF\r\nx\r\nEOF\r\nc { d = \"e\" }\r\n");
+  EXPECT_EQ(root.find("a")->number, 1);
+  EXPECT_EQ(root.find("b")->text, "x\n");
+  EXPECT_EQ(root.find("c")->find("d")->text, "e");
+  EXPECT_EQ(root.object[2].position.line, 5u);
+}
+
 TEST(Hcl, EmptyDocumentIsAnEmptyObject) {
   const Value root = parse_ok("  \n# only a comment\n");
   EXPECT_TRUE(root.is_object());
