@@ -29,8 +29,8 @@ AccessLevel random_level(core::SplitMix64& rng) {
   return static_cast<AccessLevel>(1 + rng.below(4));  // read, list, write or deny
 }
 
-AccessLevel naive_lookup(const Rules& rules, const std::string& name) {
-  if (auto it = rules.find({name, false}); it != rules.end()) return it->second;
+// The level of the longest prefix rule that `name` starts with, or kUnset.
+AccessLevel naive_longest_prefix(const Rules& rules, const std::string& name) {
   AccessLevel best = AccessLevel::kUnset;
   std::size_t best_length = 0;
   for (const auto& [key, level] : rules) {
@@ -44,19 +44,15 @@ AccessLevel naive_lookup(const Rules& rules, const std::string& name) {
   return best;
 }
 
+AccessLevel naive_lookup(const Rules& rules, const std::string& name) {
+  if (auto it = rules.find({name, false}); it != rules.end()) return it->second;
+  return naive_longest_prefix(rules, name);
+}
+
 // Allow iff the longest prefix rule covering `prefix` is write and every rule whose name
 // starts with `prefix` is write; Default iff no prefix rule covers it and none below refuses.
 Decision naive_key_write_prefix(const Rules& rules, const std::string& prefix) {
-  AccessLevel cover = AccessLevel::kUnset;
-  std::size_t cover_length = 0;
-  for (const auto& [key, level] : rules) {
-    const auto& [rule_name, is_prefix] = key;
-    if (!is_prefix || prefix.compare(0, rule_name.size(), rule_name) != 0) continue;
-    if (cover == AccessLevel::kUnset || rule_name.size() >= cover_length) {
-      cover = level;
-      cover_length = rule_name.size();
-    }
-  }
+  const AccessLevel cover = naive_longest_prefix(rules, prefix);
   if (cover != AccessLevel::kUnset && cover != AccessLevel::kWrite) return Decision::kDeny;
   for (const auto& [key, level] : rules) {
     if (key.first.compare(0, prefix.size(), prefix) == 0 && level != AccessLevel::kWrite) {
