@@ -72,6 +72,34 @@ std::optional<PolicyRules> node_identity_rules(const NodeIdentity& identity,
   return rules;
 }
 
+bool policy_applies_in(const Policy& policy, std::string_view datacenter) {
+  const auto& dcs = policy.datacenters;
+  return dcs.empty() || std::find(dcs.begin(), dcs.end(), datacenter) != dcs.end();
+}
+
+std::vector<std::string> granted_policy_ids(const Token& token,
+                                            std::span<const Role* const> roles) {
+  std::vector<std::string> ids;
+  auto add_once = [&ids](const PolicyLink& link) {
+    if (std::find(ids.begin(), ids.end(), link.id) == ids.end()) ids.push_back(link.id);
+  };
+  for (const PolicyLink& link : token.policies) add_once(link);
+  for (const Role* role : roles) {
+    for (const PolicyLink& link : role->policies) add_once(link);
+  }
+  return ids;
+}
+
+GrantedIdentities granted_identities(const Token& token, std::span<const Role* const> roles) {
+  GrantedIdentities out{token.service_identities, token.node_identities};
+  for (const Role* role : roles) {
+    out.services.insert(out.services.end(), role->service_identities.begin(),
+                        role->service_identities.end());
+    out.nodes.insert(out.nodes.end(), role->node_identities.begin(), role->node_identities.end());
+  }
+  return out;
+}
+
 AuthorizerPtr token_authorizer(const TokenGrants& grants, std::string_view datacenter,
                                DefaultPolicy default_policy) {
   std::vector<PolicyRules> synthesized;

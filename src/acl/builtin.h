@@ -4,7 +4,9 @@
 // rules are Consul's, so clients and tools that look for them by ID find them.
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "acl/authorizer.h"
 #include "acl/rules.h"
@@ -75,6 +77,21 @@ std::optional<PolicyRules> service_identity_rules(const ServiceIdentity& identit
 // is `datacenter`.
 std::optional<PolicyRules> node_identity_rules(const NodeIdentity& identity,
                                                std::string_view datacenter);
+
+// A policy scoped to datacenters applies only in those (Policy.Datacenters; empty = all).
+bool policy_applies_in(const Policy& policy, std::string_view datacenter);
+
+// The IDs of the policies a token grants, from its own links and then its roles' links, each
+// once, in that order. `roles` are the token's roles as the caller found them (a role link
+// whose role is gone is simply absent).
+std::vector<std::string> granted_policy_ids(const Token& token, std::span<const Role* const> roles);
+
+// The token's own identities followed by its roles'.
+struct GrantedIdentities {
+  std::vector<ServiceIdentity> services;
+  std::vector<NodeIdentity> nodes;
+};
+GrantedIdentities granted_identities(const Token& token, std::span<const Role* const> roles);
 
 // Everything a token grants, already looked up by the caller: the parsed rules of its
 // policies and of its roles' policies (each policy once, those scoped to other datacenters

@@ -172,8 +172,9 @@ Result<Value> Parser::parse_document() {
   bool ok = false;
   if (syntax_ == Syntax::kJson) {
     ok = skip_space();
-    if (ok && peek() != '{')
+    if (ok && peek() != '{') {
       ok = fail(here(), "a JSON document must be an object, found " + describe_here());
+    }
     if (ok) advance();
     ok = ok && parse_json_object(root) && skip_space();
     if (ok && !at_end()) ok = fail(here(), "unexpected " + describe_here() + " after the object");

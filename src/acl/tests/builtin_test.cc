@@ -123,5 +123,38 @@ TEST(Builtin, PoliciesAndIdentitiesMerge) {
   EXPECT_EQ(authz->acl_read(), kDeny);           // never from the default
 }
 
+TEST(Builtin, WhatATokenAndItsRolesGrant) {
+  Token token;
+  token.policies = {{"p1", "one"}, {"p2", "two"}};
+  token.service_identities = {{"web", {}}};
+  Role ops;
+  ops.policies = {{"p2", "two"}, {"p3", "three"}};
+  ops.node_identities = {{"n1", "dc1"}};
+  Role db;
+  db.policies = {{"p1", "one"}};
+  db.service_identities = {{"db", {"dc2"}}};
+  const Role* roles[] = {&ops, &db};
+  EXPECT_EQ(granted_policy_ids(token, roles), (std::vector<std::string>{"p1", "p2", "p3"}));
+  const GrantedIdentities identities = granted_identities(token, roles);
+  ASSERT_EQ(identities.services.size(), 2u);
+  EXPECT_EQ(identities.services[0].service_name, "web");
+  EXPECT_EQ(identities.services[1].service_name, "db");
+  ASSERT_EQ(identities.nodes.size(), 1u);
+  EXPECT_EQ(identities.nodes[0].node_name, "n1");
+
+  // In dc1 the db identity (dc2 only) grants nothing; web and n1 do.
+  const TokenGrants grants{{}, identities.services, identities.nodes};
+  const AuthorizerPtr authz = token_authorizer(grants, "dc1", DefaultPolicy::kDeny);
+  EXPECT_EQ(authz->service_write("web"), kAllow);
+  EXPECT_EQ(authz->service_write("db"), kDeny);
+  EXPECT_EQ(authz->node_write("n1"), kAllow);
+
+  Policy scoped;
+  EXPECT_TRUE(policy_applies_in(scoped, "dc1"));
+  scoped.datacenters = {"dc2"};
+  EXPECT_FALSE(policy_applies_in(scoped, "dc1"));
+  EXPECT_TRUE(policy_applies_in(scoped, "dc2"));
+}
+
 }  // namespace
 }  // namespace pc::acl
