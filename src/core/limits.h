@@ -41,4 +41,12 @@ inline constexpr std::size_t log_apply_batch_max = 1024;
 inline constexpr std::size_t kv_key_size_max = 8 * 1024;
 inline constexpr std::size_t session_checks_max = 64;
 
+// HCL and JSON documents read by core/hcl.h (ACL rules, configuration, service definitions).
+// The parser recurses once per nesting level and the tree is freed recursively, so depth is
+// what bounds the stack; size bounds memory. Consul sets neither; real documents are a few
+// KiB and a handful of levels deep.
+inline constexpr std::size_t hcl_document_size_max = 1024 * 1024;
+inline constexpr std::size_t hcl_nesting_depth_max = 64;
+static_assert(hcl_nesting_depth_max * 2 < hcl_document_size_max);
+
 }  // namespace pc::core::limits

@@ -1,5 +1,6 @@
 #pragma once
 // Small string helpers used across modules.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ std::string json_escape(std::string_view s);
 std::string base64_encode(std::string_view bytes);
 // Accepts padded or unpadded standard base64; returns false on any other byte.
 bool base64_decode(std::string_view text, std::string& out);
+
+// Appends code point `cp` (at most U+10FFFF, not a surrogate: the caller checks) as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
 
 // Go's strconv.Quote (fmt's %q), so error texts match Consul's byte for byte: printable
 // text as is, quotes and backslashes escaped, control bytes and invalid UTF-8 as \x..

@@ -65,23 +65,6 @@ std::optional<std::string> go_unquote(std::string_view quoted) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
-  auto append_utf8 = [&out](std::uint32_t r) {
-    if (r < 0x80) {
-      out.push_back(static_cast<char>(r));
-    } else if (r < 0x800) {
-      out.push_back(static_cast<char>(0xc0 | (r >> 6)));
-      out.push_back(static_cast<char>(0x80 | (r & 0x3f)));
-    } else if (r < 0x10000) {
-      out.push_back(static_cast<char>(0xe0 | (r >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | (r & 0x3f)));
-    } else {
-      out.push_back(static_cast<char>(0xf0 | (r >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-      out.push_back(static_cast<char>(0x80 | (r & 0x3f)));
-    }
-  };
   std::size_t i = 0;
   while (i < body.size()) {
     if (body[i] != '\\') {
@@ -116,7 +99,7 @@ std::optional<std::string> go_unquote(std::string_view quoted) {
           out.push_back(static_cast<char>(v));  // \x is a byte, not a code point
         } else {
           if (v > 0x10ffff || (v >= 0xd800 && v < 0xe000)) return std::nullopt;
-          append_utf8(v);
+          core::append_utf8(out, v);
         }
         break;
       }

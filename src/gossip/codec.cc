@@ -34,6 +34,13 @@ std::string encode_packet(const std::vector<Message>& messages) {
       ps->set_incarnation(s.incarnation);
       ps->set_state(static_cast<std::uint32_t>(s.state));
     }
+    if (m.coordinate) {
+      proto::gossip::Coordinate* pc = p->mutable_coordinate();
+      for (double v : m.coordinate->vec) pc->add_vec(v);
+      pc->set_error(m.coordinate->error);
+      pc->set_adjustment(m.coordinate->adjustment);
+      pc->set_height(m.coordinate->height);
+    }
   }
   std::string out(1, static_cast<char>(kGossipFrameVersion));
   packet.AppendToString(&out);
@@ -64,6 +71,10 @@ core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel
   for (const proto::gossip::Message& p : packet.messages()) {
     if (!known_message_kind(p.kind())) return bad("unknown kind " + std::to_string(p.kind()));
     if (static_cast<std::size_t>(p.states_size()) > kMembersMax) return bad("too many members");
+    if (p.has_coordinate() &&
+        static_cast<std::size_t>(p.coordinate().vec_size()) > kCoordinateDimensionalityMax) {
+      return bad("coordinate with too many dimensions");
+    }
     Message m;
     m.kind = static_cast<MessageKind>(p.kind());
     m.seq = p.seq();
@@ -82,6 +93,11 @@ core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel
       }
       m.states.push_back(MemberSnapshot{ps.name(), ps.addr(), ps.meta(), ps.incarnation(),
                                         static_cast<MemberState>(ps.state())});
+    }
+    if (p.has_coordinate()) {
+      const proto::gossip::Coordinate& pc = p.coordinate();
+      m.coordinate =
+          Coordinate{{pc.vec().begin(), pc.vec().end()}, pc.error(), pc.adjustment(), pc.height()};
     }
     std::string why = validate_message(m, channel);
     if (!why.empty()) return bad(std::string(message_kind_name(m.kind)) + ": " + why);

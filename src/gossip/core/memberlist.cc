@@ -119,7 +119,8 @@ std::optional<Memberlist::SuspicionInfo> Memberlist::suspicion(const std::string
 }
 
 bool Memberlist::has_ready() const {
-  return !ready_.packets.empty() || !ready_.events.empty() || !ready_.transitions.empty();
+  return !ready_.packets.empty() || !ready_.events.empty() || !ready_.transitions.empty() ||
+         !ready_.ack_samples.empty();
 }
 
 Ready Memberlist::take_ready() {
@@ -650,6 +651,9 @@ void Memberlist::on_ping(const std::string& from_addr, Channel channel, const Me
   Message ack;
   ack.kind = MessageKind::kAck;
   ack.seq = m.seq;
+  // Only a datagram ack can be an RTT sample (the prober sends its TCP ping after the direct
+  // window); memberlist's TCP acks carry no payload either.
+  if (channel == Channel::kUdp) ack.coordinate = coordinate_;
   if (channel == Channel::kTcp) {
     send_tcp(from_addr, {ack});
   } else {
@@ -680,6 +684,11 @@ void Memberlist::on_indirect_ping(const std::string& from_addr, const Message& m
 
 void Memberlist::on_ack(const Message& m) {
   if (probe_ && probe_->seq == m.seq) {
+    // Only an ack within the direct window is an RTT sample, as in memberlist: later ones
+    // may be the TCP fallback's or have waited behind a slow path.
+    if (m.coordinate && !probe_->indirect_sent) {
+      ready_.ack_samples.push_back(AckSample{probe_->target, m.seq, *m.coordinate});
+    }
     finish_probe(true);
     return;
   }
@@ -747,6 +756,15 @@ core::Status Memberlist::set_meta(std::string meta, std::uint64_t now_ms) {
   set_state(me, MemberState::kAlive, me.info.incarnation + 1, false);
   broadcast(alive_message(me.info));
   emit_event(EventKind::kUpdate, me);
+  return core::ok();
+}
+
+core::Status Memberlist::set_coordinate(std::optional<Coordinate> coordinate) {
+  if (coordinate) {
+    std::string why = coordinate_problem(*coordinate);
+    if (!why.empty()) return core::make_error(core::Code::kInvalidArgument, "gossip " + why);
+  }
+  coordinate_ = std::move(coordinate);
   return core::ok();
 }
 

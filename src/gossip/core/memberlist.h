@@ -65,10 +65,22 @@ struct Transition {
   std::uint64_t at_ms = 0;
 };
 
+// A direct ack to our probe that carried the target's Vivaldi coordinate (memberlist's
+// NotifyPingComplete). The core's clock is too coarse for an RTT (LAN RTTs are well under a
+// millisecond), so the runtime measures it: from when it sent the UDP ping with this `seq`
+// to when it received the packet this sample came from; then it updates its
+// VivaldiClient and hands the new coordinate back with set_coordinate().
+struct AckSample {
+  std::string node;
+  SeqNo seq = 0;
+  Coordinate coordinate;
+};
+
 struct Ready {
   std::vector<Packet> packets;
   std::vector<Event> events;
   std::vector<Transition> transitions;
+  std::vector<AckSample> ack_samples;  // at most one per probe
 };
 
 struct Stats {
@@ -113,6 +125,9 @@ class Memberlist {
   bool leave_broadcast_done() const;
   // New meta (serf tags) for ourselves: a new incarnation, broadcast as alive.
   core::Status set_meta(std::string meta, std::uint64_t now_ms);
+  // Our Vivaldi coordinate, carried by every UDP ack we send from now on (none: acks carry
+  // none). Refused (kInvalidArgument) unless it would pass the codec's check.
+  core::Status set_coordinate(std::optional<Coordinate> coordinate);
 
   bool has_ready() const;
   Ready take_ready();
@@ -217,6 +232,7 @@ class Memberlist {
   std::uint64_t suspicion_check_ms_ = UINT64_MAX;
   std::size_t live_ = 0;
   bool left_ = false;
+  std::optional<Coordinate> coordinate_;  // sent with our acks
 
   std::optional<Probe> probe_;
   std::uint64_t next_probe_ms_ = 0;

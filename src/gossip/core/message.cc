@@ -1,5 +1,7 @@
 #include "gossip/core/message.h"
 
+#include <cmath>
+
 #include "gossip/core/config.h"
 
 namespace pc::gossip {
@@ -58,6 +60,19 @@ std::size_t nested(std::size_t inner) {
   return 1 + varint_size(inner) + inner;
 }
 
+// proto3 leaves out a double whose bits are all zero (+0.0); -0.0 is encoded.
+std::size_t double_field(double v) {
+  return std::signbit(v) || v != 0.0 ? 1 + sizeof(double) : 0;
+}
+
+std::size_t coordinate_size(const Coordinate& c) {
+  // `vec` is packed: one tag, the byte length, eight bytes per value.
+  std::size_t vec = c.vec.empty() ? 0
+                                  : 1 + varint_size(c.vec.size() * sizeof(double)) +
+                                        c.vec.size() * sizeof(double);
+  return nested(vec + double_field(c.error) + double_field(c.adjustment) + double_field(c.height));
+}
+
 std::size_t snapshot_size(const MemberSnapshot& s) {
   return nested(bytes_field(s.name) + bytes_field(s.addr) + bytes_field(s.meta) +
                 scalar_field(s.incarnation) + scalar_field(static_cast<std::uint64_t>(s.state)));
@@ -71,6 +86,7 @@ std::size_t encoded_size_bound(const Message& m) {
                   bytes_field(m.from) + bytes_field(m.meta) + scalar_field(m.nack ? 1 : 0) +
                   scalar_field(m.join ? 1 : 0) + scalar_field(m.reply ? 1 : 0);
   for (const MemberSnapshot& s : m.states) n += snapshot_size(s);
+  if (m.coordinate) n += coordinate_size(*m.coordinate);
   return nested(n);
 }
 
@@ -94,6 +110,11 @@ std::string validate_message(const Message& m, Channel channel) {
   if (m.addr.size() > kAddrSizeMax) return "address too long";
   if (m.meta.size() > kMetaSizeMax) return "meta too large";
   if (m.node.size() > kNameSizeMax || m.from.size() > kNameSizeMax) return "name too long";
+  if (m.coordinate) {
+    if (m.kind != MessageKind::kAck) return "a coordinate on a message other than an ack";
+    std::string why = coordinate_problem(*m.coordinate);
+    if (!why.empty()) return why;
+  }
   switch (m.kind) {
     case MessageKind::kPing: return {};  // an empty target name means "whoever you are"
     case MessageKind::kAck:

@@ -5,9 +5,12 @@
 // a probe message plus the broadcasts piggybacked on it.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "gossip/core/coordinate.h"
 
 namespace pc::gossip {
 
@@ -32,7 +35,7 @@ inline bool dead_or_left(MemberState s) {
 enum class MessageKind : std::uint8_t {
   kPing = 1,          // seq, node (the intended target), from (the prober's name)
   kIndirectPing = 2,  // seq, node + addr (the target), nack (send a nack if no ack in time)
-  kAck = 3,           // seq
+  kAck = 3,           // seq, coordinate (the sender's Vivaldi coordinate, if it has one)
   kNack = 4,          // seq: the relay heard nothing from the target (Lifeguard)
   kAlive = 5,         // incarnation, node, addr, meta
   kSuspect = 6,       // incarnation, node, from
@@ -69,6 +72,7 @@ struct Message {
   bool join = false;
   bool reply = false;
   std::vector<MemberSnapshot> states;
+  std::optional<Coordinate> coordinate;
   bool operator==(const Message&) const = default;
 };
 

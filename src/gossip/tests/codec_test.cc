@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,14 @@ Message push_pull(int members) {
   return pp;
 }
 
+// An ack carrying its sender's Vivaldi coordinate (8 dimensions, as Consul's default).
+Message ack_with_coordinate() {
+  Message ack{MessageKind::kAck, 44};
+  ack.coordinate =
+      Coordinate{{0.0012, -0.0003, 0.0, 1e-9, -0.25, 3.5e-5, 0.0001, -0.0}, 0.31, -0.00002, 1e-5};
+  return ack;
+}
+
 TEST(GossipCodec, EveryKindRoundTrips) {
   std::vector<Message> msgs = one_of_each();
   auto back = decode_packet(encode_packet(msgs), Channel::kUdp);
@@ -67,10 +76,81 @@ TEST(GossipCodec, EveryKindRoundTrips) {
   EXPECT_EQ(*back2, tcp);
 }
 
+TEST(GossipCodec, AckCoordinatesRoundTrip) {
+  std::vector<Message> msgs{ack_with_coordinate(), Message{MessageKind::kAck, 45}};
+  auto back = decode_packet(encode_packet(msgs), Channel::kUdp);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, msgs);
+  EXPECT_TRUE((*back)[0].coordinate.has_value());
+  EXPECT_FALSE((*back)[1].coordinate.has_value()) << "absent stays absent";
+  // The origin (every value zero) is a coordinate too, not an absent one.
+  Message origin{MessageKind::kAck, 46};
+  origin.coordinate = Coordinate{std::vector<double>(8, 0.0), 0.0, 0.0, 0.0};
+  auto back2 = decode_packet(encode_packet({origin}), Channel::kTcp);
+  ASSERT_TRUE(back2) << back2.error().message;
+  EXPECT_EQ(*back2, std::vector<Message>{origin});
+}
+
+TEST(GossipCodec, TheSizeBoundIsExactForCoordinates) {
+  // Zero and negative zero, one to eight dimensions, every scalar present or not.
+  for (std::size_t dims = 1; dims <= kCoordinateDimensionalityMax; ++dims) {
+    for (double scalar : {0.0, -0.0, 1.5, -1e-300}) {
+      Message ack{MessageKind::kAck, 7};
+      ack.coordinate = Coordinate{std::vector<double>(dims, scalar), scalar, scalar, scalar};
+      if (scalar != 0.0) ack.coordinate->vec[0] = 0.0;
+      std::vector<Message> one{ack};
+      EXPECT_EQ(encode_packet(one).size(), encoded_size_bound(one))
+          << dims << " dimensions, " << scalar;
+    }
+  }
+  Message empty{MessageKind::kAck, 7};
+  empty.coordinate = Coordinate{};
+  std::vector<Message> one_empty{empty};
+  EXPECT_EQ(encode_packet(one_empty).size(), encoded_size_bound(one_empty));
+  // An 8-dimension coordinate costs an ack 95 bytes: a packed vector (66), three doubles
+  // (27), and its own tag and length.
+  EXPECT_EQ(encoded_size_bound(ack_with_coordinate()) -
+                encoded_size_bound(Message{MessageKind::kAck, 44}),
+            95u);
+}
+
+TEST(GossipCodec, BadCoordinatesAreRefused) {
+  auto refused = [](const Message& m, const char* what) {
+    auto r = decode_packet(encode_packet({m}), Channel::kUdp);
+    ASSERT_FALSE(r) << what;
+    EXPECT_EQ(r.error().code, core::Code::kInvalidArgument) << what;
+    EXPECT_NE(r.error().message.find("coordinate"), std::string::npos) << r.error().message;
+  };
+  Message nine = ack_with_coordinate();
+  nine.coordinate->vec.push_back(0.1);
+  refused(nine, "nine dimensions");
+  Message many = ack_with_coordinate();
+  many.coordinate->vec.assign(5000, 0.1);
+  refused(many, "5,000 dimensions");
+  Message none = ack_with_coordinate();
+  none.coordinate->vec.clear();
+  refused(none, "no dimensions");
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  Message nan = ack_with_coordinate();
+  nan.coordinate->vec[3] = kNaN;
+  refused(nan, "NaN");
+  Message inf = ack_with_coordinate();
+  inf.coordinate->error = kInf;
+  refused(inf, "infinite error");
+  Message negative = ack_with_coordinate();
+  negative.coordinate->height = -0.001;
+  refused(negative, "negative height");
+  Message on_ping = ack_with_coordinate();
+  on_ping.kind = MessageKind::kPing;
+  refused(on_ping, "a coordinate on a ping");
+}
+
 TEST(GossipCodec, TheCoresSizeBoundHoldsForEveryKind) {
   // The core fills datagrams by encoded_size_bound(); real packets must never be larger.
   std::vector<Message> all = one_of_each();
   all.push_back(push_pull(50));
+  all.push_back(ack_with_coordinate());
   for (const Message& m : all) {
     std::vector<Message> one{m};
     EXPECT_LE(encode_packet(one).size(), encoded_size_bound(one)) << message_kind_name(m.kind);
@@ -145,6 +225,10 @@ TEST(GossipCodec, SeedCorpus) {
     write(std::string(message_kind_name(m.kind)), '\0', encode_packet({m}));
   }
   write("push_pull_tcp", '\1', encode_packet({push_pull(5)}));
+  write("ack_coordinate", '\0', encode_packet({ack_with_coordinate()}));
+  Message nan = ack_with_coordinate();
+  nan.coordinate->error = std::numeric_limits<double>::quiet_NaN();
+  write("ack_coordinate_nan", '\0', encode_packet({nan}));
   write("push_pull_over_udp", '\0', encode_packet({push_pull(2)}));
   std::string bad_version = encode_packet(all);
   bad_version[0] = '\x07';

@@ -1,7 +1,8 @@
 // Gossip packets from the network: decode must never crash, over either channel; what it
 // accepts must re-encode to bytes that decode to the same messages, and feeding it to a
-// core (which knows a few members) must not trip any of the core's invariants either. The
-// first input byte picks the channel, the rest is the packet.
+// core (which knows a few members) must not trip any of the core's invariants either, nor
+// may an ack's coordinate, fed to a Vivaldi client, leave the client's coordinate
+// non-finite. The first input byte picks the channel, the rest is the packet.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "core/assert.h"
 #include "gossip/codec.h"
 #include "gossip/core/memberlist.h"
+#include "gossip/core/vivaldi_client.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace pc::gossip;
@@ -36,5 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   core.tick(120'000);
   (void)core.take_ready();
+
+  // Whatever coordinate decodes may reach a Vivaldi client: at most a refusal (wrong
+  // dimensionality) or a reset, never a non-finite coordinate. The seq gives an RTT.
+  VivaldiClient vivaldi(VivaldiConfig{});
+  for (const Message& m : *decoded) {
+    if (!m.coordinate) continue;
+    double rtt_s = static_cast<double>(m.seq % 20'000) / 1'000.0;  // 0 to 20 s
+    (void)vivaldi.update(m.node, *m.coordinate, rtt_s);
+    (void)vivaldi.update("peer", *m.coordinate, 0.001);
+    PC_ASSERT(vivaldi.coordinate().finite(), "a decoded coordinate broke the Vivaldi client");
+  }
   return 0;
 }

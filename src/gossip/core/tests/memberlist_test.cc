@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "gossip/core/tests/simulation.h"
 
 namespace pc::gossip {
@@ -319,6 +321,70 @@ TEST(Memberlist, ProbesVisitEveryMemberOncePerRound) {
   // Eight probe intervals, four members: each probed exactly twice (randomized round robin).
   ASSERT_EQ(probed.size(), 4u);
   for (const auto& [name, count] : probed) EXPECT_EQ(count, 2) << name;
+}
+
+TEST(Memberlist, AcksCarryOurCoordinate) {
+  Memberlist m(lan_config("a", "a"), 0);
+  Coordinate ours{{0.001, -0.002}, 0.4, 0.0001, 1e-5};
+  ASSERT_TRUE(m.set_coordinate(ours));
+  Coordinate broken = ours;
+  broken.vec[0] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(m.set_coordinate(broken)) << "refused, the previous one stays";
+  Message ping{MessageKind::kPing, 5};
+  ping.node = "a";
+  ASSERT_TRUE(m.receive("b", Channel::kUdp, {ping}, 0));
+  Ready rd = m.take_ready();
+  ASSERT_EQ(rd.packets.size(), 1u);
+  EXPECT_EQ(rd.packets[0].messages[0].kind, MessageKind::kAck);
+  EXPECT_EQ(rd.packets[0].messages[0].coordinate, ours);
+  // A TCP ping's ack is never an RTT sample: no coordinate (as memberlist's).
+  ASSERT_TRUE(m.receive("b", Channel::kTcp, {ping}, 0));
+  rd = m.take_ready();
+  ASSERT_EQ(rd.packets.size(), 1u);
+  EXPECT_FALSE(rd.packets[0].messages[0].coordinate.has_value());
+  ASSERT_TRUE(m.set_coordinate(std::nullopt));
+  ASSERT_TRUE(m.receive("b", Channel::kUdp, {ping}, 0));
+  rd = m.take_ready();
+  ASSERT_EQ(rd.packets.size(), 1u);
+  EXPECT_FALSE(rd.packets[0].messages[0].coordinate.has_value());
+}
+
+TEST(Memberlist, ADirectAckWithACoordinateIsAnRttSample) {
+  Memberlist m(lan_config("a", "a"), 0);
+  ASSERT_TRUE(m.receive("b", Channel::kUdp, {alive("b", 1)}, 0));
+  (void)m.take_ready();
+  const Coordinate theirs{{0.003, 0.0}, 0.2, 0.0, 1e-5};
+  // Runs the core until it probes b, then answers after `delay_ms` with `ack`.
+  std::uint64_t t = 0;
+  auto probe_and_answer = [&](std::uint64_t delay_ms, std::optional<Coordinate> coordinate) {
+    std::optional<SeqNo> seq;
+    for (int i = 0; i < 500 && !seq; ++i, t += 10) {
+      m.tick(t);
+      for (const Packet& p : m.take_ready().packets) {
+        for (const Message& msg : p.messages) {
+          if (msg.kind == MessageKind::kPing && p.channel == Channel::kUdp) seq = msg.seq;
+        }
+      }
+    }
+    EXPECT_TRUE(seq.has_value());
+    for (std::uint64_t end = t + delay_ms; t < end; t += 10) m.tick(t);
+    Message ack{MessageKind::kAck, *seq};
+    ack.coordinate = coordinate;
+    EXPECT_TRUE(m.receive("b", Channel::kUdp, {ack}, t));
+    return std::pair{*seq, m.take_ready()};
+  };
+
+  auto [seq, rd] = probe_and_answer(10, theirs);
+  ASSERT_EQ(rd.ack_samples.size(), 1u);
+  EXPECT_EQ(rd.ack_samples[0].node, "b");
+  EXPECT_EQ(rd.ack_samples[0].seq, seq);
+  EXPECT_EQ(rd.ack_samples[0].coordinate, theirs);
+  // No coordinate, no sample; the probe succeeds all the same.
+  EXPECT_TRUE(probe_and_answer(10, std::nullopt).second.ack_samples.empty());
+  // Past the probe timeout (500 ms) the ack still saves b but is no RTT sample.
+  EXPECT_TRUE(probe_and_answer(600, theirs).second.ack_samples.empty());
+  EXPECT_EQ(m.stats().probe_failures, 0u);
+  EXPECT_EQ(m.member("b")->state, MemberState::kAlive);
 }
 
 TEST(Config, ProfilesAreValidAndBadValuesAreErrors) {

@@ -1,0 +1,120 @@
+#pragma once
+// One gossip pool on the network: a Memberlist (gossip/core) driven by real sockets, a
+// monotonic clock and a keyring. Consul runs two per server (LAN on 8301, WAN on 8302) and one
+// per client agent (LAN).
+//
+// What it does with the core's Ready (src/gossip/README.md "The runtime"):
+//   - binds UDP and TCP on the same port (port 0: the kernel picks one, start() returns it);
+//   - ticks the core at next_deadline_ms(), at least every 10 ms, with steady_clock;
+//   - a datagram: keyring → decode_packet(kUdp) → receive(); a UDP packet of the core is one
+//     datagram;
+//   - a TCP packet of the core opens one connection: one length-prefixed frame out, one back
+//     (the push-pull reply or the ping's ack), handed to receive() with Channel::kTcp. Connect
+//     and read time out after Options::tcp_timeout (memberlist's TCPTimeout); a TCP ping gives
+//     up at its probe's deadline. An inbound connection carries one frame in and, when the
+//     core answers it, the answer back (docs/formats/gossip.md "TCP");
+//   - bytes the keyring refuses, the codec refuses or the core refuses are counted (stats())
+//     and logged at debug, and change nothing.
+//
+// pool.cc is the only Boost.Asio translation unit of gossip; this header carries no Asio.
+// Threads: one I/O thread (pc-gossip) owns the Memberlist; the owner's calls are posted to it.
+//
+// Lifecycle: construct, start() once, then join / members / set_meta / leave from one owning
+// thread that is not the I/O thread; stop() once (leave() and the destructor stop too). When
+// stop() returns the sockets are closed, the I/O thread is joined and no callback runs again.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "gossip/core/config.h"
+#include "gossip/core/memberlist.h"
+#include "gossip/keyring.h"
+
+namespace pc::gossip {
+
+class Pool {
+ public:
+  // Runs on the I/O thread, in the order the core produced the events. It must not block and
+  // must not call this Pool's blocking methods (join, members, set_meta, leave, stop: asserted).
+  // An exception from it is logged and the event is lost.
+  using EventCallback = std::function<void(const Event&)>;
+
+  struct Options {
+    // The core's configuration (lan_config, wan_config, local_config). An empty addr is
+    // filled in with bind_ip:<bound port>. The seed is replaced by one from the OS: every
+    // member must make different random choices.
+    Config config;
+    std::string bind_ip = "127.0.0.1";       // an IP literal; 0.0.0.0 needs config.addr set
+    std::uint16_t port = 8301;               // 0: the kernel picks (tests)
+    std::shared_ptr<const Keyring> keyring;  // null: plaintext gossip
+    // memberlist's TCPTimeout: 10 s LAN, 30 s WAN (Consul's defaults).
+    std::chrono::milliseconds tcp_timeout{std::chrono::seconds(10)};
+    // Inbound TCP connections open at once; more are closed at accept.
+    std::size_t tcp_connections_max = 128;
+    EventCallback on_event;
+  };
+
+  struct Stats {
+    std::uint64_t udp_packets_received = 0;
+    std::uint64_t udp_bytes_received = 0;
+    std::uint64_t udp_packets_sent = 0;
+    std::uint64_t udp_bytes_sent = 0;
+    std::uint64_t udp_send_errors = 0;
+    std::uint64_t tcp_messages_received = 0;  // frames read, inbound and replies
+    std::uint64_t tcp_bytes_received = 0;
+    std::uint64_t tcp_messages_sent = 0;
+    std::uint64_t tcp_bytes_sent = 0;
+    std::uint64_t tcp_exchange_failures = 0;    // connect, write or read failed or timed out
+    std::uint64_t tcp_connections_refused = 0;  // over tcp_connections_max
+    // Refused input, by stage: the keyring (wrong key, tampered, plaintext when encryption is
+    // verified), the codec (malformed, too large, unknown version), the core (invalid for its
+    // kind).
+    std::uint64_t refused_decrypt = 0;
+    std::uint64_t refused_decode = 0;
+    std::uint64_t refused_core = 0;
+  };
+
+  explicit Pool(Options options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Binds, creates the core (alone, alive) and starts the I/O thread. Returns the bound port,
+  // or kInvalidArgument / kIoError ("gossip: listen 127.0.0.1:8301: bind: Address in use").
+  core::Result<std::uint16_t> start();
+
+  // A push-pull to each address ("ip:port"); blocks until each answered or failed (at most
+  // tcp_timeout) and returns how many answered, as memberlist's Join does.
+  std::size_t join(const std::vector<std::string>& addrs);
+
+  // Graceful leave: broadcasts our departure, keeps gossiping until the broadcast went out or
+  // `timeout` passed (kTimeout), then stops. Alone in the pool, it stops at once.
+  core::Status leave(std::chrono::milliseconds timeout);
+
+  // Stops at once (no leave): others will find this member failed. Idempotent.
+  void stop();
+
+  // A snapshot of the member table, ourselves included; empty when not running.
+  std::vector<MemberInfo> members() const;
+  // Our new meta (serf tags), broadcast with a new incarnation.
+  core::Status set_meta(std::string meta);
+
+  // The address others reach us at ("ip:port"), the bound port: valid after start().
+  const std::string& address() const;
+  std::uint16_t port() const;
+  const std::string& name() const;
+  Stats stats() const;
+  // The core's counters (probes, suspicions ...); zeros when not running.
+  gossip::Stats core_stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pc::gossip
