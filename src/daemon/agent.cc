@@ -28,6 +28,7 @@
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
 #include "daemon/dns_service.h"
+#include "daemon/leader_duties.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "endpoints/context.h"
@@ -311,6 +312,14 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::SessionTimers session_timers(ctx, timers);
   endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
   ctx.session_timers = &session_timers;
+  // Session TTL timers run on the Raft leader only; renewals sent to a follower go there.
+  std::unique_ptr<LeaderDuties> leader_duties;
+  if (server_runtime) {
+    session_timers.set_leader(false);
+    leader_duties =
+        std::make_unique<LeaderDuties>(log, server_runtime->rpc_address(), session_timers, timers);
+    leader_duties->start();
+  }
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
@@ -371,7 +380,9 @@ int run_agent(const core::AgentConfig& initial) {
     http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
     router.add("/", {}, client_runtime->http_forwarder());
   } else {
-    http::register_routes(router, ctx);
+    http::register_routes(router, ctx, http::RouteSet::kAll,
+                          leader_duties ? leader_duties->forwarder(server_runtime->rpc_client())
+                                        : http::LeaderForwarder());
     client_service.attach(ctx, router, timers);
   }
   http::ServerOptions options;

@@ -102,6 +102,8 @@ class ServerRuntime final : public consensus::Log {
   consensus::ReplicatedLog* raft() { return raft_started_ ? raft_.get() : nullptr; }
   // "ip:port" other servers reach this one at.
   const std::string& rpc_address() const { return rpc_address_; }
+  // The client this server calls other servers with (after start()).
+  rpc::RpcClient& rpc_client() { return *rpc_client_; }
 
  private:
   struct Peer {

@@ -1,5 +1,8 @@
 #include "endpoints/session_timers.h"
 
+#include <set>
+#include <vector>
+
 #include "core/duration.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -21,6 +24,7 @@ void SessionTimers::arm(const std::string& id, core::Duration ttl) {
   auto deadline = ctx_.clock.now() + std::chrono::duration_cast<core::MonoTime::duration>(
                                          ttl * core::limits::session_ttl_multiplier);
   std::lock_guard lock(mu_);
+  if (!leader_) return;
   if (auto it = armed_.find(id); it != armed_.end()) timers_.cancel(it->second);
   // The timer needs its own ID to tell whether it is still the armed one when it runs (a renew
   // may have re-armed the session in between); schedule() hands it out only afterwards.
@@ -51,6 +55,52 @@ void SessionTimers::arm_all_from_state() {
     auto ttl = core::parse_go_duration(session.ttl);
     if (ttl) arm(session.id, *ttl);
   }
+}
+
+void SessionTimers::set_leader(bool leader) {
+  {
+    std::lock_guard lock(mu_);
+    if (leader_ == leader) return;
+    leader_ = leader;
+    if (!leader) {
+      for (const auto& [id, timer] : armed_) timers_.cancel(timer);
+      armed_.clear();
+      return;
+    }
+  }
+  core::log::debug("session", "leading: arming the TTL timers of every session");
+  arm_all_from_state();
+}
+
+bool SessionTimers::leader() {
+  std::lock_guard lock(mu_);
+  return leader_;
+}
+
+void SessionTimers::reconcile() {
+  std::set<std::string> live;
+  std::vector<std::pair<std::string, core::Duration>> unarmed;
+  {
+    std::lock_guard lock(mu_);
+    if (!leader_) return;
+    // Read under the lock: a session created after this read arms itself once we let go.
+    const auto sessions = ctx_.store.snapshot().session_list();
+    for (const auto& session : sessions) {
+      if (session.ttl.empty()) continue;
+      live.insert(session.id);
+      if (armed_.contains(session.id)) continue;
+      if (auto ttl = core::parse_go_duration(session.ttl)) unarmed.emplace_back(session.id, *ttl);
+    }
+    for (auto it = armed_.begin(); it != armed_.end();) {
+      if (live.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      timers_.cancel(it->second);
+      it = armed_.erase(it);
+    }
+  }
+  for (const auto& [id, ttl] : unarmed) arm(id, ttl);
 }
 
 std::size_t SessionTimers::armed_count() {

@@ -24,7 +24,8 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
 
 }  // namespace
 
-void register_routes(Router& router, endpoints::Context& ctx, RouteSet which) {
+void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
+                     LeaderForwarder to_leader) {
   using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
   auto bind = [&ctx](HandlerFn fn) {
     return [&ctx, fn](const Request& req, Reply reply) {
@@ -78,7 +79,11 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which) {
   router.add("/v1/txn", {"PUT"}, bind(handlers::txn));
   router.add("/v1/session/create", {"PUT"}, bind(handlers::session_create));
   router.add("/v1/session/destroy/", {"PUT"}, bind(handlers::session_destroy));
-  router.add("/v1/session/renew/", {"PUT"}, bind(handlers::session_renew));
+  router.add("/v1/session/renew/", {"PUT"},
+             [to_leader, local = bind(handlers::session_renew)](const Request& req, Reply reply) {
+               if (to_leader && to_leader(req, reply)) return;
+               local(req, std::move(reply));
+             });
   router.add("/v1/session/info/", {"GET"}, bind(handlers::session_info));
   router.add("/v1/session/node/", {"GET"}, bind(handlers::session_node));
   router.add("/v1/session/list", {"GET"}, bind(handlers::session_list));

@@ -1,0 +1,66 @@
+#include "daemon/leader_duties.h"
+
+#include <chrono>
+
+#include "daemon/client_rpc.h"
+
+namespace pc::daemon {
+namespace {
+
+constexpr auto kCheckInterval = std::chrono::seconds(1);
+constexpr auto kForwardTimeout = std::chrono::seconds(30);
+// Marks a request a follower sent to the leader: if leadership moved meanwhile, the receiver
+// answers "No cluster leader" rather than passing it on again.
+constexpr std::string_view kForwardedHeader = "x-proconsul-forwarded";
+
+}  // namespace
+
+LeaderDuties::LeaderDuties(const consensus::Log& log, std::string own_address,
+                           endpoints::SessionTimers& sessions, core::TimerThread& timers)
+    : log_(log), own_address_(std::move(own_address)), sessions_(sessions), timers_(timers) {}
+
+void LeaderDuties::start() {
+  check();
+}
+
+bool LeaderDuties::leading() const {
+  const consensus::LeaderInfo l = log_.leader();
+  return l.known_leader && l.leader_address == own_address_;
+}
+
+void LeaderDuties::check() {
+  const bool lead = leading();
+  sessions_.set_leader(lead);
+  if (lead) sessions_.reconcile();
+  timers_.schedule(std::chrono::steady_clock::now() + kCheckInterval, [this] { check(); });
+}
+
+http::LeaderForwarder LeaderDuties::forwarder(rpc::RpcClient& client) {
+  return [this, &client](const http::Request& req, http::Reply& reply) {
+    const consensus::LeaderInfo l = log_.leader();
+    if (l.known_leader && l.leader_address == own_address_) return false;
+    if (!l.known_leader || req.header(kForwardedHeader) != nullptr) {
+      reply(http::Response::text(500, "No cluster leader"));
+      return true;
+    }
+    http::Request forwarded = req;
+    forwarded.headers.emplace_back(std::string(kForwardedHeader), "1");
+    auto done = [reply = std::move(reply)](core::Result<std::string> answer) {
+      if (!answer) {
+        reply(http::Response::text(500, answer.error().message));
+        return;
+      }
+      auto response = decode_http_response(*answer);
+      reply(response ? std::move(*response) : http::Response::text(500, response.error().message));
+    };
+    if (auto s = client.call(l.leader_address, kRpcClientHttp, encode_http_request(forwarded),
+                             kForwardTimeout, done);
+        !s) {
+      // call() never ran `done`; nothing was moved out of it yet.
+      done(s.error());
+    }
+    return true;
+  };
+}
+
+}  // namespace pc::daemon
