@@ -421,14 +421,15 @@ int run_agent(const core::AgentConfig& initial) {
     http_servers.push_back(std::move(server));
   }
 
-  // The DNS interface on every client address, answering from the latest snapshot.
-  std::unique_ptr<DnsService> dns;
+  // The DNS interface on every client address, answering from the latest snapshot. A client
+  // agent's resolver has no catalog: its domains are answered by a server, whose resolver
+  // exists even when its own DNS port is disabled.
+  std::unique_ptr<DnsService> dns = std::make_unique<DnsService>(
+      store, log, config, identity.node_name,
+      client_mode ? client_runtime->dns_forwarder() : dns::DnsServer::Options::Remote());
+  if (!client_mode) client_service.attach_dns(dns.get());
   int dns_port = -1;
-  if (client_mode && config.ports.dns >= 0) {
-    core::log::warn(kModule, "a client agent does not serve DNS yet; ask a server (port {})",
-                    config.ports.dns);
-  } else if (config.ports.dns >= 0) {
-    dns = std::make_unique<DnsService>(store, log, config, identity.node_name);
+  if (config.ports.dns >= 0) {
     auto bound = dns->start();
     if (!bound) {
       std::fprintf(stderr, "Error starting DNS server on %s:%d: %s\n", config.client_addr.c_str(),
@@ -441,7 +442,7 @@ int run_agent(const core::AgentConfig& initial) {
   for (const std::string& address : core::client_addresses(config)) {
     core::log::info(kModule, "HTTP API listening on http://{}:{}", address, *port);
   }
-  if (dns) {
+  if (dns_port >= 0) {
     for (const std::string& address : dns->addresses()) {
       core::log::info(kModule, "DNS server listening on {}:{} (udp, tcp)", address, dns_port);
     }
@@ -451,14 +452,14 @@ int run_agent(const core::AgentConfig& initial) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      if (reload(config) && dns) dns->reload(config);
+      if (reload(config)) dns->reload(config);
       continue;
     }
     core::log::info(kModule, "Caught signal: {}", sig == SIGINT ? "interrupt" : "terminated");
     break;
   }
   core::log::info(kModule, "Gracefully shutting down agent...");
-  if (dns) dns->stop();
+  dns->stop();
   stop_http();
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
   // stopping the log first fails them at once instead of holding up the exit.

@@ -121,6 +121,19 @@ core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes) {
   return rows;
 }
 
+std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp) {
+  std::string out(1, tcp ? '\1' : '\0');
+  out.append(query.begin(), query.end());
+  return out;
+}
+
+core::Result<DnsQuery> decode_dns_query(std::string_view bytes) {
+  // A DNS message has at least its 12-byte header; 65535 bytes is the most TCP carries.
+  if (bytes.size() < 1 + 12 || bytes.size() > 1 + 65535) return invalid("not a DNS query");
+  if (bytes[0] != '\0' && bytes[0] != '\1') return invalid("unknown DNS transport");
+  return DnsQuery{bytes[0] == '\1', std::vector<std::uint8_t>(bytes.begin() + 1, bytes.end())};
+}
+
 core::Result<std::string> check_client_command(std::string_view bytes,
                                                std::int64_t proposed_unix_ns) {
   proto::Command cmd;

@@ -7,12 +7,14 @@
 //   kRpcClientApply     a log command (proto::Command bytes) -> its ApplyResult (forward.proto)
 //   kRpcClientNodeRows  NodeRowsRequest -> NodeRows: the catalog's rows for the agent's node
 //   kRpcClientHttp      HttpRequest -> HttpResponse: an HTTP API request the agent forwards
+//   kRpcClientDns       transport byte (1: TCP) + a DNS query -> the encoded response
 //
 // Method numbers share one space with consensus's (1-4, consensus/runtime/rpc_transport.h);
 // docs/formats/rpc.md lists them all.
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/catalog_sync.h"
 #include "core/result.h"
@@ -25,6 +27,7 @@ enum ClientRpcMethod : rpc::Method {
   kRpcClientApply = 16,
   kRpcClientNodeRows = 17,
   kRpcClientHttp = 18,
+  kRpcClientDns = 19,
 };
 
 std::string encode_http_request(const http::Request& request);
@@ -36,6 +39,13 @@ std::string encode_node_rows_request(const std::string& node);
 core::Result<std::string> decode_node_rows_request(std::string_view bytes);
 std::string encode_node_rows(const agent::NodeRows& rows);
 core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes);
+
+struct DnsQuery {
+  bool tcp = false;
+  std::vector<std::uint8_t> bytes;
+};
+std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp);
+core::Result<DnsQuery> decode_dns_query(std::string_view bytes);
 
 // A command a client agent sent for the log: it must parse and name exactly one operation,
 // since a committed entry the state machine cannot decode stops every server. Returns the

@@ -130,6 +130,21 @@ http::Handler ClientRuntime::http_forwarder() {
   };
 }
 
+dns::DnsServer::Options::Remote ClientRuntime::dns_forwarder() {
+  return
+      [this](std::vector<std::uint8_t> query, bool tcp, dns::DnsServer::Options::RemoteDone done) {
+        call(kRpcClientDns, encode_dns_query(query, tcp), kCallTimeout, /*retry=*/true,
+             [done = std::move(done)](core::Result<std::string> reply) {
+               if (!reply) {
+                 core::log::debug(kModule, "DNS through a server: {}", reply.error().message);
+                 done(std::nullopt);
+                 return;
+               }
+               done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
+             });
+      };
+}
+
 consensus::LeaderInfo ClientRuntime::leader() const {
   consensus::LeaderInfo info;
   const std::int64_t last = last_answer_ms_.load(std::memory_order_relaxed);

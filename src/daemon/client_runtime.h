@@ -10,6 +10,8 @@
 // - http_forwarder(): the HTTP API requests the agent does not answer itself, run by a
 //   server's route table, blocking queries included; the answer comes back as the server
 //   wrote it (X-Consul-Index, -KnownLeader, -LastContact).
+// - dns_forwarder(): DNS questions about the agent's domains, answered by a server's
+//   resolver and sized for the transport the question came on.
 //
 // Servers are the -retry-join addresses ("ip[:port]", port 8300 by default) until gossip
 // brings their addresses. One is used at a time; when it cannot be reached the next one is
@@ -26,6 +28,7 @@
 #include "agent/catalog_sync.h"
 #include "consensus/log.h"
 #include "core/result.h"
+#include "dns/server.h"
 #include "http/handler.h"
 #include "rpc/transport.h"
 
@@ -44,6 +47,8 @@ class ClientRuntime final : public consensus::Log {
 
   agent::NodeReader node_reader(std::string node);
   http::Handler http_forwarder();
+  // For the agent's DNS servers: a query about the agent's domains, answered by a server.
+  dns::DnsServer::Options::Remote dns_forwarder();
 
   // consensus::Log. A client has no log of its own: what needs one fails with Consul's
   // texts, and the leader is "known" while a server answered within the last minute.

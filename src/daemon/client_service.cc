@@ -17,6 +17,9 @@ void ClientService::register_handlers(rpc::RpcServer& server) {
   server.handle(kRpcClientHttp, [this](rpc::Request r, rpc::Responder resp) {
     handle_http(std::move(r), std::move(resp));
   });
+  server.handle(kRpcClientDns, [this](rpc::Request r, rpc::Responder resp) {
+    handle_dns(std::move(r), std::move(resp));
+  });
 }
 
 void ClientService::attach(endpoints::Context& ctx, const http::Router& router,
@@ -97,6 +100,25 @@ void ClientService::handle_http(rpc::Request request, rpc::Responder responder) 
                         responder.respond(encode_http_response(response));
                       });
   });
+}
+
+void ClientService::handle_dns(rpc::Request request, rpc::Responder responder) {
+  DnsService* dns = dns_.load(std::memory_order_acquire);
+  if (dns == nullptr) {
+    responder.fail(core::make_error(core::Code::kUnavailable, "this server does not serve DNS"));
+    return;
+  }
+  auto query = decode_dns_query(request.payload);
+  if (!query) {
+    responder.fail(query.error());
+    return;
+  }
+  auto answer = dns->answer_bytes(query->bytes, query->tcp);
+  if (!answer) {
+    responder.fail(core::make_error(core::Code::kInvalidArgument, "no answer to this query"));
+    return;
+  }
+  responder.respond(std::string(answer->begin(), answer->end()));
 }
 
 }  // namespace pc::daemon

@@ -12,6 +12,7 @@
 
 #include "consensus/log.h"
 #include "core/timer_thread.h"
+#include "daemon/dns_service.h"
 #include "endpoints/context.h"
 #include "http/router.h"
 #include "rpc/transport.h"
@@ -23,17 +24,21 @@ class ClientService {
   void register_handlers(rpc::RpcServer& server);
   // `ctx`, `router` and `timers` must outlive the rpc server.
   void attach(endpoints::Context& ctx, const http::Router& router, core::TimerThread& timers);
+  // The DNS interface that answers client agents' queries (null until then: unavailable).
+  void attach_dns(DnsService* dns) { dns_.store(dns, std::memory_order_release); }
 
  private:
   void handle_apply(rpc::Request request, rpc::Responder responder);
   void handle_node_rows(rpc::Request request, rpc::Responder responder);
   void handle_http(rpc::Request request, rpc::Responder responder);
+  void handle_dns(rpc::Request request, rpc::Responder responder);
   bool ready(rpc::Responder& responder) const;
 
   endpoints::Context* ctx_ = nullptr;
   const http::Router* router_ = nullptr;
   core::TimerThread* timers_ = nullptr;
   std::atomic<bool> attached_{false};
+  std::atomic<DnsService*> dns_{nullptr};
 };
 
 }  // namespace pc::daemon

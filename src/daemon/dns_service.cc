@@ -6,6 +6,8 @@
 
 #include "core/duration.h"
 #include "core/log.h"
+#include "core/strings.h"
+#include "dns/wire/message.h"
 
 namespace pc::daemon {
 namespace {
@@ -65,7 +67,8 @@ dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config) {
 }
 
 DnsService::DnsService(state::Store& store, const consensus::Log& log,
-                       const core::AgentConfig& config, std::string node_name)
+                       const core::AgentConfig& config, std::string node_name,
+                       dns::DnsServer::Options::Remote remote)
     : store_(store),
       log_(log),
       node_name_(std::move(node_name)),
@@ -74,14 +77,35 @@ DnsService::DnsService(state::Store& store, const consensus::Log& log,
       domain_(config.domain),
       alt_domain_(config.alt_domain),
       config_(std::make_shared<const dns::ResolverConfig>(resolver_config_of(config, node_name_))),
-      recursors_(recursors_of(config)) {}
+      recursors_(recursors_of(config)),
+      remote_(std::move(remote)) {}
 
 DnsService::~DnsService() {
   stop();
 }
 
+// Whether a server answers `query` for a client agent: names in the agent's domains, and
+// reverse lookups (the catalog's addresses).
+bool DnsService::for_servers(const dns::wire::Message& query) const {
+  if (query.questions.empty()) return false;
+  const std::string name = core::to_lower(query.questions.front().name);
+  auto under = [&name](std::string domain) {
+    if (domain.empty()) return false;
+    if (!domain.ends_with('.')) domain += '.';
+    domain = core::to_lower(domain);
+    return name == domain || name.ends_with("." + domain);
+  };
+  return under(domain_) || under(alt_domain_) || under("in-addr.arpa.") || under("ip6.arpa.");
+}
+
 dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
                                    const dns::ExternalRecords* external) {
+  if (remote_ && for_servers(query)) {
+    dns::Resolution remote;
+    remote.remote = true;
+    remote.cacheable = false;
+    return remote;
+  }
   std::shared_ptr<const dns::ResolverConfig> config = config_.load();
   const consensus::LeaderInfo leader = log_.leader();
   if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
@@ -98,12 +122,24 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
   return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
 }
 
+std::optional<std::vector<std::uint8_t>> DnsService::answer_bytes(
+    std::span<const std::uint8_t> query, bool tcp) {
+  auto decoded = dns::wire::decode(query);
+  if (!decoded || decoded->header.qr) return std::nullopt;
+  dns::Resolution resolution = answer(*decoded, tcp, nullptr);
+  if (resolution.forward || resolution.remote) return std::nullopt;
+  auto encoded = dns::wire::encode(resolution.response, dns::response_size_max(*decoded, tcp));
+  if (!encoded) return std::nullopt;
+  return std::move(encoded->bytes);
+}
+
 core::Result<std::uint16_t> DnsService::start() {
   std::uint16_t port = static_cast<std::uint16_t>(port_);
   for (const std::string& address : addresses_) {
     dns::DnsServer::Options options;
     options.address = address;
     options.port = port;  // the first server's port for the others
+    options.remote = remote_;
     // Cached answers stay valid until the next write is applied; none are served while this
     // agent may not answer from its own state (then every query takes the path that says so).
     options.cache_generation = [this]() -> std::uint64_t {

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,8 +29,10 @@ dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config);
 
 class DnsService {
  public:
+  // `remote`: on a client agent, asks a server; every question about the agent's domains
+  // (and reverse lookups) goes there, other names to the agent's own recursors.
   DnsService(state::Store& store, const consensus::Log& log, const core::AgentConfig& config,
-             std::string node_name);
+             std::string node_name, dns::DnsServer::Options::Remote remote = {});
   ~DnsService();
   DnsService(const DnsService&) = delete;
   DnsService& operator=(const DnsService&) = delete;
@@ -43,9 +47,16 @@ class DnsService {
 
   const std::vector<std::string>& addresses() const { return addresses_; }
 
+  // A server answering a client agent's query (client_rpc.h kRpcClientDns): the encoded
+  // response sized for the client's transport, or nullopt for a query that does not decode or
+  // is not this server's to answer (the client then answers SERVFAIL).
+  std::optional<std::vector<std::uint8_t>> answer_bytes(std::span<const std::uint8_t> query,
+                                                        bool tcp);
+
  private:
   dns::Resolution answer(const dns::wire::Message& query, bool tcp,
                          const dns::ExternalRecords* external);
+  bool for_servers(const dns::wire::Message& query) const;
 
   state::Store& store_;
   const consensus::Log& log_;
@@ -60,6 +71,7 @@ class DnsService {
   dns::DnsServer::Recursors recursors_;
   core::SystemRand rand_;
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;
+  dns::DnsServer::Options::Remote remote_;
 };
 
 }  // namespace pc::daemon

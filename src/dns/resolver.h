@@ -67,6 +67,9 @@ struct Resolution {
   // The answer may be served again to the same question until the store changes (the
   // server's AnswerCache); false for answers that depend on more than the store.
   bool cacheable = true;
+  // Another process answers it (a client agent asks a server): the DNS server hands the
+  // query's bytes to DnsServer::Options::remote and sends back what that returns.
+  bool remote = false;
 };
 
 // The TTL for answers about service `name` (see ResolverConfig::service_ttls).

@@ -109,6 +109,16 @@ struct Prepared {
   std::size_t max_size = 0;
 };
 
+}  // namespace
+
+std::size_t response_size_max(const wire::Message& query, bool tcp) {
+  if (tcp) return wire::kMaxMessageSize;
+  if (!query.edns) return wire::kMaxUdpSize;
+  return std::clamp<std::size_t>(query.edns->udp_payload_size, wire::kMaxUdpSize, kMaxEdnsUdpSize);
+}
+
+namespace {
+
 Prepared prepare(std::span<const std::uint8_t> bytes, bool tcp, const DnsServer::Answer& answer) {
   Prepared p;
   if (bytes.size() < wire::kHeaderSize || (bytes[2] & 0x80) != 0) {
@@ -126,12 +136,9 @@ Prepared prepare(std::span<const std::uint8_t> bytes, bool tcp, const DnsServer:
     p.drop = !p.done;
     return p;
   }
-  if (!tcp && decoded->edns) {
-    p.max_size = std::clamp<std::size_t>(decoded->edns->udp_payload_size, wire::kMaxUdpSize,
-                                         kMaxEdnsUdpSize);
-  }
+  p.max_size = response_size_max(*decoded, tcp);
   p.resolution = call_answer(answer, *decoded, tcp, nullptr);
-  if (!p.resolution.forward && p.resolution.external_names.empty()) {
+  if (!p.resolution.forward && !p.resolution.remote && p.resolution.external_names.empty()) {
     p.done = encode_answer(p.resolution.response, p.max_size);
     p.drop = !p.done;
     const std::uint8_t rcode = p.resolution.response.header.rcode;
@@ -302,6 +309,41 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> chase_hosts(Impl* s, c
   co_return encode_answer(again.response, p.max_size);
 }
 
+// The answer another process gives (Options::remote), back on this coroutine's executor;
+// SERVFAIL when it has none. The callback posts the answer here and cancels a timer the
+// coroutine waits on (the timer's expiry bounds the wait should the callback never come).
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> ask_remote(Impl* s, const Prepared& p,
+                                                                     std::vector<std::uint8_t> raw,
+                                                                     bool tcp) {
+  using Answer = std::optional<std::vector<std::uint8_t>>;
+  struct Wait {
+    explicit Wait(const asio::any_io_executor& executor) : timer(executor) {}
+    asio::steady_timer timer;
+    Answer answer;
+    bool done = false;
+  };
+  constexpr auto kRemoteWaitMax = std::chrono::seconds(40);
+  Answer answer;
+  if (s->options.remote) {
+    auto wait = std::make_shared<Wait>(co_await asio::this_coro::executor);
+    wait->timer.expires_after(kRemoteWaitMax);
+    s->options.remote(std::move(raw), tcp, [wait](Answer reply) {
+      asio::post(wait->timer.get_executor(), [wait, reply = std::move(reply)]() mutable {
+        wait->answer = std::move(reply);
+        wait->done = true;
+        wait->timer.cancel();
+      });
+    });
+    if (!wait->done) co_await wait->timer.async_wait(kUseTuple);
+    answer = std::move(wait->answer);
+  }
+  if (answer) co_return answer;
+  wire::Message failed = bare_response(p.query.header.id, p.query.header.opcode, p.query.header.rd,
+                                       wire::rcode::kServFail);
+  failed.questions = p.query.questions;
+  co_return encode_answer(failed, p.max_size);
+}
+
 // What the recursors make of a prepared query; at most kMaxRecursions wait at once, more get
 // SERVFAIL at once.
 asio::awaitable<std::optional<std::vector<std::uint8_t>>> complete(Impl* s, Prepared p,
@@ -318,7 +360,9 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> complete(Impl* s, Prep
     co_return encode_answer(failed, p.max_size);
   }
   std::optional<std::vector<std::uint8_t>> out;
-  if (p.resolution.forward) {
+  if (p.resolution.remote) {
+    out = co_await ask_remote(s, p, std::move(raw), tcp);
+  } else if (p.resolution.forward) {
     out = co_await forward(s, p, raw, tcp);
   } else {
     out = co_await chase_hosts(s, p, tcp);

@@ -47,6 +47,10 @@
 
 namespace pc::dns {
 
+// The largest response to `query` its transport carries: 65535 bytes over TCP; over UDP 512,
+// or the query's EDNS0 payload size clamped to 512..4096.
+std::size_t response_size_max(const wire::Message& query, bool tcp);
+
 class DnsServer {
  public:
   struct Options {
@@ -59,6 +63,12 @@ class DnsServer {
     // value, an answer built for a question may be sent again for the same question. 0 means
     // "do not serve from the cache now"; a null function turns the cache off.
     std::function<std::uint64_t()> cache_generation;
+    // Answers a query whose Resolution says `remote`: gets the query's bytes and whether it
+    // came over TCP, and calls `done` once, from any thread, with the encoded response (sized
+    // for that transport) or nullopt for SERVFAIL. Must not block.
+    using RemoteDone = std::function<void(std::optional<std::vector<std::uint8_t>>)>;
+    using Remote = std::function<void(std::vector<std::uint8_t> query, bool tcp, RemoteDone done)>;
+    Remote remote;
   };
   struct Recursors {
     std::vector<std::pair<std::string, std::uint16_t>> servers;  // IP literal, port

@@ -4,7 +4,8 @@ What Consul promises and this checks: a client agent holds its node's services a
 and answers the agent API itself; anti-entropy puts them, and the node, into the catalog
 the servers serve; every other HTTP API request sent to the client is answered by a server
 (KV writes and reads, catalog and health reads, blocking queries that wake on a change);
-a catalog entry deleted behind the agent's back is restored by its next sync; when the
+DNS questions about the agent's domains are answered by a server's resolver, over UDP and
+TCP; a catalog entry deleted behind the agent's back is restored by its next sync; when the
 server the client talks to dies, the client goes on through another one.
 
 Until gossip is wired in, -retry-join names the servers' RPC ports, for servers and clients
@@ -14,6 +15,7 @@ alike.
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -32,7 +34,7 @@ class ClientAgent(Agent):
 
     def command(self):
         args = [super().command()[0], "agent", "-data-dir", self.data_dir, "-node", self.node,
-                "-bind", "127.0.0.1", "-http-port", "0", "-dns-port", "-1",
+                "-bind", "127.0.0.1", "-http-port", "0", "-dns-port", "0",
                 "-log-level", "debug"]
         for port in self.servers:
             args += ["-retry-join", f"127.0.0.1:{port}"]
@@ -135,6 +137,33 @@ class ClientAgentTest(unittest.TestCase):
         self.assertEqual(resp.status, 200)
         self.assertGreater(resp.index, index)
         self.assertEqual(json.loads(resp.text)[0]["Value"], "djI=")  # base64 of "v2"
+
+    def test_dns_on_a_client_is_answered_by_a_server(self):
+        client = self.clients[0]
+        self.assertIsNotNone(client.dns_port)
+        self.assertEqual(client.put("/v1/agent/service/register", body=json.dumps(
+            {"Name": "api", "ID": "api-1", "Port": 9090, "Address": "10.1.2.3"})).status, 200)
+
+        def dig(*args):
+            out = subprocess.run(["dig", "@127.0.0.1", "-p", str(client.dns_port), "+time=3",
+                                  "+tries=1", *args], capture_output=True, text=True,
+                                 timeout=10, check=False)
+            return out.stdout
+
+        def answers(*args):
+            return [line.split() for line in dig("+noall", "+answer", *args).splitlines()
+                    if line.strip()]
+
+        self.wait_for(lambda: [r[-1] for r in answers("api.service.consul", "A")] == ["10.1.2.3"],
+                      "api.service.consul from the client")
+        srv = answers("api.service.consul", "SRV")
+        self.assertEqual(srv[0][-2], "9090")
+        # Over TCP too, and the other client's node by name.
+        self.assertEqual([r[-1] for r in answers("+tcp", "api.service.consul", "A")],
+                         ["10.1.2.3"])
+        self.assertEqual([r[-1] for r in answers("client-1.node.consul", "A")], ["127.0.0.1"])
+        # A name nobody registered: NXDOMAIN from the server's resolver.
+        self.assertIn("NXDOMAIN", dig("nothing.service.consul", "A"))
 
     def test_anti_entropy_restores_what_was_deleted_behind_the_agent(self):
         client = self.clients[0]

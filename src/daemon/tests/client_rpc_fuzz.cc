@@ -44,11 +44,12 @@ void node_rows(std::string_view in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: http_request(in); break;
     case 1: http_response(in); break;
     case 2: node_rows(in); break;
     case 3: (void)decode_node_rows_request(in); break;
+    case 4: (void)decode_dns_query(in); break;
     default: (void)check_client_command(in, 1); break;
   }
   return 0;

@@ -126,6 +126,18 @@ TEST(ClientRpc, ClientCommandsMustParseAndCarryTheServersTime) {
   EXPECT_FALSE(check_client_command("\x0a\xff", 99).has_value());
 }
 
+TEST(ClientRpc, DnsQueriesCarryTheirTransport) {
+  std::vector<std::uint8_t> query(12, 0);
+  query[0] = 0x12;
+  auto back = decode_dns_query(encode_dns_query(query, true));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(back->tcp);
+  EXPECT_EQ(back->bytes, query);
+  EXPECT_FALSE(decode_dns_query(encode_dns_query(query, false))->tcp);
+  EXPECT_FALSE(decode_dns_query(std::string(5, '\0')).has_value());            // no header
+  EXPECT_FALSE(decode_dns_query("\x07" + std::string(12, '\0')).has_value());  // transport
+}
+
 // CLIENT_RPC_WRITE_CORPUS=<dir> writes the fuzz target's seeds (first byte: the decoder).
 TEST(ClientRpc, WriteFuzzCorpus) {
   const char* dir = std::getenv("CLIENT_RPC_WRITE_CORPUS");
@@ -139,7 +151,8 @@ TEST(ClientRpc, WriteFuzzCorpus) {
   write("node_rows_request", 3, encode_node_rows_request("client-0"));
   proto::Command cmd;
   cmd.mutable_catalog_deregister()->set_node("n");
-  write("command", 4, cmd.SerializeAsString());
+  write("dns_query", 4, encode_dns_query(std::vector<std::uint8_t>(12, 0), false));
+  write("command", 5, cmd.SerializeAsString());
 }
 
 }  // namespace
