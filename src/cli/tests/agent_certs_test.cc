@@ -199,6 +199,14 @@ TEST(AgentCerts, CaOptionsNameDaysAndUri) {
   EXPECT_EQ(alt_names(cert.get()), std::vector<std::string>{"URI:spiffe://abc.consul"});
 }
 
+TEST(AgentCerts, CaOfZeroDaysLastsAYear) {
+  CaOptions options;
+  options.days = 0;
+  X509Ptr cert = parse_cert(make_ca(options).certificate);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(validity_seconds(cert.get()), 365 * kSecondsPerDay);
+}
+
 TEST(AgentCerts, ServerCertificate) {
   PemPair ca = make_ca();
   core::Result<PemPair> made = generate_cert(server_options(), ca.certificate, ca.private_key);

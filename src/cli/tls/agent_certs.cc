@@ -38,6 +38,8 @@ using AkidPtr = std::unique_ptr<AUTHORITY_KEYID, Deleter<AUTHORITY_KEYID_free>>;
 
 // Consul's serial numbers are uniform in [0, 2^128).
 constexpr std::size_t kSerialBytes = 16;
+// Consul's tlsutil.GenerateCA treats 0 days as a year.
+constexpr int kCaDaysWhenZero = 365;
 // Consul's key type: ECDSA on P-256.
 constexpr const char* kCurve = "P-256";
 
@@ -356,11 +358,12 @@ core::Result<PemPair> generate_ca(const CaOptions& options) {
   if (!serial) return serial.error();
   std::string name = options.common_name;
   if (name.empty()) name = "Consul Agent CA " + decimal(serial->get());
+  const int days = options.days == 0 ? kCaDaysWhenZero : options.days;
 
   X509Ptr cert(X509_new());
   if (!cert) return openssl_error("error generating CA certificate");
   for (core::Status s : {
-           fill_basics(cert.get(), serial->get(), name, nullptr, key->get(), options.days),
+           fill_basics(cert.get(), serial->get(), name, nullptr, key->get(), days),
            add_conf_extension(cert.get(), cert.get(), NID_key_usage,
                               "critical,digitalSignature,keyCertSign,cRLSign"),
            add_conf_extension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE"),

@@ -25,6 +25,7 @@ struct PemPair {
 struct CaOptions {
   // The subject's common name; empty means Consul's "Consul Agent CA <serial in decimal>".
   std::string common_name;
+  // Validity from now; 0 means 365, as in Consul's tlsutil.GenerateCA.
   int days = 1825;
   // When not empty, a critical name constraints extension permits only these DNS names and
   // their subdomains.
