@@ -340,6 +340,50 @@ TEST(AgentCerts, AcceptsPkcs8CaKey) {
   EXPECT_TRUE(verify_cert(ca.certificate, made->certificate, "server.dc1.consul"));
 }
 
+// An RSA CA made by other tools, without a subject key id: the leaf is signed with SHA-256
+// and names the CA's key by its SHA-256.
+TEST(AgentCerts, SignsWithAnRsaCaThatHasNoKeyId) {
+  KeyPtr rsa(EVP_RSA_gen(2048));
+  ASSERT_TRUE(rsa);
+  X509Ptr ca(X509_new());
+  X509_set_version(ca.get(), X509_VERSION_3);
+  ASN1_INTEGER_set(X509_get_serialNumber(ca.get()), 1);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(ca.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("RSA CA"), -1, -1, 0);
+  X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
+  X509_gmtime_adj(X509_getm_notBefore(ca.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(ca.get()), kSecondsPerDay);
+  X509_set_pubkey(ca.get(), rsa.get());
+  X509_EXTENSION* bc =
+      X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE");
+  X509_add_ext(ca.get(), bc, -1);
+  X509_EXTENSION_free(bc);
+  ASSERT_GT(X509_sign(ca.get(), rsa.get(), EVP_sha256()), 0);
+  ASSERT_EQ(X509_get0_subject_key_id(ca.get()), nullptr);
+
+  auto to_pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+  };
+  std::string ca_pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, ca.get()); });
+  std::string key_pem = to_pem([&](BIO* b) {
+    PEM_write_bio_PrivateKey_traditional(b, rsa.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  ASSERT_TRUE(key_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+
+  core::Result<PemPair> made = generate_cert(server_options(), ca_pem, key_pem);
+  ASSERT_TRUE(made) << made.error().message;
+  X509Ptr cert = parse_cert(made->certificate);
+  EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_sha256WithRSAEncryption);
+  EXPECT_EQ(octets(X509_get0_authority_key_id(cert.get())), sha256_of_public_key(ca.get()));
+  EXPECT_TRUE(verify_cert(ca_pem, made->certificate, "server.dc1.consul"));
+}
+
 // The `openssl` program agrees: the chain verifies for the server name and purpose, and its
 // SAN listing is Consul's.
 TEST(AgentCerts, OpensslProgramVerifies) {

@@ -406,7 +406,8 @@ core::Result<PemPair> generate_cert(const CertOptions& options, std::string_view
   const ASN1_OCTET_STRING* ca_id = X509_get0_subject_key_id(ca.get());
   OctetsPtr computed_ca_id;
   if (ca_id == nullptr) {
-    // Go takes the parent's SubjectKeyId when it has one; else the template's (none here).
+    // A CA made elsewhere may lack a subject key id (Go would then write no authority key
+    // id); naming its key as ours are named keeps chains easy to follow.
     core::Result<OctetsPtr> id = key_id(X509_get0_pubkey(ca.get()));
     if (!id) return id.error();
     computed_ca_id = std::move(*id);
