@@ -279,6 +279,8 @@ core::Status add_name_constraints(X509* cert, const std::vector<std::string>& do
     if (core::Status s = push_string_name(one.get(), GEN_DNS, domain); !s) return s;
     GENERAL_SUBTREE* subtree = GENERAL_SUBTREE_new();
     if (subtree == nullptr) return openssl_error("error building name constraints");
+    // GENERAL_SUBTREE_new() allocates an empty base; ours replaces it.
+    GENERAL_NAME_free(subtree->base);
     subtree->base = sk_GENERAL_NAME_pop(one.get());
     if (sk_GENERAL_SUBTREE_push(constraints->permittedSubtrees, subtree) == 0) {
       GENERAL_SUBTREE_free(subtree);
