@@ -35,6 +35,11 @@ constexpr CommandEntry kCommands[] = {
     {"services", make_services_command},
     {"services deregister", make_services_deregister_command},
     {"services register", make_services_register_command},
+    {"tls", make_tls_command},
+    {"tls ca", make_tls_ca_command},
+    {"tls ca create", make_tls_ca_create_command},
+    {"tls cert", make_tls_cert_command},
+    {"tls cert create", make_tls_cert_create_command},
     {"version", make_version_command},
 };
 

@@ -30,6 +30,11 @@ std::unique_ptr<Command> make_operator_raft_transfer_leader_command();
 std::unique_ptr<Command> make_services_command();
 std::unique_ptr<Command> make_services_deregister_command();
 std::unique_ptr<Command> make_services_register_command();
+std::unique_ptr<Command> make_tls_command();
+std::unique_ptr<Command> make_tls_ca_command();
+std::unique_ptr<Command> make_tls_ca_create_command();
+std::unique_ptr<Command> make_tls_cert_command();
+std::unique_ptr<Command> make_tls_cert_create_command();
 std::unique_ptr<Command> make_version_command();
 
 }  // namespace pc::cli

@@ -33,6 +33,7 @@ TEST(Dispatch, NoCommandListsCommandsAndExits127) {
             "    members     Lists the members of a Proconsul cluster\n"
             "    operator    Provides cluster-level tools for Proconsul operators\n"
             "    services    Interact with services\n"
+            "    tls         Builtin helpers for creating CAs and certificates\n"
             "    version     Prints the Proconsul version\n"
             "\n");
 }
