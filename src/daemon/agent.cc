@@ -29,6 +29,7 @@
 #include "daemon/client_service.h"
 #include "daemon/dns_service.h"
 #include "daemon/lan_gossip.h"
+#include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
@@ -82,21 +83,7 @@ core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& con
   }
   // The "consul" service every server carries (Consul's leader registers it per server),
   // which clients use to find the servers.
-  auto* consul = reg->mutable_service();
-  consul->set_id("consul");
-  consul->set_service("consul");
-  consul->set_port(ctx.identity.server_port);
-  consul->mutable_weights()->set_passing(1);
-  consul->mutable_weights()->set_warning(1);
-  for (auto [k, v] : {std::pair<const char*, std::string>{"raft_version", "3"},
-                      {"serf_protocol_current", "2"},
-                      {"serf_protocol_max", "5"},
-                      {"serf_protocol_min", "1"},
-                      {"version", std::string(core::kVersion)}}) {
-    auto* meta = consul->add_meta();
-    meta->set_key(k);
-    meta->set_value(v);
-  }
+  *reg->mutable_service() = consul_service(ctx.identity.server_port, std::string(core::kVersion));
   auto* serf = reg->mutable_check();
   serf->set_node(ctx.identity.node_name);
   serf->set_check_id("serfHealth");

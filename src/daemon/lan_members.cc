@@ -66,6 +66,11 @@ ReconcileMember reconcile_member_of(const gossip::MemberInfo& member) {
   out.node_id = tags["id"];
   out.datacenter = tags["dc"];
   out.address = split_host_port(member.addr).first;
+  out.server = tags["role"] == "consul";
+  out.build = tags["build"];
+  const std::string& port = tags["port"];
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.server_port);
+  if (ec != std::errc() || ptr != port.data() + port.size()) out.server_port = 0;
   switch (serf_status(member.state)) {
     case kSerfStatusAlive: out.health = MemberHealth::kAlive; break;
     case kSerfStatusLeft: out.health = MemberHealth::kLeft; break;

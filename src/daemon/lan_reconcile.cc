@@ -1,5 +1,8 @@
 #include "daemon/lan_reconcile.h"
 
+#include <string_view>
+#include <utility>
+
 #include "state/types.h"
 
 namespace pc::daemon {
@@ -32,6 +35,9 @@ proto::Command register_with_check(const ReconcileInput& input, const ReconcileM
     add_pairs(row->tagged_addresses, reg->mutable_tagged_addresses());
     add_pairs(row->meta, reg->mutable_node_meta());
   }
+  if (m.server && std::string_view(status) == state::kHealthPassing) {
+    *reg->mutable_service() = consul_service(m.server_port, m.build);
+  }
   auto* check = reg->mutable_check();
   check->set_node(m.name);
   check->set_check_id(kSerfCheckId);
@@ -43,6 +49,25 @@ proto::Command register_with_check(const ReconcileInput& input, const ReconcileM
 
 }  // namespace
 
+proto::Service consul_service(int server_port, const std::string& version) {
+  proto::Service consul;
+  consul.set_id("consul");
+  consul.set_service("consul");
+  consul.set_port(server_port);
+  consul.mutable_weights()->set_passing(1);
+  consul.mutable_weights()->set_warning(1);
+  for (auto [k, v] : {std::pair<const char*, std::string>{"raft_version", "3"},
+                      {"serf_protocol_current", "2"},
+                      {"serf_protocol_max", "5"},
+                      {"serf_protocol_min", "1"},
+                      {"version", version}}) {
+    auto* meta = consul.add_meta();
+    meta->set_key(k);
+    meta->set_value(v);
+  }
+  return consul;
+}
+
 std::vector<proto::Command> reconcile_commands(const ReconcileInput& input) {
   std::vector<proto::Command> out;
   for (const ReconcileMember& m : input.members) {
@@ -52,7 +77,10 @@ std::vector<proto::Command> reconcile_commands(const ReconcileInput& input) {
     const bool same_address = row != nullptr && row->address == m.address;
     switch (m.health) {
       case MemberHealth::kAlive:
-        if (same_address && row->serf_status == state::kHealthPassing) break;
+        if (same_address && row->serf_status == state::kHealthPassing &&
+            (!m.server || row->consul_service_port == m.server_port)) {
+          break;
+        }
         out.push_back(register_with_check(input, m, row, state::kHealthPassing, kSerfAliveOutput));
         break;
       case MemberHealth::kFailed:

@@ -4,7 +4,9 @@
 // function of the members and the catalog rows of their nodes:
 //
 //   alive  → the node is registered at the member's address with the check serfHealth
-//            passing ("Agent alive and reachable"); nothing when it already is;
+//            passing ("Agent alive and reachable"), and for a server the "consul" service
+//            on its RPC port (clients find the servers through it); nothing when it already
+//            is;
 //   failed → serfHealth critical ("Agent not live or unreachable"), if the node is in the
 //            catalog (Consul ignores a failed member it never registered); nothing when it
 //            already is critical at the member's address;
@@ -39,6 +41,9 @@ struct ReconcileMember {
   std::string address;  // IP, no port
   std::string datacenter;
   MemberHealth health = MemberHealth::kAlive;
+  bool server = false;                 // role "consul"
+  int server_port = 0;                 // a server's "port" tag: its RPC port
+  std::string build;                   // the "build" tag
   bool in_raft_configuration = false;  // a server the leader's configuration names
 };
 
@@ -49,6 +54,7 @@ struct CatalogNodeRow {
   std::map<std::string, std::string> tagged_addresses;
   std::map<std::string, std::string> meta;
   std::optional<std::string> serf_status;  // the serfHealth check's status, if any
+  std::optional<int> consul_service_port;  // the "consul" service's port, if registered
 };
 
 struct ReconcileInput {
@@ -57,6 +63,10 @@ struct ReconcileInput {
   std::vector<ReconcileMember> members;
   std::map<std::string, CatalogNodeRow> catalog;  // by member name; missing: not registered
 };
+
+// The "consul" service a server's node carries (Consul's leader registers it for each
+// server it sees alive), on the server's RPC port.
+proto::Service consul_service(int server_port, const std::string& version);
 
 // The commands that bring the catalog in line with the members, in member order; empty when
 // it already is.

@@ -104,6 +104,9 @@ bool LanReconciler::pass() {
       row.tagged_addresses = node->tagged_addresses;
       row.meta = node->meta;
       if (auto check = snap.check_get(node->node, kSerfCheckId)) row.serf_status = check->status;
+      if (auto consul = snap.service_get(node->node, "consul")) {
+        row.consul_service_port = consul->port;
+      }
       input.catalog.emplace(m.name, std::move(row));
     }
     input.members.push_back(std::move(m));

@@ -56,6 +56,9 @@ TEST(LanMembers, SerfStatusesAndTags) {
     EXPECT_EQ(r.datacenter, "dc1");
     EXPECT_EQ(r.address, "10.0.0.1");
     EXPECT_FALSE(r.in_raft_configuration);
+    EXPECT_TRUE(r.server);
+    EXPECT_EQ(r.server_port, 8300);
+    EXPECT_EQ(r.build, "1.0");
   }
 }
 
@@ -66,6 +69,8 @@ TEST(LanMembers, MetaThatIsNotTagsShowsNoTags) {
   info.meta = "not tags";
   EXPECT_TRUE(lan_member_of(info).tags.empty());
   EXPECT_TRUE(reconcile_member_of(info).datacenter.empty());
+  EXPECT_FALSE(reconcile_member_of(info).server);
+  EXPECT_EQ(reconcile_member_of(info).server_port, 0);
 }
 
 TEST(LanMembers, CoreConfigFromGossipLan) {

@@ -120,6 +120,48 @@ TEST(LanReconcile, LeftMemberIsDeregisteredUnlessSelfOrARaftServer) {
   EXPECT_TRUE(reconcile_commands(input_of({member("c1", MemberHealth::kLeft)})).empty());
 }
 
+TEST(LanReconcile, AliveServerCarriesTheConsulService) {
+  ReconcileMember server = member("s1", MemberHealth::kAlive);
+  server.server = true;
+  server.server_port = 8300;
+  server.build = "1.2.3";
+  // Passing, but no "consul" service yet (or on another port): written with the check.
+  for (auto port : {std::optional<int>{}, std::optional<int>{18300}}) {
+    CatalogNodeRow r = row("passing");
+    r.consul_service_port = port;
+    auto cmds = reconcile_commands(input_of({server}, {{"s1", r}}));
+    ASSERT_EQ(cmds.size(), 1u);
+    const auto& reg = cmds[0].catalog_register();
+    ASSERT_TRUE(reg.has_service());
+    EXPECT_EQ(reg.service().id(), "consul");
+    EXPECT_EQ(reg.service().service(), "consul");
+    EXPECT_EQ(reg.service().port(), 8300);
+    EXPECT_EQ(reg.check().status(), "passing");
+  }
+  CatalogNodeRow done = row("passing");
+  done.consul_service_port = 8300;
+  EXPECT_TRUE(reconcile_commands(input_of({server}, {{"s1", done}})).empty());
+  // A failed server's registration is the check alone.
+  server.health = MemberHealth::kFailed;
+  auto cmds = reconcile_commands(input_of({server}, {{"s1", done}}));
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_FALSE(cmds[0].catalog_register().has_service());
+  EXPECT_EQ(cmds[0].catalog_register().check().status(), "critical");
+}
+
+TEST(LanReconcile, ConsulServiceMetaAsConsulWritesIt) {
+  const proto::Service s = consul_service(8300, "1.2.3");
+  std::map<std::string, std::string> meta;
+  for (const auto& pair : s.meta()) meta[pair.key()] = pair.value();
+  EXPECT_EQ(meta, (std::map<std::string, std::string>{{"raft_version", "3"},
+                                                      {"serf_protocol_current", "2"},
+                                                      {"serf_protocol_max", "5"},
+                                                      {"serf_protocol_min", "1"},
+                                                      {"version", "1.2.3"}}));
+  EXPECT_EQ(s.weights().passing(), 1);
+  EXPECT_EQ(s.weights().warning(), 1);
+}
+
 TEST(LanReconcile, MembersOfAnotherDatacenterAreIgnored) {
   ReconcileMember other = member("x1", MemberHealth::kAlive);
   other.datacenter = "dc2";
