@@ -428,7 +428,7 @@ struct FlagValues {
   int bootstrap_expect = 0;
   int http_port = 0, dns_port = 0, server_port = 0, serf_lan_port = 0, serf_wan_port = 0;
   std::string datacenter, node, node_id, data_dir, bind, client, advertise, log_level, domain;
-  std::string alt_domain;
+  std::string alt_domain, encrypt;
   std::vector<std::string> retry_join;
   std::vector<std::string> recursors;
   std::vector<std::string> config_paths;
@@ -462,6 +462,7 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
                  "Enables health check scripts from configuration files only; accepted for "
                  "compatibility, as configuration files cannot define checks yet.");
   flags.add_string("domain", &v.domain, "Domain to use for DNS interface.");
+  flags.add_string("encrypt", &v.encrypt, "Provides the gossip encryption key.");
   flags.add_int("http-port", &v.http_port, "Sets the HTTP API port to listen on.");
   flags.add_bool("log-json", &v.log_json, "Output logs in JSON format.");
   flags.add_string("log-level", &v.log_level, "Log level of the agent.");
@@ -525,6 +526,7 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   str("log-level", "log_level", v.log_level);
   str("domain", "domain", v.domain);
   str("alt-domain", "alt_domain", v.alt_domain);
+  str("encrypt", "encrypt", v.encrypt);
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);

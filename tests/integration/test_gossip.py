@@ -9,7 +9,7 @@ by gossip, its serfHealth turns critical and its services leave ?passing health 
 within a bound derived from the gossip settings; a client stopped with SIGTERM leaves the
 pool (status left) and its node is deregistered; the others keep working.
 
-Gossip runs fast here (gossip_lan: 200 ms probes, 100 ms probe timeout, suspicion x2), so a
+Gossip is encrypted with one shared key (`encrypt`) and runs fast here (gossip_lan: 200 ms probes, 100 ms probe timeout, suspicion x2), so a
 failure is confirmed within a few seconds; Raft runs with performance.raft_multiplier 1.
 """
 
@@ -37,6 +37,8 @@ GOSSIP_LAN = {"probe_interval": "200ms", "probe_timeout": "100ms", "gossip_inter
 # machine: the bound covers slow probes, gossip of the death and the leader's write.
 FAILURE_BOUND_S = 6 * SUSPICION_MULT * PROBE_INTERVAL_S + 8 * PROBE_INTERVAL_S + 10.0
 SERF_ALIVE, SERF_LEFT, SERF_FAILED = 1, 3, 4
+# Every agent shares one gossip key (`consul keygen` output: 32 bytes, base64).
+GOSSIP_KEY = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="
 
 
 class GossipClient(ClientAgent):
@@ -56,7 +58,8 @@ class GossipTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.root, True)
         config = os.path.join(self.root, "fast.json")
         with open(config, "w", encoding="utf-8") as out:
-            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN}, out)
+            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN,
+                       "encrypt": GOSSIP_KEY}, out)
         ports = [free_port() for _ in range(3)]
         self.servers = []
         for i, port in enumerate(ports):

@@ -376,6 +376,11 @@ TEST(AgentConfig, GossipLanAndEncrypt) {
   EXPECT_EQ(r->encrypt, "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=");
   EXPECT_FALSE(r->encrypt_verify_incoming);
   EXPECT_FALSE(r->encrypt_verify_outgoing);
+  // -encrypt, as Consul's flag, over the file.
+  r = load_agent_config(
+      {"-data-dir", dir.path(), "-config-file", f, "-encrypt", "AAECAwQFBgcICQoLDA0ODw=="});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->encrypt, "AAECAwQFBgcICQoLDA0ODw==");
 
   const std::pair<const char*, const char*> bad[] = {
       {R"({"gossip_lan": {"probe_intervall": "1s"}})",
