@@ -52,7 +52,8 @@ enum class Kind {
   kDnsConfig,
   kDnsSoa,
   kPerformance,
-  kAutopilot
+  kAutopilot,
+  kGossipLan
 };
 
 struct KeySpec {
@@ -91,6 +92,10 @@ constexpr KeySpec kKeys[] = {
     {"check_update_interval", Kind::kString},
     {"check_deregister_interval_min", Kind::kString},
     {"check_reap_interval", Kind::kString},
+    {"gossip_lan", Kind::kGossipLan},
+    {"encrypt", Kind::kString},
+    {"encrypt_verify_incoming", Kind::kBool},
+    {"encrypt_verify_outgoing", Kind::kBool},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -126,6 +131,12 @@ constexpr KeySpec kAutopilotKeys[] = {
     {"redundancy_zone_tag", Kind::kString},
     {"disable_upgrade_migration", Kind::kBool},
     {"upgrade_version_tag", Kind::kString},
+};
+
+constexpr KeySpec kGossipLanKeys[] = {
+    {"gossip_nodes", Kind::kInt},      {"gossip_interval", Kind::kString},
+    {"probe_interval", Kind::kString}, {"probe_timeout", Kind::kString},
+    {"retransmit_mult", Kind::kInt},   {"suspicion_mult", Kind::kInt},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -231,6 +242,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kDnsSoa: return check_object(v, path, kDnsSoaKeys);
     case Kind::kPerformance: return check_object(v, path, kPerformanceKeys);
     case Kind::kAutopilot: return check_object(v, path, kAutopilotKeys);
+    case Kind::kGossipLan: return check_object(v, path, kGossipLanKeys);
   }
   return "";
 }
@@ -416,7 +428,7 @@ struct FlagValues {
   int bootstrap_expect = 0;
   int http_port = 0, dns_port = 0, server_port = 0, serf_lan_port = 0, serf_wan_port = 0;
   std::string datacenter, node, node_id, data_dir, bind, client, advertise, log_level, domain;
-  std::string alt_domain;
+  std::string alt_domain, encrypt;
   std::vector<std::string> retry_join;
   std::vector<std::string> recursors;
   std::vector<std::string> config_paths;
@@ -450,6 +462,7 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
                  "Enables health check scripts from configuration files only; accepted for "
                  "compatibility, as configuration files cannot define checks yet.");
   flags.add_string("domain", &v.domain, "Domain to use for DNS interface.");
+  flags.add_string("encrypt", &v.encrypt, "Provides the gossip encryption key.");
   flags.add_int("http-port", &v.http_port, "Sets the HTTP API port to listen on.");
   flags.add_bool("log-json", &v.log_json, "Output logs in JSON format.");
   flags.add_string("log-level", &v.log_level, "Log level of the agent.");
@@ -513,6 +526,7 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   str("log-level", "log_level", v.log_level);
   str("domain", "domain", v.domain);
   str("alt-domain", "alt_domain", v.alt_domain);
+  str("encrypt", "encrypt", v.encrypt);
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);
@@ -541,6 +555,18 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
 
 std::string str_of(const json::value& v) {
   return std::string(v.get_string());
+}
+
+void decode_gossip_lan(const json::object& obj, GossipLanConfig& g) {
+  for (const auto& [k, v] : obj) {
+    std::string_view key = k;
+    if (key == "gossip_nodes") (void)json_int(v, key, g.gossip_nodes);
+    if (key == "gossip_interval") g.gossip_interval = str_of(v);
+    if (key == "probe_interval") g.probe_interval = str_of(v);
+    if (key == "probe_timeout") g.probe_timeout = str_of(v);
+    if (key == "retransmit_mult") (void)json_int(v, key, g.retransmit_mult);
+    if (key == "suspicion_mult") (void)json_int(v, key, g.suspicion_mult);
+  }
 }
 
 void decode_dns_config(const json::object& obj, DnsConfig& d) {
@@ -618,6 +644,10 @@ void decode(const json::object& obj, AgentConfig& c) {
         if (a == "server_stabilization_time") c.autopilot.server_stabilization_time = str_of(av);
       }
     }
+    if (key == "gossip_lan") decode_gossip_lan(v.get_object(), c.gossip_lan);
+    if (key == "encrypt") c.encrypt = str_of(v);
+    if (key == "encrypt_verify_incoming") c.encrypt_verify_incoming = v.get_bool();
+    if (key == "encrypt_verify_outgoing") c.encrypt_verify_outgoing = v.get_bool();
     if (key == "performance") {
       for (const auto& [pk, pv] : v.get_object()) {
         if (std::string_view(pk) == "raft_multiplier") {
@@ -865,6 +895,46 @@ Status validate_dns_config(const DnsConfig& d) {
   return ok();
 }
 
+// gossip_lan: positive durations and counts, the probe timeout within the interval (what the
+// gossip core requires of its Config).
+Status validate_gossip_lan(const GossipLanConfig& g) {
+  std::map<std::string_view, Duration> d;
+  for (auto [key, text] : {std::pair<std::string_view, const std::string*>{
+                               "gossip_lan.gossip_interval", &g.gossip_interval},
+                           {"gossip_lan.probe_interval", &g.probe_interval},
+                           {"gossip_lan.probe_timeout", &g.probe_timeout}}) {
+    Result<Duration> parsed = parse_go_duration(*text);
+    if (!parsed) {
+      return invalid(std::string(key) + ": invalid duration: \"" + *text +
+                     "\": " + parsed.error().message);
+    }
+    if (parsed->count() <= 0) return invalid(std::string(key) + " must be positive");
+    d[key] = *parsed;
+  }
+  if (d["gossip_lan.probe_timeout"] > d["gossip_lan.probe_interval"]) {
+    return invalid("gossip_lan.probe_timeout cannot be longer than gossip_lan.probe_interval");
+  }
+  for (auto [key, value] :
+       {std::pair<std::string_view, int>{"gossip_lan.gossip_nodes", g.gossip_nodes},
+        {"gossip_lan.retransmit_mult", g.retransmit_mult},
+        {"gossip_lan.suspicion_mult", g.suspicion_mult}}) {
+    if (value < 1) return invalid(std::string(key) + " must be at least 1");
+  }
+  return ok();
+}
+
+// encrypt: Consul's check (agent/config: "encrypt has invalid key"): base64 of an AES key.
+Status validate_encrypt(const std::string& key) {
+  if (key.empty()) return ok();
+  std::string bytes;
+  if (!base64_decode(key, bytes)) return invalid("encrypt has invalid key: not base64");
+  if (bytes.size() != 16 && bytes.size() != 24 && bytes.size() != 32) {
+    return invalid("encrypt has invalid key: " + std::to_string(bytes.size()) +
+                   " bytes; a key is 16, 24 or 32 bytes");
+  }
+  return ok();
+}
+
 Status validate(AgentConfig& c) {
   Status s = validate_ports(c);
   if (!s) return s;
@@ -920,6 +990,10 @@ Status validate(AgentConfig& c) {
     return invalid("autopilot.max_trailing_logs cannot be negative");
   }
   if (c.autopilot.min_quorum < 0) return invalid("autopilot.min_quorum cannot be negative");
+  s = validate_gossip_lan(c.gossip_lan);
+  if (!s) return s;
+  s = validate_encrypt(c.encrypt);
+  if (!s) return s;
   // Consul's range for performance.raft_multiplier.
   if (c.raft_multiplier < 1 || c.raft_multiplier > 10) {
     return invalid("performance.raft_multiplier cannot be " + std::to_string(c.raft_multiplier) +

@@ -97,6 +97,20 @@ struct AutopilotConfig {
   bool operator==(const AutopilotConfig&) const = default;
 };
 
+// gossip_lan (Consul's keys; the defaults are memberlist's DefaultLANConfig, which Consul
+// uses). Durations are Go duration text, validated at load. Tests shorten them so failures
+// are found in a second or two.
+struct GossipLanConfig {
+  int gossip_nodes = 3;                   // members each gossip round sends to
+  std::string gossip_interval = "200ms";  // between gossip rounds
+  std::string probe_interval = "1s";      // between failure probes
+  std::string probe_timeout = "500ms";    // wait for a direct ack; at most probe_interval
+  int retransmit_mult = 4;                // broadcasts go out retransmit_mult * log(n+1) times
+  int suspicion_mult = 4;                 // suspicion timeout = mult * log(n) * probe_interval
+
+  bool operator==(const GossipLanConfig&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -140,6 +154,13 @@ struct AgentConfig {
   int raft_snapshot_threshold = 16384;
   int raft_trailing_logs = 10240;
   AutopilotConfig autopilot;
+  GossipLanConfig gossip_lan;
+  // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
+  // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
+  // false accepts or sends plaintext while encryption is rolled out.
+  std::string encrypt;
+  bool encrypt_verify_incoming = true;
+  bool encrypt_verify_outgoing = true;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

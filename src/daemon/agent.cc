@@ -28,6 +28,9 @@
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
 #include "daemon/dns_service.h"
+#include "daemon/lan_gossip.h"
+#include "daemon/lan_reconcile.h"
+#include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
@@ -81,21 +84,7 @@ core::Status register_self(endpoints::Context& ctx, const core::AgentConfig& con
   }
   // The "consul" service every server carries (Consul's leader registers it per server),
   // which clients use to find the servers.
-  auto* consul = reg->mutable_service();
-  consul->set_id("consul");
-  consul->set_service("consul");
-  consul->set_port(ctx.identity.server_port);
-  consul->mutable_weights()->set_passing(1);
-  consul->mutable_weights()->set_warning(1);
-  for (auto [k, v] : {std::pair<const char*, std::string>{"raft_version", "3"},
-                      {"serf_protocol_current", "2"},
-                      {"serf_protocol_max", "5"},
-                      {"serf_protocol_min", "1"},
-                      {"version", std::string(core::kVersion)}}) {
-    auto* meta = consul->add_meta();
-    meta->set_key(k);
-    meta->set_value(v);
-  }
+  *reg->mutable_service() = consul_service(ctx.identity.server_port, std::string(core::kVersion));
   auto* serf = reg->mutable_check();
   serf->set_node(ctx.identity.node_name);
   serf->set_check_id("serfHealth");
@@ -145,7 +134,7 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: %d)\n",
               config.client_addr.c_str(), static_cast<unsigned>(http_port), dns_port);
   std::printf("          Cluster Addr: %s (LAN: %d, WAN: %d)\n", id.advertise_address.c_str(),
-              config.ports.serf_lan, config.ports.serf_wan);
+              id.serf_lan_port, config.ports.serf_wan);
   std::printf("\n==> Proconsul agent running!\n");
   std::printf("==> Log data will now stream in as it occurs:\n\n");
   std::fflush(stdout);
@@ -254,6 +243,26 @@ int run_agent(const core::AgentConfig& initial) {
   }
   identity.session_ttl_min = *ttl_min;
 
+  // The LAN gossip pool, before the server runtime: its kRpcServerInfo answers carry the
+  // pool's address. -dev goes on without a pool when its port is taken (several -dev agents
+  // on one host); a server or client needs one.
+  std::atomic<LanReconciler*> reconciler_hook{nullptr};
+  LanGossipOptions lan_options = lan_gossip_options(config, identity);
+  lan_options.on_change = [&reconciler_hook] {
+    if (LanReconciler* r = reconciler_hook.load()) r->trigger();
+  };
+  auto lan = std::make_unique<LanGossip>(std::move(lan_options));
+  if (auto s = lan->start(); !s) {
+    if (!config.dev) {
+      std::fprintf(stderr, "Error starting LAN gossip: %s\n", s.error().message.c_str());
+      return 1;
+    }
+    core::log::warn(kModule, "running without LAN gossip: {}", s.error().message);
+    lan.reset();
+  } else {
+    identity.serf_lan_port = lan->port();
+  }
+
   // -dev: one in-memory server. -server: Raft under <data-dir>/raft, peers over the server
   // port. Neither: a client agent, whose writes and reads go to the servers.
   std::unique_ptr<consensus::SingleNodeLog> dev_log;
@@ -279,6 +288,7 @@ int run_agent(const core::AgentConfig& initial) {
     so.datacenter = identity.datacenter;
     so.bind_address = config.bind_addr;
     so.advertise_address = identity.advertise_address;
+    so.serf_lan_address = lan ? lan->address() : "";
     so.port = config.ports.server;
     so.data_dir = config.data_dir;
     so.bootstrap = config.bootstrap;
@@ -298,6 +308,13 @@ int run_agent(const core::AgentConfig& initial) {
     }
     const std::string& rpc = server_runtime->rpc_address();
     identity.server_port = std::stoi(rpc.substr(rpc.rfind(':') + 1));
+  }
+  if (lan) {
+    // A server's tags carry its RPC port, known now; clients join through the servers.
+    if (!client_mode) (void)lan->set_tags(lan_tags(config, identity));
+    std::vector<std::string> servers;
+    for (const auto& address : config.retry_join) servers.push_back(with_server_port(address));
+    lan->start_joining(std::move(servers));
   }
   consensus::Log& log = client_mode  ? static_cast<consensus::Log&>(*client_runtime)
                         : config.dev ? static_cast<consensus::Log&>(*dev_log)
@@ -323,6 +340,20 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
+  if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };
+  // On the leader, the pool's members become nodes with serfHealth checks. It starts once
+  // this server's own registration is in, so that no pass writes this node without the meta
+  // and tagged addresses register_self gives it.
+  std::unique_ptr<LanReconciler> reconciler;
+  if (lan && !client_mode) {
+    reconciler = std::make_unique<LanReconciler>(
+        ctx, *lan, reconciler_options(server_runtime.get(), identity.node_id));
+  }
+  auto start_reconciler = [&reconciler, &reconciler_hook] {
+    if (!reconciler) return;
+    reconciler->start();
+    reconciler_hook = reconciler.get();
+  };
 
   // A server registers itself once the cluster has a leader (in Consul the leader does it);
   // -dev has one at once.
@@ -338,12 +369,14 @@ int run_agent(const core::AgentConfig& initial) {
       return 1;
     }
     session_timers.arm_all_from_state();
+    start_reconciler();
   } else {
-    registrar = std::thread([&ctx, &config, &session_timers, &stopping] {
+    registrar = std::thread([&ctx, &config, &session_timers, &stopping, &start_reconciler] {
       core::set_thread_name("pc-register");
       while (!stopping) {
         if (register_self(ctx, config)) {
           session_timers.arm_all_from_state();
+          start_reconciler();
           return;
         }
         for (int i = 0; i < 10 && !stopping; ++i) {
@@ -398,11 +431,17 @@ int run_agent(const core::AgentConfig& initial) {
   auto stop_http = [&http_servers] {
     for (auto& s : http_servers) s->stop();
   };
+  auto stop_gossip = [&] {
+    reconciler_hook = nullptr;  // the pool's events must not reach a reconciler going away
+    if (reconciler) reconciler->stop();
+  };
   // A listener that cannot start ends the agent before it ran: undo what started.
   auto abandon_start = [&] {
     stop_http();
+    stop_registrar();  // before the reconciler it may start
+    stop_gossip();
+    if (lan) lan->stop();
     local_agent.stop();
-    stop_registrar();
     timers.stop();
     stop_log();
     return 1;
@@ -464,9 +503,18 @@ int run_agent(const core::AgentConfig& initial) {
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
   // stopping the log first fails them at once instead of holding up the exit.
   stop_log();
+  stop_registrar();  // before the reconciler it may start
+  stop_gossip();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent
-  stop_registrar();
+  // Consul's defaults: a client leaves the pool on SIGTERM and SIGINT (leave_on_terminate,
+  // skip_leave_on_interrupt), so its node is deregistered; a server just stops, and the
+  // others mark it failed.
+  if (lan && client_mode) {
+    lan->leave();
+  } else if (lan) {
+    lan->stop();
+  }
   timers.stop();
   core::log::info(kModule, "Agent stopped");
   return 0;

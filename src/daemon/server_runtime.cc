@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/rand.h"
 #include "core/strings.h"
+#include "daemon/server_info.h"
 #include "endpoints/operator.h"
 
 namespace pc::daemon {
@@ -19,16 +20,6 @@ constexpr std::string_view kModule = "server";
 constexpr auto kDiscoveryInterval = std::chrono::seconds(1);
 constexpr auto kInfoTimeout = std::chrono::seconds(2);
 constexpr int kDefaultServerPort = 8300;
-
-// kRpcServerInfo's reply: node id, node name, datacenter, rpc address, the address and Raft
-// id of the leader it follows ("" and 0 when it knows none), and the Raft ids of the servers
-// in its configuration, comma-separated, one per line.
-std::string encode_info(const std::string& node_id, const std::string& name, const std::string& dc,
-                        const std::string& address, const std::string& leader,
-                        std::uint64_t leader_id, const std::string& members) {
-  return node_id + "\n" + name + "\n" + dc + "\n" + address + "\n" + leader + "\n" +
-         std::to_string(leader_id) + "\n" + members;
-}
 
 std::uint64_t parse_id(const std::string& text) {
   try {
@@ -162,18 +153,21 @@ core::Status ServerRuntime::start() {
     }
     const consensus::LeaderInfo leader = this->leader();
     consensus::ReplicatedLog* r = raft();
-    std::uint64_t leader_id = 0;
-    std::string members;
+    ServerInfo info;
+    info.node_id = options_.node_id;
+    info.node_name = options_.node_name;
+    info.datacenter = options_.datacenter;
+    info.rpc_address = rpc_address_;
+    info.serf_lan_address = options_.serf_lan_address;
     if (r != nullptr) {
       const consensus::ReplicatedLog::Status status = r->status();
-      leader_id = status.leader;
+      if (leader.known_leader) info.leader_id = status.leader;
       for (const auto* ids : {&status.conf.voters, &status.conf.learners}) {
-        for (std::uint64_t id : *ids) members += (members.empty() ? "" : ",") + std::to_string(id);
+        info.members.insert(info.members.end(), ids->begin(), ids->end());
       }
     }
-    resp.respond(encode_info(options_.node_id, options_.node_name, options_.datacenter,
-                             rpc_address_, leader.known_leader ? leader.leader_address : "",
-                             leader.known_leader ? leader_id : 0, members));
+    if (leader.known_leader) info.leader_address = leader.leader_address;
+    resp.respond(encode_server_info(info));
   });
   if (options_.register_handlers) options_.register_handlers(*rpc_server_);
   auto port = rpc_server_->start();

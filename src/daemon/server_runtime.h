@@ -9,9 +9,9 @@
 // voter set (ordered by id), so every server writes the same first entries. When a server
 // asked there already follows a leader, the new one joins that cluster instead: it starts
 // Raft with no configuration and asks the leader to add it as a voter. Until then writes
-// fail with "No cluster leader". (Gossip, a later issue, replaces the static
-// addresses; until then retry_join names other servers' rpc address, "ip[:port]", port 8300
-// by default.)
+// fail with "No cluster leader". (retry_join names other servers' rpc address, "ip[:port]",
+// port 8300 by default; their kRpcServerInfo replies also carry their LAN gossip address,
+// which daemon/lan_gossip joins.)
 //
 // Membership after start (one background thread, pc-servers): on the leader, autopilot removes
 // dead servers from the configuration (daemon/autopilot.h: when a server counts as dead, and
@@ -53,7 +53,10 @@ struct ServerRuntimeOptions {
   std::string datacenter;
   std::string bind_address;       // where the rpc server listens
   std::string advertise_address;  // what other servers dial
-  int port = 8300;                // 0: an ephemeral port (tests)
+  // This server's LAN gossip address ("ip:port"), told to whoever asks kRpcServerInfo so
+  // agents can join the pool; empty when the agent runs no pool.
+  std::string serf_lan_address;
+  int port = 8300;  // 0: an ephemeral port (tests)
   std::string data_dir;
   bool bootstrap = false;
   int bootstrap_expect = 0;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "consensus/log.h"
 #include "core/clock.h"
@@ -41,6 +42,15 @@ struct AgentIdentity {
   bool server = true;  // false on a client agent
 };
 
+// One member of the LAN gossip pool, as /v1/agent/members shows it (Consul's serf.Member).
+struct LanMember {
+  std::string name;
+  std::string addr;  // IP
+  int port = 0;      // gossip port
+  std::map<std::string, std::string> tags;
+  int status = 1;  // serf's MemberStatus: 1 alive, 2 leaving, 3 left, 4 failed
+};
+
 struct Context {
   state::Store& store;
   consensus::Log& log;
@@ -51,6 +61,9 @@ struct Context {
   TombstoneGc* tombstone_gc = nullptr;      // null in unit tests
   ResponseCache* response_cache = nullptr;  // shared renderings of large reads; null: none
   agent::LocalAgent* agent = nullptr;       // this agent's services and checks; null in unit tests
+  // The LAN pool's members, this agent included; null when the agent runs no pool (it then
+  // reports itself alone). Safe to call from any thread.
+  std::function<std::vector<LanMember>()> lan_members;
 };
 
 template <typename T>

@@ -70,11 +70,11 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/agent/check/fail/", {"PUT", "GET"}, bind(handlers::agent_check_fail));
   router.add("/v1/agent/check/update/", {"PUT"}, bind(handlers::agent_check_update));
   router.add("/v1/agent/maintenance", {"PUT"}, bind(handlers::agent_maintenance));
+  // The members of this agent's LAN gossip pool: every agent answers from its own.
+  router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
   if (which == RouteSet::kAgentOnly) return;
 
   // A path ending in '/' is a prefix route.
-  // The members of the pool: from the catalog until gossip runs (a client forwards it).
-  router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
   router.add("/v1/kv/", {"GET", "PUT", "DELETE"}, bind(handlers::kv));
   router.add("/v1/txn", {"PUT"}, bind(handlers::txn));
   router.add("/v1/session/create", {"PUT"}, bind(handlers::session_create));

@@ -8,8 +8,8 @@ DNS questions about the agent's domains are answered by a server's resolver, ove
 TCP; a catalog entry deleted behind the agent's back is restored by its next sync; when the
 server the client talks to dies, the client goes on through another one.
 
-Until gossip is wired in, -retry-join names the servers' RPC ports, for servers and clients
-alike.
+-retry-join names the servers' RPC ports, for servers and clients alike (agents also learn
+the servers' LAN gossip addresses there).
 """
 
 import json
@@ -35,6 +35,7 @@ class ClientAgent(Agent):
     def command(self):
         args = [super().command()[0], "agent", "-data-dir", self.data_dir, "-node", self.node,
                 "-bind", "127.0.0.1", "-http-port", "0", "-dns-port", "0",
+                "-serf-lan-port", "0",
                 "-log-level", "debug"]
         for port in self.servers:
             args += ["-retry-join", f"127.0.0.1:{port}"]

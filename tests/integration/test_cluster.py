@@ -58,6 +58,7 @@ class ServerAgent(Agent):
             args += ["-bootstrap-expect", str(self.bootstrap_expect)]
         args += ["-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
                 "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
+                "-serf-lan-port", "0",
                 "-config-file", self.config_file, "-log-level", "debug"]
         for peer in self.peers:
             args += ["-retry-join", f"127.0.0.1:{peer}"]

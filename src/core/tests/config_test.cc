@@ -348,6 +348,64 @@ TEST(AgentConfig, AutopilotBlock) {
   }
 }
 
+TEST(AgentConfig, GossipLanAndEncrypt) {
+  TempDir dir;
+  Result<AgentConfig> defaults = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->gossip_lan, GossipLanConfig{});
+  EXPECT_EQ(defaults->gossip_lan.probe_interval, "1s");
+  EXPECT_EQ(defaults->gossip_lan.probe_timeout, "500ms");
+  EXPECT_EQ(defaults->gossip_lan.suspicion_mult, 4);
+  EXPECT_TRUE(defaults->encrypt.empty());
+  EXPECT_TRUE(defaults->encrypt_verify_incoming);
+  EXPECT_TRUE(defaults->encrypt_verify_outgoing);
+
+  std::string f = dir.write("gossip.json", R"({"gossip_lan": {
+    "gossip_nodes": 4, "gossip_interval": "50ms", "probe_interval": "200ms",
+    "probe_timeout": "100ms", "retransmit_mult": 2, "suspicion_mult": 3},
+    "encrypt": "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=",
+    "encrypt_verify_incoming": false, "encrypt_verify_outgoing": false})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->gossip_lan.gossip_nodes, 4);
+  EXPECT_EQ(r->gossip_lan.gossip_interval, "50ms");
+  EXPECT_EQ(r->gossip_lan.probe_interval, "200ms");
+  EXPECT_EQ(r->gossip_lan.probe_timeout, "100ms");
+  EXPECT_EQ(r->gossip_lan.retransmit_mult, 2);
+  EXPECT_EQ(r->gossip_lan.suspicion_mult, 3);
+  EXPECT_EQ(r->encrypt, "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=");
+  EXPECT_FALSE(r->encrypt_verify_incoming);
+  EXPECT_FALSE(r->encrypt_verify_outgoing);
+  // -encrypt, as Consul's flag, over the file.
+  r = load_agent_config(
+      {"-data-dir", dir.path(), "-config-file", f, "-encrypt", "AAECAwQFBgcICQoLDA0ODw=="});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->encrypt, "AAECAwQFBgcICQoLDA0ODw==");
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"gossip_lan": {"probe_intervall": "1s"}})",
+       "unknown key \"gossip_lan.probe_intervall\""},
+      {R"({"gossip_lan": {"suspicion_mult": "4"}})",
+       "gossip_lan.suspicion_mult: expected a number, got string"},
+      {R"({"gossip_lan": {"probe_interval": "often"}})",
+       "gossip_lan.probe_interval: invalid duration: \"often\": "},
+      {R"({"gossip_lan": {"gossip_interval": "0s"}})",
+       "gossip_lan.gossip_interval must be positive"},
+      {R"({"gossip_lan": {"probe_interval": "100ms", "probe_timeout": "200ms"}})",
+       "gossip_lan.probe_timeout cannot be longer than gossip_lan.probe_interval"},
+      {R"({"gossip_lan": {"gossip_nodes": 0}})", "gossip_lan.gossip_nodes must be at least 1"},
+      {R"({"encrypt": "not base64!"})", "encrypt has invalid key: not base64"},
+      {R"({"encrypt": "c2hvcnQ="})", "encrypt has invalid key: 5 bytes"},
+      {R"({"encrypt_verify_incoming": "no"})",
+       "encrypt_verify_incoming: expected a boolean, got string"},
+  };
+  for (const auto& [json, message] : bad) {
+    std::string g = dir.write("bad.json", json);
+    std::string got = load_error(dir, {"-config-file", g});
+    EXPECT_NE(got.find(message), std::string::npos) << json << " -> " << got;
+  }
+}
+
 TEST(AgentConfig, DnsSettingsFromFilesAndFlags) {
   TempDir dir;
   std::string f = dir.write("dns.json", R"({

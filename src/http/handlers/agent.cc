@@ -2,7 +2,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "agent/local_agent.h"
 #include "core/duration.h"
@@ -28,42 +30,18 @@ void section(JsonWriter& w, std::string_view name,
   w.end_object();
 }
 
-// Consul's serf.Member for this agent: alive, with the tags a server carries.
-void write_member(JsonWriter& w, const endpoints::AgentIdentity& id, bool wan) {
+// Consul's serf.Member (api.AgentMember): name, address, gossip port, tags, status and the
+// protocol ranges Consul 1.x members report.
+void write_lan_member(JsonWriter& w, const endpoints::LanMember& m) {
   w.begin_object();
-  w.string_field("Name", wan ? id.node_name + "." + id.datacenter : id.node_name);
-  w.string_field("Addr", id.advertise_address);
-  w.number_field("Port", wan ? id.serf_wan_port : id.serf_lan_port);
+  w.string_field("Name", m.name);
+  w.string_field("Addr", m.addr);
+  w.number_field("Port", m.port);
   w.key("Tags");
   w.begin_object();
-  if (id.server) {
-    for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "consul"},
-                        {"dc", id.datacenter},
-                        {"id", id.node_id},
-                        {"port", std::to_string(id.server_port)},
-                        {"build", id.version},
-                        {"bootstrap", "1"},
-                        {"vsn", "2"},
-                        {"vsn_min", "2"},
-                        {"vsn_max", "3"},
-                        {"raft_vsn", "3"}}) {
-      w.string_field(k, v);
-    }
-  } else {
-    // A client agent's tags (Consul's role "node": no server port, no Raft).
-    for (auto [k, v] : {std::pair<std::string_view, std::string>{"role", "node"},
-                        {"dc", id.datacenter},
-                        {"id", id.node_id},
-                        {"build", id.version},
-                        {"vsn", "2"},
-                        {"vsn_min", "2"},
-                        {"vsn_max", "3"}}) {
-      w.string_field(k, v);
-    }
-  }
+  for (const auto& [k, v] : m.tags) w.string_field(k, v);
   w.end_object();
-  w.number_field("Status", 1);  // alive
-  // Serf's and Consul's protocol ranges, as Consul 1.x members report them.
+  w.number_field("Status", m.status);
   for (auto [k, v] : {std::pair<std::string_view, int>{"ProtocolMin", 1},
                       {"ProtocolMax", 5},
                       {"ProtocolCur", 2},
@@ -75,15 +53,54 @@ void write_member(JsonWriter& w, const endpoints::AgentIdentity& id, bool wan) {
   w.end_object();
 }
 
+// This agent as a member, from its identity: what it reports when no pool runs (and as a
+// WAN member, which this build has no pool for).
+endpoints::LanMember self_member(const endpoints::AgentIdentity& id, bool wan) {
+  endpoints::LanMember m;
+  m.name = wan ? id.node_name + "." + id.datacenter : id.node_name;
+  m.addr = id.advertise_address;
+  m.port = wan ? id.serf_wan_port : id.serf_lan_port;
+  m.tags = {{"role", id.server ? "consul" : "node"},
+            {"dc", id.datacenter},
+            {"id", id.node_id},
+            {"build", id.version},
+            {"vsn", "2"},
+            {"vsn_min", "2"},
+            {"vsn_max", "3"}};
+  if (id.server) {
+    // A server's tags add its RPC port and Raft protocol (a client has neither).
+    m.tags["port"] = std::to_string(id.server_port);
+    m.tags["bootstrap"] = "1";
+    m.tags["raft_vsn"] = "3";
+  }
+  m.status = 1;  // alive
+  return m;
+}
+
+// This agent's entry in its LAN pool (the tags it gossips), or its identity without a pool.
+endpoints::LanMember own_member(endpoints::Context& ctx) {
+  if (ctx.lan_members) {
+    for (endpoints::LanMember& m : ctx.lan_members()) {
+      if (m.name == ctx.identity.node_name) return std::move(m);
+    }
+  }
+  return self_member(ctx.identity, false);
+}
+
 }  // namespace
 
-// The LAN members: this agent alone until gossip brings the others.
+// The LAN members from the agent's gossip pool, sorted by name; without a pool (and for ?wan,
+// which this build has no pool for) the agent alone.
 void agent_members(endpoints::Context& ctx, const Request& req, Reply reply) {
-  // A server with ?wan lists the WAN pool, which this single-server build does not have yet:
-  // itself, named as WAN members are (node.dc).
+  const bool wan = query_flag(req, "wan");
+  std::vector<endpoints::LanMember> members;
+  if (!wan && ctx.lan_members) members = ctx.lan_members();
+  if (members.empty()) members.push_back(self_member(ctx.identity, wan));
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   JsonWriter w;
   w.begin_array();
-  write_member(w, ctx.identity, query_flag(req, "wan"));
+  for (const endpoints::LanMember& m : members) write_lan_member(w, m);
   w.end_array();
   reply(Response::json(w.take()));
 }
@@ -139,7 +156,7 @@ void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
   w.null();
 
   w.key("Member");
-  write_member(w, id, false);
+  write_lan_member(w, own_member(ctx));
 
   w.key("Meta");
   w.begin_object();
