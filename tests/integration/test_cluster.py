@@ -22,6 +22,7 @@ recommends for tests. Until gossip exists, -retry-join names the other servers' 
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -36,9 +37,31 @@ CONVERGE_S = 20.0
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server to bind later, below the kernel's ephemeral range.
+
+    Servers need each other's ports before they start, so a port is picked now and bound
+    later. A port from the ephemeral range could meanwhile be handed to any socket bound to
+    port 0 (every agent binds several: HTTP, DNS, gossip); below the range only another
+    explicit pick can take it, and the bind test here makes that unlikely too."""
+    low, high = 20000, 32767
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            first = int(f.read().split()[0])
+        high = min(high, first - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(low, high)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class ServerAgent(Agent):
