@@ -346,8 +346,11 @@ int run_agent(const core::AgentConfig& initial) {
   // and tagged addresses register_self gives it.
   std::unique_ptr<LanReconciler> reconciler;
   if (lan && !client_mode) {
+    // -dev is a one-node cluster: always the leader.
+    std::function<bool()> is_leader = [] { return true; };
+    if (leader_duties) is_leader = [duties = leader_duties.get()] { return duties->leading(); };
     reconciler = std::make_unique<LanReconciler>(
-        ctx, *lan, reconciler_options(server_runtime.get(), identity.node_id));
+        ctx, *lan, reconciler_options(server_runtime.get(), identity.node_id, is_leader));
   }
   auto start_reconciler = [&reconciler, &reconciler_hook] {
     if (!reconciler) return;
@@ -371,11 +374,10 @@ int run_agent(const core::AgentConfig& initial) {
     session_timers.arm_all_from_state();
     start_reconciler();
   } else {
-    registrar = std::thread([&ctx, &config, &session_timers, &stopping, &start_reconciler] {
+    registrar = std::thread([&ctx, &config, &stopping, &start_reconciler] {
       core::set_thread_name("pc-register");
       while (!stopping) {
         if (register_self(ctx, config)) {
-          session_timers.arm_all_from_state();
           start_reconciler();
           return;
         }

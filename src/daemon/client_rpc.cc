@@ -86,6 +86,13 @@ core::Result<http::Response> decode_http_response(std::string_view bytes) {
   return r;
 }
 
+http::Response forwarded_response(const core::Result<std::string>& reply) {
+  if (!reply) return http::Response::text(500, reply.error().message);
+  auto response = decode_http_response(*reply);
+  if (!response) return http::Response::text(500, response.error().message);
+  return std::move(*response);
+}
+
 std::string encode_node_rows_request(const std::string& node) {
   proto::client::NodeRowsRequest m;
   m.set_node(node);

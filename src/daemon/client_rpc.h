@@ -35,6 +35,11 @@ core::Result<http::Request> decode_http_request(std::string_view bytes);
 std::string encode_http_response(const http::Response& response);
 core::Result<http::Response> decode_http_response(std::string_view bytes);
 
+// What a forwarded HTTP request's caller answers: the server's response, or a 500 with the
+// error's text when the call failed or its answer does not decode (Consul answers a failed
+// RPC to the servers that way).
+http::Response forwarded_response(const core::Result<std::string>& reply);
+
 std::string encode_node_rows_request(const std::string& node);
 core::Result<std::string> decode_node_rows_request(std::string_view bytes);
 std::string encode_node_rows(const agent::NodeRows& rows);

@@ -115,17 +115,7 @@ http::Handler ClientRuntime::http_forwarder() {
     const auto timeout = req.has_query("index") ? kBlockingCallTimeout : kCallTimeout;
     call(kRpcClientHttp, encode_http_request(req), timeout, is_read(req),
          [reply = std::move(reply)](core::Result<std::string> answer) {
-           if (!answer) {
-             // Consul answers a failed RPC to the servers with a 500 and the error's text.
-             reply(http::Response::text(500, answer.error().message));
-             return;
-           }
-           auto response = decode_http_response(*answer);
-           if (!response) {
-             reply(http::Response::text(500, response.error().message));
-             return;
-           }
-           reply(std::move(*response));
+           reply(forwarded_response(answer));
          });
   };
 }

@@ -63,10 +63,13 @@ void ClientService::handle_node_rows(rpc::Request request, rpc::Responder respon
   }
   // Consul's anti-entropy reads in the default mode: at a read point no older than any
   // acknowledged write, so the agent does not redo a write it just made.
-  auto read = [this, node = std::move(*node), responder]() mutable {
-    state::Snapshot snap = ctx_->store.snapshot();
-    agent::NodeRows rows{snap.node_get(node), snap.node_services(node), snap.checks_for_node(node)};
-    responder.respond(encode_node_rows(rows));
+  auto read = [reader = agent::store_reader(ctx_->store, std::move(*node)), responder]() mutable {
+    auto rows = reader();
+    if (!rows) {
+      responder.fail(rows.error());
+      return;
+    }
+    responder.respond(encode_node_rows(*rows));
   };
   if (ctx_->log.lease_valid()) {
     read();

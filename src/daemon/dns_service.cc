@@ -78,7 +78,14 @@ DnsService::DnsService(state::Store& store, const consensus::Log& log,
       alt_domain_(config.alt_domain),
       config_(std::make_shared<const dns::ResolverConfig>(resolver_config_of(config, node_name_))),
       recursors_(recursors_of(config)),
-      remote_(std::move(remote)) {}
+      remote_(std::move(remote)) {
+  for (std::string zone :
+       {domain_, alt_domain_, std::string("in-addr.arpa."), std::string("ip6.arpa.")}) {
+    if (zone.empty()) continue;
+    if (!zone.ends_with('.')) zone += '.';
+    remote_zones_.push_back("." + core::to_lower(zone));
+  }
+}
 
 DnsService::~DnsService() {
   stop();
@@ -89,13 +96,11 @@ DnsService::~DnsService() {
 bool DnsService::for_servers(const dns::wire::Message& query) const {
   if (query.questions.empty()) return false;
   const std::string name = core::to_lower(query.questions.front().name);
-  auto under = [&name](std::string domain) {
-    if (domain.empty()) return false;
-    if (!domain.ends_with('.')) domain += '.';
-    domain = core::to_lower(domain);
-    return name == domain || name.ends_with("." + domain);
-  };
-  return under(domain_) || under(alt_domain_) || under("in-addr.arpa.") || under("ip6.arpa.");
+  for (const std::string& zone : remote_zones_) {
+    // `zone` is ".domain.": the name is the domain itself or under it.
+    if (name.ends_with(zone) || name == std::string_view(zone).substr(1)) return true;
+  }
+  return false;
 }
 
 dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,

@@ -72,6 +72,8 @@ class DnsService {
   core::SystemRand rand_;
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;
   dns::DnsServer::Options::Remote remote_;
+  // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
+  std::vector<std::string> remote_zones_;
 };
 
 }  // namespace pc::daemon

@@ -122,19 +122,16 @@ bool LanReconciler::pass() {
   return true;
 }
 
-LanReconcilerOptions reconciler_options(ServerRuntime* server, std::string self_node_id) {
+LanReconcilerOptions reconciler_options(ServerRuntime* server, std::string self_node_id,
+                                        std::function<bool()> is_leader) {
   LanReconcilerOptions o;
+  o.is_leader = std::move(is_leader);
   if (server == nullptr) {
-    o.is_leader = [] { return true; };
     o.in_raft_configuration = [self = std::move(self_node_id)](const std::string& id) {
       return id == self;
     };
     return o;
   }
-  o.is_leader = [server] {
-    consensus::ReplicatedLog* raft = server->raft();
-    return raft != nullptr && raft->status().role == consensus::raft::Role::kLeader;
-  };
   o.in_raft_configuration = [server](const std::string& node_id) {
     consensus::ReplicatedLog* raft = server->raft();
     if (raft == nullptr) return false;

@@ -67,8 +67,9 @@ class LanReconciler {
 };
 
 class ServerRuntime;
-// Leadership and Raft membership as a server sees them: from its ServerRuntime, or, for
-// -dev (server null), this one node always leading with itself the only server.
-LanReconcilerOptions reconciler_options(ServerRuntime* server, std::string self_node_id);
+// Raft membership as a server sees it: from its ServerRuntime, or, for -dev (server null),
+// itself the only server. `is_leader` is the daemon's one leadership test (LeaderDuties).
+LanReconcilerOptions reconciler_options(ServerRuntime* server, std::string self_node_id,
+                                        std::function<bool()> is_leader);
 
 }  // namespace pc::daemon

@@ -46,12 +46,7 @@ http::LeaderForwarder LeaderDuties::forwarder(rpc::RpcClient& client) {
     http::Request forwarded = req;
     forwarded.headers.emplace_back(std::string(kForwardedHeader), "1");
     auto done = [reply = std::move(reply)](core::Result<std::string> answer) {
-      if (!answer) {
-        reply(http::Response::text(500, answer.error().message));
-        return;
-      }
-      auto response = decode_http_response(*answer);
-      reply(response ? std::move(*response) : http::Response::text(500, response.error().message));
+      reply(forwarded_response(answer));
     };
     if (auto s = client.call(l.leader_address, kRpcClientHttp, encode_http_request(forwarded),
                              kForwardTimeout, done);

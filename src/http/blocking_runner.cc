@@ -13,10 +13,6 @@ namespace pc::http {
 namespace {
 
 constexpr std::string_view kLogModule = "http";
-// As server.cc: never park longer than Consul's maximum wait plus its largest jitter.
-constexpr core::Duration kWaitCeiling =
-    core::Duration(core::limits::blocking_wait_max) +
-    core::Duration(core::limits::blocking_wait_max) / core::limits::blocking_jitter_fraction;
 
 // One blocking read in flight. Each park arms a watch callback and a deadline timer; the
 // first of them to fire for the current generation continues the read.
@@ -94,10 +90,7 @@ struct Parked : std::enable_shared_from_this<Parked> {
     LeaderInfo leader;
     if (leader_info) leader = leader_info();
     Response res = std::move(last.response);
-    const std::uint64_t index = std::max<std::uint64_t>(last.index, 1);  // never 0
-    res.headers.emplace_back("X-Consul-Index", std::to_string(index));
-    res.headers.emplace_back("X-Consul-KnownLeader", leader.known_leader ? "true" : "false");
-    res.headers.emplace_back("X-Consul-LastContact", std::to_string(leader.last_contact_ms));
+    add_blocking_headers(res, last.index, leader);
     finish_with(std::move(res));
   }
 
@@ -114,6 +107,20 @@ bool blockable_status(int status) {
   return status == 200 || status == 404;
 }
 
+core::Duration clamp_blocking_wait(core::Duration wait) {
+  constexpr core::Duration kCeiling =
+      core::Duration(core::limits::blocking_wait_max) +
+      core::Duration(core::limits::blocking_wait_max) / core::limits::blocking_jitter_fraction;
+  return std::clamp(wait, core::Duration(0), kCeiling);
+}
+
+void add_blocking_headers(Response& response, std::uint64_t index, const LeaderInfo& leader) {
+  response.headers.emplace_back("X-Consul-Index",
+                                std::to_string(std::max<std::uint64_t>(index, 1)));
+  response.headers.emplace_back("X-Consul-KnownLeader", leader.known_leader ? "true" : "false");
+  response.headers.emplace_back("X-Consul-LastContact", std::to_string(leader.last_contact_ms));
+}
+
 void run_outcome(Outcome outcome, core::TimerThread& timers,
                  std::function<LeaderInfo()> leader_info, std::function<void(Response)> done) {
   if (auto* response = std::get_if<Response>(&outcome)) {
@@ -121,7 +128,7 @@ void run_outcome(Outcome outcome, core::TimerThread& timers,
     return;
   }
   BlockingRead& read = std::get<BlockingRead>(outcome);
-  const core::Duration wait = std::clamp(read.wait, core::Duration(0), kWaitCeiling);
+  const core::Duration wait = clamp_blocking_wait(read.wait);
   auto parked =
       std::make_shared<Parked>(std::move(read), timers, std::move(leader_info), std::move(done));
   parked->deadline = std::chrono::steady_clock::now() + wait;

@@ -22,4 +22,12 @@ void run_outcome(Outcome outcome, core::TimerThread& timers,
 // Whether a blocking read with this status may park (Consul parks on 200 and 404).
 bool blockable_status(int status);
 
+// A handler may ask for any wait; a parked read never waits longer than Consul's maximum
+// plus its largest jitter.
+core::Duration clamp_blocking_wait(core::Duration wait);
+
+// Consul's headers on a blocking read's final response: X-Consul-Index (never 0, as Consul's
+// setIndex), X-Consul-KnownLeader and X-Consul-LastContact.
+void add_blocking_headers(Response& response, std::uint64_t index, const LeaderInfo& leader);
+
 }  // namespace pc::http

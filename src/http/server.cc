@@ -52,6 +52,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "http/blocking_runner.h"
 #include "http/errors.h"
 #include "state/watch.h"
 
@@ -68,11 +69,6 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kLogModule = "http";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-// A handler may ask for any wait; the parked coroutine never waits longer than Consul's
-// maximum plus its largest jitter.
-constexpr core::Duration kBlockingWaitCeiling =
-    core::Duration(core::limits::blocking_wait_max) +
-    core::Duration(core::limits::blocking_wait_max) / core::limits::blocking_jitter_fraction;
 // After an error answer that leaves request bytes unread (413, 400) the socket is drained for
 // at most this long and this much before closing, so the client sees the answer rather than a
 // reset (Go's server does the same "lingering close").
@@ -127,10 +123,6 @@ bool printable_path(std::string_view path) {
 
 // Consul's blockingQuery returns at once when the read failed; a missing entry (404) is a
 // result like any other and blocks.
-bool blockable(int status) {
-  return status == 200 || status == 404;
-}
-
 bool is_disconnect(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
          ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -470,7 +462,7 @@ asio::awaitable<std::optional<Outcome>> Connection::await_outcome(const Request&
 
 asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& read) {
   io_state_ = IoState::kParked;
-  const core::Duration wait = std::clamp(read.wait, core::Duration(0), kBlockingWaitCeiling);
+  const core::Duration wait = clamp_blocking_wait(read.wait);
   const core::MonoTime deadline = std::chrono::steady_clock::now() + wait;
   ReadOutcome out;
   for (;;) {
@@ -485,7 +477,8 @@ asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& 
       co_return Response::text(500, "An unexpected error occurred");
     }
     const std::uint64_t index = std::max<std::uint64_t>(out.index, 1);
-    if (read.min_index == 0 || index > read.min_index || !blockable(out.response.status)) break;
+    if (read.min_index == 0 || index > read.min_index || !blockable_status(out.response.status))
+      break;
     if (stop_ || core_.stopping || std::chrono::steady_clock::now() >= deadline) break;
 
     std::uint64_t gen;
@@ -509,12 +502,8 @@ asio::awaitable<std::optional<Response>> Connection::run_blocking(BlockingRead& 
 
   LeaderInfo leader;
   if (core_.options.leader_info) leader = core_.options.leader_info();
-  Response& res = out.response;
-  const std::uint64_t index = std::max<std::uint64_t>(out.index, 1);  // never 0: see setIndex
-  res.headers.emplace_back("X-Consul-Index", std::to_string(index));
-  res.headers.emplace_back("X-Consul-KnownLeader", leader.known_leader ? "true" : "false");
-  res.headers.emplace_back("X-Consul-LastContact", std::to_string(leader.last_contact_ms));
-  co_return std::move(res);
+  add_blocking_headers(out.response, out.index, leader);
+  co_return std::move(out.response);
 }
 
 asio::awaitable<void> Connection::park(ParkFor what, core::MonoTime deadline) {

@@ -130,7 +130,6 @@ const Version& version_of(const Snapshot& snap) {
 
 // ---- Rows to records ----
 
-
 void fill(proto::KvEntry& m, const DirEntry& e) {
   m.set_key(e.key);
   m.set_value(e.value);
@@ -305,8 +304,12 @@ void add_table(SnapshotWriter& w, const PMap<V>& table, int field, Msg& msg) {
 using state::row_from;
 
 DirEntry row_from(proto::KvEntry& m) {
-  return DirEntry{take_field(m.mutable_key()),     take_field(m.mutable_value()), m.flags(),
-                  take_field(m.mutable_session()), m.lock_index(),          m.create_index(),
+  return DirEntry{take_field(m.mutable_key()),
+                  take_field(m.mutable_value()),
+                  m.flags(),
+                  take_field(m.mutable_session()),
+                  m.lock_index(),
+                  m.create_index(),
                   m.modify_index()};
 }
 
