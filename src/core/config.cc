@@ -96,6 +96,9 @@ constexpr KeySpec kKeys[] = {
     {"encrypt", Kind::kString},
     {"encrypt_verify_incoming", Kind::kBool},
     {"encrypt_verify_outgoing", Kind::kBool},
+    {"start_join", Kind::kStringList},
+    {"retry_interval", Kind::kString},
+    {"retry_max", Kind::kInt},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -346,7 +349,7 @@ Status parse_file(const std::string& path, LoadState& state) {
   if (!why.empty()) return parse_error(why);
   // One comma-separated string stands for a list (Consul's StringToSliceHookFunc); as an
   // array it appends like any other list when sources merge.
-  for (std::string_view list_key : {"retry_join", "recursors"}) {
+  for (std::string_view list_key : {"retry_join", "recursors", "start_join"}) {
     auto it = obj.find(list_key);
     if (it == obj.end() || !it->value().is_string()) continue;
     json::array parts;
@@ -432,6 +435,9 @@ struct FlagValues {
   std::vector<std::string> retry_join;
   std::vector<std::string> recursors;
   std::vector<std::string> config_paths;
+  std::vector<std::string> start_join;
+  std::string retry_interval;
+  int retry_max = 0;
   std::vector<std::pair<std::string, std::string>> node_meta;
 };
 
@@ -490,6 +496,11 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
   flags.add_strings("retry-join", &v.retry_join,
                     "Address of an agent to join at start time with retries enabled. Can be "
                     "specified multiple times.");
+  flags.add_strings("join", &v.start_join,
+                    "Address of an agent to join at start time. Can be specified multiple times.");
+  flags.add_string("retry-interval", &v.retry_interval, "Time to wait between join attempts.");
+  flags.add_int("retry-max", &v.retry_max,
+                "Maximum number of join attempts. Defaults to 0, which will retry indefinitely.");
   flags.add_bool("server", &v.server, "Switches agent to server mode.");
   flags.add_int("serf-lan-port", &v.serf_lan_port, "Sets the Serf LAN port to listen on.");
   flags.add_int("serf-wan-port", &v.serf_wan_port, "Sets the Serf WAN port to listen on.");
@@ -510,6 +521,11 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
     for (const std::string& s : v.recursors) a.emplace_back(s);
     slices["recursors"] = std::move(a);
   }
+  if (!v.start_join.empty()) {
+    json::array a;
+    for (const std::string& s : v.start_join) a.emplace_back(s);
+    slices["start_join"] = std::move(a);
+  }
   auto str = [&](std::string_view flag, std::string_view key, const std::string& value) {
     if (flags.is_set(flag)) values[key] = value;
   };
@@ -527,6 +543,8 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   str("domain", "domain", v.domain);
   str("alt-domain", "alt_domain", v.alt_domain);
   str("encrypt", "encrypt", v.encrypt);
+  str("retry-interval", "retry_interval", v.retry_interval);
+  if (flags.is_set("retry-max")) values["retry_max"] = v.retry_max;
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);
@@ -628,6 +646,11 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "retry_join") {
       for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
     }
+    if (key == "start_join") {
+      for (const json::value& item : v.get_array()) c.start_join.push_back(str_of(item));
+    }
+    if (key == "retry_interval") c.retry_interval = str_of(v);
+    if (key == "retry_max") (void)json_int(v, key, c.retry_max);
     if (key == "node_meta") {
       for (const auto& [mk, mv] : v.get_object()) c.node_meta[std::string(mk)] = str_of(mv);
     }
@@ -963,7 +986,8 @@ Status validate(AgentConfig& c) {
   for (auto [key, text] : {std::pair<std::string_view, const std::string*>{
                                "check_update_interval", &c.check_update_interval},
                            {"check_deregister_interval_min", &c.check_deregister_interval_min},
-                           {"check_reap_interval", &c.check_reap_interval}}) {
+                           {"check_reap_interval", &c.check_reap_interval},
+                           {"retry_interval", &c.retry_interval}}) {
     Result<Duration> d = parse_go_duration(*text);
     if (!d) {
       return invalid(std::string(key) + ": invalid duration: \"" + *text +
@@ -971,6 +995,9 @@ Status validate(AgentConfig& c) {
     }
     if (d->count() < 0) return invalid(std::string(key) + " cannot be negative");
   }
+  // A zero interval would retry a failing join without pause.
+  if (parse_go_duration(c.retry_interval)->count() == 0) return invalid("retry_interval must be positive");
+  if (c.retry_max < 0) return invalid("retry_max cannot be negative");
   s = validate_dns_config(c.dns_config);
   if (!s) return s;
   if (c.raft_snapshot_threshold < 1) return invalid("raft_snapshot_threshold must be positive");

@@ -133,7 +133,15 @@ struct AgentConfig {
   // advertise_addr: an IP address; empty means the daemon derives it from bind_addr.
   std::string advertise_addr;
   AgentPorts ports;
+  // retry_join: LAN gossip addresses of other agents ("ip", "ip:port", "host[:port]"; port
+  // 8301 when omitted), joined in the background until one answers.
   std::vector<std::string> retry_join;
+  // start_join (-join): the same kind of addresses, joined once at start; the agent refuses
+  // to start when none answers. retry_interval: Go duration between retry_join attempts;
+  // retry_max: attempts before giving up, 0 for no limit (Consul's defaults).
+  std::vector<std::string> start_join;
+  std::string retry_interval = "30s";
+  int retry_max = 0;
   // log_level: trace, debug, info, warn, err (core::log::parse_level), as written.
   std::string log_level = "info";
   bool log_json = false;

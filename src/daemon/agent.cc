@@ -270,9 +270,12 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<ClientRuntime> client_runtime;
   ClientService client_service;
   if (client_mode) {
-    std::vector<std::string> servers;
-    for (const auto& address : config.retry_join) servers.push_back(with_server_port(address));
-    client_runtime = std::make_unique<ClientRuntime>(std::move(servers));
+    // The servers come from the LAN pool (a client refuses to start without one).
+    client_runtime = std::make_unique<ClientRuntime>([pool = lan.get(), dc = config.datacenter] {
+      std::vector<std::string> servers;
+      for (const PoolServer& s : pool->servers(dc)) servers.push_back(s.rpc_address);
+      return servers;
+    });
     if (auto s = client_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the client agent: %s\n", s.error().message.c_str());
       return 1;
@@ -293,7 +296,7 @@ int run_agent(const core::AgentConfig& initial) {
     so.data_dir = config.data_dir;
     so.bootstrap = config.bootstrap;
     so.bootstrap_expect = config.bootstrap_expect;
-    so.retry_join = config.retry_join;
+    so.pool_servers = [pool = lan.get(), dc = config.datacenter] { return pool->servers(dc); };
     so.raft_multiplier = config.raft_multiplier;
     so.snapshot_threshold = static_cast<std::uint64_t>(config.raft_snapshot_threshold);
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
@@ -310,11 +313,13 @@ int run_agent(const core::AgentConfig& initial) {
     identity.server_port = std::stoi(rpc.substr(rpc.rfind(':') + 1));
   }
   if (lan) {
-    // A server's tags carry its RPC port, known now; clients join through the servers.
+    // A server's tags carry its RPC port, known now; retry_join names LAN addresses.
     if (!client_mode) (void)lan->set_tags(lan_tags(config, identity));
-    std::vector<std::string> servers;
-    for (const auto& address : config.retry_join) servers.push_back(with_server_port(address));
-    lan->start_joining(std::move(servers));
+    if (auto joined = lan->join_now(config.start_join); !joined) {
+      std::fprintf(stderr, "Error joining the LAN pool: %s\n", joined.error().message.c_str());
+      return 1;
+    }
+    lan->start_joining(config.retry_join);
   }
   consensus::Log& log = client_mode  ? static_cast<consensus::Log&>(*client_runtime)
                         : config.dev ? static_cast<consensus::Log&>(*dev_log)

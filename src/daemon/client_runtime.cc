@@ -30,17 +30,14 @@ bool is_read(const http::Request& req) {
 
 }  // namespace
 
-ClientRuntime::ClientRuntime(std::vector<std::string> servers) : servers_(std::move(servers)) {}
+ClientRuntime::ClientRuntime(ServerSource servers)
+    : servers_(std::move(servers)), rand_(std::random_device{}()) {}
 
 ClientRuntime::~ClientRuntime() {
   stop();
 }
 
 core::Status ClientRuntime::start() {
-  if (servers_.empty()) {
-    return core::make_error(core::Code::kInvalidArgument,
-                            "a client agent needs -retry-join with the address of a server");
-  }
   rpc::RpcClient::Options options;
   options.threads = 1;
   rpc_ = std::make_unique<rpc::RpcClient>(options);
@@ -62,12 +59,35 @@ void ClientRuntime::call(rpc::Method method, std::string payload, std::chrono::m
             std::move(done));
 }
 
+std::string ClientRuntime::pick(const std::vector<std::string>& servers) {
+  if (servers.empty()) return {};
+  std::lock_guard lock(mu_);
+  if (std::find(servers.begin(), servers.end(), current_) == servers.end()) {
+    current_ = servers[rand_() % servers.size()];
+  }
+  return current_;
+}
+
+void ClientRuntime::move_past(const std::string& failed, const std::vector<std::string>& servers) {
+  std::lock_guard lock(mu_);
+  if (current_ != failed) return;  // another request moved on already
+  auto it = std::find(servers.begin(), servers.end(), failed);
+  current_ = (it == servers.end() || std::next(it) == servers.end()) ? servers.front()
+                                                                      : *std::next(it);
+}
+
 void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
                               std::shared_ptr<const std::string> payload,
                               std::chrono::milliseconds timeout, bool retry, Callback done) {
-  const std::size_t index = current_.load() % servers_.size();
-  const std::string& server = servers_[index];
-  auto on_answer = [this, attempt, index, method, payload, timeout, retry,
+  std::vector<std::string> servers = servers_ ? servers_() : std::vector<std::string>{};
+  std::sort(servers.begin(), servers.end());
+  const std::string server = pick(servers);
+  if (server.empty()) {
+    // Consul's structs.ErrNoServers: no server of this datacenter in the LAN pool yet.
+    done(core::make_error(core::Code::kUnavailable, "No known Consul servers"));
+    return;
+  }
+  auto on_answer = [this, attempt, server, servers, method, payload, timeout, retry,
                     done](core::Result<std::string> result) mutable {
     if (result || result.error().code != core::Code::kUnavailable) {
       if (result) heard_from_server();
@@ -75,10 +95,9 @@ void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
       return;
     }
     // Unreachable: the next request goes to the next server; a read tries it now.
-    std::size_t expected = index;
-    current_.compare_exchange_strong(expected, (index + 1) % servers_.size());
-    core::log::debug(kModule, "server {} unreachable: {}", servers_[index], result.error().message);
-    if (retry && attempt + 1 < servers_.size()) {
+    move_past(server, servers);
+    core::log::debug(kModule, "server {} unreachable: {}", server, result.error().message);
+    if (retry && attempt + 1 < servers.size()) {
       call_from(attempt + 1, method, std::move(payload), timeout, retry, std::move(done));
       return;
     }

@@ -13,15 +13,21 @@
 // - dns_forwarder(): DNS questions about the agent's domains, answered by a server's
 //   resolver and sized for the transport the question came on.
 //
-// Servers are the -retry-join addresses ("ip[:port]", port 8300 by default) until gossip
-// brings their addresses. One is used at a time; when it cannot be reached the next one is
-// tried: at once for reads, and for the next request after a write (a write that may have
-// reached a server is never sent twice).
+// Servers are the alive servers of the agent's datacenter in its LAN gossip pool (role
+// "consul", their RPC port in the "port" tag; daemon/server_discovery.h), asked afresh on
+// every request, so a server that joins is used and one that fails is dropped as soon as
+// gossip says so. One is used at a time, picked at random so clients spread over the
+// servers; when it cannot be reached the next one is tried: at once for reads, and for the
+// next request after a write (a write that may have reached a server is never sent twice).
+// With none known a request fails with Consul's "No known Consul servers".
 //
 // Thread-safety: start() and stop() from the owning thread; everything else from any thread.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -36,8 +42,10 @@ namespace pc::daemon {
 
 class ClientRuntime final : public consensus::Log {
  public:
-  // `servers`: rpc addresses "ip:port".
-  explicit ClientRuntime(std::vector<std::string> servers);
+  // Returns the servers' rpc addresses ("ip:port") known now; called on every request, from
+  // any thread.
+  using ServerSource = std::function<std::vector<std::string>()>;
+  explicit ClientRuntime(ServerSource servers);
   ~ClientRuntime() override;
   ClientRuntime(const ClientRuntime&) = delete;
   ClientRuntime& operator=(const ClientRuntime&) = delete;
@@ -72,10 +80,17 @@ class ClientRuntime final : public consensus::Log {
                  std::shared_ptr<const std::string> payload, std::chrono::milliseconds timeout,
                  bool retry, Callback done);
   void heard_from_server();
+  // The server to use now from `servers` (sorted): the current one while it is listed, else
+  // a random one, which becomes current. "" when `servers` is empty.
+  std::string pick(const std::vector<std::string>& servers);
+  // `failed` did not answer: the next request goes to the server after it.
+  void move_past(const std::string& failed, const std::vector<std::string>& servers);
 
-  const std::vector<std::string> servers_;
+  const ServerSource servers_;
   std::unique_ptr<rpc::RpcClient> rpc_;
-  std::atomic<std::size_t> current_{0};
+  std::mutex mu_;
+  std::string current_;           // guarded by mu_
+  std::minstd_rand rand_;         // guarded by mu_
   std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, ms; 0: never
 };
 

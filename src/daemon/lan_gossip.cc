@@ -1,18 +1,21 @@
 #include "daemon/lan_gossip.h"
 
-#include <future>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
-#include "consensus/runtime/rpc_transport.h"
+#include <algorithm>
+
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "daemon/lan_members.h"
-#include "daemon/server_info.h"
+#include "daemon/server_discovery.h"
 
 namespace pc::daemon {
 namespace {
 
 constexpr std::string_view kModule = "gossip.lan";
-constexpr auto kInfoTimeout = std::chrono::seconds(2);
 // How long a graceful leave may take to reach the others (Consul's leave waits as long for
 // the broadcast: memberlist's LeavePropagateDelay plus the broadcast timeout).
 constexpr auto kLeaveTimeout = std::chrono::seconds(3);
@@ -42,6 +45,45 @@ gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIde
   return gossip::consul_lan_tags(in);
 }
 
+std::vector<std::string> lan_join_addresses(const std::string& target) {
+  if (target.empty()) return {};
+  if (core::parse_recursor_address(target)) {
+    return {with_default_port(target, kDefaultSerfLanPort)};
+  }
+  // A host name, with or without a port (a bracketed IPv6 literal parsed above).
+  std::string host = target;
+  std::string port = std::to_string(kDefaultSerfLanPort);
+  if (const std::size_t colon = target.rfind(':'); colon != std::string::npos) {
+    host = target.substr(0, colon);
+    port = target.substr(colon + 1);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (host.empty() || ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return {};
+  std::vector<std::string> out;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    char ip[INET6_ADDRSTRLEN] = {};
+    int number = 0;
+    if (ai->ai_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
+      ::inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+      number = ntohs(in->sin_port);
+    } else if (ai->ai_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+      number = ntohs(in6->sin6_port);
+    } else {
+      continue;
+    }
+    std::string address = host_port(ip, number);
+    if (std::find(out.begin(), out.end(), address) == out.end()) out.push_back(address);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
+
 LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
                                     const endpoints::AgentIdentity& identity) {
   LanGossipOptions o;
@@ -54,6 +96,11 @@ LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
   o.encrypt_verify_incoming = config.encrypt_verify_incoming;
   o.encrypt_verify_outgoing = config.encrypt_verify_outgoing;
   o.tags = lan_tags(config, identity);
+  // Validated at load; a value that still does not parse keeps Consul's default.
+  if (auto d = core::parse_go_duration(config.retry_interval); d && d->count() > 0) {
+    o.retry_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  o.retry_max = config.retry_max;
   return o;
 }
 
@@ -111,61 +158,62 @@ core::Status LanGossip::set_tags(const gossip::Tags& tags) {
   return pool_->set_meta(std::move(*meta));
 }
 
-void LanGossip::start_joining(std::vector<std::string> server_rpc_addresses) {
-  if (server_rpc_addresses.empty() || joiner_.joinable()) return;
-  rpc_ = std::make_unique<rpc::RpcClient>(rpc::RpcClient::Options{});
-  rpc_->start();
-  joiner_ = std::thread([this, servers = std::move(server_rpc_addresses)]() mutable {
+void LanGossip::start_joining(std::vector<std::string> lan_addresses) {
+  if (lan_addresses.empty() || joiner_.joinable()) return;
+  joiner_ = std::thread([this, targets = std::move(lan_addresses)]() mutable {
     core::set_thread_name("pc-lan-join");
-    join_loop(std::move(servers));
+    join_loop(std::move(targets));
   });
 }
 
-std::string LanGossip::lan_address_of(const std::string& rpc_address) {
-  auto reply = std::make_shared<std::promise<core::Result<std::string>>>();
-  auto future = reply->get_future();
-  auto sent = rpc_->call(rpc_address, consensus::kRpcServerInfo, "", kInfoTimeout,
-                         [reply](core::Result<std::string> r) { reply->set_value(std::move(r)); });
-  if (!sent) return "";
-  auto r = future.get();  // the call always answers within kInfoTimeout
-  if (!r) {
-    core::log::debug(kModule, "server info from {}: {}", rpc_address, r.error().message);
-    return "";
+std::size_t LanGossip::join_once(const std::vector<std::string>& targets) {
+  std::vector<std::string> addresses;
+  for (const std::string& target : targets) {
+    std::vector<std::string> resolved = lan_join_addresses(target);
+    if (resolved.empty()) core::log::warn(kModule, "join {}: cannot resolve the address", target);
+    for (std::string& a : resolved) {
+      if (a != pool_->address()) addresses.push_back(std::move(a));
+    }
   }
-  auto info = decode_server_info(*r);
-  if (!info) {
-    core::log::warn(kModule, "server info from {}: {}", rpc_address, info.error().message);
-    return "";
-  }
-  return info->serf_lan_address;
+  return addresses.empty() ? 0 : pool_->join(addresses);
 }
 
-void LanGossip::join_loop(std::vector<std::string> servers) {
-  while (true) {
-    std::vector<std::string> targets;
-    for (const std::string& server : servers) {
-      {
-        std::lock_guard lock(mu_);
-        if (stopping_) return;
-      }
-      std::string lan = lan_address_of(server);
-      if (!lan.empty() && lan != pool_->address()) targets.push_back(lan);
+core::Result<std::size_t> LanGossip::join_now(const std::vector<std::string>& lan_addresses) {
+  if (lan_addresses.empty()) return std::size_t{0};
+  const std::size_t answered = join_once(lan_addresses);
+  if (answered == 0) {
+    std::string list;
+    for (const std::string& a : lan_addresses) list += (list.empty() ? "" : ", ") + a;
+    return core::make_error(core::Code::kUnavailable,
+                            "failed to join any of the start_join addresses: " + list);
+  }
+  joined_ = true;
+  core::log::info(kModule, "join: joined {} of {} agents", answered, lan_addresses.size());
+  return answered;
+}
+
+void LanGossip::join_loop(std::vector<std::string> targets) {
+  for (int attempt = 1;; ++attempt) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
     }
-    if (!targets.empty()) {
-      const std::size_t answered = pool_->join(targets);
-      if (answered > 0) {
-        joined_ = true;
-        core::log::info(kModule, "joined the LAN pool through {} of {} servers", answered,
-                        targets.size());
-        return;
-      }
+    const std::size_t answered = join_once(targets);
+    if (answered > 0) {
+      joined_ = true;
+      core::log::info(kModule, "retry_join: joined the LAN pool through {} of {} addresses",
+                      answered, targets.size());
+      return;
     }
-    core::log::warn(kModule,
-                    "could not join the LAN pool yet (asked {} servers, {} answered); "
-                    "retrying in {}s",
-                    servers.size(), targets.size(), kRetryJoinInterval.count());
+    if (options_.retry_max > 0 && attempt >= options_.retry_max) {
+      core::log::error(kModule, "retry_join: no address answered in {} attempts; giving up",
+                       attempt);
+      return;
+    }
+    core::log::warn(kModule, "retry_join: no address answered (attempt {}); retrying in {}ms",
+                    attempt, options_.retry_interval.count());
     std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, kRetryJoinInterval, [this] { return stopping_; })) return;
+    if (cv_.wait_for(lock, options_.retry_interval, [this] { return stopping_; })) return;
   }
 }
 
@@ -179,13 +227,16 @@ std::vector<endpoints::LanMember> LanGossip::lan_members() const {
   return out;
 }
 
+std::vector<PoolServer> LanGossip::servers(std::string_view datacenter) const {
+  return servers_in_pool(members(), datacenter);
+}
+
 void LanGossip::stop_joiner() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  if (rpc_) rpc_->stop();  // fails a query in flight at once
   if (joiner_.joinable()) joiner_.join();
 }
 

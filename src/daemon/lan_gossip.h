@@ -4,11 +4,13 @@
 // (gossip/tags.h consul_lan_tags). The pool says who is alive, failed or left;
 // /v1/agent/members lists it and the leader's LanReconciler turns it into serfHealth checks.
 //
-// Joining: -retry-join names servers' RPC addresses (ip[:8300]), as before gossip. The
-// joiner asks each for its LAN gossip address (kRpcServerInfo, daemon/server_info.h) and
-// push-pulls with those that answered; it retries every kRetryJoinInterval until one join
-// succeeds (Consul's retry_join retries every 30 s; tests need seconds), in the background,
-// so an agent starts whether or not any server is up yet.
+// Joining (Consul's retry_join): -retry-join names LAN gossip addresses of other agents,
+// servers or clients ("ip", "ip:port" or "host[:port]", port 8301 — ports.serf_lan's default
+// — when none is given). The joiner push-pulls with every address; once one answered the
+// agent is in the pool and learns every member from it. Until then it tries again every
+// retry_interval (Consul's 30 s; tests set less), giving up after retry_max attempts when
+// that is not 0, in the background, so an agent starts whether or not anyone is up yet.
+// start_join / -join is one synchronous attempt at start (join_now), as Consul's.
 //
 // Encryption: `encrypt` installs the key in the pool's keyring, with
 // encrypt_verify_incoming/outgoing as given.
@@ -30,15 +32,12 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "daemon/server_discovery.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
-#include "rpc/transport.h"
 
 namespace pc::daemon {
-
-// How often an agent that has not joined asks the retry_join servers again.
-inline constexpr auto kRetryJoinInterval = std::chrono::seconds(3);
 
 struct LanGossipOptions {
   std::string node_name;
@@ -50,6 +49,8 @@ struct LanGossipOptions {
   bool encrypt_verify_incoming = true;
   bool encrypt_verify_outgoing = true;
   gossip::Tags tags;
+  std::chrono::milliseconds retry_interval{std::chrono::seconds(30)};
+  int retry_max = 0;  // 0: retry until joined
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;
@@ -71,13 +72,18 @@ class LanGossip {
   // New tags (a server learns its RPC port after the pool started): broadcast to everyone.
   core::Status set_tags(const gossip::Tags& tags);
 
-  // Starts the background join through these servers' RPC addresses ("ip:port"); nothing
+  // Starts the background join through these agents' LAN addresses (retry_join); nothing
   // when the list is empty (a lone server, -dev).
-  void start_joining(std::vector<std::string> server_rpc_addresses);
+  void start_joining(std::vector<std::string> lan_addresses);
+  // One join through these addresses now (start_join): how many answered, or an error
+  // naming the addresses when none did.
+  core::Result<std::size_t> join_now(const std::vector<std::string>& lan_addresses);
   bool joined() const { return joined_.load(); }
 
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> lan_members() const;
+  // The alive servers of `datacenter` in the pool (servers_in_pool).
+  std::vector<PoolServer> servers(std::string_view datacenter) const;
 
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
@@ -85,14 +91,13 @@ class LanGossip {
   void stop();
 
  private:
-  void join_loop(std::vector<std::string> servers);
-  // Asks `rpc_address` for its LAN gossip address; "" when it does not answer or has none.
-  std::string lan_address_of(const std::string& rpc_address);
+  void join_loop(std::vector<std::string> targets);
+  // One push-pull round with the targets, resolved; how many answered.
+  std::size_t join_once(const std::vector<std::string>& targets);
   void stop_joiner();
 
   LanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
-  std::unique_ptr<rpc::RpcClient> rpc_;  // kRpcServerInfo only; started by start_joining
   std::thread joiner_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -104,6 +109,10 @@ class LanGossip {
 // Consul's LAN tags for this agent (role, dc, id, build, and a server's RPC port and
 // bootstrap settings) from its configuration and identity.
 gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIdentity& identity);
+// "ip", "ip:port", "host" or "host:port" (IPv6 in brackets) → the "ip:port" addresses to
+// push-pull with, port 8301 (Consul's LAN default) when none is given; a host name is
+// resolved. Empty when the name does not resolve.
+std::vector<std::string> lan_join_addresses(const std::string& target);
 // The pool's options for this agent (on_change is the caller's to set).
 LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
                                     const endpoints::AgentIdentity& identity);

@@ -25,17 +25,10 @@ constexpr auto kMembershipCheckInterval = std::chrono::seconds(2);
 // Leader silence, in election timeouts, before a server asks whether it is still a member:
 // any election takes about one; two without a leader are worth a question.
 constexpr int kSilentElectionTimeouts = 2;
-// Servers asked per membership check (its configuration and retry_join are short lists).
+// Servers asked per membership check (its configuration and the pool's servers are short
+// lists).
 constexpr std::size_t kMembershipQueriesMax = 8;
 constexpr auto kInfoTimeout = std::chrono::seconds(2);
-
-std::uint64_t parse_id(const std::string& text) {
-  try {
-    return std::stoull(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 
 bool in_conf(const consensus::raft::ConfState& conf, std::uint64_t id) {
   return std::find(conf.voters.begin(), conf.voters.end(), id) != conf.voters.end() ||
@@ -176,7 +169,7 @@ void ServerRuntime::check_membership(const consensus::ReplicatedLog::Status& sta
 
 std::optional<std::pair<std::string, bool>> ServerRuntime::leader_view(
     const consensus::ReplicatedLog::Status& status) {
-  // Whom to ask: the servers of this one's configuration, then its retry_join addresses; a
+  // Whom to ask: the servers of this one's configuration, then the LAN pool's servers; a
   // server that names a leader other than itself puts that leader first in line.
   std::vector<std::string> queue;
   auto enqueue = [&](const std::string& address, bool front) {
@@ -185,7 +178,9 @@ std::optional<std::pair<std::string, bool>> ServerRuntime::leader_view(
     queue.insert(front ? queue.begin() : queue.end(), address);
   };
   for (const auto& [id, address] : status.addresses) enqueue(address, false);
-  for (const std::string& target : options_.retry_join) enqueue(with_server_port(target), false);
+  if (options_.pool_servers) {
+    for (const PoolServer& server : options_.pool_servers()) enqueue(server.rpc_address, false);
+  }
   std::vector<std::string> asked;
   while (!queue.empty() && asked.size() < kMembershipQueriesMax) {
     {
@@ -195,25 +190,26 @@ std::optional<std::pair<std::string, bool>> ServerRuntime::leader_view(
     const std::string address = queue.front();
     queue.erase(queue.begin());
     asked.push_back(address);
-    auto lines = server_info(address);
-    if (!lines || lines->size() < 7) continue;
-    const std::vector<std::string>& l = *lines;
-    if (l[2] != options_.datacenter || !core::is_uuid(l[0])) continue;
-    const std::uint64_t leader_id = parse_id(l[5]);
-    if (leader_id == 0 || l[4].empty()) continue;
-    if (raft_id_of(l[0]) != leader_id) {
-      // Only the leader's own configuration settles it: a follower may lag behind it.
-      if (std::find(asked.begin(), asked.end(), l[4]) == asked.end()) enqueue(l[4], true);
+    auto info = server_info(address);
+    if (!info || info->datacenter != options_.datacenter || !core::is_uuid(info->node_id)) {
       continue;
     }
-    bool member = false;
-    for (const std::string& id : core::split(l[6], ',')) member = member || parse_id(id) == id_;
-    return std::make_pair(l[4], member);
+    if (info->leader_id == 0 || info->leader_address.empty()) continue;
+    if (raft_id_of(info->node_id) != info->leader_id) {
+      // Only the leader's own configuration settles it: a follower may lag behind it.
+      if (std::find(asked.begin(), asked.end(), info->leader_address) == asked.end()) {
+        enqueue(info->leader_address, true);
+      }
+      continue;
+    }
+    const bool member =
+        std::find(info->members.begin(), info->members.end(), id_) != info->members.end();
+    return std::make_pair(info->leader_address, member);
   }
   return std::nullopt;
 }
 
-core::Result<std::vector<std::string>> ServerRuntime::server_info(const std::string& address) {
+core::Result<ServerInfo> ServerRuntime::server_info(const std::string& address) {
   auto reply = std::make_shared<std::promise<core::Result<std::string>>>();
   auto future = reply->get_future();
   auto sent =
@@ -222,7 +218,7 @@ core::Result<std::vector<std::string>> ServerRuntime::server_info(const std::str
   if (!sent) return sent.error();
   auto r = future.get();  // the call always answers within kInfoTimeout
   if (!r) return r.error();
-  return core::split(*r, '\n');
+  return decode_server_info(*r);
 }
 
 }  // namespace pc::daemon

@@ -18,16 +18,6 @@ namespace {
 
 constexpr std::string_view kModule = "server";
 constexpr auto kDiscoveryInterval = std::chrono::seconds(1);
-constexpr auto kInfoTimeout = std::chrono::seconds(2);
-constexpr int kDefaultServerPort = 8300;
-
-std::uint64_t parse_id(const std::string& text) {
-  try {
-    return std::stoull(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 
 DeadServerPolicy policy_of(const core::AutopilotConfig& c) {
   DeadServerPolicy p;
@@ -52,30 +42,7 @@ endpoints::AutopilotSettings settings_of(const core::AutopilotConfig& c) {
 }  // namespace
 
 std::string with_server_port(const std::string& address) {
-  auto parsed = core::parse_recursor_address(address);
-  if (!parsed) return address;
-  const bool has_port = address.front() == '['
-                            ? address.find("]:") != std::string::npos
-                            : std::count(address.begin(), address.end(), ':') == 1;
-  const int port = has_port ? parsed->port : kDefaultServerPort;
-  const bool v6 = parsed->ip.find(':') != std::string::npos;
-  return (v6 ? "[" + parsed->ip + "]" : parsed->ip) + ":" + std::to_string(port);
-}
-
-std::uint64_t raft_id_of(const std::string& node_id) {
-  std::uint64_t id = 0;
-  int digits = 0;
-  for (char c : node_id) {
-    if (digits == 16) break;
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    if (v < 0) continue;  // the dashes of the UUID
-    id = (id << 4) | static_cast<std::uint64_t>(v);
-    ++digits;
-  }
-  return id == 0 ? 1 : id;
+  return with_default_port(address, kDefaultServerPort);
 }
 
 ServerRuntime::ServerRuntime(ServerRuntimeOptions options, consensus::Fsm& fsm,
@@ -186,14 +153,11 @@ core::Status ServerRuntime::start() {
     });
     return core::ok();
   }
-  if (options_.retry_join.empty()) {
-    return core::make_error(core::Code::kInvalidArgument,
-                            "a new server needs -bootstrap, or -retry-join with the addresses "
-                            "of other servers (and -bootstrap-expect for a new cluster)");
-  }
-  std::string targets;
-  for (const auto& t : options_.retry_join) targets += (targets.empty() ? "" : ", ") + t;
-  core::log::info(kModule, "looking for servers at [{}] (bootstrap_expect {})", targets,
+  // No -bootstrap-expect: like Consul, wait in the pool for a leader to join (a server that
+  // joins later, or an operator's `join`, brings one).
+  core::log::info(kModule,
+                  "looking for servers in the LAN pool (bootstrap_expect {}): "
+                  "bootstrapping once that many are alive, or joining a cluster that has a leader",
                   options_.bootstrap_expect);
   discovery_ = std::thread([this] {
     core::set_thread_name("pc-servers");
@@ -225,47 +189,74 @@ core::Status ServerRuntime::start_raft(std::map<std::uint64_t, std::string> vote
 }
 
 void ServerRuntime::discover() {
-  std::map<std::uint64_t, std::string> known{{id_, rpc_address_}};
+  std::string last_conflict;
+  std::size_t last_count = 0;
   while (true) {
-    for (const std::string& target : options_.retry_join) {
-      const std::string address = with_server_port(target);
-      if (address == rpc_address_) continue;
-      auto reply = std::make_shared<std::promise<core::Result<std::string>>>();
-      auto future = reply->get_future();
-      auto sent = rpc_client_->call(
-          address, consensus::kRpcServerInfo, "", kInfoTimeout,
-          [reply](core::Result<std::string> r) { reply->set_value(std::move(r)); });
-      if (!sent) continue;
-      auto r = future.get();  // the call always answers within kInfoTimeout
-      if (!r) {
-        core::log::debug(kModule, "server info from {}: {}", address, r.error().message);
-        continue;
-      }
-      auto lines = core::split(*r, '\n');
-      if (lines.size() < 4 || lines[2] != options_.datacenter || !core::is_uuid(lines[0]) ||
-          lines[3].empty()) {
-        continue;
-      }
-      known[raft_id_of(lines[0])] = lines[3];
-      if (lines.size() >= 6 && !lines[4].empty()) {
-        // A cluster runs already: join it instead of bootstrapping a new one. Until this
-        // server's log names the servers, the leader's address comes from here.
-        const std::uint64_t leader_id = parse_id(lines[5]);
-        if (leader_id != 0) {
-          std::lock_guard lock(mu_);
-          seed_addresses_[leader_id] = lines[4];
-        }
-        join(lines[4]);
-        return;
+    const std::vector<PoolServer> servers =
+        options_.pool_servers ? options_.pool_servers() : std::vector<PoolServer>{};
+    // Consul asks every server it sees for its Raft peers before bootstrapping: a cluster
+    // that already runs (a leader) is joined; one with peers but no leader yet is waited for,
+    // unless its peers name this server: then another server bootstrapped first with this
+    // one among its voters, and this one follows (Raft with no configuration of its own,
+    // answering the votes and entries of that cluster, as Consul's servers whose Raft runs
+    // from the start do).
+    bool existing_peers = false;
+    bool named = false;
+    {
+      // Until this server's log names the servers, their addresses come from the pool.
+      std::lock_guard lock(mu_);
+      for (const PoolServer& server : servers) {
+        seed_addresses_[raft_id_of(server.node_id)] = server.rpc_address;
       }
     }
-    if (options_.bootstrap_expect > 0 &&
-        static_cast<int>(known.size()) >= options_.bootstrap_expect) {
-      core::log::info(kModule, "found {} servers; bootstrapping", known.size());
-      if (auto s = start_raft(known); !s) {
+    for (const PoolServer& server : servers) {
+      if (raft_id_of(server.node_id) == id_ || server.rpc_address == rpc_address_) continue;
+      auto info = server_info(server.rpc_address);
+      if (!info) {
+        core::log::debug(kModule, "server info from {}: {}", server.rpc_address,
+                         info.error().message);
+        continue;
+      }
+      if (info->datacenter != options_.datacenter) continue;
+      if (!info->leader_address.empty()) {
+        if (info->leader_id != 0) {
+          std::lock_guard lock(mu_);
+          seed_addresses_[info->leader_id] = info->leader_address;
+        }
+        join(info->leader_address);
+        return;
+      }
+      existing_peers = existing_peers || !info->members.empty();
+      named = named || std::find(info->members.begin(), info->members.end(), id_) !=
+                           info->members.end();
+    }
+    if (named) {
+      core::log::info(kModule, "a cluster that includes this server was bootstrapped; following it");
+      if (auto s = start_raft({}); !s) {
         core::log::error(kModule, "starting Raft: {}", s.error().message);
       }
       return;
+    }
+    if (options_.bootstrap_expect > 0 && !existing_peers) {
+      const BootstrapPlan plan =
+          plan_bootstrap(servers, options_.bootstrap_expect, id_, rpc_address_);
+      if (plan.conflict != last_conflict && !plan.conflict.empty()) {
+        core::log::error(kModule, "not bootstrapping: {}", plan.conflict);
+      }
+      last_conflict = plan.conflict;
+      if (plan.ready) {
+        core::log::info(kModule, "found {} servers in the LAN pool; bootstrapping",
+                        plan.voters.size());
+        if (auto s = start_raft(plan.voters); !s) {
+          core::log::error(kModule, "starting Raft: {}", s.error().message);
+        }
+        return;
+      }
+      if (plan.voters.size() != last_count) {
+        core::log::info(kModule, "{} of {} expected servers seen in the LAN pool",
+                        plan.voters.size(), options_.bootstrap_expect);
+        last_count = plan.voters.size();
+      }
     }
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, kDiscoveryInterval, [this] { return stopping_; })) return;

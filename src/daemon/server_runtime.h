@@ -5,23 +5,26 @@
 //
 // Starting: a data directory that already holds Raft state rejoins its cluster at once. A new
 // one bootstraps: with `bootstrap` alone, or with `bootstrap_expect` once that many servers
-// (this one included) answered at the `retry_join` addresses, all of them with the same
-// voter set (ordered by id), so every server writes the same first entries. When a server
-// asked there already follows a leader, the new one joins that cluster instead: it starts
-// Raft with no configuration and asks the leader to add it as a voter. Until then writes
-// fail with "No cluster leader". (retry_join names other servers' rpc address, "ip[:port]",
-// port 8300 by default; their kRpcServerInfo replies also carry their LAN gossip address,
-// which daemon/lan_gossip joins.)
+// (this one included) of its datacenter are alive in the LAN gossip pool, all advertising the
+// same expect (daemon/server_discovery.h), so every server writes the same first entries with
+// the same voter set. Servers find each other there: `retry_join` names LAN gossip addresses
+// (daemon/lan_gossip.h), and the pool's server members carry their RPC port in their tags.
+// Before bootstrapping, a new server asks each server it sees (kRpcServerInfo) whether it
+// follows a leader or already has Raft peers: a leader means a cluster runs, and the new
+// server joins it instead (it starts Raft with no configuration and asks the leader to add
+// it as a voter); peers without a leader mean one is being elected, so it waits. Until then
+// writes fail with "No cluster leader".
 //
 // Membership after start (one background thread, pc-servers): on the leader, autopilot removes
 // dead servers from the configuration (daemon/autopilot.h: when a server counts as dead, and
 // the quorum rules). On any other server, when it has not heard from a leader for two
 // election timeouts or its own configuration no longer names it, it asks the servers it
-// knows who leads and whether the leader's configuration names it; when the leader says no
-// twice in a row, it asks the leader to add it as a voter again. So a server removed while
-// it was down rejoins when it comes back, and one removed by `operator raft remove-peer`
-// while running is added again a few seconds later, as Consul's leader re-adds a live serf
-// member; a server meant to go away is stopped first (Consul: `leave`), then removed.
+// knows (its configuration's, then the LAN pool's) who leads and whether the leader's
+// configuration names it; when the leader says no twice in a row, it asks the leader to add
+// it as a voter again. So a server removed while it was down rejoins when it comes back, and
+// one removed by `operator raft remove-peer` while running is added again a few seconds
+// later, as Consul's leader re-adds a live serf member; a server meant to go away is stopped
+// first (Consul: `leave`), then removed.
 //
 // Thread-safety: start() and stop() from the owning thread; log() from any thread.
 #include <atomic>
@@ -43,6 +46,8 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "daemon/autopilot.h"
+#include "daemon/server_discovery.h"
+#include "daemon/server_info.h"
 #include "rpc/transport.h"
 
 namespace pc::daemon {
@@ -60,7 +65,9 @@ struct ServerRuntimeOptions {
   std::string data_dir;
   bool bootstrap = false;
   int bootstrap_expect = 0;
-  std::vector<std::string> retry_join;
+  // The alive servers of this datacenter in the LAN pool (servers_in_pool); called from the
+  // pc-servers thread, so it must be thread-safe. Unset: none known.
+  std::function<std::vector<PoolServer>()> pool_servers;
   int raft_multiplier = 5;  // Consul's performance.raft_multiplier
   std::uint64_t snapshot_threshold = 16384;
   std::uint64_t trailing_logs = 10240;
@@ -71,9 +78,6 @@ struct ServerRuntimeOptions {
 
 // "ip" or "ip:port" (IPv6 in brackets) with the server port (8300) filled in.
 std::string with_server_port(const std::string& address);
-
-// The Raft id of a server: the first 64 bits of its node ID (a UUID), never 0.
-std::uint64_t raft_id_of(const std::string& node_id);
 
 class ServerRuntime final : public consensus::Log {
  public:
@@ -128,8 +132,8 @@ class ServerRuntime final : public consensus::Log {
   // its configuration names this server, or nullopt when no leader answered.
   std::optional<std::pair<std::string, bool>> leader_view(
       const consensus::ReplicatedLog::Status& status);
-  // kRpcServerInfo to `address`: its reply split into lines, or an error.
-  core::Result<std::vector<std::string>> server_info(const std::string& address);
+  // kRpcServerInfo to `address`: its decoded reply, or an error.
+  core::Result<ServerInfo> server_info(const std::string& address);
   bool has_raft_state() const;
   core::Status start_raft(std::map<std::uint64_t, std::string> voters);
 

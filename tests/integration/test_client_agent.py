@@ -8,8 +8,9 @@ DNS questions about the agent's domains are answered by a server's resolver, ove
 TCP; a catalog entry deleted behind the agent's back is restored by its next sync; when the
 server the client talks to dies, the client goes on through another one.
 
--retry-join names the servers' RPC ports, for servers and clients alike (agents also learn
-the servers' LAN gossip addresses there).
+-retry-join names LAN gossip addresses, for servers and clients alike; a client learns the
+servers' RPC addresses from the pool (members with role "consul" and their "port" tag), so
+one given a single server's address still finds the others.
 """
 
 import json
@@ -21,11 +22,12 @@ import time
 import unittest
 
 from proconsul import Agent, BackgroundCall
-from test_cluster import CONVERGE_S, ServerAgent, free_port
+from test_cluster import CONVERGE_S, ServerAgent, free_port, lan_port_of
 
 
 class ClientAgent(Agent):
-    """`agent` (client mode) pointed at the servers' RPC ports."""
+    """`agent` (client mode) joining the servers' LAN gossip ports (`servers`: their server
+    ports, mapped by lan_port_of)."""
 
     def __init__(self, node, data_dir, servers):
         super().__init__(node=node)
@@ -35,10 +37,10 @@ class ClientAgent(Agent):
     def command(self):
         args = [super().command()[0], "agent", "-data-dir", self.data_dir, "-node", self.node,
                 "-bind", "127.0.0.1", "-http-port", "0", "-dns-port", "0",
-                "-serf-lan-port", "0",
+                "-serf-lan-port", "0", "-retry-interval", "1s",
                 "-log-level", "debug"]
         for port in self.servers:
-            args += ["-retry-join", f"127.0.0.1:{port}"]
+            args += ["-retry-join", f"127.0.0.1:{lan_port_of(port)}"]
         return args
 
 
@@ -183,11 +185,21 @@ class ClientAgentTest(unittest.TestCase):
                                                                                "client-0")),
                       "db-1 restored beside cache-1")
 
-    def test_client_goes_on_when_its_server_dies(self):
-        client = self.clients[0]
-        self.assertEqual(client.put("/v1/kv/before", body="1").json(), True)
-        # The client starts with the first server; kill it (it may be the leader).
-        self.servers[0].stop()
+    def test_client_given_one_server_goes_on_through_another_when_it_dies(self):
+        # This client is told only server-0's LAN address; it learns the other servers from
+        # the pool, so it keeps working once server-0 (maybe the leader) is killed.
+        data_dir = os.path.join(self.root, "c-single")
+        os.makedirs(data_dir)
+        client = ClientAgent("client-single", data_dir, [self.ports[0]])
+        self.addCleanup(client.stop)
+        client.start()
+        self.wait_for(lambda: client.put("/v1/kv/before", body="1").status == 200,
+                      "a write through the client")
+        servers = {m["Name"] for m in client.get("/v1/agent/members").json()
+                   if m["Tags"].get("role") == "consul"}
+        self.assertEqual(servers, {"server-0", "server-1", "server-2"})
+        self.servers[0].proc.kill()
+        self.servers[0].proc.wait()
         self.wait_for(lambda: client.get("/v1/kv/before?raw").body == b"1",
                       "a read through another server")
         self.wait_for(lambda: client.put("/v1/kv/after", body="2").status == 200,

@@ -15,8 +15,9 @@ API removes it. A leader paused with SIGSTOP while the others elect a new leader
 write never answers a default read from its stale state when it wakes (the leader lease).
 
 Servers here run with performance.raft_multiplier 1 (1 s election timeout), as Consul
-recommends for tests. Until gossip exists, -retry-join names the other servers' server
-(RPC) ports.
+recommends for tests. They find each other through the LAN gossip pool: each listens for
+gossip on a port picked here (lan_port_of) and -retry-join names the other servers' LAN
+gossip addresses, retried every second (-retry-interval 1s).
 """
 
 import http.client
@@ -64,8 +65,23 @@ def free_port():
     raise RuntimeError("no free port below the ephemeral range")
 
 
+_LAN_PORTS = {}
+
+
+def lan_port_of(server_port):
+    """The LAN gossip port of the server (or agent) keyed by `server_port`, picked once.
+
+    Agents join each other by LAN gossip address, so every agent's gossip port must be known
+    before any of them starts; tests name servers by their server port, and this maps it."""
+    if server_port not in _LAN_PORTS:
+        _LAN_PORTS[server_port] = free_port()
+    return _LAN_PORTS[server_port]
+
+
 class ServerAgent(Agent):
-    """`agent -server -bootstrap-expect N` with its own data directory and server port."""
+    """`agent -server -bootstrap-expect N` with its own data directory, server port and LAN
+    gossip port (lan_port_of); `peers` are other servers' server ports, joined at their LAN
+    gossip ports."""
 
     def __init__(self, node, data_dir, server_port, peers, config_file, bootstrap_expect=3):
         super().__init__(node=node)
@@ -81,10 +97,10 @@ class ServerAgent(Agent):
             args += ["-bootstrap-expect", str(self.bootstrap_expect)]
         args += ["-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
                 "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
-                "-serf-lan-port", "0",
+                "-serf-lan-port", str(lan_port_of(self.server_port)), "-retry-interval", "1s",
                 "-config-file", self.config_file, "-log-level", "debug"]
         for peer in self.peers:
-            args += ["-retry-join", f"127.0.0.1:{peer}"]
+            args += ["-retry-join", f"127.0.0.1:{lan_port_of(peer)}"]
         return args
 
 

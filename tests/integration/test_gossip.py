@@ -1,8 +1,7 @@
 """The LAN gossip pool of a datacenter: three servers and two client agents on loopback.
 
 What Consul promises and this checks: every agent joins the LAN pool through -retry-join
-(which names the servers' RPC ports; each server tells the LAN gossip address it listens on)
-and lists all five members alive at /v1/agent/members, as `proconsul members` prints them;
+(which names the servers' LAN gossip addresses) and lists all five members alive at /v1/agent/members, as `proconsul members` prints them;
 the leader registers each member's node with the check serfHealth, passing while it is alive,
 so a session can be created on a client's node; a client killed with SIGKILL is found failed
 by gossip, its serfHealth turns critical and its services leave ?passing health answers
