@@ -996,7 +996,8 @@ Status validate(AgentConfig& c) {
     if (d->count() < 0) return invalid(std::string(key) + " cannot be negative");
   }
   // A zero interval would retry a failing join without pause.
-  if (parse_go_duration(c.retry_interval)->count() == 0) return invalid("retry_interval must be positive");
+  if (parse_go_duration(c.retry_interval)->count() == 0)
+    return invalid("retry_interval must be positive");
   if (c.retry_max < 0) return invalid("retry_max cannot be negative");
   s = validate_dns_config(c.dns_config);
   if (!s) return s;

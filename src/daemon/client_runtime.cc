@@ -72,8 +72,8 @@ void ClientRuntime::move_past(const std::string& failed, const std::vector<std::
   std::lock_guard lock(mu_);
   if (current_ != failed) return;  // another request moved on already
   auto it = std::find(servers.begin(), servers.end(), failed);
-  current_ = (it == servers.end() || std::next(it) == servers.end()) ? servers.front()
-                                                                      : *std::next(it);
+  current_ =
+      (it == servers.end() || std::next(it) == servers.end()) ? servers.front() : *std::next(it);
 }
 
 void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,

@@ -89,8 +89,8 @@ class ClientRuntime final : public consensus::Log {
   const ServerSource servers_;
   std::unique_ptr<rpc::RpcClient> rpc_;
   std::mutex mu_;
-  std::string current_;           // guarded by mu_
-  std::minstd_rand rand_;         // guarded by mu_
+  std::string current_;                          // guarded by mu_
+  std::minstd_rand rand_;                        // guarded by mu_
   std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, ms; 0: never
 };
 

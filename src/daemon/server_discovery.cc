@@ -81,9 +81,8 @@ std::vector<PoolServer> servers_in_pool(const std::vector<gossip::MemberInfo>& m
     server.bootstrap = tag("bootstrap") == "1";
     out.push_back(std::move(server));
   }
-  std::sort(out.begin(), out.end(), [](const PoolServer& a, const PoolServer& b) {
-    return a.rpc_address < b.rpc_address;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const PoolServer& a, const PoolServer& b) { return a.rpc_address < b.rpc_address; });
   return out;
 }
 
@@ -96,8 +95,8 @@ BootstrapPlan plan_bootstrap(const std::vector<PoolServer>& servers, int expect,
     if (id == self_id) continue;  // ourselves: counted above, with the address we bound
     if (s.expect != 0 && s.expect != expect) {
       plan.conflict = "member " + s.node_name + " has a conflicting expect value (" +
-                      std::to_string(s.expect) + ", this server expects " +
-                      std::to_string(expect) + "); all servers should expect the same number";
+                      std::to_string(s.expect) + ", this server expects " + std::to_string(expect) +
+                      "); all servers should expect the same number";
       return plan;
     }
     if (s.bootstrap) {

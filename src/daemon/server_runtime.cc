@@ -227,11 +227,12 @@ void ServerRuntime::discover() {
         return;
       }
       existing_peers = existing_peers || !info->members.empty();
-      named = named || std::find(info->members.begin(), info->members.end(), id_) !=
-                           info->members.end();
+      named = named ||
+              std::find(info->members.begin(), info->members.end(), id_) != info->members.end();
     }
     if (named) {
-      core::log::info(kModule, "a cluster that includes this server was bootstrapped; following it");
+      core::log::info(kModule,
+                      "a cluster that includes this server was bootstrapped; following it");
       if (auto s = start_raft({}); !s) {
         core::log::error(kModule, "starting Raft: {}", s.error().message);
       }

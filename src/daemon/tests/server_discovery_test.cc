@@ -93,10 +93,10 @@ TEST(ServerDiscovery, BootstrapsOnceExpectServersAreSeen) {
   servers.push_back({kId3, "s3", "10.0.0.3:8300", 0, false});  // no expect tag: counted
   plan = plan_bootstrap(servers, 3, self, "10.0.0.1:8300");
   EXPECT_TRUE(plan.ready);
-  EXPECT_EQ(plan.voters, (std::map<std::uint64_t, std::string>{
-                             {raft_id_of(kId1), "10.0.0.1:8300"},
-                             {raft_id_of(kId2), "10.0.0.2:8300"},
-                             {raft_id_of(kId3), "10.0.0.3:8300"}}));
+  EXPECT_EQ(plan.voters,
+            (std::map<std::uint64_t, std::string>{{raft_id_of(kId1), "10.0.0.1:8300"},
+                                                  {raft_id_of(kId2), "10.0.0.2:8300"},
+                                                  {raft_id_of(kId3), "10.0.0.3:8300"}}));
 }
 
 TEST(ServerDiscovery, SelfCountsWithTheAddressItBound) {
