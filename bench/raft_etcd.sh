@@ -64,11 +64,11 @@ PROCONSUL="${PROCONSUL:-$BENCH_ROOT/$BUILD_DIR/proconsul}"
 [[ -x "$PROCONSUL" ]] || bench_die "$PROCONSUL not found (build it, or set PROCONSUL=)"
 
 # ---- the two clusters ----------------------------------------------------------------------
-# Members are numbered 0..2. PC_* are Proconsul's (server port, HTTP port, PID), ET_* etcd's
+# Members are numbered 0..2. PC_* are Proconsul's (server, LAN gossip, HTTP port, PID), ET_* etcd's
 # (client port, peer port, PID). Every data directory is under BENCH_TMP, on the same disk.
-PC_SERVER=() PC_HTTP=() PC_PID=() ET_CLIENT=() ET_PEER=() ET_PID=()
+PC_SERVER=() PC_LAN=() PC_HTTP=() PC_PID=() ET_CLIENT=() ET_PEER=() ET_PID=()
 for i in 0 1 2; do
-  PC_SERVER+=("$(bench_free_port)") PC_HTTP+=("$(bench_free_port)")
+  PC_SERVER+=("$(bench_free_port)") PC_LAN+=("$(bench_free_port)") PC_HTTP+=("$(bench_free_port)")
   ET_CLIENT+=("$(bench_free_port)") ET_PEER+=("$(bench_free_port)")
 done
 export SERVER_PORTS="${PC_SERVER[*]}"
@@ -91,10 +91,12 @@ forget_pid() {
 # Starts Proconsul server i (again, after a kill: same data directory, log appended).
 start_proconsul() {
   local i="$1" args=() j
-  for j in 0 1 2; do [[ $j == "$i" ]] || args+=(-retry-join "127.0.0.1:${PC_SERVER[j]}"); done
+  # Servers find each other in the LAN gossip pool: -retry-join names LAN gossip ports.
+  for j in 0 1 2; do [[ $j == "$i" ]] || args+=(-retry-join "127.0.0.1:${PC_LAN[j]}"); done
   "$PROCONSUL" agent -server -bootstrap-expect 3 -data-dir "$BENCH_TMP/s$i" -node "s$i" \
     -bind 127.0.0.1 -http-port "${PC_HTTP[i]}" -dns-port -1 -server-port "${PC_SERVER[i]}" \
-    "${args[@]}" -config-file "$PC_CONFIG" >>"$BENCH_TMP/s$i.log" 2>&1 &
+    -serf-lan-port "${PC_LAN[i]}" -retry-interval 1s "${args[@]}" -config-file "$PC_CONFIG" \
+    >>"$BENCH_TMP/s$i.log" 2>&1 &
   PC_PID[i]=$!
   BENCH_PIDS+=("${PC_PID[i]}")
 }

@@ -1,7 +1,8 @@
 #pragma once
 // kRpcServerInfo's reply (consensus::kRpcServerInfo, asked with an empty payload): what a
-// server says about itself to servers looking for a cluster to bootstrap or join, and to any
-// agent looking for the servers' LAN gossip address. Text, one field per line:
+// server says about itself to servers that found it in the LAN pool and look for a cluster
+// to bootstrap or join (does it follow a leader, which Raft peers does it have), or for the
+// leader after losing it. Text, one field per line:
 //
 //   node id, node name, datacenter, rpc address ("ip:port"), the address and Raft id of the
 //   leader it follows ("" and 0 when it knows none), the Raft ids of the servers in its

@@ -45,10 +45,11 @@ class Server:
             self.binary, "agent", "-server", "-bootstrap-expect", str(self.net.server_count),
             "-data-dir", self.data_dir, "-node", self.name, "-bind", self.ip,
             "-client", self.ip, "-http-port", "8500", "-dns-port", "-1",
-            "-server-port", "8300", "-config-file", self.config_file,
+            "-server-port", "8300", "-retry-interval", "1s", "-config-file", self.config_file,
             "-log-level", os.environ.get("PCF_SERVER_LOG_LEVEL", "info")]
+        # Servers find each other in the LAN gossip pool (port 8301 by default).
         for ip in self.peers_ips:
-            args += ["-retry-join", f"{ip}:8300"]
+            args += ["-retry-join", ip]
         return args
 
     def start(self):

@@ -480,6 +480,30 @@ TEST(AgentConfig, EmptyFilesAndCommaListsAreAccepted) {
   EXPECT_EQ(r->config_files, (Args{list}));
 }
 
+TEST(AgentConfig, JoinSettings) {
+  TempDir dir;
+  Result<AgentConfig> defaults = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_TRUE(defaults->start_join.empty());
+  EXPECT_EQ(defaults->retry_interval, "30s");  // Consul's defaults
+  EXPECT_EQ(defaults->retry_max, 0);
+  std::string f = dir.write("join.json", R"({"start_join": "10.0.0.1,10.0.0.2:9301",
+                                             "retry_interval": "5s", "retry_max": 4})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", f, "-join", "10.0.0.9",
+                         "-retry-interval", "1s", "-retry-max", "2"});
+  ASSERT_TRUE(r) << r.error().message;
+  // Flag lists first, then the file's; flag values win.
+  EXPECT_EQ(r->start_join, (Args{"10.0.0.9", "10.0.0.1", "10.0.0.2:9301"}));
+  EXPECT_EQ(r->retry_interval, "1s");
+  EXPECT_EQ(r->retry_max, 2);
+  EXPECT_EQ(
+      load_error(dir, {"-retry-interval", "soon"}).rfind("retry_interval: invalid duration", 0),
+      0u);
+  EXPECT_EQ(load_error(dir, {"-retry-interval", "0s"}), "retry_interval must be positive");
+  EXPECT_EQ(load_error(dir, {"-retry-max", "-1"}), "retry_max cannot be negative");
+}
+
 TEST(AgentConfig, FlagErrors) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, {"-x"}), "flag provided but not defined: -x");
