@@ -9,6 +9,8 @@ three Raft peers, and a write taken through any of them readable from every one.
 whose expect differs from the others' is not counted: with -bootstrap-expect 2 beside one
 server expecting 3, neither bootstraps (Consul logs the conflict), and once the third
 server expecting 3 arrives the two that agree still wait for the mismatch to go away.
+-join (start_join) joins once at start: a client agent joined to a server's LAN address
+finds it and works through it; one whose -join address nobody answers exits with an error.
 """
 
 import json
@@ -18,7 +20,22 @@ import tempfile
 import time
 import unittest
 
-from test_cluster import CONVERGE_S, ServerAgent, free_port
+from test_client_agent import ClientAgent
+from test_cluster import CONVERGE_S, ServerAgent, free_port, lan_port_of
+
+
+class JoinClient(ClientAgent):
+    """A client agent with -join (start_join) addresses instead of -retry-join."""
+
+    def __init__(self, node, data_dir, join):
+        super().__init__(node, data_dir, [])
+        self.join = join
+
+    def command(self):
+        args = super().command()
+        for address in self.join:
+            args += ["-join", address]
+        return args
 
 
 class DiscoveryTest(unittest.TestCase):
@@ -100,6 +117,29 @@ class DiscoveryTest(unittest.TestCase):
         time.sleep(3)  # several discovery rounds (one a second)
         for server in (first, second, third):
             self.assertEqual(self.leader_of(server), "", server.output_tail(20))
+
+    def test_join_at_start(self):
+        port = free_port()
+        server = self.server(0, port, [], 1)  # -bootstrap-expect 1: bootstrap alone
+        server.start()
+        data_dir = os.path.join(self.root, "c0")
+        os.makedirs(data_dir)
+        client = JoinClient("client-0", data_dir, [f"127.0.0.1:{lan_port_of(port)}"])
+        self.addCleanup(client.stop)
+        client.start()
+        self.wait_for(lambda: client.put("/v1/kv/joined", body="1").status == 200,
+                      "a write through the joined client", [server, client])
+        self.assertEqual(server.get("/v1/kv/joined?raw").body, b"1")
+
+        # Nobody listens at this address: -join fails and the agent does not start.
+        data_dir = os.path.join(self.root, "c1")
+        os.makedirs(data_dir)
+        lonely = JoinClient("client-1", data_dir, [f"127.0.0.1:{free_port()}"])
+        self.addCleanup(lonely.stop)
+        with self.assertRaises(AssertionError) as failed:
+            lonely.start()
+        self.assertIn("exited with status 1", str(failed.exception))
+        self.assertIn("Error joining the LAN pool", str(failed.exception))
 
 
 if __name__ == "__main__":
