@@ -153,11 +153,11 @@ core::Status ServerRuntime::start() {
     });
     return core::ok();
   }
-  // No -bootstrap-expect: like Consul, wait in the pool for a leader to join (a server that
-  // joins later, or an operator's `join`, brings one).
+  // A new server finds the others in the LAN pool (discover()). Without bootstrap_expect it
+  // only joins a cluster that has a leader, as Consul's server waits to be added.
   core::log::info(kModule,
-                  "looking for servers in the LAN pool (bootstrap_expect {}): "
-                  "bootstrapping once that many are alive, or joining a cluster that has a leader",
+                  "looking for servers in the LAN pool (bootstrap_expect {}); joining a cluster "
+                  "that has a leader, or bootstrapping once that many servers are alive",
                   options_.bootstrap_expect);
   discovery_ = std::thread([this] {
     core::set_thread_name("pc-servers");
@@ -206,7 +206,9 @@ void ServerRuntime::discover() {
       // Until this server's log names the servers, their addresses come from the pool.
       std::lock_guard lock(mu_);
       for (const PoolServer& server : servers) {
-        seed_addresses_[raft_id_of(server.node_id)] = server.rpc_address;
+        if (raft_id_of(server.node_id) != id_) {
+          seed_addresses_[raft_id_of(server.node_id)] = server.rpc_address;
+        }
       }
     }
     for (const PoolServer& server : servers) {
