@@ -15,6 +15,9 @@ constexpr std::string_view kModule = "client";
 constexpr std::chrono::milliseconds kCallTimeout{std::chrono::seconds(30)};
 // A blocking query may park for Consul's longest wait (10 min) plus its jitter (1/16).
 constexpr std::chrono::milliseconds kBlockingCallTimeout{std::chrono::seconds(11 * 60)};
+// How long a client keeps one server before picking again at random, plus up to half as much
+// again (Consul's clientRPCMinReuseDuration, 2 min, with jitter).
+constexpr std::int64_t kRebalanceMs = 120'000;
 // How long after the last answer from a server the agent still reports a known leader.
 constexpr std::int64_t kKnownLeaderMs = 60'000;
 
@@ -62,8 +65,11 @@ void ClientRuntime::call(rpc::Method method, std::string payload, std::chrono::m
 std::string ClientRuntime::pick(const std::vector<std::string>& servers) {
   if (servers.empty()) return {};
   std::lock_guard lock(mu_);
-  if (std::find(servers.begin(), servers.end(), current_) == servers.end()) {
+  const std::int64_t now = steady_ms();
+  if (now >= rebalance_at_ms_ ||
+      std::find(servers.begin(), servers.end(), current_) == servers.end()) {
     current_ = servers[rand_() % servers.size()];
+    rebalance_at_ms_ = now + kRebalanceMs + static_cast<std::int64_t>(rand_() % (kRebalanceMs / 2));
   }
   return current_;
 }

@@ -17,9 +17,10 @@
 // "consul", their RPC port in the "port" tag; daemon/server_discovery.h), asked afresh on
 // every request, so a server that joins is used and one that fails is dropped as soon as
 // gossip says so. One is used at a time, picked at random so clients spread over the
-// servers; when it cannot be reached the next one is tried: at once for reads, and for the
-// next request after a write (a write that may have reached a server is never sent twice).
-// With none known a request fails with Consul's "No known Consul servers".
+// servers, and picked again every 2-3 minutes (Consul's client rebalancing: servers that
+// joined later get their share); when it cannot be reached the next one is tried: at once for
+// reads, and for the next request after a write (a write that may have reached a server is never
+// sent twice). With none known a request fails with Consul's "No known Consul servers".
 //
 // Thread-safety: start() and stop() from the owning thread; everything else from any thread.
 #include <atomic>
@@ -80,8 +81,9 @@ class ClientRuntime final : public consensus::Log {
                  std::shared_ptr<const std::string> payload, std::chrono::milliseconds timeout,
                  bool retry, Callback done);
   void heard_from_server();
-  // The server to use now from `servers` (sorted): the current one while it is listed, else
-  // a random one, which becomes current. "" when `servers` is empty.
+  // The server to use now from `servers` (sorted): the current one while it is listed and
+  // not due for rebalancing, else a random one, which becomes current. "" when `servers` is
+  // empty.
   std::string pick(const std::vector<std::string>& servers);
   // `failed` did not answer: the next request goes to the server after it.
   void move_past(const std::string& failed, const std::vector<std::string>& servers);
@@ -91,6 +93,7 @@ class ClientRuntime final : public consensus::Log {
   std::mutex mu_;
   std::string current_;                          // guarded by mu_
   std::minstd_rand rand_;                        // guarded by mu_
+  std::int64_t rebalance_at_ms_ = 0;             // steady clock; guarded by mu_
   std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, ms; 0: never
 };
 
