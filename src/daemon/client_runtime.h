@@ -42,6 +42,8 @@ class ClientRuntime final : public consensus::Log {
   ClientRuntime(const ClientRuntime&) = delete;
   ClientRuntime& operator=(const ClientRuntime&) = delete;
 
+  // Before start(): TLS for the connections to servers (rpc/tls_stream.h).
+  void set_stream_wrapper(rpc::StreamWrapper wrap) { wrap_stream_ = std::move(wrap); }
   core::Status start();
   void stop();
 
@@ -74,6 +76,7 @@ class ClientRuntime final : public consensus::Log {
   void heard_from_server();
 
   const std::vector<std::string> servers_;
+  rpc::StreamWrapper wrap_stream_;
   std::unique_ptr<rpc::RpcClient> rpc_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, ms; 0: never

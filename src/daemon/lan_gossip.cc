@@ -113,7 +113,9 @@ core::Status LanGossip::set_tags(const gossip::Tags& tags) {
 
 void LanGossip::start_joining(std::vector<std::string> server_rpc_addresses) {
   if (server_rpc_addresses.empty() || joiner_.joinable()) return;
-  rpc_ = std::make_unique<rpc::RpcClient>(rpc::RpcClient::Options{});
+  rpc::RpcClient::Options rpc_options;
+  rpc_options.wrap_stream = options_.rpc_wrap_stream;
+  rpc_ = std::make_unique<rpc::RpcClient>(rpc_options);
   rpc_->start();
   joiner_ = std::thread([this, servers = std::move(server_rpc_addresses)]() mutable {
     core::set_thread_name("pc-lan-join");

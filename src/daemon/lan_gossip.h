@@ -53,6 +53,8 @@ struct LanGossipOptions {
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;
+  // TLS for the server-RPC calls that find the servers' pool addresses (rpc/tls_stream.h).
+  rpc::StreamWrapper rpc_wrap_stream;
 };
 
 class LanGossip {
