@@ -276,6 +276,66 @@ class HttpsTest(unittest.TestCase):
         agent.start()
         return agent, https_port(agent)
 
+    def test_min_version_and_cipher_suites_are_enforced(self):
+        config = write_json(os.path.join(self.root, "strict.json"), {
+            "ports": {"https": 0},
+            "tls": {"https": {"cert_file": self.served_cert, "key_file": self.served_key,
+                              "tls_cipher_suites":
+                                  "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"}}})
+        agent = Agent(node="tls-strict", extra_args=["-config-file", config])
+        self.addCleanup(agent.stop)
+        agent.start()
+        port = https_port(agent)
+
+        def tls12(ciphers):
+            ctx = tls_context(self.ca)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers(ciphers)
+            return ctx
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=SOCKET_TIMEOUT_S,
+                                           context=tls12("ECDHE-ECDSA-AES256-GCM-SHA384"))
+        conn.connect()
+        self.assertEqual(conn.sock.cipher()[0], "ECDHE-ECDSA-AES256-GCM-SHA384")
+        conn.close()
+        with self.assertRaises(ssl.SSLError):
+            https_request(port, tls12("ECDHE-ECDSA-AES128-GCM-SHA256"), "GET", "/v1/status/leader")
+
+        # tls_min_version TLSv1_3: a client that stops at TLS 1.2 is refused.
+        config = write_json(os.path.join(self.root, "v13.json"), {
+            "ports": {"https": 0},
+            "tls": {"https": {"cert_file": self.served_cert, "key_file": self.served_key,
+                              "tls_min_version": "TLSv1_3"}}})
+        v13 = Agent(node="tls-v13", extra_args=["-config-file", config])
+        self.addCleanup(v13.stop)
+        v13.start()
+        with self.assertRaises(ssl.SSLError):
+            https_request(https_port(v13), tls12("DEFAULT"), "GET", "/v1/status/leader")
+        conn = http.client.HTTPSConnection("127.0.0.1", https_port(v13),
+                                           timeout=SOCKET_TIMEOUT_S, context=tls_context(self.ca))
+        conn.connect()
+        self.assertEqual(conn.sock.version(), "TLSv1.3")
+        conn.close()
+
+    def test_a_missing_or_mismatched_file_stops_the_agent(self):
+        for tls, want in [
+            ({"cert_file": os.path.join(self.root, "nope.pem"), "key_file": self.served_key},
+             "tls.https: Failed to load cert/key pair: open " +
+             os.path.join(self.root, "nope.pem") + ": no such file or directory"),
+            ({"cert_file": self.served_cert, "key_file": self.cert("dc1-client-consul-0-key.pem")},
+             "tls.https: Failed to load cert/key pair: tls: private key does not match public key"),
+            ({"verify_incoming": True, "cert_file": self.served_cert,
+              "key_file": self.served_key},
+             "tls.https: VerifyIncoming set but no CA certificates were provided"),
+        ]:
+            config = write_json(os.path.join(self.root, "bad.json"),
+                                {"ports": {"https": 0}, "tls": {"https": tls}})
+            proc = subprocess.run([binary_path(), "agent", "-dev", "-http-port", "0",
+                                   "-dns-port", "-1", "-serf-lan-port", "0", "-config-file",
+                                   config], capture_output=True, text=True,
+                                  timeout=CLI_TIMEOUT_S)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn(want, proc.stderr)
+
     def cli(self, *args, env=None):
         full_env = dict(os.environ)
         for name in list(full_env):
