@@ -5,6 +5,11 @@
 //                 $CONSUL_HTTP_ADDR, else 127.0.0.1:8500
 //   -token        ACL token sent as X-Consul-Token; default $PROCONSUL_HTTP_TOKEN, else
 //                 $CONSUL_HTTP_TOKEN
+//   -ca-file -ca-path -client-cert -client-key -tls-server-name
+//                 HTTPS settings; default $CONSUL_CACERT, $CONSUL_CAPATH,
+//                 $CONSUL_CLIENT_CERT, $CONSUL_CLIENT_KEY, $CONSUL_TLS_SERVER_NAME;
+//                 $CONSUL_HTTP_SSL=true means https, $CONSUL_HTTP_SSL_VERIFY=false skips the
+//                 certificate check
 //   -datacenter   ?dc= on every request         (server flags: commands that query data)
 //   -stale        ?stale on reads
 //
@@ -39,6 +44,7 @@ class HttpFlags {
  private:
   std::string addr_;
   std::string token_;
+  std::string ca_file_, ca_path_, client_cert_, client_key_, tls_server_name_;
   std::string datacenter_;
   bool stale_ = false;
 };

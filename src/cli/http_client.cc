@@ -5,12 +5,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <exception>
+#include <filesystem>
 
 #include "cli/build_info.h"
 #include "core/duration.h"
@@ -36,8 +38,69 @@ struct Exchange {
   http::response<http::string_body> response;
 };
 
-// One request on one connection. The deadline of the tcp_stream covers connect, write and
-// read; the caller's run_for() covers the resolve as well.
+// Writes the request and reads the response on a connected stream (TCP or TLS over it).
+template <typename Stream>
+asio::awaitable<void> transfer(Stream& stream, http::request<http::string_body>& req,
+                               Exchange& out) {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  auto [write_ec, written] = co_await http::async_write(stream, req, kNoThrow);
+  if (write_ec) {
+    out.ec = write_ec;
+    out.done = true;
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kResponseBodySizeMax);
+  parser.header_limit(kResponseHeaderSizeMax);
+  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+  if (read_ec) {
+    out.ec = read_ec;
+    out.done = true;
+    co_return;
+  }
+  out.response = parser.release();
+  out.done = true;
+}
+
+// The client side of HTTPS as Consul's api package sets it up from its TLSConfig.
+core::Status configure_tls(asio::ssl::context& ctx, const HttpTarget& target) {
+  boost::system::error_code ec;
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1);
+  auto fail = [](const std::string& what, const std::string& path,
+                 const boost::system::error_code& e) {
+    return core::make_error(core::Code::kInvalidArgument,
+                            "Error loading " + what + " " + path + ": " + e.message());
+  };
+  if (!target.ca_file.empty()) {
+    if (ctx.load_verify_file(target.ca_file, ec); ec) return fail("CA file", target.ca_file, ec);
+  } else if (!target.ca_path.empty()) {
+    for (const auto& entry : std::filesystem::directory_iterator(target.ca_path, ec)) {
+      if (!entry.is_regular_file()) continue;
+      if (ctx.load_verify_file(entry.path().string(), ec); ec) {
+        return fail("CA file", entry.path().string(), ec);
+      }
+    }
+    if (ec) return fail("CA path", target.ca_path, ec);
+  } else {
+    ctx.set_default_verify_paths(ec);
+  }
+  if (!target.client_cert.empty() || !target.client_key.empty()) {
+    if (ctx.use_certificate_chain_file(target.client_cert, ec); ec) {
+      return fail("client certificate", target.client_cert, ec);
+    }
+    if (ctx.use_private_key_file(target.client_key, asio::ssl::context::pem, ec); ec) {
+      return fail("client key", target.client_key, ec);
+    }
+  }
+  ctx.set_verify_mode(target.tls_skip_verify ? asio::ssl::verify_none : asio::ssl::verify_peer);
+  return core::ok();
+}
+
+// One request on one connection. The deadline of the tcp_stream covers connect, the TLS
+// handshake, write and read; the caller's run_for() covers the resolve as well.
 asio::awaitable<void> exchange(const HttpTarget& target, http::request<http::string_body>& req,
                                Exchange& out) {
   constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
@@ -58,26 +121,32 @@ asio::awaitable<void> exchange(const HttpTarget& target, http::request<http::str
     out.done = true;
     co_return;
   }
-  auto [write_ec, written] = co_await http::async_write(stream, req, kNoThrow);
-  if (write_ec) {
-    out.ec = write_ec;
-    out.done = true;
-    co_return;
+  if (!target.tls) {
+    co_await transfer(stream, req, out);
+  } else {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    if (auto s = configure_tls(ctx, target); !s) {
+      out.failure = s.error().message;
+      out.done = true;
+      co_return;
+    }
+    asio::ssl::stream<beast::tcp_stream&> tls(stream, ctx);
+    const std::string& name = target.tls_server_name.empty() ? target.host : target.tls_server_name;
+    // SNI carries names only; the certificate check takes the name or the IP literal.
+    boost::system::error_code ip_ec;
+    asio::ip::make_address(name, ip_ec);
+    if (ip_ec) SSL_set_tlsext_host_name(tls.native_handle(), name.c_str());
+    if (!target.tls_skip_verify) tls.set_verify_callback(asio::ssl::host_name_verification(name));
+    auto [hs_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kNoThrow);
+    if (hs_ec) {
+      out.ec = hs_ec;
+      out.done = true;
+      co_return;
+    }
+    co_await transfer(tls, req, out);
   }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kResponseBodySizeMax);
-  parser.header_limit(kResponseHeaderSizeMax);
-  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-  if (read_ec) {
-    out.ec = read_ec;
-    out.done = true;
-    co_return;
-  }
-  out.response = parser.release();
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  out.done = true;
 }
 
 std::string reason(const boost::system::error_code& ec, const HttpTarget& target) {
@@ -122,7 +191,8 @@ std::string percent_encode(std::string_view text, bool keep_slash) {
 
 std::string HttpTarget::url() const {
   bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return std::string(tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 const std::string* HttpResponse::header(std::string_view lower_name) const {
@@ -138,18 +208,20 @@ core::Result<HttpTarget> parse_http_addr(std::string_view addr) {
                             "Invalid HTTP address \"" + std::string(addr) + "\": " + why);
   };
   std::string_view rest = addr;
+  bool tls = false;
   std::size_t scheme_end = rest.find("://");
   if (scheme_end != std::string_view::npos) {
     std::string scheme = core::to_lower(rest.substr(0, scheme_end));
-    if (scheme == "https") return invalid("HTTPS is not supported yet");
     if (scheme == "unix") return invalid("unix sockets are not supported yet");
-    if (scheme != "http") return invalid("Unknown protocol scheme: " + scheme);
+    if (scheme != "http" && scheme != "https") return invalid("Unknown protocol scheme: " + scheme);
+    tls = scheme == "https";
     rest.remove_prefix(scheme_end + 3);
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty()) return invalid("missing host");
   HttpTarget target;
-  target.port = 80;
+  target.tls = tls;
+  target.port = tls ? 443 : 80;
   std::string_view port_text;
   if (rest.front() == '[') {
     std::size_t close = rest.find(']');

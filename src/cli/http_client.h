@@ -1,6 +1,7 @@
 #pragma once
 // A small synchronous HTTP/1.1 client for the command line: one request per connection,
-// a deadline on the whole exchange, no TLS yet. Beast and Asio stay inside http_client.cc.
+// a deadline on the whole exchange, HTTPS when the target says so. Beast, Asio and OpenSSL
+// stay inside http_client.cc.
 //
 // Thread-safety: http_request() is reentrant; it runs its own io_context on the calling
 // thread and shares nothing.
@@ -28,8 +29,15 @@ struct HttpTarget {
   // Deadline for resolve, connect, write and read together. None of the commands here issue
   // blocking queries, so a healthy agent answers well within it.
   core::Duration timeout = std::chrono::seconds(30);
+  // HTTPS ("https://" or CONSUL_HTTP_SSL=true). The server's certificate is checked against
+  // ca_file / ca_path (else the system's CAs) and must name tls_server_name (else `host`),
+  // unless tls_skip_verify (CONSUL_HTTP_SSL_VERIFY=false). client_cert and client_key are
+  // presented when the agent asks (tls.https.verify_incoming).
+  bool tls = false;
+  std::string ca_file, ca_path, client_cert, client_key, tls_server_name;
+  bool tls_skip_verify = false;
 
-  // "http://127.0.0.1:8500", "http://[::1]:8500": how messages name the agent.
+  // "http://127.0.0.1:8500", "https://[::1]:8501": how messages name the agent.
   std::string url() const;
 };
 
@@ -42,7 +50,8 @@ struct HttpResponse {
 };
 
 // Accepts Consul's address forms: "host:port", "http://host:port", "[::1]:8500", "host"
-// (port 80, as Go's net/http would use). "https://" and "unix://" are refused for now.
+// (port 80, as Go's net/http would use), "https://host:port" (tls set; port 443 when
+// omitted). "unix://" is refused for now.
 core::Result<HttpTarget> parse_http_addr(std::string_view addr);
 
 // Sends one request and reads the response. `path_and_query` must already be encoded

@@ -53,7 +53,11 @@ enum class Kind {
   kDnsSoa,
   kPerformance,
   kAutopilot,
-  kGossipLan
+  kGossipLan,
+  kTls,
+  kTlsBlock,
+  kTlsInternalRpc,
+  kTlsGrpc
 };
 
 struct KeySpec {
@@ -99,6 +103,17 @@ constexpr KeySpec kKeys[] = {
     {"start_join", Kind::kStringList},
     {"retry_interval", Kind::kString},
     {"retry_max", Kind::kInt},
+    {"tls", Kind::kTls},
+    // Consul's deprecated top-level TLS keys, still read: they fill what `tls` leaves unset.
+    {"ca_file", Kind::kString},
+    {"ca_path", Kind::kString},
+    {"cert_file", Kind::kString},
+    {"key_file", Kind::kString},
+    {"verify_incoming", Kind::kBool},
+    {"verify_outgoing", Kind::kBool},
+    {"verify_server_hostname", Kind::kBool},
+    {"tls_min_version", Kind::kString},
+    {"tls_cipher_suites", Kind::kString},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -140,6 +155,37 @@ constexpr KeySpec kGossipLanKeys[] = {
     {"gossip_nodes", Kind::kInt},      {"gossip_interval", Kind::kString},
     {"probe_interval", Kind::kString}, {"probe_timeout", Kind::kString},
     {"retransmit_mult", Kind::kInt},   {"suspicion_mult", Kind::kInt},
+};
+
+// The `tls` stanza (core/tls_config.h): verify_server_hostname belongs to internal_rpc only,
+// and gRPC has use_auto_cert instead of verify_outgoing (auto TLS is not implemented; the key
+// is accepted so a Consul configuration loads).
+constexpr KeySpec kTlsKeys[] = {{"defaults", Kind::kTlsBlock},
+                                {"internal_rpc", Kind::kTlsInternalRpc},
+                                {"https", Kind::kTlsBlock},
+                                {"grpc", Kind::kTlsGrpc}};
+constexpr KeySpec kTlsBlockKeys[] = {
+    {"ca_file", Kind::kString},         {"ca_path", Kind::kString},
+    {"cert_file", Kind::kString},       {"key_file", Kind::kString},
+    {"tls_min_version", Kind::kString}, {"tls_cipher_suites", Kind::kString},
+    {"verify_incoming", Kind::kBool},   {"verify_outgoing", Kind::kBool},
+};
+constexpr KeySpec kTlsInternalRpcKeys[] = {
+    {"ca_file", Kind::kString},
+    {"ca_path", Kind::kString},
+    {"cert_file", Kind::kString},
+    {"key_file", Kind::kString},
+    {"tls_min_version", Kind::kString},
+    {"tls_cipher_suites", Kind::kString},
+    {"verify_incoming", Kind::kBool},
+    {"verify_outgoing", Kind::kBool},
+    {"verify_server_hostname", Kind::kBool},
+};
+constexpr KeySpec kTlsGrpcKeys[] = {
+    {"ca_file", Kind::kString},         {"ca_path", Kind::kString},
+    {"cert_file", Kind::kString},       {"key_file", Kind::kString},
+    {"tls_min_version", Kind::kString}, {"tls_cipher_suites", Kind::kString},
+    {"verify_incoming", Kind::kBool},   {"use_auto_cert", Kind::kBool},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -246,6 +292,10 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kPerformance: return check_object(v, path, kPerformanceKeys);
     case Kind::kAutopilot: return check_object(v, path, kAutopilotKeys);
     case Kind::kGossipLan: return check_object(v, path, kGossipLanKeys);
+    case Kind::kTls: return check_object(v, path, kTlsKeys);
+    case Kind::kTlsBlock: return check_object(v, path, kTlsBlockKeys);
+    case Kind::kTlsInternalRpc: return check_object(v, path, kTlsInternalRpcKeys);
+    case Kind::kTlsGrpc: return check_object(v, path, kTlsGrpcKeys);
   }
   return "";
 }
@@ -616,7 +666,54 @@ void decode_dns_config(const json::object& obj, DnsConfig& d) {
   }
 }
 
+void decode_tls_block(const json::object& obj, TlsBlockSource& b) {
+  for (const auto& [k, v] : obj) {
+    std::string_view key = k;
+    if (key == "ca_file") b.ca_file = str_of(v);
+    if (key == "ca_path") b.ca_path = str_of(v);
+    if (key == "cert_file") b.cert_file = str_of(v);
+    if (key == "key_file") b.key_file = str_of(v);
+    if (key == "tls_min_version") b.tls_min_version = str_of(v);
+    if (key == "tls_cipher_suites") b.tls_cipher_suites = str_of(v);
+    if (key == "verify_incoming") b.verify_incoming = v.get_bool();
+    if (key == "verify_outgoing") b.verify_outgoing = v.get_bool();
+    if (key == "verify_server_hostname") b.verify_server_hostname = v.get_bool();
+  }
+}
+
+// The `tls` stanza and the deprecated top-level keys (which, as in Consul, count only where
+// the stanza is silent), resolved into each listener's settings.
+TlsConfig decode_tls(const json::object& obj) {
+  TlsSource src;
+  if (auto it = obj.find("tls"); it != obj.end()) {
+    for (const auto& [k, v] : it->value().get_object()) {
+      std::string_view key = k;
+      TlsBlockSource* block = key == "defaults"       ? &src.defaults
+                              : key == "internal_rpc" ? &src.internal_rpc
+                              : key == "https"        ? &src.https
+                                                      : &src.grpc;
+      decode_tls_block(v.get_object(), *block);
+    }
+  }
+  TlsBlockSource legacy;
+  decode_tls_block(obj, legacy);
+  auto fill = [](auto& field, const auto& old) {
+    if (!field && old) field = old;
+  };
+  fill(src.defaults.ca_file, legacy.ca_file);
+  fill(src.defaults.ca_path, legacy.ca_path);
+  fill(src.defaults.cert_file, legacy.cert_file);
+  fill(src.defaults.key_file, legacy.key_file);
+  fill(src.defaults.tls_min_version, legacy.tls_min_version);
+  fill(src.defaults.tls_cipher_suites, legacy.tls_cipher_suites);
+  fill(src.defaults.verify_incoming, legacy.verify_incoming);
+  fill(src.defaults.verify_outgoing, legacy.verify_outgoing);
+  fill(src.internal_rpc.verify_server_hostname, legacy.verify_server_hostname);
+  return resolve_tls(src);
+}
+
 void decode(const json::object& obj, AgentConfig& c) {
+  c.tls = decode_tls(obj);
   for (const auto& [k, v] : obj) {
     std::string_view key = k;
     if (key == "datacenter") c.datacenter = str_of(v);
@@ -756,8 +853,11 @@ Status validate_ports(AgentConfig& c) {
       return invalid(std::string(p.name) + ": invalid port: " + std::to_string(*p.value));
     }
   }
-  if (c.ports.https != -1) {
-    c.warnings.push_back("ports.https: HTTPS is not supported yet; the port is not opened");
+  // Consul starts no HTTPS listener without a certificate to serve.
+  if (c.ports.https != -1 && !c.tls.https.has_cert()) {
+    c.warnings.push_back(
+        "ports.https: no tls.https (or tls.defaults) cert_file and key_file; HTTPS is not "
+        "opened");
   }
   if (c.ports.grpc != -1) {
     c.warnings.push_back("ports.grpc: gRPC is not supported yet; the port is not opened");
@@ -1021,6 +1121,8 @@ Status validate(AgentConfig& c) {
   s = validate_gossip_lan(c.gossip_lan);
   if (!s) return s;
   s = validate_encrypt(c.encrypt);
+  if (!s) return s;
+  s = validate_tls(c.tls);
   if (!s) return s;
   // Consul's range for performance.raft_multiplier.
   if (c.raft_multiplier < 1 || c.raft_multiplier > 10) {

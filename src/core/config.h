@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/tls_config.h"
 
 namespace pc::core {
 
@@ -32,7 +33,7 @@ namespace pc::core {
 // ephemeral port (our extension, used by tests, which read the bound port back).
 struct AgentPorts {
   int http = 8500;
-  int https = -1;  // TLS is not implemented yet: another value is kept, with a warning
+  int https = -1;  // opened only when tls.https has a certificate (as Consul)
   int dns = 8600;
   int server = 8300;
   int serf_lan = 8301;
@@ -169,6 +170,9 @@ struct AgentConfig {
   std::string encrypt;
   bool encrypt_verify_incoming = true;
   bool encrypt_verify_outgoing = true;
+  // tls: the `tls` stanza resolved per listener (core/tls_config.h); the files are read by
+  // the TLS runtime (rpc/tls.h) at start and on SIGHUP.
+  TlsConfig tls;
   // session_ttl_min: Go duration text; validated by core::parse_go_duration.
   std::string session_ttl_min = "10s";
   // http_threads (our extension): HTTP I/O threads; 0 in a file means one per core, which is

@@ -34,6 +34,7 @@
 #include "daemon/leader_duties.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
+#include "daemon/tls_service.h"
 #include "endpoints/context.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
@@ -121,7 +122,7 @@ core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentCo
 // client_addr holds space-separated addresses (the loader checked them); DNS serves the first.
 // A validated Go duration in whole seconds, as DNS TTLs carry it.
 void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentity& id,
-                  std::uint16_t http_port, int dns_port) {
+                  std::uint16_t http_port, int dns_port, int https_port) {
   std::printf("==> Starting Proconsul agent...\n");
   std::printf("               Version: 'v%s'\n", std::string(core::kVersion).c_str());
   std::printf("               Node ID: '%s'\n", id.node_id.c_str());
@@ -131,8 +132,8 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
               config.dev || config.server ? "true" : "false",
               config.dev || config.bootstrap || config.bootstrap_expect > 0 ? "true" : "false",
               config.dev ? "in-memory" : "no");
-  std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: -1, DNS: %d)\n",
-              config.client_addr.c_str(), static_cast<unsigned>(http_port), dns_port);
+  std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: %d, DNS: %d)\n",
+              config.client_addr.c_str(), static_cast<unsigned>(http_port), https_port, dns_port);
   std::printf("          Cluster Addr: %s (LAN: %d, WAN: %d)\n", id.advertise_address.c_str(),
               id.serf_lan_port, config.ports.serf_wan);
   std::printf("\n==> Proconsul agent running!\n");
@@ -212,6 +213,12 @@ int run_agent(const core::AgentConfig& initial) {
   }
   core::log::configure(*level, config.log_json);
   const bool client_mode = !config.dev && !config.server;
+  // The `tls` files are read before any listener opens: a bad one is a configuration error.
+  TlsService tls;
+  if (auto s = tls.start(config); !s) {
+    std::fprintf(stderr, "%s\n", s.error().message.c_str());
+    return 1;
+  }
 
   core::SystemRand rand;
   state::Store store;
@@ -276,6 +283,7 @@ int run_agent(const core::AgentConfig& initial) {
       for (const PoolServer& s : pool->servers(dc)) servers.push_back(s.rpc_address);
       return servers;
     });
+    client_runtime->set_stream_wrapper(tls.rpc_wrapper());
     if (auto s = client_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the client agent: %s\n", s.error().message.c_str());
       return 1;
@@ -301,6 +309,7 @@ int run_agent(const core::AgentConfig& initial) {
     so.snapshot_threshold = static_cast<std::uint64_t>(config.raft_snapshot_threshold);
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
     so.autopilot = config.autopilot;
+    so.wrap_stream = tls.rpc_wrapper();
     so.register_handlers = [&client_service](rpc::RpcServer& server) {
       client_service.register_handlers(server);
     };
@@ -467,6 +476,28 @@ int run_agent(const core::AgentConfig& initial) {
     http_servers.push_back(std::move(server));
   }
 
+  // HTTPS (ports.https) beside HTTP, the same routes, when tls.https has a certificate.
+  int https_port = -1;
+  if (tls.https_enabled(config)) {
+    http::ServerOptions tls_options = options;
+    tls_options.port = static_cast<std::uint16_t>(config.ports.https);
+    tls_options.tls = tls.https();
+    for (const std::string& address : core::client_addresses(config)) {
+      tls_options.address = address;
+      auto server = std::make_unique<http::Server>(tls_options, router);
+      auto bound = server->start();
+      if (!bound) {
+        std::fprintf(stderr, "Error starting HTTPS server on %s:%d: %s\n", address.c_str(),
+                     config.ports.https, bound.error().message.c_str());
+        return abandon_start();
+      }
+      tls_options.port = *bound;
+      https_port = *bound;
+      http_servers.push_back(std::move(server));
+      core::log::info(kModule, "HTTPS API listening on https://{}:{}", address, *bound);
+    }
+  }
+
   // The DNS interface on every client address, answering from the latest snapshot. A client
   // agent's resolver has no catalog: its domains are answered by a server, whose resolver
   // exists even when its own DNS port is disabled.
@@ -484,7 +515,7 @@ int run_agent(const core::AgentConfig& initial) {
     }
     dns_port = *bound;
   }
-  print_banner(config, identity, *port, dns_port);
+  print_banner(config, identity, *port, dns_port, https_port);
   for (const std::string& address : core::client_addresses(config)) {
     core::log::info(kModule, "HTTP API listening on http://{}:{}", address, *port);
   }
@@ -498,7 +529,10 @@ int run_agent(const core::AgentConfig& initial) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      if (reload(config)) dns->reload(config);
+      if (reload(config)) {
+        dns->reload(config);
+        tls.reload(config);
+      }
       continue;
     }
     core::log::info(kModule, "Caught signal: {}", sig == SIGINT ? "interrupt" : "terminated");

@@ -43,6 +43,7 @@ ClientRuntime::~ClientRuntime() {
 core::Status ClientRuntime::start() {
   rpc::RpcClient::Options options;
   options.threads = 1;
+  options.wrap_stream = wrap_stream_;
   rpc_ = std::make_unique<rpc::RpcClient>(options);
   rpc_->start();
   return core::ok();

@@ -51,6 +51,8 @@ class ClientRuntime final : public consensus::Log {
   ClientRuntime(const ClientRuntime&) = delete;
   ClientRuntime& operator=(const ClientRuntime&) = delete;
 
+  // Before start(): TLS for the connections to servers (rpc/tls_stream.h).
+  void set_stream_wrapper(rpc::StreamWrapper wrap) { wrap_stream_ = std::move(wrap); }
   core::Status start();
   void stop();
 
@@ -89,6 +91,7 @@ class ClientRuntime final : public consensus::Log {
   void move_past(const std::string& failed, const std::vector<std::string>& servers);
 
   const ServerSource servers_;
+  rpc::StreamWrapper wrap_stream_;
   std::unique_ptr<rpc::RpcClient> rpc_;
   std::mutex mu_;
   std::string current_;                          // guarded by mu_

@@ -68,8 +68,10 @@ core::Status ServerRuntime::start() {
   so.address = options_.bind_address;
   so.port = static_cast<std::uint16_t>(options_.port);
   so.threads = 2;
+  so.wrap_stream = options_.wrap_stream;
   rpc_server_ = std::make_unique<rpc::RpcServer>(so);
   rpc::RpcClient::Options co;
+  co.wrap_stream = options_.wrap_stream;
   // Transport feedback names an address; the log wants the server behind it.
   auto for_server_at = [this](const std::string& address, auto report) {
     consensus::ReplicatedLog* r = raft();

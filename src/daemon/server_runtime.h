@@ -74,6 +74,8 @@ struct ServerRuntimeOptions {
   core::AutopilotConfig autopilot;  // the agent's autopilot block, validated at load
   // Registers more handlers on the rpc server before it starts (the client agents' methods).
   std::function<void(rpc::RpcServer&)> register_handlers;
+  // TLS for the rpc server and client (rpc/tls_stream.h); null: plain TCP.
+  rpc::StreamWrapper wrap_stream;
 };
 
 // "ip" or "ip:port" (IPv6 in brackets) with the server port (8300) filled in.

@@ -53,7 +53,9 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/blocking_runner.h"
+#include "http/detail/dual_stream.h"
 #include "http/errors.h"
+#include "rpc/tls_context.h"
 #include "state/watch.h"
 
 namespace pc::http {
@@ -238,6 +240,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class ReadResult { kRequest, kClose };
 
   asio::awaitable<void> loop();
+  asio::awaitable<bool> handshake();
   asio::awaitable<ReadResult> read_request(Request& req);
   asio::awaitable<std::optional<Outcome>> await_outcome(const Request& req);
   asio::awaitable<std::optional<Response>> run_blocking(BlockingRead& read);
@@ -252,7 +255,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_peer_readable(const error_code& ec, std::uint64_t gen);
 
   ServerCore& core_;
-  beast::tcp_stream stream_;       // strand
+  detail::DualStream stream_;      // strand; TLS on the HTTPS listener
   asio::steady_timer wake_timer_;  // strand
   beast::flat_buffer buffer_;      // strand; reused by every request of the connection
   std::string write_buffer_;       // strand; the serialized response, reused
@@ -302,7 +305,27 @@ asio::awaitable<void> Connection::serve(std::shared_ptr<Connection> self) {
       });
     };
   }
+  if (self->core_.options.tls && !co_await self->handshake()) co_return;
   co_await self->loop();
+}
+
+// The TLS server handshake of an HTTPS connection, with the certificates current at accept
+// (a SIGHUP reload affects only later connections). A failure is logged with its reason.
+asio::awaitable<bool> Connection::handshake() {
+  std::shared_ptr<const rpc::TlsContext> ctx = core_.options.tls->current();
+  if (!ctx || !ctx->can_serve()) co_return false;
+  stream_.start_tls(ctx->server_ctx());
+  stream_.expires_after(core_.options.request_read_timeout);
+  auto [ec] = co_await stream_.tls().async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  stream_.expires_never();
+  if (ec) {
+    SSL* ssl = stream_.tls().native_handle();
+    const std::string reason =
+        SSL_get_verify_result(ssl) != X509_V_OK ? rpc::tls_failure_reason(ssl) : ec.message();
+    core::log::warn(kLogModule, "TLS handshake with {} failed: {}", remote_addr_, reason);
+    co_return false;
+  }
+  co_return true;
 }
 
 void Connection::finish() {

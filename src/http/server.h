@@ -27,6 +27,7 @@
 
 #include "core/result.h"
 #include "http/router.h"
+#include "rpc/tls_context.h"
 
 namespace pc::http {
 
@@ -45,6 +46,9 @@ struct ServerOptions {
   // Called on an I/O thread for each blocking-read response; must be cheap and thread-safe.
   // Unset means a known leader with last contact 0 (a single server).
   std::function<LeaderInfo()> leader_info;
+  // HTTPS: every connection starts with a TLS handshake using the holder's current context
+  // (client certificates are demanded when its config says verify_incoming). Null: HTTP.
+  std::shared_ptr<rpc::TlsContextHolder> tls;
 
   // Limits (shared/STYLE.md rule 5). Open connections beyond connections_max are closed at
   // accept. A connection idle between requests longer than idle_timeout is closed, as is one

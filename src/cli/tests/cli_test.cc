@@ -96,7 +96,7 @@ TEST(Dispatch, CommandHelpAnywhereBeforeDoubleDash) {
     const std::string err = h.err.str();
     EXPECT_EQ(err.rfind("Usage: proconsul kv put [options] KEY [DATA]\n", 0), 0u) << err;
     // HTTP flags first, then the command's own, each sorted, as Consul's usage does.
-    std::size_t http = err.find("HTTP API Options\n\n  -datacenter=<string>\n");
+    std::size_t http = err.find("HTTP API Options\n\n  -ca-file=<string>\n");
     std::size_t command = err.find("Command Options\n\n  -acquire\n");
     EXPECT_NE(http, std::string::npos) << err;
     EXPECT_NE(command, std::string::npos) << err;
@@ -152,9 +152,49 @@ TEST(HttpFlags, AddressFromFlagThenEnvThenDefault) {
 
 TEST(HttpFlags, BadAddressIsAClearError) {
   Harness h;
-  EXPECT_EQ(h.run({"kv", "get", "-http-addr", "https://x:8501", "k"}), 1);
-  EXPECT_EQ(h.err.str(), "Invalid HTTP address \"https://x:8501\": HTTPS is not supported yet\n");
+  EXPECT_EQ(h.run({"kv", "get", "-http-addr", "ftp://x:8501", "k"}), 1);
+  EXPECT_EQ(h.err.str(), "Invalid HTTP address \"ftp://x:8501\": Unknown protocol scheme: ftp\n");
   EXPECT_TRUE(h.requests.empty());
+}
+
+TEST(HttpFlags, TlsSettingsFromFlagsThenEnv) {
+  Harness h;
+  h.env["CONSUL_HTTP_ADDR"] = "10.0.0.2:8501";
+  h.env["CONSUL_HTTP_SSL"] = "true";
+  h.env["CONSUL_CACERT"] = "/env/ca.pem";
+  h.env["CONSUL_CLIENT_CERT"] = "/env/cert.pem";
+  h.env["CONSUL_CLIENT_KEY"] = "/env/key.pem";
+  h.env["CONSUL_TLS_SERVER_NAME"] = "server.dc1.consul";
+  h.reply(200, R"([{"Key":"k","Value":"dg=="}])");
+  h.reply(200, R"([{"Key":"k","Value":"dg=="}])");
+  h.reply(200, R"([{"Key":"k","Value":"dg=="}])");
+  EXPECT_EQ(h.run({"kv", "get", "k"}), 0) << h.err.str();
+  EXPECT_EQ(h.run({"kv", "get", "-ca-file", "/flag/ca.pem", "-client-cert", "/flag/c.pem",
+                   "-client-key", "/flag/k.pem", "-tls-server-name", "localhost", "k"}),
+            0)
+      << h.err.str();
+  h.env.clear();
+  h.env["CONSUL_HTTP_SSL_VERIFY"] = "false";
+  EXPECT_EQ(h.run({"kv", "get", "-http-addr", "https://[::1]", "-ca-path", "/cas", "k"}), 0)
+      << h.err.str();
+  ASSERT_EQ(h.requests.size(), 3u);
+  const HttpTarget& env = h.requests[0].target;
+  EXPECT_EQ(env.url(), "https://10.0.0.2:8501");
+  EXPECT_TRUE(env.tls);
+  EXPECT_EQ(env.ca_file, "/env/ca.pem");
+  EXPECT_EQ(env.client_cert, "/env/cert.pem");
+  EXPECT_EQ(env.client_key, "/env/key.pem");
+  EXPECT_EQ(env.tls_server_name, "server.dc1.consul");
+  EXPECT_FALSE(env.tls_skip_verify);
+  const HttpTarget& flags = h.requests[1].target;
+  EXPECT_EQ(flags.ca_file, "/flag/ca.pem");
+  EXPECT_EQ(flags.client_cert, "/flag/c.pem");
+  EXPECT_EQ(flags.client_key, "/flag/k.pem");
+  EXPECT_EQ(flags.tls_server_name, "localhost");
+  const HttpTarget& bare = h.requests[2].target;
+  EXPECT_EQ(bare.url(), "https://[::1]:443");
+  EXPECT_EQ(bare.ca_path, "/cas");
+  EXPECT_TRUE(bare.tls_skip_verify);
 }
 
 TEST(HttpFlags, TokenHeaderFromFlagOrEnv) {

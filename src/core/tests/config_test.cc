@@ -626,6 +626,101 @@ TEST(AgentConfig, ReloadRereadsTheSameSources) {
             "Error parsing " + conf + "/c.json: log_level: expected a string, got number");
 }
 
+TEST(AgentConfig, TlsBlocksInheritFromDefaults) {
+  TempDir dir;
+  std::string f = dir.write("tls.json", R"({
+    "ports": {"https": 8501},
+    "tls": {
+      "defaults": {"ca_file": "/ca.pem", "cert_file": "/a.pem", "key_file": "/a-key.pem",
+                   "verify_incoming": true, "verify_outgoing": true,
+                   "tls_cipher_suites": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+      "internal_rpc": {"verify_server_hostname": true, "tls_min_version": "TLSv1_3",
+                       "tls_cipher_suites": ""},
+      "https": {"verify_incoming": false, "cert_file": "/h.pem", "key_file": "/h-key.pem"},
+      "grpc": {"use_auto_cert": false}
+    }})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  const TlsListenerConfig& rpc = r->tls.internal_rpc;
+  EXPECT_EQ(rpc.ca_file, "/ca.pem");
+  EXPECT_EQ(rpc.cert_file, "/a.pem");
+  EXPECT_TRUE(rpc.verify_incoming);
+  EXPECT_TRUE(rpc.verify_outgoing);
+  EXPECT_TRUE(rpc.verify_server_hostname);
+  EXPECT_EQ(rpc.tls_min_version, "TLSv1_3");
+  EXPECT_TRUE(rpc.tls_cipher_suites.empty());  // its own empty list wins over the default's
+  const TlsListenerConfig& https = r->tls.https;
+  EXPECT_EQ(https.cert_file, "/h.pem");
+  EXPECT_EQ(https.ca_file, "/ca.pem");
+  EXPECT_FALSE(https.verify_incoming);
+  EXPECT_FALSE(https.verify_server_hostname);  // internal_rpc's alone
+  EXPECT_EQ(https.tls_min_version, "TLSv1_2");
+  EXPECT_EQ(https.tls_cipher_suites,
+            (std::vector<std::string>{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"}));
+  EXPECT_EQ(r->ports.https, 8501);
+  for (const std::string& w : r->warnings) EXPECT_EQ(w.find("ports.https"), std::string::npos) << w;
+}
+
+TEST(AgentConfig, TlsDefaultsAndDeprecatedKeys) {
+  TempDir dir;
+  Result<AgentConfig> none = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->tls, TlsConfig{});
+  EXPECT_EQ(none->tls.https.tls_min_version, "TLSv1_2");
+  EXPECT_FALSE(none->tls.https.verify_incoming);
+
+  // Consul's top-level keys fill what the stanza leaves unset.
+  std::string f = dir.write("old.json", R"({
+    "ca_file": "/old-ca.pem", "cert_file": "/c.pem", "key_file": "/k.pem",
+    "verify_outgoing": true, "verify_server_hostname": true,
+    "tls": {"defaults": {"ca_file": "/new-ca.pem"}}, "ports": {"https": 8501}})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tls.internal_rpc.ca_file, "/new-ca.pem");
+  EXPECT_EQ(r->tls.https.cert_file, "/c.pem");
+  EXPECT_TRUE(r->tls.internal_rpc.verify_outgoing);
+  EXPECT_TRUE(r->tls.internal_rpc.verify_server_hostname);
+
+  // ports.https without a certificate opens nothing, with a warning.
+  std::string bare = dir.write("bare.json", R"({"ports": {"https": 8501}})");
+  Result<AgentConfig> w = load_agent_config({"-data-dir", dir.path(), "-config-file", bare});
+  ASSERT_TRUE(w) << w.error().message;
+  bool warned = false;
+  for (const std::string& text : w->warnings) warned |= text.rfind("ports.https: ", 0) == 0;
+  EXPECT_TRUE(warned);
+}
+
+TEST(AgentConfig, TlsValidationFollowsConsul) {
+  TempDir dir;
+  auto error_for = [&](const std::string& json) {
+    std::string f = dir.write("t.json", json);
+    return load_error(dir, {"-config-file", f});
+  };
+  EXPECT_EQ(error_for(R"({"tls": {"internal_rpc": {"verify_outgoing": true}}})"),
+            "tls.internal_rpc: VerifyOutgoing set, and no CA certificate provided!");
+  EXPECT_EQ(error_for(R"({"tls": {"https": {"verify_incoming": true}}})"),
+            "tls.https: VerifyIncoming set but no CA certificates were provided");
+  EXPECT_EQ(error_for(R"({"tls": {"defaults": {"verify_incoming": true, "ca_file": "/ca"}}})"),
+            "tls.internal_rpc: VerifyIncoming requires either a Cert and Key pair in the "
+            "configuration file, or auto_encrypt/auto_config be enabled");
+  EXPECT_EQ(error_for(R"({"tls": {"defaults": {"tls_min_version": "tls12"}}})"),
+            "tls.internal_rpc: TLSMinVersion: value tls12 not supported, please specify one of "
+            "[TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3]");
+  EXPECT_EQ(error_for(R"({"tls": {"https": {"tls_cipher_suites": "TLS_RSA_WITH_RC4_128_SHA"}}})"),
+            "tls.https: unsupported TLS cipher suite TLS_RSA_WITH_RC4_128_SHA");
+  EXPECT_EQ(error_for(R"({"tls": {"https": {"cert_file": "/c.pem"}}})"),
+            "tls.https: cert_file set without key_file");
+  const std::string t = dir.path() + "/t.json";
+  EXPECT_EQ(error_for(R"({"tls": {"https": {"verify_server_hostname": true}}})"),
+            "Error parsing " + t + ": unknown key \"tls.https.verify_server_hostname\"");
+  EXPECT_EQ(error_for(R"({"tls": {"rpc": {}}})"),
+            "Error parsing " + t + ": unknown key \"tls.rpc\"");
+  EXPECT_EQ(
+      error_for(R"({"tls": {"defaults": {"verify_incoming": "yes"}}})"),
+      "Error parsing " + t + ": tls.defaults.verify_incoming: expected a boolean, got string");
+}
+
 TEST(AgentConfig, UsageListsTheAgentFlags) {
   std::string usage = agent_flags_usage();
   EXPECT_EQ(usage.rfind("Command Options\n\n", 0), 0u);
