@@ -10,6 +10,10 @@
 // succeeds (Consul's retry_join retries every 30 s; tests need seconds), in the background,
 // so an agent starts whether or not any server is up yet.
 //
+// Rejoining: with a snapshot_path, members seen alive are written down (lan_snapshot.h) and
+// at start the pool joins the ones listed, once, on its own thread (pc-lan-rejoin), unless
+// the last run ended in a graceful leave (Consul's rejoin_after_leave default).
+//
 // Encryption: `encrypt` installs the key in the pool's keyring, with
 // encrypt_verify_incoming/outgoing as given.
 //
@@ -30,6 +34,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "daemon/lan_snapshot.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
@@ -53,6 +58,9 @@ struct LanGossipOptions {
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;
+  // The member list on disk (lan_snapshot.h), "" for none (-dev): the pool rejoins the
+  // members it lists at start, unless this agent left gracefully.
+  std::string snapshot_path;
 };
 
 class LanGossip {
@@ -78,6 +86,8 @@ class LanGossip {
 
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> lan_members() const;
+  // How long the pool keeps a failed member before forgetting it (reconnect_timeout).
+  std::chrono::milliseconds reconnect_timeout() const;
 
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
@@ -89,6 +99,8 @@ class LanGossip {
   // Asks `rpc_address` for its LAN gossip address; "" when it does not answer or has none.
   std::string lan_address_of(const std::string& rpc_address);
   void stop_joiner();
+  void record_in_snapshot(const gossip::Event& e);
+  void rejoin_from_snapshot();
 
   LanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
@@ -99,6 +111,8 @@ class LanGossip {
   bool stopping_ = false;
   std::atomic<bool> joined_{false};
   bool stopped_ = false;
+  std::unique_ptr<LanSnapshotFile> snapshot_;
+  std::thread rejoiner_;  // one join of the snapshot's members at start
 };
 
 // Consul's LAN tags for this agent (role, dc, id, build, and a server's RPC port and
