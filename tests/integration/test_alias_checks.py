@@ -62,7 +62,7 @@ class AliasCheckTest(CheckTestCase):
             body = dict({"Name": self.name(), "AliasService": "x"}, **extra)
             resp = self.agent.put("/v1/agent/check/register", body=body)
             self.assertStatus(resp, 400)
-            self.assertIn(text, resp.text())
+            self.assertIn(text, resp.text)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ What Consul promises and this checks:
   interval for a pool under 128 members);
 - once the pool forgets the dead client (reconnect_timeout after it failed; shortened here
   with the gossip_lan.reconnect_timeout test key) the leader deregisters its node (Consul's
-  reconcileReaped), and the other nodes stay.
+  reconcileReaped) at its next reconcile, and the other nodes stay.
 """
 
 import json
@@ -29,6 +29,9 @@ from test_gossip import FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN, SERF_ALIVE, Gos
 AE_INTERVAL_S = 2
 RECONNECT_TIMEOUT_S = 8
 CLIENTS = 5
+# The pool forgets a member without an event, so the leader notices at its periodic
+# reconcile (every 60 s); slack for the loaded machine.
+REAP_NOTICED_S = 60 + 30
 
 
 class GossipClusterTest(unittest.TestCase):
@@ -79,7 +82,10 @@ class GossipClusterTest(unittest.TestCase):
         return sorted(e["Node"]["Node"] for e in resp.json())
 
     def catalog_nodes(self, server):
-        return {n["Node"] for n in server.get("/v1/catalog/nodes").json()}
+        resp = server.get("/v1/catalog/nodes")
+        if resp.status != 200:  # a read point not reached in time on a loaded machine
+            return None
+        return {n["Node"] for n in resp.json()}
 
     def test_kill_repair_and_reap(self):
         server = self.servers[0]
@@ -126,10 +132,11 @@ class GossipClusterTest(unittest.TestCase):
         print(f"own-4 restored {time.monotonic() - deleted_at:.1f}s after the deregistration")
 
         # The pool forgets client-2 after reconnect_timeout; the leader then deregisters it.
-        self.wait_for(lambda: crashed.node not in self.catalog_nodes(server),
-                      "client-2 reaped", timeout_s=RECONNECT_TIMEOUT_S + 60)
+        self.wait_for(lambda: crashed.node not in (self.catalog_nodes(server) or {crashed.node}),
+                      "client-2 reaped", timeout_s=RECONNECT_TIMEOUT_S + REAP_NOTICED_S)
         print(f"client-2 deregistered {time.monotonic() - killed_at:.1f}s after SIGKILL")
-        self.assertEqual(self.catalog_nodes(server), self.names - {crashed.node})
+        self.wait_for(lambda: self.catalog_nodes(server) == self.names - {crashed.node},
+                      "every other node still registered")
         self.assertEqual(self.passing(server, "web"), survivors)
 
 
