@@ -77,6 +77,7 @@ void LanReconciler::run() {
       dirty = dirty_;
       dirty_ = false;
     }
+    if (pool_shrank()) dirty = true;
     if (dirty) note_members();
     if (!options_.is_leader()) {
       was_leader = false;
@@ -89,6 +90,13 @@ void LanReconciler::run() {
     retry = !pass();
     next_full = now + options_.interval;
   }
+}
+
+bool LanReconciler::pool_shrank() {
+  const std::size_t count = gossip_.members().size();
+  const bool shrank = count < last_member_count_;
+  last_member_count_ = count;
+  return shrank;
 }
 
 void LanReconciler::note_members() {

@@ -62,6 +62,9 @@ class LanReconciler {
   // Remembers the pool's member names (on every server, leader or not), so a node the pool
   // forgets can be told from one it never knew.
   void note_members();
+  // The pool forgets a member without an event (serf would emit a reap event): a member
+  // count smaller than at the last look (every `poll`) makes the next look a pass.
+  bool pool_shrank();
 
   endpoints::Context& ctx_;
   const LanGossip& gossip_;
@@ -76,6 +79,7 @@ class LanReconciler {
   // reconnect_timeout after).
   std::set<std::string> seen_;
   std::chrono::steady_clock::time_point started_{};
+  std::size_t last_member_count_ = 0;
 };
 
 class ServerRuntime;
