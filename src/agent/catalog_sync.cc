@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/sync_interval.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "proto/commands.pb.h"
@@ -146,10 +147,16 @@ void CatalogSync::loop() {
     if (!status) {
       next_full = clock_.now() + std::min(options_.full_sync_interval, options_.retry_interval);
     } else if (full) {
-      next_full = clock_.now() + options_.full_sync_interval;
+      next_full = clock_.now() + next_full_sync_wait();
     }
     lock.lock();
   }
+}
+
+core::Duration CatalogSync::next_full_sync_wait() const {
+  std::size_t members = options_.cluster_size ? options_.cluster_size() : 1;
+  if (!options_.random) return options_.full_sync_interval;
+  return full_sync_wait(options_.full_sync_interval, members, options_.random());
 }
 
 NodeReader store_reader(const state::Store& store, std::string node_name) {

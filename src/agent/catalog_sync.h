@@ -13,7 +13,8 @@
 // check_update_interval (Consul's deferred sync), so chatty checks do not write every run.
 //
 // Passes run on one thread: at start, at once after a local change (coalesced), every
-// full_sync_interval, and retry_interval after a pass that failed. sync_then() lets a caller (an
+// full_sync_interval plus a random stagger that grows with the cluster (sync_interval.h), and
+// retry_interval after a pass that failed. sync_then() lets a caller (an
 // agent API write) answer only once its change is in the catalog, as Consul's agent endpoints do.
 //
 // Thread-safe: trigger() and sync_then() from any thread, including LocalState's change hook.
@@ -69,7 +70,15 @@ class CatalogSync {
     core::Duration check_update_interval = std::chrono::minutes(5);
     // After a failed pass (no server, no leader): the next one (Consul's retryFailIntv).
     core::Duration retry_interval = std::chrono::seconds(15);
+    // Members of the LAN pool, which scale the wait between full passes (Consul's
+    // ClusterSize); unset counts as one.
+    std::function<std::size_t()> cluster_size;
+    // Draws for the stagger; unset means none (full passes exactly every interval).
+    std::function<std::uint64_t()> random;
   };
+
+  // The wait before the next full pass (exposed for tests).
+  core::Duration next_full_sync_wait() const;
 
   CatalogSync(LocalState& local, NodeReader reader, NodeInfo node, CommandSink sink,
               const core::Clock& clock, Options options);

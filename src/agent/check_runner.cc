@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 
+#include "agent/alias_check.h"
 #include "agent/checks/probe.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -38,9 +39,19 @@ ProbeResult probe_once(const CheckSpec& spec) {
     }
     case CheckKind::kTcp:
       return probe_tcp(spec.tcp, or_default(spec.timeout, kDefaultProbeTimeout));
+    case CheckKind::kGrpc: {
+      GrpcProbeSpec grpc;
+      grpc.target = spec.grpc;
+      grpc.use_tls = spec.grpc_use_tls;
+      grpc.tls_skip_verify = spec.tls_skip_verify;
+      grpc.tls_server_name = spec.tls_server_name;
+      grpc.timeout = or_default(spec.timeout, kDefaultProbeTimeout);
+      return probe_grpc(grpc);
+    }
     case CheckKind::kScript:
       return probe_script(spec.args, or_default(spec.timeout, kDefaultScriptTimeout));
     case CheckKind::kTtl:
+    case CheckKind::kAlias:  // the runner's own, not a probe
     case CheckKind::kManual: break;
   }
   return ProbeResult{state::kHealthCritical, "check kind has no probe"};
@@ -48,6 +59,7 @@ ProbeResult probe_once(const CheckSpec& spec) {
 
 // The probe queue and its workers, shared with the workers so they may outlive the runner.
 struct CheckRunner::Pool {
+  std::function<core::Result<NodeRows>(const std::string& node)> node_reader;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Job> work;
@@ -62,6 +74,7 @@ CheckRunner::CheckRunner(LocalState& local, core::TimerThread& timers, const cor
                          core::Rand& rand, Options options)
     : local_(local), timers_(timers), clock_(clock), rand_(rand), pool_(std::make_shared<Pool>()) {
   pool_->runner = this;
+  pool_->node_reader = std::move(options.node_reader);
   int n = std::max(1, options.workers);
   for (int i = 0; i < n; ++i) {
     std::thread([pool = pool_, i] {
@@ -109,6 +122,12 @@ void CheckRunner::start(const std::string& id, const CheckSpec& spec) {
     schedule_locked(id, entry, spec.ttl);
     return;
   }
+  if (spec.kind == CheckKind::kAlias) {
+    // Consul's alias runs at once and then follows what it aliases.
+    entry.spec.interval = spec.alias_node.empty() ? alias_local_interval : alias_remote_interval;
+    schedule_locked(id, entry, core::Duration(0));
+    return;
+  }
   entry.spec.interval = std::max(spec.interval, kMinCheckInterval);
   // Consul's lib.RandomStagger: the first run lands somewhere within one interval.
   auto interval = static_cast<std::uint64_t>(entry.spec.interval.count());
@@ -134,6 +153,11 @@ void CheckRunner::on_timer(const std::string& id, std::uint64_t generation) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (stopping_ || it == entries_.end() || it->second.generation != generation) return;
+  if (it->second.spec.kind == CheckKind::kAlias && it->second.spec.alias_node.empty()) {
+    run_local_alias_locked(id, it->second);
+    schedule_locked(id, it->second, it->second.spec.interval);
+    return;
+  }
   if (it->second.spec.kind != CheckKind::kTtl) {
     {
       std::lock_guard pool_lock(pool_->mu);
@@ -166,6 +190,34 @@ void CheckRunner::deliver(const Job& job, const ProbeResult& result) {
   schedule_locked(job.id, it->second, it->second.spec.interval);
 }
 
+void CheckRunner::run_local_alias_locked(const std::string& id, const Entry& entry) {
+  AliasTarget target{"", entry.spec.alias_service, id};
+  std::vector<state::HealthCheck> checks;
+  for (LocalCheck& c : local_.checks()) checks.push_back(std::move(c.check));
+  bool exists = false;
+  for (const state::Service& s : local_.services()) exists = exists || s.id == target.service_id;
+  AliasOutcome out = alias_outcome(target, checks, exists);
+  local_.update_check(id, out.status, out.output);
+}
+
+ProbeResult CheckRunner::probe_remote_alias(const Pool& pool, const Job& job) {
+  const CheckSpec& spec = job.spec;
+  if (!pool.node_reader) {
+    return ProbeResult{std::string(state::kHealthCritical),
+                       "Failure checking aliased node or service: no catalog reader"};
+  }
+  auto rows = pool.node_reader(spec.alias_node);
+  if (!rows) {
+    return ProbeResult{std::string(state::kHealthCritical),
+                       "Failure checking aliased node or service: " + rows.error().message};
+  }
+  bool exists = false;
+  for (const state::Service& s : rows->services) exists = exists || s.id == spec.alias_service;
+  AliasOutcome out =
+      alias_outcome(AliasTarget{spec.alias_node, spec.alias_service, job.id}, rows->checks, exists);
+  return ProbeResult{std::move(out.status), std::move(out.output)};
+}
+
 void CheckRunner::worker_loop(const std::shared_ptr<Pool>& pool) {
   while (true) {
     Job job;
@@ -176,7 +228,8 @@ void CheckRunner::worker_loop(const std::shared_ptr<Pool>& pool) {
       job = std::move(pool->work.front());
       pool->work.pop_front();
     }
-    ProbeResult result = probe_once(job.spec);
+    ProbeResult result =
+        job.spec.kind == CheckKind::kAlias ? probe_remote_alias(*pool, job) : probe_once(job.spec);
     std::lock_guard lock(pool->deliver_mu);
     if (pool->runner != nullptr) pool->runner->deliver(job, result);
   }

@@ -8,6 +8,12 @@
 // are one timer each, reset by every update; when it runs out the check turns critical with
 // "TTL expired".
 //
+// Alias checks (alias_check.h) are evaluated again every second from LocalState when they
+// alias a service of this agent (on the timer thread: an in-memory read), and every
+// alias_remote_interval from the catalog when they name an AliasNode (on a worker: a read
+// that may go to a server). Consul reacts to local changes at once and watches the catalog
+// with a blocking query; polling bounds the delay instead, at one read per interval.
+//
 // Every (re)start of a check gets a new generation; a probe result or timer of an older
 // generation is dropped, so a check replaced or removed mid-probe never sees a stale result.
 //
@@ -16,12 +22,14 @@
 // may run for 30 s): the workers share the pool with the runner, finish their probe, find the
 // runner gone and exit.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "agent/catalog_sync.h"
 #include "agent/check_spec.h"
 #include "agent/local_state.h"
 #include "core/rand.h"
@@ -35,6 +43,10 @@ class CheckRunner {
  public:
   struct Options {
     int workers = 4;
+    // The catalog's rows of another node, for alias checks with an AliasNode (a store
+    // snapshot on a server, a server's answer on a client agent). Unset: such checks are
+    // critical with the reason.
+    std::function<core::Result<NodeRows>(const std::string& node)> node_reader;
   };
 
   CheckRunner(LocalState& local, core::TimerThread& timers, const core::Clock& clock,
@@ -71,6 +83,8 @@ class CheckRunner {
   struct Pool;
 
   void schedule_locked(const std::string& id, Entry& entry, core::Duration delay);
+  void run_local_alias_locked(const std::string& id, const Entry& entry);
+  static ProbeResult probe_remote_alias(const Pool& pool, const Job& job);
   void on_timer(const std::string& id, std::uint64_t generation);
   void deliver(const Job& job, const ProbeResult& result);
   static void worker_loop(const std::shared_ptr<Pool>& pool);
@@ -87,6 +101,10 @@ class CheckRunner {
 
   std::shared_ptr<Pool> pool_;
 };
+
+// How often alias checks look again (see above).
+inline constexpr core::Duration alias_local_interval = std::chrono::seconds(1);
+inline constexpr core::Duration alias_remote_interval = std::chrono::seconds(2);
 
 // Runs one probe of an interval check (exposed for tests).
 ProbeResult probe_once(const CheckSpec& spec);

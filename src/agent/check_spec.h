@@ -18,6 +18,8 @@ enum class CheckKind {
   kHttp,    // GET (or Method) on a URL every Interval
   kTcp,     // a TCP connect every Interval
   kScript,  // runs Args every Interval; only with enable_script_checks
+  kGrpc,    // grpc.health.v1.Health/Check on GRPC every Interval
+  kAlias,   // mirrors another service instance or node (AliasService / AliasNode)
   kManual,  // no runner: maintenance checks the agent sets itself
 };
 
@@ -40,15 +42,22 @@ struct CheckSpec {
   std::string tcp;
   std::vector<std::string> args;  // script checks
 
+  std::string grpc;  // "host:port[/service]"
+  bool grpc_use_tls = false;
+
+  std::string alias_node;     // "" = a service of this agent
+  std::string alias_service;  // a service instance ID
+
   bool operator==(const CheckSpec&) const = default;
 };
 
 // Consul's CheckType.Validate, with its texts: the kind follows from which fields are set
-// (Args → script, HTTP → http, TCP → tcp, otherwise TTL), an interval check needs an
+// (Args → script, HTTP → http, TCP → tcp, GRPC → grpc, AliasNode/AliasService → alias,
+// otherwise TTL), an interval check needs an
 // Interval, a TTL check a TTL, never both. Sets `spec.kind`.
 core::Status classify_and_validate(CheckSpec& spec);
 
-// Consul's check "Type" field for the kind: "ttl", "http", "tcp", "script", or "".
+// Consul's check "Type" field for the kind: "ttl", "http", "tcp", "script", "grpc", "alias", or "".
 const char* check_type_name(CheckKind kind);
 
 // Consul's lower bound on check intervals (checks.MinInterval); shorter ones are raised to it.

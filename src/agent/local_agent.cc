@@ -75,7 +75,7 @@ core::Status LocalAgent::prepare_check(CheckRegistration& reg, std::string_view 
                             "'enable_script_checks' or 'enable_local_script_checks' to true");
   }
   if (spec.kind != CheckKind::kTtl && spec.kind != CheckKind::kManual &&
-      spec.interval < kMinCheckInterval) {
+      spec.kind != CheckKind::kAlias && spec.interval < kMinCheckInterval) {
     core::log::warn(kModule, "check {} has interval below minimum of {}",
                     core::go_quote(reg.check.check_id),
                     core::format_go_duration(kMinCheckInterval));

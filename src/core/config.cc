@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 #include "core/duration.h"
 #include "core/flags.h"
@@ -96,7 +97,9 @@ constexpr KeySpec kKeys[] = {
     {"check_update_interval", Kind::kString},
     {"check_deregister_interval_min", Kind::kString},
     {"check_reap_interval", Kind::kString},
+    {"ae_interval", Kind::kString},
     {"gossip_lan", Kind::kGossipLan},
+    {"reconnect_timeout", Kind::kString},
     {"encrypt", Kind::kString},
     {"encrypt_verify_incoming", Kind::kBool},
     {"encrypt_verify_outgoing", Kind::kBool},
@@ -152,9 +155,10 @@ constexpr KeySpec kAutopilotKeys[] = {
 };
 
 constexpr KeySpec kGossipLanKeys[] = {
-    {"gossip_nodes", Kind::kInt},      {"gossip_interval", Kind::kString},
-    {"probe_interval", Kind::kString}, {"probe_timeout", Kind::kString},
-    {"retransmit_mult", Kind::kInt},   {"suspicion_mult", Kind::kInt},
+    {"gossip_nodes", Kind::kInt},         {"gossip_interval", Kind::kString},
+    {"probe_interval", Kind::kString},    {"probe_timeout", Kind::kString},
+    {"retransmit_mult", Kind::kInt},      {"suspicion_mult", Kind::kInt},
+    {"reconnect_timeout", Kind::kString},
 };
 
 // The `tls` stanza (core/tls_config.h): verify_server_hostname belongs to internal_rpc only,
@@ -634,6 +638,7 @@ void decode_gossip_lan(const json::object& obj, GossipLanConfig& g) {
     if (key == "probe_timeout") g.probe_timeout = str_of(v);
     if (key == "retransmit_mult") (void)json_int(v, key, g.retransmit_mult);
     if (key == "suspicion_mult") (void)json_int(v, key, g.suspicion_mult);
+    if (key == "reconnect_timeout") g.reconnect_timeout = str_of(v);
   }
 }
 
@@ -740,6 +745,8 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "check_update_interval") c.check_update_interval = str_of(v);
     if (key == "check_deregister_interval_min") c.check_deregister_interval_min = str_of(v);
     if (key == "check_reap_interval") c.check_reap_interval = str_of(v);
+    if (key == "ae_interval") c.ae_interval = str_of(v);
+    if (key == "reconnect_timeout") c.reconnect_timeout = str_of(v);
     if (key == "retry_join") {
       for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
     }
@@ -1046,6 +1053,26 @@ Status validate_gossip_lan(const GossipLanConfig& g) {
   return ok();
 }
 
+// reconnect_timeout: Consul's lower bound of 8h; the gossip_lan test key only positive.
+Status validate_reconnect_timeout(const AgentConfig& c) {
+  for (auto [key, text, min] :
+       {std::tuple<std::string_view, const std::string*, Duration>{
+            "reconnect_timeout", &c.reconnect_timeout, std::chrono::hours(8)},
+        {"gossip_lan.reconnect_timeout", &c.gossip_lan.reconnect_timeout, Duration(1)}}) {
+    if (text->empty() && key != "reconnect_timeout") continue;
+    Result<Duration> d = parse_go_duration(*text);
+    if (!d) {
+      return invalid(std::string(key) + ": invalid duration: \"" + *text +
+                     "\": " + d.error().message);
+    }
+    if (*d < min) {
+      return invalid(key == "reconnect_timeout" ? "reconnect_timeout must be >= 8h"
+                                                : std::string(key) + " must be positive");
+    }
+  }
+  return ok();
+}
+
 // encrypt: Consul's check (agent/config: "encrypt has invalid key"): base64 of an AES key.
 Status validate_encrypt(const std::string& key) {
   if (key.empty()) return ok();
@@ -1087,7 +1114,9 @@ Status validate(AgentConfig& c) {
                                "check_update_interval", &c.check_update_interval},
                            {"check_deregister_interval_min", &c.check_deregister_interval_min},
                            {"check_reap_interval", &c.check_reap_interval},
-                           {"retry_interval", &c.retry_interval}}) {
+                           {"retry_interval", &c.retry_interval},
+
+                           {"ae_interval", &c.ae_interval}}) {
     Result<Duration> d = parse_go_duration(*text);
     if (!d) {
       return invalid(std::string(key) + ": invalid duration: \"" + *text +
@@ -1119,6 +1148,8 @@ Status validate(AgentConfig& c) {
   }
   if (c.autopilot.min_quorum < 0) return invalid("autopilot.min_quorum cannot be negative");
   s = validate_gossip_lan(c.gossip_lan);
+  if (!s) return s;
+  s = validate_reconnect_timeout(c);
   if (!s) return s;
   s = validate_encrypt(c.encrypt);
   if (!s) return s;

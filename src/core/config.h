@@ -108,6 +108,9 @@ struct GossipLanConfig {
   std::string probe_timeout = "500ms";    // wait for a direct ack; at most probe_interval
   int retransmit_mult = 4;                // broadcasts go out retransmit_mult * log(n+1) times
   int suspicion_mult = 4;                 // suspicion timeout = mult * log(n) * probe_interval
+  // Test key (no Consul counterpart, no lower bound): overrides the top-level
+  // reconnect_timeout so a test sees a failed member reaped in seconds; "" = not set.
+  std::string reconnect_timeout;
 
   bool operator==(const GossipLanConfig&) const = default;
 };
@@ -164,6 +167,9 @@ struct AgentConfig {
   int raft_trailing_logs = 10240;
   AutopilotConfig autopilot;
   GossipLanConfig gossip_lan;
+  // reconnect_timeout (Consul's): how long the LAN pool keeps a failed member before reaping
+  // it, after which the leader deregisters its node. At least 8h, as Consul requires.
+  std::string reconnect_timeout = "72h";
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.
@@ -191,6 +197,9 @@ struct AgentConfig {
   // them internally; they are keys here so tests can shorten them.
   std::string check_deregister_interval_min = "1m";
   std::string check_reap_interval = "30s";
+  // ae_interval (Consul's internal AEInterval, a key here so tests can shorten it): the base
+  // wait between full anti-entropy passes, scaled by the LAN pool's size.
+  std::string ae_interval = "1m";
 
   // Not configuration: what loading found, for the daemon.
   // Files actually read, in merge order.

@@ -116,6 +116,19 @@ core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentCo
   options.sync.check_update_interval = *core::parse_go_duration(config.check_update_interval);
   options.deregister_interval_min = *core::parse_go_duration(config.check_deregister_interval_min);
   options.reap_interval = *core::parse_go_duration(config.check_reap_interval);
+  if (auto ae = *core::parse_go_duration(config.ae_interval); ae.count() > 0) {
+    options.sync.full_sync_interval = ae;
+  }
+  return options;
+}
+
+// Anti-entropy spreads its full passes by the LAN pool's size (Consul's ClusterSize), which
+// the pool (alive until after the local agent stops) counts; without a pool it counts one.
+agent::LocalAgent::Options local_agent_options_with_pool(const core::AgentConfig& config,
+                                                         const LanGossip* lan, core::Rand& rand) {
+  agent::LocalAgent::Options options = *local_agent_options(config);
+  if (lan != nullptr) options.sync.cluster_size = [lan] { return lan->members().size(); };
+  options.sync.random = [&rand] { return rand.next_u64(); };
   return options;
 }
 
@@ -414,12 +427,19 @@ int run_agent(const core::AgentConfig& initial) {
       {{"lan", identity.advertise_address}, {"wan", identity.advertise_address}},
       config.node_meta};
   core::SystemRand agent_rand;
+  agent::LocalAgent::Options agent_options =
+      local_agent_options_with_pool(config, lan.get(), agent_rand);
+  // Alias checks naming an AliasNode read that node's rows as anti-entropy reads its own.
+  agent_options.runner.node_reader = [&store,
+                                      runtime = client_runtime.get()](const std::string& node) {
+    return (runtime != nullptr ? runtime->node_reader(node) : agent::store_reader(store, node))();
+  };
   agent::LocalAgent local_agent(
       node_info,
       client_mode ? client_runtime->node_reader(node_info.name)
                   : agent::store_reader(store, node_info.name),
       [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); }, timers,
-      core::SystemClock::instance(), agent_rand, *local_agent_options(config));
+      core::SystemClock::instance(), agent_rand, std::move(agent_options));
   ctx.agent = &local_agent;
   local_agent.start();
 

@@ -92,6 +92,11 @@ LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
   o.advertise_address = identity.advertise_address;
   o.port = config.ports.serf_lan;
   o.timing = config.gossip_lan;
+  if (o.timing.reconnect_timeout.empty()) o.timing.reconnect_timeout = config.reconnect_timeout;
+  // Consul's serf snapshot lives at <data_dir>/serf/local.snapshot; -dev keeps nothing.
+  if (!config.dev && !config.data_dir.empty()) {
+    o.snapshot_path = config.data_dir + "/serf/local.snapshot";
+  }
   o.encrypt = config.encrypt;
   o.encrypt_verify_incoming = config.encrypt_verify_incoming;
   o.encrypt_verify_outgoing = config.encrypt_verify_outgoing;
@@ -136,7 +141,16 @@ core::Status LanGossip::start() {
   if (po.bind_ip.size() > 2 && po.bind_ip.front() == '[') {
     po.bind_ip = po.bind_ip.substr(1, po.bind_ip.size() - 2);
   }
+  if (!options_.snapshot_path.empty()) {
+    auto file = LanSnapshotFile::open(options_.snapshot_path);
+    if (file) {
+      snapshot_ = std::move(*file);
+    } else {
+      core::log::warn(kModule, "no member list on disk: {}", file.error().message);
+    }
+  }
   po.on_event = [this](const gossip::Event& e) {
+    record_in_snapshot(e);
     core::log::info(kModule, "member {} {} ({})", e.member.name,
                     e.kind == gossip::EventKind::kJoin     ? "joined"
                     : e.kind == gossip::EventKind::kUpdate ? "updated"
@@ -149,7 +163,35 @@ core::Status LanGossip::start() {
   auto port = pool_->start();
   if (!port) return port.error();
   core::log::info(kModule, "gossiping on {} as {}", pool_->address(), options_.node_name);
+  rejoin_from_snapshot();
   return core::ok();
+}
+
+void LanGossip::record_in_snapshot(const gossip::Event& e) {
+  if (!snapshot_ || e.member.name == options_.node_name) return;
+  if (e.kind == gossip::EventKind::kJoin || e.kind == gossip::EventKind::kUpdate) {
+    snapshot_->alive(e.member.name, e.member.addr);
+  } else {
+    snapshot_->not_alive(e.member.name);
+  }
+}
+
+void LanGossip::rejoin_from_snapshot() {
+  if (!snapshot_) return;
+  if (snapshot_->previous().left) {
+    core::log::info(kModule, "left the LAN pool last time: not rejoining its members");
+    return;
+  }
+  std::vector<std::string> addresses =
+      lan_snapshot_rejoin_addresses(snapshot_->previous(), options_.node_name);
+  if (addresses.empty()) return;
+  rejoiner_ = std::thread([this, addresses = std::move(addresses)] {
+    core::set_thread_name("pc-lan-rejoin");
+    const std::size_t answered = pool_->join(addresses);
+    if (answered > 0) joined_ = true;
+    core::log::info(kModule, "rejoined the LAN pool through {} of {} members on disk", answered,
+                    addresses.size());
+  });
 }
 
 core::Status LanGossip::set_tags(const gossip::Tags& tags) {
@@ -231,6 +273,11 @@ std::vector<PoolServer> LanGossip::servers(std::string_view datacenter) const {
   return servers_in_pool(members(), datacenter);
 }
 
+std::chrono::milliseconds LanGossip::reconnect_timeout() const {
+  return std::chrono::milliseconds(
+      lan_core_config(options_.node_name, options_.timing).reconnect_timeout_ms);
+}
+
 void LanGossip::stop_joiner() {
   {
     std::lock_guard lock(mu_);
@@ -243,6 +290,8 @@ void LanGossip::stop_joiner() {
 void LanGossip::leave() {
   if (stopped_) return;
   stop_joiner();
+  if (rejoiner_.joinable()) rejoiner_.join();
+  if (snapshot_) snapshot_->leave();
   if (pool_) {
     core::log::info(kModule, "leaving the LAN pool");
     if (auto s = pool_->leave(kLeaveTimeout); !s) {
@@ -255,6 +304,7 @@ void LanGossip::leave() {
 void LanGossip::stop() {
   if (stopped_) return;
   stop_joiner();
+  if (rejoiner_.joinable()) rejoiner_.join();
   if (pool_) pool_->stop();
   stopped_ = true;
 }

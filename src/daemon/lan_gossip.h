@@ -12,6 +12,10 @@
 // that is not 0, in the background, so an agent starts whether or not anyone is up yet.
 // start_join / -join is one synchronous attempt at start (join_now), as Consul's.
 //
+// Rejoining: with a snapshot_path, members seen alive are written down (lan_snapshot.h) and
+// at start the pool joins the ones listed, once, on its own thread (pc-lan-rejoin), unless
+// the last run ended in a graceful leave (Consul's rejoin_after_leave default).
+//
 // Encryption: `encrypt` installs the key in the pool's keyring, with
 // encrypt_verify_incoming/outgoing as given.
 //
@@ -33,6 +37,7 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "daemon/server_discovery.h"
+#include "daemon/lan_snapshot.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
@@ -54,6 +59,9 @@ struct LanGossipOptions {
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;
+  // The member list on disk (lan_snapshot.h), "" for none (-dev): the pool rejoins the
+  // members it lists at start, unless this agent left gracefully.
+  std::string snapshot_path;
 };
 
 class LanGossip {
@@ -84,6 +92,8 @@ class LanGossip {
   std::vector<endpoints::LanMember> lan_members() const;
   // The alive servers of `datacenter` in the pool (servers_in_pool).
   std::vector<PoolServer> servers(std::string_view datacenter) const;
+  // How long the pool keeps a failed member before forgetting it (reconnect_timeout).
+  std::chrono::milliseconds reconnect_timeout() const;
 
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
@@ -95,6 +105,8 @@ class LanGossip {
   // One push-pull round with the targets, resolved; how many answered.
   std::size_t join_once(const std::vector<std::string>& targets);
   void stop_joiner();
+  void record_in_snapshot(const gossip::Event& e);
+  void rejoin_from_snapshot();
 
   LanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
@@ -104,6 +116,8 @@ class LanGossip {
   bool stopping_ = false;
   std::atomic<bool> joined_{false};
   bool stopped_ = false;
+  std::unique_ptr<LanSnapshotFile> snapshot_;
+  std::thread rejoiner_;  // one join of the snapshot's members at start
 };
 
 // Consul's LAN tags for this agent (role, dc, id, build, and a server's RPC port and

@@ -87,6 +87,7 @@ gossip::Config lan_core_config(const std::string& node_name, const core::GossipL
   c.probe_timeout_ms = millis(timing.probe_timeout, c.probe_timeout_ms);
   c.retransmit_mult = timing.retransmit_mult;
   c.suspicion_mult = timing.suspicion_mult;
+  c.reconnect_timeout_ms = millis(timing.reconnect_timeout, c.reconnect_timeout_ms);
   return c;
 }
 

@@ -1,5 +1,6 @@
 #include "daemon/lan_reconcile.h"
 
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -47,6 +48,26 @@ proto::Command register_with_check(const ReconcileInput& input, const ReconcileM
   return cmd;
 }
 
+proto::Command deregister_node(const std::string& name) {
+  proto::Command cmd;
+  cmd.mutable_catalog_deregister()->set_node(name);
+  return cmd;
+}
+
+// Consul's reconcileReaped: a node the pool no longer knows under any status. Names compare
+// exactly, as serf's member map and Consul's known-members set do.
+void append_reaped(const ReconcileInput& input, std::vector<proto::Command>& out) {
+  std::set<std::string_view> known;
+  for (const ReconcileMember& m : input.members) known.insert(m.name);
+  for (const SerfCheckedNode& node : input.serf_nodes) {
+    if (known.count(node.name) != 0 || node.name == input.self_name || node.in_raft_configuration ||
+        !(node.seen_by_pool || input.pool_settled)) {
+      continue;
+    }
+    out.push_back(deregister_node(node.name));
+  }
+}
+
 }  // namespace
 
 proto::Service consul_service(int server_port, const std::string& version) {
@@ -91,13 +112,12 @@ std::vector<proto::Command> reconcile_commands(const ReconcileInput& input) {
         break;
       case MemberHealth::kLeft: {
         if (row == nullptr || m.name == input.self_name || m.in_raft_configuration) break;
-        proto::Command cmd;
-        cmd.mutable_catalog_deregister()->set_node(m.name);
-        out.push_back(std::move(cmd));
+        out.push_back(deregister_node(m.name));
         break;
       }
     }
   }
+  append_reaped(input, out);
   return out;
 }
 

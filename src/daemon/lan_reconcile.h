@@ -11,7 +11,15 @@
 //            catalog (Consul ignores a failed member it never registered); nothing when it
 //            already is critical at the member's address;
 //   left   → the node is deregistered, unless it is the leader itself or a server still in
-//            the Raft configuration (a server leaves the configuration first).
+//            the Raft configuration (a server leaves the configuration first);
+//   reaped → a catalog node with a serfHealth check that is no member of the pool at all
+//            (the pool forgot it reconnect_timeout after it failed, or it was force-left
+//            with prune) is deregistered, with the same two exceptions (Consul's
+//            reconcileReaped). Nodes without serfHealth (registered through the catalog API,
+//            external services) are never touched. Unlike Consul, only a node the leader's
+//            pool saw and then forgot, or any once the pool has run for reconnect_timeout
+//            (`pool_settled`): a leader whose pool has not yet joined the others knows
+//            nobody, and must not take that for everyone having been reaped.
 //
 // Members of another datacenter are ignored (Consul's LAN pool holds one). A node that is
 // already registered keeps its meta and tagged addresses: the agent's anti-entropy owns
@@ -57,19 +65,31 @@ struct CatalogNodeRow {
   std::optional<int> consul_service_port;  // the "consul" service's port, if registered
 };
 
+// A catalog node that carries a serfHealth check: a candidate for reaping when no member of
+// the pool has its name.
+struct SerfCheckedNode {
+  std::string name;
+  bool in_raft_configuration = false;  // its node ID is a voter or learner of the leader's
+  bool seen_by_pool = false;           // the leader's pool had it as a member before
+};
+
 struct ReconcileInput {
   std::string datacenter;
   std::string self_name;  // the leader's own node: never deregistered by reconcile
   std::vector<ReconcileMember> members;
   std::map<std::string, CatalogNodeRow> catalog;  // by member name; missing: not registered
+  std::vector<SerfCheckedNode> serf_nodes;        // every catalog node with serfHealth
+  // The leader's pool has run for at least reconnect_timeout: any member that failed before
+  // it started would have been reaped by now, so a node it never saw may be reaped too.
+  bool pool_settled = false;
 };
 
 // The "consul" service a server's node carries (Consul's leader registers it for each
 // server it sees alive), on the server's RPC port.
 proto::Service consul_service(int server_port, const std::string& version);
 
-// The commands that bring the catalog in line with the members, in member order; empty when
-// it already is.
+// The commands that bring the catalog in line with the members, in member order, then the
+// deregistrations of reaped nodes in serf_nodes order; empty when it already is.
 std::vector<proto::Command> reconcile_commands(const ReconcileInput& input);
 
 }  // namespace pc::daemon

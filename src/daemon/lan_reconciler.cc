@@ -1,6 +1,8 @@
 #include "daemon/lan_reconciler.h"
 
 #include <future>
+#include <set>
+#include <string_view>
 
 #include "core/log.h"
 #include "core/strings.h"
@@ -38,6 +40,7 @@ LanReconciler::~LanReconciler() {
 }
 
 void LanReconciler::start() {
+  started_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] {
     core::set_thread_name("pc-lan-reconcile");
     run();
@@ -74,6 +77,8 @@ void LanReconciler::run() {
       dirty = dirty_;
       dirty_ = false;
     }
+    if (pool_shrank()) dirty = true;
+    if (dirty) note_members();
     if (!options_.is_leader()) {
       was_leader = false;
       continue;
@@ -87,7 +92,42 @@ void LanReconciler::run() {
   }
 }
 
+bool LanReconciler::pool_shrank() {
+  const std::size_t count = gossip_.members().size();
+  const bool shrank = count < last_member_count_;
+  last_member_count_ = count;
+  return shrank;
+}
+
+void LanReconciler::note_members() {
+  for (const gossip::MemberInfo& info : gossip_.members()) seen_.insert(info.name);
+}
+
+void LanReconciler::add_serf_nodes(const state::Snapshot& snap, ReconcileInput& input) {
+  input.pool_settled = std::chrono::steady_clock::now() - started_ >= gossip_.reconnect_timeout();
+  // Members are never reaped, so only the others ask the Raft status below.
+  std::set<std::string_view> members;
+  for (const ReconcileMember& m : input.members) members.insert(m.name);
+  std::set<std::string> keep;
+  for (const state::HealthCheck& check : snap.checks_in_state("any")) {
+    if (check.check_id != kSerfCheckId) continue;
+    if (seen_.count(check.node) != 0) keep.insert(check.node);
+    if (members.count(check.node) != 0) continue;
+    SerfCheckedNode node;
+    node.name = check.node;
+    node.seen_by_pool = seen_.count(check.node) != 0;
+    // A reaped server still in the configuration stays until autopilot removes it.
+    if (auto row = snap.node_get(check.node); row && !row->id.empty()) {
+      node.in_raft_configuration = options_.in_raft_configuration(row->id);
+    }
+    input.serf_nodes.push_back(std::move(node));
+  }
+  for (std::string_view m : members) keep.insert(std::string(m));
+  seen_ = std::move(keep);
+}
+
 bool LanReconciler::pass() {
+  note_members();
   ReconcileInput input;
   input.datacenter = ctx_.identity.datacenter;
   input.self_name = ctx_.identity.node_name;
@@ -111,6 +151,7 @@ bool LanReconciler::pass() {
     }
     input.members.push_back(std::move(m));
   }
+  add_serf_nodes(snap, input);
   for (proto::Command& cmd : reconcile_commands(input)) {
     const std::string what = describe(cmd);
     if (core::Status s = submit_and_wait(ctx_, std::move(cmd)); !s) {

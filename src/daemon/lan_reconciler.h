@@ -22,10 +22,12 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "daemon/lan_gossip.h"
+#include "daemon/lan_reconcile.h"
 #include "endpoints/context.h"
 
 namespace pc::daemon {
@@ -55,6 +57,14 @@ class LanReconciler {
   void run();
   // One full reconcile; false when a write failed (the pass is then retried).
   bool pass();
+  // The catalog's serfHealth nodes that are no members: candidates for reaping.
+  void add_serf_nodes(const state::Snapshot& snap, ReconcileInput& input);
+  // Remembers the pool's member names (on every server, leader or not), so a node the pool
+  // forgets can be told from one it never knew.
+  void note_members();
+  // The pool forgets a member without an event (serf would emit a reap event): a member
+  // count smaller than at the last look (every `poll`) makes the next look a pass.
+  bool pool_shrank();
 
   endpoints::Context& ctx_;
   const LanGossip& gossip_;
@@ -64,6 +74,12 @@ class LanReconciler {
   bool stopping_ = false;
   bool dirty_ = false;
   std::thread thread_;
+  // Reconcile thread only: names the pool has had as members, pruned once a name is neither
+  // a member nor a serfHealth node; and when this reconciler started (the pool settles
+  // reconnect_timeout after).
+  std::set<std::string> seen_;
+  std::chrono::steady_clock::time_point started_{};
+  std::size_t last_member_count_ = 0;
 };
 
 class ServerRuntime;

@@ -34,6 +34,7 @@ static_assert(probe_output_size_default <= probe_output_size_max);
 // Consul's timeouts for checks that set none (Timeout unset or zero).
 inline constexpr std::chrono::seconds probe_http_timeout_default{10};
 inline constexpr std::chrono::seconds probe_tcp_timeout_default{10};
+inline constexpr std::chrono::seconds probe_grpc_timeout_default{10};
 inline constexpr std::chrono::seconds probe_script_timeout_default{30};
 // Longest timeout a probe honours; a longer one is cut to this (no check should block a
 // worker for a day, and deadline arithmetic stays far from overflow).
@@ -91,6 +92,27 @@ ProbeResult probe_tcp(std::string_view host_port, core::Duration timeout);
 // killed and the result is critical "Timed out (30s) running check".
 ProbeResult probe_script(const std::vector<std::string>& args, core::Duration timeout,
                          std::size_t output_size_max = probe_output_size_default);
+
+struct GrpcProbeSpec {
+  std::string target;    // Consul's GRPC: "host:port" or "host:port/service"
+  bool use_tls = false;  // GRPCUseTLS: TLS with ALPN h2; otherwise cleartext HTTP/2 (h2c)
+  bool tls_skip_verify = false;
+  std::string tls_server_name;  // "" = the host of target
+  core::Duration timeout{};     // whole probe deadline; <= 0 means Consul's 10s
+  // As HttpProbeSpec: the agent's TLS files; without ca_file/ca_path the system's trust store.
+  std::string ca_file;
+  std::string ca_path;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// Asks the standard gRPC health service (grpc.health.v1.Health/Check) of target about its
+// service ("" = the whole server) over HTTP/2 with prior knowledge, or TLS with ALPN h2.
+// SERVING is passing with "gRPC check <target>: success"; another serving status is critical
+// with "gRPC <target> serving status: NOT_SERVING"; an error is critical with grpc-go's text,
+// e.g. "rpc error: code = NotFound desc = unknown service" or, at the deadline,
+// "rpc error: code = DeadlineExceeded desc = context deadline exceeded".
+ProbeResult probe_grpc(const GrpcProbeSpec& spec);
 
 // Kills the process groups of every script probe still running in this process, so an agent
 // that shuts down leaves no check scripts behind; their probes end at once as critical.

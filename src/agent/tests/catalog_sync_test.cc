@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <limits>
+#include <thread>
 
 #include "agent/tests/agent_test_util.h"
 
@@ -152,6 +154,42 @@ TEST_F(CatalogSyncTest, SyncThenAnswersAfterAPassOnTheSyncThread) {
   sync.sync_then([&done](core::Status st) { done.set_value(st); });
   ASSERT_TRUE(done.get_future().get());
   EXPECT_TRUE(catalog.snap().service_get("node1", "web1"));
+  sync.stop();
+}
+
+TEST_F(CatalogSyncTest, FullSyncWaitScalesWithTheClusterSize) {
+  CatalogSync::Options options;
+  std::size_t members = 3;
+  options.cluster_size = [&members] { return members; };
+  options.random = [] { return std::numeric_limits<std::uint64_t>::max(); };
+  CatalogSync sync(local, store_reader(catalog.store, test_node().name), test_node(),
+                   catalog.sink(), core::SystemClock::instance(), options);
+  EXPECT_GE(sync.next_full_sync_wait(), std::chrono::minutes(1));
+  EXPECT_LT(sync.next_full_sync_wait(), std::chrono::minutes(2));
+  members = 1000;
+  EXPECT_GE(sync.next_full_sync_wait(), std::chrono::minutes(2));
+  EXPECT_LT(sync.next_full_sync_wait(), std::chrono::minutes(5));
+}
+
+TEST_F(CatalogSyncTest, ALocalChangeSyncsAtOnceNotAtTheNextFullPass) {
+  CatalogSync::Options options;
+  options.full_sync_interval = std::chrono::hours(1);
+  CatalogSync sync(local, store_reader(catalog.store, test_node().name), test_node(),
+                   catalog.sink(), core::SystemClock::instance(), options);
+  local.set_change_hook([&sync] { sync.trigger(); });
+  sync.start();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (sync.passes() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(sync.passes(), 1u);  // the start-up pass; the next full one is an hour away
+  local.add_service(service("web1", "web"));
+  while (!catalog.snap().service_get("node1", "web1") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(catalog.snap().service_get("node1", "web1"));
+  local.set_change_hook(nullptr);
   sync.stop();
 }
 

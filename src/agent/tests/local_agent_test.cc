@@ -103,6 +103,35 @@ TEST_F(LocalAgentTest, InvalidChecksChangeNothing) {
             "Invalid check: TTL must be > 0 for TTL checks");
 }
 
+TEST_F(LocalAgentTest, AliasChecksFollowALocalServiceAndRefuseIntervalAndTtl) {
+  ServiceRegistration db{service("db1", "db"), {ttl_check(1h, "db-ttl")}, false};
+  ASSERT_TRUE(agent->add_service(db));
+  CheckRegistration alias;
+  alias.check.name = "db alias";
+  alias.check.check_id = "db-alias";
+  alias.spec.alias_service = "db1";
+  ASSERT_TRUE(agent->add_check(alias));
+  EXPECT_EQ(agent->local().check("db-alias")->check.type, "alias");
+  EXPECT_EQ(agent->local().check("db-alias")->check.interval, "");
+  ASSERT_TRUE(agent->update_ttl("db-ttl", "passing", "ok"));
+  ASSERT_TRUE(wait_status("db-alias", "passing"));
+  EXPECT_EQ(agent->local().check("db-alias")->check.output, "All checks passing.");
+  ASSERT_TRUE(agent->update_ttl("db-ttl", "critical", "down"));
+  ASSERT_TRUE(wait_status("db-alias", "critical"));
+  EXPECT_EQ(agent->local().check("db-alias")->check.output,
+            "Aliased check \"Service 'db' check\" failing: down");
+
+  CheckRegistration with_ttl = alias;
+  with_ttl.spec.ttl = 10s;
+  EXPECT_EQ(agent->add_check(with_ttl).error().message,
+            "Invalid check: TTL must be not be set for Alias checks");
+  CheckRegistration with_tcp = alias;
+  with_tcp.spec.tcp = "127.0.0.1:1";
+  with_tcp.spec.interval = 10s;
+  EXPECT_EQ(agent->add_check(with_tcp).error().message,
+            "Invalid check: Interval cannot be set for Alias checks");
+}
+
 TEST_F(LocalAgentTest, ScriptChecksNeedEnableScriptChecks) {
   CheckRegistration script;
   script.check.name = "s";

@@ -596,6 +596,27 @@ TEST(AgentConfig, NormalizationsAndWarnings) {
   EXPECT_TRUE(has_warning("ports.grpc: gRPC is not supported yet"));
 }
 
+TEST(AgentConfig, ReconnectTimeoutAtLeastEightHoursAndATestKey) {
+  TempDir dir;
+  Result<AgentConfig> defaults = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->reconnect_timeout, "72h");
+  EXPECT_EQ(defaults->gossip_lan.reconnect_timeout, "");
+  std::string ok = dir.write("ok.json", R"({"reconnect_timeout": "8h"})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", ok});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->reconnect_timeout, "8h");
+  std::string short_file = dir.write("short.json", R"({"reconnect_timeout": "1h"})");
+  Result<AgentConfig> too_short =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", short_file});
+  ASSERT_FALSE(too_short);
+  EXPECT_EQ(too_short.error().message, "reconnect_timeout must be >= 8h");
+  std::string test_key = dir.write("t.json", R"({"gossip_lan": {"reconnect_timeout": "3s"}})");
+  Result<AgentConfig> t = load_agent_config({"-data-dir", dir.path(), "-config-file", test_key});
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->gossip_lan.reconnect_timeout, "3s");
+}
+
 TEST(AgentConfig, ReloadRereadsTheSameSources) {
   TempDir dir;
   std::string conf = dir.sub("conf.d");

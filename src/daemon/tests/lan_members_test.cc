@@ -88,6 +88,7 @@ TEST(LanMembers, CoreConfigFromGossipLan) {
   fast.probe_timeout = "100ms";
   fast.retransmit_mult = 3;
   fast.suspicion_mult = 2;
+  fast.reconnect_timeout = "3s";
   const gossip::Config c = lan_core_config("n1", fast);
   EXPECT_EQ(c.name, "n1");
   EXPECT_EQ(c.gossip_nodes, 2);
@@ -96,6 +97,8 @@ TEST(LanMembers, CoreConfigFromGossipLan) {
   EXPECT_EQ(c.probe_timeout_ms, 100u);
   EXPECT_EQ(c.retransmit_mult, 3);
   EXPECT_EQ(c.suspicion_mult, 2);
+  EXPECT_EQ(c.reconnect_timeout_ms, 3000u);
+  EXPECT_EQ(defaults.reconnect_timeout_ms, lan.reconnect_timeout_ms);
 }
 
 }  // namespace

@@ -179,5 +179,62 @@ TEST(LanReconcile, OneCommandPerMemberInOrder) {
   EXPECT_EQ(cmds[2].catalog_deregister().node(), "c");
 }
 
+// Consul's reconcileReaped: serfHealth nodes the pool no longer knows under any status.
+TEST(LanReconcile, ReapedNodesAreDeregisteredUnlessSelfOrARaftServer) {
+  ReconcileInput in = input_of({member("c1", MemberHealth::kAlive)}, {{"c1", row("passing")}});
+  in.pool_settled = true;
+  SerfCheckedNode raft_server{"s9", true, true};
+  in.serf_nodes = {{"c1", false, true},
+                   {"gone", false, true},
+                   {"leader", false, true},
+                   raft_server,
+                   {"gone2", false, false}};
+  auto cmds = reconcile_commands(in);
+  ASSERT_EQ(cmds.size(), 2u);
+  ASSERT_TRUE(cmds[0].has_catalog_deregister());
+  EXPECT_EQ(cmds[0].catalog_deregister().node(), "gone");
+  ASSERT_TRUE(cmds[1].has_catalog_deregister());
+  EXPECT_EQ(cmds[1].catalog_deregister().node(), "gone2");
+}
+
+TEST(LanReconcile, AnUnsettledPoolReapsOnlyWhatItSawAndForgot) {
+  // A leader whose pool has not joined yet knows nobody: that is not everyone reaped.
+  ReconcileInput in = input_of({member("leader", MemberHealth::kAlive)});
+  in.serf_nodes = {{"never-seen", false, false}, {"forgotten", false, true}};
+  auto cmds = reconcile_commands(in);
+  ASSERT_EQ(cmds.size(), 2u);  // the leader's own serfHealth, then the one reap
+  ASSERT_TRUE(cmds[1].has_catalog_deregister());
+  EXPECT_EQ(cmds[1].catalog_deregister().node(), "forgotten");
+  in.pool_settled = true;
+  EXPECT_EQ(reconcile_commands(in).size(), 3u);
+}
+
+TEST(LanReconcile, MembersUnderAnyStatusAreNotReaped) {
+  // Failed and left members are still known to the pool: their own rules apply, not reaping.
+  ReconcileInput in =
+      input_of({member("f", MemberHealth::kFailed), member("l", MemberHealth::kLeft)},
+               {{"f", row("critical")}});
+  in.pool_settled = true;
+  in.serf_nodes = {{"f", false, true}, {"l", false, true}};
+  EXPECT_TRUE(reconcile_commands(in).empty());
+  // A member of another datacenter is ignored by the member rules but still known.
+  ReconcileMember other = member("x", MemberHealth::kAlive);
+  other.datacenter = "dc2";
+  ReconcileInput in2 = input_of({other});
+  in2.pool_settled = true;
+  in2.serf_nodes = {{"x", false, true}};
+  EXPECT_TRUE(reconcile_commands(in2).empty());
+}
+
+TEST(LanReconcile, ReapingFollowsTheMemberCommands) {
+  ReconcileInput in = input_of({member("c1", MemberHealth::kAlive)});
+  in.serf_nodes = {{"old", false, true}};
+  auto cmds = reconcile_commands(in);
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_TRUE(cmds[0].has_catalog_register());
+  ASSERT_TRUE(cmds[1].has_catalog_deregister());
+  EXPECT_EQ(cmds[1].catalog_deregister().node(), "old");
+}
+
 }  // namespace
 }  // namespace pc::daemon

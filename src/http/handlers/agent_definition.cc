@@ -52,13 +52,11 @@ core::Status read_header(const json::object& o, agent::CheckSpec& spec) {
 
 // A check kind Consul has and this agent does not run: refused by name.
 core::Status refuse_unsupported(const json::object& o) {
-  for (auto [field, kind] : {std::pair<std::string_view, std::string_view>{"GRPC", "gRPC"},
-                             {"DockerContainerID", "Docker"},
-                             {"AliasNode", "alias"},
-                             {"AliasService", "alias"},
-                             {"H2PING", "H2PING"},
-                             {"UDP", "UDP"},
-                             {"OSService", "OS service"}}) {
+  for (auto [field, kind] :
+       {std::pair<std::string_view, std::string_view>{"DockerContainerID", "Docker"},
+        {"H2PING", "H2PING"},
+        {"UDP", "UDP"},
+        {"OSService", "OS service"}}) {
     const json::value* v = find_field(o, field);
     if (v == nullptr || v->is_null() || (v->is_string() && v->get_string().empty())) continue;
     return bad("Invalid check: " + std::string(kind) + " checks are not supported by this agent");
@@ -86,6 +84,9 @@ core::Result<agent::CheckRegistration> parse_check_object(const json::object& o)
                            {"Method", &spec.method},
                            {"Body", &spec.body},
                            {"TCP", &spec.tcp},
+                           {"GRPC", &spec.grpc},
+                           {"AliasNode", &spec.alias_node},
+                           {"AliasService", &spec.alias_service},
                            {"TLSServerName", &spec.tls_server_name}}) {
     if (auto st = read_string(o, name, *out); !st) return st.error();
   }
@@ -98,7 +99,8 @@ core::Result<agent::CheckRegistration> parse_check_object(const json::object& o)
   }
   for (auto [name, out] :
        {std::pair<std::string_view, bool*>{"TLSSkipVerify", &spec.tls_skip_verify},
-        {"DisableRedirects", &spec.disable_redirects}}) {
+        {"DisableRedirects", &spec.disable_redirects},
+        {"GRPCUseTLS", &spec.grpc_use_tls}}) {
     auto v = get_bool(o, name);
     if (!v) return v.error();
     if (*v) *out = **v;

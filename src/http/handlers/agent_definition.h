@@ -2,8 +2,8 @@
 // Decoding of Consul's agent registration bodies: structs.ServiceDefinition (PUT
 // /v1/agent/service/register) and structs.CheckDefinition (PUT /v1/agent/check/register and
 // a service's Check/Checks), with Consul's key matching (json/read.h), its duration forms
-// ("10s" or nanoseconds) and its 400 texts. Check kinds this agent cannot run (gRPC, Docker,
-// alias, H2PING, UDP, OS service) are refused by name instead of being mistaken for TTL checks.
+// ("10s" or nanoseconds) and its 400 texts. Check kinds this agent cannot run (Docker,
+// H2PING, UDP, OS service) are refused by name instead of being mistaken for TTL checks.
 #include <string_view>
 
 #include "agent/local_agent.h"
