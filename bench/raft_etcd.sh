@@ -94,6 +94,7 @@ start_proconsul() {
   for j in 0 1 2; do [[ $j == "$i" ]] || args+=(-retry-join "127.0.0.1:${PC_SERVER[j]}"); done
   "$PROCONSUL" agent -server -bootstrap-expect 3 -data-dir "$BENCH_TMP/s$i" -node "s$i" \
     -bind 127.0.0.1 -http-port "${PC_HTTP[i]}" -dns-port -1 -server-port "${PC_SERVER[i]}" \
+    -serf-lan-port 0 -serf-wan-port 0 \
     "${args[@]}" -config-file "$PC_CONFIG" >>"$BENCH_TMP/s$i.log" 2>&1 &
   PC_PID[i]=$!
   BENCH_PIDS+=("${PC_PID[i]}")

@@ -179,6 +179,18 @@ std::vector<endpoints::LanMember> LanGossip::lan_members() const {
   return out;
 }
 
+std::size_t LanGossip::join(const std::vector<std::string>& gossip_addresses) {
+  if (!pool_ || stopped_) return 0;
+  const std::size_t answered = pool_->join(gossip_addresses);
+  if (answered > 0) joined_ = true;
+  return answered;
+}
+
+core::Result<gossip::MemberState> LanGossip::force_leave(const std::string& name, bool prune) {
+  if (!pool_ || stopped_) return core::make_error(core::Code::kUnavailable, "gossip: not running");
+  return pool_->force_leave(name, prune);
+}
+
 void LanGossip::stop_joiner() {
   {
     std::lock_guard lock(mu_);

@@ -79,6 +79,12 @@ class LanGossip {
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> lan_members() const;
 
+  // A push-pull with each LAN gossip address ("ip:port"), as `proconsul join` asks: how many
+  // answered. 0 once stopped.
+  std::size_t join(const std::vector<std::string>& gossip_addresses);
+  // The pool's force_leave (a failed member becomes left; prune forgets it).
+  core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
+
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
   // Stops at once: the others will find this member failed. Idempotent.

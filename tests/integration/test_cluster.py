@@ -67,6 +67,9 @@ def free_port():
 class ServerAgent(Agent):
     """`agent -server -bootstrap-expect N` with its own data directory and server port."""
 
+    # The WAN gossip port: the kernel picks one unless a test needs it known in advance.
+    serf_wan_port_flag = 0
+
     def __init__(self, node, data_dir, server_port, peers, config_file, bootstrap_expect=3):
         super().__init__(node=node)
         self.bootstrap_expect = bootstrap_expect
@@ -81,7 +84,7 @@ class ServerAgent(Agent):
             args += ["-bootstrap-expect", str(self.bootstrap_expect)]
         args += ["-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
                 "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
-                "-serf-lan-port", "0",
+                "-serf-lan-port", "0", "-serf-wan-port", str(self.serf_wan_port_flag),
                 "-config-file", self.config_file, "-log-level", "debug"]
         for peer in self.peers:
             args += ["-retry-join", f"127.0.0.1:{peer}"]

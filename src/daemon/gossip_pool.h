@@ -1,0 +1,35 @@
+#pragma once
+// Starting one gossip pool for the agent (the LAN pool on every agent, the WAN pool on
+// servers): the keyring from `encrypt`, the tags as meta, the bind and advertised addresses,
+// and a log line per member event.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "gossip/core/config.h"
+#include "gossip/runtime/pool.h"
+#include "gossip/tags.h"
+
+namespace pc::daemon {
+
+struct PoolSetup {
+  gossip::Config config;          // name and timing; addr and meta are filled in here
+  std::string bind_address;       // 0.0.0.0 binds every address
+  std::string advertise_address;  // the IP others reach the pool at
+  int port = 0;                   // 0: the kernel picks (tests)
+  std::string encrypt;            // base64 key; empty: plaintext
+  bool encrypt_verify_incoming = true;
+  bool encrypt_verify_outgoing = true;
+  gossip::Tags tags;
+  std::chrono::milliseconds tcp_timeout{std::chrono::seconds(10)};
+  std::string_view log_module;  // where member events are logged
+  // Runs on the pool's I/O thread after each event is logged; must not block.
+  std::function<void()> on_change;
+};
+
+// A started pool, or the error (a bad key, tags over the meta limit, a port in use).
+core::Result<std::unique_ptr<gossip::Pool>> start_pool(PoolSetup setup);
+
+}  // namespace pc::daemon
