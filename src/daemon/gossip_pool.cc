@@ -26,35 +26,36 @@ std::string_view event_verb(gossip::EventKind kind) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<gossip::Pool>> start_pool(PoolSetup setup) {
+core::Result<std::unique_ptr<gossip::Pool>> start_pool(const PoolOptions& options,
+                                                       PoolSetup setup) {
   auto keyring = std::make_shared<gossip::Keyring>(
-      gossip::Keyring::Options{setup.encrypt_verify_incoming, setup.encrypt_verify_outgoing});
-  if (!setup.encrypt.empty()) {
-    if (auto s = keyring->install(setup.encrypt); !s) return s.error();
+      gossip::Keyring::Options{options.encrypt_verify_incoming, options.encrypt_verify_outgoing});
+  if (!options.encrypt.empty()) {
+    if (auto s = keyring->install(options.encrypt); !s) return s.error();
   }
-  auto meta = gossip::encode_tags(setup.tags);
+  auto meta = gossip::encode_tags(options.tags);
   if (!meta) return meta.error();
   gossip::Pool::Options po;
   po.config = std::move(setup.config);
   po.config.meta = std::move(*meta);
-  po.port = static_cast<std::uint16_t>(setup.port);
+  po.port = static_cast<std::uint16_t>(options.port);
   po.keyring = std::move(keyring);
   po.tcp_timeout = setup.tcp_timeout;
   // Bound to every address, the pool must be told what to advertise; with an ephemeral port
   // that is unknown before binding, so such a pool binds the advertised address instead.
-  if (!unspecified(setup.bind_address)) {
-    po.bind_ip = setup.bind_address;
+  if (!unspecified(options.bind_address)) {
+    po.bind_ip = options.bind_address;
     // An advertised address other than the bound one (NAT, advertise_addr_wan) is what the
     // others must dial.
-    if (setup.port != 0 && !setup.advertise_address.empty() &&
-        setup.advertise_address != setup.bind_address) {
-      po.config.addr = host_port(setup.advertise_address, setup.port);
+    if (options.port != 0 && !options.advertise_address.empty() &&
+        options.advertise_address != options.bind_address) {
+      po.config.addr = host_port(options.advertise_address, options.port);
     }
-  } else if (setup.port != 0) {
-    po.bind_ip = setup.bind_address.empty() ? "0.0.0.0" : setup.bind_address;
-    po.config.addr = host_port(setup.advertise_address, setup.port);
+  } else if (options.port != 0) {
+    po.bind_ip = options.bind_address.empty() ? "0.0.0.0" : options.bind_address;
+    po.config.addr = host_port(options.advertise_address, options.port);
   } else {
-    po.bind_ip = setup.advertise_address;
+    po.bind_ip = options.advertise_address;
   }
   if (po.bind_ip.size() > 2 && po.bind_ip.front() == '[') {
     po.bind_ip = po.bind_ip.substr(1, po.bind_ip.size() - 2);

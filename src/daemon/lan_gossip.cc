@@ -17,15 +17,6 @@ constexpr auto kInfoTimeout = std::chrono::seconds(2);
 // the broadcast: memberlist's LeavePropagateDelay plus the broadcast timeout).
 constexpr auto kLeaveTimeout = std::chrono::seconds(3);
 
-bool unspecified(const std::string& ip) {
-  return ip.empty() || ip == "0.0.0.0" || ip == "::" || ip == "[::]";
-}
-
-std::string host_port(const std::string& ip, int port) {
-  const bool v6 = ip.find(':') != std::string::npos;
-  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIdentity& identity) {
@@ -64,43 +55,10 @@ LanGossip::~LanGossip() {
 }
 
 core::Status LanGossip::start() {
-  auto keyring = std::make_shared<gossip::Keyring>(
-      gossip::Keyring::Options{options_.encrypt_verify_incoming, options_.encrypt_verify_outgoing});
-  if (!options_.encrypt.empty()) {
-    if (auto s = keyring->install(options_.encrypt); !s) return s;
-  }
-  auto meta = gossip::encode_tags(options_.tags);
-  if (!meta) return meta.error();
-  gossip::Pool::Options po;
-  po.config = lan_core_config(options_.node_name, options_.timing);
-  po.config.meta = std::move(*meta);
-  po.port = static_cast<std::uint16_t>(options_.port);
-  po.keyring = std::move(keyring);
-  // Bound to every address, the pool must be told what to advertise; with an ephemeral port
-  // that is unknown before binding, so such a pool binds the advertised address instead.
-  if (!unspecified(options_.bind_address)) {
-    po.bind_ip = options_.bind_address;
-  } else if (options_.port != 0) {
-    po.bind_ip = options_.bind_address.empty() ? "0.0.0.0" : options_.bind_address;
-    po.config.addr = host_port(options_.advertise_address, options_.port);
-  } else {
-    po.bind_ip = options_.advertise_address;
-  }
-  if (po.bind_ip.size() > 2 && po.bind_ip.front() == '[') {
-    po.bind_ip = po.bind_ip.substr(1, po.bind_ip.size() - 2);
-  }
-  po.on_event = [this](const gossip::Event& e) {
-    core::log::info(kModule, "member {} {} ({})", e.member.name,
-                    e.kind == gossip::EventKind::kJoin     ? "joined"
-                    : e.kind == gossip::EventKind::kUpdate ? "updated"
-                    : e.kind == gossip::EventKind::kLeave  ? "left"
-                                                           : "failed",
-                    e.member.addr);
-    if (options_.on_change) options_.on_change();
-  };
-  pool_ = std::make_unique<gossip::Pool>(std::move(po));
-  auto port = pool_->start();
-  if (!port) return port.error();
+  auto pool = start_pool(options_, {lan_core_config(options_.node_name, options_.timing),
+                                    std::chrono::seconds(10), kModule, options_.on_change});
+  if (!pool) return pool.error();
+  pool_ = std::move(*pool);
   core::log::info(kModule, "gossiping on {} as {}", pool_->address(), options_.node_name);
   return core::ok();
 }

@@ -30,6 +30,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "daemon/gossip_pool.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
@@ -40,16 +41,9 @@ namespace pc::daemon {
 // How often an agent that has not joined asks the retry_join servers again.
 inline constexpr auto kRetryJoinInterval = std::chrono::seconds(3);
 
-struct LanGossipOptions {
+// ports.serf_lan, gossip_lan and the LAN tags in the PoolOptions part.
+struct LanGossipOptions : PoolOptions {
   std::string node_name;
-  std::string bind_address;       // config.bind_addr; 0.0.0.0 binds every address
-  std::string advertise_address;  // the IP other members reach this one at
-  int port = 8301;                // 0: the kernel picks (tests); read it back with port()
-  core::GossipLanConfig timing;
-  std::string encrypt;  // base64 key; empty: plaintext gossip
-  bool encrypt_verify_incoming = true;
-  bool encrypt_verify_outgoing = true;
-  gossip::Tags tags;
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;

@@ -3,7 +3,6 @@
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
-#include "daemon/gossip_pool.h"
 #include "daemon/lan_members.h"
 #include "daemon/wan_members.h"
 
@@ -47,18 +46,8 @@ WanGossip::~WanGossip() {
 }
 
 core::Status WanGossip::start() {
-  PoolSetup setup;
-  setup.config = wan_core_config(options_.member_name, options_.timing);
-  setup.bind_address = options_.bind_address;
-  setup.advertise_address = options_.advertise_address;
-  setup.port = options_.port;
-  setup.encrypt = options_.encrypt;
-  setup.encrypt_verify_incoming = options_.encrypt_verify_incoming;
-  setup.encrypt_verify_outgoing = options_.encrypt_verify_outgoing;
-  setup.tags = options_.tags;
-  setup.tcp_timeout = kWanTcpTimeout;
-  setup.log_module = kModule;
-  auto pool = start_pool(std::move(setup));
+  auto pool = start_pool(options_, {wan_core_config(options_.member_name, options_.timing),
+                                    kWanTcpTimeout, kModule, nullptr});
   if (!pool) return pool.error();
   pool_ = std::move(*pool);
   core::log::info(kModule, "gossiping on {} as {}", pool_->address(), options_.member_name);

@@ -28,22 +28,17 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "daemon/gossip_pool.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
 
 namespace pc::daemon {
 
-struct WanGossipOptions {
-  std::string member_name;        // "<node>.<dc>"
-  std::string bind_address;       // config.bind_addr
-  std::string advertise_address;  // advertise_addr_wan, else the LAN advertise address
-  int port = 8302;                // 0: the kernel picks (tests)
-  core::GossipLanConfig timing;   // gossip_wan
-  std::string encrypt;
-  bool encrypt_verify_incoming = true;
-  bool encrypt_verify_outgoing = true;
-  gossip::Tags tags;
+// ports.serf_wan, gossip_wan, advertise_addr_wan (else the LAN advertise address) and the
+// server's tags in the PoolOptions part.
+struct WanGossipOptions : PoolOptions {
+  std::string member_name;  // "<node>.<dc>"
   std::chrono::milliseconds retry_interval{std::chrono::seconds(30)};
 };
 

@@ -9,8 +9,9 @@ server killed with SIGKILL is found failed by the WAN pool and `proconsul force-
 turns it left everywhere; `proconsul leave` makes a server leave gracefully and exit, and
 the others see it left.
 
-Gossip is encrypted with one shared key and the WAN pool runs fast here (gossip_wan: 200 ms
-probes, suspicion x2), so a failure is confirmed within seconds.
+Gossip is encrypted with one shared key and both pools run fast here (test_gossip.py's
+settings for gossip_lan and gossip_wan: 200 ms probes, suspicion x2), so a failure is
+confirmed within seconds.
 """
 
 import json
@@ -24,16 +25,9 @@ import unittest
 
 from proconsul import binary_path
 from test_cluster import CONVERGE_S, ServerAgent, free_port
-
-PROBE_INTERVAL_S = 0.2
-SUSPICION_MULT = 2
-FAST_GOSSIP = {"probe_interval": "200ms", "probe_timeout": "100ms", "gossip_interval": "50ms",
-               "suspicion_mult": SUSPICION_MULT}
-# As test_gossip.py: the longest suspicion (6 x mult x probe interval), health-scaled probes
-# and plenty for a loaded 2-core machine.
-FAILURE_BOUND_S = 6 * SUSPICION_MULT * PROBE_INTERVAL_S + 8 * PROBE_INTERVAL_S + 15.0
-SERF_ALIVE, SERF_LEFT, SERF_FAILED = 1, 3, 4
-GOSSIP_KEY = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="
+# The same fast gossip settings (used for both pools here), failure bound and key.
+from test_gossip import (FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN as FAST_GOSSIP, SERF_ALIVE,
+                         SERF_FAILED, SERF_LEFT)
 
 
 class WanServer(ServerAgent):
