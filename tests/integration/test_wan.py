@@ -7,7 +7,8 @@ port); servers find each other through -retry-join-wan, or through the HTTP API
 either datacenter; /v1/catalog/datacenters lists both datacenters, the local one first; a
 server killed with SIGKILL is found failed by the WAN pool and `proconsul force-leave -wan`
 turns it left everywhere; `proconsul leave` makes a server leave gracefully and exit, and
-the others see it left.
+the others see it left. A client agent has no WAN pool (no WAN members, WAN join and
+force-leave refused) and answers /v1/catalog/datacenters through a server.
 
 Gossip is encrypted with one shared key and both pools run fast here (test_gossip.py's
 settings for gossip_lan and gossip_wan: 200 ms probes, suspicion x2), so a failure is
@@ -27,7 +28,7 @@ from proconsul import binary_path
 from test_cluster import CONVERGE_S, ServerAgent, free_port
 # The same fast gossip settings (used for both pools here), failure bound and key.
 from test_gossip import (FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN as FAST_GOSSIP, SERF_ALIVE,
-                         SERF_FAILED, SERF_LEFT)
+                         SERF_FAILED, SERF_LEFT, GossipClient)
 
 
 class WanServer(ServerAgent):
@@ -80,6 +81,12 @@ class WanTest(unittest.TestCase):
         for server in self.servers:
             self.addCleanup(server.stop)
             server.start()
+        # A client agent of dc1: no WAN pool of its own.
+        client_dir = os.path.join(self.root, "c1")
+        os.makedirs(client_dir)
+        self.client = GossipClient("c1", client_dir, rpc[:2], config)
+        self.addCleanup(self.client.stop)
+        self.client.start()
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         deadline = time.monotonic() + timeout_s
@@ -139,6 +146,18 @@ class WanTest(unittest.TestCase):
         proc = run_cli("catalog", "datacenters", f"-http-addr={s2.http_addr}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.split(), ["dc1", "dc2"])
+
+        # A client agent has no WAN pool: no WAN members, no WAN join or force-leave; its
+        # /v1/catalog/datacenters is a server's answer, as every path outside /v1/agent/.
+        client = self.client
+        self.assertEqual(client.get("/v1/agent/members?wan=1").json(), [])
+        resp = client.put(f"/v1/agent/join/127.0.0.1:{self.wan_ports[0]}?wan=1")
+        self.assertEqual((resp.status, resp.text), (500, "Must be a server to join WAN cluster"))
+        resp = client.put(f"/v1/agent/force-leave/{s3.wan_name}?wan")
+        self.assertEqual((resp.status, resp.text),
+                         (500, "Must be a server to force-leave a node from the WAN cluster"))
+        self.wait_for(lambda: client.get("/v1/catalog/datacenters").json() == ["dc1", "dc2"],
+                      "both datacenters through the client")
 
         # Killed: failed in the WAN pool of every other server; force-leave turns it left.
         s4.proc.send_signal(signal.SIGKILL)
