@@ -347,11 +347,12 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<WanGossip> wan;
   if (!client_mode && config.ports.serf_wan >= 0) {
     if (auto s = start_wan(config, identity, wan); !s) {
-      std::fprintf(stderr, "%s\n", s.error().message.c_str());
       if (!config.dev) {
+        std::fprintf(stderr, "%s\n", s.error().message.c_str());
         stop_log_for_error(dev_log.get(), server_runtime.get());
         return 1;
       }
+      core::log::warn(kModule, "running without WAN gossip: {}", s.error().message);
       wan.reset();
     }
   }
