@@ -76,9 +76,10 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   // The members of this agent's LAN gossip pool: every agent answers from its own.
   router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
   // Gossip membership of this agent's pools (?wan=1: the WAN pool of servers).
-  router.add("/v1/agent/join/", {"PUT"}, bind(handlers::agent_join));
+  // GET too for join and force-leave, which Consul took before 1.0 (python3-consul 0.7.1).
+  router.add("/v1/agent/join/", {"PUT", "GET"}, bind(handlers::agent_join));
   router.add("/v1/agent/leave", {"PUT"}, bind(handlers::agent_leave));
-  router.add("/v1/agent/force-leave/", {"PUT"}, bind(handlers::agent_force_leave));
+  router.add("/v1/agent/force-leave/", {"PUT", "GET"}, bind(handlers::agent_force_leave));
   if (which == RouteSet::kAgentOnly) return;
 
   // A path ending in '/' is a prefix route.
