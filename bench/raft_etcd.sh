@@ -95,7 +95,7 @@ start_proconsul() {
   for j in 0 1 2; do [[ $j == "$i" ]] || args+=(-retry-join "127.0.0.1:${PC_LAN[j]}"); done
   "$PROCONSUL" agent -server -bootstrap-expect 3 -data-dir "$BENCH_TMP/s$i" -node "s$i" \
     -bind 127.0.0.1 -http-port "${PC_HTTP[i]}" -dns-port -1 -server-port "${PC_SERVER[i]}" \
-    -serf-lan-port "${PC_LAN[i]}" -retry-interval 1s "${args[@]}" -config-file "$PC_CONFIG" \
+    -serf-lan-port "${PC_LAN[i]}" -serf-wan-port 0 -retry-interval 1s "${args[@]}" -config-file "$PC_CONFIG" \
     >>"$BENCH_TMP/s$i.log" 2>&1 &
   PC_PID[i]=$!
   BENCH_PIDS+=("${PC_PID[i]}")

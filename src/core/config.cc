@@ -58,7 +58,8 @@ enum class Kind {
   kTls,
   kTlsBlock,
   kTlsInternalRpc,
-  kTlsGrpc
+  kTlsGrpc,
+  kGossipWan
 };
 
 struct KeySpec {
@@ -117,6 +118,11 @@ constexpr KeySpec kKeys[] = {
     {"verify_server_hostname", Kind::kBool},
     {"tls_min_version", Kind::kString},
     {"tls_cipher_suites", Kind::kString},
+    {"gossip_wan", Kind::kGossipWan},
+    {"advertise_addr_wan", Kind::kString},
+    {"retry_join_wan", Kind::kStringList},
+    {"start_join_wan", Kind::kStringList},
+    {"retry_interval_wan", Kind::kString},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -300,6 +306,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kTlsBlock: return check_object(v, path, kTlsBlockKeys);
     case Kind::kTlsInternalRpc: return check_object(v, path, kTlsInternalRpcKeys);
     case Kind::kTlsGrpc: return check_object(v, path, kTlsGrpcKeys);
+    case Kind::kGossipWan: return check_object(v, path, kGossipLanKeys);
   }
   return "";
 }
@@ -403,7 +410,8 @@ Status parse_file(const std::string& path, LoadState& state) {
   if (!why.empty()) return parse_error(why);
   // One comma-separated string stands for a list (Consul's StringToSliceHookFunc); as an
   // array it appends like any other list when sources merge.
-  for (std::string_view list_key : {"retry_join", "recursors", "start_join"}) {
+  for (std::string_view list_key :
+       {"retry_join", "recursors", "start_join", "retry_join_wan", "start_join_wan"}) {
     auto it = obj.find(list_key);
     if (it == obj.end() || !it->value().is_string()) continue;
     json::array parts;
@@ -492,6 +500,8 @@ struct FlagValues {
   std::vector<std::string> start_join;
   std::string retry_interval;
   int retry_max = 0;
+  std::vector<std::string> retry_join_wan, start_join_wan;
+  std::string advertise_wan;
   std::vector<std::pair<std::string, std::string>> node_meta;
 };
 
@@ -559,6 +569,14 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
   flags.add_int("serf-lan-port", &v.serf_lan_port, "Sets the Serf LAN port to listen on.");
   flags.add_int("serf-wan-port", &v.serf_wan_port, "Sets the Serf WAN port to listen on.");
   flags.add_int("server-port", &v.server_port, "Sets the server port to listen on.");
+  flags.add_string("advertise-wan", &v.advertise_wan,
+                   "Sets address to advertise on WAN instead of -advertise address.");
+  flags.add_strings("retry-join-wan", &v.retry_join_wan,
+                    "Address of an agent to join -wan at start time with retries enabled. Can "
+                    "be specified multiple times.");
+  flags.add_strings("join-wan", &v.start_join_wan,
+                    "Address of an agent to join -wan at start time. Can be specified multiple "
+                    "times.");
 }
 
 // The command line as two config sources: slices (merged before the files, so flag entries
@@ -580,6 +598,14 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
     for (const std::string& s : v.start_join) a.emplace_back(s);
     slices["start_join"] = std::move(a);
   }
+  for (auto [key, list] : {std::pair<std::string_view, const std::vector<std::string>*>{
+                               "retry_join_wan", &v.retry_join_wan},
+                           {"start_join_wan", &v.start_join_wan}}) {
+    if (list->empty()) continue;
+    json::array a;
+    for (const std::string& s : *list) a.emplace_back(s);
+    slices[key] = std::move(a);
+  }
   auto str = [&](std::string_view flag, std::string_view key, const std::string& value) {
     if (flags.is_set(flag)) values[key] = value;
   };
@@ -599,6 +625,7 @@ void flags_to_sources(const FlagSet& flags, const FlagValues& v, json::object& s
   str("encrypt", "encrypt", v.encrypt);
   str("retry-interval", "retry_interval", v.retry_interval);
   if (flags.is_set("retry-max")) values["retry_max"] = v.retry_max;
+  str("advertise-wan", "advertise_addr_wan", v.advertise_wan);
   boolean("server", "server", v.server);
   boolean("bootstrap", "bootstrap", v.bootstrap);
   boolean("log-json", "log_json", v.log_json);
@@ -772,6 +799,15 @@ void decode(const json::object& obj, AgentConfig& c) {
       }
     }
     if (key == "gossip_lan") decode_gossip_lan(v.get_object(), c.gossip_lan);
+    if (key == "gossip_wan") decode_gossip_lan(v.get_object(), c.gossip_wan);
+    if (key == "advertise_addr_wan") c.advertise_addr_wan = str_of(v);
+    if (key == "retry_interval_wan") c.retry_interval_wan = str_of(v);
+    if (key == "retry_join_wan") {
+      for (const json::value& item : v.get_array()) c.retry_join_wan.push_back(str_of(item));
+    }
+    if (key == "start_join_wan") {
+      for (const json::value& item : v.get_array()) c.start_join_wan.push_back(str_of(item));
+    }
     if (key == "encrypt") c.encrypt = str_of(v);
     if (key == "encrypt_verify_incoming") c.encrypt_verify_incoming = v.get_bool();
     if (key == "encrypt_verify_outgoing") c.encrypt_verify_outgoing = v.get_bool();
@@ -1025,30 +1061,29 @@ Status validate_dns_config(const DnsConfig& d) {
   return ok();
 }
 
-// gossip_lan: positive durations and counts, the probe timeout within the interval (what the
-// gossip core requires of its Config).
-Status validate_gossip_lan(const GossipLanConfig& g) {
-  std::map<std::string_view, Duration> d;
-  for (auto [key, text] : {std::pair<std::string_view, const std::string*>{
-                               "gossip_lan.gossip_interval", &g.gossip_interval},
-                           {"gossip_lan.probe_interval", &g.probe_interval},
-                           {"gossip_lan.probe_timeout", &g.probe_timeout}}) {
+// gossip_lan / gossip_wan (`pool`): positive durations and counts, the probe timeout within
+// the interval (what the gossip core requires of its Config).
+Status validate_gossip_lan(const GossipLanConfig& g, const std::string& pool = "gossip_lan") {
+  const std::string interval = pool + ".probe_interval", timeout = pool + ".probe_timeout";
+  std::map<std::string, Duration> d;
+  for (auto [key, text] :
+       {std::pair<std::string, const std::string*>{pool + ".gossip_interval", &g.gossip_interval},
+        {interval, &g.probe_interval},
+        {timeout, &g.probe_timeout}}) {
     Result<Duration> parsed = parse_go_duration(*text);
     if (!parsed) {
-      return invalid(std::string(key) + ": invalid duration: \"" + *text +
-                     "\": " + parsed.error().message);
+      return invalid(key + ": invalid duration: \"" + *text + "\": " + parsed.error().message);
     }
-    if (parsed->count() <= 0) return invalid(std::string(key) + " must be positive");
+    if (parsed->count() <= 0) return invalid(key + " must be positive");
     d[key] = *parsed;
   }
-  if (d["gossip_lan.probe_timeout"] > d["gossip_lan.probe_interval"]) {
-    return invalid("gossip_lan.probe_timeout cannot be longer than gossip_lan.probe_interval");
+  if (d[timeout] > d[interval]) {
+    return invalid(timeout + " cannot be longer than " + interval);
   }
-  for (auto [key, value] :
-       {std::pair<std::string_view, int>{"gossip_lan.gossip_nodes", g.gossip_nodes},
-        {"gossip_lan.retransmit_mult", g.retransmit_mult},
-        {"gossip_lan.suspicion_mult", g.suspicion_mult}}) {
-    if (value < 1) return invalid(std::string(key) + " must be at least 1");
+  for (auto [key, value] : {std::pair<std::string, int>{pool + ".gossip_nodes", g.gossip_nodes},
+                            {pool + ".retransmit_mult", g.retransmit_mult},
+                            {pool + ".suspicion_mult", g.suspicion_mult}}) {
+    if (value < 1) return invalid(key + " must be at least 1");
   }
   return ok();
 }
@@ -1070,6 +1105,28 @@ Status validate_reconnect_timeout(const AgentConfig& c) {
                                                 : std::string(key) + " must be positive");
     }
   }
+  return ok();
+}
+
+// The WAN pool's keys: gossip_wan as gossip_lan, advertise_addr_wan as advertise_addr, a
+// non-negative retry_interval_wan.
+Status validate_wan(const AgentConfig& c) {
+  Status s = validate_gossip_lan(c.gossip_wan, "gossip_wan");
+  if (!s) return s;
+  if (!c.advertise_addr_wan.empty()) {
+    if (is_any_ip(c.advertise_addr_wan)) {
+      return invalid("Advertise WAN address cannot be 0.0.0.0, :: or [::]");
+    }
+    if (!is_ip(c.advertise_addr_wan)) {
+      return invalid("advertise_addr_wan: invalid ip address: " + c.advertise_addr_wan);
+    }
+  }
+  Result<Duration> d = parse_go_duration(c.retry_interval_wan);
+  if (!d) {
+    return invalid("retry_interval_wan: invalid duration: \"" + c.retry_interval_wan +
+                   "\": " + d.error().message);
+  }
+  if (d->count() <= 0) return invalid("retry_interval_wan must be positive");
   return ok();
 }
 
@@ -1150,6 +1207,8 @@ Status validate(AgentConfig& c) {
   s = validate_gossip_lan(c.gossip_lan);
   if (!s) return s;
   s = validate_reconnect_timeout(c);
+  if (!s) return s;
+  s = validate_wan(c);
   if (!s) return s;
   s = validate_encrypt(c.encrypt);
   if (!s) return s;

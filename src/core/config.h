@@ -170,6 +170,18 @@ struct AgentConfig {
   // reconnect_timeout (Consul's): how long the LAN pool keeps a failed member before reaping
   // it, after which the leader deregisters its node. At least 8h, as Consul requires.
   std::string reconnect_timeout = "72h";
+  // gossip_wan: the same keys for the servers' WAN pool, with memberlist's DefaultWANConfig
+  // (Consul's): slower probes and more patience, as links between datacenters are slower.
+  GossipLanConfig gossip_wan{4, "500ms", "5s", "3s", 4, 6};
+  // The WAN pool (servers only; ports.serf_wan = -1 turns it off). advertise_addr_wan: the IP
+  // other datacenters' servers reach this one at (default: advertise_addr). retry_join_wan /
+  // -retry-join-wan: WAN gossip addresses (ip[:8302]) joined in the background every
+  // retry_interval_wan until one answers; start_join_wan / -join-wan: joined once at start,
+  // and a failure stops the agent (Consul's start_join_wan).
+  std::string advertise_addr_wan;
+  std::vector<std::string> retry_join_wan;
+  std::vector<std::string> start_join_wan;
+  std::string retry_interval_wan = "30s";
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.

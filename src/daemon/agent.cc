@@ -24,6 +24,7 @@
 #include "core/strings.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
@@ -35,6 +36,7 @@
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "daemon/tls_service.h"
+#include "daemon/wan_gossip.h"
 #include "endpoints/context.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
@@ -148,7 +150,7 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("           Client Addr: [%s] (HTTP: %u, HTTPS: %d, DNS: %d)\n",
               config.client_addr.c_str(), static_cast<unsigned>(http_port), https_port, dns_port);
   std::printf("          Cluster Addr: %s (LAN: %d, WAN: %d)\n", id.advertise_address.c_str(),
-              id.serf_lan_port, config.ports.serf_wan);
+              id.serf_lan_port, id.serf_wan_port);
   std::printf("\n==> Proconsul agent running!\n");
   std::printf("==> Log data will now stream in as it occurs:\n\n");
   std::fflush(stdout);
@@ -202,6 +204,31 @@ core::Result<std::string> persistent_node_id(const core::AgentConfig& config, co
 void tune_malloc() {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);   // glibc's largest; also stops its adjusting
   mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);  // give back only beyond this much free memory
+}
+
+// Starts this server's WAN pool into `wan`, joins start_join_wan (nobody answering is an
+// error, as Consul's start_join_wan is) and starts the retry_join_wan loop. -dev goes on
+// without the pool when its port is taken (the caller decides).
+core::Status start_wan(const core::AgentConfig& config, const endpoints::AgentIdentity& identity,
+                       std::unique_ptr<WanGossip>& wan) {
+  wan =
+      std::make_unique<WanGossip>(wan_gossip_options(config, identity, lan_tags(config, identity)));
+  if (auto s = wan->start(); !s) {
+    return core::make_error(s.error().code, "Error starting WAN gossip: " + s.error().message);
+  }
+  if (!config.start_join_wan.empty() && wan->join(config.start_join_wan) == 0) {
+    wan->stop();
+    return core::make_error(core::Code::kUnavailable,
+                            "Error joining WAN: no member answered at any start_join_wan "
+                            "address");
+  }
+  wan->start_retry_join(config.retry_join_wan);
+  return core::ok();
+}
+
+void stop_log_for_error(consensus::SingleNodeLog* dev_log, ServerRuntime* server) {
+  if (dev_log) dev_log->stop();
+  if (server) server->stop();
 }
 
 }  // namespace
@@ -343,6 +370,25 @@ int run_agent(const core::AgentConfig& initial) {
     }
     lan->start_joining(config.retry_join);
   }
+  // The WAN pool of servers (daemon/wan_gossip.h), once the RPC port its tags carry is known.
+  std::unique_ptr<WanGossip> wan;
+  if (!client_mode && config.ports.serf_wan >= 0) {
+    if (auto s = start_wan(config, identity, wan); !s) {
+      if (!config.dev) {
+        std::fprintf(stderr, "%s\n", s.error().message.c_str());
+        stop_log_for_error(dev_log.get(), server_runtime.get());
+        return 1;
+      }
+      core::log::warn(kModule, "running without WAN gossip: {}", s.error().message);
+      wan.reset();
+    }
+  }
+  if (wan) {
+    identity.serf_wan_port = wan->port();
+  } else if (!client_mode) {
+    identity.serf_wan_port = -1;  // a server without a WAN pool
+  }
+  AgentMembership membership(lan.get(), wan.get(), identity.datacenter);
   consensus::Log& log = client_mode  ? static_cast<consensus::Log&>(*client_runtime)
                         : config.dev ? static_cast<consensus::Log&>(*dev_log)
                                      : static_cast<consensus::Log&>(*server_runtime);
@@ -367,6 +413,7 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
+  ctx.membership = &membership;
   if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };
   // On the leader, the pool's members become nodes with serfHealth checks. It starts once
   // this server's own registration is in, so that no pass writes this node without the meta
@@ -477,6 +524,7 @@ int run_agent(const core::AgentConfig& initial) {
     stop_registrar();  // before the reconciler it may start
     stop_gossip();
     if (lan) lan->stop();
+    if (wan) wan->stop();
     local_agent.stop();
     timers.stop();
     stop_log();
@@ -571,7 +619,14 @@ int run_agent(const core::AgentConfig& initial) {
   // Consul's defaults: a client leaves the pool on SIGTERM and SIGINT (leave_on_terminate,
   // skip_leave_on_interrupt), so its node is deregistered; a server just stops, and the
   // others mark it failed.
-  if (lan && client_mode) {
+  // `proconsul leave` (/v1/agent/leave) makes a server leave both pools, WAN first, as
+  // Consul's Server.Leave does.
+  if (wan && membership.leave_requested()) {
+    wan->leave();
+  } else if (wan) {
+    wan->stop();
+  }
+  if (lan && (client_mode || membership.leave_requested())) {
     lan->leave();
   } else if (lan) {
     lan->stop();

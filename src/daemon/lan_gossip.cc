@@ -20,15 +20,6 @@ constexpr std::string_view kModule = "gossip.lan";
 // the broadcast: memberlist's LeavePropagateDelay plus the broadcast timeout).
 constexpr auto kLeaveTimeout = std::chrono::seconds(3);
 
-bool unspecified(const std::string& ip) {
-  return ip.empty() || ip == "0.0.0.0" || ip == "::" || ip == "[::]";
-}
-
-std::string host_port(const std::string& ip, int port) {
-  const bool v6 = ip.find(':') != std::string::npos;
-  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIdentity& identity) {
@@ -46,42 +37,7 @@ gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIde
 }
 
 std::vector<std::string> lan_join_addresses(const std::string& target) {
-  if (target.empty()) return {};
-  if (core::parse_recursor_address(target)) {
-    return {with_default_port(target, kDefaultSerfLanPort)};
-  }
-  // A host name, with or without a port (a bracketed IPv6 literal parsed above).
-  std::string host = target;
-  std::string port = std::to_string(kDefaultSerfLanPort);
-  if (const std::size_t colon = target.rfind(':'); colon != std::string::npos) {
-    host = target.substr(0, colon);
-    port = target.substr(colon + 1);
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (host.empty() || ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return {};
-  std::vector<std::string> out;
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    char ip[INET6_ADDRSTRLEN] = {};
-    int number = 0;
-    if (ai->ai_family == AF_INET) {
-      auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
-      ::inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-      number = ntohs(in->sin_port);
-    } else if (ai->ai_family == AF_INET6) {
-      auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
-      ::inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-      number = ntohs(in6->sin6_port);
-    } else {
-      continue;
-    }
-    std::string address = host_port(ip, number);
-    if (std::find(out.begin(), out.end(), address) == out.end()) out.push_back(address);
-  }
-  ::freeaddrinfo(found);
-  return out;
+  return gossip_join_addresses(target, kDefaultSerfLanPort);
 }
 
 LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
@@ -116,31 +72,6 @@ LanGossip::~LanGossip() {
 }
 
 core::Status LanGossip::start() {
-  auto keyring = std::make_shared<gossip::Keyring>(
-      gossip::Keyring::Options{options_.encrypt_verify_incoming, options_.encrypt_verify_outgoing});
-  if (!options_.encrypt.empty()) {
-    if (auto s = keyring->install(options_.encrypt); !s) return s;
-  }
-  auto meta = gossip::encode_tags(options_.tags);
-  if (!meta) return meta.error();
-  gossip::Pool::Options po;
-  po.config = lan_core_config(options_.node_name, options_.timing);
-  po.config.meta = std::move(*meta);
-  po.port = static_cast<std::uint16_t>(options_.port);
-  po.keyring = std::move(keyring);
-  // Bound to every address, the pool must be told what to advertise; with an ephemeral port
-  // that is unknown before binding, so such a pool binds the advertised address instead.
-  if (!unspecified(options_.bind_address)) {
-    po.bind_ip = options_.bind_address;
-  } else if (options_.port != 0) {
-    po.bind_ip = options_.bind_address.empty() ? "0.0.0.0" : options_.bind_address;
-    po.config.addr = host_port(options_.advertise_address, options_.port);
-  } else {
-    po.bind_ip = options_.advertise_address;
-  }
-  if (po.bind_ip.size() > 2 && po.bind_ip.front() == '[') {
-    po.bind_ip = po.bind_ip.substr(1, po.bind_ip.size() - 2);
-  }
   if (!options_.snapshot_path.empty()) {
     auto file = LanSnapshotFile::open(options_.snapshot_path);
     if (file) {
@@ -149,19 +80,12 @@ core::Status LanGossip::start() {
       core::log::warn(kModule, "no member list on disk: {}", file.error().message);
     }
   }
-  po.on_event = [this](const gossip::Event& e) {
-    record_in_snapshot(e);
-    core::log::info(kModule, "member {} {} ({})", e.member.name,
-                    e.kind == gossip::EventKind::kJoin     ? "joined"
-                    : e.kind == gossip::EventKind::kUpdate ? "updated"
-                    : e.kind == gossip::EventKind::kLeave  ? "left"
-                                                           : "failed",
-                    e.member.addr);
-    if (options_.on_change) options_.on_change();
-  };
-  pool_ = std::make_unique<gossip::Pool>(std::move(po));
-  auto port = pool_->start();
-  if (!port) return port.error();
+  PoolSetup setup{lan_core_config(options_.node_name, options_.timing), std::chrono::seconds(10),
+                  kModule, options_.on_change};
+  setup.on_event = [this](const gossip::Event& e) { record_in_snapshot(e); };
+  auto pool = start_pool(options_, std::move(setup));
+  if (!pool) return pool.error();
+  pool_ = std::move(*pool);
   core::log::info(kModule, "gossiping on {} as {}", pool_->address(), options_.node_name);
   rejoin_from_snapshot();
   return core::ok();
@@ -276,6 +200,18 @@ std::vector<PoolServer> LanGossip::servers(std::string_view datacenter) const {
 std::chrono::milliseconds LanGossip::reconnect_timeout() const {
   return std::chrono::milliseconds(
       lan_core_config(options_.node_name, options_.timing).reconnect_timeout_ms);
+}
+
+std::size_t LanGossip::join(const std::vector<std::string>& gossip_addresses) {
+  if (!pool_ || stopped_) return 0;
+  const std::size_t answered = pool_->join(gossip_addresses);
+  if (answered > 0) joined_ = true;
+  return answered;
+}
+
+core::Result<gossip::MemberState> LanGossip::force_leave(const std::string& name, bool prune) {
+  if (!pool_ || stopped_) return core::make_error(core::Code::kUnavailable, "gossip: not running");
+  return pool_->force_leave(name, prune);
 }
 
 void LanGossip::stop_joiner() {

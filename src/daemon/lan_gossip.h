@@ -36,24 +36,18 @@
 
 #include "core/config.h"
 #include "core/result.h"
-#include "daemon/server_discovery.h"
+#include "daemon/gossip_pool.h"
 #include "daemon/lan_snapshot.h"
+#include "daemon/server_discovery.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
 
 namespace pc::daemon {
 
-struct LanGossipOptions {
+// ports.serf_lan, gossip_lan and the LAN tags in the PoolOptions part.
+struct LanGossipOptions : PoolOptions {
   std::string node_name;
-  std::string bind_address;       // config.bind_addr; 0.0.0.0 binds every address
-  std::string advertise_address;  // the IP other members reach this one at
-  int port = 8301;                // 0: the kernel picks (tests); read it back with port()
-  core::GossipLanConfig timing;
-  std::string encrypt;  // base64 key; empty: plaintext gossip
-  bool encrypt_verify_incoming = true;
-  bool encrypt_verify_outgoing = true;
-  gossip::Tags tags;
   std::chrono::milliseconds retry_interval{std::chrono::seconds(30)};
   int retry_max = 0;  // 0: retry until joined
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
@@ -94,6 +88,12 @@ class LanGossip {
   std::vector<PoolServer> servers(std::string_view datacenter) const;
   // How long the pool keeps a failed member before forgetting it (reconnect_timeout).
   std::chrono::milliseconds reconnect_timeout() const;
+
+  // A push-pull with each LAN gossip address ("ip:port"), as `proconsul join` asks: how many
+  // answered. 0 once stopped.
+  std::size_t join(const std::vector<std::string>& gossip_addresses);
+  // The pool's force_leave (a failed member becomes left; prune forgets it).
+  core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
 
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();

@@ -24,6 +24,7 @@ class LocalAgent;
 
 namespace pc::endpoints {
 
+class Membership;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -64,6 +65,9 @@ struct Context {
   // The LAN pool's members, this agent included; null when the agent runs no pool (it then
   // reports itself alone). Safe to call from any thread.
   std::function<std::vector<LanMember>()> lan_members;
+  // The agent's pools for join, leave, force-leave, WAN members and datacenters
+  // (endpoints/membership.h); null in unit tests and where no pool runs.
+  Membership* membership = nullptr;
 };
 
 template <typename T>

@@ -17,6 +17,9 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
                           path.starts_with("/v1/health/") || path.starts_with("/v1/session/");
+  // The datacenter list comes from the WAN pool, not the replicated state: Consul answers it
+  // without a leader.
+  if (path == "/v1/catalog/datacenters") return false;
   if (!replicated || req.query_param("stale") != nullptr) return false;
   if (req.query_param("consistent") != nullptr) return true;
   return !ctx.log.lease_valid();
@@ -72,6 +75,11 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/agent/maintenance", {"PUT"}, bind(handlers::agent_maintenance));
   // The members of this agent's LAN gossip pool: every agent answers from its own.
   router.add("/v1/agent/members", {"GET"}, bind(handlers::agent_members));
+  // Gossip membership of this agent's pools (?wan=1: the WAN pool of servers).
+  // GET too for join and force-leave, which Consul took before 1.0 (python3-consul 0.7.1).
+  router.add("/v1/agent/join/", {"PUT", "GET"}, bind(handlers::agent_join));
+  router.add("/v1/agent/leave", {"PUT"}, bind(handlers::agent_leave));
+  router.add("/v1/agent/force-leave/", {"PUT", "GET"}, bind(handlers::agent_force_leave));
   if (which == RouteSet::kAgentOnly) return;
 
   // A path ending in '/' is a prefix route.

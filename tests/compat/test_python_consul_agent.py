@@ -94,6 +94,17 @@ class PythonConsulAgentTest(AgentTestCase):
         self.assertEqual(members[0]["Status"], 1)
         wan = self.c.agent.members(wan=True)
         self.assertEqual([m["Name"] for m in wan], [f"{NODE}.dc1"])
+        self.assertEqual(wan[0]["Port"], self.agent.serf_wan_port)
+        self.assertEqual(self.c.catalog.datacenters(), ["dc1"])
+        # Joining a port nobody listens on, and force-leaving an unknown node: Consul's 500s,
+        # which the client raises.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        with self.assertRaises(consul.base.ConsulException):
+            self.c.agent.join(f"127.0.0.1:{closed}", wan=True)
+        with self.assertRaises(consul.base.ConsulException):
+            self.c.agent.force_leave("ghost")
         me = self.c.agent.self()
         self.assertEqual(me["Config"]["NodeName"], NODE)
         self.assertEqual(me["Member"]["Name"], NODE)

@@ -45,7 +45,7 @@ OUTPUT_TAIL_LINES = 20000
 RUNNING_MARKER = "==> Proconsul agent running!"
 CLIENT_ADDR_RE = re.compile(r"Client Addr: \[[^\]]*\] \(HTTP: (\d+)(?:.*?DNS: (-?\d+))?")
 # "Cluster Addr: 127.0.0.1 (LAN: <port>, WAN: <port>)": the LAN gossip port actually bound.
-CLUSTER_ADDR_RE = re.compile(r"Cluster Addr: \S+ \(LAN: (-?\d+)")
+CLUSTER_ADDR_RE = re.compile(r"Cluster Addr: \S+ \(LAN: (-?\d+)(?:, WAN: (-?\d+))?")
 
 # Consul's limits that the suites probe from both sides.
 KV_VALUE_SIZE_MAX = 512 * 1024
@@ -216,6 +216,7 @@ class Agent:
         self.port = None
         self.dns_port = None  # the DNS port (UDP and TCP) from the banner; None when disabled
         self.serf_lan_port = None  # the LAN gossip port from the banner
+        self.serf_wan_port = None  # the WAN gossip port from the banner (-1: no WAN pool)
         self.exit_code = None
         self._graceful = True
         self._head = []
@@ -230,7 +231,7 @@ class Agent:
 
     def command(self):
         return [binary_path(), "agent", "-dev", "-http-port", "0", "-dns-port", "0",
-                "-serf-lan-port", "0", "-node", self.node, "-log-level", "debug"] + self.extra_args
+                "-serf-lan-port", "0", "-serf-wan-port", "0", "-node", self.node, "-log-level", "debug"] + self.extra_args
 
     def start(self):
         args = self.command()
@@ -279,6 +280,8 @@ class Agent:
                     match = CLUSTER_ADDR_RE.search(line)
                     if match:
                         self.serf_lan_port = int(match.group(1))
+                        if match.group(2) is not None:
+                            self.serf_wan_port = int(match.group(2))
                     if RUNNING_MARKER in line:
                         self._ready = True
                 self._changed.notify_all()

@@ -460,7 +460,10 @@ class CliAgentTest(CliMixin, AgentTestCase):
     def test_members_filters_and_wan(self):
         proc = self.run_cli("members", "-status=^failed$")
         self.assertEqual((proc.returncode, proc.out, proc.err), (2, "", ""))
-        self.assertFails(self.run_cli("members", "-wan"), "-wan is not supported yet")
+        wan = self.run_cli("members", "-wan")
+        self.assertEqual(wan.returncode, 0, wan.err)
+        self.assertEqual([line.split()[0] for line in wan.out.splitlines()[1:]],
+                         [f"{self.agent.node}.dc1"], "-dev is a server with a WAN pool")
         self.assertFails(self.run_cli("members", "-status=("), "Failed to compile status regexp")
 
     def test_maint_node(self):

@@ -83,6 +83,9 @@ class ServerAgent(Agent):
     gossip port (lan_port_of); `peers` are other servers' server ports, joined at their LAN
     gossip ports."""
 
+    # The WAN gossip port: the kernel picks one unless a test needs it known in advance.
+    serf_wan_port_flag = 0
+
     def __init__(self, node, data_dir, server_port, peers, config_file, bootstrap_expect=3):
         super().__init__(node=node)
         self.bootstrap_expect = bootstrap_expect
@@ -98,6 +101,7 @@ class ServerAgent(Agent):
         args += ["-data-dir", self.data_dir, "-node", self.node, "-bind", "127.0.0.1",
                 "-http-port", "0", "-dns-port", "-1", "-server-port", str(self.server_port),
                 "-serf-lan-port", str(lan_port_of(self.server_port)), "-retry-interval", "1s",
+                "-serf-wan-port", str(self.serf_wan_port_flag),
                 "-config-file", self.config_file, "-log-level", "debug"]
         for peer in self.peers:
             args += ["-retry-join", f"127.0.0.1:{lan_port_of(peer)}"]

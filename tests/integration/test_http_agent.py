@@ -193,7 +193,7 @@ class AgentMembersTest(AgentAPITestCase):
         m = members[0]
         self.assertEqual(set(m), MEMBER_FIELDS)
         self.assertEqual(m["Name"], f"{NODE}.dc1")
-        self.assertEqual(m["Port"], 8302, "a WAN member is on the serf WAN port")
+        self.assertEqual(m["Port"], self.agent.serf_wan_port, "a WAN member is on the WAN port")
         self.assertEqual(m["Tags"]["dc"], "dc1")
         self.assertEqual(m["Status"], 1)
 

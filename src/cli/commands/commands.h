@@ -36,5 +36,8 @@ std::unique_ptr<Command> make_tls_ca_create_command();
 std::unique_ptr<Command> make_tls_cert_command();
 std::unique_ptr<Command> make_tls_cert_create_command();
 std::unique_ptr<Command> make_version_command();
+std::unique_ptr<Command> make_join_command();
+std::unique_ptr<Command> make_leave_command();
+std::unique_ptr<Command> make_force_leave_command();
 
 }  // namespace pc::cli

@@ -85,13 +85,28 @@ TEST(Members, BuildWithoutATagAndFilter) {
             "old   10.1.1.1:8301  left    client  < 0.3                default    <default>\n");
 }
 
-TEST(Members, Errors) {
-  Harness wan;
-  EXPECT_EQ(wan.run({"members", "-wan"}), 1);
-  EXPECT_EQ(wan.err.str().rfind("Error retrieving members: -wan is not supported yet", 0), 0u)
-      << wan.err.str();
-  EXPECT_TRUE(wan.requests.empty());
+TEST(Members, WanListsTheServersOfEveryDatacenter) {
+  Harness h;
+  h.reply(200, R"([
+    {"Name":"s2.dc2","Addr":"127.0.0.2","Port":8302,"Tags":{"role":"consul","dc":"dc2",
+     "build":"0.1.0","vsn":"2","port":"8300"},"Status":4},
+    {"Name":"s1.dc1","Addr":"127.0.0.1","Port":8302,"Tags":{"role":"consul","dc":"dc1",
+     "build":"0.1.0","vsn":"2","port":"8300"},"Status":1}])");
+  EXPECT_EQ(h.run({"members", "-wan"}), 0) << h.err.str();
+  ASSERT_EQ(h.requests.size(), 1u);
+  EXPECT_EQ(h.requests[0].path, "/v1/agent/members?segment=_all&wan=1");
+  EXPECT_EQ(h.out.str(),
+            "Node    Address         Status  Type    Build  Protocol  DC   Partition  Segment\n"
+            "s1.dc1  127.0.0.1:8302  alive   server  0.1.0  2         dc1  default    <all>\n"
+            "s2.dc2  127.0.0.2:8302  failed  server  0.1.0  2         dc2  default    <all>\n");
+  // A client agent has no WAN pool: no members, nothing printed, exit 2 (Consul's).
+  Harness client;
+  client.reply(200, "[]");
+  EXPECT_EQ(client.run({"members", "-wan"}), 2);
+  EXPECT_EQ(client.out.str(), "");
+}
 
+TEST(Members, Errors) {
   Harness status;
   status.reply(403, "Permission denied");
   EXPECT_EQ(status.run({"members"}), 1);

@@ -188,7 +188,7 @@ TEST_F(TlsCommands, HelpAndTable) {
   EXPECT_EQ(run({"tls", "cert", "create", "-h"}), 0);
   EXPECT_NE(err_.find("-additional-ipaddress=<value>"), std::string::npos) << err_;
   EXPECT_EQ(run({}), kExitUnknownCommand);
-  EXPECT_NE(err_.find("    tls         Builtin helpers for creating CAs and certificates\n"),
+  EXPECT_NE(err_.find("    tls            Builtin helpers for creating CAs and certificates\n"),
             std::string::npos)
       << err_;
 }

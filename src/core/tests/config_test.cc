@@ -742,12 +742,68 @@ TEST(AgentConfig, TlsValidationFollowsConsul) {
       "Error parsing " + t + ": tls.defaults.verify_incoming: expected a boolean, got string");
 }
 
+TEST(AgentConfig, WanPoolKeysAndFlags) {
+  TempDir dir;
+  Result<AgentConfig> defaults = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  // memberlist's DefaultWANConfig, as Consul's gossip_wan.
+  EXPECT_EQ(defaults->gossip_wan.probe_interval, "5s");
+  EXPECT_EQ(defaults->gossip_wan.probe_timeout, "3s");
+  EXPECT_EQ(defaults->gossip_wan.gossip_interval, "500ms");
+  EXPECT_EQ(defaults->gossip_wan.gossip_nodes, 4);
+  EXPECT_EQ(defaults->gossip_wan.suspicion_mult, 6);
+  EXPECT_EQ(defaults->ports.serf_wan, 8302);
+  EXPECT_EQ(defaults->retry_interval_wan, "30s");
+  EXPECT_TRUE(defaults->advertise_addr_wan.empty());
+  EXPECT_TRUE(defaults->retry_join_wan.empty());
+  EXPECT_TRUE(defaults->start_join_wan.empty());
+
+  std::string f = dir.write("wan.json", R"({"gossip_wan": {"probe_interval": "200ms",
+    "probe_timeout": "100ms"}, "retry_join_wan": "10.0.0.1,10.0.0.2:9302",
+    "start_join_wan": ["10.0.1.1"], "retry_interval_wan": "1s",
+    "advertise_addr_wan": "198.18.0.1"})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", f, "-retry-join-wan", "10.9.9.9",
+                         "-join-wan", "10.8.8.8", "-advertise-wan", "198.18.0.2"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->gossip_wan.probe_interval, "200ms");
+  EXPECT_EQ(r->gossip_wan.probe_timeout, "100ms");
+  EXPECT_EQ(r->gossip_wan.suspicion_mult, 6) << "keys not given keep the WAN defaults";
+  EXPECT_EQ(r->gossip_lan, GossipLanConfig{}) << "the LAN pool is untouched";
+  // Command-line list entries come first, then the files' (one comma string is a list).
+  EXPECT_EQ(r->retry_join_wan, (std::vector<std::string>{"10.9.9.9", "10.0.0.1", "10.0.0.2:9302"}));
+  EXPECT_EQ(r->start_join_wan, (std::vector<std::string>{"10.8.8.8", "10.0.1.1"}));
+  EXPECT_EQ(r->retry_interval_wan, "1s");
+  EXPECT_EQ(r->advertise_addr_wan, "198.18.0.2") << "the flag over the file";
+
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"gossip_wan": {"probe_interval": "1s", "probe_timeout": "2s"}})",
+       "gossip_wan.probe_timeout cannot be longer than gossip_wan.probe_interval"},
+      {R"({"gossip_wan": {"suspicion_mult": 0}})", "gossip_wan.suspicion_mult must be at least 1"},
+      {R"({"gossip_wan": {"probe_intervall": "1s"}})",
+       "unknown key \"gossip_wan.probe_intervall\""},
+      {R"({"advertise_addr_wan": "0.0.0.0"})",
+       "Advertise WAN address cannot be 0.0.0.0, :: or [::]"},
+      {R"({"advertise_addr_wan": "example.com"})",
+       "advertise_addr_wan: invalid ip address: example.com"},
+      {R"({"retry_interval_wan": "soon"})", "retry_interval_wan: invalid duration: \"soon\""},
+      {R"({"retry_interval_wan": "0s"})", "retry_interval_wan must be positive"},
+      {R"({"retry_join_wan": 7})", "retry_join_wan: expected"},
+  };
+  for (const auto& [json, message] : bad) {
+    std::string g = dir.write("bad.json", json);
+    std::string got = load_error(dir, {"-config-file", g});
+    EXPECT_NE(got.find(message), std::string::npos) << json << " -> " << got;
+  }
+}
+
 TEST(AgentConfig, UsageListsTheAgentFlags) {
   std::string usage = agent_flags_usage();
   EXPECT_EQ(usage.rfind("Command Options\n\n", 0), 0u);
   for (const char* flag :
        {"  -dev\n", "  -server\n", "  -retry-join=<value>\n", "  -node-meta=<key:value>\n",
-        "  -config-dir=<value>\n", "  -http-port=<int>\n", "  -bootstrap-expect=<int>\n"}) {
+        "  -config-dir=<value>\n", "  -http-port=<int>\n", "  -bootstrap-expect=<int>\n",
+        "  -retry-join-wan=<value>\n", "  -join-wan=<value>\n", "  -advertise-wan=<string>\n"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

@@ -324,13 +324,15 @@ void Memberlist::on_dead(Incarnation inc, const std::string& node, const std::st
     m.suspicion.reset();
     suspects_.erase(node);
   }
-  if (dead_or_left(m.info.state)) return;
+  bool graceful = from == node;
+  // A leave in the member's name about one we hold dead turns it left (serf: a leave intent
+  // for a failed member): a forced leave, or its own leave heard after we declared it dead.
+  if (dead_or_left(m.info.state) && !(graceful && m.info.state == MemberState::kDead)) return;
   if (node == config_.name && !left_) {
     refute(inc);
     return;
   }
   broadcast(state_message(MessageKind::kDead, inc, node, from));
-  bool graceful = from == node;
   set_state(m, graceful ? MemberState::kLeft : MemberState::kDead, inc, false);
   emit_event(graceful ? EventKind::kLeave : EventKind::kFail, m);
 }
@@ -742,6 +744,37 @@ void Memberlist::leave(std::uint64_t now_ms) {
 
 bool Memberlist::leave_broadcast_done() const {
   return left_ && !broadcasts_.contains(config_.name);
+}
+
+core::Result<MemberState> Memberlist::force_leave(const std::string& name, bool prune,
+                                                  std::uint64_t now_ms) {
+  advance_clock(now_ms);
+  auto it = members_.find(name);
+  if (it == members_.end()) {
+    return core::make_error(core::Code::kNotFound, "no member named " + name);
+  }
+  if (name == config_.name) {
+    return core::make_error(core::Code::kInvalidArgument, "cannot force-leave ourselves");
+  }
+  Member& m = it->second;
+  if (m.info.state == MemberState::kDead) on_dead(m.info.incarnation, name, name);
+  const MemberState state = m.info.state;
+  if (prune && state == MemberState::kLeft) forget(name);
+  return state;
+}
+
+// Drops a member that left from every table (serf's prune); its broadcast, if still queued,
+// goes out as it is.
+void Memberlist::forget(const std::string& name) {
+  auto at = std::find(probe_order_.begin(), probe_order_.end(), name);
+  if (at != probe_order_.end()) {
+    const auto index = static_cast<std::size_t>(at - probe_order_.begin());
+    probe_order_.erase(at);
+    if (index < probe_index_) --probe_index_;
+  }
+  if (probe_ && probe_->target == name) probe_.reset();
+  suspects_.erase(name);
+  members_.erase(name);
 }
 
 core::Status Memberlist::set_meta(std::string meta, std::uint64_t now_ms) {

@@ -123,6 +123,16 @@ class Memberlist {
   // keeps ticking until leave_broadcast_done() (or a timeout), then stops.
   void leave(std::uint64_t now_ms);
   bool leave_broadcast_done() const;
+  // serf's force-leave (RemoveFailedNode): a member we hold dead becomes left, and we
+  // broadcast its leave (a dead message from itself, as its own graceful leave would be) so
+  // every member turns it left and serf's reconnect loop stops trying it. A member we hold
+  // alive or suspect is left as it is: serf marks it leaving only for the member itself to
+  // refute it at once, so the outcome is the same. `prune` (serf's RemoveFailedNodePrune)
+  // then forgets the member here instead of keeping its tombstone for
+  // tombstone_timeout_ms; others keep theirs. Returns the member's state afterwards
+  // (kLeft, or kAlive / kSuspect untouched); kNotFound for an unknown name, kInvalidArgument
+  // for ourselves (leave() is our way out).
+  core::Result<MemberState> force_leave(const std::string& name, bool prune, std::uint64_t now_ms);
   // New meta (serf tags) for ourselves: a new incarnation, broadcast as alive.
   core::Status set_meta(std::string meta, std::uint64_t now_ms);
   // Our Vivaldi coordinate, carried by every UDP ack we send from now on (none: acks carry
@@ -194,6 +204,7 @@ class Memberlist {
   void on_suspect(Incarnation inc, const std::string& node, const std::string& from);
   void on_dead(Incarnation inc, const std::string& node, const std::string& from);
   void refute(Incarnation accused);
+  void forget(const std::string& name);
   void set_state(Member& m, MemberState state, Incarnation inc, bool is_new);
   void emit_event(EventKind kind, const Member& m);
   void broadcast(Message m);

@@ -615,6 +615,16 @@ core::Status Pool::set_meta(std::string meta) {
   });
 }
 
+core::Result<MemberState> Pool::force_leave(const std::string& name, bool prune) {
+  Impl& s = *impl_;
+  if (!s.running) return core::make_error(core::Code::kUnavailable, "gossip: not running");
+  return s.call([&s, &name, prune] {
+    auto state = s.core->force_leave(name, prune, now_ms());
+    s.drain(nullptr);
+    return state;
+  });
+}
+
 const std::string& Pool::address() const {
   return impl_->address;
 }

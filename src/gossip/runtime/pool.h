@@ -101,6 +101,9 @@ class Pool {
 
   // A snapshot of the member table, ourselves included; empty when not running.
   std::vector<MemberInfo> members() const;
+  // The core's force_leave (a failed member becomes left everywhere; `prune` forgets it
+  // here): the member's state afterwards, or kNotFound / kInvalidArgument / kUnavailable.
+  core::Result<MemberState> force_leave(const std::string& name, bool prune);
   // Our new meta (serf tags), broadcast with a new incarnation.
   core::Status set_meta(std::string meta);
 

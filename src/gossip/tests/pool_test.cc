@@ -213,6 +213,35 @@ TEST(GossipPool, HardStopIsDetectedAsFailed) {
   EXPECT_TRUE(members[3].pool->members().empty());
 }
 
+TEST(GossipPool, ForceLeaveTurnsAFailedMemberLeftEverywhere) {
+  auto members = start_cluster(3);
+  const Config c = test_config("x");
+  ASSERT_TRUE(eventually(failure_bound(c, 3), [&] { return all_see_alive(pointers(members), 3); }))
+      << describe(pointers(members));
+  // Alive: left alone.
+  auto alive = members[0].pool->force_leave("node-1", false);
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(*alive, MemberState::kAlive);
+  members[2].pool->stop();
+  std::vector<Member*> running = {&members[0], &members[1]};
+  auto all_see = [&](MemberState state) {
+    for (Member* m : running) {
+      auto info = seen(*m->pool, "node-2");
+      if (!info || info->state != state) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(eventually(failure_bound(c, 3), [&] { return all_see(MemberState::kDead); }));
+  auto left = members[0].pool->force_leave("node-2", false);
+  ASSERT_TRUE(left) << left.error().message;
+  EXPECT_EQ(*left, MemberState::kLeft);
+  ASSERT_TRUE(eventually(failure_bound(c, 3), [&] { return all_see(MemberState::kLeft); }));
+  EXPECT_EQ(members[1].log->count(EventKind::kLeave, "node-2"), 1u);
+  EXPECT_EQ(members[0].pool->force_leave("nobody", false).error().code, core::Code::kNotFound);
+  EXPECT_EQ(members[2].pool->force_leave("node-0", false).error().code, core::Code::kUnavailable)
+      << "a stopped pool";
+}
+
 TEST(GossipPool, GracefulLeaveIsSeenAsLeft) {
   auto members = start_cluster(3);
   const Config c = test_config("x");

@@ -8,6 +8,7 @@
 
 #include "agent/local_agent.h"
 #include "core/duration.h"
+#include "endpoints/membership.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
 #include "http/query.h"
@@ -53,13 +54,12 @@ void write_lan_member(JsonWriter& w, const endpoints::LanMember& m) {
   w.end_object();
 }
 
-// This agent as a member, from its identity: what it reports when no pool runs (and as a
-// WAN member, which this build has no pool for).
-endpoints::LanMember self_member(const endpoints::AgentIdentity& id, bool wan) {
+// This agent as a LAN member, from its identity: what it reports when it runs no pool.
+endpoints::LanMember self_member(const endpoints::AgentIdentity& id) {
   endpoints::LanMember m;
-  m.name = wan ? id.node_name + "." + id.datacenter : id.node_name;
+  m.name = id.node_name;
   m.addr = id.advertise_address;
-  m.port = wan ? id.serf_wan_port : id.serf_lan_port;
+  m.port = id.serf_lan_port;
   m.tags = {{"role", id.server ? "consul" : "node"},
             {"dc", id.datacenter},
             {"id", id.node_id},
@@ -84,18 +84,25 @@ endpoints::LanMember own_member(endpoints::Context& ctx) {
       if (m.name == ctx.identity.node_name) return std::move(m);
     }
   }
-  return self_member(ctx.identity, false);
+  return self_member(ctx.identity);
 }
 
 }  // namespace
 
-// The LAN members from the agent's gossip pool, sorted by name; without a pool (and for ?wan,
-// which this build has no pool for) the agent alone.
+// The members of the agent's LAN gossip pool, or with ?wan=1 of its WAN pool, sorted by name.
+// Without a LAN pool the agent alone. An agent without a WAN pool (a client) answers an empty
+// list for ?wan=1, as Consul's answers no members (its JSON null).
 void agent_members(endpoints::Context& ctx, const Request& req, Reply reply) {
-  const bool wan = query_flag(req, "wan");
+  const std::string* wan_value = req.query_param("wan");
+  const bool wan = wan_value != nullptr && !wan_value->empty();  // Consul: Get("wan") != ""
   std::vector<endpoints::LanMember> members;
-  if (!wan && ctx.lan_members) members = ctx.lan_members();
-  if (members.empty()) members.push_back(self_member(ctx.identity, wan));
+  if (wan) {
+    auto wan_members = ctx.membership ? ctx.membership->wan_members() : std::nullopt;
+    if (wan_members) members = std::move(*wan_members);
+  } else {
+    if (ctx.lan_members) members = ctx.lan_members();
+    if (members.empty()) members.push_back(self_member(ctx.identity));
+  }
   std::sort(members.begin(), members.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   JsonWriter w;

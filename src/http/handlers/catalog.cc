@@ -3,6 +3,7 @@
 
 #include "core/duration.h"
 #include "endpoints/catalog.h"
+#include "endpoints/membership.h"
 #include "endpoints/node_filter.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
@@ -292,10 +293,13 @@ void catalog_deregister(endpoints::Context& ctx, const Request& req, Reply reply
                                 });
 }
 
+// The local datacenter and those the WAN pool knows, nearest first (endpoints/membership.h).
 void catalog_datacenters(endpoints::Context& ctx, const Request&, Reply reply) {
+  std::vector<std::string> dcs = ctx.membership ? ctx.membership->datacenters()
+                                                : std::vector<std::string>{ctx.identity.datacenter};
   JsonWriter w;
   w.begin_array();
-  w.string(ctx.identity.datacenter);
+  for (const std::string& dc : dcs) w.string(dc);
   w.end_array();
   reply(Response::json(w.take()));
 }

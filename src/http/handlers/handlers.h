@@ -47,6 +47,9 @@ void agent_check_fail(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_check_update(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_service_maintenance(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_join(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_leave(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_force_leave(endpoints::Context& ctx, const Request& req, Reply reply);
 
 void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply);
 void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply);

@@ -143,7 +143,7 @@ class MembersCommand final : public Command {
                       "expression for status.");
     flags_.add_bool("wan", &wan_,
                     "If the agent is in server mode, this can be used to return the other peers "
-                    "in the WAN pool. Not supported yet: giving it is an error.");
+                    "in the WAN pool.");
   }
 
   std::string synopsis() const override { return "Lists the members of a Proconsul cluster"; }
@@ -154,12 +154,8 @@ class MembersCommand final : public Command {
     if (auto code = parse_command_flags(flags_, args, help(), ctx, positional)) return *code;
     std::optional<std::regex> status_re = compile_status(ctx);
     if (!status_re) return 1;
-    if (wan_) {
-      *ctx.err << "Error retrieving members: -wan is not supported yet: Proconsul has no WAN "
-                  "gossip pool until federation lands\n";
-      return 1;
-    }
     QueryParams params{{"segment", "_all"}};
+    if (wan_) params.emplace_back("wan", "1");
     if (!filter_.empty()) params.emplace_back("filter", filter_);
     constexpr std::string_view kPrefix = "Error retrieving members: ";
     std::optional<HttpResponse> res = call_agent_ok(

@@ -1,0 +1,83 @@
+// The WAN pool's pure parts (daemon/wan_members.h): names, join addresses, the core's
+// configuration from gossip_wan, and the datacenters /v1/catalog/datacenters lists.
+#include "daemon/wan_members.h"
+
+#include <gtest/gtest.h>
+
+#include "gossip/tags.h"
+
+namespace pc::daemon {
+namespace {
+
+gossip::MemberInfo server(const std::string& node, const std::string& dc,
+                          gossip::MemberState state = gossip::MemberState::kAlive) {
+  gossip::MemberInfo m;
+  m.name = wan_member_name(node, dc);
+  m.addr = "10.0.0.1:8302";
+  m.state = state;
+  m.meta = *gossip::encode_tags(gossip::consul_lan_tags(
+      {.server = true, .datacenter = dc, .node_id = "id-" + node, .server_port = 8300}));
+  return m;
+}
+
+TEST(WanMembers, NamesAreNodeDotDatacenter) {
+  EXPECT_EQ(wan_member_name("s1", "dc1"), "s1.dc1");
+  EXPECT_EQ(wan_name_for("s1", "dc1"), "s1.dc1");
+  EXPECT_EQ(wan_name_for("s1.dc1", "dc1"), "s1.dc1") << "already a WAN name";
+  EXPECT_EQ(wan_name_for("s1.dc2", "dc1"), "s1.dc2.dc1") << "only the local suffix counts";
+  EXPECT_EQ(wan_name_for(".dc1", "dc1"), ".dc1.dc1");
+}
+
+TEST(WanMembers, CoreConfigIsMemberlistsWanProfileWithGossipWan) {
+  core::AgentConfig defaults;
+  gossip::Config c = wan_core_config("s1.dc1", defaults.gossip_wan);
+  const gossip::Config want = gossip::wan_config("s1.dc1", "");
+  EXPECT_EQ(c.name, "s1.dc1");
+  EXPECT_EQ(c.probe_interval_ms, want.probe_interval_ms);
+  EXPECT_EQ(c.probe_timeout_ms, want.probe_timeout_ms);
+  EXPECT_EQ(c.suspicion_mult, want.suspicion_mult);
+  EXPECT_EQ(c.gossip_nodes, want.gossip_nodes);
+  EXPECT_EQ(c.gossip_interval_ms, want.gossip_interval_ms);
+  EXPECT_EQ(c.push_pull_interval_ms, want.push_pull_interval_ms);
+  EXPECT_EQ(c.gossip_to_the_dead_ms, want.gossip_to_the_dead_ms);
+  core::GossipLanConfig fast{3, "100ms", "400ms", "200ms", 3, 3};
+  gossip::Config f = wan_core_config("s1.dc1", fast);
+  EXPECT_EQ(f.probe_interval_ms, 400u);
+  EXPECT_EQ(f.probe_timeout_ms, 200u);
+  EXPECT_EQ(f.suspicion_mult, 3);
+  EXPECT_EQ(f.push_pull_interval_ms, want.push_pull_interval_ms) << "not configurable";
+}
+
+TEST(WanMembers, DatacentersLocalFirstThenByName) {
+  EXPECT_EQ(known_datacenters("dc2", {}), std::vector<std::string>{"dc2"});
+  std::vector<gossip::MemberInfo> members{server("a", "dc3"),
+                                          server("b", "dc1"),
+                                          server("c", "dc2"),
+                                          server("d", "dc1"),
+                                          server("e", "dc9", gossip::MemberState::kLeft),
+                                          server("f", "dc4", gossip::MemberState::kDead)};
+  gossip::MemberInfo garbage;
+  garbage.name = "x.dc7";
+  garbage.meta = "not tags";
+  members.push_back(garbage);
+  EXPECT_EQ(known_datacenters("dc2", members),
+            (std::vector<std::string>{"dc2", "dc1", "dc3", "dc4"}))
+      << "left members name no datacenter; failed ones still do; bad meta is skipped";
+}
+
+TEST(WanMembers, DatacentersByRttWhenTheHookKnowsIt) {
+  std::vector<gossip::MemberInfo> members{server("a", "dc3"), server("b", "dc1"),
+                                          server("c", "dc4")};
+  DatacenterRtt rtt = [](const std::string& dc) -> std::optional<double> {
+    if (dc == "dc2") return 0.0001;
+    if (dc == "dc3") return 0.020;
+    if (dc == "dc1") return 0.080;
+    return std::nullopt;
+  };
+  EXPECT_EQ(known_datacenters("dc2", members, rtt),
+            (std::vector<std::string>{"dc2", "dc3", "dc1", "dc4"}))
+      << "nearest first, unknown last";
+}
+
+}  // namespace
+}  // namespace pc::daemon

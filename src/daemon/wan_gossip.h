@@ -1,0 +1,92 @@
+#pragma once
+// The server's WAN gossip pool (Consul's serf WAN, port 8302): every server of every
+// datacenter is a member named "<node>.<dc>" with Consul's server tags (role=consul, dc, port,
+// id, ...; gossip/tags.h consul_lan_tags), so each server knows the servers of the other
+// datacenters and whether they are alive. Client agents run none; ports.serf_wan = -1 turns it
+// off. /v1/agent/members?wan=1 lists it and /v1/catalog/datacenters reads the datacenters
+// from it.
+//
+// Joining: start_join_wan is joined once at start (the caller fails the start when nobody
+// answers); retry_join_wan is joined in the background every retry_interval_wan until one
+// join succeeds (pc-wan-join thread). Addresses are WAN gossip addresses, "ip[:8302]".
+//
+// Encryption: the `encrypt` key, the same as the LAN pool's (Consul shares one keyring
+// configuration between both pools).
+//
+// Threads: the pool's I/O thread runs the event logging; the joiner its own thread. Lifecycle:
+// start() once, then set_tags / start_retry_join / join / force_leave / members from any
+// thread but the pool's; leave() or stop() once, after the HTTP server stopped.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/result.h"
+#include "daemon/gossip_pool.h"
+#include "endpoints/context.h"
+#include "gossip/runtime/pool.h"
+#include "gossip/tags.h"
+
+namespace pc::daemon {
+
+// ports.serf_wan, gossip_wan, advertise_addr_wan (else the LAN advertise address) and the
+// server's tags in the PoolOptions part.
+struct WanGossipOptions : PoolOptions {
+  std::string member_name;  // "<node>.<dc>"
+  std::chrono::milliseconds retry_interval{std::chrono::seconds(30)};
+};
+
+class WanGossip {
+ public:
+  explicit WanGossip(WanGossipOptions options);
+  ~WanGossip();
+  WanGossip(const WanGossip&) = delete;
+  WanGossip& operator=(const WanGossip&) = delete;
+
+  core::Status start();
+  const std::string& address() const { return pool_->address(); }
+  std::uint16_t port() const { return pool_->port(); }
+  const std::string& name() const { return options_.member_name; }
+
+  core::Status set_tags(const gossip::Tags& tags);
+  // A push-pull with each address (default port 8302): how many answered.
+  std::size_t join(const std::vector<std::string>& addresses);
+  // The background retry_join_wan loop; nothing for an empty list.
+  void start_retry_join(std::vector<std::string> addresses);
+  bool joined() const { return joined_.load(); }
+
+  std::vector<gossip::MemberInfo> members() const;
+  std::vector<endpoints::LanMember> wan_members() const;
+  core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
+
+  // Graceful leave: the other datacenters' servers mark this one left. Then stopped.
+  void leave();
+  // Stops at once: the others find this server failed. Idempotent.
+  void stop();
+
+ private:
+  void join_loop(std::vector<std::string> addresses);
+  void stop_joiner();
+
+  WanGossipOptions options_;
+  std::unique_ptr<gossip::Pool> pool_;
+  std::thread joiner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<bool> joined_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+// The WAN pool's options for this server (Consul's WAN tags are the server's LAN tags).
+WanGossipOptions wan_gossip_options(const core::AgentConfig& config,
+                                    const endpoints::AgentIdentity& identity,
+                                    const gossip::Tags& tags);
+
+}  // namespace pc::daemon
