@@ -10,8 +10,13 @@
 // succeeds (Consul's retry_join retries every 30 s; tests need seconds), in the background,
 // so an agent starts whether or not any server is up yet.
 //
-// Encryption: `encrypt` installs the key in the pool's keyring, with
-// encrypt_verify_incoming/outgoing as given.
+// Encryption: the keyring comes from `keyring_file` (Consul's <data_dir>/serf/local.keyring)
+// when it exists; otherwise `encrypt` seeds it (and the file). Keyring operations
+// (/v1/operator/keyring) run as serf's key queries on every member, each of which applies
+// them to its own keyring and rewrites its file. encrypt_verify_incoming/outgoing as given.
+//
+// Events: serf user events reach `on_user_event` (on the pool's I/O thread); fire_event()
+// sends one (Consul's /v1/event/fire).
 //
 // Threads: the pool's I/O thread (pc-gossip) runs `on_change`, which must not block; the
 // joiner runs on its own thread (pc-lan-join). Lifecycle: start() once from the owner, then
@@ -49,10 +54,14 @@ struct LanGossipOptions {
   std::string encrypt;  // base64 key; empty: plaintext gossip
   bool encrypt_verify_incoming = true;
   bool encrypt_verify_outgoing = true;
+  std::string keyring_file;  // empty: the keyring is not kept across restarts (-dev)
+  std::string datacenter;    // for the keyring results
   gossip::Tags tags;
   // Runs on the pool's I/O thread after each member event (join, update, leave, fail); must
   // not block or call the pool.
   std::function<void()> on_change;
+  // Runs on the pool's I/O thread for every serf user event (ours too); must not block.
+  std::function<void(const gossip::UserEvent&)> on_user_event;
 };
 
 class LanGossip {
@@ -79,6 +88,12 @@ class LanGossip {
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> lan_members() const;
 
+  // A keyring operation on every member of the pool (or, for a list with local_only, this
+  // agent's keyring alone): one result, the LAN pool's. `done` as endpoints::KeyringRunner.
+  void keyring_operation(const endpoints::KeyringRequest& request, endpoints::KeyringDone done);
+  // Consul's user event, as serf event "consul:event:<name>" with the event as payload.
+  core::Status fire_user_event(const endpoints::UserEvent& event);
+
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
   // Stops at once: the others will find this member failed. Idempotent.
@@ -92,6 +107,7 @@ class LanGossip {
 
   LanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
+  std::shared_ptr<gossip::Keyring> keyring_;
   std::unique_ptr<rpc::RpcClient> rpc_;  // kRpcServerInfo only; started by start_joining
   std::thread joiner_;
   std::mutex mu_;

@@ -16,8 +16,8 @@ enum class KeyringOp : std::uint8_t { kList, kInstall, kUse, kRemove };
 
 struct KeyringRequest {
   KeyringOp op = KeyringOp::kList;
-  std::string key;        // base64; empty for kList
-  int relay_factor = 0;   // 0-5 (Consul's -relay-factor)
+  std::string key;          // base64; empty for kList
+  int relay_factor = 0;     // 0-5 (Consul's -relay-factor)
   bool local_only = false;  // kList only: this agent's own keyring, no query
 };
 
@@ -33,10 +33,11 @@ struct KeyringPoolResult {
   std::string error;  // serf's "N/M nodes reported failure", or empty
 };
 
-// Safe to call from any thread but a gossip pool's I/O thread; blocks until every pool's
-// query ended (a few seconds at most: serf's query timeout).
-using KeyringRunner =
-    std::function<core::Result<std::vector<KeyringPoolResult>>(const KeyringRequest&)>;
+// Safe to call from any thread but a gossip pool's I/O thread; `done` runs once, when every
+// pool's query ended (a few seconds at most: serf's query timeout), on a pool's I/O thread
+// (it must not block), or at once for a bad request.
+using KeyringDone = std::function<void(core::Result<std::vector<KeyringPoolResult>>)>;
+using KeyringRunner = std::function<void(const KeyringRequest&, KeyringDone)>;
 
 // Consul's keyringErrorsOrNil, as its multierror prints it: empty when no pool failed, else
 // "N error(s) occurred:\n\t* <dc> (LAN) error: ...\n\t* <node>: <message>\n\n".

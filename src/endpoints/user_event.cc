@@ -135,7 +135,7 @@ std::uint64_t user_event_index(const std::string& uuid) {
 }
 
 void UserEventLog::add(UserEvent event) {
-  std::shared_ptr<state::WatchChannel> fired;
+  std::map<WaiterId, std::function<void()>> woken;
   {
     std::lock_guard lock(mu_);
     if (ring_.size() < kUserEventBufferSize) {
@@ -144,10 +144,31 @@ void UserEventLog::add(UserEvent event) {
       ring_[next_ % kUserEventBufferSize] = std::move(event);
     }
     ++next_;
-    fired = std::move(channel_);
-    channel_ = std::make_shared<state::WatchChannel>();
+    woken.swap(waiters_);
   }
-  fired->fire();
+  for (auto& [id, fn] : woken) fn();
+}
+
+UserEventLog::WaiterId UserEventLog::on_next(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  const WaiterId id = next_waiter_++;
+  waiters_.emplace(id, std::move(fn));
+  return id;
+}
+
+bool UserEventLog::cancel(WaiterId id) {
+  std::function<void()> dropped;  // destroyed outside the lock
+  std::lock_guard lock(mu_);
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return false;
+  dropped = std::move(it->second);
+  waiters_.erase(it);
+  return true;
+}
+
+std::size_t UserEventLog::waiters() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
 }
 
 std::vector<UserEvent> UserEventLog::list(const std::string& name) const {
@@ -160,11 +181,6 @@ std::vector<UserEvent> UserEventLog::list(const std::string& name) const {
     if (name.empty() || e.name == name) out.push_back(e);
   }
   return out;
-}
-
-std::shared_ptr<state::WatchChannel> UserEventLog::watch() const {
-  std::lock_guard lock(mu_);
-  return channel_;
 }
 
 }  // namespace pc::endpoints

@@ -6,6 +6,8 @@
 // The payload on the wire is our own JSON (not Consul's msgpack): decode_user_event reads
 // bytes from the network and refuses anything malformed or oversized (user_event_fuzz).
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,7 +17,6 @@
 
 #include "core/rand.h"
 #include "core/result.h"
-#include "state/watch.h"
 
 namespace pc::endpoints {
 
@@ -60,20 +61,25 @@ bool user_event_matches(const UserEvent& event, const std::string& node_name,
 std::uint64_t user_event_index(const std::string& uuid);
 
 // The events this agent received and acted on, the last kUserEventBufferSize in order of
-// arrival. Thread-safe; a watch channel fires on every new event (blocking /v1/event/list).
+// arrival. Thread-safe. Waiters (a parked blocking /v1/event/list) run once at the next add(),
+// on the adding thread, outside the lock; they must not block.
 class UserEventLog {
  public:
+  using WaiterId = std::uint64_t;
   void add(UserEvent event);
   // Events with this name (all when empty), oldest first.
   std::vector<UserEvent> list(const std::string& name) const;
-  // Fires at the next add().
-  std::shared_ptr<state::WatchChannel> watch() const;
+  // Runs `fn` once at the next add(); cancel() drops it unrun (false if it ran or is unknown).
+  WaiterId on_next(std::function<void()> fn);
+  bool cancel(WaiterId id);
+  std::size_t waiters() const;
 
  private:
   mutable std::mutex mu_;
   std::vector<UserEvent> ring_;  // ring_[next_ % size] is the oldest once full
   std::size_t next_ = 0;
-  std::shared_ptr<state::WatchChannel> channel_ = std::make_shared<state::WatchChannel>();
+  std::map<WaiterId, std::function<void()>> waiters_;
+  WaiterId next_waiter_ = 1;
 };
 
 }  // namespace pc::endpoints

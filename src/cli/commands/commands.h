@@ -36,5 +36,7 @@ std::unique_ptr<Command> make_tls_ca_create_command();
 std::unique_ptr<Command> make_tls_cert_command();
 std::unique_ptr<Command> make_tls_cert_create_command();
 std::unique_ptr<Command> make_version_command();
+std::unique_ptr<Command> make_keyring_command();
+std::unique_ptr<Command> make_event_command();
 
 }  // namespace pc::cli

@@ -73,10 +73,15 @@ TEST(UserEvent, IndexIsTheXorOfTheIdsHalves) {
 
 TEST(UserEventLog, KeepsTheLastEventsInOrderAndFiresItsWatch) {
   UserEventLog log;
-  auto watch = log.watch();
+  int woken = 0;
+  log.on_next([&] { ++woken; });
+  const auto dropped = log.on_next([&] { woken += 100; });
+  EXPECT_TRUE(log.cancel(dropped));
   log.add(event("a"));
-  EXPECT_TRUE(watch->fired());
-  EXPECT_FALSE(log.watch()->fired());
+  EXPECT_EQ(woken, 1);
+  EXPECT_EQ(log.waiters(), 0u);
+  log.add(event("b"));
+  EXPECT_EQ(woken, 1);
   for (std::size_t i = 0; i < kUserEventBufferSize + 10; ++i) {
     UserEvent e = event(i % 2 == 0 ? "even" : "odd");
     e.ltime = i;

@@ -1,5 +1,7 @@
 #include "gossip/runtime/key_manager.h"
 
+#include <future>
+
 #include "core/log.h"
 
 namespace pc::gossip {
@@ -17,19 +19,39 @@ Pool::QueryCallback key_query_handler(std::shared_ptr<Keyring> keyring, KeyringP
   };
 }
 
+void key_operation_async(Pool& pool, KeyOp op, const std::string& key, std::uint32_t relay_factor,
+                         std::function<void(core::Result<KeyringSummary>)> done) {
+  if (op != KeyOp::kList) {
+    if (auto valid = Keyring::decode_key(key); !valid) {
+      done(valid.error());
+      return;
+    }
+  }
+  // serf's NumNodes: the live members when the query starts; the query ends early once
+  // that many answered.
+  const std::size_t live = pool.live_count();
+  pool.query_async(std::string(key_query_name(op)), op == KeyOp::kList ? "" : key,
+                   std::chrono::milliseconds(0), relay_factor, live,
+                   [live, done = std::move(done)](core::Result<std::vector<QueryResponse>> r) {
+                     if (!r) {
+                       done(r.error());
+                       return;
+                     }
+                     KeyringSummary summary;
+                     summary.num_nodes = static_cast<int>(live);
+                     for (const QueryResponse& q : *r) summary.add(q.from, q.payload);
+                     done(std::move(summary));
+                   });
+}
+
 core::Result<KeyringSummary> key_operation(Pool& pool, KeyOp op, const std::string& key,
                                            std::uint32_t relay_factor) {
-  if (op != KeyOp::kList) {
-    if (auto valid = Keyring::decode_key(key); !valid) return valid.error();
-  }
-  KeyringSummary summary;
-  const std::size_t live = pool.live_count();
-  summary.num_nodes = static_cast<int>(live);
-  auto responses = pool.query(std::string(key_query_name(op)), op == KeyOp::kList ? "" : key,
-                              std::chrono::milliseconds(0), relay_factor, live);
-  if (!responses) return responses.error();
-  for (const QueryResponse& r : *responses) summary.add(r.from, r.payload);
-  return summary;
+  std::promise<core::Result<KeyringSummary>> result;
+  auto future = result.get_future();
+  key_operation_async(pool, op, key, relay_factor, [&result](core::Result<KeyringSummary> r) {
+    result.set_value(std::move(r));
+  });
+  return future.get();
 }
 
 }  // namespace pc::gossip

@@ -29,5 +29,9 @@ Pool::QueryCallback key_query_handler(std::shared_ptr<Keyring> keyring, KeyringP
 // error() says whether every member applied it.
 core::Result<KeyringSummary> key_operation(Pool& pool, KeyOp op, const std::string& key,
                                            std::uint32_t relay_factor);
+// The same without waiting: `done` runs once, on the pool's I/O thread (or at once on the
+// caller's thread for a bad key or a stopped pool).
+void key_operation_async(Pool& pool, KeyOp op, const std::string& key, std::uint32_t relay_factor,
+                         std::function<void(core::Result<KeyringSummary>)> done);
 
 }  // namespace pc::gossip

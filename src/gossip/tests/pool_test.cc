@@ -12,8 +12,8 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -453,7 +453,8 @@ Member start_serf_member(const std::string& name, const std::string& key,
 
 TEST(GossipPoolSerf, AQueryReachesEveryMemberAndEveryAnswerComesBack) {
   std::vector<Member> members;
-  for (int i = 0; i < 4; ++i) members.push_back(start_serf_member("node-" + std::to_string(i), kKeyA));
+  for (int i = 0; i < 4; ++i)
+    members.push_back(start_serf_member("node-" + std::to_string(i), kKeyA));
   for (int i = 1; i < 4; ++i) ASSERT_EQ(members[i].pool->join({members[0].pool->address()}), 1u);
   const Config c = test_config("x");
   ASSERT_TRUE(eventually(failure_bound(c, 4), [&] { return all_see_alive(pointers(members), 4); }));
@@ -502,7 +503,8 @@ TEST(GossipPoolSerf, AnEventIsDeliveredOnceToEveryMember) {
 
 TEST(GossipPoolSerf, KeyRotationThroughKeyQueriesLosesNoMember) {
   std::vector<Member> members;
-  for (int i = 0; i < 3; ++i) members.push_back(start_serf_member("node-" + std::to_string(i), kKeyA));
+  for (int i = 0; i < 3; ++i)
+    members.push_back(start_serf_member("node-" + std::to_string(i), kKeyA));
   for (int i = 1; i < 3; ++i) ASSERT_EQ(members[i].pool->join({members[0].pool->address()}), 1u);
   const Config c = test_config("x");
   ASSERT_TRUE(eventually(failure_bound(c, 3), [&] { return all_see_alive(pointers(members), 3); }));
