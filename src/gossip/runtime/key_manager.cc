@@ -1,5 +1,6 @@
 #include "gossip/runtime/key_manager.h"
 
+#include <algorithm>
 #include <future>
 
 #include "core/log.h"
@@ -30,8 +31,9 @@ void key_operation_async(Pool& pool, KeyOp op, const std::string& key, std::uint
   // serf's NumNodes: the live members when the query starts; the query ends early once
   // that many answered.
   const std::size_t live = pool.live_count();
-  pool.query_async(std::string(key_query_name(op)), op == KeyOp::kList ? "" : key,
-                   std::chrono::milliseconds(0), relay_factor, live,
+  const auto timeout = std::max(pool.default_query_timeout(), kKeyQueryTimeoutMin);
+  pool.query_async(std::string(key_query_name(op)), op == KeyOp::kList ? "" : key, timeout,
+                   relay_factor, live,
                    [live, done = std::move(done)](core::Result<std::vector<QueryResponse>> r) {
                      if (!r) {
                        done(r.error());

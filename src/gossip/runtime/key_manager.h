@@ -23,8 +23,14 @@ using KeyringPersist = std::function<core::Status(const std::vector<std::string>
 Pool::QueryCallback key_query_handler(std::shared_ptr<Keyring> keyring, KeyringPersist persist,
                                       Pool::QueryCallback next);
 
+// A key operation waits at least this long for every member (serf's default timeout, which
+// it uses otherwise, is under a second with fast gossip timing, and a member whose I/O
+// thread is busy would then be counted as not answering). It ends as soon as all answered.
+inline constexpr std::chrono::milliseconds kKeyQueryTimeoutMin{5000};
+
 // Runs `op` (with `key` in base64; ignored for kList) on every member of `pool`: the query
-// ends when every live member answered or at serf's default timeout. kInvalidArgument for a
+// ends when every live member answered or at serf's default timeout (at least
+// kKeyQueryTimeoutMin). kInvalidArgument for a
 // key that is not valid base64 (before anything is sent); otherwise the summary, whose
 // error() says whether every member applied it.
 core::Result<KeyringSummary> key_operation(Pool& pool, KeyOp op, const std::string& key,

@@ -721,6 +721,12 @@ std::size_t Pool::live_count() const {
   return s.call([&s] { return s.core->live_count(); });
 }
 
+std::chrono::milliseconds Pool::default_query_timeout() const {
+  Impl& s = *impl_;
+  if (!s.running) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(s.call([&s] { return s.core->default_query_timeout_ms(); }));
+}
+
 const std::string& Pool::address() const {
   return impl_->address;
 }

@@ -132,6 +132,8 @@ class Pool {
                                                  std::size_t expected_responses = 0);
   // Members alive or suspect, ourselves included (memberlist's NumMembers); 0 when stopped.
   std::size_t live_count() const;
+  // serf's default query timeout for the pool's size now (0 when stopped).
+  std::chrono::milliseconds default_query_timeout() const;
 
   // The address others reach us at ("ip:port"), the bound port: valid after start().
   const std::string& address() const;
