@@ -30,6 +30,7 @@
 #include "daemon/client_service.h"
 #include "daemon/dns_service.h"
 #include "daemon/lan_gossip.h"
+#include "daemon/user_events.h"
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
@@ -42,6 +43,7 @@
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
 #include "http/router.h"
+#include "http/gossip_routes.h"
 #include "http/routes.h"
 #include "http/server.h"
 #include "proto/commands.pb.h"
@@ -294,7 +296,13 @@ int run_agent(const core::AgentConfig& initial) {
   // pool's address. -dev goes on without a pool when its port is taken (several -dev agents
   // on one host); a server or client needs one.
   std::atomic<LanReconciler*> reconciler_hook{nullptr};
+  // Consul's user events this agent receives (before the pool, which delivers them, and the
+  // timers, which park /v1/event/list on its log).
+  UserEventIngest user_events(identity.node_name);
   LanGossipOptions lan_options = lan_gossip_options(config, identity);
+  lan_options.on_user_event = [&user_events](const gossip::UserEvent& e) {
+    user_events.ingest(e);
+  };
   lan_options.on_change = [&reconciler_hook] {
     if (LanReconciler* r = reconciler_hook.load()) r->trigger();
   };
@@ -415,6 +423,21 @@ int run_agent(const core::AgentConfig& initial) {
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
   if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };
+  // The keyring and user events, answered by every agent from its own LAN pool.
+  endpoints::GossipOps gossip_ops;
+  gossip_ops.user_events = &user_events.log();
+  gossip_ops.timers = &timers;
+  gossip_ops.rand = &rand;
+  gossip_ops.datacenter = &identity.datacenter;
+  if (lan) {
+    gossip_ops.keyring = [pool = lan.get()](const endpoints::KeyringRequest& request,
+                                            endpoints::KeyringDone done) {
+      pool->keyring_operation(request, std::move(done));
+    };
+    gossip_ops.fire_user_event = [pool = lan.get()](const endpoints::UserEvent& event) {
+      return pool->fire_user_event(event);
+    };
+  }
   // On the leader, the pool's members become nodes with serfHealth checks. It starts once
   // this server's own registration is in, so that no pass writes this node without the meta
   // and tagged addresses register_self gives it.
@@ -488,17 +511,20 @@ int run_agent(const core::AgentConfig& initial) {
       [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); }, timers,
       core::SystemClock::instance(), agent_rand, std::move(agent_options));
   ctx.agent = &local_agent;
+  user_events.set_agent(&local_agent);
   local_agent.start();
 
   http::Router router;
   if (client_mode) {
     // The agent's own API here; every other path is answered by a server.
     http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
+    http::register_gossip_routes(router, gossip_ops);
     router.add("/", {}, client_runtime->http_forwarder());
   } else {
     http::register_routes(router, ctx, http::RouteSet::kAll,
                           leader_duties ? leader_duties->forwarder(server_runtime->rpc_client())
                                         : http::LeaderForwarder());
+    http::register_gossip_routes(router, gossip_ops);
     client_service.attach(ctx, router, timers);
   }
   http::ServerOptions options;

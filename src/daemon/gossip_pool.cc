@@ -76,10 +76,13 @@ std::vector<std::string> gossip_join_addresses(const std::string& target, int de
 
 core::Result<std::unique_ptr<gossip::Pool>> start_pool(const PoolOptions& options,
                                                        PoolSetup setup) {
-  auto keyring = std::make_shared<gossip::Keyring>(
-      gossip::Keyring::Options{options.encrypt_verify_incoming, options.encrypt_verify_outgoing});
-  if (!options.encrypt.empty()) {
-    if (auto s = keyring->install(options.encrypt); !s) return s.error();
+  std::shared_ptr<gossip::Keyring> keyring = std::move(setup.keyring);
+  if (!keyring) {
+    keyring = std::make_shared<gossip::Keyring>(
+        gossip::Keyring::Options{options.encrypt_verify_incoming, options.encrypt_verify_outgoing});
+    if (!options.encrypt.empty()) {
+      if (auto s = keyring->install(options.encrypt); !s) return s.error();
+    }
   }
   auto meta = gossip::encode_tags(options.tags);
   if (!meta) return meta.error();
@@ -89,6 +92,8 @@ core::Result<std::unique_ptr<gossip::Pool>> start_pool(const PoolOptions& option
   po.port = static_cast<std::uint16_t>(options.port);
   po.keyring = std::move(keyring);
   po.tcp_timeout = setup.tcp_timeout;
+  po.on_query = std::move(setup.on_query);
+  po.on_user_event = std::move(setup.on_user_event);
   // Bound to every address, the pool must be told what to advertise; with an ephemeral port
   // that is unknown before binding, so such a pool binds the advertised address instead.
   if (!unspecified(options.bind_address)) {

@@ -39,6 +39,11 @@ struct PoolSetup {
   std::function<void()> on_change;
   // Runs before on_change with the event itself (the LAN pool's member list on disk).
   std::function<void(const gossip::Event&)> on_event;
+  // The pool's keyring (the LAN pool's, loaded from its file); null: one made from `encrypt`.
+  std::shared_ptr<gossip::Keyring> keyring;
+  // serf queries and user events reaching this member (gossip::Pool::Options).
+  gossip::Pool::QueryCallback on_query;
+  gossip::Pool::UserEventCallback on_user_event;
 };
 
 // "ip:port", an IPv6 literal in brackets.

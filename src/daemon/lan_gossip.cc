@@ -11,6 +11,9 @@
 #include "core/strings.h"
 #include "daemon/lan_members.h"
 #include "daemon/server_discovery.h"
+#include "daemon/user_events.h"
+#include "gossip/keyring_file.h"
+#include "gossip/runtime/key_manager.h"
 
 namespace pc::daemon {
 namespace {
@@ -56,6 +59,11 @@ LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
   o.encrypt = config.encrypt;
   o.encrypt_verify_incoming = config.encrypt_verify_incoming;
   o.encrypt_verify_outgoing = config.encrypt_verify_outgoing;
+  // Consul keeps the LAN keyring in <data_dir>/serf/local.keyring; -dev keeps nothing.
+  if (!config.dev && !config.data_dir.empty()) {
+    o.keyring_file = config.data_dir + "/" + std::string(gossip::kLanKeyringFile);
+  }
+  o.datacenter = identity.datacenter;
   o.tags = lan_tags(config, identity);
   // Validated at load; a value that still does not parse keeps Consul's default.
   if (auto d = core::parse_go_duration(config.retry_interval); d && d->count() > 0) {
@@ -72,6 +80,18 @@ LanGossip::~LanGossip() {
 }
 
 core::Status LanGossip::start() {
+  auto keyring = std::make_shared<gossip::Keyring>(
+      gossip::Keyring::Options{options_.encrypt_verify_incoming, options_.encrypt_verify_outgoing});
+  bool ignored_encrypt = false;
+  if (auto s =
+          gossip::load_keyring(*keyring, options_.keyring_file, options_.encrypt, ignored_encrypt);
+      !s) {
+    return s;
+  }
+  if (ignored_encrypt) {
+    core::log::warn(kModule, "LAN keyring exists but -encrypt given, using keyring");
+  }
+  keyring_ = keyring;
   if (!options_.snapshot_path.empty()) {
     auto file = LanSnapshotFile::open(options_.snapshot_path);
     if (file) {
@@ -83,6 +103,15 @@ core::Status LanGossip::start() {
   PoolSetup setup{lan_core_config(options_.node_name, options_.timing), std::chrono::seconds(10),
                   kModule, options_.on_change};
   setup.on_event = [this](const gossip::Event& e) { record_in_snapshot(e); };
+  setup.keyring = keyring;
+  gossip::KeyringPersist persist;
+  if (!options_.keyring_file.empty()) {
+    persist = [path = options_.keyring_file](const std::vector<std::string>& keys) {
+      return gossip::write_keyring_file(path, keys);
+    };
+  }
+  setup.on_query = gossip::key_query_handler(keyring, std::move(persist), nullptr);
+  setup.on_user_event = options_.on_user_event;
   auto pool = start_pool(options_, std::move(setup));
   if (!pool) return pool.error();
   pool_ = std::move(*pool);
@@ -212,6 +241,52 @@ std::size_t LanGossip::join(const std::vector<std::string>& gossip_addresses) {
 core::Result<gossip::MemberState> LanGossip::force_leave(const std::string& name, bool prune) {
   if (!pool_ || stopped_) return core::make_error(core::Code::kUnavailable, "gossip: not running");
   return pool_->force_leave(name, prune);
+}
+
+void LanGossip::keyring_operation(const endpoints::KeyringRequest& request,
+                                  endpoints::KeyringDone done) {
+  if (!pool_) {
+    done(core::make_error(core::Code::kUnavailable, "no LAN gossip pool"));
+    return;
+  }
+  const std::string dc = options_.datacenter;
+  auto one_pool = [dc](const gossip::KeyringSummary& s) {
+    endpoints::KeyringPoolResult r;
+    r.datacenter = dc;
+    r.messages = s.messages;
+    r.keys = s.keys;
+    r.primary_keys = s.primary_keys;
+    r.num_nodes = s.num_nodes;
+    r.error = s.error();
+    return std::vector<endpoints::KeyringPoolResult>{std::move(r)};
+  };
+  if (request.op == endpoints::KeyringOp::kList && request.local_only) {
+    // This agent's keyring alone, as if it had answered its own list query.
+    gossip::KeyringSummary s;
+    s.num_nodes = 1;
+    s.add(options_.node_name, gossip::encode_key_response(gossip::apply_key_query(
+                                  *keyring_, gossip::KeyOp::kList, "", nullptr)));
+    done(one_pool(s));
+    return;
+  }
+  const gossip::KeyOp op = request.op == endpoints::KeyringOp::kInstall  ? gossip::KeyOp::kInstall
+                           : request.op == endpoints::KeyringOp::kUse    ? gossip::KeyOp::kUse
+                           : request.op == endpoints::KeyringOp::kRemove ? gossip::KeyOp::kRemove
+                                                                         : gossip::KeyOp::kList;
+  gossip::key_operation_async(
+      *pool_, op, request.key, static_cast<std::uint32_t>(request.relay_factor),
+      [one_pool, done = std::move(done)](core::Result<gossip::KeyringSummary> s) {
+        if (!s) return done(s.error());
+        done(one_pool(*s));
+      });
+}
+
+core::Status LanGossip::fire_user_event(const endpoints::UserEvent& event) {
+  if (auto valid = endpoints::validate_user_event(event); !valid) return valid;
+  if (!pool_) return core::make_error(core::Code::kUnavailable, "no LAN gossip pool");
+  auto fired = pool_->fire_event(user_event_serf_name(event), endpoints::encode_user_event(event));
+  if (!fired) return fired.error();
+  return core::ok();
 }
 
 void LanGossip::stop_joiner() {

@@ -16,8 +16,13 @@
 // at start the pool joins the ones listed, once, on its own thread (pc-lan-rejoin), unless
 // the last run ended in a graceful leave (Consul's rejoin_after_leave default).
 //
-// Encryption: `encrypt` installs the key in the pool's keyring, with
-// encrypt_verify_incoming/outgoing as given.
+// Encryption: the keyring comes from `keyring_file` (Consul's <data_dir>/serf/local.keyring)
+// when it exists; otherwise `encrypt` seeds it (and the file). Keyring operations
+// (/v1/operator/keyring) run as serf's key queries on every member, each of which applies
+// them to its own keyring and rewrites its file. encrypt_verify_incoming/outgoing as given.
+//
+// Events: serf user events reach `on_user_event` (on the pool's I/O thread); fire_event()
+// sends one (Consul's /v1/event/fire).
 //
 // Threads: the pool's I/O thread (pc-gossip) runs `on_change`, which must not block; the
 // joiner runs on its own thread (pc-lan-join). Lifecycle: start() once from the owner, then
@@ -56,6 +61,10 @@ struct LanGossipOptions : PoolOptions {
   // The member list on disk (lan_snapshot.h), "" for none (-dev): the pool rejoins the
   // members it lists at start, unless this agent left gracefully.
   std::string snapshot_path;
+  std::string keyring_file;  // empty: the keyring is not kept across restarts (-dev)
+  std::string datacenter;    // for the keyring results
+  // Runs on the pool's I/O thread for every serf user event (ours too); must not block.
+  std::function<void(const gossip::UserEvent&)> on_user_event;
 };
 
 class LanGossip {
@@ -95,6 +104,12 @@ class LanGossip {
   // The pool's force_leave (a failed member becomes left; prune forgets it).
   core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
 
+  // A keyring operation on every member of the pool (or, for a list with local_only, this
+  // agent's keyring alone): one result, the LAN pool's. `done` as endpoints::KeyringRunner.
+  void keyring_operation(const endpoints::KeyringRequest& request, endpoints::KeyringDone done);
+  // Consul's user event, as serf event "consul:event:<name>" with the event as payload.
+  core::Status fire_user_event(const endpoints::UserEvent& event);
+
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.
   void leave();
   // Stops at once: the others will find this member failed. Idempotent.
@@ -110,6 +125,7 @@ class LanGossip {
 
   LanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
+  std::shared_ptr<gossip::Keyring> keyring_;
   std::thread joiner_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -12,6 +12,8 @@
 #include "core/clock.h"
 #include "core/rand.h"
 #include "core/result.h"
+#include "endpoints/keyring.h"
+#include "endpoints/user_event.h"
 #include "state/store.h"
 
 namespace pc::proto {
@@ -20,6 +22,10 @@ class Command;
 
 namespace pc::agent {
 class LocalAgent;
+}
+
+namespace pc::core {
+class TimerThread;
 }
 
 namespace pc::endpoints {
@@ -68,6 +74,13 @@ struct Context {
   // The agent's pools for join, leave, force-leave, WAN members and datacenters
   // (endpoints/membership.h); null in unit tests and where no pool runs.
   Membership* membership = nullptr;
+  // Gossip keyring operations on this agent's pools (/v1/operator/keyring); null: no pool.
+  KeyringRunner keyring;
+  // Consul's user events: fire one on the LAN pool (the event is stamped and validated), and
+  // the ones this agent received. Null when the agent runs no pool.
+  std::function<core::Status(const UserEvent&)> fire_user_event;
+  UserEventLog* user_events = nullptr;
+  core::TimerThread* timers = nullptr;  // parks blocking /v1/event/list; null in unit tests
 };
 
 template <typename T>

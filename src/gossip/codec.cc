@@ -41,6 +41,12 @@ std::string encode_packet(const std::vector<Message>& messages) {
       pc->set_adjustment(m.coordinate->adjustment);
       pc->set_height(m.coordinate->height);
     }
+    p->set_ltime(m.ltime);
+    p->set_payload(m.payload);
+    p->set_topic(m.topic);
+    p->set_timeout_ms(m.timeout_ms);
+    p->set_relay_factor(m.relay_factor);
+    p->set_query_ltime(m.query_ltime);
   }
   std::string out(1, static_cast<char>(kGossipFrameVersion));
   packet.AppendToString(&out);
@@ -86,6 +92,12 @@ core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel
     m.nack = p.nack();
     m.join = p.join();
     m.reply = p.reply();
+    m.ltime = p.ltime();
+    m.payload = p.payload();
+    m.topic = p.topic();
+    m.timeout_ms = p.timeout_ms();
+    m.relay_factor = p.relay_factor();
+    m.query_ltime = p.query_ltime();
     m.states.reserve(static_cast<std::size_t>(p.states_size()));
     for (const proto::gossip::MemberState& ps : p.states()) {
       if (ps.state() > static_cast<std::uint32_t>(MemberState::kLeft)) {

@@ -9,12 +9,13 @@ void BroadcastQueue::erase(std::uint64_t id) {
   auto it = items_.find(id);
   PC_ASSERT(it != items_.end(), "broadcast {} not queued", id);
   order_.erase(Key{it->second.transmits, id, it->second.size});
-  by_node_.erase(it->second.message.node);
+  by_node_.erase(it->second.key);
   items_.erase(it);
 }
 
-void BroadcastQueue::push(Message m) {
-  auto old = by_node_.find(m.node);
+void BroadcastQueue::push(Message m, std::string key) {
+  if (key.empty()) key = m.node;
+  auto old = by_node_.find(key);
   if (old != by_node_.end()) erase(old->second);
   if (items_.size() >= kBroadcastQueueMax) {
     // The oldest of the most-transmitted goes: it has done the most of its work already.
@@ -25,7 +26,8 @@ void BroadcastQueue::push(Message m) {
   Item item;
   item.size = encoded_size_bound(m);
   item.message = std::move(m);
-  by_node_[item.message.node] = id;
+  item.key = std::move(key);
+  by_node_[item.key] = id;
   order_.insert(Key{0, id, item.size});
   items_.emplace(id, std::move(item));
 }
@@ -55,7 +57,7 @@ std::vector<Message> BroadcastQueue::take(std::size_t budget_bytes, int limit) {
     order_.erase(Key{item.transmits, id, item.size});
     ++item.transmits;
     if (item.transmits >= limit) {
-      by_node_.erase(item.message.node);
+      by_node_.erase(item.key);
       items_.erase(id);
     } else {
       order_.insert(Key{item.transmits, id, item.size});

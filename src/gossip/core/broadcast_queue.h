@@ -19,7 +19,9 @@ namespace pc::gossip {
 class BroadcastQueue {
  public:
   // Queues `m` about member `m.node`, replacing a queued broadcast about the same member.
-  void push(Message m);
+  // A non-empty `key` is used instead of the member's name (user events and queries, which
+  // replace nothing, each get their own).
+  void push(Message m, std::string key = {});
   // Takes broadcasts whose encoded size bounds fit `budget_bytes`, counting one transmit
   // each; a broadcast sent `limit` times leaves the queue.
   std::vector<Message> take(std::size_t budget_bytes, int limit);
@@ -30,6 +32,7 @@ class BroadcastQueue {
  private:
   struct Item {
     Message message;
+    std::string key;
     int transmits = 0;
     std::size_t size = 0;
   };

@@ -38,6 +38,30 @@ inline constexpr std::size_t kRelaysMax = 1024;
 static_assert(kNameSizeMax + kAddrSizeMax + kMetaSizeMax + 64 < kUdpPacketSizeDefault,
               "an alive message for a member of maximal size must fit a datagram");
 
+// serf's user events and queries (serf's defaults: UserEventSizeLimit 512, QuerySizeLimit
+// and QueryResponseSizeLimit 1024, EventBuffer and QueryBuffer 512, QueryTimeoutMult 16).
+// The event's name and payload together.
+inline constexpr std::size_t kUserEventSizeMax = 512;
+inline constexpr std::size_t kQueryPayloadSizeMax = 1024;
+inline constexpr std::size_t kQueryResponseSizeMax = 1024;
+// Recent Lamport times remembered for de-duplication, for events and for queries.
+inline constexpr std::size_t kEventBufferSize = 512;
+inline constexpr std::size_t kQueryBufferSize = 512;
+// Events and queries remembered per Lamport time (serf keeps them all; a hostile member could
+// then grow one slot without bound).
+inline constexpr std::size_t kUserMessagesPerLtimeMax = 64;
+inline constexpr int kQueryTimeoutMult = 16;
+// A query's timeout on the wire is bounded (serf has no bound; ten minutes is far beyond any
+// cluster's default).
+inline constexpr std::uint32_t kQueryTimeoutMaxMs = 10 * 60 * 1000;
+// Members a response is relayed through (Consul's -relay-factor allows up to 5).
+inline constexpr std::uint32_t kQueryRelayFactorMax = 5;
+// Queries this member started and still collects responses for.
+inline constexpr std::size_t kPendingQueriesMax = 1024;
+// Responses one query collects: one per member.
+inline constexpr std::size_t kQueryResponsesMax = kMembersMax;
+// A query must also fit one datagram whole (Memberlist::query checks its encoded size).
+
 struct Config {
   // This member: its unique name and the address others reach it at (opaque to the core;
   // the runtime maps it to host:port for UDP and TCP).

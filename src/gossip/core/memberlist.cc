@@ -120,7 +120,8 @@ std::optional<Memberlist::SuspicionInfo> Memberlist::suspicion(const std::string
 
 bool Memberlist::has_ready() const {
   return !ready_.packets.empty() || !ready_.events.empty() || !ready_.transitions.empty() ||
-         !ready_.ack_samples.empty();
+         !ready_.ack_samples.empty() || !ready_.user_events.empty() || !ready_.queries.empty() ||
+         !ready_.query_responses.empty() || !ready_.queries_done.empty();
 }
 
 Ready Memberlist::take_ready() {
@@ -138,6 +139,7 @@ std::uint64_t Memberlist::next_deadline_ms() const {
   }
   t = std::min(t, suspicion_check_ms_);
   for (const auto& [seq, r] : relays_) t = std::min(t, r.nack ? r.nack_ms : r.expires_ms);
+  for (const auto& [id, q] : pending_queries_) t = std::min(t, q.deadline_ms);
   return std::max(t, now_ms_);
 }
 
@@ -574,6 +576,7 @@ void Memberlist::push_pull_random() {
   Message pp;
   pp.kind = MessageKind::kPushPull;
   pp.states = local_state();
+  stamp_clocks(pp);
   ++stats_.push_pulls;
   send_tcp(members_.at(peer[0]).info.addr, {std::move(pp)});
 }
@@ -589,15 +592,20 @@ void Memberlist::reconnect() {
   if (peer.empty()) return;
   ++stats_.reconnects;
   join({members_.at(peer[0]).info.addr}, now_ms_);
+  // Not the owner's join: events from before the reconnect still count (serf ignores old
+  // events only on the Join its owner asks for).
+  --join_replies_pending_;
 }
 
 void Memberlist::join(const std::vector<std::string>& addrs, std::uint64_t now_ms) {
   advance_clock(now_ms);
+  join_replies_pending_ += addrs.size();
   for (const std::string& addr : addrs) {
     Message pp;
     pp.kind = MessageKind::kPushPull;
     pp.join = true;
     pp.states = local_state();
+    stamp_clocks(pp);
     ++stats_.push_pulls;
     send_tcp(addr, {std::move(pp)});
   }
@@ -608,6 +616,7 @@ void Memberlist::tick(std::uint64_t now_ms) {
   tick_probe();
   tick_suspicions();
   tick_relays();
+  tick_queries();
   if (now_ms_ >= next_gossip_ms_) {
     while (next_gossip_ms_ <= now_ms_) next_gossip_ms_ += config_.gossip_interval_ms;
     gossip();
@@ -723,11 +732,17 @@ void Memberlist::on_message(const std::string& from_addr, Channel channel, const
         Message pp;
         pp.kind = MessageKind::kPushPull;
         pp.reply = true;
+        pp.join = m.join;  // tells a joiner this reply answers its join
         pp.states = local_state();
+        stamp_clocks(pp);
         send_tcp(from_addr, {std::move(pp)});
       }
+      on_push_pull_clocks(m);
       merge_state(m.states);
       return;
+    case MessageKind::kUserEvent: on_user_event(m); return;
+    case MessageKind::kQuery: on_query(m); return;
+    case MessageKind::kQueryResponse: on_query_response(m); return;
   }
 }
 

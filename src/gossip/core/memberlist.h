@@ -26,6 +26,7 @@
 #include "gossip/core/config.h"
 #include "gossip/core/message.h"
 #include "gossip/core/suspicion.h"
+#include "gossip/core/user_messages.h"
 
 namespace pc::gossip {
 
@@ -76,11 +77,52 @@ struct AckSample {
   Coordinate coordinate;
 };
 
+// serf's user events and queries (memberlist_user.cc; src/gossip/README.md "Events and
+// queries").
+using QueryId = std::uint32_t;
+
+// A user event, delivered once to every member (the one that fired it included).
+struct UserEvent {
+  LamportTime ltime = 0;
+  std::string name;
+  std::string payload;
+};
+
+// A query to answer (the owner calls respond() with it, or ignores it); our own queries
+// come here too, as serf's do.
+struct QueryRequest {
+  QueryId id = 0;
+  LamportTime ltime = 0;
+  std::string name;
+  std::string payload;
+  std::string origin;       // the origin's member name
+  std::string origin_addr;  // where responses go
+  std::uint32_t relay_factor = 0;
+  std::uint64_t deadline_ms = 0;  // responses after this are not sent (serf's deadline)
+};
+
+// One member's answer to a query this member started.
+struct QueryResponse {
+  QueryId id = 0;
+  std::string from;
+  std::string payload;
+};
+
+struct QueryStarted {
+  QueryId id = 0;
+  LamportTime ltime = 0;
+  std::uint64_t deadline_ms = 0;  // the query is done then (Ready::queries_done)
+};
+
 struct Ready {
   std::vector<Packet> packets;
   std::vector<Event> events;
   std::vector<Transition> transitions;
   std::vector<AckSample> ack_samples;  // at most one per probe
+  std::vector<UserEvent> user_events;
+  std::vector<QueryRequest> queries;
+  std::vector<QueryResponse> query_responses;  // at most one per member per query
+  std::vector<QueryId> queries_done;           // past their deadline: no more responses
 };
 
 struct Stats {
@@ -102,6 +144,12 @@ struct Stats {
   std::uint64_t udp_bytes_sent = 0;  // encoded_size_bound of what was sent
   std::uint64_t tcp_messages_sent = 0;
   std::uint64_t tcp_bytes_sent = 0;
+  std::uint64_t user_events_delivered = 0;
+  std::uint64_t queries_delivered = 0;
+  std::uint64_t query_responses_received = 0;
+  std::uint64_t user_messages_duplicate = 0;  // events and queries seen before
+  std::uint64_t user_messages_old = 0;        // too old to tell, or from before our join
+  std::uint64_t query_responses_relayed = 0;
 };
 
 class Memberlist {
@@ -138,6 +186,24 @@ class Memberlist {
   // Our Vivaldi coordinate, carried by every UDP ack we send from now on (none: acks carry
   // none). Refused (kInvalidArgument) unless it would pass the codec's check.
   core::Status set_coordinate(std::optional<Coordinate> coordinate);
+
+  // serf's user events and queries (memberlist_user.cc). An event: stamped with the event
+  // clock, delivered here and broadcast; kTooLarge past kUserEventSizeMax (name and payload),
+  // kInvalidArgument for an empty name, kUnavailable after leave().
+  core::Result<LamportTime> fire_event(std::string name, std::string payload, std::uint64_t now_ms);
+  // A query: stamped with the query clock, delivered here and broadcast; responses come in
+  // Ready::query_responses until the deadline (timeout_ms, 0: default_query_timeout_ms()),
+  // then its id in Ready::queries_done. relay_factor: each responder also sends its
+  // response through that many random members (serf's RelayFactor, at most 5).
+  core::Result<QueryStarted> query(std::string name, std::string payload, std::uint64_t timeout_ms,
+                                   std::uint32_t relay_factor, std::uint64_t now_ms);
+  // Answers a query from Ready::queries: straight to its origin over UDP (and through the
+  // relays). kTimeout past its deadline, kTooLarge past kQueryResponseSizeMax.
+  core::Status respond(const QueryRequest& query, std::string payload, std::uint64_t now_ms);
+  // serf's DefaultQueryTimeout: GossipInterval x QueryTimeoutMult x ceil(log10(N + 1)).
+  std::uint64_t default_query_timeout_ms() const;
+  LamportTime event_time() const { return event_clock_.time(); }
+  LamportTime query_time() const { return query_clock_.time(); }
 
   bool has_ready() const;
   Ready take_ready();
@@ -220,6 +286,14 @@ class Memberlist {
   void on_ping(const std::string& from_addr, Channel channel, const Message& m);
   void on_indirect_ping(const std::string& from_addr, const Message& m);
   void on_ack(const Message& m);
+  // serf's user messages (memberlist_user.cc).
+  void on_user_event(const Message& m);
+  void on_query(const Message& m);
+  void on_query_response(const Message& m);
+  void on_push_pull_clocks(const Message& m);
+  void stamp_clocks(Message& push_pull) const;
+  void tick_queries();
+  void broadcast_user(Message m);
   // Sending.
   void send_udp(const std::string& to, std::vector<Message> messages, bool piggyback = true);
   void send_tcp(const std::string& to, std::vector<Message> messages);
@@ -252,6 +326,23 @@ class Memberlist {
   std::uint64_t next_reconnect_ms_ = 0;
   SeqNo next_seq_ = 1;
   std::map<SeqNo, Relay> relays_;
+
+  // serf's user messages.
+  struct PendingQuery {
+    LamportTime ltime = 0;
+    std::uint64_t deadline_ms = 0;
+    std::set<std::string> responders;
+  };
+  LamportClock event_clock_;
+  LamportClock query_clock_;
+  LamportTime event_min_time_ = 0;  // events before this predate our join: not delivered
+  RecentBuffer events_seen_{kEventBufferSize};
+  RecentBuffer queries_seen_{kQueryBufferSize};
+  std::map<QueryId, PendingQuery> pending_queries_;
+  std::uint64_t next_user_broadcast_ = 0;
+  // Push-pull replies to join() still expected: the first ones set event_min_time_ (serf's
+  // Join with ignoreOld, as Consul joins).
+  std::size_t join_replies_pending_ = 0;
 
   Ready ready_;
   Stats stats_;

@@ -26,19 +26,22 @@ std::string_view message_kind_name(MessageKind kind) {
     case MessageKind::kSuspect: return "suspect";
     case MessageKind::kDead: return "dead";
     case MessageKind::kPushPull: return "push-pull";
+    case MessageKind::kUserEvent: return "user-event";
+    case MessageKind::kQuery: return "query";
+    case MessageKind::kQueryResponse: return "query-response";
   }
   return "unknown";
 }
 
 bool known_message_kind(std::uint32_t kind) {
   return kind >= static_cast<std::uint32_t>(MessageKind::kPing) &&
-         kind <= static_cast<std::uint32_t>(MessageKind::kPushPull);
+         kind <= static_cast<std::uint32_t>(MessageKind::kQueryResponse);
 }
 
 namespace {
 
-// The protobuf encoding's sizes (proto/gossip.proto; every field number is below 16, so
-// each tag is one byte). Fields at their default value are not encoded at all.
+// The protobuf encoding's sizes (proto/gossip.proto). Field numbers below 16 take a one-byte
+// tag, 16 to 2047 two bytes. Fields at their default value are not encoded at all.
 std::size_t varint_size(std::uint64_t v) {
   std::size_t n = 1;
   while (v >= 0x80) {
@@ -52,8 +55,8 @@ std::size_t bytes_field(const std::string& s) {
   return s.empty() ? 0 : 1 + varint_size(s.size()) + s.size();
 }
 
-std::size_t scalar_field(std::uint64_t v) {
-  return v == 0 ? 0 : 1 + varint_size(v);
+std::size_t scalar_field(std::uint64_t v, std::size_t tag_size = 1) {
+  return v == 0 ? 0 : tag_size + varint_size(v);
 }
 
 std::size_t nested(std::size_t inner) {
@@ -87,6 +90,10 @@ std::size_t encoded_size_bound(const Message& m) {
                   scalar_field(m.join ? 1 : 0) + scalar_field(m.reply ? 1 : 0);
   for (const MemberSnapshot& s : m.states) n += snapshot_size(s);
   if (m.coordinate) n += coordinate_size(*m.coordinate);
+  // serf's fields: 13-15 take one-byte tags, 16-18 two.
+  n += scalar_field(m.ltime) + bytes_field(m.payload) + bytes_field(m.topic) +
+       scalar_field(m.timeout_ms, 2) + scalar_field(m.relay_factor, 2) +
+       scalar_field(m.query_ltime, 2);
   return nested(n);
 }
 
@@ -106,8 +113,39 @@ std::string check_name(const std::string& name, const char* what) {
 
 }  // namespace
 
+static std::string validate_user_message(const Message& m) {
+  switch (m.kind) {
+    case MessageKind::kUserEvent:
+      if (m.topic.empty()) return "user event without a name";
+      if (m.topic.size() + m.payload.size() > kUserEventSizeMax) return "user event too large";
+      return {};
+    case MessageKind::kQuery: {
+      if (m.topic.empty()) return "query without a name";
+      if (m.topic.size() > kNameSizeMax) return "query name too long";
+      if (m.payload.size() > kQueryPayloadSizeMax) return "query payload too large";
+      if (m.addr.empty()) return "query without an origin address";
+      if (m.timeout_ms == 0 || m.timeout_ms > kQueryTimeoutMaxMs) return "query timeout";
+      if (m.relay_factor > kQueryRelayFactorMax) return "query relay factor";
+      return check_name(m.from, "query origin");
+    }
+    case MessageKind::kQueryResponse:
+      if (m.payload.size() > kQueryResponseSizeMax) return "query response too large";
+      return check_name(m.from, "query responder");
+    default: break;
+  }
+  // Other kinds carry none of serf's fields but a push-pull's clocks.
+  if (!m.payload.empty() || !m.topic.empty() || m.timeout_ms != 0 || m.relay_factor != 0) {
+    return "user message fields on a " + std::string(message_kind_name(m.kind));
+  }
+  if (m.kind != MessageKind::kPushPull && (m.ltime != 0 || m.query_ltime != 0)) {
+    return "a Lamport time on a " + std::string(message_kind_name(m.kind));
+  }
+  return {};
+}
+
 std::string validate_message(const Message& m, Channel channel) {
   if (m.addr.size() > kAddrSizeMax) return "address too long";
+  if (std::string why = validate_user_message(m); !why.empty()) return why;
   if (m.meta.size() > kMetaSizeMax) return "meta too large";
   if (m.node.size() > kNameSizeMax || m.from.size() > kNameSizeMax) return "name too long";
   if (m.coordinate) {
@@ -144,6 +182,9 @@ std::string validate_message(const Message& m, Channel channel) {
       }
       return {};
     }
+    case MessageKind::kUserEvent:
+    case MessageKind::kQuery:
+    case MessageKind::kQueryResponse: return {};  // validate_user_message above
   }
   return "unknown message kind";
 }

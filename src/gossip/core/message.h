@@ -40,7 +40,15 @@ enum class MessageKind : std::uint8_t {
   kAlive = 5,         // incarnation, node, addr, meta
   kSuspect = 6,       // incarnation, node, from
   kDead = 7,          // incarnation, node, from (from == node: a graceful leave)
-  kPushPull = 8,      // join, reply, states: full state exchange (TCP only)
+  kPushPull = 8,      // join, reply, states: full state exchange (TCP only); ltime and
+                      // query_ltime: the sender's event and query clocks (serf's push-pull)
+  // serf's user messages, carried by the broadcasts (src/gossip/README.md "Events and
+  // queries").
+  kUserEvent = 9,       // ltime, topic (the event's name), payload
+  kQuery = 10,          // seq (the query id), ltime, from + addr (the origin), topic, payload,
+                        // timeout_ms, relay_factor
+  kQueryResponse = 11,  // seq, ltime, from (the responder), payload; addr: the origin, set
+                        // when a relay is asked to forward it there
 };
 std::string_view message_kind_name(MessageKind kind);
 bool known_message_kind(std::uint32_t kind);
@@ -73,6 +81,13 @@ struct Message {
   bool reply = false;
   std::vector<MemberSnapshot> states;
   std::optional<Coordinate> coordinate;
+  // serf's user events and queries (kinds 9-11) and the clocks a push-pull carries.
+  std::uint64_t ltime = 0;
+  std::string payload;
+  std::string topic;
+  std::uint32_t timeout_ms = 0;
+  std::uint32_t relay_factor = 0;
+  std::uint64_t query_ltime = 0;
   bool operator==(const Message&) const = default;
 };
 

@@ -184,6 +184,13 @@ struct Pool::Impl {
   std::unordered_map<std::string, InboundReply*> inbound;  // peer "ip:port" → its reply
   std::size_t inbound_open = 0;
   std::optional<std::promise<void>> leave_done;
+  // Queries we started and collect responses for, by id.
+  struct Collecting {
+    std::vector<QueryResponse> responses;
+    std::size_t expected = 0;
+    QueryDone done;
+  };
+  std::unordered_map<QueryId, Collecting> collecting;
 
   struct Counters {
     std::atomic<std::uint64_t> udp_packets_received{0}, udp_bytes_received{0}, udp_packets_sent{0},
@@ -244,7 +251,58 @@ struct Pool::Impl {
   // Carries out the core's Ready: packets out, events to the owner. Join push-pulls started
   // by join() carry `batch`, so it learns which answered.
   void drain(const std::shared_ptr<JoinBatch>& batch) {
-    if (!core->has_ready()) return;
+    // Answering a query makes more to send: go round until the core has nothing left.
+    while (core->has_ready()) drain_once(batch);
+  }
+
+  // The owner's code runs here: an exception from it must not end the loop that called it.
+  template <typename F>
+  void guarded(std::string_view what, F&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      core::log::error(kLogModule, "{} callback threw: {}", what, e.what());
+    } catch (...) {
+      core::log::error(kLogModule, "{} callback threw", what);
+    }
+  }
+
+  void finish_query(QueryId id) {
+    auto it = collecting.find(id);
+    if (it == collecting.end()) return;
+    Collecting c = std::move(it->second);
+    collecting.erase(it);
+    guarded("query", [&] { c.done(std::move(c.responses)); });
+  }
+
+  void deliver_user_messages(Ready& ready) {
+    for (const UserEvent& e : ready.user_events) {
+      core::log::debug(kLogModule, "user event {} at {}", e.name, e.ltime);
+      if (options.on_user_event) guarded("user event", [&] { options.on_user_event(e); });
+    }
+    for (const QueryRequest& q : ready.queries) {
+      if (!options.on_query) continue;
+      std::optional<std::string> answer;
+      guarded("query", [&] { answer = options.on_query(q); });
+      if (!answer) continue;
+      if (auto s = core->respond(q, std::move(*answer), now_ms()); !s) {
+        core::log::debug(kLogModule, "not answering query {} from {}: {}", q.name, q.origin,
+                         s.error().message);
+      }
+    }
+    for (QueryResponse& r : ready.query_responses) {
+      const QueryId id = r.id;
+      auto it = collecting.find(id);
+      if (it == collecting.end()) continue;
+      it->second.responses.push_back(std::move(r));
+      if (it->second.expected != 0 && it->second.responses.size() >= it->second.expected) {
+        finish_query(id);
+      }
+    }
+    for (QueryId id : ready.queries_done) finish_query(id);
+  }
+
+  void drain_once(const std::shared_ptr<JoinBatch>& batch) {
     Ready ready = core->take_ready();
     for (Packet& packet : ready.packets) {
       const bool is_join =
@@ -255,16 +313,9 @@ struct Pool::Impl {
     for (const Event& event : ready.events) {
       core::log::debug(kLogModule, "member {} {}: {}", event.member.name,
                        event_kind_name(event.kind), event.member.addr);
-      if (!options.on_event) continue;
-      // The owner's code: an exception from it must not end the loop that delivered it.
-      try {
-        options.on_event(event);
-      } catch (const std::exception& e) {
-        core::log::error(kLogModule, "event callback threw: {}", e.what());
-      } catch (...) {
-        core::log::error(kLogModule, "event callback threw");
-      }
+      if (options.on_event) guarded("event", [&] { options.on_event(event); });
     }
+    deliver_user_messages(ready);
   }
 
   void send(const Packet& packet, std::shared_ptr<JoinBatch> batch) {
@@ -595,6 +646,9 @@ void Pool::stop() {
   s.io->acceptor.close(ignored);
   s.inbound.clear();
   s.leave_done.reset();
+  // Queries still collecting end with what they have: the pool is gone.
+  for (auto& [id, c] : s.collecting) c.done(std::move(c.responses));
+  s.collecting.clear();
   s.io.reset();
   core::log::debug(kLogModule, "{} stopped", s.core->name());
 }
@@ -623,6 +677,64 @@ core::Result<MemberState> Pool::force_leave(const std::string& name, bool prune)
     s.drain(nullptr);
     return state;
   });
+}
+
+core::Result<LamportTime> Pool::fire_event(std::string name, std::string payload) {
+  Impl& s = *impl_;
+  if (!s.running) return core::make_error(core::Code::kUnavailable, "gossip: not running");
+  return s.call([&s, &name, &payload]() -> core::Result<LamportTime> {
+    auto ltime = s.core->fire_event(std::move(name), std::move(payload), now_ms());
+    s.drain(nullptr);
+    return ltime;
+  });
+}
+
+void Pool::query_async(std::string name, std::string payload, std::chrono::milliseconds timeout,
+                       std::uint32_t relay_factor, std::size_t expected_responses, QueryDone done) {
+  Impl& s = *impl_;
+  if (!s.running) {
+    done(core::make_error(core::Code::kUnavailable, "gossip: not running"));
+    return;
+  }
+  asio::post(s.io->ioc, [&s, name = std::move(name), payload = std::move(payload), timeout,
+                         relay_factor, expected_responses, done = std::move(done)]() mutable {
+    auto started =
+        s.core->query(std::move(name), std::move(payload),
+                      static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 0)),
+                      relay_factor, now_ms());
+    if (!started) {
+      s.guarded("query", [&] { done(started.error()); });
+      return;
+    }
+    s.collecting[started->id] = Impl::Collecting{{}, expected_responses, std::move(done)};
+    s.drain(nullptr);
+  });
+}
+
+core::Result<std::vector<QueryResponse>> Pool::query(std::string name, std::string payload,
+                                                     std::chrono::milliseconds timeout,
+                                                     std::uint32_t relay_factor,
+                                                     std::size_t expected_responses) {
+  PC_ASSERT(std::this_thread::get_id() != impl_->thread.get_id(),
+            "gossip Pool::query from its own I/O thread");
+  auto result = std::make_shared<std::promise<core::Result<std::vector<QueryResponse>>>>();
+  auto future = result->get_future();
+  query_async(
+      std::move(name), std::move(payload), timeout, relay_factor, expected_responses,
+      [result](core::Result<std::vector<QueryResponse>> r) { result->set_value(std::move(r)); });
+  return future.get();
+}
+
+std::size_t Pool::live_count() const {
+  Impl& s = *impl_;
+  if (!s.running) return 0;
+  return s.call([&s] { return s.core->live_count(); });
+}
+
+std::chrono::milliseconds Pool::default_query_timeout() const {
+  Impl& s = *impl_;
+  if (!s.running) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(s.call([&s] { return s.core->default_query_timeout_ms(); }));
 }
 
 const std::string& Pool::address() const {

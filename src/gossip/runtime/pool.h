@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,14 @@ class Pool {
   // must not call this Pool's blocking methods (join, members, set_meta, leave, stop: asserted).
   // An exception from it is logged and the event is lost.
   using EventCallback = std::function<void(const Event&)>;
+  // serf's user events and queries, on the I/O thread like EventCallback (must not block or
+  // call the pool's blocking methods). A user event is delivered once per member, ours too.
+  using UserEventCallback = std::function<void(const UserEvent&)>;
+  // A query (ours too): the answer to send back to its origin, or nullopt for none.
+  using QueryCallback = std::function<std::optional<std::string>(const QueryRequest&)>;
+  // What a query collected: every response that arrived by its deadline (or until
+  // `expected_responses` arrived), one per member. Runs on the I/O thread.
+  using QueryDone = std::function<void(core::Result<std::vector<QueryResponse>>)>;
 
   struct Options {
     // The core's configuration (lan_config, wan_config, local_config). An empty addr is
@@ -57,6 +66,8 @@ class Pool {
     // Inbound TCP connections open at once; more are closed at accept.
     std::size_t tcp_connections_max = 128;
     EventCallback on_event;
+    UserEventCallback on_user_event;
+    QueryCallback on_query;
   };
 
   struct Stats {
@@ -106,6 +117,26 @@ class Pool {
   core::Result<MemberState> force_leave(const std::string& name, bool prune);
   // Our new meta (serf tags), broadcast with a new incarnation.
   core::Status set_meta(std::string meta);
+
+  // serf's UserEvent: broadcast to every member (delivered here too); returns its Lamport
+  // time. kTooLarge past 512 bytes of name and payload; kUnavailable when not running.
+  core::Result<LamportTime> fire_event(std::string name, std::string payload);
+  // serf's Query, asynchronous: `done` runs once on the I/O thread when the timeout (0:
+  // serf's default for the pool's size) passes or `expected_responses` (0: no early end)
+  // arrived. relay_factor: each response also travels through that many members (0-5).
+  // Errors (name, size, relay factor) go to `done` too; when not running, at once on the
+  // caller's thread.
+  void query_async(std::string name, std::string payload, std::chrono::milliseconds timeout,
+                   std::uint32_t relay_factor, std::size_t expected_responses, QueryDone done);
+  // The same, waiting for the result (from the owner's thread, not the I/O thread).
+  core::Result<std::vector<QueryResponse>> query(std::string name, std::string payload,
+                                                 std::chrono::milliseconds timeout,
+                                                 std::uint32_t relay_factor = 0,
+                                                 std::size_t expected_responses = 0);
+  // Members alive or suspect, ourselves included (memberlist's NumMembers); 0 when stopped.
+  std::size_t live_count() const;
+  // serf's default query timeout for the pool's size now (0 when stopped).
+  std::chrono::milliseconds default_query_timeout() const;
 
   // The address others reach us at ("ip:port"), the bound port: valid after start().
   const std::string& address() const;

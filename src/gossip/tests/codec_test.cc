@@ -234,6 +234,64 @@ TEST(GossipCodec, SeedCorpus) {
   bad_version[0] = '\x07';
   write("bad_version", '\0', bad_version);
   write("truncated", '\0', encode_packet(all).substr(0, 20));
+  // serf's user messages.
+  Message event;
+  event.kind = MessageKind::kUserEvent;
+  event.ltime = 7;
+  event.topic = "consul:event:deploy";
+  event.payload = "payload";
+  write("user_event", '\0', encode_packet({event}));
+  Message query;
+  query.kind = MessageKind::kQuery;
+  query.seq = 1234;
+  query.ltime = 3;
+  query.from = "node-a";
+  query.addr = "10.0.0.1:8301";
+  query.topic = "_serf_install-key";
+  query.payload = "T9jncgl9mbLus+baTTa7q7nPSUrXwbDi2dhbtqir37s=";
+  query.timeout_ms = 3200;
+  query.relay_factor = 2;
+  write("query", '\0', encode_packet({query}));
+  Message response;
+  response.kind = MessageKind::kQueryResponse;
+  response.seq = 1234;
+  response.ltime = 3;
+  response.from = "node-b";
+  response.addr = "10.0.0.1:8301";
+  response.payload = "ok";
+  write("query_response_relayed", '\0', encode_packet({response}));
+  Message clocks = push_pull(2);
+  clocks.ltime = 9;
+  clocks.query_ltime = 4;
+  write("push_pull_clocks_tcp", '\1', encode_packet({clocks}));
+}
+
+TEST(GossipCodec, UserMessagesCarryEveryField) {
+  Message q;
+  q.kind = MessageKind::kQuery;
+  q.seq = 0xfeedbeef;
+  q.ltime = 1ULL << 40;
+  q.from = "node-a";
+  q.addr = "10.0.0.1:8301";
+  q.topic = "_serf_install-key";
+  q.payload = std::string("\0\x01\xff", 3);
+  q.timeout_ms = 9600;
+  q.relay_factor = 3;
+  Message pp;
+  pp.kind = MessageKind::kPushPull;
+  pp.ltime = 12;
+  pp.query_ltime = 99;
+  pp.join = true;
+  pp.reply = true;
+  auto udp = decode_packet(encode_packet({q}), Channel::kUdp);
+  ASSERT_TRUE(udp) << udp.error().message;
+  EXPECT_EQ((*udp)[0], q);
+  auto tcp = decode_packet(encode_packet({pp}), Channel::kTcp);
+  ASSERT_TRUE(tcp) << tcp.error().message;
+  EXPECT_EQ((*tcp)[0], pp);
+  // The size bound the core fills datagrams with stays exact for the new fields.
+  EXPECT_EQ(encode_packet({q}).size(), encoded_size_bound(std::vector<Message>{q}));
+  EXPECT_EQ(encode_packet({pp}).size(), encoded_size_bound(std::vector<Message>{pp}));
 }
 
 }  // namespace

@@ -122,6 +122,9 @@ void Simulation::drain(int i) {
   if (!node.core->has_ready()) return;
   Ready rd = node.core->take_ready();
   const std::string& me = node.core->name();
+  for (const UserEvent& e : rd.user_events) mix(e.ltime);
+  for (const QueryResponse& r : rd.query_responses) mix(r.from);
+  if (on_ready_) on_ready_(i, rd);
   for (const Transition& t : rd.transitions) {
     mix(t.name);
     mix((static_cast<std::uint64_t>(t.to_state) << 32) | t.to_incarnation);

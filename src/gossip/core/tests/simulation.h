@@ -88,6 +88,9 @@ class Simulation {
   // Drops every packet for which `drop(from, to, channel)` holds (a one-way or per-channel
   // fault, such as a firewall that blocks UDP); nullptr clears it.
   void set_link_filter(std::function<bool(int, int, Channel)> drop) { filter_ = std::move(drop); }
+  // Sees every member's Ready before its packets go out (user events, queries, responses);
+  // it may call the member (respond to a query): what that makes goes out on the next step.
+  void set_on_ready(std::function<void(int, const Ready&)> hook) { on_ready_ = std::move(hook); }
   // Hands member `to` a packet as if from `from_addr` (tests inject rumours with it).
   core::Status inject(int to, const std::string& from_addr, Channel channel,
                       const std::vector<Message>& messages);
@@ -150,6 +153,7 @@ class Simulation {
   std::vector<std::string> names_;
   std::vector<std::string> addrs_;
   std::function<bool(int, int, Channel)> filter_;
+  std::function<void(int, const Ready&)> on_ready_;
   std::vector<int> group_;  // partition group per member; empty: connected
   std::uint64_t now_ms_ = 0;
   std::uint64_t order_ = 0;
