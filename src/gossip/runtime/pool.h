@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@
 #include "core/result.h"
 #include "gossip/core/config.h"
 #include "gossip/core/memberlist.h"
+#include "gossip/core/vivaldi_client.h"
 #include "gossip/keyring.h"
 
 namespace pc::gossip {
@@ -57,6 +59,9 @@ class Pool {
     // Inbound TCP connections open at once; more are closed at accept.
     std::size_t tcp_connections_max = 128;
     EventCallback on_event;
+    // The Vivaldi client fed by direct ping RTTs (serf's defaults); its seed is replaced by
+    // one from the OS.
+    VivaldiConfig vivaldi;
   };
 
   struct Stats {
@@ -103,6 +108,12 @@ class Pool {
   std::vector<MemberInfo> members() const;
   // Our new meta (serf tags), broadcast with a new incarnation.
   core::Status set_meta(std::string meta);
+
+  // Our Vivaldi coordinate (the origin until the first ack sample), and the last coordinate
+  // each member's direct acks carried (serf's coordinate cache; members that left are
+  // dropped). Any thread; they do not wait for the I/O thread.
+  Coordinate coordinate() const;
+  std::map<std::string, Coordinate> member_coordinates() const;
 
   // The address others reach us at ("ip:port"), the bound port: valid after start().
   const std::string& address() const;
