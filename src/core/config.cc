@@ -92,6 +92,9 @@ constexpr KeySpec kKeys[] = {
     {"check_update_interval", Kind::kString},
     {"check_deregister_interval_min", Kind::kString},
     {"check_reap_interval", Kind::kString},
+    {"disable_coordinates", Kind::kBool},
+    {"sync_coordinate_interval_min", Kind::kString},
+    {"coordinate_update_period", Kind::kString},
     {"gossip_lan", Kind::kGossipLan},
     {"encrypt", Kind::kString},
     {"encrypt_verify_incoming", Kind::kBool},
@@ -625,6 +628,9 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "check_update_interval") c.check_update_interval = str_of(v);
     if (key == "check_deregister_interval_min") c.check_deregister_interval_min = str_of(v);
     if (key == "check_reap_interval") c.check_reap_interval = str_of(v);
+    if (key == "disable_coordinates") c.disable_coordinates = v.get_bool();
+    if (key == "sync_coordinate_interval_min") c.sync_coordinate_interval_min = str_of(v);
+    if (key == "coordinate_update_period") c.coordinate_update_period = str_of(v);
     if (key == "retry_join") {
       for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
     }
@@ -963,7 +969,9 @@ Status validate(AgentConfig& c) {
   for (auto [key, text] : {std::pair<std::string_view, const std::string*>{
                                "check_update_interval", &c.check_update_interval},
                            {"check_deregister_interval_min", &c.check_deregister_interval_min},
-                           {"check_reap_interval", &c.check_reap_interval}}) {
+                           {"check_reap_interval", &c.check_reap_interval},
+                           {"sync_coordinate_interval_min", &c.sync_coordinate_interval_min},
+                           {"coordinate_update_period", &c.coordinate_update_period}}) {
     Result<Duration> d = parse_go_duration(*text);
     if (!d) {
       return invalid(std::string(key) + ": invalid duration: \"" + *text +

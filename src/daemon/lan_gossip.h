@@ -77,6 +77,8 @@ class LanGossip {
   bool joined() const { return joined_.load(); }
 
   std::vector<gossip::MemberInfo> members() const;
+  // This agent's LAN Vivaldi coordinate (any thread).
+  gossip::Coordinate coordinate() const { return pool_->coordinate(); }
   std::vector<endpoints::LanMember> lan_members() const;
 
   // Graceful leave (Consul's `leave`): the others mark this member left. Then stopped.

@@ -24,6 +24,8 @@ class LocalAgent;
 
 namespace pc::endpoints {
 
+class CoordinateBatcher;
+struct WanServerCoordinate;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -64,6 +66,14 @@ struct Context {
   // The LAN pool's members, this agent included; null when the agent runs no pool (it then
   // reports itself alone). Safe to call from any thread.
   std::function<std::vector<LanMember>()> lan_members;
+  // Coordinate updates wait here for the next batch (endpoints/coordinate.h); null: each
+  // update is its own command (unit tests).
+  CoordinateBatcher* coordinate_batcher = nullptr;
+  // The dimensionality of coordinates the servers accept (serf's 8).
+  std::size_t coordinate_dimensionality = 8;
+  // The WAN pool's servers with their coordinates, for /v1/coordinate/datacenters; null
+  // until a WAN pool exists (the local datacenter is then listed with none).
+  std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
 };
 
 template <typename T>

@@ -3,6 +3,7 @@
 // catalog, health and query results): reads of the coordinates table with what they watch,
 // validation of one agent's update, the batcher that turns updates into log commands, the
 // WAN view per datacenter, and the sorter every ?near= read shares.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.h"
 #include "endpoints/context.h"
 #include "gossip/core/coordinate.h"
 
@@ -92,7 +94,8 @@ std::vector<DatacenterCoordinates> coordinate_datacenters(std::string_view local
 
 // ?near=: the coordinate a node sorts from (its default-segment row, else its first), and a
 // stable sort of `items` by estimated RTT from `origin_node`'s coordinate. As Consul: no
-// sorting when the origin has no coordinate, nodes without one last in their order.
+// sorting when the origin has no coordinate, nodes without one last in their order; unlike
+// Consul, the origin's own entries always come first (see the body).
 std::optional<gossip::Coordinate> node_coordinate(const state::Snapshot& snap,
                                                   std::string_view node);
 template <typename T, typename NodeOf>
@@ -108,6 +111,13 @@ void sort_near(const state::Snapshot& snap, std::string_view origin_node, std::v
     return it->second ? &*it->second : nullptr;
   };
   gossip::sort_by_distance(&*origin, items, coordinate_of);
+  // The origin's own entries first: its true RTT to itself is 0, while serf's estimate from a
+  // coordinate to itself is twice its height (plus adjustments), which on a LAN can exceed
+  // the estimate to a close neighbour with a small height. Consul sorts by the estimate
+  // alone; here `?near=_agent` always lists the agent's own node first.
+  std::stable_partition(items.begin(), items.end(), [&](const T& item) {
+    return core::to_lower(node_of(item)) == core::to_lower(origin_node);
+  });
 }
 
 }  // namespace pc::endpoints

@@ -143,9 +143,18 @@ TEST_F(CoordinateEndpointTest, NearSortsByDistanceWithUnknownNodesLast) {
   // From b: c is nearer than a.
   sort_near(snap, "B", nodes, self);
   EXPECT_EQ(nodes, (std::vector<std::string>{"b", "c", "a", "d", "ghost"}));
+  // The origin itself comes first even when a neighbour's estimate is smaller: a tall
+  // origin (height 5 ms) is estimated 10 ms from itself but 5.5 ms from a point 0.5 ms away.
+  proto::CoordinateUpdate tall = update("d", 0.2);
+  tall.set_height(0.005);
+  ASSERT_TRUE(put(tall));
+  ASSERT_TRUE(put(update("c", 0.2005)));
+  std::vector<std::string> from_tall = {"a", "c", "D"};
+  sort_near(store_.snapshot(), "d", from_tall, self);
+  EXPECT_EQ(from_tall, (std::vector<std::string>{"D", "c", "a"}));
   // An origin without a coordinate leaves the order alone.
   std::vector<std::string> same = {"c", "a", "b"};
-  sort_near(snap, "d", same, self);
+  sort_near(snap, "ghost", same, self);
   EXPECT_EQ(same, (std::vector<std::string>{"c", "a", "b"}));
 }
 

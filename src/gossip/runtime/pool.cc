@@ -551,6 +551,9 @@ core::Result<std::uint16_t> Pool::start() {
   }
   s.address = config.addr;
   s.core.emplace(std::move(config), now_ms());
+  // Our acks carry our coordinate from the start (serf's ping delegate always sends it):
+  // without one on theirs, nobody's probes would ever yield a sample.
+  (void)s.core->set_coordinate(s.coordinates->coordinate());
   s.started = true;
   s.running = true;
   s.io->work.emplace(s.io->ioc.get_executor());
