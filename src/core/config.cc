@@ -99,6 +99,9 @@ constexpr KeySpec kKeys[] = {
     {"check_deregister_interval_min", Kind::kString},
     {"check_reap_interval", Kind::kString},
     {"ae_interval", Kind::kString},
+    {"disable_coordinates", Kind::kBool},
+    {"sync_coordinate_interval_min", Kind::kString},
+    {"coordinate_update_period", Kind::kString},
     {"gossip_lan", Kind::kGossipLan},
     {"reconnect_timeout", Kind::kString},
     {"encrypt", Kind::kString},
@@ -774,6 +777,9 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "check_reap_interval") c.check_reap_interval = str_of(v);
     if (key == "ae_interval") c.ae_interval = str_of(v);
     if (key == "reconnect_timeout") c.reconnect_timeout = str_of(v);
+    if (key == "disable_coordinates") c.disable_coordinates = v.get_bool();
+    if (key == "sync_coordinate_interval_min") c.sync_coordinate_interval_min = str_of(v);
+    if (key == "coordinate_update_period") c.coordinate_update_period = str_of(v);
     if (key == "retry_join") {
       for (const json::value& item : v.get_array()) c.retry_join.push_back(str_of(item));
     }
@@ -1172,8 +1178,10 @@ Status validate(AgentConfig& c) {
                            {"check_deregister_interval_min", &c.check_deregister_interval_min},
                            {"check_reap_interval", &c.check_reap_interval},
                            {"retry_interval", &c.retry_interval},
+                           {"ae_interval", &c.ae_interval},
 
-                           {"ae_interval", &c.ae_interval}}) {
+                           {"sync_coordinate_interval_min", &c.sync_coordinate_interval_min},
+                           {"coordinate_update_period", &c.coordinate_update_period}}) {
     Result<Duration> d = parse_go_duration(*text);
     if (!d) {
       return invalid(std::string(key) + ": invalid duration: \"" + *text +

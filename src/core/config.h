@@ -212,6 +212,14 @@ struct AgentConfig {
   // ae_interval (Consul's internal AEInterval, a key here so tests can shorten it): the base
   // wait between full anti-entropy passes, scaled by the LAN pool's size.
   std::string ae_interval = "1m";
+  // Network coordinates: disable_coordinates (Consul's) stops sending this agent's;
+  // sync_coordinate_interval_min (Consul's, 15s) is the least time between two sends, scaled
+  // up with the cluster size at 64 updates/s; coordinate_update_period (Consul's
+  // consul.coordinate.update_period, 5s) is how often a server commits what it batched. The
+  // intervals are keys so tests can shorten them.
+  bool disable_coordinates = false;
+  std::string sync_coordinate_interval_min = "15s";
+  std::string coordinate_update_period = "5s";
 
   // Not configuration: what loading found, for the daemon.
   // Files actually read, in merge order.

@@ -28,22 +28,24 @@
 #include "daemon/apply_outcome.h"
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
+#include "daemon/coordinate_sync.h"
 #include "daemon/dns_service.h"
 #include "daemon/lan_gossip.h"
-#include "daemon/user_events.h"
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "daemon/tls_service.h"
+#include "daemon/user_events.h"
 #include "daemon/wan_gossip.h"
 #include "endpoints/context.h"
+#include "endpoints/coordinate.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
-#include "http/router.h"
 #include "http/gossip_routes.h"
+#include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
 #include "proto/commands.pb.h"
@@ -300,9 +302,7 @@ int run_agent(const core::AgentConfig& initial) {
   // timers, which park /v1/event/list on its log).
   UserEventIngest user_events(identity.node_name);
   LanGossipOptions lan_options = lan_gossip_options(config, identity);
-  lan_options.on_user_event = [&user_events](const gossip::UserEvent& e) {
-    user_events.ingest(e);
-  };
+  lan_options.on_user_event = [&user_events](const gossip::UserEvent& e) { user_events.ingest(e); };
   lan_options.on_change = [&reconciler_hook] {
     if (LanReconciler* r = reconciler_hook.load()) r->trigger();
   };
@@ -422,6 +422,7 @@ int run_agent(const core::AgentConfig& initial) {
   ctx.response_cache = &response_cache;
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
+  if (wan) ctx.wan_coordinates = [pool = wan.get()] { return pool->server_coordinates(); };
   if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };
   // The keyring and user events, answered by every agent from its own LAN pool.
   endpoints::GossipOps gossip_ops;
@@ -514,12 +515,24 @@ int run_agent(const core::AgentConfig& initial) {
   user_events.set_agent(&local_agent);
   local_agent.start();
 
+  // Servers batch the coordinate updates they receive and commit them every period.
+  endpoints::CoordinateBatcher coordinate_batcher(ctx, {});
+  std::unique_ptr<CoordinateFlusher> coordinate_flusher;
+  if (!client_mode) {
+    ctx.coordinate_batcher = &coordinate_batcher;
+    coordinate_flusher = std::make_unique<CoordinateFlusher>(
+        timers, coordinate_batcher,
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            *core::parse_go_duration(config.coordinate_update_period)));
+    coordinate_flusher->start();
+  }
+
   http::Router router;
   if (client_mode) {
     // The agent's own API here; every other path is answered by a server.
     http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
     http::register_gossip_routes(router, gossip_ops);
-    router.add("/", {}, client_runtime->http_forwarder());
+    router.add("/", {}, resolve_near_agent(client_runtime->http_forwarder(), identity.node_name));
   } else {
     http::register_routes(router, ctx, http::RouteSet::kAll,
                           leader_duties ? leader_duties->forwarder(server_runtime->rpc_client())
@@ -592,6 +605,22 @@ int run_agent(const core::AgentConfig& initial) {
     }
   }
 
+  // Every agent with a LAN pool sends its coordinate to the servers (Consul's sendCoordinate).
+  std::unique_ptr<CoordinateSender> coordinate_sender;
+  if (lan && !config.disable_coordinates) {
+    CoordinateSender::Options so;
+    so.node = identity.node_name;
+    so.interval_min = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *core::parse_go_duration(config.sync_coordinate_interval_min));
+    so.coordinate = [pool = lan.get()] { return pool->coordinate(); };
+    so.pool_size = [pool = lan.get()] { return pool->members().size(); };
+    so.route = [&router](const http::Request& req, http::Reply reply) {
+      router.dispatch(req, std::move(reply));
+    };
+    coordinate_sender = std::make_unique<CoordinateSender>(timers, std::move(so));
+    coordinate_sender->start();
+  }
+
   // The DNS interface on every client address, answering from the latest snapshot. A client
   // agent's resolver has no catalog: its domains are answered by a server, whose resolver
   // exists even when its own DNS port is disabled.
@@ -633,6 +662,8 @@ int run_agent(const core::AgentConfig& initial) {
     break;
   }
   core::log::info(kModule, "Gracefully shutting down agent...");
+  if (coordinate_sender) coordinate_sender->stop();
+  if (coordinate_flusher) coordinate_flusher->stop();
   dns->stop();
   stop_http();
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):

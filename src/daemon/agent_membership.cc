@@ -100,8 +100,17 @@ core::Status AgentMembership::leave() {
 
 std::vector<std::string> AgentMembership::datacenters() {
   if (wan_ == nullptr) return {datacenter_};
-  // No WAN coordinates yet: local first, then by name (the rtt hook of known_datacenters).
-  return known_datacenters(datacenter_, wan_->members());
+  // By the median estimated RTT to each datacenter's servers (Consul's router); those not
+  // measured yet after them, by name. The local datacenter counts as 0: it is reached without
+  // crossing the WAN, and on one host the estimates are equal up to noise.
+  return known_datacenters(
+      datacenter_, wan_->members(),
+      [wan = wan_, local = datacenter_](const std::string& dc) -> std::optional<double> {
+        if (dc == local) return 0.0;
+        auto ms = wan->median_rtt_ms(dc);
+        if (!ms) return std::nullopt;
+        return *ms / 1000.0;  // the hook takes seconds
+      });
 }
 
 }  // namespace pc::daemon

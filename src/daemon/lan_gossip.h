@@ -92,6 +92,8 @@ class LanGossip {
   bool joined() const { return joined_.load(); }
 
   std::vector<gossip::MemberInfo> members() const;
+  // This agent's LAN Vivaldi coordinate (any thread).
+  gossip::Coordinate coordinate() const { return pool_->coordinate(); }
   std::vector<endpoints::LanMember> lan_members() const;
   // The alive servers of `datacenter` in the pool (servers_in_pool).
   std::vector<PoolServer> servers(std::string_view datacenter) const;

@@ -1,5 +1,8 @@
 #include "daemon/wan_gossip.h"
 
+#include <algorithm>
+#include <map>
+
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -98,6 +101,40 @@ void WanGossip::join_loop(std::vector<std::string> addresses) {
 
 std::vector<gossip::MemberInfo> WanGossip::members() const {
   return pool_ && !stopped_ ? pool_->members() : std::vector<gossip::MemberInfo>{};
+}
+
+std::vector<endpoints::WanServerCoordinate> WanGossip::server_coordinates() const {
+  std::vector<endpoints::WanServerCoordinate> out;
+  if (!pool_ || stopped_) return out;
+  const std::map<std::string, gossip::Coordinate> known = pool_->member_coordinates();
+  for (const gossip::MemberInfo& m : pool_->members()) {
+    if (m.state != gossip::MemberState::kAlive && m.state != gossip::MemberState::kSuspect) {
+      continue;
+    }
+    auto tags = gossip::decode_tags(m.meta);
+    if (!tags) continue;
+    auto dc = tags->find("dc");
+    if (dc == tags->end()) continue;
+    if (m.name == options_.member_name) {
+      out.push_back({dc->second, m.name, pool_->coordinate()});
+    } else if (auto c = known.find(m.name); c != known.end()) {
+      out.push_back({dc->second, m.name, c->second});
+    }
+  }
+  return out;
+}
+
+std::optional<double> WanGossip::median_rtt_ms(const std::string& datacenter) const {
+  if (!pool_ || stopped_) return std::nullopt;
+  const gossip::Coordinate self = pool_->coordinate();
+  std::vector<double> rtts;
+  for (const endpoints::WanServerCoordinate& s : server_coordinates()) {
+    if (s.datacenter != datacenter) continue;
+    if (auto rtt = gossip::estimate_rtt_ms(self, s.coordinate)) rtts.push_back(*rtt);
+  }
+  if (rtts.empty()) return std::nullopt;
+  std::sort(rtts.begin(), rtts.end());
+  return rtts[rtts.size() / 2];
 }
 
 std::vector<endpoints::LanMember> WanGossip::wan_members() const {

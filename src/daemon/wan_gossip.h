@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "core/result.h"
 #include "daemon/gossip_pool.h"
 #include "endpoints/context.h"
+#include "endpoints/coordinate.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
 
@@ -64,6 +66,12 @@ class WanGossip {
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> wan_members() const;
   core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
+  // Every live server of the pool (this one included) with the coordinate its acks carried,
+  // for /v1/coordinate/datacenters; servers not measured yet are left out.
+  std::vector<endpoints::WanServerCoordinate> server_coordinates() const;
+  // The median estimated RTT from this server to the servers of `datacenter` (Consul's
+  // router sorts datacenters by it); nullopt when none of them has a coordinate yet.
+  std::optional<double> median_rtt_ms(const std::string& datacenter) const;
 
   // Graceful leave: the other datacenters' servers mark this one left. Then stopped.
   void leave();

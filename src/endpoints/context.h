@@ -31,6 +31,8 @@ class TimerThread;
 namespace pc::endpoints {
 
 class Membership;
+class CoordinateBatcher;
+struct WanServerCoordinate;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -81,6 +83,14 @@ struct Context {
   std::function<core::Status(const UserEvent&)> fire_user_event;
   UserEventLog* user_events = nullptr;
   core::TimerThread* timers = nullptr;  // parks blocking /v1/event/list; null in unit tests
+  // Coordinate updates wait here for the next batch (endpoints/coordinate.h); null: each
+  // update is its own command (unit tests).
+  CoordinateBatcher* coordinate_batcher = nullptr;
+  // The dimensionality of coordinates the servers accept (serf's 8).
+  std::size_t coordinate_dimensionality = 8;
+  // The WAN pool's servers with their coordinates, for /v1/coordinate/datacenters; null
+  // until a WAN pool exists (the local datacenter is then listed with none).
+  std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
 };
 
 template <typename T>

@@ -107,6 +107,10 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/health/checks/", {"GET"}, bind(handlers::health_service_checks));
   router.add("/v1/health/service/", {"GET"}, bind(handlers::health_service_nodes));
   router.add("/v1/health/state/", {"GET"}, bind(handlers::health_checks_in_state));
+  router.add("/v1/coordinate/datacenters", {"GET"}, bind(handlers::coordinate_datacenters));
+  router.add("/v1/coordinate/nodes", {"GET"}, bind(handlers::coordinate_nodes));
+  router.add("/v1/coordinate/node/", {"GET"}, bind(handlers::coordinate_node));
+  router.add("/v1/coordinate/update", {"PUT"}, bind(handlers::coordinate_update));
   router.add("/v1/status/leader", {"GET"}, bind(handlers::status_leader));
   router.add("/v1/status/peers", {"GET"}, bind(handlers::status_peers));
   router.add("/v1/operator/raft/configuration", {"GET"},

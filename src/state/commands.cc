@@ -24,6 +24,7 @@
 #include "core/limits.h"
 #include "core/strings.h"
 #include "proto/commands.pb.h"
+#include "state/detail/coordinates.h"
 #include "state/detail/version.h"
 
 namespace pc::state {
@@ -757,6 +758,7 @@ core::Status node_delete(ApplyContext& ctx, std::string_view name) {
   }
   ctx.v.nodes = ctx.v.nodes.erase(lower);
   bump(ctx, Table::kNodes);
+  coordinates_delete_node(ctx, lower);
   ids.clear();
   ctx.v.sessions_by_node.scan_prefix(prefix, [&](const auto& e) {
     ids.push_back(e.key.substr(prefix.size()));
@@ -859,6 +861,8 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kCatalogRegister, "catalog_register", &apply_catalog_register},
     CommandType{proto::Command::kCatalogDeregister, "catalog_deregister",
                 &apply_catalog_deregister},
+    CommandType{proto::Command::kCoordinateBatchUpdate, "coordinate_batch_update",
+                &apply_coordinate_batch_update},
 };
 
 }  // namespace

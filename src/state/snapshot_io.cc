@@ -25,6 +25,7 @@
 #include "core/crc32c.h"
 #include "core/strings.h"
 #include "proto/snapshot.pb.h"
+#include "state/detail/coordinates.h"
 #include "state/detail/version.h"
 
 namespace pc::state {
@@ -101,6 +102,7 @@ std::string_view table_name(Table t) {
     case Table::kNodes: return "nodes";
     case Table::kServices: return "services";
     case Table::kChecks: return "checks";
+    case Table::kCoordinates: return "coordinates";
   }
   return "?";
 }
@@ -116,6 +118,7 @@ std::string_view record_name(Body body) {
     case proto::SnapshotRecord::kCheck: return "check";
     case proto::SnapshotRecord::kServiceIndex: return "service_index";
     case proto::SnapshotRecord::kLockDelay: return "lock_delay";
+    case proto::SnapshotRecord::kCoordinate: return "coordinate";
     case proto::SnapshotRecord::kEnd: return "end";
     case proto::SnapshotRecord::BODY_NOT_SET: break;
   }
@@ -138,6 +141,17 @@ void fill(proto::KvEntry& m, const DirEntry& e) {
   m.set_lock_index(e.lock_index);
   m.set_create_index(e.create_index);
   m.set_modify_index(e.modify_index);
+}
+
+void fill(proto::CoordinateRow& m, const CoordinateRow& c) {
+  auto* out = m.mutable_coordinate();
+  out->set_node(c.node);
+  out->set_segment(c.segment);
+  out->mutable_vec()->Assign(c.vec.begin(), c.vec.end());
+  out->set_error(c.error);
+  out->set_adjustment(c.adjustment);
+  out->set_height(c.height);
+  m.set_modify_index(c.modify_index);
 }
 
 void fill(proto::SessionRow& m, const Session& s) {
@@ -313,6 +327,19 @@ DirEntry row_from(proto::KvEntry& m) {
                   m.modify_index()};
 }
 
+CoordinateRow row_from(proto::CoordinateRow& m) {
+  proto::CoordinateUpdate& in = *m.mutable_coordinate();
+  CoordinateRow c;
+  c.node = take_field(in.mutable_node());
+  c.segment = take_field(in.mutable_segment());
+  c.vec.assign(in.vec().begin(), in.vec().end());
+  c.error = in.error();
+  c.adjustment = in.adjustment();
+  c.height = in.height();
+  c.modify_index = m.modify_index();
+  return c;
+}
+
 Session row_from(proto::SessionRow& m) {
   proto::Session& in = *m.mutable_session();
   Session s;
@@ -439,6 +466,11 @@ class SnapshotDecoder {
       case proto::SnapshotRecord::kLockDelay:
         return push(lock_delays_, take_field(rec.mutable_lock_delay()->mutable_key()),
                     rec.lock_delay().until_unix_ns(), number);
+      case proto::SnapshotRecord::kCoordinate: {
+        CoordinateRow c = row_from(*rec.mutable_coordinate());
+        std::string key = composite_key(core::to_lower(c.node), c.segment);
+        return push(coordinates_, std::move(key), std::move(c), number);
+      }
       case proto::SnapshotRecord::kEnd:
         have_end_ = true;
         if (rec.end().record_count() != number) {
@@ -463,6 +495,7 @@ class SnapshotDecoder {
     v.checks = std::move(checks_).build();
     v.service_indexes = std::move(service_indexes_).build();
     v.lock_delays = std::move(lock_delays_).build();
+    v.coordinates = std::move(coordinates_).build();
     // The secondary indexes, from the rows: the invariants in detail/version.h say exactly
     // which rows have which index entries.
     std::vector<std::string> by_node, locks, by_name, by_service;
@@ -501,11 +534,14 @@ class SnapshotDecoder {
       return bad(number, fmt::format("(meta) says applied index {}, the header {}",
                                      m.applied_index(), header_index_));
     }
-    if (m.table_indexes_size() != static_cast<int>(kTableCount)) {
+    // Snapshots written before the coordinates table existed carry one index fewer; that
+    // table was empty then, so its index reads as 0.
+    if (m.table_indexes_size() != static_cast<int>(kTableCount) &&
+        m.table_indexes_size() != static_cast<int>(kTableCountBeforeCoordinates)) {
       return bad(number, fmt::format("(meta) has {} table indexes, format version {} has {}",
                                      m.table_indexes_size(), kSnapshotFormatVersion, kTableCount));
     }
-    for (std::size_t t = 0; t < kTableCount; ++t) {
+    for (std::size_t t = 0; t < static_cast<std::size_t>(m.table_indexes_size()); ++t) {
       const std::uint64_t index = m.table_indexes(static_cast<int>(t));
       if (index > m.applied_index()) {
         return bad(number,
@@ -629,6 +665,21 @@ class SnapshotDecoder {
                                      quote(c.service_id)));
       }
     }
+    for (const auto& e : v.coordinates) {
+      const CoordinateRow& c = e.value;
+      if (auto problem = coordinate_row_problem(c); !problem.empty()) {
+        return bad_state(fmt::format("coordinate of node {} has {}", quote(c.node), problem));
+      }
+      if (c.modify_index == 0 || c.modify_index > index_of(Table::kCoordinates)) {
+        return bad_state(
+            fmt::format("coordinate of node {} has modify index {}, with the "
+                        "coordinates table at {}",
+                        quote(c.node), c.modify_index, index_of(Table::kCoordinates)));
+      }
+      if (!v.nodes.contains(core::to_lower(c.node))) {
+        return bad_state(fmt::format("coordinate of unknown node {}", quote(c.node)));
+      }
+    }
     for (const auto& e : v.service_indexes) {
       if (e.value > v.applied_index) {
         return bad_state(
@@ -651,6 +702,7 @@ class SnapshotDecoder {
   PMap<HealthCheck>::SortedBuilder checks_;
   PMap<std::uint64_t>::SortedBuilder service_indexes_;
   PMap<std::int64_t>::SortedBuilder lock_delays_;
+  PMap<CoordinateRow>::SortedBuilder coordinates_;
 };
 
 }  // namespace
@@ -707,6 +759,10 @@ core::Status write_snapshot(const Snapshot& snap, const SnapshotSink& sink,
     lock_delay.set_key(e.key);
     lock_delay.set_until_unix_ns(e.value);
     w.add(proto::SnapshotRecord::kLockDelayFieldNumber, lock_delay);
+  }
+  {
+    proto::CoordinateRow m;
+    add_table(w, v.coordinates, proto::SnapshotRecord::kCoordinateFieldNumber, m);
   }
   proto::SnapshotEnd end;
   end.set_record_count(w.records());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <functional>
 #include <limits>
 #include <map>
@@ -496,6 +497,15 @@ std::string Snapshot::dump() const {
     put_u64(out, c.modify_index);
   });
   put_table(out, "checks_by_service", v.checks_by_service, [](IndexRow) {});
+  put_table(out, "coordinates", v.coordinates, [&](const CoordinateRow& c) {
+    put_str(out, c.node);
+    put_str(out, c.segment);
+    put_u64(out, c.vec.size());
+    for (double x : c.vec) put_u64(out, std::bit_cast<std::uint64_t>(x));
+    for (double x : {c.error, c.adjustment, c.height})
+      put_u64(out, std::bit_cast<std::uint64_t>(x));
+    put_u64(out, c.modify_index);
+  });
   return out;
 }
 

@@ -102,6 +102,11 @@ class Snapshot {
   std::vector<HealthCheck> checks_in_state(std::string_view status) const;
   std::optional<HealthCheck> check_get(std::string_view node, std::string_view id) const;
 
+  // Network coordinates (Consul's coordinate.go reads): every row, ordered by lower-cased
+  // node then segment; and one node's rows (case ignored), one per segment.
+  std::vector<CoordinateRow> coordinates() const;
+  std::vector<CoordinateRow> node_coordinates(std::string_view node) const;
+
   // Runs a transaction of reads only (get, get-tree, check-*) against this snapshot, as
   // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.
   ApplyResult txn_read(const proto::Command& txn) const;

@@ -17,8 +17,11 @@ enum class Table : std::uint8_t {
   kNodes = 3,
   kServices = 4,
   kChecks = 5,
+  kCoordinates = 6,
 };
-inline constexpr std::size_t kTableCount = 6;
+inline constexpr std::size_t kTableCount = 7;
+// Tables before kCoordinates: older snapshots carry this many table indexes.
+inline constexpr std::size_t kTableCountBeforeCoordinates = 6;
 
 struct DirEntry {
   std::string key;
@@ -121,6 +124,21 @@ struct HealthCheck {
   std::uint64_t create_index = 0;
   std::uint64_t modify_index = 0;
   bool operator==(const HealthCheck&) const = default;
+};
+
+// One node's Vivaldi network coordinate in one network segment (Consul's
+// structs.Coordinate; the coordinates table is keyed by lower-cased node, then segment).
+// Seconds, as serf's coordinate.Coordinate. Consul's rows carry no Raft indexes; the table
+// index is what blocking reads use, modify_index is kept for dumps and snapshots.
+struct CoordinateRow {
+  std::string node;
+  std::string segment;  // "" for the default segment
+  std::vector<double> vec;
+  double error = 0.0;
+  double adjustment = 0.0;
+  double height = 0.0;
+  std::uint64_t modify_index = 0;
+  bool operator==(const CoordinateRow&) const = default;
 };
 
 }  // namespace pc::state

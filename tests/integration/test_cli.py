@@ -311,9 +311,11 @@ class CliCatalogTest(CliMixin, AgentTestCase):
         self.assertOk(proc, "")
         self.assertEqual(proc.err, "No nodes match the given query - try expanding your search.\n")
 
-    def test_nodes_near_is_not_supported(self):
-        self.assertFails(self.run_cli("catalog", "nodes", "-near=_agent"),
-                         "-near is not supported yet")
+    def test_nodes_near_agent(self):
+        # -dev is alone: its node is first (and only), sorted from its own coordinate.
+        proc = self.run_cli("catalog", "nodes", "-near=_agent")
+        self.assertEqual(proc.returncode, 0, proc.err)
+        self.assertEqual(proc.out.splitlines()[1].split()[0], "cli-catalog-node")
 
     def test_nodes_bad_filter(self):
         proc = self.run_cli("catalog", "nodes", "-service=cli-web", "-filter", "Node ===")

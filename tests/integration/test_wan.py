@@ -143,6 +143,12 @@ class WanTest(unittest.TestCase):
             want = [server.dc] + sorted({"dc1", "dc2"} - {server.dc})
             self.wait_for(lambda s=server, w=want: s.get("/v1/catalog/datacenters").json() == w,
                           f"datacenters {want} at {server.node}")
+        # Both datacenters' servers with the coordinates their WAN acks carried.
+        def wan_coordinates(server):
+            return {d["Datacenter"]: sorted(c["Node"] for c in d["Coordinates"])
+                    for d in server.get("/v1/coordinate/datacenters").json()}
+        want_coords = {"dc1": ["s1.dc1", "s2.dc1"], "dc2": ["s3.dc2", "s4.dc2"]}
+        self.wait_for(lambda: wan_coordinates(s1) == want_coords, "WAN coordinates of all four")
         proc = run_cli("catalog", "datacenters", f"-http-addr={s2.http_addr}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.split(), ["dc1", "dc2"])

@@ -27,6 +27,7 @@ std::unique_ptr<Command> make_operator_raft_command();
 std::unique_ptr<Command> make_operator_raft_list_peers_command();
 std::unique_ptr<Command> make_operator_raft_remove_peer_command();
 std::unique_ptr<Command> make_operator_raft_transfer_leader_command();
+std::unique_ptr<Command> make_rtt_command();
 std::unique_ptr<Command> make_services_command();
 std::unique_ptr<Command> make_services_deregister_command();
 std::unique_ptr<Command> make_services_register_command();

@@ -125,11 +125,11 @@ TEST(CatalogNodes, FilterFromAFileOrStdin) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(CatalogNodes, NearIsNotSupportedYet) {
+TEST(CatalogNodes, NearIsPassedToTheAgent) {
   Harness h;
-  EXPECT_EQ(h.run({"catalog", "nodes", "-near=_agent"}), 1);
-  EXPECT_EQ(h.err.str().rfind("Error: -near is not supported yet", 0), 0u) << h.err.str();
-  EXPECT_TRUE(h.requests.empty());
+  h.reply(200, kNodes);
+  EXPECT_EQ(h.run({"catalog", "nodes", "-near=_agent"}), 0) << h.err.str();
+  EXPECT_EQ(h.requests[0].path, "/v1/catalog/nodes?near=_agent");
 }
 
 TEST(CatalogNodes, NoMatchIsNotAnError) {

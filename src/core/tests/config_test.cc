@@ -96,6 +96,9 @@ TEST(AgentConfig, ConsulDefaults) {
   EXPECT_EQ(c.check_update_interval, "5m");
   EXPECT_EQ(c.check_deregister_interval_min, "1m");
   EXPECT_EQ(c.check_reap_interval, "30s");
+  EXPECT_FALSE(c.disable_coordinates);
+  EXPECT_EQ(c.sync_coordinate_interval_min, "15s");
+  EXPECT_EQ(c.coordinate_update_period, "5s");
   EXPECT_EQ(c.dns_config, DnsConfig{});
   EXPECT_EQ(c.dns_config.node_ttl, "0s");
   EXPECT_TRUE(c.dns_config.service_ttl.empty());
@@ -171,6 +174,25 @@ TEST(AgentConfig, CheckSettingsFromFilesAndFlags) {
   EXPECT_EQ(r->check_update_interval, "0s");
   EXPECT_EQ(r->check_deregister_interval_min, "1s");
   EXPECT_EQ(r->check_reap_interval, "2s");
+}
+
+TEST(AgentConfig, CoordinateSettingsFromFiles) {
+  TempDir dir;
+  std::string a = dir.write("coord.json", R"({
+    "disable_coordinates": true, "sync_coordinate_interval_min": "1s",
+    "coordinate_update_period": "500ms"
+  })");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", a});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->disable_coordinates);
+  EXPECT_EQ(r->sync_coordinate_interval_min, "1s");
+  EXPECT_EQ(r->coordinate_update_period, "500ms");
+  std::string bad = dir.write("bad.json", R"({"coordinate_update_period": "often"})");
+  Result<AgentConfig> e = load_agent_config({"-data-dir", dir.path(), "-config-file", bad});
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message,
+            "coordinate_update_period: invalid duration: \"often\": time: invalid duration "
+            "\"often\"");
 }
 
 TEST(AgentConfig, ConfigDirReadsJsonInLexicalOrder) {

@@ -38,6 +38,7 @@
 #include "core/rand.h"
 #include "core/strings.h"
 #include "gossip/codec.h"
+#include "gossip/runtime/coordinate_tracker.h"
 
 namespace pc::gossip {
 namespace {
@@ -61,6 +62,11 @@ constexpr std::size_t kTcpFrameSizeMax = kTcpMessageSizeMax + kSealOverhead;
 constexpr std::size_t kTcpReadChunkSize = 64 * 1024;
 // Kernel-picked TCP ports tried when the UDP port of the same number is taken.
 constexpr int kBindAttempts = 8;
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+      .count();
+}
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
@@ -191,6 +197,10 @@ struct Pool::Impl {
     QueryDone done;
   };
   std::unordered_map<QueryId, Collecting> collecting;
+  // When the packet being delivered arrived (steady clock, µs): an ack's RTT ends there.
+  std::int64_t received_us = 0;
+  // Vivaldi: ping send times, our coordinate, members' coordinates (its own lock).
+  std::optional<CoordinateTracker> coordinates;
 
   struct Counters {
     std::atomic<std::uint64_t> udp_packets_received{0}, udp_bytes_received{0}, udp_packets_sent{0},
@@ -200,6 +210,9 @@ struct Pool::Impl {
   } counters;
 
   explicit Impl(Options o) : options(std::move(o)) {
+    core::SystemRand rand;
+    options.vivaldi.seed = rand.next_u64();
+    coordinates.emplace(options.vivaldi);
     // No keyring is a keyring without keys: plaintext out, plaintext in, and a sealed frame
     // refused as one we cannot open rather than as a malformed one.
     if (!options.keyring) options.keyring = std::make_shared<const Keyring>();
@@ -238,6 +251,7 @@ struct Pool::Impl {
                        messages.error().message);
       return false;
     }
+    received_us = now_us();
     auto status = core->receive(from, channel, *messages, now_ms());
     if (!status) {
       bump(counters.refused_core);
@@ -310,7 +324,15 @@ struct Pool::Impl {
           packet.messages.front().kind == MessageKind::kPushPull && packet.messages.front().join;
       send(packet, is_join ? batch : nullptr);
     }
+    // Each direct ack with a coordinate moves ours; acks come only from a received packet,
+    // whose arrival time deliver() noted.
+    for (const AckSample& sample : ready.ack_samples) {
+      if (auto moved = coordinates->on_ack(sample, received_us)) {
+        (void)core->set_coordinate(std::move(*moved));
+      }
+    }
     for (const Event& event : ready.events) {
+      if (event.kind == EventKind::kLeave) coordinates->forget(event.member.name);
       core::log::debug(kLogModule, "member {} {}: {}", event.member.name,
                        event_kind_name(event.kind), event.member.addr);
       if (options.on_event) guarded("event", [&] { options.on_event(event); });
@@ -338,6 +360,9 @@ struct Pool::Impl {
                        core::log::exception(kLogModule, "gossip tcp exchange", std::move(e));
                      });
       return;
+    }
+    for (const Message& m : packet.messages) {
+      if (m.kind == MessageKind::kPing) coordinates->ping_sent(m.seq, now_us());
     }
     send_datagram(packet.to, std::make_shared<std::string>(std::move(*frame)));
   }
@@ -577,6 +602,9 @@ core::Result<std::uint16_t> Pool::start() {
   }
   s.address = config.addr;
   s.core.emplace(std::move(config), now_ms());
+  // Our acks carry our coordinate from the start (serf's ping delegate always sends it):
+  // without one on theirs, nobody's probes would ever yield a sample.
+  (void)s.core->set_coordinate(s.coordinates->coordinate());
   s.started = true;
   s.running = true;
   s.io->work.emplace(s.io->ioc.get_executor());
@@ -766,6 +794,14 @@ Pool::Stats Pool::stats() const {
   out.refused_decode = get(c.refused_decode);
   out.refused_core = get(c.refused_core);
   return out;
+}
+
+Coordinate Pool::coordinate() const {
+  return impl_->coordinates->coordinate();
+}
+
+std::map<std::string, Coordinate> Pool::member_coordinates() const {
+  return impl_->coordinates->member_coordinates();
 }
 
 gossip::Stats Pool::core_stats() const {

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "core/result.h"
 #include "gossip/core/config.h"
 #include "gossip/core/memberlist.h"
+#include "gossip/core/vivaldi_client.h"
 #include "gossip/keyring.h"
 
 namespace pc::gossip {
@@ -68,6 +70,9 @@ class Pool {
     EventCallback on_event;
     UserEventCallback on_user_event;
     QueryCallback on_query;
+    // The Vivaldi client fed by direct ping RTTs (serf's defaults); its seed is replaced by
+    // one from the OS.
+    VivaldiConfig vivaldi;
   };
 
   struct Stats {
@@ -137,6 +142,11 @@ class Pool {
   std::size_t live_count() const;
   // serf's default query timeout for the pool's size now (0 when stopped).
   std::chrono::milliseconds default_query_timeout() const;
+  // Our Vivaldi coordinate (the origin until the first ack sample), and the last coordinate
+  // each member's direct acks carried (serf's coordinate cache; members that left are
+  // dropped). Any thread; they do not wait for the I/O thread.
+  Coordinate coordinate() const;
+  std::map<std::string, Coordinate> member_coordinates() const;
 
   // The address others reach us at ("ip:port"), the bound port: valid after start().
   const std::string& address() const;

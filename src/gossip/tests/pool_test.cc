@@ -194,6 +194,33 @@ TEST(GossipPool, JoinThroughOneSeedAndAllSeeEachOtherAlive) {
   EXPECT_EQ(members[1].pool->join({nobody, "not-an-address"}), 0u);
 }
 
+// Vivaldi in the runtime: direct probes' acks carry coordinates from the first one, so every
+// member's coordinate moves away from the fresh one (its error falls below serf's 1.5) and
+// each learns the others' coordinates; the estimates stay small on loopback.
+TEST(GossipPool, ProbesMoveEveryMembersCoordinate) {
+  auto members = start_cluster(3);
+  const Config c = test_config("x");
+  const auto bound = failure_bound(c, 3) + 10s;
+  ASSERT_TRUE(eventually(bound, [&] {
+    for (Member& m : members) {
+      if (!(m.pool->coordinate().error < 1.5) || m.pool->member_coordinates().size() < 2) {
+        return false;
+      }
+    }
+    return true;
+  })) << describe(pointers(members));
+  for (Member& m : members) {
+    const Coordinate ours = m.pool->coordinate();
+    EXPECT_EQ(ours.vec.size(), 8u);
+    EXPECT_TRUE(ours.finite());
+    for (const auto& [name, theirs] : m.pool->member_coordinates()) {
+      EXPECT_NE(name, m.pool->name());
+      // Loopback RTTs are well under 100 ms, however far the springs have moved yet.
+      EXPECT_LT(ours.distance_s(theirs), 0.1) << m.pool->name() << " -> " << name;
+    }
+  }
+}
+
 TEST(GossipPool, HardStopIsDetectedAsFailed) {
   auto members = start_cluster(4);
   const Config c = test_config("x");

@@ -4,6 +4,7 @@
 #include "core/duration.h"
 #include "endpoints/catalog.h"
 #include "endpoints/membership.h"
+#include "endpoints/coordinate.h"
 #include "endpoints/node_filter.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
@@ -333,20 +334,28 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
   auto node_meta = node_meta_filter(req);
   reply_blocking(
       req, reply,
-      [&ctx, key = rendering_key(req), name, tags, node_meta,
+      [&ctx, key = rendering_key(req), name, tags, node_meta, near = near_origin(ctx, req),
        expr = std::move(*expr)](state::WatchSet& ws) {
         ctx.store.watch_service(ws, name);
         state::Snapshot snap = ctx.store.snapshot();
-        return shared_rendering(ctx, key, endpoints::catalog_service_index(snap, name), [&] {
+        const std::uint64_t index = endpoints::catalog_service_index(snap, name);
+        auto render = [&] {
           auto read =
               endpoints::catalog_service_nodes(snap, name, tags, node_meta, filter_or_null(expr));
+          if (near) {
+            endpoints::sort_near(snap, *near, read.nodes,
+                                 [](const auto& sn) -> const std::string& { return sn.node.node; });
+          }
           JsonWriter w;
           w.reserve(256 + read.nodes.size() * 512);  // about 350 bytes each
           w.begin_array();
           for (const auto& sn : read.nodes) write_service_node(w, sn);
           w.end_array();
           return w.take();
-        });
+        };
+        // A ?near= order follows coordinates, which the index does not cover: never shared.
+        if (near) return ReadOutcome{index, Response::json(render())};
+        return shared_rendering(ctx, key, index, render);
       });
 }
 
@@ -354,14 +363,21 @@ void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto expr = query_filter(req, endpoints::compile_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply, [&ctx, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
-    auto read = endpoints::catalog_nodes(ctx, ws, node_meta, filter_or_null(expr));
-    JsonWriter w;
-    w.begin_array();
-    for (const auto& n : read.nodes) write_node(w, n);
-    w.end_array();
-    return ReadOutcome{read.index, Response::json(w.take())};
-  });
+  reply_blocking(req, reply,
+                 [&ctx, node_meta, near = near_origin(ctx, req),
+                  expr = std::move(*expr)](state::WatchSet& ws) {
+                   auto read = endpoints::catalog_nodes(ctx, ws, node_meta, filter_or_null(expr));
+                   if (near) {
+                     endpoints::sort_near(
+                         ctx.store.snapshot(), *near, read.nodes,
+                         [](const state::Node& n) -> const std::string& { return n.node; });
+                   }
+                   JsonWriter w;
+                   w.begin_array();
+                   for (const auto& n : read.nodes) write_node(w, n);
+                   w.end_array();
+                   return ReadOutcome{read.index, Response::json(w.take())};
+                 });
 }
 
 void catalog_node_services(endpoints::Context& ctx, const Request& req, Reply reply) {

@@ -93,4 +93,9 @@ void write_node(JsonWriter& w, const state::Node& n);             // structs.Nod
 void write_node_service(JsonWriter& w, const state::Service& s);  // structs.NodeService
 void write_health_check(JsonWriter& w, const state::HealthCheck& c);
 
+// The node a ?near= read sorts from (handlers/coordinate.cc): nullopt without ?near or with
+// an empty one; "_agent" is the node of the agent serving the request (a client agent
+// rewrites it to its own node before forwarding, so a server sees a node name).
+std::optional<std::string> near_origin(const endpoints::Context& ctx, const Request& req);
+
 }  // namespace pc::http::handlers

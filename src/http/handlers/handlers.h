@@ -30,6 +30,11 @@ void health_service_checks(endpoints::Context& ctx, const Request& req, Reply re
 void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
 void health_checks_in_state(endpoints::Context& ctx, const Request& req, Reply reply);
 
+void coordinate_datacenters(endpoints::Context& ctx, const Request& req, Reply reply);
+void coordinate_nodes(endpoints::Context& ctx, const Request& req, Reply reply);
+void coordinate_node(endpoints::Context& ctx, const Request& req, Reply reply);
+void coordinate_update(endpoints::Context& ctx, const Request& req, Reply reply);
+
 void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
 void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);

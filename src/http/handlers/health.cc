@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "endpoints/check_filter.h"
+#include "endpoints/coordinate.h"
 #include "endpoints/health.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
@@ -44,8 +45,13 @@ void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
   if (!expr) return reply(bad_request(expr.error().message));
   reply_blocking(req, reply,
                  [&ctx, name, node_meta = node_meta_filter(req), expr = std::move(*expr),
-                  read_checks](state::WatchSet& ws) {
+                  near = near_origin(ctx, req), read_checks](state::WatchSet& ws) {
                    auto read = read_checks(ctx, ws, name, node_meta, filter_or_null(expr));
+                   if (near) {
+                     endpoints::sort_near(
+                         ctx.store.snapshot(), *near, read.checks,
+                         [](const state::HealthCheck& c) -> const std::string& { return c.node; });
+                   }
                    return ReadOutcome{read.index, checks_response(read)};
                  });
 }
@@ -118,15 +124,23 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
   auto node_meta = node_meta_filter(req);
   reply_blocking(req, reply,
                  [&ctx, key = rendering_key(req), name, tags, node_meta, passing_only,
-                  expr = std::move(*expr)](state::WatchSet& ws) {
+                  near = near_origin(ctx, req), expr = std::move(*expr)](state::WatchSet& ws) {
                    ctx.store.watch_service(ws, name);
                    state::Snapshot snap = ctx.store.snapshot();
-                   return shared_rendering(
-                       ctx, key, endpoints::health_service_index(snap, name), [&] {
-                         auto read = endpoints::health_service_nodes(
-                             snap, name, tags, node_meta, passing_only, filter_or_null(expr));
-                         return render_check_service_nodes(read.nodes);
-                       });
+                   const std::uint64_t index = endpoints::health_service_index(snap, name);
+                   auto render = [&] {
+                     auto read = endpoints::health_service_nodes(
+                         snap, name, tags, node_meta, passing_only, filter_or_null(expr));
+                     if (near) {
+                       endpoints::sort_near(
+                           snap, *near, read.nodes,
+                           [](const auto& csn) -> const std::string& { return csn.node.node; });
+                     }
+                     return render_check_service_nodes(read.nodes);
+                   };
+                   // A ?near= order follows coordinates, which the index does not cover.
+                   if (near) return ReadOutcome{index, Response::json(render())};
+                   return shared_rendering(ctx, key, index, render);
                  });
 }
 

@@ -1,6 +1,7 @@
 // Fuzz target for what the API decodes from clients: the query string (?index, ?wait, flags,
 // ?cas, ?flags, ?acquire, ?filter, ?tag, ?node-meta, ?passing...) and the JSON bodies of
-// /v1/txn, /v1/session/create and /v1/catalog/register and /deregister, driven through the
+// /v1/txn, /v1/session/create, /v1/catalog/register and /deregister and
+// /v1/coordinate/update (and ?near= on the catalog and health reads), driven through the
 // real handlers over a live store and -dev log. Input: one selector byte (the route, modulo
 // the table), then "<query>\n<body>". Whatever comes in, the handler must answer exactly
 // once, and never crash or commit an entry that does not decode (StoreFsm would stop the
@@ -50,6 +51,9 @@ const Route kRoutes[] = {
     {"GET", "/v1/agent/checks", http::handlers::agent_checks},                                // 21
     {"GET", "/v1/agent/service/web", http::handlers::agent_service},                          // 22
     {"PUT", "/v1/agent/service/maintenance/web", http::handlers::agent_service_maintenance},  // 23
+    {"PUT", "/v1/coordinate/update", http::handlers::coordinate_update},                      // 24
+    {"GET", "/v1/coordinate/nodes", http::handlers::coordinate_nodes},                        // 25
+    {"GET", "/v1/coordinate/node/fuzz", http::handlers::coordinate_node},                     // 26
 };
 
 }  // namespace

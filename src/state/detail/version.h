@@ -33,6 +33,7 @@ struct IndexRow {};
 //  - checks[check_key(n, id)] has n registered and, when service_id is set, that service;
 //    checks_by_service holds composite_key(service_key, check_key) exactly for those;
 //  - every check a session lists exists on its node and is not critical;
+//  - coordinates[composite_key(lower(n), segment)] has n registered;
 //  - table_indexes[t] <= applied_index.
 struct Version {
   PMap<DirEntry> kvs;               // key -> entry
@@ -46,9 +47,11 @@ struct Version {
   // lower(name) -> index of the last change to the service's instances, their checks or
   // their nodes (Consul's "service.<name>" index): monotonic, kept after the last instance.
   PMap<std::uint64_t> service_indexes;
-  PMap<HealthCheck> checks;              // check_key(node, check_id) -> check
-  PMap<IndexRow> checks_by_service;      // composite_key(service_key, check_key)
-  PMap<std::int64_t> lock_delays;        // key -> unix ns until which it may not be acquired
+  PMap<HealthCheck> checks;          // check_key(node, check_id) -> check
+  PMap<IndexRow> checks_by_service;  // composite_key(service_key, check_key)
+  PMap<std::int64_t> lock_delays;    // key -> unix ns until which it may not be acquired
+  // composite_key(lower(node), segment) -> coordinate; rows only for registered nodes.
+  PMap<CoordinateRow> coordinates;
   std::size_t lock_delays_prune_at = 0;  // size at which expired delays are next dropped
   std::array<std::uint64_t, kTableCount> table_indexes{};
   std::uint64_t applied_index = 0;

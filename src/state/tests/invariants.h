@@ -95,6 +95,12 @@ inline std::string check_store_invariants(const Snapshot& s) {
       if (!found) return "check missing from its service's index: " + c.check_id;
     }
   }
+  for (const CoordinateRow& c : s.coordinates()) {
+    if (!s.node_get(c.node)) return "coordinate of a missing node: " + c.node;
+    if (c.modify_index == 0 || c.modify_index > s.table_index(Table::kCoordinates)) {
+      return "coordinate index out of range: " + c.node;
+    }
+  }
   return "";
 }
 

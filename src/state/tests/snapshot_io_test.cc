@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -218,6 +219,8 @@ void build_rich_state(Applier& a) {
     testing::with_service(c, "api1", "api", {"v2"}, 9000);
     ok(c);
   }
+  ok(testing::coordinate_update({{"n1", 0.01}, {"N2", 0.02}, {"n4", 0.03}}));
+  ok(testing::coordinate_update({{"n1", 0.015}}, "alpha"));
 }
 
 // Every read API of Snapshot, on every row and on names and keys around them, answers alike.
@@ -305,6 +308,10 @@ void expect_same_reads(const Snapshot& a, const Snapshot& b) {
       testing::txn({kv_op(KvOp::GET_TREE, ""), kv_op(KvOp::GET, "app/config"),
                     kv_op(KvOp::CHECK_NOT_EXISTS, "old/a"),
                     kv_op(KvOp::CHECK_SESSION, "app/kept", "", 0, "s-keep")});
+  EXPECT_EQ(a.coordinates(), b.coordinates());
+  for (const char* n : {"n1", "N1", "n2", "n4", "nope"}) {
+    EXPECT_EQ(a.node_coordinates(n), b.node_coordinates(n)) << n;
+  }
   EXPECT_EQ(describe(a.txn_read(reads)), describe(b.txn_read(reads)));
   EXPECT_EQ(a.dump(), b.dump());
 }
@@ -688,7 +695,7 @@ TEST_F(SnapshotBadInput, BrokenRecordStreams) {
                "bad length prefix");
   expect_error(frame(zstd(varint(0) + raw), applied_), Code::kCorruption, "record 0 has no body");
   // A member this version does not know (a newer table) is refused, never skipped.
-  std::string unknown = varint(3) + std::string("\x72\x01\x00", 3);  // field 14, 1 byte
+  std::string unknown = varint(3) + std::string("\x6a\x01\x00", 3);  // field 13, 1 byte
   expect_error(
       frame(zstd(encode(records_[0]) + unknown + raw.substr(encode(records_[0]).size())), applied_),
       Code::kCorruption, "record 1 has no body this version knows");
@@ -723,11 +730,39 @@ TEST_F(SnapshotBadInput, BrokenRecordStreams) {
                Code::kCorruption, "does not follow the previous key");
 }
 
+// Snapshots written before the coordinates table carry six table indexes and no coordinate
+// records: they still read, with an empty coordinates table at index 0.
+TEST_F(SnapshotBadInput, SnapshotsFromBeforeCoordinatesStillRead) {
+  const std::string old = with([](auto& r) {
+    r.front().mutable_meta()->mutable_table_indexes()->RemoveLast();
+    std::erase_if(r, [](const proto::SnapshotRecord& x) { return x.has_coordinate(); });
+    r.back().mutable_end()->set_record_count(r.size() - 1);
+  });
+  auto snap = read_snapshot(old);
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(snap->table_index(Table::kCoordinates), 0u);
+  EXPECT_TRUE(snap->coordinates().empty());
+  EXPECT_EQ(snap->node_list(), source_.snapshot().node_list());
+}
+
 TEST_F(SnapshotBadInput, StatesApplyCannotMake) {
   using R = proto::SnapshotRecord;
   auto meta = [](auto& r) { return r.front().mutable_meta(); };
   expect_error(with([&](auto& r) { meta(r)->add_table_indexes(1); }), Code::kCorruption,
-               "has 7 table indexes");
+               "has 8 table indexes");
+  // Coordinates of a node that is not there, or unusable ones, were never applied.
+  const std::size_t coordinate = first(R::kCoordinate);
+  expect_error(with([&](auto& r) {
+                 r[coordinate].mutable_coordinate()->mutable_coordinate()->set_node("a-ghost");
+               }),
+               Code::kCorruption, "coordinate of unknown node");
+  expect_error(with([&](auto& r) {
+                 r[coordinate].mutable_coordinate()->mutable_coordinate()->set_vec(
+                     0, std::numeric_limits<double>::infinity());
+               }),
+               Code::kCorruption, "has a non-finite coordinate");
+  expect_error(with([&](auto& r) { r[coordinate].mutable_coordinate()->set_modify_index(0); }),
+               Code::kCorruption, "has modify index 0");
   expect_error(with([&](auto& r) { meta(r)->set_table_indexes(2, 1'000'000); }), Code::kCorruption,
                "table sessions at index 1000000, above applied index");
   const std::size_t kv = first(R::kKv);
@@ -985,6 +1020,11 @@ TEST(SnapshotCorpus, SeedsHaveTheirKnownOutcomes) {
     auto ghost = records;
     ghost[1].mutable_kv()->set_session("ghost");
     put("bad_state", reframe(ghost, applied));
+    auto far = records;
+    for (auto& r : far) {
+      if (r.has_coordinate()) r.mutable_coordinate()->mutable_coordinate()->set_height(-1);
+    }
+    put("bad_coordinate", reframe(far, applied));
     const std::string meta = encode(records.front());
     put("bomb_length", frame(zstd(meta + varint(std::uint64_t{1} << 30)), applied));
     std::string many;

@@ -121,6 +121,23 @@ inline proto::Command catalog_deregister(std::string node, std::string service_i
 }
 
 // A store whose every write is published at once, as if each log entry were its own batch.
+// A CoordinateBatchUpdate of one coordinate per node: {node, 8 dimensions at `x`}.
+inline proto::Command coordinate_update(const std::vector<std::pair<std::string, double>>& nodes,
+                                        std::string segment = "") {
+  proto::Command c;
+  auto* b = c.mutable_coordinate_batch_update();
+  for (const auto& [node, x] : nodes) {
+    auto* u = b->add_updates();
+    u->set_node(node);
+    u->set_segment(segment);
+    for (int i = 0; i < 8; ++i) u->add_vec(x + 0.001 * i);
+    u->set_error(0.5);
+    u->set_adjustment(-0.0001);
+    u->set_height(0.00002);
+  }
+  return c;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   ApplyResult apply(std::uint64_t index, const proto::Command& command) {

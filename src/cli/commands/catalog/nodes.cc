@@ -35,7 +35,9 @@ Usage: proconsul catalog nodes [options]
 
       $ proconsul catalog nodes -node-meta="foo=bar"
 
-  Sorting by round-trip time (-near) is not supported yet.
+  To sort by estimated round-trip time from a node (_agent: the agent's own):
+
+      $ proconsul catalog nodes -near=_agent
 
   For a full list of options and examples, please see the documentation.
 )";
@@ -92,8 +94,8 @@ class CatalogNodesCommand final : public Command {
     flags_.add_string("filter", &filter_, "Filter to use with the request");
     flags_.add_string("near", &near_,
                       "Node name to sort the node list in ascending order based on estimated "
-                      "round-trip time from that node. Not supported yet: giving it is an "
-                      "error.");
+                      "round-trip time from that node. Passing \"_agent\" will use this "
+                      "agent's node for sorting.");
     add_map_flag(flags_, "node-meta", &node_meta_,
                  "Metadata to filter nodes with the given `key=value` pairs. This flag may be "
                  "specified multiple times to filter on multiple sources of metadata.");
@@ -109,12 +111,8 @@ class CatalogNodesCommand final : public Command {
     std::vector<std::string> positional;
     if (auto code = parse_command_flags(flags_, args, help(), ctx, positional)) return *code;
     if (!expect_no_arguments(positional, ctx)) return 1;
-    if (!near_.empty()) {
-      *ctx.err << "Error: -near is not supported yet: Proconsul keeps no network coordinates "
-                  "to sort nodes by round-trip time\n";
-      return 1;
-    }
     QueryParams params;
+    if (!near_.empty()) params.emplace_back("near", near_);
     for (const auto& [key, value] : node_meta_) params.emplace_back("node-meta", key + ":" + value);
     if (!filter_.empty()) {
       core::Result<std::string> filter = load_data_source(filter_, ctx);
