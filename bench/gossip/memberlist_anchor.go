@@ -1,0 +1,468 @@
+// The anchor of bench/gossip_memberlist.sh: N hashicorp/memberlist instances (Debian's
+// golang-github-hashicorp-memberlist-dev, 0.2.2, with Lifeguard) in one process on 127.0.0.1,
+// driven through the same phases as pool_bench (bench/gossip/pool_bench.cc) and printing the
+// same key=value lines, so the script can put the two side by side.
+//
+// Phases: create N members (kernel-chosen ports), join each to member 0, wait until every
+// member counts N alive, warm up (the join broadcasts drain), then a steady state of S
+// seconds with nobody failing, then K kills one at a time (Shutdown() without Leave: the
+// others must find the member failed), each timed from the moment Shutdown() returned to the
+// first survivor's and to the last survivor's NotifyLeave about it.
+//
+// What is counted, and how:
+//   - "dead": EventDelegate.NotifyLeave. memberlist calls it when a member becomes dead or
+//     left; nobody leaves here, so every call is a death. A NotifyLeave about a member that is
+//     running is a false dead.
+//   - suspicions: memberlist's "memberlist.msg.suspect" counter (go-metrics, a sink of our
+//     own), which suspectNode increments each time a member starts suspecting another. All
+//     instances share the process-wide go-metrics, so the count is the sum over members, as
+//     pool_bench's sum of the cores' `suspicions`.
+//   - bytes: each member's transport is the stock NetTransport behind a counting Transport:
+//     UDP = the payload of every WriteTo that succeeded (memberlist's whole datagram: message,
+//     compression, CRC, labels; no IP/UDP headers); TCP = the bytes written to every stream
+//     connection, dialed or accepted (push-pulls, TCP pings, their answers; no TCP/IP headers).
+//     Datagrams a loss rule drops on the receiving side were still sent and are counted.
+//
+// Build (offline, GOPATH mode, from Debian's /usr/share/gocode):
+//
+//	GO111MODULE=off GOPATH=$tmp:/usr/share/gocode GOPROXY=off go build -o memberlist_anchor .
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"net"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	metrics "github.com/armon/go-metrics"
+	"github.com/hashicorp/memberlist"
+)
+
+// ---- counting transport ---------------------------------------------------------------------
+
+type byteCounters struct {
+	udpPackets, udpBytes, tcpBytes uint64
+}
+
+type countingConn struct {
+	net.Conn
+	c *byteCounters
+}
+
+func (cc *countingConn) Write(b []byte) (int, error) {
+	n, err := cc.Conn.Write(b)
+	atomic.AddUint64(&cc.c.tcpBytes, uint64(n))
+	return n, err
+}
+
+// countingTransport forwards everything to a NetTransport and counts what is sent. It
+// implements the plain Transport interface; memberlist wraps it in its own shim, which calls
+// WriteTo and DialTimeout.
+type countingTransport struct {
+	inner   *memberlist.NetTransport
+	c       byteCounters
+	streams chan net.Conn
+	done    chan struct{}
+}
+
+func newCountingTransport(bind string) (*countingTransport, int, error) {
+	var nt *memberlist.NetTransport
+	var err error
+	// Port 0 for TCP, then the same port for UDP, can race another socket: retry as memberlist
+	// does for its own transport.
+	for try := 0; try < 10; try++ {
+		nt, err = memberlist.NewNetTransport(&memberlist.NetTransportConfig{
+			BindAddrs: []string{bind},
+			BindPort:  0,
+			Logger:    log.New(io.Discard, "", 0),
+		})
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	t := &countingTransport{inner: nt, streams: make(chan net.Conn), done: make(chan struct{})}
+	go t.forwardStreams()
+	return t, nt.GetAutoBindPort(), nil
+}
+
+func (t *countingTransport) forwardStreams() {
+	for {
+		select {
+		case conn := <-t.inner.StreamCh():
+			select {
+			case t.streams <- &countingConn{Conn: conn, c: &t.c}:
+			case <-t.done:
+				conn.Close()
+				return
+			}
+		case <-t.done:
+			return
+		}
+	}
+}
+
+func (t *countingTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+	return t.inner.FinalAdvertiseAddr(ip, port)
+}
+
+func (t *countingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	at, err := t.inner.WriteTo(b, addr)
+	if err == nil {
+		atomic.AddUint64(&t.c.udpPackets, 1)
+		atomic.AddUint64(&t.c.udpBytes, uint64(len(b)))
+	}
+	return at, err
+}
+
+func (t *countingTransport) PacketCh() <-chan *memberlist.Packet { return t.inner.PacketCh() }
+
+func (t *countingTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := t.inner.DialTimeout(addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, c: &t.c}, nil
+}
+
+func (t *countingTransport) StreamCh() <-chan net.Conn { return t.streams }
+
+func (t *countingTransport) Shutdown() error {
+	close(t.done)
+	return t.inner.Shutdown()
+}
+
+// ---- suspicion counter (go-metrics sink) ----------------------------------------------------
+
+type suspectSink struct {
+	metrics.BlackholeSink
+	suspicions uint64
+}
+
+func (s *suspectSink) IncrCounter(key []string, val float32) {
+	if strings.HasSuffix(strings.Join(key, "."), "memberlist.msg.suspect") {
+		atomic.AddUint64(&s.suspicions, uint64(val))
+	}
+}
+
+func (s *suspectSink) IncrCounterWithLabels(key []string, val float32, _ []metrics.Label) {
+	s.IncrCounter(key, val)
+}
+
+// ---- events and meta ------------------------------------------------------------------------
+
+type deadEvent struct {
+	observer int
+	name     string
+	at       time.Time
+}
+
+// recorder holds every NotifyLeave and which members are running (a death of a running member
+// is false).
+type recorder struct {
+	mu        sync.Mutex
+	dead      []deadEvent
+	stopped   map[string]bool
+	falseDead int
+}
+
+func (r *recorder) add(observer int, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dead = append(r.dead, deadEvent{observer, name, time.Now()})
+	if !r.stopped[name] {
+		r.falseDead++
+	}
+}
+
+type eventDelegate struct {
+	index int
+	rec   *recorder
+}
+
+func (e *eventDelegate) NotifyJoin(*memberlist.Node)   {}
+func (e *eventDelegate) NotifyUpdate(*memberlist.Node) {}
+func (e *eventDelegate) NotifyLeave(n *memberlist.Node) {
+	e.rec.add(e.index, n.Name)
+}
+
+// metaDelegate gives each member a meta of the same size as pool_bench's (serf tags in
+// Consul); nothing else.
+type metaDelegate struct{ meta []byte }
+
+func (d *metaDelegate) NodeMeta(limit int) []byte {
+	if len(d.meta) > limit {
+		return d.meta[:limit]
+	}
+	return d.meta
+}
+func (d *metaDelegate) NotifyMsg([]byte)                           {}
+func (d *metaDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *metaDelegate) LocalState(join bool) []byte                { return nil }
+func (d *metaDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// ---- the run --------------------------------------------------------------------------------
+
+type member struct {
+	name      string
+	addr      string
+	ml        *memberlist.Memberlist
+	transport *countingTransport
+	running   bool
+}
+
+func die(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "memberlist_anchor: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func progress(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "%s memberlist: %s\n", time.Now().Format("15:04:05"),
+		fmt.Sprintf(format, args...))
+}
+
+// memberName and memberMeta are the same in pool_bench.
+func memberName(i int) string { return fmt.Sprintf("gossip-bench-node-%04d", i) }
+
+func memberMeta(size int) []byte {
+	meta := make([]byte, size)
+	for i := range meta {
+		meta[i] = byte('a' + i%26)
+	}
+	return meta
+}
+
+// nearestRank is the p-th percentile by nearest rank (p99 of 10 samples is the maximum).
+func nearestRank(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	r := int(math.Ceil(p / 100 * float64(len(sorted))))
+	if r < 1 {
+		r = 1
+	}
+	if r > len(sorted) {
+		r = len(sorted)
+	}
+	return sorted[r-1]
+}
+
+func main() {
+	n := flag.Int("members", 100, "members in the pool")
+	steadyS := flag.Int("steady-s", 120, "seconds of steady state (nobody fails)")
+	kills := flag.Int("kills", 10, "members killed one at a time after the steady state")
+	warmupS := flag.Int("warmup-s", 15, "seconds between convergence and the steady state")
+	settleS := flag.Int("settle-s", 5, "seconds after a kill is seen everywhere before the next")
+	profile := flag.String("profile", "lan", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
+	metaBytes := flag.Int("meta-bytes", 160, "size of each member's meta")
+	bind := flag.String("bind", "127.0.0.1", "address every member binds")
+	logPath := flag.String("log", "", "memberlist's own log (default: discarded)")
+	flag.Parse()
+	if *n < 3 || *n > 5000 || *steadyS < 0 || *kills < 0 || *kills > *n-2 || *warmupS < 0 ||
+		*settleS < 0 || *metaBytes < 0 || *metaBytes > memberlist.MetaMaxSize {
+		die("bad flags (members 3..5000, kills at most members-2, meta at most %d bytes)",
+			memberlist.MetaMaxSize)
+	}
+	var logOut io.Writer = io.Discard
+	if *logPath != "" {
+		f, err := os.Create(*logPath)
+		if err != nil {
+			die("%v", err)
+		}
+		defer f.Close()
+		logOut = f
+	}
+
+	sink := &suspectSink{}
+	mc := metrics.DefaultConfig("")
+	mc.EnableHostname = false
+	mc.EnableRuntimeMetrics = false
+	if _, err := metrics.NewGlobal(mc, sink); err != nil {
+		die("metrics: %v", err)
+	}
+
+	rec := &recorder{stopped: map[string]bool{}}
+	members := make([]*member, *n)
+	var probeInterval time.Duration
+	var suspicionMult, suspicionMaxMult int
+	for i := range members {
+		var conf *memberlist.Config
+		switch *profile {
+		case "lan":
+			conf = memberlist.DefaultLANConfig()
+		case "local":
+			conf = memberlist.DefaultLocalConfig()
+		default:
+			die("unknown profile %q", *profile)
+		}
+		t, port, err := newCountingTransport(*bind)
+		if err != nil {
+			die("transport: %v", err)
+		}
+		conf.Name = memberName(i)
+		conf.Transport = t
+		conf.BindAddr, conf.BindPort = *bind, port
+		conf.AdvertiseAddr, conf.AdvertisePort = *bind, port
+		conf.Events = &eventDelegate{index: i, rec: rec}
+		conf.Delegate = &metaDelegate{meta: memberMeta(*metaBytes)}
+		conf.Logger = log.New(logOut, conf.Name+" ", log.Lmicroseconds)
+		probeInterval, suspicionMult, suspicionMaxMult =
+			conf.ProbeInterval, conf.SuspicionMult, conf.SuspicionMaxTimeoutMult
+		ml, err := memberlist.Create(conf)
+		if err != nil {
+			die("create %s: %v", conf.Name, err)
+		}
+		members[i] = &member{name: conf.Name, addr: fmt.Sprintf("%s:%d", *bind, port), ml: ml,
+			transport: t, running: true}
+	}
+	defer func() {
+		for _, m := range members {
+			if m.running {
+				m.ml.Shutdown()
+			}
+		}
+	}()
+
+	start := time.Now()
+	for i := 1; i < *n; i++ {
+		if _, err := members[i].ml.Join([]string{members[0].addr}); err != nil {
+			die("%s: join: %v", members[i].name, err)
+		}
+	}
+	joinMs := time.Since(start).Milliseconds()
+	convergeBound := time.Duration(*n)*probeInterval + 60*time.Second
+	for {
+		converged := true
+		for _, m := range members {
+			if m.ml.NumMembers() != *n {
+				converged = false
+				break
+			}
+		}
+		if converged {
+			break
+		}
+		if time.Since(start) > convergeBound {
+			die("not every member sees %d alive after %v", *n, convergeBound)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	convergeMs := time.Since(start).Milliseconds()
+	progress("%d members joined in %d ms, all alive everywhere after %d ms", *n, joinMs, convergeMs)
+	time.Sleep(time.Duration(*warmupS) * time.Second)
+
+	// Steady state.
+	snapshot := func() (udp, packets, tcp uint64) {
+		for _, m := range members {
+			if m.running {
+				udp += atomic.LoadUint64(&m.transport.c.udpBytes)
+				packets += atomic.LoadUint64(&m.transport.c.udpPackets)
+				tcp += atomic.LoadUint64(&m.transport.c.tcpBytes)
+			}
+		}
+		return
+	}
+	falseDead := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.falseDead }
+	u0, p0, t0 := snapshot()
+	s0, f0 := atomic.LoadUint64(&sink.suspicions), falseDead()
+	steadyStart := time.Now()
+	time.Sleep(time.Duration(*steadyS) * time.Second)
+	steadyWall := time.Since(steadyStart).Seconds()
+	u1, p1, t1 := snapshot()
+	s1, f1 := atomic.LoadUint64(&sink.suspicions), falseDead()
+	perMemberS := float64(*n) * steadyWall
+	progress("steady state %.0f s: %d suspicions, %d false dead", steadyWall, s1-s0, f1-f0)
+
+	// Kills.
+	var firsts, alls []float64
+	undetected := 0
+	killSuspicions0 := atomic.LoadUint64(&sink.suspicions)
+	for k := 0; k < *kills; k++ {
+		victim := members[*n-1-k]
+		live := 0
+		for _, m := range members {
+			if m.running && m != victim {
+				live++
+			}
+		}
+		// The longest a detection may take: one probe of the victim within a round of the
+		// live members, then the maximum suspicion timeout, both stretched by Lifeguard's
+		// awareness at worst; generous on purpose, it only bounds a failed run.
+		nodeScale := math.Max(1, math.Log10(float64(live+1)))
+		suspicionMax := time.Duration(float64(suspicionMult*suspicionMaxMult)*nodeScale*1000) *
+			probeInterval / 1000
+		bound := time.Duration(live)*probeInterval + suspicionMax + 30*time.Second
+
+		rec.mu.Lock()
+		rec.stopped[victim.name] = true
+		rec.mu.Unlock()
+		victim.ml.Shutdown()
+		victim.running = false
+		killed := time.Now()
+		var first, last time.Time
+		seen := map[int]bool{}
+		for time.Since(killed) < bound && len(seen) < live {
+			time.Sleep(10 * time.Millisecond)
+			rec.mu.Lock()
+			for _, e := range rec.dead {
+				if e.name != victim.name || e.at.Before(killed) || seen[e.observer] {
+					continue
+				}
+				seen[e.observer] = true
+				if first.IsZero() || e.at.Before(first) {
+					first = e.at
+				}
+				if e.at.After(last) {
+					last = e.at
+				}
+			}
+			rec.mu.Unlock()
+		}
+		firstMs, allMs := -1.0, -1.0
+		if !first.IsZero() {
+			firstMs = float64(first.Sub(killed).Microseconds()) / 1000
+			firsts = append(firsts, firstMs)
+		}
+		if len(seen) == live {
+			allMs = float64(last.Sub(killed).Microseconds()) / 1000
+			alls = append(alls, allMs)
+		} else {
+			undetected++
+		}
+		fmt.Printf("kill index=%d member=%s live=%d first_dead_ms=%.1f all_dead_ms=%.1f declared=%d\n",
+			k+1, victim.name, live, firstMs, allMs, len(seen))
+		progress("kill %d (%s): first dead after %.0f ms, everywhere after %.0f ms (%d/%d)",
+			k+1, victim.name, firstMs, allMs, len(seen), live)
+		time.Sleep(time.Duration(*settleS) * time.Second)
+	}
+	sort.Float64s(firsts)
+	sort.Float64s(alls)
+	nodeScale := math.Max(1, math.Log10(float64(*n)))
+	suspicionMin := float64(suspicionMult) * nodeScale * probeInterval.Seconds() * 1000
+
+	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d go=%s\n",
+		*profile, *n, *steadyS, *kills, *metaBytes, strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("join_ms=%d converge_ms=%d\n", joinMs, convergeMs)
+	fmt.Printf("steady_wall_s=%.1f steady_suspicions=%d steady_false_dead=%d\n",
+		steadyWall, s1-s0, f1-f0)
+	fmt.Printf("udp_bytes_per_member_s=%.1f udp_packets_per_member_s=%.2f tcp_bytes_per_member_s=%.1f\n",
+		float64(u1-u0)/perMemberS, float64(p1-p0)/perMemberS, float64(t1-t0)/perMemberS)
+	fmt.Printf("detect_first_p50_ms=%.1f detect_first_p99_ms=%.1f detect_all_p50_ms=%.1f detect_all_p99_ms=%.1f undetected=%d\n",
+		nearestRank(firsts, 50), nearestRank(firsts, 99), nearestRank(alls, 50), nearestRank(alls, 99),
+		undetected)
+	fmt.Printf("kill_phase_suspicions=%d false_dead_total=%d\n",
+		atomic.LoadUint64(&sink.suspicions)-killSuspicions0, falseDead())
+	fmt.Printf("suspicion_min_ms=%.0f suspicion_max_ms=%.0f\n", suspicionMin,
+		suspicionMin*float64(suspicionMaxMult))
+}

@@ -1,0 +1,368 @@
+// pool_bench: N gossip::Pool instances (src/gossip/runtime/pool.h) in one process on
+// 127.0.0.1, driven through the same phases as bench/gossip/memberlist_anchor.go and printing
+// the same key=value lines, so bench/gossip_memberlist.sh can put the two side by side.
+//
+// Phases: start N pools (kernel-chosen ports), join each to pool 0, wait until every pool
+// counts N members alive, warm up (the join broadcasts drain), then a steady state of S
+// seconds with nobody failing, then K kills one at a time (Pool::stop(): no leave, so the
+// others must find the member failed), each timed from the moment stop() returned to the
+// first survivor's and to the last survivor's "dead" event about it.
+//
+// What is counted, and how (the anchor counts the same things; see its header):
+//   - "dead": an Event of kind kFail (or kLeave, which nobody sends here), the pair that
+//     memberlist's NotifyLeave covers. One about a running member is a false dead.
+//   - suspicions: the sum over pools of the core's `suspicions` (members it started
+//     suspecting), memberlist's "memberlist.msg.suspect".
+//   - bytes: Pool::stats(): UDP = the payload of every datagram sent (the frame the keyring
+//     would seal; no IP/UDP headers); TCP = the bytes written on every connection, dialed or
+//     accepted, length prefixes included (no TCP/IP headers).
+//
+// --check (the CI smoke): exits 1 unless every kill was declared dead by every survivor
+// within one probe round plus the maximum suspicion timeout, and nothing running was
+// declared dead.
+//
+// Threads: each pool runs its own I/O thread (pc-gossip); events land in one Recorder under
+// its mutex; the main thread drives the phases and polls.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "gossip/core/config.h"
+#include "gossip/runtime/pool.h"
+#include "tool_flags.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Limits (shared/STYLE.md rule 5).
+constexpr int kMembersMax = 5000;
+constexpr int kSecondsMax = 24 * 3600;
+
+struct Options {
+  int members = 100;
+  int steady_s = 120;
+  int kills = 10;
+  int warmup_s = 15;
+  int settle_s = 5;
+  std::string profile = "lan";
+  int meta_bytes = 160;
+  std::string bind = "127.0.0.1";
+  bool check = false;
+};
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "pool_bench: %s\n", message.c_str());
+  std::exit(2);
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: pool_bench [--members=100] [--steady-s=120] [--kills=10] [--warmup-s=15]\n"
+               "                  [--settle-s=5] [--profile=lan|local] [--meta-bytes=160]\n"
+               "                  [--bind=127.0.0.1] [--check=1]\n");
+}
+
+void progress(const std::string& line) {
+  const std::time_t now = std::time(nullptr);
+  char stamp[16];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", std::gmtime(&now));
+  std::fprintf(stderr, "%s proconsul: %s\n", stamp, line.c_str());
+}
+
+// The same names and metas as the anchor's (memberName, memberMeta there).
+std::string member_name(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "gossip-bench-node-%04d", i);
+  return buf;
+}
+
+std::string member_meta(int size) {
+  std::string meta(static_cast<std::size_t>(size), 'a');
+  for (int i = 0; i < size; ++i)
+    meta[static_cast<std::size_t>(i)] = static_cast<char>('a' + i % 26);
+  return meta;
+}
+
+// The p-th percentile by nearest rank (p99 of 10 samples is the maximum); NaN when empty.
+double nearest_rank(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return std::nan("");
+  auto r = static_cast<std::size_t>(std::ceil(p / 100 * static_cast<double>(sorted.size())));
+  r = std::clamp<std::size_t>(r, 1, sorted.size());
+  return sorted[r - 1];
+}
+
+struct DeadEvent {
+  std::size_t observer = 0;
+  std::string name;
+  Clock::time_point at;
+};
+
+// Every "dead" event of every pool, and which members are stopped (a death of a running
+// member is false). Written from the pools' I/O threads, read by the main thread.
+struct Recorder {
+  std::mutex mu;
+  std::vector<DeadEvent> dead;
+  std::set<std::string> stopped;
+  int false_dead = 0;
+
+  void add(std::size_t observer, const std::string& name) {
+    std::lock_guard lock(mu);
+    dead.push_back({observer, name, Clock::now()});
+    if (!stopped.contains(name)) ++false_dead;
+  }
+  int false_dead_now() {
+    std::lock_guard lock(mu);
+    return false_dead;
+  }
+};
+
+struct Member {
+  std::string name;
+  std::unique_ptr<pc::gossip::Pool> pool;
+  bool running = true;
+};
+
+struct Totals {
+  std::uint64_t udp_bytes = 0, udp_packets = 0, tcp_bytes = 0, suspicions = 0;
+};
+
+Totals totals(const std::vector<Member>& members) {
+  Totals t;
+  for (const Member& m : members) {
+    if (!m.running) continue;
+    const auto s = m.pool->stats();
+    t.udp_bytes += s.udp_bytes_sent;
+    t.udp_packets += s.udp_packets_sent;
+    t.tcp_bytes += s.tcp_bytes_sent;
+    t.suspicions += m.pool->core_stats().suspicions;
+  }
+  return t;
+}
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  pc_bench::for_each_flag(argc, argv, usage, die,
+                          [&](std::string_view name, const std::string& value) {
+                            auto integer = [&](int& out, int min, int max) {
+                              out = pc_bench::int_flag(name, value, min, max, die);
+                            };
+                            if (name == "members")
+                              integer(o.members, 3, kMembersMax);
+                            else if (name == "steady-s")
+                              integer(o.steady_s, 0, kSecondsMax);
+                            else if (name == "kills")
+                              integer(o.kills, 0, kMembersMax);
+                            else if (name == "warmup-s")
+                              integer(o.warmup_s, 0, kSecondsMax);
+                            else if (name == "settle-s")
+                              integer(o.settle_s, 0, kSecondsMax);
+                            else if (name == "meta-bytes")
+                              integer(o.meta_bytes, 0, static_cast<int>(pc::gossip::kMetaSizeMax));
+                            else if (name == "profile" && (value == "lan" || value == "local"))
+                              o.profile = value;
+                            else if (name == "bind" && !value.empty())
+                              o.bind = value;
+                            else if (name == "check" && (value == "0" || value == "1"))
+                              o.check = value == "1";
+                            else
+                              die("bad argument: --" + std::string(name) + "=" + value);
+                          });
+  if (o.kills > o.members - 2) die("--kills must leave at least two members running");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  const auto n = static_cast<std::size_t>(o.members);
+  Recorder rec;
+  std::vector<Member> members(n);
+  pc::gossip::Config base;
+  for (std::size_t i = 0; i < n; ++i) {
+    Member& m = members[i];
+    m.name = member_name(static_cast<int>(i));
+    pc::gossip::Pool::Options options;
+    options.config = o.profile == "lan" ? pc::gossip::lan_config(m.name, "")
+                                        : pc::gossip::local_config(m.name, "");
+    options.config.meta = member_meta(o.meta_bytes);
+    base = options.config;
+    options.bind_ip = o.bind;
+    options.port = 0;
+    // memberlist's TCPTimeout of the same profile.
+    options.tcp_timeout = o.profile == "lan" ? 10s : 1s;
+    options.on_event = [&rec, i](const pc::gossip::Event& e) {
+      if (e.kind == pc::gossip::EventKind::kFail || e.kind == pc::gossip::EventKind::kLeave) {
+        rec.add(i, e.member.name);
+      }
+    };
+    m.pool = std::make_unique<pc::gossip::Pool>(std::move(options));
+    auto port = m.pool->start();
+    if (!port) die(m.name + ": " + port.error().message);
+  }
+
+  const auto start = Clock::now();
+  for (std::size_t i = 1; i < n; ++i) {
+    if (members[i].pool->join({members[0].pool->address()}) != 1) {
+      die(members[i].name + ": join " + members[0].pool->address() + " failed");
+    }
+  }
+  const auto join_ms = static_cast<long long>(ms_between(start, Clock::now()));
+  const auto probe_interval = std::chrono::milliseconds(base.probe_interval_ms);
+  const auto converge_bound = probe_interval * o.members + 60s;
+  for (;;) {
+    bool converged = true;
+    for (const Member& m : members) {
+      std::size_t alive = 0;
+      for (const auto& info : m.pool->members())
+        alive += pc::gossip::dead_or_left(info.state) ? 0 : 1;
+      if (alive != n) {
+        converged = false;
+        break;
+      }
+    }
+    if (converged) break;
+    if (Clock::now() - start > converge_bound) {
+      die("not every member sees " + std::to_string(n) + " alive after the bound");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto converge_ms = static_cast<long long>(ms_between(start, Clock::now()));
+  progress(std::to_string(n) + " members joined in " + std::to_string(join_ms) +
+           " ms, all alive everywhere after " + std::to_string(converge_ms) + " ms");
+  std::this_thread::sleep_for(std::chrono::seconds(o.warmup_s));
+
+  // Steady state.
+  const Totals before = totals(members);
+  const int false_dead_before = rec.false_dead_now();
+  const auto steady_start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(o.steady_s));
+  const double steady_wall_s = ms_between(steady_start, Clock::now()) / 1000;
+  const Totals after = totals(members);
+  const int steady_false_dead = rec.false_dead_now() - false_dead_before;
+  const std::uint64_t steady_suspicions = after.suspicions - before.suspicions;
+  const double member_seconds = static_cast<double>(n) * steady_wall_s;
+  progress("steady state " + std::to_string(static_cast<int>(steady_wall_s)) +
+           " s: " + std::to_string(steady_suspicions) + " suspicions, " +
+           std::to_string(steady_false_dead) + " false dead");
+
+  // Kills. The kill phase's suspicions are summed per kill (and its settling time) over the
+  // pools still running.
+  std::vector<double> firsts, alls;
+  int undetected = 0, late = 0;
+  std::uint64_t kill_suspicions = 0;
+  for (int k = 0; k < o.kills; ++k) {
+    Member& victim = members[n - 1 - static_cast<std::size_t>(k)];
+    std::size_t live = 0;
+    for (const Member& m : members) live += m.running && &m != &victim ? 1 : 0;
+    // As the anchor: one probe round of the live members, then the maximum suspicion
+    // timeout; the wait adds 30 s of slack, --check holds to the bound itself.
+    const double node_scale = std::max(1.0, std::log10(static_cast<double>(live + 1)));
+    const double suspicion_max_ms = base.suspicion_mult * base.suspicion_max_timeout_mult *
+                                    node_scale * static_cast<double>(base.probe_interval_ms);
+    const double bound_ms = static_cast<double>(live * base.probe_interval_ms) + suspicion_max_ms;
+
+    {
+      std::lock_guard lock(rec.mu);
+      rec.stopped.insert(victim.name);
+    }
+    // Out of the sums first: a stopped pool's core stats read as zeros.
+    victim.running = false;
+    const Totals suspicions_before = totals(members);
+    victim.pool->stop();
+    const auto killed = Clock::now();
+    std::set<std::size_t> seen;
+    std::optional<Clock::time_point> first, last;
+    while (ms_between(killed, Clock::now()) < bound_ms + 30'000 && seen.size() < live) {
+      std::this_thread::sleep_for(10ms);
+      std::lock_guard lock(rec.mu);
+      for (const DeadEvent& e : rec.dead) {
+        if (e.name != victim.name || e.at < killed || seen.contains(e.observer)) continue;
+        seen.insert(e.observer);
+        if (!first || e.at < *first) first = e.at;
+        if (!last || e.at > *last) last = e.at;
+      }
+    }
+    double first_ms = -1, all_ms = -1;
+    if (first) {
+      first_ms = ms_between(killed, *first);
+      firsts.push_back(first_ms);
+    }
+    if (seen.size() == live) {
+      all_ms = ms_between(killed, *last);
+      alls.push_back(all_ms);
+      if (all_ms > bound_ms) ++late;
+    } else {
+      ++undetected;
+    }
+    std::printf(
+        "kill index=%d member=%s live=%zu first_dead_ms=%.1f all_dead_ms=%.1f declared=%zu\n",
+        k + 1, victim.name.c_str(), live, first_ms, all_ms, seen.size());
+    progress("kill " + std::to_string(k + 1) + " (" + victim.name + "): first dead after " +
+             std::to_string(static_cast<long long>(first_ms)) + " ms, everywhere after " +
+             std::to_string(static_cast<long long>(all_ms)) + " ms (" +
+             std::to_string(seen.size()) + "/" + std::to_string(live) + ")");
+    std::this_thread::sleep_for(std::chrono::seconds(o.settle_s));
+    kill_suspicions += totals(members).suspicions - suspicions_before.suspicions;
+  }
+  std::sort(firsts.begin(), firsts.end());
+  std::sort(alls.begin(), alls.end());
+  const double node_scale = std::max(1.0, std::log10(static_cast<double>(n)));
+  const double suspicion_min_ms =
+      base.suspicion_mult * node_scale * static_cast<double>(base.probe_interval_ms);
+
+  std::printf("impl=proconsul profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d\n",
+              o.profile.c_str(), o.members, o.steady_s, o.kills, o.meta_bytes);
+  std::printf("join_ms=%lld converge_ms=%lld\n", join_ms, converge_ms);
+  std::printf("steady_wall_s=%.1f steady_suspicions=%llu steady_false_dead=%d\n", steady_wall_s,
+              static_cast<unsigned long long>(steady_suspicions), steady_false_dead);
+  std::printf(
+      "udp_bytes_per_member_s=%.1f udp_packets_per_member_s=%.2f tcp_bytes_per_member_s=%.1f\n",
+      static_cast<double>(after.udp_bytes - before.udp_bytes) / member_seconds,
+      static_cast<double>(after.udp_packets - before.udp_packets) / member_seconds,
+      static_cast<double>(after.tcp_bytes - before.tcp_bytes) / member_seconds);
+  std::printf(
+      "detect_first_p50_ms=%.1f detect_first_p99_ms=%.1f detect_all_p50_ms=%.1f "
+      "detect_all_p99_ms=%.1f undetected=%d\n",
+      nearest_rank(firsts, 50), nearest_rank(firsts, 99), nearest_rank(alls, 50),
+      nearest_rank(alls, 99), undetected);
+  std::printf("kill_phase_suspicions=%llu false_dead_total=%d\n",
+              static_cast<unsigned long long>(kill_suspicions), rec.false_dead_now());
+  std::printf("suspicion_min_ms=%.0f suspicion_max_ms=%.0f\n", suspicion_min_ms,
+              suspicion_min_ms * base.suspicion_max_timeout_mult);
+  std::fflush(stdout);
+
+  for (Member& m : members) {
+    if (m.running) m.pool->stop();
+  }
+  if (o.check) {
+    const int false_dead = rec.false_dead_now();
+    if (undetected > 0 || late > 0 || false_dead > 0) {
+      std::fprintf(stderr,
+                   "pool_bench: check FAILED: %d kill(s) not seen dead everywhere, %d seen later "
+                   "than a probe round plus the maximum suspicion timeout, %d false dead\n",
+                   undetected, late, false_dead);
+      return 1;
+    }
+    std::fprintf(stderr, "pool_bench: check passed\n");
+  }
+  return 0;
+}
