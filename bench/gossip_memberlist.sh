@@ -75,18 +75,25 @@ ip -n "$NETNS" link set lo up
 
 # set_loss PCT: drops PCT % of the UDP datagrams arriving on the namespace's loopback, chosen
 # at random per datagram. On input, not output: a datagram dropped on output fails the sender's
-# sendto() with EPERM, which tells both implementations what a lossy network never would.
+# sendto() with EPERM, which tells both implementations what a lossy network never would. The
+# two counters (every UDP datagram; the dropped ones) show the loss each run really had.
 set_loss() {
   ip netns exec "$NETNS" nft flush ruleset
-  ((${1} > 0)) || return 0
   ip netns exec "$NETNS" nft -f - <<NFT
 table inet pcgb {
   chain input {
     type filter hook input priority 0; policy accept;
-    meta l4proto udp numgen random mod 100 < ${1} drop
+    meta l4proto udp counter
+    meta l4proto udp numgen random mod 100 < ${1} counter drop
   }
 }
 NFT
+}
+
+# "all dropped": the two counters' packets so far.
+udp_counters() {
+  ip netns exec "$NETNS" nft list chain inet pcgb input |
+    sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | tr '\n' ' '
 }
 
 # Forgets a PID once it has been reaped, so that cleanup never signals a reused PID.
@@ -103,7 +110,8 @@ run_one() {
   local impl="$1" n="$2" loss="$3" prog
   if [[ "$impl" == memberlist ]]; then prog="$ANCHOR"; else prog="$POOL_BENCH"; fi
   local out="$BENCH_TMP/$impl-$n-$loss.out" log="$BENCH_TMP/$impl-$n-$loss.log"
-  local m0 m1 t0 t1 pid rc=0
+  local m0 m1 t0 t1 pid rc=0 c0 c1
+  c0="$(udp_counters)"
   m0="$(bench_machine_jiffies)"
   t0="$(date +%s.%N)"
   ip netns exec "$NETNS" "$prog" --members="$n" --steady-s="$STEADY_S" --kills="$KILLS" \
@@ -122,13 +130,18 @@ run_one() {
   forget_pid "$pid"
   t1="$(date +%s.%N)"
   m1="$(bench_machine_jiffies)"
+  c1="$(udp_counters)"
   ((rc == 0)) || { tail -20 "$log" >&2; bench_die "$impl with $n members at $loss % loss exited $rc"; }
   sed "s/^/run impl=$impl members=$n loss_pct=$loss | /" "$out" >>"$RESULTS"
   awk -v impl="$impl" -v n="$n" -v loss="$loss" -v t0="$t0" -v t1="$t1" -v cpu="$cpu" \
-    -v m0="$m0" -v m1="$m1" -v cores="$(nproc)" 'BEGIN {
+    -v m0="$m0" -v m1="$m1" -v cores="$(nproc)" -v c0="$c0" -v c1="$c1" -v results="$RESULTS" 'BEGIN {
       w = t1 - t0; split(m0, p, " "); split(m1, q, " ")
       own = 100 * cpu / w; busy = 100 * cores * (q[1] - p[1]) / (q[2] - p[2]); o = busy - own
-      printf "%s %s %s %.0f %.0f\n", impl, n, loss, own, o < 0 ? 0 : o }' >>"$BENCH_TMP/runs.txt"
+      split(c0, a, " "); split(c1, b, " "); all = b[1] - a[1]; dropped = b[2] - a[2]
+      printf "run impl=%s members=%s loss_pct=%s | udp_datagrams=%d udp_dropped=%d udp_dropped_pct=%.2f\n",
+        impl, n, loss, all, dropped, (all > 0 ? 100 * dropped / all : 0) >> results
+      printf "%s %s %s %.0f %.0f %.2f\n", impl, n, loss, own, o < 0 ? 0 : o, (all > 0 ? 100 * dropped / all : 0) }' \
+    >>"$BENCH_TMP/runs.txt"
   bench_log "$impl, $n members, $loss % loss: $(grep -h '^detect_' "$out")"
 }
 
@@ -183,7 +196,8 @@ echo " first/all = ms from the stop to the first / the last survivor declaring i
 echo " rank); susp = suspicions of running members in the steady state (summed over members); false dead ="
 echo " running members declared dead, whole run; bytes per member per second in the steady state, payload"
 echo " only; conv = from the first join to every member seeing all alive; cpu = the program's, other ="
-echo " the rest of the machine, % of one core; ratio = Proconsul / memberlist)"
+echo " the rest of the machine, % of one core; drop = UDP datagrams the rule dropped, % of all during the run;"
+echo " ratio = Proconsul / memberlist)"
 for n in $MEMBERS; do
   for loss in $LOSSES; do
     for impl in memberlist proconsul; do
@@ -191,22 +205,22 @@ for n in $MEMBERS; do
       kv() { tr ' ' '\n' <"$f" | sed -n "s/^$1=//p" | head -1; }
       echo "$impl $n $loss $(kv detect_first_p50_ms) $(kv detect_first_p99_ms) $(kv detect_all_p50_ms)" \
         "$(kv detect_all_p99_ms) $(kv undetected) $(kv steady_suspicions) $(kv false_dead_total)" \
-        "$(kv udp_bytes_per_member_s) $(kv tcp_bytes_per_member_s) $(kv converge_ms) $(awk -v i="$impl" -v n="$n" -v l="$loss" '$1 == i && $2 == n && $3 == l { print $4, $5 }' "$BENCH_TMP/runs.txt")"
+        "$(kv udp_bytes_per_member_s) $(kv tcp_bytes_per_member_s) $(kv converge_ms) $(awk -v i="$impl" -v n="$n" -v l="$loss" '$1 == i && $2 == n && $3 == l { print $4, $5, $6 }' "$BENCH_TMP/runs.txt")"
     done
   done
 done | awk -v results="$RESULTS" '
   function r(a, b) { return (b > 0 && a >= 0) ? sprintf("%.2fx", a / b) : "-" }
   { i = $1 == "memberlist" ? 0 : 1; for (c = 1; c <= NF; c++) v[i, c] = $c
     if (i == 0) next
-    if (!header++) printf "%7s %5s %-10s %8s %8s %8s %8s %5s %5s %6s %9s %9s %6s %5s %5s\n", "members", "loss%",
-      "impl", "first p50", "p99", "all p50", "p99", "undet", "susp", "f.dead", "UDP B/s", "TCP B/s", "conv s", "cpu%", "other"
+    if (!header++) printf "%7s %5s %-10s %8s %8s %8s %8s %5s %5s %6s %9s %9s %6s %5s %5s %5s\n", "members", "loss%",
+      "impl", "first p50", "p99", "all p50", "p99", "undet", "susp", "f.dead", "UDP B/s", "TCP B/s", "conv s", "cpu%", "other", "drop%"
     for (k = 0; k <= 1; k++) {
-      printf "%7s %5s %-10s %8.0f %8.0f %8.0f %8.0f %5d %5d %6d %9.1f %9.1f %6.1f %5s %5s\n", v[k, 2], v[k, 3], v[k, 1],
+      printf "%7s %5s %-10s %8.0f %8.0f %8.0f %8.0f %5d %5d %6d %9.1f %9.1f %6.1f %5s %5s %5s\n", v[k, 2], v[k, 3], v[k, 1],
         v[k, 4], v[k, 5], v[k, 6], v[k, 7], v[k, 8], v[k, 9], v[k, 10], v[k, 11], v[k, 12], v[k, 13] / 1000, v[k, 14],
-        v[k, 15]
-      printf "point impl=%s members=%s loss_pct=%s detect_first_p50_ms=%s detect_first_p99_ms=%s detect_all_p50_ms=%s detect_all_p99_ms=%s undetected=%s steady_suspicions=%s false_dead_total=%s udp_bytes_per_member_s=%s tcp_bytes_per_member_s=%s converge_ms=%s cpu_pct=%s other_cpu_pct=%s\n",
+        v[k, 15], v[k, 16]
+      printf "point impl=%s members=%s loss_pct=%s detect_first_p50_ms=%s detect_first_p99_ms=%s detect_all_p50_ms=%s detect_all_p99_ms=%s undetected=%s steady_suspicions=%s false_dead_total=%s udp_bytes_per_member_s=%s tcp_bytes_per_member_s=%s converge_ms=%s cpu_pct=%s other_cpu_pct=%s udp_dropped_pct=%s\n",
         v[k, 1], v[k, 2], v[k, 3], v[k, 4], v[k, 5], v[k, 6], v[k, 7], v[k, 8], v[k, 9], v[k, 10], v[k, 11], v[k, 12],
-        v[k, 13], v[k, 14], v[k, 15] >> results
+        v[k, 13], v[k, 14], v[k, 15], v[k, 16] >> results
     }
     printf "%7s %5s %-10s %8s %8s %8s %8s %5s %5s %6s %9s %9s\n", "", "", "ratio", r(v[1, 4], v[0, 4]),
       r(v[1, 5], v[0, 5]), r(v[1, 6], v[0, 6]), r(v[1, 7], v[0, 7]), "", "", "", r(v[1, 11], v[0, 11]), r(v[1, 12], v[0, 12])

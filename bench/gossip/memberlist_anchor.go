@@ -65,8 +65,10 @@ func (cc *countingConn) Write(b []byte) (int, error) {
 }
 
 // countingTransport forwards everything to a NetTransport and counts what is sent. It
-// implements the plain Transport interface; memberlist wraps it in its own shim, which calls
-// WriteTo and DialTimeout.
+// implements the plain Transport interface; memberlist wraps it in its own shim (and logs at
+// debug that it is not node-aware), which calls WriteTo and DialTimeout. NetTransport's
+// node-aware methods ignore the node name and do exactly what those two do, so the members
+// behave as with the stock transport.
 type countingTransport struct {
 	inner   *memberlist.NetTransport
 	c       byteCounters
