@@ -164,6 +164,10 @@ for n in $MEMBERS; do
     # Alternate which goes first, so neither always runs after the other.
     if ((point % 2 == 0)); then order="memberlist proconsul"; else order="proconsul memberlist"; fi
     for impl in $order; do run_one "$impl" "$n" "$loss"; done
+    # Same names by construction; the metas are checked (each program prints a digest of them).
+    d1="$(tr ' ' '\n' <"$BENCH_TMP/memberlist-$n-$loss.out" | sed -n 's/^meta_digest=//p')"
+    d2="$(tr ' ' '\n' <"$BENCH_TMP/proconsul-$n-$loss.out" | sed -n 's/^meta_digest=//p')"
+    [[ -n "$d1" && "$d1" == "$d2" ]] || bench_die "the programs' member metas differ ($d1, $d2)"
     point=$((point + 1))
   done
 done

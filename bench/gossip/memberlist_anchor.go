@@ -234,15 +234,45 @@ func progress(format string, args ...interface{}) {
 		fmt.Sprintf(format, args...))
 }
 
-// memberName and memberMeta are the same in pool_bench.
+// memberName, memberMeta and metaDigest are the same in pool_bench.
 func memberName(i int) string { return fmt.Sprintf("gossip-bench-node-%04d", i) }
 
-func memberMeta(size int) []byte {
-	meta := make([]byte, size)
-	for i := range meta {
-		meta[i] = byte('a' + i%26)
+// splitmix64: a tiny generator both programs implement alike.
+type splitmix struct{ s uint64 }
+
+func (g *splitmix) next() uint64 {
+	g.s += 0x9E3779B97F4A7C15
+	z := g.s
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+// memberMeta looks like a Consul client's LAN tags (shared keys, a random node id and build
+// hash), padded with random hex to `size` bytes: about as compressible as real tags, so
+// memberlist's compression gets neither a free ride nor nothing to work with.
+func memberMeta(i, size int) []byte {
+	g := splitmix{uint64(i) + 1}
+	h := fmt.Sprintf("%016x%016x", g.next(), g.next())
+	meta := fmt.Sprintf("role=node dc=dc1 segment= id=%s-%s-%s-%s-%s vsn=2 vsn_min=2 vsn_max=3 build=1.17.0:%08x",
+		h[0:8], h[8:12], h[12:16], h[16:20], h[20:32], uint32(g.next()))
+	for len(meta) < size {
+		meta += fmt.Sprintf("%016x", g.next())
 	}
-	return meta
+	return []byte(meta[:size])
+}
+
+// metaDigest is FNV-1a (64-bit) over every member's meta in order: the script checks that
+// both programs gave their members the same bytes.
+func metaDigest(n, size int) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < n; i++ {
+		for _, b := range memberMeta(i, size) {
+			h ^= uint64(b)
+			h *= 1099511628211
+		}
+	}
+	return h
 }
 
 // nearestRank is the p-th percentile by nearest rank (p99 of 10 samples is the maximum).
@@ -317,7 +347,7 @@ func main() {
 		conf.BindAddr, conf.BindPort = *bind, port
 		conf.AdvertiseAddr, conf.AdvertisePort = *bind, port
 		conf.Events = &eventDelegate{index: i, rec: rec}
-		conf.Delegate = &metaDelegate{meta: memberMeta(*metaBytes)}
+		conf.Delegate = &metaDelegate{meta: memberMeta(i, *metaBytes)}
 		conf.Logger = log.New(logOut, conf.Name+" ", log.Lmicroseconds)
 		probeInterval, suspicionMult, suspicionMaxMult =
 			conf.ProbeInterval, conf.SuspicionMult, conf.SuspicionMaxTimeoutMult
@@ -453,8 +483,9 @@ func main() {
 	nodeScale := math.Max(1, math.Log10(float64(*n)))
 	suspicionMin := float64(suspicionMult) * nodeScale * probeInterval.Seconds() * 1000
 
-	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d go=%s\n",
-		*profile, *n, *steadyS, *kills, *metaBytes, strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%016x go=%s\n",
+		*profile, *n, *steadyS, *kills, *metaBytes, metaDigest(*n, *metaBytes),
+		strings.TrimPrefix(runtime.Version(), "go"))
 	fmt.Printf("join_ms=%d converge_ms=%d\n", joinMs, convergeMs)
 	fmt.Printf("steady_wall_s=%.1f steady_suspicions=%d steady_false_dead=%d\n",
 		steadyWall, s1-s0, f1-f0)

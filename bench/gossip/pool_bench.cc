@@ -83,18 +83,60 @@ void progress(const std::string& line) {
   std::fprintf(stderr, "%s proconsul: %s\n", stamp, line.c_str());
 }
 
-// The same names and metas as the anchor's (memberName, memberMeta there).
+// The same names, metas and digest as the anchor's (memberName, memberMeta, metaDigest there).
 std::string member_name(int i) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "gossip-bench-node-%04d", i);
   return buf;
 }
 
-std::string member_meta(int size) {
-  std::string meta(static_cast<std::size_t>(size), 'a');
-  for (int i = 0; i < size; ++i)
-    meta[static_cast<std::size_t>(i)] = static_cast<char>('a' + i % 26);
+// splitmix64: a tiny generator both programs implement alike.
+struct SplitMix {
+  std::uint64_t s;
+  std::uint64_t next() {
+    s += 0x9E3779B97F4A7C15ULL;
+    std::uint64_t z = s;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+};
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Looks like a Consul client's LAN tags (shared keys, a random node id and build hash), padded
+// with random hex to `size` bytes: about as compressible as real tags, so memberlist's
+// compression gets neither a free ride nor nothing to work with.
+std::string member_meta(int i, int size) {
+  SplitMix g{static_cast<std::uint64_t>(i) + 1};
+  // One call per statement: the operands of + are evaluated in no fixed order.
+  std::string h = hex64(g.next());
+  h += hex64(g.next());
+  char build[16];
+  std::snprintf(build, sizeof build, "%08x", static_cast<unsigned>(g.next() & 0xffffffffULL));
+  std::string meta = "role=node dc=dc1 segment= id=" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" +
+                     h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12) +
+                     " vsn=2 vsn_min=2 vsn_max=3 build=1.17.0:" + build;
+  while (meta.size() < static_cast<std::size_t>(size)) meta += hex64(g.next());
+  meta.resize(static_cast<std::size_t>(size));
   return meta;
+}
+
+// FNV-1a (64-bit) over every member's meta in order: the script checks that both programs
+// gave their members the same bytes.
+std::uint64_t meta_digest(int n, int size) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (int i = 0; i < n; ++i) {
+    for (unsigned char b : member_meta(i, size)) {
+      h ^= b;
+      h *= 1099511628211ULL;
+    }
+  }
+  return h;
 }
 
 // The p-th percentile by nearest rank (p99 of 10 samples is the maximum); NaN when empty.
@@ -203,7 +245,7 @@ int main(int argc, char** argv) {
     pc::gossip::Pool::Options options;
     options.config = o.profile == "lan" ? pc::gossip::lan_config(m.name, "")
                                         : pc::gossip::local_config(m.name, "");
-    options.config.meta = member_meta(o.meta_bytes);
+    options.config.meta = member_meta(static_cast<int>(i), o.meta_bytes);
     base = options.config;
     options.bind_ip = o.bind;
     options.port = 0;
@@ -329,8 +371,10 @@ int main(int argc, char** argv) {
   const double suspicion_min_ms =
       base.suspicion_mult * node_scale * static_cast<double>(base.probe_interval_ms);
 
-  std::printf("impl=proconsul profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d\n",
-              o.profile.c_str(), o.members, o.steady_s, o.kills, o.meta_bytes);
+  std::printf(
+      "impl=proconsul profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%s\n",
+      o.profile.c_str(), o.members, o.steady_s, o.kills, o.meta_bytes,
+      hex64(meta_digest(o.members, o.meta_bytes)).c_str());
   std::printf("join_ms=%lld converge_ms=%lld\n", join_ms, converge_ms);
   std::printf("steady_wall_s=%.1f steady_suspicions=%llu steady_false_dead=%d\n", steady_wall_s,
               static_cast<unsigned long long>(steady_suspicions), steady_false_dead);
