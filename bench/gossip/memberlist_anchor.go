@@ -300,6 +300,8 @@ func main() {
 	metaBytes := flag.Int("meta-bytes", 160, "size of each member's meta")
 	bind := flag.String("bind", "127.0.0.1", "address every member binds")
 	logPath := flag.String("log", "", "memberlist's own log (default: discarded)")
+	compression := flag.Bool("compression", true,
+		"memberlist's EnableCompression (on in both profiles; off shows what it saves)")
 	flag.Parse()
 	if *n < 3 || *n > 5000 || *steadyS < 0 || *kills < 0 || *kills > *n-2 || *warmupS < 0 ||
 		*settleS < 0 || *metaBytes < 0 || *metaBytes > memberlist.MetaMaxSize {
@@ -342,6 +344,7 @@ func main() {
 		if err != nil {
 			die("transport: %v", err)
 		}
+		conf.EnableCompression = *compression
 		conf.Name = memberName(i)
 		conf.Transport = t
 		conf.BindAddr, conf.BindPort = *bind, port
@@ -483,8 +486,8 @@ func main() {
 	nodeScale := math.Max(1, math.Log10(float64(*n)))
 	suspicionMin := float64(suspicionMult) * nodeScale * probeInterval.Seconds() * 1000
 
-	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%016x go=%s\n",
-		*profile, *n, *steadyS, *kills, *metaBytes, metaDigest(*n, *metaBytes),
+	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%016x compression=%t go=%s\n",
+		*profile, *n, *steadyS, *kills, *metaBytes, metaDigest(*n, *metaBytes), *compression,
 		strings.TrimPrefix(runtime.Version(), "go"))
 	fmt.Printf("join_ms=%d converge_ms=%d\n", joinMs, convergeMs)
 	fmt.Printf("steady_wall_s=%.1f steady_suspicions=%d steady_false_dead=%d\n",
