@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gossip/core/config.h"
@@ -231,112 +232,99 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-}  // namespace
+// One run: the phases in order, each a method; the figures they measure are its fields.
+class Run {
+ public:
+  explicit Run(Options o) : o_(std::move(o)), n_(static_cast<std::size_t>(o_.members)) {}
 
-int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
-  const auto n = static_cast<std::size_t>(o.members);
-  Recorder rec;
-  std::vector<Member> members(n);
-  pc::gossip::Config base;
-  for (std::size_t i = 0; i < n; ++i) {
-    Member& m = members[i];
-    m.name = member_name(static_cast<int>(i));
-    pc::gossip::Pool::Options options;
-    options.config = o.profile == "lan" ? pc::gossip::lan_config(m.name, "")
-                                        : pc::gossip::local_config(m.name, "");
-    options.config.meta = member_meta(static_cast<int>(i), o.meta_bytes);
-    base = options.config;
-    options.bind_ip = o.bind;
-    options.port = 0;
-    // memberlist's TCPTimeout of the same profile.
-    options.tcp_timeout = o.profile == "lan" ? 10s : 1s;
-    options.on_event = [&rec, i](const pc::gossip::Event& e) {
-      if (e.kind == pc::gossip::EventKind::kFail || e.kind == pc::gossip::EventKind::kLeave) {
-        rec.add(i, e.member.name);
-      }
-    };
-    m.pool = std::make_unique<pc::gossip::Pool>(std::move(options));
-    auto port = m.pool->start();
-    if (!port) die(m.name + ": " + port.error().message);
-  }
-
-  const auto start = Clock::now();
-  for (std::size_t i = 1; i < n; ++i) {
-    if (members[i].pool->join({members[0].pool->address()}) != 1) {
-      die(members[i].name + ": join " + members[0].pool->address() + " failed");
+  void start_members() {
+    members_.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) {
+      Member& m = members_[i];
+      m.name = member_name(static_cast<int>(i));
+      pc::gossip::Pool::Options options;
+      options.config = o_.profile == "lan" ? pc::gossip::lan_config(m.name, "")
+                                           : pc::gossip::local_config(m.name, "");
+      options.config.meta = member_meta(static_cast<int>(i), o_.meta_bytes);
+      base_ = options.config;
+      options.bind_ip = o_.bind;
+      options.port = 0;
+      // memberlist's TCPTimeout of the same profile.
+      options.tcp_timeout = o_.profile == "lan" ? 10s : 1s;
+      options.on_event = [this, i](const pc::gossip::Event& e) {
+        if (e.kind == pc::gossip::EventKind::kFail || e.kind == pc::gossip::EventKind::kLeave) {
+          rec_.add(i, e.member.name);
+        }
+      };
+      m.pool = std::make_unique<pc::gossip::Pool>(std::move(options));
+      auto port = m.pool->start();
+      if (!port) die(m.name + ": " + port.error().message);
     }
   }
-  const auto join_ms = static_cast<long long>(ms_between(start, Clock::now()));
-  const auto probe_interval = std::chrono::milliseconds(base.probe_interval_ms);
-  const auto converge_bound = probe_interval * o.members + 60s;
-  for (;;) {
-    bool converged = true;
-    for (const Member& m : members) {
-      std::size_t alive = 0;
-      for (const auto& info : m.pool->members())
-        alive += pc::gossip::dead_or_left(info.state) ? 0 : 1;
-      if (alive != n) {
-        converged = false;
-        break;
+
+  // Everyone joins member 0, then every member must count all alive.
+  void join_and_converge() {
+    const auto start = Clock::now();
+    for (std::size_t i = 1; i < n_; ++i) {
+      if (members_[i].pool->join({members_[0].pool->address()}) != 1) {
+        die(members_[i].name + ": join " + members_[0].pool->address() + " failed");
       }
     }
-    if (converged) break;
-    if (Clock::now() - start > converge_bound) {
-      die("not every member sees " + std::to_string(n) + " alive after the bound");
+    join_ms_ = static_cast<long long>(ms_between(start, Clock::now()));
+    const auto bound = std::chrono::milliseconds(base_.probe_interval_ms) * o_.members + 60s;
+    while (!all_see_all_alive()) {
+      if (Clock::now() - start > bound) {
+        die("not every member sees " + std::to_string(n_) + " alive after the bound");
+      }
+      std::this_thread::sleep_for(50ms);
     }
-    std::this_thread::sleep_for(50ms);
+    converge_ms_ = static_cast<long long>(ms_between(start, Clock::now()));
+    progress(std::to_string(n_) + " members joined in " + std::to_string(join_ms_) +
+             " ms, all alive everywhere after " + std::to_string(converge_ms_) + " ms");
   }
-  const auto converge_ms = static_cast<long long>(ms_between(start, Clock::now()));
-  progress(std::to_string(n) + " members joined in " + std::to_string(join_ms) +
-           " ms, all alive everywhere after " + std::to_string(converge_ms) + " ms");
-  std::this_thread::sleep_for(std::chrono::seconds(o.warmup_s));
 
-  // Steady state.
-  const Totals before = totals(members);
-  const int false_dead_before = rec.false_dead_now();
-  const auto steady_start = Clock::now();
-  std::this_thread::sleep_for(std::chrono::seconds(o.steady_s));
-  const double steady_wall_s = ms_between(steady_start, Clock::now()) / 1000;
-  const Totals after = totals(members);
-  const int steady_false_dead = rec.false_dead_now() - false_dead_before;
-  const std::uint64_t steady_suspicions = after.suspicions - before.suspicions;
-  const double member_seconds = static_cast<double>(n) * steady_wall_s;
-  progress("steady state " + std::to_string(static_cast<int>(steady_wall_s)) +
-           " s: " + std::to_string(steady_suspicions) + " suspicions, " +
-           std::to_string(steady_false_dead) + " false dead");
+  void steady_state() {
+    std::this_thread::sleep_for(std::chrono::seconds(o_.warmup_s));
+    steady_before_ = totals(members_);
+    const int false_dead_before = rec_.false_dead_now();
+    const auto steady_start = Clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(o_.steady_s));
+    steady_wall_s_ = ms_between(steady_start, Clock::now()) / 1000;
+    steady_after_ = totals(members_);
+    steady_false_dead_ = rec_.false_dead_now() - false_dead_before;
+    progress("steady state " + std::to_string(static_cast<int>(steady_wall_s_)) +
+             " s: " + std::to_string(steady_after_.suspicions - steady_before_.suspicions) +
+             " suspicions, " + std::to_string(steady_false_dead_) + " false dead");
+  }
 
-  // Kills. The kill phase's suspicions are summed per kill (and its settling time) over the
-  // pools still running.
-  std::vector<double> firsts, alls;
-  int undetected = 0, late = 0;
-  std::uint64_t kill_suspicions = 0;
-  for (int k = 0; k < o.kills; ++k) {
-    Member& victim = members[n - 1 - static_cast<std::size_t>(k)];
+  // Kill k (0-based) stops the k-th member from the end and waits until every running member
+  // declared it dead, or the bound passed. The kill phase's suspicions are summed per kill
+  // (and its settling time) over the pools still running.
+  void kill(int k) {
+    Member& victim = members_[n_ - 1 - static_cast<std::size_t>(k)];
     std::size_t live = 0;
-    for (const Member& m : members) live += m.running && &m != &victim ? 1 : 0;
+    for (const Member& m : members_) live += m.running && &m != &victim ? 1 : 0;
     // As the anchor: one probe round of the live members, then the maximum suspicion
     // timeout; the wait adds 30 s of slack, --check holds to the bound itself.
     const double node_scale = std::max(1.0, std::log10(static_cast<double>(live + 1)));
-    const double suspicion_max_ms = base.suspicion_mult * base.suspicion_max_timeout_mult *
-                                    node_scale * static_cast<double>(base.probe_interval_ms);
-    const double bound_ms = static_cast<double>(live * base.probe_interval_ms) + suspicion_max_ms;
-
+    const double suspicion_max_ms = base_.suspicion_mult * base_.suspicion_max_timeout_mult *
+                                    node_scale * static_cast<double>(base_.probe_interval_ms);
+    const double bound_ms = static_cast<double>(live * base_.probe_interval_ms) + suspicion_max_ms;
     {
-      std::lock_guard lock(rec.mu);
-      rec.stopped.insert(victim.name);
+      std::lock_guard lock(rec_.mu);
+      rec_.stopped.insert(victim.name);
     }
     // Out of the sums first: a stopped pool's core stats read as zeros.
     victim.running = false;
-    const Totals suspicions_before = totals(members);
+    const Totals suspicions_before = totals(members_);
     victim.pool->stop();
     const auto killed = Clock::now();
     std::set<std::size_t> seen;
     std::optional<Clock::time_point> first, last;
     while (ms_between(killed, Clock::now()) < bound_ms + 30'000 && seen.size() < live) {
       std::this_thread::sleep_for(10ms);
-      std::lock_guard lock(rec.mu);
-      for (const DeadEvent& e : rec.dead) {
+      std::lock_guard lock(rec_.mu);
+      for (const DeadEvent& e : rec_.dead) {
         if (e.name != victim.name || e.at < killed || seen.contains(e.observer)) continue;
         seen.insert(e.observer);
         if (!first || e.at < *first) first = e.at;
@@ -346,14 +334,14 @@ int main(int argc, char** argv) {
     double first_ms = -1, all_ms = -1;
     if (first) {
       first_ms = ms_between(killed, *first);
-      firsts.push_back(first_ms);
+      firsts_.push_back(first_ms);
     }
     if (seen.size() == live) {
       all_ms = ms_between(killed, *last);
-      alls.push_back(all_ms);
-      if (all_ms > bound_ms) ++late;
+      alls_.push_back(all_ms);
+      if (all_ms > bound_ms) ++late_;
     } else {
-      ++undetected;
+      ++undetected_;
     }
     std::printf(
         "kill index=%d member=%s live=%zu first_dead_ms=%.1f all_dead_ms=%.1f declared=%zu\n",
@@ -362,51 +350,106 @@ int main(int argc, char** argv) {
              std::to_string(static_cast<long long>(first_ms)) + " ms, everywhere after " +
              std::to_string(static_cast<long long>(all_ms)) + " ms (" +
              std::to_string(seen.size()) + "/" + std::to_string(live) + ")");
-    std::this_thread::sleep_for(std::chrono::seconds(o.settle_s));
-    kill_suspicions += totals(members).suspicions - suspicions_before.suspicions;
+    std::this_thread::sleep_for(std::chrono::seconds(o_.settle_s));
+    kill_suspicions_ += totals(members_).suspicions - suspicions_before.suspicions;
   }
-  std::sort(firsts.begin(), firsts.end());
-  std::sort(alls.begin(), alls.end());
-  const double node_scale = std::max(1.0, std::log10(static_cast<double>(n)));
-  const double suspicion_min_ms =
-      base.suspicion_mult * node_scale * static_cast<double>(base.probe_interval_ms);
 
-  std::printf(
-      "impl=proconsul profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%s\n",
-      o.profile.c_str(), o.members, o.steady_s, o.kills, o.meta_bytes,
-      hex64(meta_digest(o.members, o.meta_bytes)).c_str());
-  std::printf("join_ms=%lld converge_ms=%lld\n", join_ms, converge_ms);
-  std::printf("steady_wall_s=%.1f steady_suspicions=%llu steady_false_dead=%d\n", steady_wall_s,
-              static_cast<unsigned long long>(steady_suspicions), steady_false_dead);
-  std::printf(
-      "udp_bytes_per_member_s=%.1f udp_packets_per_member_s=%.2f tcp_bytes_per_member_s=%.1f\n",
-      static_cast<double>(after.udp_bytes - before.udp_bytes) / member_seconds,
-      static_cast<double>(after.udp_packets - before.udp_packets) / member_seconds,
-      static_cast<double>(after.tcp_bytes - before.tcp_bytes) / member_seconds);
-  std::printf(
-      "detect_first_p50_ms=%.1f detect_first_p99_ms=%.1f detect_all_p50_ms=%.1f "
-      "detect_all_p99_ms=%.1f undetected=%d\n",
-      nearest_rank(firsts, 50), nearest_rank(firsts, 99), nearest_rank(alls, 50),
-      nearest_rank(alls, 99), undetected);
-  std::printf("kill_phase_suspicions=%llu false_dead_total=%d\n",
-              static_cast<unsigned long long>(kill_suspicions), rec.false_dead_now());
-  std::printf("suspicion_min_ms=%.0f suspicion_max_ms=%.0f\n", suspicion_min_ms,
-              suspicion_min_ms * base.suspicion_max_timeout_mult);
-  std::fflush(stdout);
-
-  for (Member& m : members) {
-    if (m.running) m.pool->stop();
+  // The key=value lines, the anchor's keys in the anchor's order.
+  void report() {
+    std::sort(firsts_.begin(), firsts_.end());
+    std::sort(alls_.begin(), alls_.end());
+    const double node_scale = std::max(1.0, std::log10(static_cast<double>(n_)));
+    const double suspicion_min_ms =
+        base_.suspicion_mult * node_scale * static_cast<double>(base_.probe_interval_ms);
+    const double member_seconds = static_cast<double>(n_) * steady_wall_s_;
+    auto per_member_s = [&](std::uint64_t after, std::uint64_t before) {
+      return static_cast<double>(after - before) / member_seconds;
+    };
+    std::printf(
+        "impl=proconsul profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%s\n",
+        o_.profile.c_str(), o_.members, o_.steady_s, o_.kills, o_.meta_bytes,
+        hex64(meta_digest(o_.members, o_.meta_bytes)).c_str());
+    std::printf("join_ms=%lld converge_ms=%lld\n", join_ms_, converge_ms_);
+    std::printf(
+        "steady_wall_s=%.1f steady_suspicions=%llu steady_false_dead=%d\n", steady_wall_s_,
+        static_cast<unsigned long long>(steady_after_.suspicions - steady_before_.suspicions),
+        steady_false_dead_);
+    std::printf(
+        "udp_bytes_per_member_s=%.1f udp_packets_per_member_s=%.2f tcp_bytes_per_member_s=%.1f\n",
+        per_member_s(steady_after_.udp_bytes, steady_before_.udp_bytes),
+        per_member_s(steady_after_.udp_packets, steady_before_.udp_packets),
+        per_member_s(steady_after_.tcp_bytes, steady_before_.tcp_bytes));
+    std::printf(
+        "detect_first_p50_ms=%.1f detect_first_p99_ms=%.1f detect_all_p50_ms=%.1f "
+        "detect_all_p99_ms=%.1f undetected=%d\n",
+        nearest_rank(firsts_, 50), nearest_rank(firsts_, 99), nearest_rank(alls_, 50),
+        nearest_rank(alls_, 99), undetected_);
+    std::printf("kill_phase_suspicions=%llu false_dead_total=%d\n",
+                static_cast<unsigned long long>(kill_suspicions_), rec_.false_dead_now());
+    std::printf("suspicion_min_ms=%.0f suspicion_max_ms=%.0f\n", suspicion_min_ms,
+                suspicion_min_ms * base_.suspicion_max_timeout_mult);
+    std::fflush(stdout);
   }
-  if (o.check) {
-    const int false_dead = rec.false_dead_now();
-    if (undetected > 0 || late > 0 || false_dead > 0) {
+
+  void stop_all() {
+    for (Member& m : members_) {
+      if (m.running) m.pool->stop();
+      m.running = false;
+    }
+  }
+
+  // --check: every kill seen everywhere within its bound, nothing running declared dead.
+  bool check() {
+    const int false_dead = rec_.false_dead_now();
+    if (undetected_ > 0 || late_ > 0 || false_dead > 0) {
       std::fprintf(stderr,
                    "pool_bench: check FAILED: %d kill(s) not seen dead everywhere, %d seen later "
                    "than a probe round plus the maximum suspicion timeout, %d false dead\n",
-                   undetected, late, false_dead);
-      return 1;
+                   undetected_, late_, false_dead);
+      return false;
     }
     std::fprintf(stderr, "pool_bench: check passed\n");
+    return true;
   }
-  return 0;
+
+ private:
+  bool all_see_all_alive() const {
+    for (const Member& m : members_) {
+      std::size_t alive = 0;
+      for (const auto& info : m.pool->members()) {
+        alive += pc::gossip::dead_or_left(info.state) ? 0 : 1;
+      }
+      if (alive != n_) return false;
+    }
+    return true;
+  }
+
+  const Options o_;
+  const std::size_t n_;
+  // Declared before the members, so destroyed after them: the pools' callbacks write into it
+  // until they stop.
+  Recorder rec_;
+  std::vector<Member> members_;
+  pc::gossip::Config base_;
+  long long join_ms_ = 0, converge_ms_ = 0;
+  Totals steady_before_, steady_after_;
+  double steady_wall_s_ = 0;
+  int steady_false_dead_ = 0;
+  std::vector<double> firsts_, alls_;
+  int undetected_ = 0, late_ = 0;
+  std::uint64_t kill_suspicions_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  Run run(o);
+  run.start_members();
+  run.join_and_converge();
+  run.steady_state();
+  for (int k = 0; k < o.kills; ++k) run.kill(k);
+  run.report();
+  run.stop_all();
+  return o.check && !run.check() ? 1 : 0;
 }
