@@ -188,6 +188,12 @@ func (r *recorder) add(observer int, name string) {
 	}
 }
 
+func (r *recorder) falseDeadNow() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.falseDead
+}
+
 type eventDelegate struct {
 	index int
 	rec   *recorder
@@ -290,215 +296,260 @@ func nearestRank(sorted []float64, p float64) float64 {
 	return sorted[r-1]
 }
 
-func main() {
-	n := flag.Int("members", 100, "members in the pool")
-	steadyS := flag.Int("steady-s", 120, "seconds of steady state (nobody fails)")
-	kills := flag.Int("kills", 10, "members killed one at a time after the steady state")
-	warmupS := flag.Int("warmup-s", 15, "seconds between convergence and the steady state")
-	settleS := flag.Int("settle-s", 5, "seconds after a kill is seen everywhere before the next")
-	profile := flag.String("profile", "lan", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
-	metaBytes := flag.Int("meta-bytes", 160, "size of each member's meta")
-	bind := flag.String("bind", "127.0.0.1", "address every member binds")
-	logPath := flag.String("log", "", "memberlist's own log (default: discarded)")
-	compression := flag.Bool("compression", true,
+type options struct {
+	n, steadyS, kills, warmupS, settleS, metaBytes int
+	profile, bind, logPath                         string
+	compression                                    bool
+}
+
+func parseFlags() options {
+	var o options
+	flag.IntVar(&o.n, "members", 100, "members in the pool")
+	flag.IntVar(&o.steadyS, "steady-s", 120, "seconds of steady state (nobody fails)")
+	flag.IntVar(&o.kills, "kills", 10, "members killed one at a time after the steady state")
+	flag.IntVar(&o.warmupS, "warmup-s", 15, "seconds between convergence and the steady state")
+	flag.IntVar(&o.settleS, "settle-s", 5, "seconds after a kill is seen everywhere before the next")
+	flag.StringVar(&o.profile, "profile", "lan", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
+	flag.IntVar(&o.metaBytes, "meta-bytes", 160, "size of each member's meta")
+	flag.StringVar(&o.bind, "bind", "127.0.0.1", "address every member binds")
+	flag.StringVar(&o.logPath, "log", "", "memberlist's own log (default: discarded)")
+	flag.BoolVar(&o.compression, "compression", true,
 		"memberlist's EnableCompression (on in both profiles; off shows what it saves)")
 	flag.Parse()
-	if *n < 3 || *n > 5000 || *steadyS < 0 || *kills < 0 || *kills > *n-2 || *warmupS < 0 ||
-		*settleS < 0 || *metaBytes < 0 || *metaBytes > memberlist.MetaMaxSize {
-		die("bad flags (members 3..5000, kills at most members-2, meta at most %d bytes)",
-			memberlist.MetaMaxSize)
+	if o.n < 3 || o.n > 5000 || o.steadyS < 0 || o.kills < 0 || o.kills > o.n-2 || o.warmupS < 0 ||
+		o.settleS < 0 || o.metaBytes < 0 || o.metaBytes > memberlist.MetaMaxSize ||
+		(o.profile != "lan" && o.profile != "local") {
+		die("bad flags (members 3..5000, kills at most members-2, meta at most %d bytes, "+
+			"profile lan or local)", memberlist.MetaMaxSize)
 	}
-	var logOut io.Writer = io.Discard
-	if *logPath != "" {
-		f, err := os.Create(*logPath)
-		if err != nil {
-			die("%v", err)
-		}
-		defer f.Close()
-		logOut = f
-	}
+	return o
+}
 
-	sink := &suspectSink{}
-	mc := metrics.DefaultConfig("")
-	mc.EnableHostname = false
-	mc.EnableRuntimeMetrics = false
-	if _, err := metrics.NewGlobal(mc, sink); err != nil {
-		die("metrics: %v", err)
-	}
+// run is one run: the phases in order, each a method; the figures they measure are its fields.
+type run struct {
+	o       options
+	logOut  io.Writer
+	sink    *suspectSink
+	rec     *recorder
+	members []*member
+	// From the profile's config.
+	probeInterval                   time.Duration
+	suspicionMult, suspicionMaxMult int
 
-	rec := &recorder{stopped: map[string]bool{}}
-	members := make([]*member, *n)
-	var probeInterval time.Duration
-	var suspicionMult, suspicionMaxMult int
-	for i := range members {
-		var conf *memberlist.Config
-		switch *profile {
-		case "lan":
-			conf = memberlist.DefaultLANConfig()
-		case "local":
+	joinMs, convergeMs     int64
+	u0, p0, t0, u1, p1, t1 uint64
+	steadyWall             float64
+	steadySuspicions       uint64
+	steadyFalseDead        int
+	firsts, alls           []float64
+	undetected             int
+	killSuspicions0        uint64
+}
+
+func (r *run) startMembers() {
+	r.members = make([]*member, r.o.n)
+	for i := range r.members {
+		conf := memberlist.DefaultLANConfig()
+		if r.o.profile == "local" {
 			conf = memberlist.DefaultLocalConfig()
-		default:
-			die("unknown profile %q", *profile)
 		}
-		t, port, err := newCountingTransport(*bind)
+		t, port, err := newCountingTransport(r.o.bind)
 		if err != nil {
 			die("transport: %v", err)
 		}
-		conf.EnableCompression = *compression
+		conf.EnableCompression = r.o.compression
 		conf.Name = memberName(i)
 		conf.Transport = t
-		conf.BindAddr, conf.BindPort = *bind, port
-		conf.AdvertiseAddr, conf.AdvertisePort = *bind, port
-		conf.Events = &eventDelegate{index: i, rec: rec}
-		conf.Delegate = &metaDelegate{meta: memberMeta(i, *metaBytes)}
-		conf.Logger = log.New(logOut, conf.Name+" ", log.Lmicroseconds)
-		probeInterval, suspicionMult, suspicionMaxMult =
+		conf.BindAddr, conf.BindPort = r.o.bind, port
+		conf.AdvertiseAddr, conf.AdvertisePort = r.o.bind, port
+		conf.Events = &eventDelegate{index: i, rec: r.rec}
+		conf.Delegate = &metaDelegate{meta: memberMeta(i, r.o.metaBytes)}
+		conf.Logger = log.New(r.logOut, conf.Name+" ", log.Lmicroseconds)
+		r.probeInterval, r.suspicionMult, r.suspicionMaxMult =
 			conf.ProbeInterval, conf.SuspicionMult, conf.SuspicionMaxTimeoutMult
 		ml, err := memberlist.Create(conf)
 		if err != nil {
 			die("create %s: %v", conf.Name, err)
 		}
-		members[i] = &member{name: conf.Name, addr: fmt.Sprintf("%s:%d", *bind, port), ml: ml,
+		r.members[i] = &member{name: conf.Name, addr: fmt.Sprintf("%s:%d", r.o.bind, port), ml: ml,
 			transport: t, running: true}
 	}
-	defer func() {
-		for _, m := range members {
-			if m.running {
-				m.ml.Shutdown()
-			}
-		}
-	}()
+}
 
+// joinAndConverge: everyone joins member 0, then every member must count all alive.
+func (r *run) joinAndConverge() {
 	start := time.Now()
-	for i := 1; i < *n; i++ {
-		if _, err := members[i].ml.Join([]string{members[0].addr}); err != nil {
-			die("%s: join: %v", members[i].name, err)
+	for i := 1; i < r.o.n; i++ {
+		if _, err := r.members[i].ml.Join([]string{r.members[0].addr}); err != nil {
+			die("%s: join: %v", r.members[i].name, err)
 		}
 	}
-	joinMs := time.Since(start).Milliseconds()
-	convergeBound := time.Duration(*n)*probeInterval + 60*time.Second
-	for {
-		converged := true
-		for _, m := range members {
-			if m.ml.NumMembers() != *n {
-				converged = false
-				break
-			}
-		}
-		if converged {
-			break
-		}
-		if time.Since(start) > convergeBound {
-			die("not every member sees %d alive after %v", *n, convergeBound)
+	r.joinMs = time.Since(start).Milliseconds()
+	bound := time.Duration(r.o.n)*r.probeInterval + 60*time.Second
+	for !r.allSeeAllAlive() {
+		if time.Since(start) > bound {
+			die("not every member sees %d alive after %v", r.o.n, bound)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	convergeMs := time.Since(start).Milliseconds()
-	progress("%d members joined in %d ms, all alive everywhere after %d ms", *n, joinMs, convergeMs)
-	time.Sleep(time.Duration(*warmupS) * time.Second)
+	r.convergeMs = time.Since(start).Milliseconds()
+	progress("%d members joined in %d ms, all alive everywhere after %d ms", r.o.n, r.joinMs,
+		r.convergeMs)
+}
 
-	// Steady state.
-	snapshot := func() (udp, packets, tcp uint64) {
-		for _, m := range members {
-			if m.running {
-				udp += atomic.LoadUint64(&m.transport.c.udpBytes)
-				packets += atomic.LoadUint64(&m.transport.c.udpPackets)
-				tcp += atomic.LoadUint64(&m.transport.c.tcpBytes)
-			}
+func (r *run) allSeeAllAlive() bool {
+	for _, m := range r.members {
+		if m.ml.NumMembers() != r.o.n {
+			return false
 		}
-		return
 	}
-	falseDead := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.falseDead }
-	u0, p0, t0 := snapshot()
-	s0, f0 := atomic.LoadUint64(&sink.suspicions), falseDead()
-	steadyStart := time.Now()
-	time.Sleep(time.Duration(*steadyS) * time.Second)
-	steadyWall := time.Since(steadyStart).Seconds()
-	u1, p1, t1 := snapshot()
-	s1, f1 := atomic.LoadUint64(&sink.suspicions), falseDead()
-	perMemberS := float64(*n) * steadyWall
-	progress("steady state %.0f s: %d suspicions, %d false dead", steadyWall, s1-s0, f1-f0)
+	return true
+}
 
-	// Kills.
-	var firsts, alls []float64
-	undetected := 0
-	killSuspicions0 := atomic.LoadUint64(&sink.suspicions)
-	for k := 0; k < *kills; k++ {
-		victim := members[*n-1-k]
-		live := 0
-		for _, m := range members {
-			if m.running && m != victim {
-				live++
-			}
+// totals sums the running members' byte counters.
+func (r *run) totals() (udp, packets, tcp uint64) {
+	for _, m := range r.members {
+		if m.running {
+			udp += atomic.LoadUint64(&m.transport.c.udpBytes)
+			packets += atomic.LoadUint64(&m.transport.c.udpPackets)
+			tcp += atomic.LoadUint64(&m.transport.c.tcpBytes)
 		}
-		// The longest a detection may take: one probe of the victim within a round of the
-		// live members, then the maximum suspicion timeout, both stretched by Lifeguard's
-		// awareness at worst; generous on purpose, it only bounds a failed run.
-		nodeScale := math.Max(1, math.Log10(float64(live+1)))
-		suspicionMax := time.Duration(float64(suspicionMult*suspicionMaxMult)*nodeScale*1000) *
-			probeInterval / 1000
-		bound := time.Duration(live)*probeInterval + suspicionMax + 30*time.Second
-
-		rec.mu.Lock()
-		rec.stopped[victim.name] = true
-		rec.mu.Unlock()
-		victim.ml.Shutdown()
-		victim.running = false
-		killed := time.Now()
-		var first, last time.Time
-		seen := map[int]bool{}
-		for time.Since(killed) < bound && len(seen) < live {
-			time.Sleep(10 * time.Millisecond)
-			rec.mu.Lock()
-			for _, e := range rec.dead {
-				if e.name != victim.name || e.at.Before(killed) || seen[e.observer] {
-					continue
-				}
-				seen[e.observer] = true
-				if first.IsZero() || e.at.Before(first) {
-					first = e.at
-				}
-				if e.at.After(last) {
-					last = e.at
-				}
-			}
-			rec.mu.Unlock()
-		}
-		firstMs, allMs := -1.0, -1.0
-		if !first.IsZero() {
-			firstMs = float64(first.Sub(killed).Microseconds()) / 1000
-			firsts = append(firsts, firstMs)
-		}
-		if len(seen) == live {
-			allMs = float64(last.Sub(killed).Microseconds()) / 1000
-			alls = append(alls, allMs)
-		} else {
-			undetected++
-		}
-		fmt.Printf("kill index=%d member=%s live=%d first_dead_ms=%.1f all_dead_ms=%.1f declared=%d\n",
-			k+1, victim.name, live, firstMs, allMs, len(seen))
-		progress("kill %d (%s): first dead after %.0f ms, everywhere after %.0f ms (%d/%d)",
-			k+1, victim.name, firstMs, allMs, len(seen), live)
-		time.Sleep(time.Duration(*settleS) * time.Second)
 	}
-	sort.Float64s(firsts)
-	sort.Float64s(alls)
-	nodeScale := math.Max(1, math.Log10(float64(*n)))
-	suspicionMin := float64(suspicionMult) * nodeScale * probeInterval.Seconds() * 1000
+	return
+}
 
+func (r *run) steadyState() {
+	time.Sleep(time.Duration(r.o.warmupS) * time.Second)
+	r.u0, r.p0, r.t0 = r.totals()
+	s0, f0 := atomic.LoadUint64(&r.sink.suspicions), r.rec.falseDeadNow()
+	start := time.Now()
+	time.Sleep(time.Duration(r.o.steadyS) * time.Second)
+	r.steadyWall = time.Since(start).Seconds()
+	r.u1, r.p1, r.t1 = r.totals()
+	r.steadySuspicions = atomic.LoadUint64(&r.sink.suspicions) - s0
+	r.steadyFalseDead = r.rec.falseDeadNow() - f0
+	progress("steady state %.0f s: %d suspicions, %d false dead", r.steadyWall,
+		r.steadySuspicions, r.steadyFalseDead)
+	r.killSuspicions0 = atomic.LoadUint64(&r.sink.suspicions)
+}
+
+// kill k (0-based) shuts the k-th member from the end down and waits until every running
+// member declared it dead, or the bound passed.
+func (r *run) kill(k int) {
+	victim := r.members[r.o.n-1-k]
+	live := 0
+	for _, m := range r.members {
+		if m.running && m != victim {
+			live++
+		}
+	}
+	// The longest a detection may take: one probe of the victim within a round of the live
+	// members, then the maximum suspicion timeout; plus 30 s of slack. It only bounds a failed
+	// run.
+	nodeScale := math.Max(1, math.Log10(float64(live+1)))
+	suspicionMax := time.Duration(float64(r.suspicionMult*r.suspicionMaxMult)*nodeScale*1000) *
+		r.probeInterval / 1000
+	bound := time.Duration(live)*r.probeInterval + suspicionMax + 30*time.Second
+
+	r.rec.mu.Lock()
+	r.rec.stopped[victim.name] = true
+	r.rec.mu.Unlock()
+	victim.ml.Shutdown()
+	victim.running = false
+	killed := time.Now()
+	var first, last time.Time
+	seen := map[int]bool{}
+	for time.Since(killed) < bound && len(seen) < live {
+		time.Sleep(10 * time.Millisecond)
+		r.rec.mu.Lock()
+		for _, e := range r.rec.dead {
+			if e.name != victim.name || e.at.Before(killed) || seen[e.observer] {
+				continue
+			}
+			seen[e.observer] = true
+			if first.IsZero() || e.at.Before(first) {
+				first = e.at
+			}
+			if e.at.After(last) {
+				last = e.at
+			}
+		}
+		r.rec.mu.Unlock()
+	}
+	firstMs, allMs := -1.0, -1.0
+	if !first.IsZero() {
+		firstMs = float64(first.Sub(killed).Microseconds()) / 1000
+		r.firsts = append(r.firsts, firstMs)
+	}
+	if len(seen) == live {
+		allMs = float64(last.Sub(killed).Microseconds()) / 1000
+		r.alls = append(r.alls, allMs)
+	} else {
+		r.undetected++
+	}
+	fmt.Printf("kill index=%d member=%s live=%d first_dead_ms=%.1f all_dead_ms=%.1f declared=%d\n",
+		k+1, victim.name, live, firstMs, allMs, len(seen))
+	progress("kill %d (%s): first dead after %.0f ms, everywhere after %.0f ms (%d/%d)",
+		k+1, victim.name, firstMs, allMs, len(seen), live)
+	time.Sleep(time.Duration(r.o.settleS) * time.Second)
+}
+
+// report prints the key=value lines, pool_bench's keys in pool_bench's order.
+func (r *run) report() {
+	sort.Float64s(r.firsts)
+	sort.Float64s(r.alls)
+	nodeScale := math.Max(1, math.Log10(float64(r.o.n)))
+	suspicionMin := float64(r.suspicionMult) * nodeScale * r.probeInterval.Seconds() * 1000
+	perMemberS := float64(r.o.n) * r.steadyWall
 	fmt.Printf("impl=memberlist profile=%s members=%d steady_s=%d kills=%d meta_bytes=%d meta_digest=%016x compression=%t go=%s\n",
-		*profile, *n, *steadyS, *kills, *metaBytes, metaDigest(*n, *metaBytes), *compression,
-		strings.TrimPrefix(runtime.Version(), "go"))
-	fmt.Printf("join_ms=%d converge_ms=%d\n", joinMs, convergeMs)
+		r.o.profile, r.o.n, r.o.steadyS, r.o.kills, r.o.metaBytes, metaDigest(r.o.n, r.o.metaBytes),
+		r.o.compression, strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("join_ms=%d converge_ms=%d\n", r.joinMs, r.convergeMs)
 	fmt.Printf("steady_wall_s=%.1f steady_suspicions=%d steady_false_dead=%d\n",
-		steadyWall, s1-s0, f1-f0)
+		r.steadyWall, r.steadySuspicions, r.steadyFalseDead)
 	fmt.Printf("udp_bytes_per_member_s=%.1f udp_packets_per_member_s=%.2f tcp_bytes_per_member_s=%.1f\n",
-		float64(u1-u0)/perMemberS, float64(p1-p0)/perMemberS, float64(t1-t0)/perMemberS)
+		float64(r.u1-r.u0)/perMemberS, float64(r.p1-r.p0)/perMemberS, float64(r.t1-r.t0)/perMemberS)
 	fmt.Printf("detect_first_p50_ms=%.1f detect_first_p99_ms=%.1f detect_all_p50_ms=%.1f detect_all_p99_ms=%.1f undetected=%d\n",
-		nearestRank(firsts, 50), nearestRank(firsts, 99), nearestRank(alls, 50), nearestRank(alls, 99),
-		undetected)
+		nearestRank(r.firsts, 50), nearestRank(r.firsts, 99), nearestRank(r.alls, 50),
+		nearestRank(r.alls, 99), r.undetected)
 	fmt.Printf("kill_phase_suspicions=%d false_dead_total=%d\n",
-		atomic.LoadUint64(&sink.suspicions)-killSuspicions0, falseDead())
+		atomic.LoadUint64(&r.sink.suspicions)-r.killSuspicions0, r.rec.falseDeadNow())
 	fmt.Printf("suspicion_min_ms=%.0f suspicion_max_ms=%.0f\n", suspicionMin,
-		suspicionMin*float64(suspicionMaxMult))
+		suspicionMin*float64(r.suspicionMaxMult))
+}
+
+func (r *run) shutdownAll() {
+	for _, m := range r.members {
+		if m.running {
+			m.ml.Shutdown()
+			m.running = false
+		}
+	}
+}
+
+func main() {
+	r := &run{o: parseFlags(), logOut: io.Discard, sink: &suspectSink{},
+		rec: &recorder{stopped: map[string]bool{}}}
+	if r.o.logPath != "" {
+		f, err := os.Create(r.o.logPath)
+		if err != nil {
+			die("%v", err)
+		}
+		defer f.Close()
+		r.logOut = f
+	}
+	mc := metrics.DefaultConfig("")
+	mc.EnableHostname = false
+	mc.EnableRuntimeMetrics = false
+	if _, err := metrics.NewGlobal(mc, r.sink); err != nil {
+		die("metrics: %v", err)
+	}
+	r.startMembers()
+	defer r.shutdownAll()
+	r.joinAndConverge()
+	r.steadyState()
+	for k := 0; k < r.o.kills; k++ {
+		r.kill(k)
+	}
+	r.report()
 }
