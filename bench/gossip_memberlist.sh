@@ -199,7 +199,8 @@ echo "failure detection and bandwidth, $STEADY_S s steady state, $KILLS kills (o
 echo " first/all = ms from the stop to the first / the last survivor declaring it dead (p50/p99 by nearest"
 echo " rank); susp = suspicions of running members in the steady state (summed over members); false dead ="
 echo " running members declared dead, whole run; bytes per member per second in the steady state, payload"
-echo " only; conv = from the first join to every member seeing all alive; cpu = the program's, other ="
+echo " only; conv = from the first join to every member seeing all alive (never: not within N probe"
+echo " intervals + 60 s, and the run went on with the pool as it was); cpu = the program's, other ="
 echo " the rest of the machine, % of one core; drop = UDP datagrams the rule dropped, % of all during the run;"
 echo " ratio = Proconsul / memberlist)"
 for n in $MEMBERS; do
@@ -219,8 +220,10 @@ done | awk -v results="$RESULTS" '
     if (!header++) printf "%7s %5s %-10s %8s %8s %8s %8s %5s %5s %6s %9s %9s %6s %5s %5s %5s\n", "members", "loss%",
       "impl", "first p50", "p99", "all p50", "p99", "undet", "susp", "f.dead", "UDP B/s", "TCP B/s", "conv s", "cpu%", "other", "drop%"
     for (k = 0; k <= 1; k++) {
-      printf "%7s %5s %-10s %8.0f %8.0f %8.0f %8.0f %5d %5d %6d %9.1f %9.1f %6.1f %5s %5s %5s\n", v[k, 2], v[k, 3], v[k, 1],
-        v[k, 4], v[k, 5], v[k, 6], v[k, 7], v[k, 8], v[k, 9], v[k, 10], v[k, 11], v[k, 12], v[k, 13] / 1000, v[k, 14],
+      # converge_ms -1: the pool never had every member see all alive (the program warned).
+      conv = v[k, 13] < 0 ? "never" : sprintf("%.1f", v[k, 13] / 1000)
+      printf "%7s %5s %-10s %8.0f %8.0f %8.0f %8.0f %5d %5d %6d %9.1f %9.1f %6s %5s %5s %5s\n", v[k, 2], v[k, 3], v[k, 1],
+        v[k, 4], v[k, 5], v[k, 6], v[k, 7], v[k, 8], v[k, 9], v[k, 10], v[k, 11], v[k, 12], conv, v[k, 14],
         v[k, 15], v[k, 16]
       printf "point impl=%s members=%s loss_pct=%s detect_first_p50_ms=%s detect_first_p99_ms=%s detect_all_p50_ms=%s detect_all_p99_ms=%s undetected=%s steady_suspicions=%s false_dead_total=%s udp_bytes_per_member_s=%s tcp_bytes_per_member_s=%s converge_ms=%s cpu_pct=%s other_cpu_pct=%s udp_dropped_pct=%s\n",
         v[k, 1], v[k, 2], v[k, 3], v[k, 4], v[k, 5], v[k, 6], v[k, 7], v[k, 8], v[k, 9], v[k, 10], v[k, 11], v[k, 12],
