@@ -17,8 +17,11 @@ enum class Table : std::uint8_t {
   kNodes = 3,
   kServices = 4,
   kChecks = 5,
+  kAclTokens = 6,
+  kAclPolicies = 7,
+  kAclRoles = 8,
 };
-inline constexpr std::size_t kTableCount = 6;
+inline constexpr std::size_t kTableCount = 9;
 
 struct DirEntry {
   std::string key;

@@ -655,7 +655,7 @@ TEST_F(SnapshotBadInput, ForeignHeaders) {
   bad_magic[1] = 'X';
   expect_error(bad_magic, Code::kCorruption, "bad magic");
   expect_error("PK\x03\x04 a zip file, say", Code::kCorruption, "bad magic");
-  expect_error(frame(body, applied_, 2), Code::kCorruption, "unknown snapshot format version 2");
+  expect_error(frame(body, applied_, 3), Code::kCorruption, "unknown snapshot format version 3");
   expect_error(frame(body, applied_, 0), Code::kCorruption, "unknown snapshot format version 0");
   expect_error(frame(body, applied_, 1, 7), Code::kCorruption, "reserved");
   expect_error(frame(body, applied_ + 1), Code::kCorruption, "says applied index");
@@ -727,7 +727,7 @@ TEST_F(SnapshotBadInput, StatesApplyCannotMake) {
   using R = proto::SnapshotRecord;
   auto meta = [](auto& r) { return r.front().mutable_meta(); };
   expect_error(with([&](auto& r) { meta(r)->add_table_indexes(1); }), Code::kCorruption,
-               "has 7 table indexes");
+               "has 10 table indexes, format version 2 has 9");
   expect_error(with([&](auto& r) { meta(r)->set_table_indexes(2, 1'000'000); }), Code::kCorruption,
                "table sessions at index 1000000, above applied index");
   const std::size_t kv = first(R::kKv);
