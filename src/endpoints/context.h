@@ -24,6 +24,7 @@ class LocalAgent;
 
 namespace pc::endpoints {
 
+class AclResolver;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -64,6 +65,8 @@ struct Context {
   // The LAN pool's members, this agent included; null when the agent runs no pool (it then
   // reports itself alone). Safe to call from any thread.
   std::function<std::vector<LanMember>()> lan_members;
+  // Token resolution and the agent's acl settings; null or disabled: ACLs are off.
+  const AclResolver* acl = nullptr;
 };
 
 template <typename T>

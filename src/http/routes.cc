@@ -109,6 +109,19 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/operator/autopilot/health", {"GET"}, bind(handlers::operator_autopilot_health));
   router.add("/v1/operator/autopilot/configuration", {"GET", "PUT"},
              bind(handlers::operator_autopilot_configuration));
+  router.add("/v1/acl/bootstrap", {"PUT"}, bind(handlers::acl_bootstrap));
+  router.add("/v1/acl/token", {"PUT"}, bind(handlers::acl_token_create));
+  router.add("/v1/acl/token/self", {"GET"}, bind(handlers::acl_token_self));
+  router.add("/v1/acl/token/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_token));
+  router.add("/v1/acl/tokens", {"GET"}, bind(handlers::acl_token_list));
+  router.add("/v1/acl/policy", {"PUT"}, bind(handlers::acl_policy_create));
+  router.add("/v1/acl/policy/name/", {"GET"}, bind(handlers::acl_policy_by_name));
+  router.add("/v1/acl/policy/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_policy));
+  router.add("/v1/acl/policies", {"GET"}, bind(handlers::acl_policy_list));
+  router.add("/v1/acl/role", {"PUT"}, bind(handlers::acl_role_create));
+  router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
+  router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
+  router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
 }
 
 }  // namespace pc::http
