@@ -2,8 +2,10 @@
 #include <string>
 #include <vector>
 
+#include "endpoints/acl_filter.h"
 #include "endpoints/check_filter.h"
 #include "endpoints/health.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -42,11 +44,16 @@ void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
   if (name.empty()) return reply(Response::text(400, std::string(missing)));
   auto expr = query_filter(req, endpoints::compile_health_check_filter);
   if (!expr) return reply(bad_request(expr.error().message));
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   reply_blocking(req, reply,
                  [&ctx, name, node_meta = node_meta_filter(req), expr = std::move(*expr),
-                  read_checks](state::WatchSet& ws) {
+                  read_checks, who = *who](state::WatchSet& ws) {
                    auto read = read_checks(ctx, ws, name, node_meta, filter_or_null(expr));
-                   return ReadOutcome{read.index, checks_response(read)};
+                   const bool filtered = endpoints::filter_health_checks(who, read.checks);
+                   Response r = checks_response(read);
+                   if (filtered) r.headers.emplace_back(kResultsFilteredHeader, "true");
+                   return ReadOutcome{read.index, std::move(r)};
                  });
 }
 
@@ -116,6 +123,24 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
   auto expr = query_filter(req, endpoints::compile_check_service_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  if (acl_filters(ctx)) {
+    // Per-token rows: no shared rendering under ACLs.
+    return reply_blocking(
+        req, reply,
+        [&ctx, name, tags, node_meta, passing_only, expr = std::move(*expr),
+         who = *who](state::WatchSet& ws) {
+          ctx.store.watch_service(ws, name);
+          state::Snapshot snap = ctx.store.snapshot();
+          auto read = endpoints::health_service_nodes(snap, name, tags, node_meta, passing_only,
+                                                      filter_or_null(expr));
+          const bool filtered = endpoints::filter_check_service_nodes(who, read.nodes);
+          Response r = Response::json(render_check_service_nodes(read.nodes));
+          if (filtered) r.headers.emplace_back(kResultsFilteredHeader, "true");
+          return ReadOutcome{endpoints::health_service_index(snap, name), std::move(r)};
+        });
+  }
   reply_blocking(req, reply,
                  [&ctx, key = rendering_key(req), name, tags, node_meta, passing_only,
                   expr = std::move(*expr)](state::WatchSet& ws) {
