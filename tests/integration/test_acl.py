@@ -14,10 +14,12 @@ by its ACL tables' index). Tokens travel as X-Consul-Token, Authorization: Beare
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
 
+from proconsul import binary_path
 from test_cluster import CONVERGE_S, ServerAgent, free_port
 
 
@@ -115,6 +117,16 @@ class AclClusterTest(unittest.TestCase):
         keys = s0.get("/v1/kv/?keys", headers=app)
         self.assertEqual(keys.json(), ["app/x", "app/y", "app/z"])
 
+        # Catalog reads: the token grants no node:read, so the node list comes back empty and
+        # says it was filtered; the management token sees every server.
+        nodes = self.until("servers registered", lambda: (
+            lambda r: r if r.status == 200 and len(r.json()) == 3 else None)(
+                s0.get("/v1/catalog/nodes", headers=root)))
+        self.assertIsNone(nodes.header("X-Consul-Results-Filtered-By-ACLs"))
+        hidden = s0.get("/v1/catalog/nodes", headers=app)
+        self.assertEqual((hidden.status, hidden.json()), (200, []))
+        self.assertEqual(hidden.header("X-Consul-Results-Filtered-By-ACLs"), "true")
+
         # The token may not manage ACLs.
         listed = s1.get("/v1/acl/tokens", headers=app)
         self.assertEqual(listed.status, 403, listed.text)
@@ -143,6 +155,42 @@ class AclClusterTest(unittest.TestCase):
             self.until(f"{server.node} forgets the deleted token",
                        lambda: server.get("/v1/kv/app/x?stale", headers=app).text
                        == "ACL not found")
+
+    def cli(self, server, token, *args):
+        env = dict(os.environ, CONSUL_HTTP_TOKEN=token)
+        env.pop("PROCONSUL_HTTP_TOKEN", None)
+        return subprocess.run([binary_path(), *args, f"-http-addr=127.0.0.1:{server.port}"],
+                              capture_output=True, text=True, env=env, timeout=30)
+
+    def test_cli_bootstrap_policy_token(self):
+        s0 = self.servers[0]
+        boot = self.until("cli bootstrap", lambda: (
+            lambda r: r if r.returncode == 0 else None)(self.cli(s0, "", "acl", "bootstrap")))
+        fields = dict(line.split(":", 1) for line in boot.stdout.splitlines() if ":" in line
+                      and not line.startswith("   "))
+        secret = fields["SecretID"].strip()
+        self.assertEqual(fields["Description"].strip(), "Bootstrap Token (Global Management)")
+        self.assertIn("   00000000-0000-0000-0000-000000000001 - global-management", boot.stdout)
+        again = self.cli(s0, "", "acl", "bootstrap")
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("ACL bootstrap no longer allowed", again.stderr)
+
+        policy = self.cli(s0, secret, "acl", "policy", "create", "-name", "app",
+                          "-rules", 'key_prefix "app/" { policy = "write" }')
+        self.assertEqual(policy.returncode, 0, policy.stderr)
+        self.assertIn("Name:         app", policy.stdout)
+        token = self.cli(s0, secret, "acl", "token", "create", "-description", "cli",
+                         "-policy-name", "app")
+        self.assertEqual(token.returncode, 0, token.stderr)
+        accessor = token.stdout.splitlines()[0].split(":", 1)[1].strip()
+        app_secret = token.stdout.splitlines()[1].split(":", 1)[1].strip()
+        self.assertEqual(s0.put("/v1/kv/app/cli", body="x",
+                                headers={"X-Consul-Token": app_secret}).status, 200)
+        listed = self.cli(s0, secret, "acl", "token", "list")
+        self.assertIn(f"AccessorID:       {accessor}", listed.stdout)
+        gone = self.cli(s0, secret, "acl", "token", "delete", "-id", accessor)
+        self.assertEqual(gone.returncode, 0, gone.stderr)
+        self.assertEqual(gone.stdout, f'Token "{accessor}" deleted successfully\n')
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <any>
 
 #include "consensus/log.h"
+#include "proto/commands.pb.h"
 #include "state/store.h"
 
 namespace pc::endpoints::testing {
