@@ -36,6 +36,16 @@ std::optional<endpoints::ResolvedToken> authorize(const endpoints::Context& ctx,
   return std::move(*who);
 }
 
+bool require_operator(const endpoints::Context& ctx, const Request& req, Reply& reply, bool write) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return false;
+  const acl::Decision d = write ? who->authz->operator_write() : who->authz->operator_read();
+  if (acl::allowed(d)) return true;
+  reply(acl_error_response(
+      endpoints::permission_denied(*who, "operator", write ? "write" : "read", {})));
+  return false;
+}
+
 Response filtered_json(std::string body, bool filtered) {
   Response r = Response::json(std::move(body));
   if (filtered) r.headers.emplace_back(std::string(kResultsFilteredHeader), "true");

@@ -21,6 +21,10 @@ std::string request_token(const Request& req);
 std::optional<endpoints::ResolvedToken> authorize(const endpoints::Context& ctx, const Request& req,
                                                   Reply& reply);
 
+// Resolves the request's token and checks operator:read (`write` false) or operator:write;
+// false after replying 403 with Consul's text ("... lacks permission 'operator:read'").
+bool require_operator(const endpoints::Context& ctx, const Request& req, Reply& reply, bool write);
+
 // Consul's header on list results that left out entries the token may not read.
 inline constexpr std::string_view kResultsFilteredHeader = "X-Consul-Results-Filtered-By-ACLs";
 

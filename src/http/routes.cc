@@ -13,10 +13,17 @@ namespace {
 // paused and has not noticed yet, a default read takes the read barrier too, so it never
 // answers older than a write acknowledged before it.
 bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
+  // ACL writes validate against this server's state (names, links, the caller's token): off
+  // a leader under a valid lease they first wait for it to hold every committed entry, so a
+  // policy or token made through another server a moment ago is found.
+  if (req.path.starts_with("/v1/acl/") && req.method != "GET" && req.method != "HEAD") {
+    return !ctx.log.lease_valid();
+  }
   if (req.method != "GET" && req.method != "HEAD") return false;
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
-                          path.starts_with("/v1/health/") || path.starts_with("/v1/session/");
+                          path.starts_with("/v1/health/") || path.starts_with("/v1/session/") ||
+                          path.starts_with("/v1/acl/");
   if (!replicated || req.query_param("stale") != nullptr) return false;
   if (req.query_param("consistent") != nullptr) return true;
   return !ctx.log.lease_valid();

@@ -92,6 +92,10 @@ class AclClusterTest(unittest.TestCase):
         token = token.json()
         self.assertEqual(token["Policies"], [{"ID": policy.json()["ID"], "Name": "app-write"}])
         app = {"X-Consul-Token": token["SecretID"]}
+        # Each server resolves tokens from its own replica: wait until every one holds it.
+        for server in self.servers:
+            self.until(f"{server.node} knows the new token", lambda: server.get(
+                "/v1/acl/token/self?stale", headers=app).status == 200)
 
         ok = s0.put("/v1/kv/app/x", body="1", headers=app)
         self.assertEqual((ok.status, ok.json()), (200, True))
@@ -126,6 +130,13 @@ class AclClusterTest(unittest.TestCase):
         hidden = s0.get("/v1/catalog/nodes", headers=app)
         self.assertEqual((hidden.status, hidden.json()), (200, []))
         self.assertEqual(hidden.header("X-Consul-Results-Filtered-By-ACLs"), "true")
+
+        # Operator endpoints need operator:read (write for changes).
+        op = s0.get("/v1/operator/raft/configuration", headers=app)
+        self.assertEqual(op.status, 403, op.text)
+        self.assertEqual(op.text, "Permission denied: token with AccessorID "
+                         f"'{token['AccessorID']}' lacks permission 'operator:read'")
+        self.assertEqual(s0.get("/v1/operator/raft/configuration", headers=root).status, 200)
 
         # The token may not manage ACLs.
         listed = s1.get("/v1/acl/tokens", headers=app)
@@ -184,6 +195,8 @@ class AclClusterTest(unittest.TestCase):
         self.assertEqual(token.returncode, 0, token.stderr)
         accessor = token.stdout.splitlines()[0].split(":", 1)[1].strip()
         app_secret = token.stdout.splitlines()[1].split(":", 1)[1].strip()
+        self.until("the token is known", lambda: s0.get(
+            "/v1/acl/token/self?stale", headers={"X-Consul-Token": app_secret}).status == 200)
         self.assertEqual(s0.put("/v1/kv/app/cli", body="x",
                                 headers={"X-Consul-Token": app_secret}).status, 200)
         listed = self.cli(s0, secret, "acl", "token", "list")
