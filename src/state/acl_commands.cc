@@ -33,6 +33,14 @@ ApplyResult failed(Code code, std::string message) {
   return r;
 }
 
+// The result of a write that may have been refused: ok and status follow `st`.
+ApplyResult outcome(core::Status st) {
+  ApplyResult r;
+  r.ok = static_cast<bool>(st);
+  r.status = std::move(st);
+  return r;
+}
+
 void bump_acl(ApplyContext& ctx, Table table) {
   ctx.v.table_indexes[static_cast<std::size_t>(table)] = ctx.index;
   ctx.changes.table(table);
@@ -126,10 +134,7 @@ core::Status policy_put(ApplyContext& ctx, AclPolicy p) {
 }  // namespace
 
 ApplyResult apply_acl_token_set(ApplyContext& ctx, const proto::Command& command) {
-  ApplyResult r;
-  r.status = token_put(ctx, from_proto(command.acl_token_set().token()));
-  r.ok = static_cast<bool>(r.status);
-  return r;
+  return outcome(token_put(ctx, from_proto(command.acl_token_set().token())));
 }
 
 // Consul's aclTokenDeleteTxn: a missing token is a no-op; the anonymous token stays.
@@ -148,10 +153,7 @@ ApplyResult apply_acl_token_delete(ApplyContext& ctx, const proto::Command& comm
 }
 
 ApplyResult apply_acl_policy_set(ApplyContext& ctx, const proto::Command& command) {
-  ApplyResult r;
-  r.status = policy_put(ctx, from_proto(command.acl_policy_set().policy()));
-  r.ok = static_cast<bool>(r.status);
-  return r;
+  return outcome(policy_put(ctx, from_proto(command.acl_policy_set().policy())));
 }
 
 // Consul's aclPolicyDeleteTxn. Links to the policy stay in tokens and roles; reads drop links
@@ -181,10 +183,7 @@ ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command)
                                               core::go_quote(role.name) + " already exists");
   }
   if (auto st = resolve_links(ctx, role.policies, nullptr); !st) {
-    ApplyResult r;
-    r.status = st;
-    r.ok = false;
-    return r;
+    return outcome(st);
   }
   if (const AclRole* existing = ctx.v.acl_roles.find(role.id)) {
     role.create_index = existing->create_index;
@@ -220,9 +219,7 @@ ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command
                   fmt::format("ACL bootstrap no longer allowed (reset index: {})",
                               ctx.v.acl_bootstrap_index));
   }
-  ApplyResult r;
-  r.status = token_put(ctx, from_proto(in.token()));
-  r.ok = static_cast<bool>(r.status);
+  ApplyResult r = outcome(token_put(ctx, from_proto(in.token())));
   if (r.ok) ctx.v.acl_bootstrap_index = ctx.index;
   return r;
 }
@@ -236,10 +233,7 @@ ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command) {
       continue;
     }
     if (auto st = policy_put(ctx, from_proto(m)); !st) {
-      ApplyResult r;
-      r.status = st;
-      r.ok = false;
-      return r;
+      return outcome(st);
     }
   }
   for (const auto& m : in.tokens()) {
@@ -248,10 +242,7 @@ ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command) {
       continue;
     }
     if (auto st = token_put(ctx, from_proto(m)); !st) {
-      ApplyResult r;
-      r.status = st;
-      r.ok = false;
-      return r;
+      return outcome(st);
     }
   }
   return ApplyResult{};
