@@ -59,7 +59,9 @@ enum class Kind {
   kTlsBlock,
   kTlsInternalRpc,
   kTlsGrpc,
-  kGossipWan
+  kGossipWan,
+  kAcl,
+  kAclTokens
 };
 
 struct KeySpec {
@@ -126,6 +128,7 @@ constexpr KeySpec kKeys[] = {
     {"retry_join_wan", Kind::kStringList},
     {"start_join_wan", Kind::kStringList},
     {"retry_interval_wan", Kind::kString},
+    {"acl", Kind::kAcl},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -199,6 +202,29 @@ constexpr KeySpec kTlsGrpcKeys[] = {
     {"cert_file", Kind::kString},       {"key_file", Kind::kString},
     {"tls_min_version", Kind::kString}, {"tls_cipher_suites", Kind::kString},
     {"verify_incoming", Kind::kBool},   {"use_auto_cert", Kind::kBool},
+};
+
+// Consul's acl block. policy_ttl, role_ttl and token_ttl tune Consul's caches, which here
+// are invalidated on every change instead: accepted, without effect.
+constexpr KeySpec kAclKeys[] = {
+    {"enabled", Kind::kBool},
+    {"default_policy", Kind::kString},
+    {"down_policy", Kind::kString},
+    {"enable_token_persistence", Kind::kBool},
+    {"enable_token_replication", Kind::kBool},
+    {"token_ttl", Kind::kString},
+    {"policy_ttl", Kind::kString},
+    {"role_ttl", Kind::kString},
+    {"tokens", Kind::kAclTokens},
+};
+
+constexpr KeySpec kAclTokensKeys[] = {
+    {"initial_management", Kind::kString},
+    {"master", Kind::kString},
+    {"agent", Kind::kString},
+    {"default", Kind::kString},
+    {"replication", Kind::kString},
+    {"agent_recovery", Kind::kString},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -310,6 +336,8 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kTlsInternalRpc: return check_object(v, path, kTlsInternalRpcKeys);
     case Kind::kTlsGrpc: return check_object(v, path, kTlsGrpcKeys);
     case Kind::kGossipWan: return check_object(v, path, kGossipLanKeys);
+    case Kind::kAcl: return check_object(v, path, kAclKeys);
+    case Kind::kAclTokens: return check_object(v, path, kAclTokensKeys);
   }
   return "";
 }
@@ -672,6 +700,27 @@ void decode_gossip_lan(const json::object& obj, GossipLanConfig& g) {
   }
 }
 
+void decode_acl(const json::object& obj, AclConfig& a) {
+  for (const auto& [k, v] : obj) {
+    std::string_view key = k;
+    if (key == "enabled") a.enabled = v.get_bool();
+    if (key == "default_policy") a.default_policy = str_of(v);
+    if (key == "down_policy") a.down_policy = str_of(v);
+    if (key == "enable_token_persistence") a.enable_token_persistence = v.get_bool();
+    if (key == "token_ttl") a.token_ttl = str_of(v);
+    if (key != "tokens") continue;
+    for (const auto& [tk, tv] : v.get_object()) {
+      std::string_view t = tk;
+      // "master" is the name before Consul 1.11; the newer key wins when both are set.
+      if (t == "initial_management" || (t == "master" && a.initial_management.empty())) {
+        a.initial_management = str_of(tv);
+      }
+      if (t == "agent") a.agent = str_of(tv);
+      if (t == "default") a.default_token = str_of(tv);
+    }
+  }
+}
+
 void decode_dns_config(const json::object& obj, DnsConfig& d) {
   for (const auto& [k, v] : obj) {
     std::string_view key = k;
@@ -814,6 +863,7 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "start_join_wan") {
       for (const json::value& item : v.get_array()) c.start_join_wan.push_back(str_of(item));
     }
+    if (key == "acl") decode_acl(v.get_object(), c.acl);
     if (key == "encrypt") c.encrypt = str_of(v);
     if (key == "encrypt_verify_incoming") c.encrypt_verify_incoming = v.get_bool();
     if (key == "encrypt_verify_outgoing") c.encrypt_verify_outgoing = v.get_bool();
@@ -1148,8 +1198,24 @@ Status validate_encrypt(const std::string& key) {
   return ok();
 }
 
+Status validate_acl(const AclConfig& a) {
+  if (a.default_policy != "allow" && a.default_policy != "deny") {
+    return invalid("acl.default_policy: must be \"allow\" or \"deny\", got \"" + a.default_policy +
+                   "\"");
+  }
+  if (a.down_policy != "allow" && a.down_policy != "deny" && a.down_policy != "extend-cache" &&
+      a.down_policy != "async-cache") {
+    return invalid(
+        "acl.down_policy: must be one of allow, deny, extend-cache, async-cache; got \"" +
+        a.down_policy + "\"");
+  }
+  return ok();
+}
+
 Status validate(AgentConfig& c) {
   Status s = validate_ports(c);
+  if (!s) return s;
+  s = validate_acl(c.acl);
   if (!s) return s;
   // Consul turns bootstrap_expect = 1 into bootstrap mode before validating.
   if (c.bootstrap_expect == 1) {

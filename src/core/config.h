@@ -115,6 +115,22 @@ struct GossipLanConfig {
   bool operator==(const GossipLanConfig&) const = default;
 };
 
+// acl (Consul's keys). tokens.initial_management (also the older "master" key) is the secret
+// of a management token the leader creates; tokens.default answers requests without a token;
+// tokens.agent is the agent's own. default_policy and down_policy are validated at load.
+struct AclConfig {
+  bool enabled = false;
+  std::string default_policy = "allow";      // "allow" or "deny"
+  std::string down_policy = "extend-cache";  // allow, deny, extend-cache, async-cache
+  bool enable_token_persistence = false;     // accepted; tokens set through the API are not kept
+  std::string token_ttl = "30s";             // accepted: resolution here is invalidated on change
+  std::string initial_management;
+  std::string agent;
+  std::string default_token;
+
+  bool operator==(const AclConfig&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -182,6 +198,7 @@ struct AgentConfig {
   std::vector<std::string> retry_join_wan;
   std::vector<std::string> start_join_wan;
   std::string retry_interval_wan = "30s";
+  AclConfig acl;
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.

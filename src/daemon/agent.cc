@@ -24,6 +24,7 @@
 #include "core/strings.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/acl_init.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/client_runtime.h"
@@ -420,6 +421,21 @@ int run_agent(const core::AgentConfig& initial) {
   }
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
+  // ACLs: servers resolve tokens against their replicated tables and the leader creates the
+  // builtin objects. Client agents hold no ACL tables; they forward the API to servers.
+  std::unique_ptr<endpoints::AclResolver> acl_resolver;
+  std::unique_ptr<AclLeaderInit> acl_init;
+  if (!client_mode) {
+    acl_resolver = std::make_unique<endpoints::AclResolver>(
+        store, acl_settings(config.acl), identity.datacenter, core::SystemClock::instance());
+    ctx.acl = acl_resolver.get();
+    if (config.acl.enabled) {
+      std::function<bool()> leading = [] { return true; };
+      if (leader_duties) leading = [duties = leader_duties.get()] { return duties->leading(); };
+      acl_init = std::make_unique<AclLeaderInit>(ctx, timers, std::move(leading));
+      acl_init->start();
+    }
+  }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
   if (wan) ctx.wan_coordinates = [pool = wan.get()] { return pool->server_coordinates(); };

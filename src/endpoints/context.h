@@ -33,6 +33,7 @@ namespace pc::endpoints {
 class Membership;
 class CoordinateBatcher;
 struct WanServerCoordinate;
+class AclResolver;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -91,6 +92,8 @@ struct Context {
   // The WAN pool's servers with their coordinates, for /v1/coordinate/datacenters; null
   // until a WAN pool exists (the local datacenter is then listed with none).
   std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
+  // Token resolution and the agent's acl settings; null or disabled: ACLs are off.
+  const AclResolver* acl = nullptr;
 };
 
 template <typename T>

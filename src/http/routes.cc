@@ -13,10 +13,17 @@ namespace {
 // paused and has not noticed yet, a default read takes the read barrier too, so it never
 // answers older than a write acknowledged before it.
 bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
+  // ACL writes validate against this server's state (names, links, the caller's token): off
+  // a leader under a valid lease they first wait for it to hold every committed entry, so a
+  // policy or token made through another server a moment ago is found.
+  if (req.path.starts_with("/v1/acl/") && req.method != "GET" && req.method != "HEAD") {
+    return !ctx.log.lease_valid();
+  }
   if (req.method != "GET" && req.method != "HEAD") return false;
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
-                          path.starts_with("/v1/health/") || path.starts_with("/v1/session/");
+                          path.starts_with("/v1/health/") || path.starts_with("/v1/session/") ||
+                          path.starts_with("/v1/acl/");
   // The datacenter list comes from the WAN pool, not the replicated state: Consul answers it
   // without a leader.
   if (path == "/v1/catalog/datacenters") return false;
@@ -121,6 +128,19 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/operator/autopilot/health", {"GET"}, bind(handlers::operator_autopilot_health));
   router.add("/v1/operator/autopilot/configuration", {"GET", "PUT"},
              bind(handlers::operator_autopilot_configuration));
+  router.add("/v1/acl/bootstrap", {"PUT"}, bind(handlers::acl_bootstrap));
+  router.add("/v1/acl/token", {"PUT"}, bind(handlers::acl_token_create));
+  router.add("/v1/acl/token/self", {"GET"}, bind(handlers::acl_token_self));
+  router.add("/v1/acl/token/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_token));
+  router.add("/v1/acl/tokens", {"GET"}, bind(handlers::acl_token_list));
+  router.add("/v1/acl/policy", {"PUT"}, bind(handlers::acl_policy_create));
+  router.add("/v1/acl/policy/name/", {"GET"}, bind(handlers::acl_policy_by_name));
+  router.add("/v1/acl/policy/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_policy));
+  router.add("/v1/acl/policies", {"GET"}, bind(handlers::acl_policy_list));
+  router.add("/v1/acl/role", {"PUT"}, bind(handlers::acl_role_create));
+  router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
+  router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
+  router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
 }
 
 }  // namespace pc::http

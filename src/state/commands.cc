@@ -24,6 +24,7 @@
 #include "core/limits.h"
 #include "core/strings.h"
 #include "proto/commands.pb.h"
+#include "state/detail/acl_apply.h"
 #include "state/detail/coordinates.h"
 #include "state/detail/version.h"
 
@@ -863,6 +864,14 @@ constexpr std::array kCommands = {
                 &apply_catalog_deregister},
     CommandType{proto::Command::kCoordinateBatchUpdate, "coordinate_batch_update",
                 &apply_coordinate_batch_update},
+    CommandType{proto::Command::kAclTokenSet, "acl_token_set", &apply_acl_token_set},
+    CommandType{proto::Command::kAclTokenDelete, "acl_token_delete", &apply_acl_token_delete},
+    CommandType{proto::Command::kAclPolicySet, "acl_policy_set", &apply_acl_policy_set},
+    CommandType{proto::Command::kAclPolicyDelete, "acl_policy_delete", &apply_acl_policy_delete},
+    CommandType{proto::Command::kAclRoleSet, "acl_role_set", &apply_acl_role_set},
+    CommandType{proto::Command::kAclRoleDelete, "acl_role_delete", &apply_acl_role_delete},
+    CommandType{proto::Command::kAclBootstrap, "acl_bootstrap", &apply_acl_bootstrap},
+    CommandType{proto::Command::kAclInit, "acl_init", &apply_acl_init},
 };
 
 }  // namespace

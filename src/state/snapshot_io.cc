@@ -25,6 +25,7 @@
 #include "core/crc32c.h"
 #include "core/strings.h"
 #include "proto/snapshot.pb.h"
+#include "state/acl_proto.h"
 #include "state/detail/coordinates.h"
 #include "state/detail/version.h"
 
@@ -103,6 +104,9 @@ std::string_view table_name(Table t) {
     case Table::kServices: return "services";
     case Table::kChecks: return "checks";
     case Table::kCoordinates: return "coordinates";
+    case Table::kAclTokens: return "acl_tokens";
+    case Table::kAclPolicies: return "acl_policies";
+    case Table::kAclRoles: return "acl_roles";
   }
   return "?";
 }
@@ -120,6 +124,9 @@ std::string_view record_name(Body body) {
     case proto::SnapshotRecord::kLockDelay: return "lock_delay";
     case proto::SnapshotRecord::kCoordinate: return "coordinate";
     case proto::SnapshotRecord::kEnd: return "end";
+    case proto::SnapshotRecord::kAclToken: return "acl_token";
+    case proto::SnapshotRecord::kAclPolicy: return "acl_policy";
+    case proto::SnapshotRecord::kAclRole: return "acl_role";
     case proto::SnapshotRecord::BODY_NOT_SET: break;
   }
   return "unknown";
@@ -170,6 +177,22 @@ void fill(proto::SessionRow& m, const Session& s) {
   }
   m.set_create_index(s.create_index);
   m.set_modify_index(s.modify_index);
+}
+
+void fill(proto::AclTokenRow& m, const AclToken& t) {
+  to_proto(t, m.mutable_token());
+  m.set_create_index(t.create_index);
+  m.set_modify_index(t.modify_index);
+}
+void fill(proto::AclPolicyRow& m, const AclPolicy& p) {
+  to_proto(p, m.mutable_policy());
+  m.set_create_index(p.create_index);
+  m.set_modify_index(p.modify_index);
+}
+void fill(proto::AclRoleRow& m, const AclRole& r) {
+  to_proto(r, m.mutable_role());
+  m.set_create_index(r.create_index);
+  m.set_modify_index(r.modify_index);
 }
 
 using state::fill;
@@ -379,9 +402,11 @@ core::Result<Frame> parse_frame(std::string_view bytes) {
   }
   Frame f;
   f.header.format_version = load_u32(bytes, 8);
-  if (f.header.format_version != kSnapshotFormatVersion) {
-    return corrupt(fmt::format("unknown snapshot format version {} (this binary reads {})",
-                               f.header.format_version, kSnapshotFormatVersion));
+  if (f.header.format_version < kSnapshotFormatVersionMin ||
+      f.header.format_version > kSnapshotFormatVersion) {
+    return corrupt(fmt::format("unknown snapshot format version {} (this binary reads {} to {})",
+                               f.header.format_version, kSnapshotFormatVersionMin,
+                               kSnapshotFormatVersion));
   }
   if (const std::uint32_t reserved = load_u32(bytes, 12); reserved != 0) {
     return corrupt(fmt::format("snapshot header: reserved field is {:#x}, not 0", reserved));
@@ -413,7 +438,8 @@ core::Result<Frame> parse_frame(std::string_view bytes) {
 // records arrive, then builds the tables, rebuilds the secondary indexes and validates.
 class SnapshotDecoder {
  public:
-  explicit SnapshotDecoder(std::uint64_t header_index) : header_index_(header_index) {}
+  SnapshotDecoder(std::uint64_t header_index, std::uint32_t format_version)
+      : header_index_(header_index), format_version_(format_version) {}
 
   // `number` counts the records before this one.
   core::Status add(proto::SnapshotRecord& rec, std::uint64_t number) {
@@ -425,9 +451,15 @@ class SnapshotDecoder {
     if (!have_meta_ && body != proto::SnapshotRecord::kMeta) {
       return bad(number, fmt::format("({}) comes before the meta record", record_name(body)));
     }
-    if (static_cast<int>(body) < section_) {
+    if (section_rank(body) < section_rank(static_cast<Body>(section_))) {
       return bad(number, fmt::format("({}) is out of order: it follows {} records",
                                      record_name(body), record_name(static_cast<Body>(section_))));
+    }
+    if (format_version_ < 2 &&
+        section_rank(body) > section_rank(proto::SnapshotRecord::kCoordinate) &&
+        body != proto::SnapshotRecord::kEnd) {
+      return bad(number, fmt::format("({}) is not part of format version {}", record_name(body),
+                                     format_version_));
     }
     section_ = static_cast<int>(body);
     switch (body) {
@@ -470,6 +502,30 @@ class SnapshotDecoder {
         CoordinateRow c = row_from(*rec.mutable_coordinate());
         std::string key = composite_key(core::to_lower(c.node), c.segment);
         return push(coordinates_, std::move(key), std::move(c), number);
+      }
+      case proto::SnapshotRecord::kAclToken: {
+        auto& m = *rec.mutable_acl_token();
+        AclToken t = from_proto(m.token());
+        t.create_index = m.create_index();
+        t.modify_index = m.modify_index();
+        std::string key = t.accessor_id;
+        return push(acl_tokens_, std::move(key), std::move(t), number);
+      }
+      case proto::SnapshotRecord::kAclPolicy: {
+        auto& m = *rec.mutable_acl_policy();
+        AclPolicy p = from_proto(m.policy());
+        p.create_index = m.create_index();
+        p.modify_index = m.modify_index();
+        std::string key = p.id;
+        return push(acl_policies_, std::move(key), std::move(p), number);
+      }
+      case proto::SnapshotRecord::kAclRole: {
+        auto& m = *rec.mutable_acl_role();
+        AclRole r = from_proto(m.role());
+        r.create_index = m.create_index();
+        r.modify_index = m.modify_index();
+        std::string key = r.id;
+        return push(acl_roles_, std::move(key), std::move(r), number);
       }
       case proto::SnapshotRecord::kEnd:
         have_end_ = true;
@@ -518,6 +574,7 @@ class SnapshotDecoder {
     v.session_locks = index_from(std::move(locks));
     v.services_by_name = index_from(std::move(by_name));
     v.checks_by_service = index_from(std::move(by_service));
+    if (auto st = build_acl(v); !st) return st.error();
     if (auto st = validate(v); !st) return st.error();
     return Snapshot(std::make_shared<const Version>(std::move(v_)));
   }
@@ -527,6 +584,67 @@ class SnapshotDecoder {
     return corrupt(fmt::format("snapshot record {} {}", number, what));
   }
 
+  // The end record closes the body whatever its member number; the rest go in number order.
+  static int section_rank(Body body) {
+    return body == proto::SnapshotRecord::kEnd ? std::numeric_limits<int>::max()
+                                               : static_cast<int>(body);
+  }
+
+  // The ACL tables and their unique indexes (secret -> accessor, name -> id). A duplicate
+  // secret or name, or a row whose indexes are out of order, was not made by apply.
+  core::Status build_acl(Version& v) {
+    v.acl_tokens = std::move(acl_tokens_).build();
+    v.acl_policies = std::move(acl_policies_).build();
+    v.acl_roles = std::move(acl_roles_).build();
+    auto index_of = [&](Table t) { return v.table_indexes[static_cast<std::size_t>(t)]; };
+    auto check = [&](std::string_view what, const std::string& id, std::uint64_t create,
+                     std::uint64_t modify, Table table) -> core::Status {
+      if (create == 0 || create > modify || modify > index_of(table)) {
+        return corrupt(
+            fmt::format("snapshot state: {} {} has indexes out of order", what, quote(id)));
+      }
+      return core::ok();
+    };
+    auto unique = [](PMap<std::string>& index, const std::string& key, const std::string& id,
+                     std::string_view what) -> core::Status {
+      if (index.contains(key)) {
+        return corrupt(fmt::format("snapshot state: two ACL {} share {}", what, quote(key)));
+      }
+      index = index.set(key, id);
+      return core::ok();
+    };
+    for (const auto& e : v.acl_tokens) {
+      const AclToken& t = e.value;
+      if (auto st =
+              check("token", t.accessor_id, t.create_index, t.modify_index, Table::kAclTokens);
+          !st) {
+        return st;
+      }
+      if (auto st = unique(v.acl_tokens_by_secret, t.secret_id, t.accessor_id, "tokens"); !st) {
+        return st;
+      }
+    }
+    for (const auto& e : v.acl_policies) {
+      const AclPolicy& p = e.value;
+      if (auto st = check("policy", p.id, p.create_index, p.modify_index, Table::kAclPolicies);
+          !st) {
+        return st;
+      }
+      if (auto st = unique(v.acl_policies_by_name, p.name, p.id, "policies"); !st) return st;
+    }
+    for (const auto& e : v.acl_roles) {
+      const AclRole& r = e.value;
+      if (auto st = check("role", r.id, r.create_index, r.modify_index, Table::kAclRoles); !st) {
+        return st;
+      }
+      if (auto st = unique(v.acl_roles_by_name, r.name, r.id, "roles"); !st) return st;
+    }
+    if (v.acl_bootstrap_index > v.applied_index) {
+      return corrupt("snapshot state: the ACL bootstrap index is above the applied index");
+    }
+    return core::ok();
+  }
+
   core::Status on_meta(const proto::SnapshotMeta& m, std::uint64_t number) {
     if (have_meta_) return bad(number, "is a second meta record");
     have_meta_ = true;
@@ -534,14 +652,17 @@ class SnapshotDecoder {
       return bad(number, fmt::format("(meta) says applied index {}, the header {}",
                                      m.applied_index(), header_index_));
     }
-    // Snapshots written before the coordinates table existed carry one index fewer; that
-    // table was empty then, so its index reads as 0.
-    if (m.table_indexes_size() != static_cast<int>(kTableCount) &&
-        m.table_indexes_size() != static_cast<int>(kTableCountBeforeCoordinates)) {
-      return bad(number, fmt::format("(meta) has {} table indexes, format version {} has {}",
-                                     m.table_indexes_size(), kSnapshotFormatVersion, kTableCount));
+    // Format version 1 carries the first six tables' indexes, or seven once coordinates
+    // existed; version 2 all of them. Indexes not carried read as 0 (those tables were empty).
+    const int have = m.table_indexes_size();
+    const bool count_ok =
+        format_version_ < 2 ? (have == 6 || have == 7) : have == static_cast<int>(kTableCount);
+    if (!count_ok) {
+      return bad(number, fmt::format("(meta) has {} table indexes, format version {} has {}", have,
+                                     format_version_,
+                                     format_version_ < 2 ? "6 or 7" : std::to_string(kTableCount)));
     }
-    for (std::size_t t = 0; t < static_cast<std::size_t>(m.table_indexes_size()); ++t) {
+    for (std::size_t t = 0; t < static_cast<std::size_t>(have); ++t) {
       const std::uint64_t index = m.table_indexes(static_cast<int>(t));
       if (index > m.applied_index()) {
         return bad(number,
@@ -552,6 +673,7 @@ class SnapshotDecoder {
     }
     v_.applied_index = m.applied_index();
     v_.lock_delays_prune_at = static_cast<std::size_t>(m.lock_delays_prune_at());
+    v_.acl_bootstrap_index = m.acl_bootstrap_index();
     return core::ok();
   }
 
@@ -690,6 +812,7 @@ class SnapshotDecoder {
   }
 
   const std::uint64_t header_index_;
+  const std::uint32_t format_version_;
   Version v_;
   bool have_meta_ = false;
   bool have_end_ = false;
@@ -703,6 +826,9 @@ class SnapshotDecoder {
   PMap<std::uint64_t>::SortedBuilder service_indexes_;
   PMap<std::int64_t>::SortedBuilder lock_delays_;
   PMap<CoordinateRow>::SortedBuilder coordinates_;
+  PMap<AclToken>::SortedBuilder acl_tokens_;
+  PMap<AclPolicy>::SortedBuilder acl_policies_;
+  PMap<AclRole>::SortedBuilder acl_roles_;
 };
 
 }  // namespace
@@ -717,6 +843,7 @@ core::Status write_snapshot(const Snapshot& snap, const SnapshotSink& sink,
     meta.set_applied_index(v.applied_index);
     for (std::uint64_t index : v.table_indexes) meta.add_table_indexes(index);
     meta.set_lock_delays_prune_at(v.lock_delays_prune_at);
+    meta.set_acl_bootstrap_index(v.acl_bootstrap_index);
     w.add(proto::SnapshotRecord::kMetaFieldNumber, meta);
   }
   {
@@ -764,6 +891,18 @@ core::Status write_snapshot(const Snapshot& snap, const SnapshotSink& sink,
     proto::CoordinateRow m;
     add_table(w, v.coordinates, proto::SnapshotRecord::kCoordinateFieldNumber, m);
   }
+  {
+    proto::AclTokenRow m;
+    add_table(w, v.acl_tokens, proto::SnapshotRecord::kAclTokenFieldNumber, m);
+  }
+  {
+    proto::AclPolicyRow m;
+    add_table(w, v.acl_policies, proto::SnapshotRecord::kAclPolicyFieldNumber, m);
+  }
+  {
+    proto::AclRoleRow m;
+    add_table(w, v.acl_roles, proto::SnapshotRecord::kAclRoleFieldNumber, m);
+  }
   proto::SnapshotEnd end;
   end.set_record_count(w.records());
   w.add(proto::SnapshotRecord::kEndFieldNumber, end);
@@ -801,7 +940,7 @@ core::Result<Snapshot> read_snapshot(std::string_view bytes, const SnapshotLimit
       ZSTD_isError(r)) {
     return make_error(Code::kInternal, fmt::format("zstd: {}", ZSTD_getErrorName(r)));
   }
-  SnapshotDecoder decoder(frame->header.applied_index);
+  SnapshotDecoder decoder(frame->header.applied_index, frame->header.format_version);
   proto::SnapshotRecord rec;
   // Decompressed bytes not yet decoded: at most one record plus one chunk.
   std::string buf;

@@ -34,7 +34,10 @@ namespace pc::state {
 // forge frames around bodies of their own.
 inline constexpr std::string_view kSnapshotMagic{"\x89PCSNAP\n", 8};
 inline constexpr std::string_view kSnapshotEndMagic{"PCSE", 4};
-inline constexpr std::uint32_t kSnapshotFormatVersion = 1;
+// Version 2 added the ACL tables; version 1 snapshots (no ACL rows, six table indexes) are
+// still read.
+inline constexpr std::uint32_t kSnapshotFormatVersion = 2;
+inline constexpr std::uint32_t kSnapshotFormatVersionMin = 1;
 inline constexpr std::size_t kSnapshotHeaderSize = 24;   // magic, version, reserved, index
 inline constexpr std::size_t kSnapshotTrailerSize = 16;  // body size, crc32c, end magic
 // Largest zstd window the reader accepts (2^24 = 16 MiB). The writer's levels stay far below

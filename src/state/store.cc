@@ -15,6 +15,7 @@
 
 #include "core/strings.h"
 #include "proto/commands.pb.h"
+#include "state/acl_proto.h"
 #include "state/detail/version.h"
 
 namespace pc::state {
@@ -506,6 +507,36 @@ std::string Snapshot::dump() const {
       put_u64(out, std::bit_cast<std::uint64_t>(x));
     put_u64(out, c.modify_index);
   });
+  // ACL rows as their (deterministic) protobuf encoding, then their indexes.
+  auto put_acl = [&](const auto& row) {
+    std::string bytes;
+    if constexpr (std::is_same_v<std::decay_t<decltype(row)>, AclToken>) {
+      proto::AclToken m;
+      to_proto(row, &m);
+      bytes = m.SerializeAsString();
+    } else if constexpr (std::is_same_v<std::decay_t<decltype(row)>, AclPolicy>) {
+      proto::AclPolicy m;
+      to_proto(row, &m);
+      bytes = m.SerializeAsString();
+    } else {
+      proto::AclRole m;
+      to_proto(row, &m);
+      bytes = m.SerializeAsString();
+    }
+    put_str(out, bytes);
+    put_u64(out, row.create_index);
+    put_u64(out, row.modify_index);
+  };
+  put_table(out, "acl_tokens", v.acl_tokens, put_acl);
+  put_table(out, "acl_tokens_by_secret", v.acl_tokens_by_secret,
+            [&](const std::string& id) { put_str(out, id); });
+  put_table(out, "acl_policies", v.acl_policies, put_acl);
+  put_table(out, "acl_policies_by_name", v.acl_policies_by_name,
+            [&](const std::string& id) { put_str(out, id); });
+  put_table(out, "acl_roles", v.acl_roles, put_acl);
+  put_table(out, "acl_roles_by_name", v.acl_roles_by_name,
+            [&](const std::string& id) { put_str(out, id); });
+  put_u64(out, v.acl_bootstrap_index);
   return out;
 }
 

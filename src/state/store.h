@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "state/acl_types.h"
 #include "state/types.h"
 #include "state/watch.h"
 
@@ -106,6 +107,23 @@ class Snapshot {
   // node then segment; and one node's rows (case ignored), one per segment.
   std::vector<CoordinateRow> coordinates() const;
   std::vector<CoordinateRow> node_coordinates(std::string_view node) const;
+
+  // ACLs (state/acl_reads.cc). Tokens by AccessorID or SecretID, policies and roles by ID or
+  // name: each one index lookup, whatever the number of rows. Lists are in key order.
+  std::optional<AclToken> acl_token(std::string_view accessor_id) const;
+  std::optional<AclToken> acl_token_by_secret(std::string_view secret_id) const;
+  std::vector<AclToken> acl_tokens() const;
+  std::optional<AclPolicy> acl_policy(std::string_view id) const;
+  std::optional<AclPolicy> acl_policy_by_name(std::string_view name) const;
+  std::vector<AclPolicy> acl_policies() const;
+  std::optional<AclRole> acl_role(std::string_view id) const;
+  std::optional<AclRole> acl_role_by_name(std::string_view name) const;
+  std::vector<AclRole> acl_roles() const;
+  // The log index of the ACL bootstrap; 0 while the cluster is not bootstrapped.
+  std::uint64_t acl_bootstrap_index() const;
+  // Max of the three ACL tables' indexes: moves whenever any token, policy or role changes,
+  // which is what a cache of resolved tokens keys on.
+  std::uint64_t acl_index() const;
 
   // Runs a transaction of reads only (get, get-tree, check-*) against this snapshot, as
   // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.

@@ -18,10 +18,11 @@ enum class Table : std::uint8_t {
   kServices = 4,
   kChecks = 5,
   kCoordinates = 6,
+  kAclTokens = 7,
+  kAclPolicies = 8,
+  kAclRoles = 9,
 };
-inline constexpr std::size_t kTableCount = 7;
-// Tables before kCoordinates: older snapshots carry this many table indexes.
-inline constexpr std::size_t kTableCountBeforeCoordinates = 6;
+inline constexpr std::size_t kTableCount = 10;
 
 struct DirEntry {
   std::string key;

@@ -7,6 +7,26 @@
 
 namespace pc::cli {
 
+std::unique_ptr<Command> make_acl_command();
+std::unique_ptr<Command> make_acl_bootstrap_command();
+std::unique_ptr<Command> make_acl_token_command();
+std::unique_ptr<Command> make_acl_token_create_command();
+std::unique_ptr<Command> make_acl_token_read_command();
+std::unique_ptr<Command> make_acl_token_update_command();
+std::unique_ptr<Command> make_acl_token_delete_command();
+std::unique_ptr<Command> make_acl_token_list_command();
+std::unique_ptr<Command> make_acl_policy_command();
+std::unique_ptr<Command> make_acl_policy_create_command();
+std::unique_ptr<Command> make_acl_policy_read_command();
+std::unique_ptr<Command> make_acl_policy_update_command();
+std::unique_ptr<Command> make_acl_policy_delete_command();
+std::unique_ptr<Command> make_acl_policy_list_command();
+std::unique_ptr<Command> make_acl_role_command();
+std::unique_ptr<Command> make_acl_role_create_command();
+std::unique_ptr<Command> make_acl_role_read_command();
+std::unique_ptr<Command> make_acl_role_update_command();
+std::unique_ptr<Command> make_acl_role_delete_command();
+std::unique_ptr<Command> make_acl_role_list_command();
 std::unique_ptr<Command> make_agent_command();
 std::unique_ptr<Command> make_catalog_command();
 std::unique_ptr<Command> make_catalog_datacenters_command();

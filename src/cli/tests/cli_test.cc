@@ -25,6 +25,7 @@ TEST(Dispatch, NoCommandListsCommandsAndExits127) {
             "Usage: proconsul [--version] [--help] <command> [<args>]\n"
             "\n"
             "Available commands are:\n"
+            "    acl            Interact with Consul's ACLs\n"
             "    agent          Runs a Proconsul agent\n"
             "    catalog        Interact with the catalog\n"
             "    event          Fire a new event\n"

@@ -14,6 +14,7 @@
 #include "endpoints/session.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
+#include "endpoints/tests/test_fsm.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -21,17 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class StoreFsm : public consensus::Fsm {
- public:
-  explicit StoreFsm(state::Store& s) : store(s) {}
-  std::any apply(std::uint64_t index, std::string_view bytes) override {
-    auto cmd = state::decode_command(bytes);
-    EXPECT_TRUE(cmd.has_value());
-    return store.apply(index, *cmd);
-  }
-  void publish() override { store.publish(); }
-  state::Store& store;
-};
+using testing::StoreFsm;
 
 class EndpointsTest : public ::testing::Test {
  protected:

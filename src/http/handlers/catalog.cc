@@ -2,10 +2,12 @@
 #include <boost/json.hpp>
 
 #include "core/duration.h"
+#include "endpoints/acl_filter.h"
 #include "endpoints/catalog.h"
-#include "endpoints/membership.h"
 #include "endpoints/coordinate.h"
+#include "endpoints/membership.h"
 #include "endpoints/node_filter.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -306,20 +308,24 @@ void catalog_datacenters(endpoints::Context& ctx, const Request&, Reply reply) {
 }
 
 void catalog_services(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   auto expr = query_filter(req, endpoints::compile_service_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
-  reply_blocking(req, reply, [&ctx, node_meta, expr = std::move(*expr)](state::WatchSet& ws) {
-    auto read = endpoints::catalog_services(ctx, ws, node_meta, filter_or_null(expr));
-    JsonWriter w;
-    w.begin_object();  // {} when there are none, never null
-    for (const auto& [name, tags] : read.services) {
-      w.key(name);
-      write_tags(w, tags);
-    }
-    w.end_object();
-    return ReadOutcome{read.index, Response::json(w.take())};
-  });
+  reply_blocking(
+      req, reply, [&ctx, node_meta, expr = std::move(*expr), who = *who](state::WatchSet& ws) {
+        auto read = endpoints::catalog_services(ctx, ws, node_meta, filter_or_null(expr));
+        const bool filtered = endpoints::filter_service_names(who, read.services);
+        JsonWriter w;
+        w.begin_object();  // {} when there are none, never null
+        for (const auto& [name, tags] : read.services) {
+          w.key(name);
+          write_tags(w, tags);
+        }
+        w.end_object();
+        return ReadOutcome{read.index, filtered_json(w.take(), filtered)};
+      });
 }
 
 void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
@@ -332,6 +338,29 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
   auto expr = query_filter(req, endpoints::compile_service_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  if (acl_filters(ctx)) {
+    // Under ACLs each token may see different rows: no shared rendering. A service the token
+    // may not read answers an empty list (Consul's ServiceNodes returns nothing for it).
+    return reply_blocking(
+        req, reply,
+        [&ctx, name, tags, node_meta, near = near_origin(ctx, req), expr = std::move(*expr),
+         who = *who](state::WatchSet& ws) {
+          auto read = endpoints::catalog_service_nodes(ctx, ws, name, tags, node_meta,
+                                                       filter_or_null(expr));
+          if (near) {
+            endpoints::sort_near(ctx.store.snapshot(), *near, read.nodes,
+                                 [](const auto& sn) -> const std::string& { return sn.node.node; });
+          }
+          bool filtered = endpoints::filter_service_nodes(who, read.nodes);
+          JsonWriter w;
+          w.begin_array();
+          for (const auto& sn : read.nodes) write_service_node(w, sn);
+          w.end_array();
+          return ReadOutcome{read.index, filtered_json(w.take(), filtered)};
+        });
+  }
   reply_blocking(
       req, reply,
       [&ctx, key = rendering_key(req), name, tags, node_meta, near = near_origin(ctx, req),
@@ -360,23 +389,26 @@ void catalog_service_nodes(endpoints::Context& ctx, const Request& req, Reply re
 }
 
 void catalog_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   auto expr = query_filter(req, endpoints::compile_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
   reply_blocking(req, reply,
-                 [&ctx, node_meta, near = near_origin(ctx, req),
-                  expr = std::move(*expr)](state::WatchSet& ws) {
+                 [&ctx, node_meta, near = near_origin(ctx, req), expr = std::move(*expr),
+                  who = *who](state::WatchSet& ws) {
                    auto read = endpoints::catalog_nodes(ctx, ws, node_meta, filter_or_null(expr));
                    if (near) {
                      endpoints::sort_near(
                          ctx.store.snapshot(), *near, read.nodes,
                          [](const state::Node& n) -> const std::string& { return n.node; });
                    }
+                   const bool filtered = endpoints::filter_nodes(who, read.nodes);
                    JsonWriter w;
                    w.begin_array();
                    for (const auto& n : read.nodes) write_node(w, n);
                    w.end_array();
-                   return ReadOutcome{read.index, Response::json(w.take())};
+                   return ReadOutcome{read.index, filtered_json(w.take(), filtered)};
                  });
 }
 

@@ -62,4 +62,19 @@ void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, 
 void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Reply reply);
 void operator_autopilot_configuration(endpoints::Context& ctx, const Request& req, Reply reply);
 
+// /v1/acl/* (handlers/acl.cc).
+void acl_bootstrap(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_token_create(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_token(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_token_self(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_token_list(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_policy_create(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_policy(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_policy_by_name(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_policy_list(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_role_create(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_role(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_role_by_name(endpoints::Context& ctx, const Request& req, Reply reply);
+void acl_role_list(endpoints::Context& ctx, const Request& req, Reply reply);
+
 }  // namespace pc::http::handlers

@@ -2,9 +2,11 @@
 #include <string>
 #include <vector>
 
+#include "endpoints/acl_filter.h"
 #include "endpoints/check_filter.h"
 #include "endpoints/coordinate.h"
 #include "endpoints/health.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -43,16 +45,21 @@ void reply_checks(endpoints::Context& ctx, const Request& req, Reply& reply,
   if (name.empty()) return reply(Response::text(400, std::string(missing)));
   auto expr = query_filter(req, endpoints::compile_health_check_filter);
   if (!expr) return reply(bad_request(expr.error().message));
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   reply_blocking(req, reply,
                  [&ctx, name, node_meta = node_meta_filter(req), expr = std::move(*expr),
-                  near = near_origin(ctx, req), read_checks](state::WatchSet& ws) {
+                  near = near_origin(ctx, req), read_checks, who = *who](state::WatchSet& ws) {
                    auto read = read_checks(ctx, ws, name, node_meta, filter_or_null(expr));
                    if (near) {
                      endpoints::sort_near(
                          ctx.store.snapshot(), *near, read.checks,
                          [](const state::HealthCheck& c) -> const std::string& { return c.node; });
                    }
-                   return ReadOutcome{read.index, checks_response(read)};
+                   const bool filtered = endpoints::filter_health_checks(who, read.checks);
+                   Response r = checks_response(read);
+                   if (filtered) r.headers.emplace_back(kResultsFilteredHeader, "true");
+                   return ReadOutcome{read.index, std::move(r)};
                  });
 }
 
@@ -122,6 +129,29 @@ void health_service_nodes(endpoints::Context& ctx, const Request& req, Reply rep
   auto expr = query_filter(req, endpoints::compile_check_service_node_filter);
   if (!expr) return reply(bad_request(expr.error().message));
   auto node_meta = node_meta_filter(req);
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  if (acl_filters(ctx)) {
+    // Per-token rows: no shared rendering under ACLs.
+    return reply_blocking(
+        req, reply,
+        [&ctx, name, tags, node_meta, passing_only, near = near_origin(ctx, req),
+         expr = std::move(*expr), who = *who](state::WatchSet& ws) {
+          ctx.store.watch_service(ws, name);
+          state::Snapshot snap = ctx.store.snapshot();
+          auto read = endpoints::health_service_nodes(snap, name, tags, node_meta, passing_only,
+                                                      filter_or_null(expr));
+          if (near) {
+            endpoints::sort_near(
+                snap, *near, read.nodes,
+                [](const auto& csn) -> const std::string& { return csn.node.node; });
+          }
+          const bool filtered = endpoints::filter_check_service_nodes(who, read.nodes);
+          Response r = Response::json(render_check_service_nodes(read.nodes));
+          if (filtered) r.headers.emplace_back(kResultsFilteredHeader, "true");
+          return ReadOutcome{endpoints::health_service_index(snap, name), std::move(r)};
+        });
+  }
   reply_blocking(req, reply,
                  [&ctx, key = rendering_key(req), name, tags, node_meta, passing_only,
                   near = near_origin(ctx, req), expr = std::move(*expr)](state::WatchSet& ws) {

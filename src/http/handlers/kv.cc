@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "core/limits.h"
+#include "endpoints/acl_filter.h"
 #include "endpoints/kv.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -72,20 +74,30 @@ bool conflicting(const Request& req, std::initializer_list<std::string_view> nam
   return true;
 }
 
-void kv_get(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply) {
+using endpoints::ResolvedToken;
+
+void kv_get(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply,
+            const ResolvedToken& who) {
   bool recurse = query_flag(req, "recurse");
   bool raw = query_flag(req, "raw");
   if (!recurse && key.empty()) {
     reply(Response::text(400, "Missing key name"));
     return;
   }
-  reply_blocking(req, reply, [&ctx, key, recurse, raw](state::WatchSet& ws) {
+  if (!recurse) {
+    if (auto st = endpoints::check_key_read(who, key); !st) {
+      return reply(acl_error_response(st.error()));
+    }
+  }
+  reply_blocking(req, reply, [&ctx, key, recurse, raw, who](state::WatchSet& ws) {
     endpoints::KvEntries read =
         recurse ? endpoints::kv_list(ctx, ws, key) : endpoints::kv_get(ctx, ws, key);
     ReadOutcome out;
     out.index = read.index;
+    const bool filtered = endpoints::filter_kv_entries(who, read.entries);
     if (read.entries.empty()) {
       out.response = Response::text(404, "");
+      if (filtered) out.response.headers.emplace_back(kResultsFilteredHeader, "true");
       return out;
     }
     if (raw && !recurse) {
@@ -102,33 +114,38 @@ void kv_get(endpoints::Context& ctx, const Request& req, std::string key, Reply&
     for (const auto& e : read.entries) write_dir_entry(w, e, true);
     w.end_array();
     out.response = Response::json(w.take());
+    if (filtered) out.response.headers.emplace_back(kResultsFilteredHeader, "true");
     return out;
   });
 }
 
-void kv_keys(endpoints::Context& ctx, const Request& req, std::string prefix, Reply& reply) {
+void kv_keys(endpoints::Context& ctx, const Request& req, std::string prefix, Reply& reply,
+             const ResolvedToken& who) {
   // Consul accepts its historic misspelling too; the correct spelling wins.
   std::string separator;
   if (const auto* s = req.query_param("seperator")) separator = *s;
   if (const auto* s = req.query_param("separator")) separator = *s;
-  reply_blocking(req, reply, [&ctx, prefix, separator](state::WatchSet& ws) {
+  reply_blocking(req, reply, [&ctx, prefix, separator, who](state::WatchSet& ws) {
     endpoints::KvKeys read = endpoints::kv_keys(ctx, ws, prefix, separator);
     ReadOutcome out;
     out.index = read.index;
+    const bool filtered = endpoints::filter_kv_keys(who, read.keys);
     if (read.keys.empty() && !prefix.empty()) {
       out.response = Response::text(404, "");
-      return out;
+    } else {
+      JsonWriter w;
+      w.begin_array();
+      for (const auto& k : read.keys) w.string(k);
+      w.end_array();
+      out.response = Response::json(w.take());
     }
-    JsonWriter w;
-    w.begin_array();
-    for (const auto& k : read.keys) w.string(k);
-    w.end_array();
-    out.response = Response::json(w.take());
+    if (filtered) out.response.headers.emplace_back(kResultsFilteredHeader, "true");
     return out;
   });
 }
 
-void kv_put(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply) {
+void kv_put(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply,
+            const ResolvedToken& who) {
   if (key.empty()) {
     reply(Response::text(400, "Missing key name"));
     return;
@@ -163,6 +180,7 @@ void kv_put(endpoints::Context& ctx, const Request& req, std::string key, Reply&
     return;
   }
   op.set_value(req.body);
+  if (auto st = endpoints::check_kv_op(who, op); !st) return reply(acl_error_response(st.error()));
   bool plain_set = op.verb() == proto::KvOp::SET;
   endpoints::kv_apply(ctx, op, [reply = std::move(reply), plain_set](core::Result<bool> r) {
     if (!r) return reply(rpc_error_response(r.error()));
@@ -171,7 +189,8 @@ void kv_put(endpoints::Context& ctx, const Request& req, std::string key, Reply&
   });
 }
 
-void kv_delete(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply) {
+void kv_delete(endpoints::Context& ctx, const Request& req, std::string key, Reply& reply,
+               const ResolvedToken& who) {
   if (conflicting(req, {"recurse", "cas"}, reply)) return;
   proto::KvOp op;
   op.set_verb(proto::KvOp::DELETE);
@@ -188,6 +207,7 @@ void kv_delete(endpoints::Context& ctx, const Request& req, std::string key, Rep
     op.set_index(*v);
     op.set_verb(proto::KvOp::DELETE_CAS);
   }
+  if (auto st = endpoints::check_kv_op(who, op); !st) return reply(acl_error_response(st.error()));
   bool is_cas = op.verb() == proto::KvOp::DELETE_CAS;
   endpoints::kv_apply(ctx, op, [reply = std::move(reply), is_cas](core::Result<bool> r) {
     if (!r) return reply(rpc_error_response(r.error()));
@@ -204,12 +224,14 @@ void kv(endpoints::Context& ctx, const Request& req, Reply reply) {
                                   std::to_string(core::limits::kv_key_size_max) + " bytes"));
     return;
   }
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   if (req.method == "GET") {
-    if (req.has_query("keys")) return kv_keys(ctx, req, std::move(key), reply);
-    return kv_get(ctx, req, std::move(key), reply);
+    if (req.has_query("keys")) return kv_keys(ctx, req, std::move(key), reply, *who);
+    return kv_get(ctx, req, std::move(key), reply, *who);
   }
-  if (req.method == "PUT") return kv_put(ctx, req, std::move(key), reply);
-  if (req.method == "DELETE") return kv_delete(ctx, req, std::move(key), reply);
+  if (req.method == "PUT") return kv_put(ctx, req, std::move(key), reply, *who);
+  if (req.method == "DELETE") return kv_delete(ctx, req, std::move(key), reply, *who);
   reply(Response::text(405, "method " + req.method + " not allowed"));
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/duration.h"
 #include "endpoints/operator.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -125,6 +126,7 @@ void with_configuration(endpoints::Context& ctx, const Request& req, Reply reply
 }  // namespace
 
 void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!require_operator(ctx, req, reply, false)) return;
   with_configuration(ctx, req, std::move(reply),
                      [&ctx](const consensus::RaftConfiguration& raft, Reply& reply) {
                        render_raft_configuration(endpoints::raft_configuration(ctx, raft), reply);
@@ -132,6 +134,7 @@ void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Re
 }
 
 void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!require_operator(ctx, req, reply, true)) return;
   const std::string* id = req.query_param("id");
   const std::string* address = req.query_param("address");
   if (id == nullptr && address == nullptr) {
@@ -163,6 +166,7 @@ void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply
 }
 
 void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!require_operator(ctx, req, reply, true)) return;
   const std::string* id = req.query_param("id");
   endpoints::raft_transfer_leader(ctx, id == nullptr ? std::string() : *id,
                                   [reply](core::Status s) {
@@ -179,6 +183,7 @@ void operator_raft_transfer_leader(endpoints::Context& ctx, const Request& req, 
 }
 
 void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!require_operator(ctx, req, reply, false)) return;
   with_configuration(
       ctx, req, std::move(reply), [&ctx](const consensus::RaftConfiguration& raft, Reply& reply) {
         render_autopilot_health(
@@ -189,7 +194,7 @@ void operator_autopilot_health(endpoints::Context& ctx, const Request& req, Repl
 }
 
 void operator_autopilot_configuration(endpoints::Context& ctx, const Request& req, Reply reply) {
-  (void)ctx;
+  if (!require_operator(ctx, req, reply, req.method == "PUT")) return;
   if (req.method == "PUT") {
     // The configuration comes from the agent's `autopilot` block until it is stored in the
     // state store, where a PUT could change it on every server at once.

@@ -2,7 +2,9 @@
 #include <boost/json.hpp>
 
 #include "core/limits.h"
+#include "endpoints/acl_filter.h"
 #include "endpoints/kv.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -127,6 +129,14 @@ void txn(endpoints::Context& ctx, const Request& req, Reply reply) {
     op.set_index(index->value_or(0));
     op.set_session(session->value_or(""));
     ops.push_back(std::move(op));
+  }
+  // Consul's Txn preCheck: an op the token may not perform fails the whole transaction.
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (auto st = endpoints::check_kv_op(*who, ops[i]); !st) {
+      return reply(conflict(i, st.error().message));
+    }
   }
   const bool read_only = endpoints::kv_txn_is_read_only(ops);
   // Consul serves a read-only transaction like a read and says so in the leader headers.

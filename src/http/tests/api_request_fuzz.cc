@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include <future>
+
+#include "endpoints/acl.h"
 #include "http/handlers/handlers.h"
 #include "http/query.h"
 #include "http/tests/handler_world.h"
@@ -54,12 +57,38 @@ const Route kRoutes[] = {
     {"PUT", "/v1/coordinate/update", http::handlers::coordinate_update},                      // 24
     {"GET", "/v1/coordinate/nodes", http::handlers::coordinate_nodes},                        // 25
     {"GET", "/v1/coordinate/node/fuzz", http::handlers::coordinate_node},                     // 26
+    {"PUT", "/v1/acl/token", http::handlers::acl_token_create},                               // 27
+    {"PUT", "/v1/acl/policy", http::handlers::acl_policy_create},                             // 28
+    {"PUT", "/v1/acl/role", http::handlers::acl_role_create},                                 // 29
+    {"PUT", "/v1/acl/token/fuzz-accessor", http::handlers::acl_token},                        // 30
 };
+
+// ACLs on, default allow (so the other routes behave as without ACLs), and every request
+// carries a management token so that the ACL routes reach their body decoders.
+constexpr const char* kRootSecret = "fuzz-root";
+
+endpoints::AclResolver& enable_acls(http::testing::HandlerWorld& world) {
+  endpoints::AclSettings settings;
+  settings.enabled = true;
+  settings.initial_management = kRootSecret;
+  static endpoints::AclResolver resolver(world.store(), settings, "dc1",
+                                         core::SystemClock::instance());
+  world.ctx().acl = &resolver;
+  if (auto init = endpoints::acl_init_command(world.ctx())) {
+    std::promise<void> done;
+    endpoints::submit(world.ctx(), std::move(*init),
+                      [&](core::Result<state::ApplyResult>) { done.set_value(); });
+    done.get_future().get();
+  }
+  return resolver;
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static http::testing::HandlerWorld world("fuzz");
+  static endpoints::AclResolver& acl = enable_acls(world);
+  (void)acl;
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   auto newline = input.find('\n');
@@ -69,6 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.path = route.path;
   http::testing::split_query(input.substr(0, newline), req);
   if (newline != std::string_view::npos) req.body = std::string(input.substr(newline + 1));
+  req.headers.emplace_back("x-consul-token", kRootSecret);
   (void)http::parse_query_options(req);
   (void)world.call(route.fn, req);
   return 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "state/acl_types.h"
 #include "state/pmap.h"
 #include "state/store.h"
 #include "state/types.h"
@@ -53,6 +54,16 @@ struct Version {
   // composite_key(lower(node), segment) -> coordinate; rows only for registered nodes.
   PMap<CoordinateRow> coordinates;
   std::size_t lock_delays_prune_at = 0;  // size at which expired delays are next dropped
+  // ACLs (Consul's acl-tokens, acl-policies, acl-roles tables). The by_* maps are unique
+  // secondary indexes: secret -> accessor, name -> id (names as given: Consul's name indexes
+  // ignore case only in Enterprise namespaces; ours are exact).
+  PMap<AclToken> acl_tokens;                   // accessor id -> token
+  PMap<std::string> acl_tokens_by_secret;      // secret id -> accessor id
+  PMap<AclPolicy> acl_policies;                // id -> policy
+  PMap<std::string> acl_policies_by_name;      // name -> id
+  PMap<AclRole> acl_roles;                     // id -> role
+  PMap<std::string> acl_roles_by_name;         // name -> id
+  std::uint64_t acl_bootstrap_index = 0;       // index of the bootstrap; 0: not bootstrapped
   std::array<std::uint64_t, kTableCount> table_indexes{};
   std::uint64_t applied_index = 0;
 };

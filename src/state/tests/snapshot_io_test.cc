@@ -662,7 +662,7 @@ TEST_F(SnapshotBadInput, ForeignHeaders) {
   bad_magic[1] = 'X';
   expect_error(bad_magic, Code::kCorruption, "bad magic");
   expect_error("PK\x03\x04 a zip file, say", Code::kCorruption, "bad magic");
-  expect_error(frame(body, applied_, 2), Code::kCorruption, "unknown snapshot format version 2");
+  expect_error(frame(body, applied_, 3), Code::kCorruption, "unknown snapshot format version 3");
   expect_error(frame(body, applied_, 0), Code::kCorruption, "unknown snapshot format version 0");
   expect_error(frame(body, applied_, 1, 7), Code::kCorruption, "reserved");
   expect_error(frame(body, applied_ + 1), Code::kCorruption, "says applied index");
@@ -730,26 +730,41 @@ TEST_F(SnapshotBadInput, BrokenRecordStreams) {
                Code::kCorruption, "does not follow the previous key");
 }
 
-// Snapshots written before the coordinates table carry six table indexes and no coordinate
-// records: they still read, with an empty coordinates table at index 0.
-TEST_F(SnapshotBadInput, SnapshotsFromBeforeCoordinatesStillRead) {
-  const std::string old = with([](auto& r) {
-    r.front().mutable_meta()->mutable_table_indexes()->RemoveLast();
-    std::erase_if(r, [](const proto::SnapshotRecord& x) { return x.has_coordinate(); });
-    r.back().mutable_end()->set_record_count(r.size() - 1);
-  });
-  auto snap = read_snapshot(old);
-  ASSERT_TRUE(snap) << snap.error().message;
-  EXPECT_EQ(snap->table_index(Table::kCoordinates), 0u);
-  EXPECT_TRUE(snap->coordinates().empty());
-  EXPECT_EQ(snap->node_list(), source_.snapshot().node_list());
+// Format version 1 predates the ACL tables: six table indexes (seven once coordinates
+// existed) and no ACL records. Such snapshots still read, the missing indexes at 0; one with
+// all ten indexes is refused.
+TEST_F(SnapshotBadInput, FormatVersionOneStillReads) {
+  auto as_version_one = [&](std::size_t keep_indexes, bool keep_coordinates) {
+    auto records = records_;
+    auto* indexes = records.front().mutable_meta()->mutable_table_indexes();
+    while (static_cast<std::size_t>(indexes->size()) > keep_indexes) indexes->RemoveLast();
+    std::erase_if(records, [&](const proto::SnapshotRecord& x) {
+      return x.has_acl_token() || x.has_acl_policy() || x.has_acl_role() ||
+             (!keep_coordinates && x.has_coordinate());
+    });
+    records.back().mutable_end()->set_record_count(records.size() - 1);
+    std::string raw;
+    for (const auto& r : records) raw += encode(r);
+    return frame(zstd(raw), applied_, 1);
+  };
+  auto six = read_snapshot(as_version_one(6, false));
+  ASSERT_TRUE(six) << six.error().message;
+  EXPECT_EQ(six->table_index(Table::kCoordinates), 0u);
+  EXPECT_EQ(six->table_index(Table::kAclTokens), 0u);
+  EXPECT_TRUE(six->coordinates().empty());
+  EXPECT_EQ(six->node_list(), source_.snapshot().node_list());
+  auto seven = read_snapshot(as_version_one(7, true));
+  ASSERT_TRUE(seven) << seven.error().message;
+  EXPECT_EQ(seven->coordinates(), source_.snapshot().coordinates());
+  expect_error(as_version_one(10, true), Code::kCorruption,
+               "has 10 table indexes, format version 1 has 6 or 7");
 }
 
 TEST_F(SnapshotBadInput, StatesApplyCannotMake) {
   using R = proto::SnapshotRecord;
   auto meta = [](auto& r) { return r.front().mutable_meta(); };
   expect_error(with([&](auto& r) { meta(r)->add_table_indexes(1); }), Code::kCorruption,
-               "has 8 table indexes");
+               "has 11 table indexes, format version 2 has 10");
   // Coordinates of a node that is not there, or unusable ones, were never applied.
   const std::size_t coordinate = first(R::kCoordinate);
   expect_error(with([&](auto& r) {

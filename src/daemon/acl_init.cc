@@ -1,0 +1,44 @@
+#include "daemon/acl_init.h"
+
+#include "core/log.h"
+#include "endpoints/acl.h"
+
+namespace pc::daemon {
+namespace {
+constexpr auto kCheckInterval = std::chrono::seconds(1);
+}  // namespace
+
+endpoints::AclSettings acl_settings(const core::AclConfig& config) {
+  endpoints::AclSettings s;
+  s.enabled = config.enabled;
+  s.default_policy =
+      config.default_policy == "deny" ? acl::DefaultPolicy::kDeny : acl::DefaultPolicy::kAllow;
+  s.down_policy = config.down_policy;
+  s.initial_management = config.initial_management;
+  s.default_token = config.default_token;
+  s.agent_token = config.agent;
+  return s;
+}
+
+AclLeaderInit::AclLeaderInit(endpoints::Context& ctx, core::TimerThread& timers,
+                             std::function<bool()> leading)
+    : ctx_(ctx), timers_(timers), leading_(std::move(leading)) {}
+
+void AclLeaderInit::start() {
+  check();
+}
+
+void AclLeaderInit::check() {
+  if (leading_() && !in_flight_.load()) {
+    if (auto cmd = endpoints::acl_init_command(ctx_)) {
+      in_flight_ = true;
+      endpoints::submit(ctx_, std::move(*cmd), [this](core::Result<state::ApplyResult> r) {
+        if (!r) core::log::warn("acl", "initializing ACLs failed: {}", r.error().message);
+        in_flight_ = false;
+      });
+    }
+  }
+  timers_.schedule(std::chrono::steady_clock::now() + kCheckInterval, [this] { check(); });
+}
+
+}  // namespace pc::daemon

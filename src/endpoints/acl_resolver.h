@@ -1,0 +1,106 @@
+#pragma once
+// Token resolution (Consul's ACLResolver, agent/consul/acl.go): a request's secret becomes an
+// authorizer built from the token's policies, its roles' policies and every identity they
+// carry, merged by acl/'s rules and ending in the agent's default_policy.
+//
+// Cost: resolving a secret reads the token through the store's SecretID index, then each of
+// its roles and policies by ID: the work depends on what the token links to, never on how many
+// tokens, policies or roles exist. Results are cached per secret. The cache is keyed by the
+// store's ACL index (the highest index of the token, policy and role tables): any ACL write
+// moves it, and the next resolution on any server rebuilds from the new state, so an update
+// takes effect at once everywhere the write has been applied. Parsed policy rules are kept per
+// policy ID and ModifyIndex, so a token change does not re-parse the policies it links to.
+//
+// Thread-safety: resolve() may be called from any thread; one mutex guards the caches and is
+// never held while reading the store or compiling.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "acl/authorizer.h"
+#include "acl/types.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "state/store.h"
+
+namespace pc::endpoints {
+
+// The agent's `acl` configuration block.
+struct AclSettings {
+  bool enabled = false;
+  acl::DefaultPolicy default_policy = acl::DefaultPolicy::kAllow;
+  std::string down_policy = "extend-cache";
+  // acl.tokens.*: secrets. initial_management is created by the leader as a management token;
+  // default answers requests that carry no token (else the anonymous token does); agent is
+  // what the agent uses for its own requests and DNS answers (else default).
+  std::string initial_management;
+  std::string default_token;
+  std::string agent_token;
+};
+
+// Who is asking and what they may do.
+struct ResolvedToken {
+  std::string accessor_id;  // for Consul's permission-denied texts; "" with ACLs disabled
+  acl::AuthorizerPtr authz;
+};
+
+class AclResolver {
+ public:
+  AclResolver(const state::Store& store, AclSettings settings, std::string datacenter,
+              const core::Clock& clock);
+
+  bool enabled() const { return settings_.enabled; }
+  const AclSettings& settings() const { return settings_; }
+
+  // The authorizer for `secret` ("" means the default token, then the anonymous token). With
+  // ACLs disabled every secret is allowed everything. An unknown or expired secret is
+  // PermissionDenied "ACL not found" (Consul's acl.ErrNotFound, answered 403).
+  core::Result<ResolvedToken> resolve(std::string_view secret) const;
+
+  // What resolution has done so far, for tests that check cost does not depend on the number
+  // of tokens: rows read from the store and policies parsed.
+  struct Stats {
+    std::uint64_t rows_read = 0;
+    std::uint64_t policies_parsed = 0;
+    std::uint64_t cache_hits = 0;
+  };
+  Stats stats_for_test() const;
+
+ private:
+  struct Cached {
+    ResolvedToken token;
+    std::optional<std::int64_t> expires_unix_ns;
+  };
+  struct ParsedPolicy {
+    std::uint64_t modify_index = 0;
+    std::shared_ptr<const acl::PolicyRules> rules;
+  };
+
+  core::Result<Cached> build(const state::Snapshot& snap, std::string_view secret) const;
+  std::shared_ptr<const acl::PolicyRules> parsed(const acl::Policy& policy) const;
+
+  const state::Store& store_;
+  const AclSettings settings_;
+  const std::string datacenter_;
+  const core::Clock& clock_;
+
+  mutable std::mutex mu_;
+  mutable std::uint64_t cache_index_ = 0;
+  mutable std::unordered_map<std::string, Cached> cache_;
+  mutable std::unordered_map<std::string, ParsedPolicy> policies_;
+  mutable Stats stats_;
+};
+
+// Consul's PermissionDeniedByACL text: "token with AccessorID '<id>' lacks permission
+// '<resource>:<access>' on \"<name>\"" (without the " on ..." for resources that have no
+// name), as PermissionDenied; the HTTP edge prefixes "Permission denied: ".
+core::Error permission_denied(const ResolvedToken& who, std::string_view resource,
+                              std::string_view access, std::optional<std::string_view> name);
+
+// Consul's acl.ErrNotFound.
+core::Error acl_not_found();
+
+}  // namespace pc::endpoints

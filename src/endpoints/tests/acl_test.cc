@@ -1,0 +1,233 @@
+// The ACL endpoints and token resolution over a real store and the -dev log: bootstrap once,
+// validation texts, links by name, permissions, resolution with its cache and invalidation,
+// expiry, and that resolution cost does not depend on the number of tokens.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "acl/builtin.h"
+#include "consensus/runtime/single_node_log.h"
+#include "endpoints/acl.h"
+#include "endpoints/acl_filter.h"
+#include "endpoints/tests/test_fsm.h"
+#include "proto/commands.pb.h"
+
+namespace pc::endpoints {
+namespace {
+
+using namespace std::chrono_literals;
+
+using testing::StoreFsm;
+
+class ManualClock final : public core::Clock {
+ public:
+  core::MonoTime now() const override { return core::MonoTime(wall.time_since_epoch()); }
+  core::WallTime wall_now() const override { return wall; }
+  core::WallTime wall{std::chrono::seconds(1'800'000'000)};
+};
+
+AclSettings deny_settings() {
+  AclSettings s;
+  s.enabled = true;
+  s.default_policy = acl::DefaultPolicy::kDeny;
+  s.initial_management = "root-secret";
+  return s;
+}
+
+class AclEndpointsTest : public ::testing::Test {
+ protected:
+  AclEndpointsTest()
+      : fsm_(store_),
+        log_(fsm_, "127.0.0.1:8300"),
+        resolver_(store_, deny_settings(), "dc1", clock_),
+        ctx_{store_, log_, clock_, rand_, {}} {
+    ctx_.identity.datacenter = "dc1";
+    ctx_.acl = &resolver_;
+    log_.start();
+    auto init = acl_init_command(ctx_);
+    EXPECT_TRUE(init.has_value());
+    EXPECT_TRUE(wait(*init).has_value());
+    root_ = *resolver_.resolve("root-secret");
+  }
+  ~AclEndpointsTest() override { log_.stop(); }
+
+  core::Result<state::ApplyResult> wait(proto::Command cmd) {
+    std::promise<core::Result<state::ApplyResult>> p;
+    submit(ctx_, std::move(cmd),
+           [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  template <class T, class Fn>
+  core::Result<T> call(Fn fn) {
+    std::promise<core::Result<T>> p;
+    fn([&](core::Result<T> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  core::Result<acl::Policy> make_policy(std::string name, std::string rules) {
+    acl::Policy p;
+    p.name = std::move(name);
+    p.rules = std::move(rules);
+    return call<acl::Policy>([&](auto done) { acl_policy_set(ctx_, root_, p, true, done); });
+  }
+  core::Result<acl::Token> make_token(std::vector<std::string> policy_names) {
+    acl::Token t;
+    for (auto& n : policy_names) t.policies.push_back({"", n});
+    return call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, t, done); });
+  }
+
+  ManualClock clock_;
+  state::Store store_;
+  StoreFsm fsm_;
+  consensus::SingleNodeLog log_;
+  core::SystemRand rand_{1};
+  AclResolver resolver_;
+  Context ctx_;
+  ResolvedToken root_;
+};
+
+TEST_F(AclEndpointsTest, InitCreatesTheBuiltinsAndTheInitialManagementToken) {
+  auto snap = store_.snapshot();
+  EXPECT_TRUE(snap.acl_policy(acl::kGlobalManagementPolicyId));
+  EXPECT_TRUE(snap.acl_token(acl::kAnonymousTokenAccessorId));
+  EXPECT_TRUE(snap.acl_token_by_secret("root-secret"));
+  EXPECT_FALSE(acl_init_command(ctx_).has_value());  // nothing left to do
+  EXPECT_TRUE(acl::allowed(root_.authz->acl_write()));
+}
+
+TEST_F(AclEndpointsTest, BootstrapOnce) {
+  auto first = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->description, "Bootstrap Token (Global Management)");
+  ASSERT_EQ(first->policies.size(), 1u);
+  EXPECT_EQ(first->policies[0].name, "global-management");
+  auto again = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, core::Code::kPermissionDenied);
+  EXPECT_EQ(again.error().message, "ACL bootstrap no longer allowed (reset index: " +
+                                       std::to_string(first->create_index) + ")");
+  auto who = resolver_.resolve(first->secret_id);
+  ASSERT_TRUE(who.has_value());
+  EXPECT_TRUE(acl::allowed(who->authz->key_write("anything")));
+}
+
+TEST_F(AclEndpointsTest, DisabledAnswersAclSupportDisabled) {
+  AclResolver off(store_, AclSettings{}, "dc1", clock_);
+  ctx_.acl = &off;
+  auto r = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(is_acl_disabled(r.error()));
+  EXPECT_TRUE(acl::allowed(off.resolve("whatever")->authz->key_write("x")));
+}
+
+TEST_F(AclEndpointsTest, PolicyValidationTexts) {
+  ASSERT_TRUE(make_policy("ops", "key_prefix \"app/\" { policy = \"write\" }").has_value());
+  auto dup = make_policy("ops", "");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().message, "Invalid Policy: A Policy with Name \"ops\" already exists");
+  auto bad_name = make_policy("no spaces", "");
+  ASSERT_FALSE(bad_name.has_value());
+  EXPECT_EQ(bad_name.error().message,
+            "Invalid Policy: invalid Name. Only alphanumeric characters, '-' and '_' are allowed");
+  auto bad_rules = make_policy("bad", "key_prefix \"\" { polcy = \"write\" }");
+  ASSERT_FALSE(bad_rules.has_value());
+  EXPECT_NE(bad_rules.error().message.find("Failed to parse ACL rules"), std::string::npos);
+  auto missing = make_token({"nope"});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().message, "No such ACL policy with name nope");
+}
+
+TEST_F(AclEndpointsTest, PermissionsAndDeniedTexts) {
+  ASSERT_TRUE(make_policy("app", "key_prefix \"app/\" { policy = \"write\" }").has_value());
+  auto token = make_token({"app"});
+  ASSERT_TRUE(token.has_value());
+  auto who = resolver_.resolve(token->secret_id);
+  ASSERT_TRUE(who.has_value());
+  proto::KvOp op;
+  op.set_key("app/x");
+  EXPECT_TRUE(check_kv_op(*who, op));
+  op.set_key("other/x");
+  auto denied = check_kv_op(*who, op);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().message, "Permission denied: token with AccessorID '" +
+                                        token->accessor_id +
+                                        "' lacks permission 'key:write' on \"other/x\"");
+  // The token may not manage ACLs.
+  state::WatchSet ws;
+  auto list = acl_policy_list(ctx_, *who, ws);
+  ASSERT_FALSE(list.has_value());
+  EXPECT_EQ(list.error().message, "Permission denied: token with AccessorID '" +
+                                      token->accessor_id + "' lacks permission 'acl:read'");
+  std::vector<state::DirEntry> entries{{"app/a"}, {"other/b"}, {"app/c"}};
+  EXPECT_TRUE(filter_kv_entries(*who, entries));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].key, "app/c");
+}
+
+TEST_F(AclEndpointsTest, UnknownAndExpiredSecretsAreNotFound) {
+  auto r = resolver_.resolve("no-such-secret");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "ACL not found");
+  acl::Token t;
+  t.expiration_ttl = 5min;
+  auto token = call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, t, done); });
+  ASSERT_TRUE(token.has_value()) << token.error().message;
+  ASSERT_TRUE(token->expiration_time_unix_ns.has_value());
+  EXPECT_TRUE(resolver_.resolve(token->secret_id).has_value());
+  clock_.wall += 6min;
+  EXPECT_FALSE(resolver_.resolve(token->secret_id).has_value());  // even from the cache
+  t.expiration_ttl = 10s;
+  auto too_short = call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, t, done); });
+  EXPECT_FALSE(too_short.has_value());
+}
+
+TEST_F(AclEndpointsTest, AnUpdateTakesEffectAtOnce) {
+  ASSERT_TRUE(make_policy("read-app", "key_prefix \"app/\" { policy = \"read\" }").has_value());
+  ASSERT_TRUE(make_policy("write-app", "key_prefix \"app/\" { policy = \"write\" }").has_value());
+  auto token = make_token({"read-app"});
+  ASSERT_TRUE(token.has_value());
+  EXPECT_FALSE(acl::allowed(resolver_.resolve(token->secret_id)->authz->key_write("app/x")));
+  acl::Token update = *token;
+  update.policies = {{"", "write-app"}};
+  auto updated = call<acl::Token>([&](auto done) { acl_token_update(ctx_, root_, update, done); });
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  EXPECT_TRUE(acl::allowed(resolver_.resolve(token->secret_id)->authz->key_write("app/x")));
+  // Deleting the token: the next request with it is refused.
+  auto deleted =
+      call<bool>([&](auto done) { acl_token_delete(ctx_, root_, "", token->accessor_id, done); });
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_FALSE(resolver_.resolve(token->secret_id).has_value());
+}
+
+// Resolving one token reads the same rows and parses the same policies whether the store
+// holds 5 tokens or 2,000: the SecretID index finds the token, its links find the rest.
+TEST_F(AclEndpointsTest, ResolutionCostDoesNotGrowWithTheNumberOfTokens) {
+  ASSERT_TRUE(make_policy("app", "key_prefix \"app/\" { policy = \"write\" }").has_value());
+  auto measure = [&](const std::string& secret) {
+    AclResolver fresh(store_, deny_settings(), "dc1", clock_);
+    EXPECT_TRUE(fresh.resolve(secret).has_value());
+    auto first = fresh.stats_for_test();
+    EXPECT_TRUE(fresh.resolve(secret).has_value());  // cached: no more reads
+    auto second = fresh.stats_for_test();
+    EXPECT_EQ(second.rows_read, first.rows_read);
+    EXPECT_EQ(second.cache_hits, first.cache_hits + 1);
+    return first;
+  };
+  auto token = make_token({"app"});
+  ASSERT_TRUE(token.has_value());
+  const auto few = measure(token->secret_id);
+  for (int i = 0; i < 400; ++i) {
+    proto::Command cmd;
+    auto* t = cmd.mutable_acl_token_set()->mutable_token();
+    t->set_accessor_id("bulk-" + std::to_string(i));
+    t->set_secret_id("bulk-secret-" + std::to_string(i));
+    ASSERT_TRUE(wait(cmd).has_value());
+  }
+  ASSERT_GT(store_.snapshot().acl_tokens().size(), 400u);
+  const auto many = measure(token->secret_id);
+  EXPECT_EQ(many.rows_read, few.rows_read);
+  EXPECT_EQ(many.policies_parsed, few.policies_parsed);
+  EXPECT_EQ(few.rows_read, 2u);  // the token and its one policy
+}
+
+}  // namespace
+}  // namespace pc::endpoints

@@ -1,0 +1,251 @@
+// What the ACL commands do to the state (Consul's agent/consul/state/acl.go): tokens indexed
+// by AccessorID and SecretID, policies and roles by ID and name, the bootstrap marker.
+//
+// The endpoint validates requests (rules parse, names are well formed, builtin objects keep
+// their rules) before proposing; apply re-checks everything that depends on the state at the
+// entry's index (uniqueness, links, the builtins), since two servers' requests may race. A
+// refused command changes nothing. Errors carry Consul's texts and reach clients unchanged.
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+
+#include "core/strings.h"
+#include "proto/commands.pb.h"
+#include "state/acl_proto.h"
+#include "state/detail/acl_apply.h"
+
+namespace pc::state {
+namespace {
+
+using core::Code;
+using core::make_error;
+
+// The builtin objects' IDs (acl/builtin.h holds the rest of their definition; state/ sits
+// below acl/, so it knows only the IDs it must protect).
+constexpr std::string_view kGlobalManagementId = "00000000-0000-0000-0000-000000000001";
+constexpr std::string_view kAnonymousAccessorId = "00000000-0000-0000-0000-000000000002";
+
+ApplyResult failed(Code code, std::string message) {
+  ApplyResult r;
+  r.status = make_error(code, std::move(message));
+  r.ok = false;
+  return r;
+}
+
+// The result of a write that may have been refused: ok and status follow `st`.
+ApplyResult outcome(core::Status st) {
+  ApplyResult r;
+  r.ok = static_cast<bool>(st);
+  r.status = std::move(st);
+  return r;
+}
+
+void bump_acl(ApplyContext& ctx, Table table) {
+  ctx.v.table_indexes[static_cast<std::size_t>(table)] = ctx.index;
+  ctx.changes.table(table);
+}
+
+// Links must name existing objects; the stored name is refreshed from the object, as Consul's
+// resolveTokenPolicyLinks does.
+core::Status resolve_links(const ApplyContext& ctx, std::vector<AclLink>& policies,
+                           std::vector<AclLink>* roles) {
+  for (AclLink& link : policies) {
+    const AclPolicy* p = ctx.v.acl_policies.find(link.id);
+    if (p == nullptr)
+      return make_error(Code::kInvalidArgument, "No such policy with ID: " + link.id);
+    link.name = p->name;
+  }
+  if (roles == nullptr) return core::ok();
+  for (AclLink& link : *roles) {
+    const AclRole* r = ctx.v.acl_roles.find(link.id);
+    if (r == nullptr) return make_error(Code::kInvalidArgument, "No such role with ID: " + link.id);
+    link.name = r->name;
+  }
+  return core::ok();
+}
+
+// Consul's aclTokenSetTxn. A new token takes the entry's index as CreateIndex; an update keeps
+// the original CreateIndex and CreateTime.
+core::Status token_put(ApplyContext& ctx, AclToken t) {
+  if (t.accessor_id.empty()) return make_error(Code::kInvalidArgument, "Missing token AccessorID");
+  if (t.secret_id.empty()) return make_error(Code::kInvalidArgument, "Missing token SecretID");
+  if (auto st = resolve_links(ctx, t.policies, &t.roles); !st) return st;
+  const std::string* holder = ctx.v.acl_tokens_by_secret.find(t.secret_id);
+  if (holder != nullptr && *holder != t.accessor_id) {
+    return make_error(Code::kInvalidArgument, "Invalid Token: SecretID is already in use");
+  }
+  if (const AclToken* existing = ctx.v.acl_tokens.find(t.accessor_id)) {
+    if (existing->secret_id != t.secret_id) {
+      return make_error(Code::kInvalidArgument, "Changing a tokens SecretID is not permitted");
+    }
+    t.create_index = existing->create_index;
+    t.create_time_unix_ns = existing->create_time_unix_ns;
+  } else {
+    t.create_index = ctx.index;
+  }
+  t.modify_index = ctx.index;
+  t.expiration_ttl = std::chrono::nanoseconds(0);  // input only, never stored
+  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.set(t.secret_id, t.accessor_id);
+  std::string key = t.accessor_id;
+  ctx.v.acl_tokens = ctx.v.acl_tokens.set(std::move(key), std::move(t));
+  bump_acl(ctx, Table::kAclTokens);
+  return core::ok();
+}
+
+// Consul's aclPolicySetTxn: unique names, and the builtin policy keeps its rules and scope.
+core::Status policy_put(ApplyContext& ctx, AclPolicy p) {
+  if (p.id.empty()) return make_error(Code::kInvalidArgument, "Missing Policy ID");
+  if (p.name.empty()) return make_error(Code::kInvalidArgument, "Missing Policy Name");
+  const std::string* owner = ctx.v.acl_policies_by_name.find(p.name);
+  if (owner != nullptr && *owner != p.id) {
+    return make_error(Code::kInvalidArgument, "Invalid Policy: A Policy with Name " +
+                                                  core::go_quote(p.name) + " already exists");
+  }
+  const AclPolicy* existing = ctx.v.acl_policies.find(p.id);
+  if (existing != nullptr && p.id == kGlobalManagementId) {
+    if (p.rules != existing->rules) {
+      return make_error(Code::kInvalidArgument,
+                        "Changing the Rules for the builtin global-management policy is not "
+                        "permitted");
+    }
+    if (p.datacenters != existing->datacenters) {
+      return make_error(Code::kInvalidArgument,
+                        "Changing the Datacenters of the builtin global-management policy is not "
+                        "permitted");
+    }
+  }
+  if (existing != nullptr) {
+    p.create_index = existing->create_index;
+    if (existing->name != p.name) {
+      ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(existing->name);
+    }
+  } else {
+    p.create_index = ctx.index;
+  }
+  p.modify_index = ctx.index;
+  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.set(p.name, p.id);
+  std::string key = p.id;
+  ctx.v.acl_policies = ctx.v.acl_policies.set(std::move(key), std::move(p));
+  bump_acl(ctx, Table::kAclPolicies);
+  return core::ok();
+}
+
+}  // namespace
+
+ApplyResult apply_acl_token_set(ApplyContext& ctx, const proto::Command& command) {
+  return outcome(token_put(ctx, from_proto(command.acl_token_set().token())));
+}
+
+// Consul's aclTokenDeleteTxn: a missing token is a no-op; the anonymous token stays.
+ApplyResult apply_acl_token_delete(ApplyContext& ctx, const proto::Command& command) {
+  const std::string& accessor = command.acl_token_delete().accessor_id();
+  if (accessor == kAnonymousAccessorId) {
+    return failed(Code::kInvalidArgument,
+                  "Deletion of the builtin anonymous token is not permitted");
+  }
+  const AclToken* existing = ctx.v.acl_tokens.find(accessor);
+  if (existing == nullptr) return ApplyResult{};
+  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
+  ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
+  bump_acl(ctx, Table::kAclTokens);
+  return ApplyResult{};
+}
+
+ApplyResult apply_acl_policy_set(ApplyContext& ctx, const proto::Command& command) {
+  return outcome(policy_put(ctx, from_proto(command.acl_policy_set().policy())));
+}
+
+// Consul's aclPolicyDeleteTxn. Links to the policy stay in tokens and roles; reads drop links
+// whose object is gone (Consul's fixup on read), so a deletion touches one row.
+ApplyResult apply_acl_policy_delete(ApplyContext& ctx, const proto::Command& command) {
+  const std::string& id = command.acl_policy_delete().id();
+  if (id == kGlobalManagementId) {
+    return failed(Code::kInvalidArgument,
+                  "Delete operation not permitted on the builtin global-management policy");
+  }
+  const AclPolicy* existing = ctx.v.acl_policies.find(id);
+  if (existing == nullptr) return ApplyResult{};
+  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(existing->name);
+  ctx.v.acl_policies = ctx.v.acl_policies.erase(id);
+  bump_acl(ctx, Table::kAclPolicies);
+  return ApplyResult{};
+}
+
+// Consul's aclRoleSetTxn.
+ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command) {
+  AclRole role = from_proto(command.acl_role_set().role());
+  if (role.id.empty()) return failed(Code::kInvalidArgument, "Missing Role ID");
+  if (role.name.empty()) return failed(Code::kInvalidArgument, "Missing Role Name");
+  const std::string* owner = ctx.v.acl_roles_by_name.find(role.name);
+  if (owner != nullptr && *owner != role.id) {
+    return failed(Code::kInvalidArgument, "Invalid Role: A Role with Name " +
+                                              core::go_quote(role.name) + " already exists");
+  }
+  if (auto st = resolve_links(ctx, role.policies, nullptr); !st) {
+    return outcome(st);
+  }
+  if (const AclRole* existing = ctx.v.acl_roles.find(role.id)) {
+    role.create_index = existing->create_index;
+    if (existing->name != role.name) {
+      ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
+    }
+  } else {
+    role.create_index = ctx.index;
+  }
+  role.modify_index = ctx.index;
+  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.set(role.name, role.id);
+  std::string key = role.id;
+  ctx.v.acl_roles = ctx.v.acl_roles.set(std::move(key), std::move(role));
+  bump_acl(ctx, Table::kAclRoles);
+  return ApplyResult{};
+}
+
+ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& command) {
+  const std::string& id = command.acl_role_delete().id();
+  const AclRole* existing = ctx.v.acl_roles.find(id);
+  if (existing == nullptr) return ApplyResult{};
+  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
+  ctx.v.acl_roles = ctx.v.acl_roles.erase(id);
+  bump_acl(ctx, Table::kAclRoles);
+  return ApplyResult{};
+}
+
+// Consul's ACLBootstrap: once, unless reset with the index of the last bootstrap.
+ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command) {
+  const proto::AclBootstrap& in = command.acl_bootstrap();
+  if (ctx.v.acl_bootstrap_index != 0 && in.reset_index() != ctx.v.acl_bootstrap_index) {
+    return failed(Code::kPermissionDenied,
+                  fmt::format("ACL bootstrap no longer allowed (reset index: {})",
+                              ctx.v.acl_bootstrap_index));
+  }
+  ApplyResult r = outcome(token_put(ctx, from_proto(in.token())));
+  if (r.ok) ctx.v.acl_bootstrap_index = ctx.index;
+  return r;
+}
+
+// Consul's initializeACLs, made idempotent: each object only when its ID (and, for a
+// policy, its name; for a token, its secret) is free.
+ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command) {
+  const proto::AclInit& in = command.acl_init();
+  for (const auto& m : in.policies()) {
+    if (ctx.v.acl_policies.contains(m.id()) || ctx.v.acl_policies_by_name.contains(m.name())) {
+      continue;
+    }
+    if (auto st = policy_put(ctx, from_proto(m)); !st) {
+      return outcome(st);
+    }
+  }
+  for (const auto& m : in.tokens()) {
+    if (ctx.v.acl_tokens.contains(m.accessor_id()) ||
+        ctx.v.acl_tokens_by_secret.contains(m.secret_id())) {
+      continue;
+    }
+    if (auto st = token_put(ctx, from_proto(m)); !st) {
+      return outcome(st);
+    }
+  }
+  return ApplyResult{};
+}
+
+}  // namespace pc::state

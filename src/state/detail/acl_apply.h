@@ -1,0 +1,17 @@
+#pragma once
+// Private to state/: the ACL commands' apply functions (acl_commands.cc), registered in
+// commands.cc's kCommands table beside the others.
+#include "state/detail/version.h"
+
+namespace pc::state {
+
+ApplyResult apply_acl_token_set(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_token_delete(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_policy_set(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_policy_delete(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command);
+
+}  // namespace pc::state
