@@ -394,6 +394,12 @@ int run_agent(const core::AgentConfig& initial) {
   }
   if (wan) {
     identity.serf_wan_port = wan->port();
+    // The LAN tags now name the bound WAN port (wan_join_port): the other servers of this
+    // datacenter flood-join it, and this server joins theirs.
+    if (lan) {
+      (void)lan->set_tags(lan_tags(config, identity));
+      wan->start_flood([pool = lan.get()] { return pool->members(); });
+    }
   } else if (!client_mode) {
     identity.serf_wan_port = -1;  // a server without a WAN pool
   }
@@ -447,9 +453,22 @@ int run_agent(const core::AgentConfig& initial) {
   gossip_ops.rand = &rand;
   gossip_ops.datacenter = &identity.datacenter;
   if (lan) {
-    gossip_ops.keyring = [pool = lan.get()](const endpoints::KeyringRequest& request,
-                                            endpoints::KeyringDone done) {
-      pool->keyring_operation(request, std::move(done));
+    // A server's keyring operations cover its WAN pool too (WAN first, as Consul answers).
+    gossip_ops.keyring = [lan = lan.get(), wan = wan.get()](
+                             const endpoints::KeyringRequest& request,
+                             endpoints::KeyringDone done) {
+      std::vector<PoolKeyringOp> ops;
+      if (wan) {
+        ops.push_back(
+            [wan, request](PoolKeyringDone d) { wan->keyring_operation(request, std::move(d)); });
+      }
+      ops.push_back([lan, request](PoolKeyringDone d) {
+        lan->keyring_operation(request, [d = std::move(d)](auto r) {
+          if (!r) return d(r.error());
+          d(std::move(r->front()));
+        });
+      });
+      run_on_pools(std::move(ops), std::move(done));
     };
     gossip_ops.fire_user_event = [pool = lan.get()](const endpoints::UserEvent& event) {
       return pool->fire_user_event(event);
@@ -547,7 +566,7 @@ int run_agent(const core::AgentConfig& initial) {
   if (client_mode) {
     // The agent's own API here; every other path is answered by a server.
     http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
-    http::register_gossip_routes(router, gossip_ops);
+    http::register_gossip_routes(router, gossip_ops, client_runtime->http_forwarder());
     router.add("/", {}, resolve_near_agent(client_runtime->http_forwarder(), identity.node_name));
   } else {
     http::register_routes(router, ctx, http::RouteSet::kAll,

@@ -10,10 +10,10 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "daemon/lan_members.h"
+#include "daemon/pool_keyring.h"
 #include "daemon/server_discovery.h"
 #include "daemon/user_events.h"
 #include "gossip/keyring_file.h"
-#include "gossip/runtime/key_manager.h"
 
 namespace pc::daemon {
 namespace {
@@ -33,6 +33,10 @@ gossip::Tags lan_tags(const core::AgentConfig& config, const endpoints::AgentIde
   in.build = identity.version;
   if (identity.server) {
     in.server_port = static_cast<std::uint16_t>(identity.server_port);
+    // Where the other servers of this datacenter join our WAN pool (Consul's flood join).
+    if (identity.serf_wan_port > 0) {
+      in.wan_join_port = static_cast<std::uint16_t>(identity.serf_wan_port);
+    }
     in.bootstrap_expect = config.bootstrap_expect;
     in.bootstrap = config.dev || config.bootstrap;
   }
@@ -60,9 +64,7 @@ LanGossipOptions lan_gossip_options(const core::AgentConfig& config,
   o.encrypt_verify_incoming = config.encrypt_verify_incoming;
   o.encrypt_verify_outgoing = config.encrypt_verify_outgoing;
   // Consul keeps the LAN keyring in <data_dir>/serf/local.keyring; -dev keeps nothing.
-  if (!config.dev && !config.data_dir.empty()) {
-    o.keyring_file = config.data_dir + "/" + std::string(gossip::kLanKeyringFile);
-  }
+  o.keyring_file = keyring_path(config.dev, config.data_dir, gossip::kLanKeyringFile);
   o.datacenter = identity.datacenter;
   o.tags = lan_tags(config, identity);
   // Validated at load; a value that still does not parse keeps Consul's default.
@@ -80,18 +82,11 @@ LanGossip::~LanGossip() {
 }
 
 core::Status LanGossip::start() {
-  auto keyring = std::make_shared<gossip::Keyring>(
-      gossip::Keyring::Options{options_.encrypt_verify_incoming, options_.encrypt_verify_outgoing});
-  bool ignored_encrypt = false;
-  if (auto s =
-          gossip::load_keyring(*keyring, options_.keyring_file, options_.encrypt, ignored_encrypt);
-      !s) {
-    return s;
-  }
-  if (ignored_encrypt) {
-    core::log::warn(kModule, "LAN keyring exists but -encrypt given, using keyring");
-  }
-  keyring_ = keyring;
+  auto keys =
+      load_pool_keyring(options_.keyring_file, options_.encrypt, options_.encrypt_verify_incoming,
+                        options_.encrypt_verify_outgoing, kModule);
+  if (!keys) return keys.error();
+  keyring_ = keys->keyring;
   if (!options_.snapshot_path.empty()) {
     auto file = LanSnapshotFile::open(options_.snapshot_path);
     if (file) {
@@ -103,14 +98,8 @@ core::Status LanGossip::start() {
   PoolSetup setup{lan_core_config(options_.node_name, options_.timing), std::chrono::seconds(10),
                   kModule, options_.on_change};
   setup.on_event = [this](const gossip::Event& e) { record_in_snapshot(e); };
-  setup.keyring = keyring;
-  gossip::KeyringPersist persist;
-  if (!options_.keyring_file.empty()) {
-    persist = [path = options_.keyring_file](const std::vector<std::string>& keys) {
-      return gossip::write_keyring_file(path, keys);
-    };
-  }
-  setup.on_query = gossip::key_query_handler(keyring, std::move(persist), nullptr);
+  setup.keyring = keys->keyring;
+  setup.on_query = std::move(keys->on_query);
   setup.on_user_event = options_.on_user_event;
   auto pool = start_pool(options_, std::move(setup));
   if (!pool) return pool.error();
@@ -249,36 +238,11 @@ void LanGossip::keyring_operation(const endpoints::KeyringRequest& request,
     done(core::make_error(core::Code::kUnavailable, "no LAN gossip pool"));
     return;
   }
-  const std::string dc = options_.datacenter;
-  auto one_pool = [dc](const gossip::KeyringSummary& s) {
-    endpoints::KeyringPoolResult r;
-    r.datacenter = dc;
-    r.messages = s.messages;
-    r.keys = s.keys;
-    r.primary_keys = s.primary_keys;
-    r.num_nodes = s.num_nodes;
-    r.error = s.error();
-    return std::vector<endpoints::KeyringPoolResult>{std::move(r)};
-  };
-  if (request.op == endpoints::KeyringOp::kList && request.local_only) {
-    // This agent's keyring alone, as if it had answered its own list query.
-    gossip::KeyringSummary s;
-    s.num_nodes = 1;
-    s.add(options_.node_name, gossip::encode_key_response(gossip::apply_key_query(
-                                  *keyring_, gossip::KeyOp::kList, "", nullptr)));
-    done(one_pool(s));
-    return;
-  }
-  const gossip::KeyOp op = request.op == endpoints::KeyringOp::kInstall  ? gossip::KeyOp::kInstall
-                           : request.op == endpoints::KeyringOp::kUse    ? gossip::KeyOp::kUse
-                           : request.op == endpoints::KeyringOp::kRemove ? gossip::KeyOp::kRemove
-                                                                         : gossip::KeyOp::kList;
-  gossip::key_operation_async(
-      *pool_, op, request.key, static_cast<std::uint32_t>(request.relay_factor),
-      [one_pool, done = std::move(done)](core::Result<gossip::KeyringSummary> s) {
-        if (!s) return done(s.error());
-        done(one_pool(*s));
-      });
+  pool_keyring_operation(*pool_, *keyring_, {false, options_.datacenter, options_.node_name},
+                         request, [done = std::move(done)](auto r) {
+                           if (!r) return done(r.error());
+                           done(std::vector<endpoints::KeyringPoolResult>{std::move(*r)});
+                         });
 }
 
 core::Status LanGossip::fire_user_event(const endpoints::UserEvent& event) {

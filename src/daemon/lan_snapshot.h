@@ -17,8 +17,8 @@
 // thread-safe (one mutex), writes with plain write(2) and no fsync (losing the last lines
 // in a power cut only means joining a member fewer at restart).
 #include <cstddef>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>

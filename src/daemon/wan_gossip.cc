@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "daemon/lan_members.h"
 #include "daemon/wan_members.h"
+#include "gossip/keyring_file.h"
 
 namespace pc::daemon {
 namespace {
@@ -15,6 +16,9 @@ namespace {
 constexpr std::string_view kModule = "gossip.wan";
 // memberlist's TCPTimeout in its WAN profile (Consul's): links between datacenters are slow.
 constexpr auto kWanTcpTimeout = std::chrono::seconds(30);
+// How often the servers of this datacenter seen in the LAN pool are checked against the WAN
+// pool (Consul floods on LAN member events; a short poll finds them as soon).
+constexpr auto kFloodInterval = std::chrono::seconds(2);
 // As the LAN pool's: the leave broadcast's time to reach the others.
 constexpr auto kLeaveTimeout = std::chrono::seconds(3);
 constexpr int kSerfWanPortDefault = 8302;
@@ -35,6 +39,9 @@ WanGossipOptions wan_gossip_options(const core::AgentConfig& config,
   o.encrypt_verify_incoming = config.encrypt_verify_incoming;
   o.encrypt_verify_outgoing = config.encrypt_verify_outgoing;
   o.tags = tags;
+  o.datacenter = identity.datacenter;
+  // Consul keeps the WAN keyring in <data_dir>/serf/remote.keyring.
+  o.keyring_file = keyring_path(config.dev, config.data_dir, gossip::kWanKeyringFile);
   // The loader validated the duration.
   if (auto d = core::parse_go_duration(config.retry_interval_wan); d && d->count() > 0) {
     o.retry_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
@@ -49,8 +56,16 @@ WanGossip::~WanGossip() {
 }
 
 core::Status WanGossip::start() {
-  auto pool = start_pool(options_, {wan_core_config(options_.member_name, options_.timing),
-                                    kWanTcpTimeout, kModule, nullptr});
+  auto keys =
+      load_pool_keyring(options_.keyring_file, options_.encrypt, options_.encrypt_verify_incoming,
+                        options_.encrypt_verify_outgoing, kModule);
+  if (!keys) return keys.error();
+  keyring_ = keys->keyring;
+  PoolSetup setup{wan_core_config(options_.member_name, options_.timing), kWanTcpTimeout, kModule,
+                  nullptr};
+  setup.keyring = keys->keyring;
+  setup.on_query = std::move(keys->on_query);
+  auto pool = start_pool(options_, std::move(setup));
   if (!pool) return pool.error();
   pool_ = std::move(*pool);
   core::log::info(kModule, "gossiping on {} as {}", pool_->address(), options_.member_name);
@@ -84,6 +99,24 @@ void WanGossip::start_retry_join(std::vector<std::string> addresses) {
   });
 }
 
+void WanGossip::start_flood(std::function<std::vector<gossip::MemberInfo>()> lan_members) {
+  if (!pool_ || flooder_.joinable()) return;
+  flooder_ = std::thread([this, lan_members = std::move(lan_members)] {
+    core::set_thread_name("pc-wan-flood");
+    while (true) {
+      const std::vector<std::string> targets =
+          flood_join_targets(lan_members(), members(), options_.datacenter);
+      if (!targets.empty() && !stopped_) {
+        const std::size_t answered = pool_->join(targets);
+        core::log::info(kModule, "flood join: {} of {} servers of this datacenter answered",
+                        answered, targets.size());
+      }
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, kFloodInterval, [this] { return stopping_; })) return;
+    }
+  });
+}
+
 void WanGossip::join_loop(std::vector<std::string> addresses) {
   while (true) {
     const std::size_t answered = join(addresses);
@@ -101,6 +134,15 @@ void WanGossip::join_loop(std::vector<std::string> addresses) {
 
 std::vector<gossip::MemberInfo> WanGossip::members() const {
   return pool_ && !stopped_ ? pool_->members() : std::vector<gossip::MemberInfo>{};
+}
+
+void WanGossip::keyring_operation(const endpoints::KeyringRequest& request, PoolKeyringDone done) {
+  if (!pool_ || stopped_) {
+    done(core::make_error(core::Code::kUnavailable, "no WAN gossip pool"));
+    return;
+  }
+  pool_keyring_operation(*pool_, *keyring_, {true, options_.datacenter, options_.member_name},
+                         request, std::move(done));
 }
 
 std::vector<endpoints::WanServerCoordinate> WanGossip::server_coordinates() const {
@@ -155,6 +197,7 @@ void WanGossip::stop_joiner() {
   }
   cv_.notify_all();
   if (joiner_.joinable()) joiner_.join();
+  if (flooder_.joinable()) flooder_.join();
 }
 
 void WanGossip::leave() {

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "daemon/gossip_pool.h"
+#include "daemon/pool_keyring.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
 #include "gossip/runtime/pool.h"
@@ -41,6 +43,9 @@ namespace pc::daemon {
 // server's tags in the PoolOptions part.
 struct WanGossipOptions : PoolOptions {
   std::string member_name;  // "<node>.<dc>"
+  std::string datacenter;   // for the keyring results
+  // Consul's <data_dir>/serf/remote.keyring; "" keeps the keyring in memory only (-dev).
+  std::string keyring_file;
   std::chrono::milliseconds retry_interval{std::chrono::seconds(30)};
 };
 
@@ -62,10 +67,17 @@ class WanGossip {
   // The background retry_join_wan loop; nothing for an empty list.
   void start_retry_join(std::vector<std::string> addresses);
   bool joined() const { return joined_.load(); }
+  // Consul's flood join (pc-wan-flood): every kFloodInterval, the servers of this datacenter
+  // that `lan_members` shows but the WAN pool lacks are joined at their wan_join_port tag
+  // (flood_join_targets). Call once; stop() ends it.
+  void start_flood(std::function<std::vector<gossip::MemberInfo>()> lan_members);
 
   std::vector<gossip::MemberInfo> members() const;
   std::vector<endpoints::LanMember> wan_members() const;
   core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
+  // A keyring operation on every server of every datacenter (pool_keyring.h): the result
+  // has WAN = true.
+  void keyring_operation(const endpoints::KeyringRequest& request, PoolKeyringDone done);
   // Every live server of the pool (this one included) with the coordinate its acks carried,
   // for /v1/coordinate/datacenters; servers not measured yet are left out.
   std::vector<endpoints::WanServerCoordinate> server_coordinates() const;
@@ -84,7 +96,9 @@ class WanGossip {
 
   WanGossipOptions options_;
   std::unique_ptr<gossip::Pool> pool_;
+  std::shared_ptr<gossip::Keyring> keyring_;
   std::thread joiner_;
+  std::thread flooder_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -1,6 +1,7 @@
 #include "daemon/wan_members.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "daemon/lan_members.h"
@@ -51,6 +52,36 @@ std::vector<std::string> known_datacenters(const std::string& local_datacenter,
     });
     out.clear();
     for (auto& [_, dc] : keyed) out.push_back(std::move(dc));
+  }
+  return out;
+}
+
+std::vector<std::string> flood_join_targets(const std::vector<gossip::MemberInfo>& lan_members,
+                                            const std::vector<gossip::MemberInfo>& wan_members,
+                                            std::string_view datacenter) {
+  std::set<std::string> in_wan;
+  for (const gossip::MemberInfo& m : wan_members) in_wan.insert(m.name);
+  std::vector<std::string> out;
+  for (const gossip::MemberInfo& m : lan_members) {
+    if (m.state != gossip::MemberState::kAlive && m.state != gossip::MemberState::kSuspect) {
+      continue;
+    }
+    auto tags = gossip::decode_tags(m.meta);
+    if (!tags) continue;
+    auto role = tags->find("role");
+    auto dc = tags->find("dc");
+    auto port = tags->find("wan_join_port");
+    if (role == tags->end() || role->second != "consul" || dc == tags->end() ||
+        dc->second != datacenter || port == tags->end()) {
+      continue;
+    }
+    const int number = std::atoi(port->second.c_str());
+    if (number <= 0 || number > 65535 || std::to_string(number) != port->second) continue;
+    if (in_wan.contains(wan_member_name(m.name, std::string(datacenter)))) continue;
+    // The member's gossip address without its LAN port ("ip:port", IPv6 in brackets).
+    const std::size_t colon = m.addr.rfind(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    out.push_back(m.addr.substr(0, colon) + ":" + port->second);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
@@ -36,5 +37,13 @@ using DatacenterRtt = std::function<std::optional<double>(const std::string& dat
 std::vector<std::string> known_datacenters(const std::string& local_datacenter,
                                            const std::vector<gossip::MemberInfo>& wan_members,
                                            const DatacenterRtt& rtt = nullptr);
+
+// Consul's flood join: the servers of our datacenter in the LAN pool (alive, role "consul",
+// dc `datacenter`, a "wan_join_port" tag) that are not yet members of the WAN pool under
+// "<node>.<dc>", as "ip:wan_join_port" addresses to join, in LAN member order. So the servers
+// of a datacenter find each other on the WAN without retry_join_wan naming them all.
+std::vector<std::string> flood_join_targets(const std::vector<gossip::MemberInfo>& lan_members,
+                                            const std::vector<gossip::MemberInfo>& wan_members,
+                                            std::string_view datacenter);
 
 }  // namespace pc::daemon

@@ -77,13 +77,6 @@ struct Context {
   // The agent's pools for join, leave, force-leave, WAN members and datacenters
   // (endpoints/membership.h); null in unit tests and where no pool runs.
   Membership* membership = nullptr;
-  // Gossip keyring operations on this agent's pools (/v1/operator/keyring); null: no pool.
-  KeyringRunner keyring;
-  // Consul's user events: fire one on the LAN pool (the event is stamped and validated), and
-  // the ones this agent received. Null when the agent runs no pool.
-  std::function<core::Status(const UserEvent&)> fire_user_event;
-  UserEventLog* user_events = nullptr;
-  core::TimerThread* timers = nullptr;  // parks blocking /v1/event/list; null in unit tests
   // Coordinate updates wait here for the next batch (endpoints/coordinate.h); null: each
   // update is its own command (unit tests).
   CoordinateBatcher* coordinate_batcher = nullptr;

@@ -4,7 +4,8 @@
 
 namespace pc::http {
 
-void register_gossip_routes(Router& router, const endpoints::GossipOps& ops) {
+void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
+                            Handler keyring_forwarder) {
   using HandlerFn = void (*)(const endpoints::GossipOps&, const Request&, Reply);
   auto bind = [&ops](HandlerFn fn) {
     return [&ops, fn](const Request& req, Reply reply) {
@@ -17,8 +18,16 @@ void register_gossip_routes(Router& router, const endpoints::GossipOps& ops) {
       fn(ops, req, std::move(reply));
     };
   };
-  router.add("/v1/operator/keyring", {"GET", "POST", "PUT", "DELETE"},
-             bind(handlers::operator_keyring));
+  Handler keyring = bind(handlers::operator_keyring);
+  if (keyring_forwarder) {
+    keyring = [local = std::move(keyring), forward = std::move(keyring_forwarder)](
+                  const Request& req, Reply reply) {
+      const std::string* lo = req.query_param("local-only");
+      const bool local_only = lo != nullptr && (*lo == "true" || *lo == "1");
+      (local_only ? local : forward)(req, std::move(reply));
+    };
+  }
+  router.add("/v1/operator/keyring", {"GET", "POST", "PUT", "DELETE"}, std::move(keyring));
   router.add("/v1/event/fire/", {"PUT"}, bind(handlers::event_fire));
   router.add("/v1/event/list", {"GET"}, bind(handlers::event_list));
 }

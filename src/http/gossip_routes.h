@@ -7,7 +7,10 @@
 
 namespace pc::http {
 
-// `ops` must outlive the router.
-void register_gossip_routes(Router& router, const endpoints::GossipOps& ops);
+// `ops` must outlive the router. A client agent passes `keyring_forwarder`: its keyring
+// operations go to a server, which runs them on the WAN pool and on the LAN pool (that holds
+// this client too), as Consul's clients forward them; a local-only list stays here.
+void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
+                            Handler keyring_forwarder = nullptr);
 
 }  // namespace pc::http

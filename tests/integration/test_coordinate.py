@@ -115,10 +115,14 @@ class CoordinateTest(unittest.TestCase):
 
         dcs = server.get("/v1/coordinate/datacenters")
         self.assertEqual(dcs.status, 200, dcs.text)
-        # Each server here is alone in its WAN pool: the datacenter lists its own coordinate.
-        [dc1] = dcs.json()
+        # The servers flood-join each other's WAN pool: dc1 lists the WAN coordinates of all
+        # three once their WAN acks have carried them.
+        want = sorted(f"{s.node}.dc1" for s in self.servers)
+        self.wait_for(lambda: [sorted(c["Node"] for c in d["Coordinates"])
+                               for d in server.get("/v1/coordinate/datacenters").json()] == [want],
+                      "the WAN coordinates of the three servers")
+        [dc1] = server.get("/v1/coordinate/datacenters").json()
         self.assertEqual((dc1["Datacenter"], dc1["AreaID"]), ("dc1", "wan"))
-        self.assertEqual([c["Node"] for c in dc1["Coordinates"]], [f"{server.node}.dc1"])
         self.assertEqual(len(dc1["Coordinates"][0]["Coord"]["Vec"]), 8)
 
         # ?near=_agent: the serving agent's node first, on a server and on a client.

@@ -102,26 +102,33 @@ class KeyringTest(unittest.TestCase):
         self.wait_for(self.alive_everywhere, "five alive members everywhere")
         server, client = self.servers[0], self.clients[1]
 
-        # The keyring as every member has it: the old key, 5/5, primary everywhere.
+        # The servers of dc1 flood-join each other's WAN pool (their LAN tags name the port).
+        self.wait_for(lambda: all(len(s.get("/v1/agent/members?wan=1").json()) == 3
+                                  for s in self.servers), "three servers in the WAN pool")
+        # The keyring as every member has it: the old key primary everywhere, on the WAN pool
+        # (three servers) and the LAN pool (five agents). A client forwards the operation to a
+        # server, which answers for both pools, WAN first, as Consul's servers do.
         resp = self.keyring(client, "GET")
         self.assertEqual(resp.status, 200, resp.text)
         pools = resp.json()
-        self.assertEqual(len(pools), 1)
-        self.assertEqual((pools[0]["WAN"], pools[0]["Datacenter"], pools[0]["Segment"]),
-                         (False, "dc1", ""))
-        self.assertEqual(pools[0]["Keys"], {OLD_KEY: 5})
-        self.assertEqual(pools[0]["PrimaryKeys"], {OLD_KEY: 5})
-        self.assertEqual(pools[0]["NumNodes"], 5)
+        self.assertEqual([(p["WAN"], p["Datacenter"], p["Segment"]) for p in pools],
+                         [(True, "dc1", ""), (False, "dc1", "")])
+        wan, lan = pools
+        self.assertEqual((wan["Keys"], wan["PrimaryKeys"], wan["NumNodes"]),
+                         ({OLD_KEY: 3}, {OLD_KEY: 3}, 3))
+        self.assertEqual((lan["Keys"], lan["PrimaryKeys"], lan["NumNodes"]),
+                         ({OLD_KEY: 5}, {OLD_KEY: 5}, 5))
 
         # Install the new key through a client agent, make it primary through a server.
         resp = self.keyring(client, "POST", NEW_KEY)
         self.assertEqual(resp.status, 200, resp.text)
         self.assert_alive_everywhere("after the install")
-        self.assertEqual(self.keyring(server, "GET").json()[0]["Keys"],
-                         {OLD_KEY: 5, NEW_KEY: 5})
+        self.assertEqual([p["Keys"] for p in self.keyring(server, "GET").json()],
+                         [{OLD_KEY: 3, NEW_KEY: 3}, {OLD_KEY: 5, NEW_KEY: 5}])
         # The primary key cannot be removed: every member refuses, with memberlist's words.
         resp = self.keyring(server, "DELETE", OLD_KEY)
         self.assertEqual(resp.status, 500)
+        self.assertIn("WAN error: 3/3 nodes reported failure", resp.text)
         self.assertIn("dc1 (LAN) error: 5/5 nodes reported failure", resp.text)
         self.assertIn("Removing the primary key is not allowed", resp.text)
         resp = self.keyring(server, "PUT", NEW_KEY)
@@ -139,8 +146,8 @@ class KeyringTest(unittest.TestCase):
         proc = self.keyring_cli(self.clients[0], "-list")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.splitlines(),
-                         ["==> Gathering installed encryption keys...", "", "dc1 (LAN):",
-                          f"  {NEW_KEY} [5/5]"])
+                         ["==> Gathering installed encryption keys...", "", "WAN:",
+                          f"  {NEW_KEY} [3/3]", "", "dc1 (LAN):", f"  {NEW_KEY} [5/5]"])
         proc = self.keyring_cli(self.clients[0], "-list", "-local-only")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(f"  {NEW_KEY} [1/1]", proc.stdout)
@@ -150,6 +157,9 @@ class KeyringTest(unittest.TestCase):
         for data_dir in [os.path.join(self.root, d) for d in ("s0", "s1", "s2", "c0", "c1")]:
             with open(os.path.join(data_dir, "serf", "local.keyring"), encoding="utf-8") as f:
                 self.assertEqual(json.load(f), [NEW_KEY])
+        for data_dir in [os.path.join(self.root, d) for d in ("s0", "s1", "s2")]:
+            with open(os.path.join(data_dir, "serf", "remote.keyring"), encoding="utf-8") as f:
+                self.assertEqual(json.load(f), [NEW_KEY])
 
         # A client restarted (its configuration still says the old key) loads the persisted
         # keyring and talks to the others again.
@@ -157,7 +167,8 @@ class KeyringTest(unittest.TestCase):
         self.assertEqual((exit_code, graceful), (0, True))
         self.clients[0] = self.start_client(0)
         self.wait_for(self.alive_everywhere, "five alive members after the client restart")
-        self.assertEqual(self.keyring(self.clients[0], "GET").json()[0]["Keys"], {NEW_KEY: 5})
+        self.assertEqual([p["Keys"] for p in self.keyring(self.clients[0], "GET").json()],
+                         [{NEW_KEY: 3}, {NEW_KEY: 5}])
 
         # A user event fired through one agent reaches every agent's list; a blocking list
         # returns when the next one arrives.

@@ -80,4 +80,45 @@ TEST(WanMembers, DatacentersByRttWhenTheHookKnowsIt) {
 }
 
 }  // namespace
+
+namespace {
+
+gossip::MemberInfo lan_member(const std::string& name, const std::string& addr,
+                              const gossip::Tags& tags,
+                              gossip::MemberState state = gossip::MemberState::kAlive) {
+  gossip::MemberInfo m;
+  m.name = name;
+  m.addr = addr;
+  m.meta = *gossip::encode_tags(tags);
+  m.state = state;
+  return m;
+}
+
+}  // namespace
+
+TEST(WanMembers, FloodJoinTargetsAreLocalServersMissingFromTheWan) {
+  const gossip::Tags server{{"role", "consul"}, {"dc", "dc1"}, {"wan_join_port", "18302"}};
+  gossip::Tags other_dc = server;
+  other_dc["dc"] = "dc2";
+  gossip::Tags no_port = server;
+  no_port.erase("wan_join_port");
+  gossip::Tags bad_port = server;
+  bad_port["wan_join_port"] = "99999";
+  const gossip::Tags client{{"role", "node"}, {"dc", "dc1"}, {"wan_join_port", "18302"}};
+  const std::vector<gossip::MemberInfo> lan = {
+      lan_member("s1", "10.0.0.1:8301", server),
+      lan_member("s2", "10.0.0.2:8301", server),
+      lan_member("s3", "[::1]:8301", server),
+      lan_member("s4", "10.0.0.4:8301", server, gossip::MemberState::kDead),
+      lan_member("s5", "10.0.0.5:8301", other_dc),
+      lan_member("s6", "10.0.0.6:8301", no_port),
+      lan_member("s7", "10.0.0.7:8301", bad_port),
+      lan_member("c1", "10.0.0.8:8301", client),
+  };
+  const std::vector<gossip::MemberInfo> wan = {lan_member("s1.dc1", "10.0.0.1:18302", server)};
+  EXPECT_EQ(flood_join_targets(lan, wan, "dc1"),
+            (std::vector<std::string>{"10.0.0.2:18302", "[::1]:18302"}));
+  EXPECT_TRUE(flood_join_targets(lan, wan, "dc3").empty());
+}
+
 }  // namespace pc::daemon
