@@ -462,12 +462,8 @@ int run_agent(const core::AgentConfig& initial) {
         ops.push_back(
             [wan, request](PoolKeyringDone d) { wan->keyring_operation(request, std::move(d)); });
       }
-      ops.push_back([lan, request](PoolKeyringDone d) {
-        lan->keyring_operation(request, [d = std::move(d)](auto r) {
-          if (!r) return d(r.error());
-          d(std::move(r->front()));
-        });
-      });
+      ops.push_back(
+          [lan, request](PoolKeyringDone d) { lan->keyring_operation(request, std::move(d)); });
       run_on_pools(std::move(ops), std::move(done));
     };
     gossip_ops.fire_user_event = [pool = lan.get()](const endpoints::UserEvent& event) {

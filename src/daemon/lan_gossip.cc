@@ -232,17 +232,13 @@ core::Result<gossip::MemberState> LanGossip::force_leave(const std::string& name
   return pool_->force_leave(name, prune);
 }
 
-void LanGossip::keyring_operation(const endpoints::KeyringRequest& request,
-                                  endpoints::KeyringDone done) {
+void LanGossip::keyring_operation(const endpoints::KeyringRequest& request, PoolKeyringDone done) {
   if (!pool_) {
     done(core::make_error(core::Code::kUnavailable, "no LAN gossip pool"));
     return;
   }
   pool_keyring_operation(*pool_, *keyring_, {false, options_.datacenter, options_.node_name},
-                         request, [done = std::move(done)](auto r) {
-                           if (!r) return done(r.error());
-                           done(std::vector<endpoints::KeyringPoolResult>{std::move(*r)});
-                         });
+                         request, std::move(done));
 }
 
 core::Status LanGossip::fire_user_event(const endpoints::UserEvent& event) {

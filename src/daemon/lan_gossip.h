@@ -43,6 +43,7 @@
 #include "core/result.h"
 #include "daemon/gossip_pool.h"
 #include "daemon/lan_snapshot.h"
+#include "daemon/pool_keyring.h"
 #include "daemon/server_discovery.h"
 #include "endpoints/context.h"
 #include "gossip/runtime/pool.h"
@@ -107,8 +108,8 @@ class LanGossip {
   core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
 
   // A keyring operation on every member of the pool (or, for a list with local_only, this
-  // agent's keyring alone): one result, the LAN pool's. `done` as endpoints::KeyringRunner.
-  void keyring_operation(const endpoints::KeyringRequest& request, endpoints::KeyringDone done);
+  // agent's keyring alone): the LAN pool's result (pool_keyring.h).
+  void keyring_operation(const endpoints::KeyringRequest& request, PoolKeyringDone done);
   // Consul's user event, as serf event "consul:event:<name>" with the event as payload.
   core::Status fire_user_event(const endpoints::UserEvent& event);
 

@@ -14,7 +14,6 @@ coordinate_update_period 500ms (Consul's 5s), with fast gossip probes.
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,8 +22,8 @@ import time
 import unittest
 
 from proconsul import BackgroundCall, binary_path
-from test_gossip import GOSSIP_LAN, GossipClient
-from test_cluster import CONVERGE_S, ServerAgent, free_port
+from test_gossip import GOSSIP_LAN, start_gossip_cluster
+from test_cluster import CONVERGE_S
 
 # Generous for a loaded 2-core machine: gossip must converge, several probes per member must
 # land, then a sync interval (with its stagger) and a batch period must pass.
@@ -36,30 +35,9 @@ class CoordinateTest(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="pc-coord-")
         self.addCleanup(shutil.rmtree, self.root, True)
-        config = os.path.join(self.root, "fast.json")
-        with open(config, "w", encoding="utf-8") as out:
-            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN,
-                       "sync_coordinate_interval_min": "1s",
-                       "coordinate_update_period": "500ms"}, out)
-        ports = [free_port() for _ in range(3)]
-        self.servers = []
-        for i, port in enumerate(ports):
-            data_dir = os.path.join(self.root, f"s{i}")
-            os.makedirs(data_dir)
-            peers = [p for p in ports if p != port]
-            self.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
-        for server in self.servers:
-            self.addCleanup(server.stop)
-            server.start()
-        self.clients = []
-        for i in range(2):
-            data_dir = os.path.join(self.root, f"c{i}")
-            os.makedirs(data_dir)
-            client = GossipClient(f"client-{i}", data_dir, ports, config)
-            self.addCleanup(client.stop)
-            client.start()
-            self.clients.append(client)
-        self.names = {a.node for a in self.servers + self.clients}
+        settings = {"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN,
+                    "sync_coordinate_interval_min": "1s", "coordinate_update_period": "500ms"}
+        start_gossip_cluster(self, self.root, settings, clients=2)
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         deadline = time.monotonic() + timeout_s

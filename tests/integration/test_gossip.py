@@ -51,33 +51,42 @@ class GossipClient(ClientAgent):
         return super().command() + ["-config-file", self.config_file]
 
 
+def start_gossip_cluster(test, root, settings, clients):
+    """Writes `settings` as the agents' config file under `root` and starts three servers and
+    `clients` client agents (GossipClient) there, each stopped at the test's cleanup; sets
+    test.servers, test.clients, test.names and returns the servers' ports."""
+    config = os.path.join(root, "fast.json")
+    with open(config, "w", encoding="utf-8") as out:
+        json.dump(settings, out)
+    ports = [free_port() for _ in range(3)]
+    test.servers = []
+    for i, port in enumerate(ports):
+        data_dir = os.path.join(root, f"s{i}")
+        os.makedirs(data_dir)
+        peers = [p for p in ports if p != port]
+        test.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
+    for server in test.servers:
+        test.addCleanup(server.stop)
+        server.start()
+    test.clients = []
+    for i in range(clients):
+        data_dir = os.path.join(root, f"c{i}")
+        os.makedirs(data_dir)
+        client = GossipClient(f"client-{i}", data_dir, ports, config)
+        test.addCleanup(client.stop)
+        client.start()
+        test.clients.append(client)
+    test.names = {a.node for a in test.servers + test.clients}
+    return ports
+
+
 class GossipTest(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="pc-gossip-")
         self.addCleanup(shutil.rmtree, self.root, True)
-        config = os.path.join(self.root, "fast.json")
-        with open(config, "w", encoding="utf-8") as out:
-            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN,
-                       "encrypt": GOSSIP_KEY}, out)
-        ports = [free_port() for _ in range(3)]
-        self.servers = []
-        for i, port in enumerate(ports):
-            data_dir = os.path.join(self.root, f"s{i}")
-            os.makedirs(data_dir)
-            peers = [p for p in ports if p != port]
-            self.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
-        for server in self.servers:
-            self.addCleanup(server.stop)
-            server.start()
-        self.clients = []
-        for i in range(2):
-            data_dir = os.path.join(self.root, f"c{i}")
-            os.makedirs(data_dir)
-            client = GossipClient(f"client-{i}", data_dir, ports, config)
-            self.addCleanup(client.stop)
-            client.start()
-            self.clients.append(client)
-        self.names = {a.node for a in self.servers + self.clients}
+        settings = {"performance": {"raft_multiplier": 1}, "gossip_lan": GOSSIP_LAN,
+                    "encrypt": GOSSIP_KEY}
+        start_gossip_cluster(self, self.root, settings, clients=2)
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         deadline = time.monotonic() + timeout_s

@@ -16,15 +16,15 @@ What Consul promises and this checks:
 """
 
 import json
-import os
 import shutil
 import signal
 import tempfile
 import time
 import unittest
 
-from test_cluster import CONVERGE_S, ServerAgent, free_port
-from test_gossip import FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN, SERF_ALIVE, GossipClient
+from test_cluster import CONVERGE_S
+from test_gossip import (FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN, SERF_ALIVE,
+                         start_gossip_cluster)
 
 AE_INTERVAL_S = 2
 RECONNECT_TIMEOUT_S = 8
@@ -38,30 +38,10 @@ class GossipClusterTest(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="pc-gossip8-")
         self.addCleanup(shutil.rmtree, self.root, True)
-        config = os.path.join(self.root, "fast.json")
         gossip = dict(GOSSIP_LAN, reconnect_timeout=f"{RECONNECT_TIMEOUT_S}s")
-        with open(config, "w", encoding="utf-8") as out:
-            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": gossip,
-                       "encrypt": GOSSIP_KEY, "ae_interval": f"{AE_INTERVAL_S}s"}, out)
-        ports = [free_port() for _ in range(3)]
-        self.servers = []
-        for i, port in enumerate(ports):
-            data_dir = os.path.join(self.root, f"s{i}")
-            os.makedirs(data_dir)
-            peers = [p for p in ports if p != port]
-            self.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
-        for server in self.servers:
-            self.addCleanup(server.stop)
-            server.start()
-        self.clients = []
-        for i in range(CLIENTS):
-            data_dir = os.path.join(self.root, f"c{i}")
-            os.makedirs(data_dir)
-            client = GossipClient(f"client-{i}", data_dir, ports, config)
-            self.addCleanup(client.stop)
-            client.start()
-            self.clients.append(client)
-        self.names = {a.node for a in self.servers + self.clients}
+        settings = {"performance": {"raft_multiplier": 1}, "gossip_lan": gossip,
+                    "encrypt": GOSSIP_KEY, "ae_interval": f"{AE_INTERVAL_S}s"}
+        start_gossip_cluster(self, self.root, settings, clients=CLIENTS)
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         deadline = time.monotonic() + timeout_s

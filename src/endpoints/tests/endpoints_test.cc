@@ -13,8 +13,8 @@
 #include "endpoints/node_filter.h"
 #include "endpoints/session.h"
 #include "endpoints/session_timers.h"
-#include "endpoints/tombstone_gc.h"
 #include "endpoints/tests/test_fsm.h"
+#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {

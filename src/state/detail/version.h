@@ -57,13 +57,13 @@ struct Version {
   // ACLs (Consul's acl-tokens, acl-policies, acl-roles tables). The by_* maps are unique
   // secondary indexes: secret -> accessor, name -> id (names as given: Consul's name indexes
   // ignore case only in Enterprise namespaces; ours are exact).
-  PMap<AclToken> acl_tokens;                   // accessor id -> token
-  PMap<std::string> acl_tokens_by_secret;      // secret id -> accessor id
-  PMap<AclPolicy> acl_policies;                // id -> policy
-  PMap<std::string> acl_policies_by_name;      // name -> id
-  PMap<AclRole> acl_roles;                     // id -> role
-  PMap<std::string> acl_roles_by_name;         // name -> id
-  std::uint64_t acl_bootstrap_index = 0;       // index of the bootstrap; 0: not bootstrapped
+  PMap<AclToken> acl_tokens;               // accessor id -> token
+  PMap<std::string> acl_tokens_by_secret;  // secret id -> accessor id
+  PMap<AclPolicy> acl_policies;            // id -> policy
+  PMap<std::string> acl_policies_by_name;  // name -> id
+  PMap<AclRole> acl_roles;                 // id -> role
+  PMap<std::string> acl_roles_by_name;     // name -> id
+  std::uint64_t acl_bootstrap_index = 0;   // index of the bootstrap; 0: not bootstrapped
   std::array<std::uint64_t, kTableCount> table_indexes{};
   std::uint64_t applied_index = 0;
 };
