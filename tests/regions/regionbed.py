@@ -195,23 +195,26 @@ class Bed:
             region = self.region(dc)
             common = self._write_config(dc, "client")
             for i, host in enumerate(region.clients):
-                svc_file = os.path.join(self.workdir, dc, f"{host.name}-services.json")
-                with open(svc_file, "w", encoding="utf-8") as out:
-                    json.dump({"services": [{
-                        "id": name, "name": name, "address": host.ip, "port": port,
-                        "check": {"id": f"{name}-http", "http": f"http://{host.ip}:{port}/",
-                                  "interval": CHECK_INTERVAL, "timeout": "500ms"}}
-                        for name, port in SERVICES.items()]}, out)
                 for name, port in SERVICES.items():
                     svc = Service(host, name, port, os.path.join(self.workdir, dc))
                     svc.start()
                     self.services[dc].append(svc)
-                client = RegionClient(self, region, i, [common, svc_file])
+                client = RegionClient(self, region, i, [common])
                 client.start()
                 self.clients[dc].append(client)
         for client in self.all_clients():
             if not client.wait_ready(max(1.0, deadline - time.monotonic())):
                 raise RuntimeError(f"{client.name} did not start:\n{client.log_tail()}")
+            # This agent reads no service definitions from its config: they are registered
+            # through its HTTP API, as a deployment tool would.
+            for name, port in SERVICES.items():
+                ip = client.host.ip
+                resp = self.put(client, "/v1/agent/service/register", {
+                    "ID": name, "Name": name, "Address": ip, "Port": port,
+                    "Check": {"CheckID": f"{name}-http", "HTTP": f"http://{ip}:{port}/",
+                              "Interval": CHECK_INTERVAL, "Timeout": "500ms"}})
+                if resp.status != 200:
+                    raise RuntimeError(f"registering {name} on {client.name}: {resp}")
         for dc in (WEST, EAST):
             want = len(self.region(dc).clients)
             if want:

@@ -6,7 +6,7 @@ itself delays UDP and TCP by the configured amount (a UDP echo and a TCP connect
 it, from namespace to namespace); `proconsul members -wan`, run inside a server's
 namespace, lists every server of both regions alive; /v1/catalog/datacenters lists both,
 the local region first; and the WAN Vivaldi coordinates (/v1/coordinate/datacenters)
-settle on a round trip near 70 ms. The bed is removed in tearDown even on failure, with no
+settle on a round trip near 70 ms (three samples in a row within 60-90 ms). The bed is removed in tearDown even on failure, with no
 namespace left behind.
 
 Where namespaces, nft or iptables-nft are unusable the test is skipped with the reason.
@@ -30,7 +30,10 @@ from regionnet import EAST, WEST  # noqa: E402
 
 DELAY_MS = 35.0
 # Bounds, not exact timings: the machine running this is shared and loaded.
-RTT_LOW_MS, RTT_HIGH_MS = 50.0, 110.0
+# The estimate starts low and settles near 72 ms within ~5 s here; three samples a second
+# apart in a row within these bounds count as settled.
+RTT_LOW_MS, RTT_HIGH_MS = 60.0, 90.0
+SETTLED_SAMPLES = 3
 
 
 class RegionSmokeTest(unittest.TestCase):
@@ -112,15 +115,17 @@ class RegionSmokeTest(unittest.TestCase):
             resp = bed.get(bed.servers[WEST][0], "/v1/coordinate/datacenters")
             if resp.status != 200:
                 return None
-            rtt = regionbed.wan_rtt_ms(resp.json(), WEST, EAST)
-            seen.append(rtt)
-            return rtt if rtt is not None and RTT_LOW_MS <= rtt <= RTT_HIGH_MS else None
+            seen.append(regionbed.wan_rtt_ms(resp.json(), WEST, EAST))
+            last = seen[-SETTLED_SAMPLES:]
+            settled = len(last) == SETTLED_SAMPLES and all(
+                r is not None and RTT_LOW_MS <= r <= RTT_HIGH_MS for r in last)
+            return last[-1] if settled else None
 
         try:
             rtt = bed.wait(rtt_in_bounds, 90, "a WAN RTT estimate near 70 ms", interval=1.0)
         except TimeoutError:
             self.fail(f"WAN RTT estimates never within [{RTT_LOW_MS}, {RTT_HIGH_MS}] ms: "
-                      f"last {seen[-5:]}")
+                      f"last {seen[-SETTLED_SAMPLES:]}")
         print(f"WAN link round trip {across:.1f} ms; Vivaldi estimate {rtt:.1f} ms; "
               f"link {bed.link_stats()}")
 
