@@ -86,3 +86,39 @@ def trial(bed, observer, timeout_s=30.0):
 def create_query(bed, who):
     """POSTs the query; returns the response (404 on a build without prepared queries)."""
     return bed.api(who, "POST", "/v1/query", query_definition())
+
+
+def watch_local(bed, observer, want_instances, start, timeout_s):
+    """Seconds from `start` until us-west-2's own view of A, over HTTP
+    (/v1/health/service/A?passing on the observer's agent) and DNS (A.service.consul),
+    holds `want_instances` passing instances ({"http": s, "dns": s}; None if never)."""
+    found = {"http": None, "dns": None}
+    deadline = start + timeout_s
+    while time.monotonic() < deadline and None in found.values():
+        if found["http"] is None:
+            try:
+                resp = bed.get(observer, "/v1/health/service/A?passing=1", timeout=5.0)
+                if resp.status == 200 and len(resp.json()) == want_instances:
+                    found["http"] = time.monotonic() - start
+            except OSError:
+                pass
+        if found["dns"] is None:
+            try:
+                if len(bed.dns(observer, "A.service.consul")[1]) == want_instances:
+                    found["dns"] = time.monotonic() - start
+            except OSError:
+                pass
+        time.sleep(POLL_S)
+    return found
+
+
+def detection_trial(bed, observer, timeout_s=30.0):
+    """The part of a failover that needs no other region: from the last A instance of
+    us-west-2 dying to its own catalog (HTTP and DNS) holding none passing, and from their
+    restart to all passing again. Returns {"detect": {...}, "restore": {...}}."""
+    want = len(bed.region(WEST).clients)
+    t0 = bed.kill_service(WEST, "A")
+    detect = watch_local(bed, observer, 0, t0, timeout_s)
+    t1 = bed.start_service(WEST, "A")
+    restore = watch_local(bed, observer, want, t1, timeout_s)
+    return {"detect": detect, "restore": restore}

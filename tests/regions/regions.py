@@ -40,11 +40,11 @@ def pct(values, p):
 
 
 def summary(name, values_s, unit_ms=True):
-    scale = 1000.0 if unit_ms else 1.0
+    scale, digits = (1000.0, 1) if unit_ms else (1.0, 3)
     return {f"{name}_n": len(values_s),
-            f"{name}_median": round(statistics.median(values_s) * scale, 1),
-            f"{name}_p99": round(pct(values_s, 99) * scale, 1),
-            f"{name}_max": round(max(values_s) * scale, 1)}
+            f"{name}_median": round(statistics.median(values_s) * scale, digits),
+            f"{name}_p99": round(pct(values_s, 99) * scale, digits),
+            f"{name}_max": round(max(values_s) * scale, digits)}
 
 
 def read_latencies(bed, path, reads):
@@ -57,6 +57,26 @@ def read_latencies(bed, path, reads):
             raise RuntimeError(f"GET {path}: {resp}")
         out.append(resp.elapsed_s)
     return out
+
+
+def wait_passing(bed, settle_s):
+    want = len(bed.region(WEST).clients)
+    bed.wait(lambda: bed.passing(WEST, "A") == want, 60, "A passing in us-west-2")
+    time.sleep(settle_s)
+
+
+def collect(series, result, n):
+    for phase, by_how in result.items():
+        for how, took in by_how.items():
+            if took is None:
+                raise RuntimeError(f"trial {n + 1}: {phase} over {how} not seen within 60 s")
+            series[f"{phase}_{how}"].append(took)
+
+
+def record(results, series):
+    for name, values in series.items():
+        results.update(summary(f"{name}_s", values, unit_ms=False))
+        results[f"{name}_s_all"] = " ".join(f"{v:.3f}" for v in values)
 
 
 def bench(args):
@@ -83,6 +103,14 @@ def bench(args):
                 bed, f"/v1/kv/bench/key?dc={EAST}", args.reads)))
             results.update(summary("forwarded_stale_read_ms", read_latencies(
                 bed, f"/v1/kv/bench/key?dc={EAST}&stale", args.reads)))
+        # The local half of a failover (check, sync, catalog, DNS): measurable on any build.
+        series = {"detect_http": [], "detect_dns": [], "restore_http": [], "restore_dns": []}
+        for n in range(args.trials):
+            wait_passing(bed, args.settle_s)
+            result = failover.detection_trial(bed, west, timeout_s=60.0)
+            print(f"detection trial {n + 1}: {result}", file=sys.stderr, flush=True)
+            collect(series, result, n)
+        record(results, series)
         # Failover trials.
         created = failover.create_query(bed, west)
         if regionbed.missing_feature(created):
@@ -94,21 +122,11 @@ def bench(args):
             series = {"failover_http": [], "failover_dns": [], "recovery_http": [],
                       "recovery_dns": []}
             for n in range(args.trials):
-                want = len(bed.region(WEST).clients)
-                bed.wait(lambda: bed.passing(WEST, "A") == want, 60, "A passing in us-west-2")
-                time.sleep(args.settle_s)
+                wait_passing(bed, args.settle_s)
                 result = failover.trial(bed, west, timeout_s=60.0)
                 print(f"trial {n + 1}: {result}", file=sys.stderr, flush=True)
-                for phase in ("failover", "recovery"):
-                    for how in ("http", "dns"):
-                        took = result[phase][how]
-                        if took is None:
-                            raise RuntimeError(f"trial {n + 1}: {phase} over {how} not seen "
-                                               f"within 60 s")
-                        series[f"{phase}_{how}"].append(took)
-            for name, values in series.items():
-                results.update(summary(f"{name}_s", values, unit_ms=False))
-                results[f"{name}_s_all"] = " ".join(f"{v:.3f}" for v in values)
+                collect(series, result, n)
+            record(results, series)
         results["link"] = bed.link_stats()
     finally:
         leftovers = bed.stop()

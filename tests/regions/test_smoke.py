@@ -6,8 +6,9 @@ itself delays UDP and TCP by the configured amount (a UDP echo and a TCP connect
 it, from namespace to namespace); `proconsul members -wan`, run inside a server's
 namespace, lists every server of both regions alive; /v1/catalog/datacenters lists both,
 the local region first; and the WAN Vivaldi coordinates (/v1/coordinate/datacenters)
-settle on a round trip near 70 ms (three samples in a row within 60-90 ms). The bed is removed in tearDown even on failure, with no
-namespace left behind.
+settle on a round trip near 70 ms (three samples in a row within 60-90 ms). With the link
+set to 50% loss, about half of a burst of datagrams crosses it. The bed is removed in tearDown even on
+failure, with no namespace left behind.
 
 Where namespaces, nft or iptables-nft are unusable the test is skipped with the reason.
 """
@@ -81,6 +82,28 @@ class RegionSmokeTest(unittest.TestCase):
         server.close()
         return rtt
 
+    def _udp_burst(self, src, dst, count):
+        """Sends count datagrams from src to dst; returns how many arrived."""
+        with nsio.netns(dst.ns):
+            sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind((dst.ip, 0))
+        sink.settimeout(1.0)
+        with nsio.netns(src.ns):
+            source = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(count):
+            source.sendto(b"%d" % i, (dst.ip, sink.getsockname()[1]))
+            time.sleep(0.001)
+        arrived = 0
+        try:
+            while True:
+                sink.recvfrom(64)
+                arrived += 1
+        except socket.timeout:
+            pass
+        source.close()
+        sink.close()
+        return arrived
+
     def test_two_regions_join_over_a_delayed_wan(self):
         bed = self.bed
         west, east = bed.region(WEST), bed.region(EAST)
@@ -93,6 +116,14 @@ class RegionSmokeTest(unittest.TestCase):
         self.assertEqual(resp.status, 200)
         self.assertGreaterEqual(resp.elapsed_s * 1000, 2 * 2 * DELAY_MS - 1,
                                 "a TCP connect + request/response crosses the WAN twice")
+
+        # Loss: half of the datagrams sent one way across the link arrive.
+        bed.set_link(loss=0.5)
+        try:
+            arrived = self._udp_burst(west.servers[0], east.servers[0], 400)
+        finally:
+            bed.set_link(loss=0.0)
+        self.assertTrue(120 <= arrived <= 280, f"{arrived} of 400 datagrams at 50% loss")
 
         # `members -wan`, from a server's own namespace.
         out = bed.cli(bed.servers[EAST][0], "members", "-wan")
