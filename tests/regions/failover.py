@@ -9,12 +9,20 @@ the first answer from the other region (so it holds the detection by the 1 s HTT
 the sync to the servers and the query's failover).
 """
 
+import random
 import time
 
 from regionnet import EAST, WEST
 
 QUERY_NAME = "A"
 POLL_S = 0.02
+
+
+def random_phase():
+    """A pause of a random fraction of the check interval. The switch is seen just after a
+    check ran; restarting right then would always land at the same phase of the next check
+    and time the recovery as one full interval every time."""
+    time.sleep(random.uniform(0.0, 1.0))
 
 
 def query_definition():
@@ -78,6 +86,7 @@ def trial(bed, observer, timeout_s=30.0):
     """One failover and recovery. Returns {"failover": {...}, "recovery": {...}}."""
     t0 = bed.kill_service(WEST, "A")
     failover = watch_switch(bed, observer, EAST, t0, timeout_s)
+    random_phase()
     t1 = bed.start_service(WEST, "A")
     recovery = watch_switch(bed, observer, WEST, t1, timeout_s)
     return {"failover": failover, "recovery": recovery}
@@ -119,6 +128,7 @@ def detection_trial(bed, observer, timeout_s=30.0):
     want = len(bed.region(WEST).clients)
     t0 = bed.kill_service(WEST, "A")
     detect = watch_local(bed, observer, 0, t0, timeout_s)
+    random_phase()
     t1 = bed.start_service(WEST, "A")
     restore = watch_local(bed, observer, want, t1, timeout_s)
     return {"detect": detect, "restore": restore}

@@ -14,6 +14,7 @@ Environment: PROCONSUL_BIN (the proconsul binary; build/proconsul by default).
 import argparse
 import math
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -60,9 +61,12 @@ def read_latencies(bed, path, reads):
 
 
 def wait_passing(bed, settle_s):
+    """Until A passes everywhere in us-west-2, then settle_s plus a random fraction of the
+    1 s check interval: the kill lands at a random phase of the checks, as a real failure
+    would, instead of at the phase the last restart left them in."""
     want = len(bed.region(WEST).clients)
     bed.wait(lambda: bed.passing(WEST, "A") == want, 60, "A passing in us-west-2")
-    time.sleep(settle_s)
+    time.sleep(settle_s + random.uniform(0.0, 1.0))
 
 
 def collect(series, result, n):

@@ -5,6 +5,7 @@ SIGKILL to fail the check and starts it again to recover.
 """
 
 import http.server
+import socketserver
 import sys
 
 
@@ -20,7 +21,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass  # a check every second would fill the log
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        # HTTPServer's own server_bind asks the resolver for the address's FQDN, which in
+        # a namespace with no name server in reach costs seconds on every restart.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
 if __name__ == "__main__":
-    server = http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler)
+    server = Server((sys.argv[1], int(sys.argv[2])), Handler)
     print(f"svc {sys.argv[3]} listening on {sys.argv[1]}:{sys.argv[2]}", flush=True)
     server.serve_forever()
