@@ -124,17 +124,25 @@ class Service:
         self.proc = None
 
     def start(self):
+        """Starts svc.py and returns once it listens (its one line on stdout), so a
+        recovery is timed from the service being back, not from a Python start-up."""
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.host.exec_prefix() + [procs.PYTHON, os.path.join(HERE, "svc.py"),
                                            self.host.ip, str(self.port), self.name],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                 start_new_session=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith(b"svc "):
+            raise RuntimeError(f"{self.name} on {self.host.name} did not start: "
+                               f"see {self.log_path}")
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+        if self.proc is not None:
+            self.proc.stdout.close()
 
 
 class Bed:
@@ -350,6 +358,7 @@ class Bed:
         return time.monotonic()
 
     def start_service(self, dc, name):
+        """Starts every instance of `name` in dc again; returns when the last one listens."""
         for svc in self.services[dc]:
             if svc.name == name:
                 svc.start()
