@@ -47,7 +47,8 @@ mkdir -p "$RESULTS_DIR"
   echo "# region_failover: $TRIALS trials, $SERVERS servers + $CLIENTS clients per region," \
     "WAN $DELAY_MS ms each way, checks every 1 s"
   bench_host_line
-  echo "# proconsul: binary ${PROCONSUL#"$BENCH_ROOT"/}, HEAD $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true)"
+  head="$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || true)"
+  echo "# proconsul: binary ${PROCONSUL#"$BENCH_ROOT"/}, HEAD $head"
   echo "machine_busy_pct_before=$BENCH_BUSY_PCT"
 } >"$RESULTS"
 

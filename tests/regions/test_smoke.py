@@ -7,8 +7,8 @@ it, from namespace to namespace); `proconsul members -wan`, run inside a server'
 namespace, lists every server of both regions alive; /v1/catalog/datacenters lists both,
 the local region first; and the WAN Vivaldi coordinates (/v1/coordinate/datacenters)
 settle on a round trip near 70 ms (three samples in a row within 60-90 ms). With the link
-set to 50% loss, about half of a burst of datagrams crosses it. The bed is removed in tearDown even on
-failure, with no namespace left behind.
+set to 50% loss, about half of a burst of datagrams crosses it. The bed is removed in
+tearDown even on failure, with no namespace left behind.
 
 Where namespaces, nft or iptables-nft are unusable the test is skipped with the reason.
 """
