@@ -20,7 +20,9 @@ What Consul promises and this checks:
 
 A test whose feature is not in this build (the server answers 404, or "No path to
 datacenter" while the WAN is whole, or the agent does not know primary_datacenter) is
-skipped with that reason, never passed.
+skipped with that reason, never passed. PCR_REQUIRE (a comma list of dc, acl-repl, query,
+or "all") turns those skips into failures: set it once the features are merged, so that a
+broken feature cannot hide behind the skip.
 """
 
 import os
@@ -43,6 +45,12 @@ MGMT = {"X-Consul-Token": MANAGEMENT_TOKEN}
 ACL_BOUND_S = 1.0  # the issue's requirement
 FAILOVER_BOUND_S = 10.0  # a bound for a loaded machine; the benchmark reports the figure
 OTHER = {WEST: EAST, EAST: WEST}
+
+
+def required(feature):
+    """Whether PCR_REQUIRE names the feature (or is "all")."""
+    names = {f.strip() for f in os.environ.get("PCR_REQUIRE", "").split(",")}
+    return feature in names or "all" in names
 
 
 class RegionScenarioTest(unittest.TestCase):
@@ -72,10 +80,17 @@ class RegionScenarioTest(unittest.TestCase):
     def client(self, dc, i=0):
         return self.bed.clients[dc][i]
 
-    def skip_if_missing(self, resp, what):
+    def skip_if_missing(self, resp, what, feature):
         if missing_feature(resp):
-            self.skipTest(f"{what} not in this build: the agent answers {resp.status} "
-                          f"{resp.text.strip()[:80]!r}")
+            self.missing(feature, f"{what} not in this build: the agent answers "
+                                  f"{resp.status} {resp.text.strip()[:80]!r}")
+
+    def missing(self, feature, reason):
+        """Skips, unless PCR_REQUIRE names the feature (or is "all"): once a feature is
+        merged, a build that answers as if it lacked it is broken, not incomplete."""
+        if required(feature):
+            self.fail(f"PCR_REQUIRE has {feature}, but {reason}")
+        self.skipTest(reason)
 
     def forwarding_available(self):
         resp = self.bed.get(self.client(WEST), f"/v1/catalog/nodes?dc={EAST}")
@@ -107,7 +122,7 @@ class RegionScenarioTest(unittest.TestCase):
             here, there = self.client(dc), self.client(other)
             key = f"fwd/from-{dc}"
             resp = bed.put(here, f"/v1/kv/{key}?dc={other}", f"written in {dc}")
-            self.skip_if_missing(resp, "?dc= forwarding")
+            self.skip_if_missing(resp, "?dc= forwarding", "dc")
             self.assertEqual((resp.status, resp.text.strip()), (200, "true"), resp.text)
             # It landed in the other region, not here.
             local = bed.get(there, f"/v1/kv/{key}?raw")
@@ -155,11 +170,11 @@ class RegionScenarioTest(unittest.TestCase):
     def test_2_acl_policy_from_the_primary_enforced_in_the_secondary(self):
         bed = self.bed
         if not bed.acl:
-            self.skipTest("ACL replication not in this build: the agent does not know the "
-                          "primary_datacenter config key")
+            self.missing("acl-repl", "ACL replication not in this build: the agent does not "
+                                     "know the primary_datacenter config key")
         primary, secondary = bed.servers[WEST][0], bed.servers[EAST][0]
         status = bed.get(secondary, "/v1/acl/replication", headers=MGMT)
-        self.skip_if_missing(status, "/v1/acl/replication")
+        self.skip_if_missing(status, "/v1/acl/replication", "acl-repl")
         self.assertEqual(status.status, 200, status.text)
         self.assertTrue(status.json()["Enabled"], status.text)
         self.assertEqual(status.json()["SourceDatacenter"], WEST)
@@ -191,7 +206,7 @@ class RegionScenarioTest(unittest.TestCase):
         bed = self.bed
         observer = self.client(WEST)
         created = failover.create_query(bed, observer)
-        self.skip_if_missing(created, "prepared queries (/v1/query)")
+        self.skip_if_missing(created, "prepared queries (/v1/query)", "query")
         self.assertEqual(created.status, 200, created.text)
         self.addCleanup(lambda: bed.api(observer, "DELETE",
                                         f"/v1/query/{created.json()['ID']}"))
@@ -214,6 +229,8 @@ class RegionScenarioTest(unittest.TestCase):
     def test_4_wan_partition_local_service_and_catch_up(self):
         bed = self.bed
         forwarding = self.forwarding_available()
+        self.assertFalse(not forwarding and required("dc"),
+                         "PCR_REQUIRE has dc, but ?dc= answers as if it were not built")
         wan_size = bed.wan_alive()
         bed.partition()
         healed = False
