@@ -81,7 +81,7 @@ def http(ns, ip, method, path, body=None, headers=None, timeout=10.0, port=8500)
         conn.close()
 
 
-def _dns_query(name, qtype, qid):
+def dns_query(name, qtype, qid):
     header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)  # RD set, one question
     qname = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\0"
     return header + qname + struct.pack("!HH", qtype, 1)
@@ -104,13 +104,18 @@ def dns_a(ns, server_ip, name, port=8600, timeout=2.0):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.settimeout(timeout)
-        sock.sendto(_dns_query(name, 1, qid), (server_ip, port))
+        sock.sendto(dns_query(name, 1, qid), (server_ip, port))
         while True:
             msg, _ = sock.recvfrom(4096)
             if len(msg) >= 12 and struct.unpack_from("!H", msg, 0)[0] == qid:
                 break
     finally:
         sock.close()
+    return parse_a_answer(msg)
+
+
+def parse_a_answer(msg):
+    """(rcode, [IPv4 addresses of the A records in the answer section]) of a DNS reply."""
     _, flags, qd, an, _, _ = struct.unpack_from("!HHHHHH", msg, 0)
     off = 12
     for _ in range(qd):
