@@ -59,6 +59,11 @@ def binary_path():
     return os.path.abspath(binary)
 
 
+def zone(dc, i):
+    """The availability zone of the i-th server (or client) of a region: a, b, c, a, ..."""
+    return f"{dc}{'abc'[i % 3]}"
+
+
 class _ClientView:
     """procs.Server reads its host from net.server_ns/server_ip: the clients, here."""
 
@@ -84,6 +89,7 @@ class RegionServer(procs.Server):
             self.binary, "agent", "-server", "-bootstrap-expect", str(self.net.server_count),
             "-datacenter", self.dc, "-data-dir", self.data_dir, "-node", self.name,
             "-bind", self.host.ip, "-client", self.host.ip, "-retry-interval", "1s",
+            "-node-meta", f"zone:{zone(self.dc, self.i)}",
             "-log-level", os.environ.get("PCR_LOG_LEVEL", "info")]
         for path in self.config_files:
             args += ["-config-file", path]
@@ -107,7 +113,8 @@ class RegionClient(procs.Server):
         args = self.host.exec_prefix() + [
             self.binary, "agent", "-datacenter", self.dc, "-data-dir", self.data_dir,
             "-node", self.name, "-bind", self.host.ip, "-client", self.host.ip,
-            "-retry-interval", "1s", "-log-level", os.environ.get("PCR_LOG_LEVEL", "info")]
+            "-retry-interval", "1s", "-node-meta", f"zone:{zone(self.dc, self.i)}",
+            "-log-level", os.environ.get("PCR_LOG_LEVEL", "info")]
         for path in self.config_files:
             args += ["-config-file", path]
         for ip in self.peers_ips:

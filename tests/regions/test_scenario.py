@@ -99,9 +99,17 @@ class RegionScenarioTest(unittest.TestCase):
     # --- 0 -----------------------------------------------------------------------------
 
     def test_0_checks_follow_the_service_processes(self):
-        """The bed's own fault: killing A's processes fails A's checks, restarting them
-        passes them again, in us-west-2 only (what test 3 builds on)."""
+        """The bed itself: every node in the catalog with its zone; killing A's processes
+        fails A's checks, restarting them passes them again, in us-west-2 only (what test 3
+        builds on)."""
         bed = self.bed
+        for dc in (WEST, EAST):
+            nodes = bed.get(self.client(dc), "/v1/catalog/nodes")
+            self.assertEqual(nodes.status, 200, nodes.text)
+            zones = {n["Node"]: n.get("Meta", {}).get("zone") for n in nodes.json()}
+            want_zones = {h.name: regionbed.zone(dc, i) for hosts in (
+                bed.region(dc).servers, bed.region(dc).clients) for i, h in enumerate(hosts)}
+            self.assertEqual(zones, want_zones, "every node of the region, in its zone")
         want = len(bed.region(WEST).clients)
         start = bed.kill_service(WEST, "A")
         bed.wait(lambda: bed.passing(WEST, "A") == 0, 30, "A critical in us-west-2", 0.05)
