@@ -2,7 +2,8 @@
 
 One bed for the whole class: us-west-2 (primary) and us-east-1, PCR_SERVERS (3) servers
 each, one per zone, PCR_CLIENTS (2) client agents each running services A and B with 1 s
-HTTP checks, WAN links of ~35 ms each way. The tests run in their numbered order.
+HTTP checks, WAN links of PCR_DELAY_MS (35) each way dropping a share PCR_LOSS (0) of the
+packets. The tests run in their numbered order.
 
 What Consul promises and this checks:
 1. ?dc= reads and writes reach the named datacenter from either region (KV, catalog), and
@@ -61,7 +62,9 @@ class RegionScenarioTest(unittest.TestCase):
             raise unittest.SkipTest(reason)
         cls.workdir = tempfile.mkdtemp(prefix="pc-regions-")
         cls.bed = regionbed.Bed(cls.workdir, servers=int(os.environ.get("PCR_SERVERS", "3")),
-                                clients=int(os.environ.get("PCR_CLIENTS", "2")))
+                                clients=int(os.environ.get("PCR_CLIENTS", "2")),
+                                delay_ms=float(os.environ.get("PCR_DELAY_MS", "35")),
+                                loss=float(os.environ.get("PCR_LOSS", "0")))
         cls.addClassCleanup(cls._teardown_bed)
         try:
             cls.bed.start(wait_s=240.0)
