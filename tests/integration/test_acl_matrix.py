@@ -10,6 +10,7 @@ request needs and how to make it succeed. Each row is sent three times:
     "Permission denied: token with AccessorID '...' lacks permission '<rule>' ...", a list
     answers 200 without what the row looks for and with X-Consul-Results-Filtered-By-ACLs;
   - with a token whose only rule is unrelated (key_prefix "unrelated/" write): the same;
+  - for a write, with the row's rules at "read" instead of "write": the same;
   - with a token holding exactly the row's rules: success.
 
 Routes that need no ACL (/v1/status/*, the datacenter lists) answer 200 to all three. A route
@@ -364,6 +365,11 @@ class AclMatrixTest(unittest.TestCase):
         self.expect_refused(row, path, self.send(row.method, path, row.body), "no token")
         self.expect_refused(row, path, self.send(row.method, path, row.body,
                                                  self.token_for([UNRELATED])), "an unrelated rule")
+        if row.kind == "deny" and any('"write"' in r for r in row.rules):
+            # A near miss: the same rules at read are not enough to write.
+            near = [r.replace('"write"', '"read"') for r in row.rules]
+            self.expect_refused(row, path, self.send(row.method, path, row.body,
+                                                     self.token_for(near)), f"{near}")
         if send_allowed:
             token = self.token_for(row.rules) if row.rules else self.token_for([UNRELATED])
             self.expect_allowed(row, path, self.send(row.method, path, row.body, token))
