@@ -452,6 +452,7 @@ int run_agent(const core::AgentConfig& initial) {
   gossip_ops.timers = &timers;
   gossip_ops.rand = &rand;
   gossip_ops.datacenter = &identity.datacenter;
+  gossip_ops.acl = ctx.acl;
   if (lan) {
     // A server's keyring operations cover its WAN pool too (WAN first, as Consul answers).
     gossip_ops.keyring = [lan = lan.get(), wan = wan.get()](
