@@ -16,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include "core/detail/config_audit.h"
 #include "core/duration.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -61,7 +62,8 @@ enum class Kind {
   kTlsGrpc,
   kGossipWan,
   kAcl,
-  kAclTokens
+  kAclTokens,
+  kAudit
 };
 
 struct KeySpec {
@@ -129,6 +131,7 @@ constexpr KeySpec kKeys[] = {
     {"start_join_wan", Kind::kStringList},
     {"retry_interval_wan", Kind::kString},
     {"acl", Kind::kAcl},
+    {"audit", Kind::kAudit},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -338,6 +341,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kGossipWan: return check_object(v, path, kGossipLanKeys);
     case Kind::kAcl: return check_object(v, path, kAclKeys);
     case Kind::kAclTokens: return check_object(v, path, kAclTokensKeys);
+    case Kind::kAudit: return detail::check_audit(v, path);
   }
   return "";
 }
@@ -864,6 +868,7 @@ void decode(const json::object& obj, AgentConfig& c) {
       for (const json::value& item : v.get_array()) c.start_join_wan.push_back(str_of(item));
     }
     if (key == "acl") decode_acl(v.get_object(), c.acl);
+    if (key == "audit") detail::decode_audit(v.get_object(), c.audit);
     if (key == "encrypt") c.encrypt = str_of(v);
     if (key == "encrypt_verify_incoming") c.encrypt_verify_incoming = v.get_bool();
     if (key == "encrypt_verify_outgoing") c.encrypt_verify_outgoing = v.get_bool();
@@ -1216,6 +1221,8 @@ Status validate(AgentConfig& c) {
   Status s = validate_ports(c);
   if (!s) return s;
   s = validate_acl(c.acl);
+  if (!s) return s;
+  s = detail::validate_audit(c.audit, c.acl.enabled, c.warnings);
   if (!s) return s;
   // Consul turns bootstrap_expect = 1 into bootstrap mode before validating.
   if (c.bootstrap_expect == 1) {
