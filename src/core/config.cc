@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "core/detail/config_audit.h"
+#include "core/detail/config_hcl.h"
 #include "core/duration.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -412,9 +413,6 @@ Status parse_file(const std::string& path, LoadState& state) {
   auto parse_error = [&](const std::string& why) {
     return make_error(Code::kInvalidArgument, "Error parsing " + path + ": " + why);
   };
-  if (path.ends_with(".hcl")) {
-    return parse_error("HCL config files are not supported yet; use JSON (.json)");
-  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return make_error(Code::kIoError,
@@ -429,16 +427,24 @@ Status parse_file(const std::string& path, LoadState& state) {
   std::string data = buffer.str();
   // An empty or blank file is no source at all (Consul's ErrNoData).
   if (data.find_first_not_of(" \t\r\n") == std::string::npos) return ok();
-  json::stream_parser parser;
-  boost::system::error_code ec;
-  std::size_t used = parser.write(data.data(), data.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    auto [line, column] = line_column(data, used);
-    return parse_error("invalid JSON at line " + std::to_string(line) + ", column " +
-                       std::to_string(column) + ": " + ec.message());
+  json::value root;
+  if (path.ends_with(".hcl")) {
+    // HCL becomes the JSON object Consul's equivalence gives; the checks below are shared.
+    Result<json::value> converted = detail::hcl_config_to_json(data);
+    if (!converted) return parse_error(converted.error().message);
+    root = std::move(*converted);
+  } else {
+    json::stream_parser parser;
+    boost::system::error_code ec;
+    std::size_t used = parser.write(data.data(), data.size(), ec);
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      auto [line, column] = line_column(data, used);
+      return parse_error("invalid JSON at line " + std::to_string(line) + ", column " +
+                         std::to_string(column) + ": " + ec.message());
+    }
+    root = parser.release();
   }
-  json::value root = parser.release();
   if (!root.is_object()) return parse_error("the top level must be a JSON object");
   json::object& obj = root.get_object();
   std::string why = check_source(obj);

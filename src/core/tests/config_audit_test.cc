@@ -72,6 +72,47 @@ TEST_F(AuditConfigTest, ReadsConsulsKeysAndMergesSinksAcrossFiles) {
   EXPECT_TRUE(r->warnings.empty());
 }
 
+TEST_F(AuditConfigTest, HclBlocksWithLabelsAreSinks) {
+  const std::string path = dir_ + "/audit.hcl";
+  std::ofstream(path) << R"(
+acl { enabled = true }
+audit {
+  enabled = true
+  sink "My Sink" {
+    type               = "file"
+    format             = "json"
+    path               = "/tmp/audit/audit.json"
+    delivery_guarantee = "best-effort"
+    rotate_duration    = "24h"
+    rotate_max_files   = 15
+    rotate_bytes       = 25165824
+  }
+  sink "second" {
+    type         = "file"
+    format       = "json"
+    path         = "/tmp/second.json"
+    rotate_bytes = 1024
+  }
+}
+)";
+  Result<AgentConfig> r = load_agent_config({"-dev", "-config-file=" + path});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->audit.sinks.size(), 2u);
+  EXPECT_TRUE(r->audit.enabled);
+  EXPECT_EQ(r->audit.sinks[0].name, "My Sink");
+  EXPECT_EQ(r->audit.sinks[0].rotate_bytes, 25165824);
+  EXPECT_EQ(r->audit.sinks[0].rotate_max_files, 15);
+  EXPECT_EQ(r->audit.sinks[0].rotate_duration, "24h");
+  EXPECT_EQ(r->audit.sinks[1].name, "second");
+  EXPECT_EQ(r->audit.sinks[1].path, "/tmp/second.json");
+
+  std::ofstream(path) << "audit { sink \"s\" { type = \"syslog\" } }";
+  Result<AgentConfig> bad = load_agent_config({"-dev", "-config-file=" + path});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind("audit.sink[\"s\"].type: unknown sink type", 0), 0u)
+      << bad.error().message;
+}
+
 TEST_F(AuditConfigTest, DisabledByDefault) {
   Result<AgentConfig> r = load({});
   ASSERT_TRUE(r);
