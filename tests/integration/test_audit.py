@@ -36,6 +36,11 @@ def sink_files(directory):
     return sorted(found, key=lambda p: int(re.search(r"audit-(\d+)\.json$", p).group(1)))
 
 
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def events_in(directory):
     events = []
     for path in sink_files(directory):
@@ -152,8 +157,7 @@ class AuditLogTest(unittest.TestCase):
         self.assertEqual(mgmt["payload"]["auth"]["accessor_id"], root_accessor)
         for directory in (self.main_dir, self.small_dir):
             for path in sink_files(directory):
-                with open(path, encoding="utf-8") as f:
-                    text = f.read()
+                text = read_text(path)
                 self.assertNotIn(secret, text, path)
                 self.assertNotIn(ROOT_SECRET, text, path)
         self.assertEqual(len(sink_files(self.main_dir)), 1)
@@ -164,8 +168,8 @@ class AuditLogTest(unittest.TestCase):
             self.assertEqual(resp.status, 200, resp.text)
         self.completed_pairs(self.main_dir, "/v1/kv/app/k39", 1)
         # The small sink wrote the same events, several files' worth, and kept the newest.
-        wait_until(lambda: any('"/v1/kv/app/k39"' in open(p, encoding="utf-8").read()
-                               and "OperationComplete" in open(p, encoding="utf-8").read()
+        wait_until(lambda: any('"/v1/kv/app/k39"' in read_text(p)
+                               and "OperationComplete" in read_text(p)
                                for p in sink_files(self.small_dir)),
                    DEADLINE_S, message="the last request in the small sink")
         files = sink_files(self.small_dir)
@@ -188,7 +192,7 @@ class AuditLogTest(unittest.TestCase):
         resp = self.agent.get("/v1/kv/app/k1", headers=self.root_headers)
         self.assertEqual(resp.status, 200, resp.text)
         newest = sink_files(self.main_dir)[-1]
-        wait_until(lambda: '"/v1/kv/app/k1"' in open(newest, encoding="utf-8").read(),
+        wait_until(lambda: '"/v1/kv/app/k1"' in read_text(newest),
                    DEADLINE_S, message="the request after SIGHUP in the new file")
 
 
