@@ -47,9 +47,6 @@ RotatingFile::~RotatingFile() {
 }
 
 core::Status RotatingFile::open() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return io_error("cannot create audit log directory", dir_, ec.value());
   return rotate();
 }
 
@@ -92,6 +89,10 @@ bool RotatingFile::due(std::size_t line_size) const {
 
 core::Status RotatingFile::rotate() {
   close_current();
+  // Again at every rotation: a directory removed from under a running agent comes back.
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return io_error("cannot create audit log directory", dir_, ec.value());
   prune();
   return open_new();
 }

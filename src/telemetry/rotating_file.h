@@ -10,7 +10,8 @@
 //   - the line would take the current file past rotate_bytes (a file always takes at least
 //     one line, so a single line larger than rotate_bytes gets a file of its own).
 // After each rotation the oldest files beyond rotate_max_files (not counting the new current
-// file) are deleted; 0 keeps them all. The directory is created when missing.
+// file) are deleted; 0 keeps them all. The directory is created when missing, at every
+// rotation, so a directory removed while the agent runs comes back with the next file.
 //
 // Thread-safety: none; AuditLog calls it from its one writer thread only.
 // Time: the injected Clock's monotonic time measures a file's age; its wall time names files.

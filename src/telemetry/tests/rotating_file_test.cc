@@ -128,6 +128,21 @@ TEST(RotatingFile, StalledClockStillGetsUniqueNames) {
   EXPECT_EQ(base(files[2]), "audit-1800000000000000002.json");
 }
 
+TEST(RotatingFile, ARemovedDirectoryComesBackAtTheNextRotation) {
+  TempDir dir;
+  ManualClock clock;
+  FileSinkOptions o;
+  o.path = dir.path() + "/logs/audit.json";
+  o.rotate_bytes = 4;
+  RotatingFile f(o, clock);
+  ASSERT_TRUE(f.open());
+  ASSERT_TRUE(f.write("a\n"));
+  std::filesystem::remove_all(dir.path() + "/logs");
+  ASSERT_TRUE(f.write("bcd\n"));  // rotates: a new directory and file
+  ASSERT_EQ(f.files().size(), 1u);
+  EXPECT_EQ(read_all(f.current_path()), "bcd\n");
+}
+
 TEST(RotatingFile, OpenFailsWithThePath) {
   TempDir dir;
   ManualClock clock;
