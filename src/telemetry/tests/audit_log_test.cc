@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "telemetry/tests/manual_clock.h"
 #include "telemetry/tests/temp_dir.h"
@@ -52,6 +53,46 @@ TEST(AuditLog, WritesEveryEventToEverySinkInOrder) {
   }
   EXPECT_EQ(log.stats().written, 200u);
   EXPECT_EQ(log.stats().dropped, 0u);
+}
+
+TEST(AuditLog, ConcurrentRecordersKeepEachThreadsOrderAndWholeLines) {
+  TempDir dir;
+  ManualClock clock;
+  std::vector<AuditSinkSpec> sinks(1);
+  sinks[0].name = "s";
+  sinks[0].file.path = dir.path() + "/audit.json";
+  sinks[0].file.rotate_bytes = 8192;  // many rotations while the threads write
+  AuditLog log(sinks, clock);
+  ASSERT_TRUE(log.start());
+  constexpr int kThreads = 4;
+  constexpr int kEach = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < kEach; ++i)
+        log.record(event(std::to_string(t) + "-" + std::to_string(i)));
+    });
+  }
+  for (auto& th : threads) th.join();
+  log.flush();
+  RotatingFile probe(FileSinkOptions{dir.path() + "/audit.json"}, clock);
+  std::vector<int> next(kThreads, 0);
+  int total = 0;
+  for (const std::string& file : probe.files()) {
+    for (const std::string& line : lines_of(file)) {
+      const auto at = line.find("\"id\":\"");
+      ASSERT_NE(at, std::string::npos) << line;
+      const auto dash = line.find('-', at);
+      const int t = std::stoi(line.substr(at + 6, dash - at - 6));
+      const int i = std::stoi(line.substr(dash + 1));
+      EXPECT_EQ(i, next[t]) << "thread " << t;
+      next[t] = i + 1;
+      EXPECT_EQ(line.back(), '}');
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, kThreads * kEach);
+  EXPECT_GT(probe.files().size(), 10u);
 }
 
 TEST(AuditLog, ReopenStartsANewFile) {
