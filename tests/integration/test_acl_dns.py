@@ -124,10 +124,13 @@ class AclDnsTest(unittest.TestCase):
         return self.server.put(f"/v1/agent/token/{kind}", headers=self.auth(caller),
                                body={"Token": secret})
 
-    def cli(self, *args):
+    def set_agent_token(self, *args):
+        """`proconsul acl set-agent-token` with the management token; flags come before the
+        TYPE and TOKEN arguments, as Go's flag parsing stops at the first argument."""
         env = dict(os.environ, CONSUL_HTTP_TOKEN=ROOT)
         env.pop("PROCONSUL_HTTP_TOKEN", None)
-        return subprocess.run([binary_path(), *args, f"-http-addr=127.0.0.1:{self.server.port}"],
+        return subprocess.run([binary_path(), "acl", "set-agent-token",
+                               f"-http-addr=127.0.0.1:{self.server.port}", *args],
                               capture_output=True, text=True, env=env, timeout=30, check=False)
 
     def test_dns_follows_the_agents_token_on_servers_and_clients(self):
@@ -162,13 +165,13 @@ class AclDnsTest(unittest.TestCase):
         self.assertEqual(self.dig(s, "n2.node.consul"), ("NOERROR", ["10.0.0.2"]))
 
         # The CLI sets the dns token, which wins over the default one; clearing it falls back.
-        done = self.cli("acl", "set-agent-token", "dns", ROOT)
+        done = self.set_agent_token("dns", ROOT)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stdout.strip(), 'ACL token "dns" set successfully')
         self.assertEqual(self.dig(s, "db.service.consul"), ("NOERROR", ["10.0.0.2"]))
-        self.assertEqual(self.cli("acl", "set-agent-token", "dns", "").returncode, 0)
+        self.assertEqual(self.set_agent_token("dns", "").returncode, 0)
         self.assertEqual(self.dig(s, "db.service.consul"), ("NXDOMAIN", []))
-        wrong = self.cli("acl", "set-agent-token", "nonsense", "x")
+        wrong = self.set_agent_token("nonsense", "x")
         self.assertEqual((wrong.returncode, wrong.stderr.strip()), (1, "Unknown token type"))
 
         # A token that no longer exists: SERVFAIL, as Consul answers a failed catalog read.
