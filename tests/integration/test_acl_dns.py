@@ -10,7 +10,8 @@ tokens: it needs agent:write on the agent's node (403 with Consul's text without
 dns token changes the DNS view at once (the answer cache is never served across tokens).
 `proconsul acl set-agent-token` does the same from the command line. A client agent sends
 its own token with every question it forwards, so its view follows its token, not the
-server's.
+server's. A token with ExpirationTTL "1m" (Consul's minimum) is refused once it expires and
+then deleted by the leader through the log.
 """
 
 import json
@@ -212,6 +213,31 @@ class AclDnsTest(unittest.TestCase):
         self.assertEqual(self.dig(without, "n1.node.consul"), ("NXDOMAIN", []))
         # The server itself, with the management token as its default, answers everything.
         self.assertEqual(self.dig(s, "db.service.consul"), ("NOERROR", ["10.0.0.2"]))
+
+    def test_the_leader_deletes_a_token_once_it_expires(self):
+        # Consul's shortest lifetime is one minute; nothing shorter is accepted.
+        short = self.server.put("/v1/acl/token", headers=self.auth(ROOT),
+                                body={"ExpirationTTL": "10s"})
+        self.assertEqual((short.status, short.text),
+                         (500, "ExpirationTime cannot be before 1m0s from now"))
+        made = self.server.put("/v1/acl/token", headers=self.auth(ROOT),
+                               body={"ExpirationTTL": "1m", "Description": "short-lived"})
+        self.assertEqual(made.status, 200, made.text)
+        secret = made.json()["SecretID"]
+        self.assertEqual(self.server.get("/v1/acl/token/self",
+                                         headers=self.auth(secret)).status, 200)
+        before = self.server.get("/v1/acl/tokens", headers=self.auth(ROOT)).index
+        # Expired: refused at once, then deleted by the leader through the log, which moves
+        # the ACL tables' index with no other write.
+        self.until("the token is refused after it expires", lambda: self.server.get(
+            "/v1/acl/token/self", headers=self.auth(secret)).text == "ACL not found",
+            timeout_s=120)
+        self.until("the reaper's entry", lambda: self.server.get(
+            "/v1/acl/tokens", headers=self.auth(ROOT)).index > before, timeout_s=60)
+        self.assertTrue(any("deleted 1 expired ACL tokens" in line
+                            for line in self.server.output()))
+        listed = self.server.get("/v1/acl/tokens", headers=self.auth(ROOT)).json()
+        self.assertNotIn("short-lived", [t["Description"] for t in listed])
 
 
 if __name__ == "__main__":
