@@ -26,6 +26,7 @@ constexpr CommandEntry kCommands[] = {
     {"acl role list", make_acl_role_list_command},
     {"acl role read", make_acl_role_read_command},
     {"acl role update", make_acl_role_update_command},
+    {"acl set-agent-token", make_acl_set_agent_token_command},
     {"acl token", make_acl_token_command},
     {"acl token create", make_acl_token_create_command},
     {"acl token delete", make_acl_token_delete_command},

@@ -229,6 +229,9 @@ constexpr KeySpec kAclTokensKeys[] = {
     {"default", Kind::kString},
     {"replication", Kind::kString},
     {"agent_recovery", Kind::kString},
+    {"agent_master", Kind::kString},
+    {"dns", Kind::kString},
+    {"config_file_service_registration", Kind::kString},
 };
 
 constexpr KeySpec kDnsSoaKeys[] = {
@@ -727,6 +730,15 @@ void decode_acl(const json::object& obj, AclConfig& a) {
       }
       if (t == "agent") a.agent = str_of(tv);
       if (t == "default") a.default_token = str_of(tv);
+      // "agent_master" is the name before Consul 1.11, as "master" is above.
+      if (t == "agent_recovery" || (t == "agent_master" && a.agent_recovery.empty())) {
+        a.agent_recovery = str_of(tv);
+      }
+      if (t == "replication") a.replication = str_of(tv);
+      if (t == "dns") a.dns = str_of(tv);
+      if (t == "config_file_service_registration") {
+        a.config_file_service_registration = str_of(tv);
+      }
     }
   }
 }

@@ -127,6 +127,13 @@ struct AclConfig {
   std::string initial_management;
   std::string agent;
   std::string default_token;
+  // tokens.agent_recovery (also "agent_master"), tokens.replication, tokens.dns and
+  // tokens.config_file_service_registration: kept by the agent's token holder
+  // (endpoints/agent_tokens.h); dns answers DNS questions, else the default token does.
+  std::string agent_recovery;
+  std::string replication;
+  std::string dns;
+  std::string config_file_service_registration;
 
   bool operator==(const AclConfig&) const = default;
 };

@@ -20,6 +20,18 @@ endpoints::AclSettings acl_settings(const core::AclConfig& config) {
   return s;
 }
 
+endpoints::AgentTokens::Initial agent_tokens_of(const core::AclConfig& config) {
+  endpoints::AgentTokens::Initial t;
+  t.acl_enabled = config.enabled;
+  t.default_token = config.default_token;
+  t.agent = config.agent;
+  t.agent_recovery = config.agent_recovery;
+  t.replication = config.replication;
+  t.dns = config.dns;
+  t.config_file_registration = config.config_file_service_registration;
+  return t;
+}
+
 AclLeaderInit::AclLeaderInit(endpoints::Context& ctx, core::TimerThread& timers,
                              std::function<bool()> leading)
     : ctx_(ctx), timers_(timers), leading_(std::move(leading)) {}

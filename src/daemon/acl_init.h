@@ -13,12 +13,15 @@
 #include "core/config.h"
 #include "core/timer_thread.h"
 #include "endpoints/acl_resolver.h"
+#include "endpoints/agent_tokens.h"
 #include "endpoints/context.h"
 
 namespace pc::daemon {
 
 // The agent's acl block as the resolver takes it.
 endpoints::AclSettings acl_settings(const core::AclConfig& config);
+// acl.tokens as the agent's token holder starts with them.
+endpoints::AgentTokens::Initial agent_tokens_of(const core::AclConfig& config);
 
 class AclLeaderInit {
  public:

@@ -25,6 +25,7 @@
 #include "core/timer_thread.h"
 #include "core/version.h"
 #include "daemon/acl_init.h"
+#include "daemon/acl_token_reaper.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/audit_service.h"
@@ -413,6 +414,8 @@ int run_agent(const core::AgentConfig& initial) {
     if (server_runtime) server_runtime->stop();
     if (client_runtime) client_runtime->stop();
   };
+  // The agent's own ACL tokens, from acl.tokens; /v1/agent/token/ changes them at runtime.
+  endpoints::AgentTokens agent_tokens(agent_tokens_of(config.acl));
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
@@ -432,15 +435,22 @@ int run_agent(const core::AgentConfig& initial) {
   // builtin objects. Client agents hold no ACL tables; they forward the API to servers.
   std::unique_ptr<endpoints::AclResolver> acl_resolver;
   std::unique_ptr<AclLeaderInit> acl_init;
+  std::unique_ptr<AclTokenReaper> acl_reaper;
+  ctx.agent_tokens = &agent_tokens;
   if (!client_mode) {
     acl_resolver = std::make_unique<endpoints::AclResolver>(
         store, acl_settings(config.acl), identity.datacenter, core::SystemClock::instance());
+    acl_resolver->set_agent_tokens(&agent_tokens);
     ctx.acl = acl_resolver.get();
     if (config.acl.enabled) {
       std::function<bool()> leading = [] { return true; };
       if (leader_duties) leading = [duties = leader_duties.get()] { return duties->leading(); };
-      acl_init = std::make_unique<AclLeaderInit>(ctx, timers, std::move(leading));
+      acl_init = std::make_unique<AclLeaderInit>(ctx, timers, leading);
       acl_init->start();
+      // Every datacenter is its own primary until ACL replication exists: global tokens too.
+      acl_reaper = std::make_unique<AclTokenReaper>(ctx, timers, std::move(leading),
+                                                    /*include_global=*/true);
+      acl_reaper->start();
     }
   }
   ctx.tombstone_gc = &tombstone_gc;
@@ -665,9 +675,11 @@ int run_agent(const core::AgentConfig& initial) {
   // The DNS interface on every client address, answering from the latest snapshot. A client
   // agent's resolver has no catalog: its domains are answered by a server, whose resolver
   // exists even when its own DNS port is disabled.
-  std::unique_ptr<DnsService> dns = std::make_unique<DnsService>(
-      store, log, config, identity.node_name,
-      client_mode ? client_runtime->dns_forwarder() : dns::DnsServer::Options::Remote());
+  std::unique_ptr<DnsService> dns =
+      std::make_unique<DnsService>(store, log, config, identity.node_name,
+                                   client_mode ? client_runtime->dns_forwarder(&agent_tokens)
+                                               : dns::DnsServer::Options::Remote());
+  dns->set_acl(acl_resolver.get(), &agent_tokens);
   if (!client_mode) client_service.attach_dns(dns.get());
   int dns_port = -1;
   if (config.ports.dns >= 0) {

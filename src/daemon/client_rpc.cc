@@ -128,17 +128,46 @@ core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes) {
   return rows;
 }
 
-std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp) {
-  std::string out(1, tcp ? '\1' : '\0');
+namespace {
+constexpr char kDnsTcp = 0x01;
+constexpr char kDnsHasToken = 0x02;
+}  // namespace
+
+std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
+                             std::string_view token) {
+  std::string out(1, tcp ? kDnsTcp : '\0');
+  if (!token.empty()) {
+    out[0] = static_cast<char>(out[0] | kDnsHasToken);
+    out.push_back(static_cast<char>((token.size() >> 8) & 0xff));
+    out.push_back(static_cast<char>(token.size() & 0xff));
+    out.append(token);
+  }
   out.append(query.begin(), query.end());
   return out;
 }
 
 core::Result<DnsQuery> decode_dns_query(std::string_view bytes) {
+  if (bytes.empty()) return invalid("not a DNS query");
+  const char flags = bytes[0];
+  if ((flags & ~(kDnsTcp | kDnsHasToken)) != 0) return invalid("unknown DNS transport");
+  bytes.remove_prefix(1);
+  DnsQuery out;
+  out.tcp = (flags & kDnsTcp) != 0;
+  if ((flags & kDnsHasToken) != 0) {
+    if (bytes.size() < 2) return invalid("DNS query token is cut short");
+    const std::size_t length =
+        (static_cast<std::size_t>(static_cast<std::uint8_t>(bytes[0])) << 8) |
+        static_cast<std::uint8_t>(bytes[1]);
+    bytes.remove_prefix(2);
+    if (length == 0 || length > kDnsQueryTokenMax) return invalid("DNS query token length");
+    if (bytes.size() < length) return invalid("DNS query token is cut short");
+    out.token.assign(bytes.substr(0, length));
+    bytes.remove_prefix(length);
+  }
   // A DNS message has at least its 12-byte header; 65535 bytes is the most TCP carries.
-  if (bytes.size() < 1 + 12 || bytes.size() > 1 + 65535) return invalid("not a DNS query");
-  if (bytes[0] != '\0' && bytes[0] != '\1') return invalid("unknown DNS transport");
-  return DnsQuery{bytes[0] == '\1', std::vector<std::uint8_t>(bytes.begin() + 1, bytes.end())};
+  if (bytes.size() < 12 || bytes.size() > 65535) return invalid("not a DNS query");
+  out.bytes.assign(bytes.begin(), bytes.end());
+  return out;
 }
 
 core::Result<std::string> check_client_command(std::string_view bytes,

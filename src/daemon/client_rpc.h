@@ -7,7 +7,8 @@
 //   kRpcClientApply     a log command (proto::Command bytes) -> its ApplyResult (forward.proto)
 //   kRpcClientNodeRows  NodeRowsRequest -> NodeRows: the catalog's rows for the agent's node
 //   kRpcClientHttp      HttpRequest -> HttpResponse: an HTTP API request the agent forwards
-//   kRpcClientDns       transport byte (1: TCP) + a DNS query -> the encoded response
+//   kRpcClientDns       flags byte (bit 0: TCP; bit 1: a token follows) [+ 2-byte big-endian
+//                       length + the agent's ACL token] + a DNS query -> the encoded response
 //
 // Method numbers share one space with consensus's (1-4, consensus/runtime/rpc_transport.h);
 // docs/formats/rpc.md lists them all.
@@ -45,11 +46,18 @@ core::Result<std::string> decode_node_rows_request(std::string_view bytes);
 std::string encode_node_rows(const agent::NodeRows& rows);
 core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes);
 
+// A forwarded DNS question carries the token the client agent answers DNS with (Consul's
+// client agents send theirs with every RPC). The token is written only when there is one, so
+// a query without one is the older format byte for byte; missing means anonymous.
 struct DnsQuery {
   bool tcp = false;
+  std::string token;  // "" for none: the anonymous token
   std::vector<std::uint8_t> bytes;
 };
-std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp);
+// Longer tokens are refused by the decoder (and not sent by the encoder's callers).
+inline constexpr std::size_t kDnsQueryTokenMax = 1024;
+std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
+                             std::string_view token = {});
 core::Result<DnsQuery> decode_dns_query(std::string_view bytes);
 
 // A command a client agent sent for the log: it must parse and name exactly one operation,

@@ -36,6 +36,7 @@
 #include "consensus/log.h"
 #include "core/result.h"
 #include "dns/server.h"
+#include "endpoints/agent_tokens.h"
 #include "http/handler.h"
 #include "rpc/transport.h"
 
@@ -58,8 +59,10 @@ class ClientRuntime final : public consensus::Log {
 
   agent::NodeReader node_reader(std::string node);
   http::Handler http_forwarder();
-  // For the agent's DNS servers: a query about the agent's domains, answered by a server.
-  dns::DnsServer::Options::Remote dns_forwarder();
+  // For the agent's DNS servers: a query about the agent's domains, answered by a server
+  // with the agent's DNS token from `tokens` (read per query, so a token set at runtime is
+  // used at once; null or none set: anonymous). `tokens` must outlive the forwarder.
+  dns::DnsServer::Options::Remote dns_forwarder(const endpoints::AgentTokens* tokens = nullptr);
 
   // consensus::Log. A client has no log of its own: what needs one fails with Consul's
   // texts, and the leader is "known" while a server answered within the last minute.

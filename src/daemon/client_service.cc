@@ -116,7 +116,7 @@ void ClientService::handle_dns(rpc::Request request, rpc::Responder responder) {
     responder.fail(query.error());
     return;
   }
-  auto answer = dns->answer_bytes(query->bytes, query->tcp);
+  auto answer = dns->answer_bytes(query->bytes, query->tcp, query->token);
   if (!answer) {
     responder.fail(core::make_error(core::Code::kInvalidArgument, "no answer to this query"));
     return;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "acl/builtin.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -25,6 +26,18 @@ std::chrono::milliseconds millis(const std::string& text, std::chrono::milliseco
   auto d = core::parse_go_duration(text);
   if (!d || d->count() <= 0) return fallback;
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+dns::Resolution server_failure(const dns::wire::Message& query) {
+  dns::Resolution failed;
+  failed.response.header.id = query.header.id;
+  failed.response.header.qr = true;
+  failed.response.header.opcode = query.header.opcode;
+  failed.response.header.rd = query.header.rd;
+  failed.response.header.rcode = dns::wire::rcode::kServFail;
+  failed.response.questions = query.questions;
+  failed.cacheable = false;
+  return failed;
 }
 
 }  // namespace
@@ -103,8 +116,13 @@ bool DnsService::for_servers(const dns::wire::Message& query) const {
   return false;
 }
 
+void DnsService::set_acl(const endpoints::AclResolver* acl, const endpoints::AgentTokens* tokens) {
+  acl_ = acl;
+  tokens_ = tokens;
+}
+
 dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
-                                   const dns::ExternalRecords* external) {
+                                   const dns::ExternalRecords* external, const std::string* token) {
   if (remote_ && for_servers(query)) {
     dns::Resolution remote;
     remote.remote = true;
@@ -114,24 +132,31 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
   std::shared_ptr<const dns::ResolverConfig> config = config_.load();
   const consensus::LeaderInfo leader = log_.leader();
   if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
-    dns::Resolution failed;
-    failed.response.header.id = query.header.id;
-    failed.response.header.qr = true;
-    failed.response.header.opcode = query.header.opcode;
-    failed.response.header.rd = query.header.rd;
-    failed.response.header.rcode = dns::wire::rcode::kServFail;
-    failed.response.questions = query.questions;
-    failed.cacheable = false;
-    return failed;
+    return server_failure(query);
   }
-  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  acl::AuthorizerPtr authz;
+  if (acl_ != nullptr && acl_->enabled()) {
+    std::string secret = token != nullptr ? *token : (tokens_ ? tokens_->dns_token() : "");
+    // An empty secret is the anonymous token here, never the server's own default token: a
+    // client agent without a token asked, or this agent has none for DNS.
+    if (secret.empty()) secret = std::string(acl::kAnonymousTokenSecretId);
+    auto who = acl_->resolve(secret);
+    if (!who) {
+      // Consul answers SERVFAIL when the catalog read fails, as it does for a token that is
+      // not found (deleted or expired).
+      core::log::debug(kModule, "DNS token: {}", who.error().message);
+      return server_failure(query);
+    }
+    authz = std::move(who->authz);
+  }
+  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external, authz.get());
 }
 
 std::optional<std::vector<std::uint8_t>> DnsService::answer_bytes(
-    std::span<const std::uint8_t> query, bool tcp) {
+    std::span<const std::uint8_t> query, bool tcp, const std::string& token) {
   auto decoded = dns::wire::decode(query);
   if (!decoded || decoded->header.qr) return std::nullopt;
-  dns::Resolution resolution = answer(*decoded, tcp, nullptr);
+  dns::Resolution resolution = answer(*decoded, tcp, nullptr, &token);
   if (resolution.forward || resolution.remote) return std::nullopt;
   auto encoded = dns::wire::encode(resolution.response, dns::response_size_max(*decoded, tcp));
   if (!encoded) return std::nullopt;
@@ -153,13 +178,16 @@ core::Result<std::uint16_t> DnsService::start() {
       if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
         return 0;
       }
-      // The reload count in the top 16 bits: answers built with older settings miss.
-      const std::uint64_t reloads = reloads_.load() & 0xffff;
+      // The reload count in the top 16 bits: answers built with older settings miss. A change
+      // of the agent's tokens counts as one, so an answer built for one DNS token is never
+      // served once another is set (changes to ACL objects are writes to the log).
+      const std::uint64_t token_changes = tokens_ != nullptr ? tokens_->version() : 0;
+      const std::uint64_t reloads = (reloads_.load() + token_changes) & 0xffff;
       return (reloads << 48) | ((log_.applied_index() + 1) & ((std::uint64_t{1} << 48) - 1));
     };
     auto server = std::make_unique<dns::DnsServer>(
         options, [this](const dns::wire::Message& q, bool tcp, const dns::ExternalRecords* e) {
-          return answer(q, tcp, e);
+          return answer(q, tcp, e, nullptr);
         });
     server->set_recursors(recursors_);
     auto bound = server->start();

@@ -18,6 +18,8 @@
 #include "core/result.h"
 #include "dns/resolver.h"
 #include "dns/server.h"
+#include "endpoints/acl_resolver.h"
+#include "endpoints/agent_tokens.h"
 #include "state/store.h"
 
 namespace pc::daemon {
@@ -37,6 +39,11 @@ class DnsService {
   DnsService(const DnsService&) = delete;
   DnsService& operator=(const DnsService&) = delete;
 
+  // ACLs (call before start(); both must outlive the service): answers leave out what the
+  // agent's DNS token (AgentTokens::dns_token(), else anonymous) may not read. `acl` is null
+  // on a client agent, whose servers resolve the token it sends along with each question.
+  void set_acl(const endpoints::AclResolver* acl, const endpoints::AgentTokens* tokens);
+
   // Listens on every client address; returns the port (the one chosen for port 0). On error
   // nothing is left listening.
   core::Result<std::uint16_t> start();
@@ -47,15 +54,17 @@ class DnsService {
 
   const std::vector<std::string>& addresses() const { return addresses_; }
 
-  // A server answering a client agent's query (client_rpc.h kRpcClientDns): the encoded
-  // response sized for the client's transport, or nullopt for a query that does not decode or
-  // is not this server's to answer (the client then answers SERVFAIL).
+  // A server answering a client agent's query (client_rpc.h kRpcClientDns) with the client's
+  // token ("": anonymous): the encoded response sized for the client's transport, or nullopt
+  // for a query that does not decode or is not this server's to answer (the client then
+  // answers SERVFAIL).
   std::optional<std::vector<std::uint8_t>> answer_bytes(std::span<const std::uint8_t> query,
-                                                        bool tcp);
+                                                        bool tcp, const std::string& token = "");
 
  private:
+  // `token`: the secret to answer with; null for this agent's own DNS token.
   dns::Resolution answer(const dns::wire::Message& query, bool tcp,
-                         const dns::ExternalRecords* external);
+                         const dns::ExternalRecords* external, const std::string* token);
   bool for_servers(const dns::wire::Message& query) const;
 
   state::Store& store_;
@@ -74,6 +83,8 @@ class DnsService {
   dns::DnsServer::Options::Remote remote_;
   // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
   std::vector<std::string> remote_zones_;
+  const endpoints::AclResolver* acl_ = nullptr;
+  const endpoints::AgentTokens* tokens_ = nullptr;
 };
 
 }  // namespace pc::daemon

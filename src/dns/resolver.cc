@@ -182,12 +182,14 @@ constexpr std::size_t kMaxRecurseRecords = 5;
 class Resolver {
  public:
   Resolver(const Message& query, const state::Snapshot& snap, const ResolverConfig& config,
-           core::Rand& rand, const ExternalRecords* external, int depth)
+           core::Rand& rand, const ExternalRecords* external, const acl::Authorizer* authz,
+           int depth)
       : query_(query),
         snap_(snap),
         config_(config),
         rand_(rand),
         external_(external),
+        authz_(authz),
         depth_(depth) {}
 
   Resolution run() {
@@ -420,12 +422,22 @@ class Resolver {
     bool warning = false;
   };
 
+  // What the token may read (Consul's aclFilter on the reads DNS makes); all without ACLs.
+  bool node_readable(std::string_view node) const {
+    return authz_ == nullptr || acl::allowed(authz_->node_read(node));
+  }
+  bool instance_readable(const state::Service& s) const {
+    return authz_ == nullptr ||
+           (acl::allowed(authz_->service_read(s.service)) && node_readable(s.node));
+  }
+
   std::vector<Instance> healthy_instances(const std::string& name, const std::string& tag) {
     std::vector<Instance> out;
     std::vector<std::string> tags;
     if (!tag.empty()) tags.push_back(tag);
     for (auto& s : snap_.service_instances(name)) {
       if (!tags.empty() && !endpoints::has_all_tags(s, tags)) continue;
+      if (!instance_readable(s)) continue;
       bool warning = false;
       if (!healthy(snap_.checks_for_instance(s.node, s.id), warning)) continue;
       auto node = snap_.node_get(s.node);
@@ -448,7 +460,7 @@ class Resolver {
       if (depth_ >= kMaxRecursion) return {};
       Message q;
       q.questions.push_back(wire::Question{fqdn, wire::type::kAny, wire::kClassIn});
-      Resolution sub = Resolver(q, snap_, config_, rand_, external_, depth_ + 1).run();
+      Resolution sub = Resolver(q, snap_, config_, rand_, external_, authz_, depth_ + 1).run();
       for (auto& n : sub.external_names) out_->external_names.push_back(std::move(n));
       return std::move(sub.response.answers);
     }
@@ -612,7 +624,7 @@ class Resolver {
 
   void node_lookup(const std::string& name) {
     auto node = snap_.node_get(name);
-    if (!node) return not_found();
+    if (!node || !node_readable(node->node)) return not_found();
     const bool txt = qtype_ == wire::type::kTxt;
     const bool any = qtype_ == wire::type::kAny;
     if (!txt && !any && qtype_ != wire::type::kA && qtype_ != wire::type::kAaaa) return finish();
@@ -667,7 +679,7 @@ class Resolver {
     std::optional<std::string> target;
     if (ip) {
       for (const auto& node : snap_.node_list()) {
-        if (same_ip(node.address, *ip)) {
+        if (same_ip(node.address, *ip) && node_readable(node.node)) {
           target = node_target(node.node);
           break;
         }
@@ -675,7 +687,7 @@ class Resolver {
       if (!target) {
         for (const auto& [name, tags] : snap_.service_names()) {
           for (const auto& s : snap_.service_instances(name)) {
-            if (same_ip(s.address, *ip)) {
+            if (same_ip(s.address, *ip) && instance_readable(s)) {
               target = s.service + ".service." + config_.datacenter + "." + domain_;
               break;
             }
@@ -707,6 +719,7 @@ class Resolver {
   const ResolverConfig& config_;
   core::Rand& rand_;
   const ExternalRecords* external_;
+  const acl::Authorizer* authz_;  // null: ACLs off
   const int depth_;
   Message* resp_ = nullptr;
   Resolution* out_ = nullptr;
@@ -754,8 +767,8 @@ std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& n
 
 Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
-                        const ExternalRecords* external) {
-  Resolution out = Resolver(query, snap, config, rand, external, 0).run();
+                        const ExternalRecords* external, const acl::Authorizer* authz) {
+  Resolution out = Resolver(query, snap, config, rand, external, authz, 0).run();
   if (udp && !out.forward) trim_udp(query, out.response, config);
   return out;
 }

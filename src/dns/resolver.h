@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "acl/authorizer.h"
 #include "core/rand.h"
 #include "dns/wire/message.h"
 #include "state/store.h"
@@ -86,9 +87,15 @@ wire::Message resolve(const wire::Message& query, const state::Snapshot& snap,
                       const ResolverConfig& config, core::Rand& rand, bool udp = false);
 
 // resolve() with what the server needs to forward and to chase host names (see Resolution).
+// With `authz` (ACLs enabled: the authorizer of the token DNS answers with), what the token
+// may not read is left out, as Consul's catalog and health reads filter it for DNS: a
+// service instance needs service:read on its service and node:read on its node, a node (by
+// name or address) node:read. A lookup left with nothing is answered as if nothing existed
+// (NXDOMAIN with the SOA); the name servers in SOA and NS answers are filtered the same way.
+// Null: everything is readable.
 Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
-                        const ExternalRecords* external);
+                        const ExternalRecords* external, const acl::Authorizer* authz = nullptr);
 
 // Consul's allow_stale / max_stale for an agent answering from its own state: the leader
 // (known, last contact 0) always may; another server only with allow_stale and a leader heard

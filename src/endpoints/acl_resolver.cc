@@ -5,6 +5,7 @@
 #include "acl/builtin.h"
 #include "core/limits.h"
 #include "core/strings.h"
+#include "endpoints/agent_tokens.h"
 
 namespace pc::endpoints {
 namespace {
@@ -48,8 +49,8 @@ core::Result<ResolvedToken> AclResolver::resolve(std::string_view secret) const 
   if (!settings_.enabled) return ResolvedToken{"", acl::allow_all()};
   std::string key(secret);
   if (key.empty()) {
-    key = settings_.default_token.empty() ? std::string(acl::kAnonymousTokenSecretId)
-                                          : settings_.default_token;
+    key = tokens_ != nullptr ? tokens_->default_token() : settings_.default_token;
+    if (key.empty()) key = std::string(acl::kAnonymousTokenSecretId);
   }
   const state::Snapshot snap = store_.snapshot();
   const std::uint64_t index = snap.acl_index();

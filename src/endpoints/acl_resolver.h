@@ -28,6 +28,8 @@
 
 namespace pc::endpoints {
 
+class AgentTokens;
+
 // The agent's `acl` configuration block.
 struct AclSettings {
   bool enabled = false;
@@ -54,6 +56,11 @@ class AclResolver {
 
   bool enabled() const { return settings_.enabled; }
   const AclSettings& settings() const { return settings_; }
+
+  // The agent's token holder: its default token then stands for requests without a token,
+  // in place of settings().default_token, so PUT /v1/agent/token/default takes effect. Set
+  // once before the first resolve(); `tokens` must outlive the resolver.
+  void set_agent_tokens(const AgentTokens* tokens) { tokens_ = tokens; }
 
   // The authorizer for `secret` ("" means the default token, then the anonymous token). With
   // ACLs disabled every secret is allowed everything. An unknown or expired secret is
@@ -86,6 +93,7 @@ class AclResolver {
   const AclSettings settings_;
   const std::string datacenter_;
   const core::Clock& clock_;
+  const AgentTokens* tokens_ = nullptr;
 
   mutable std::mutex mu_;
   mutable std::uint64_t cache_index_ = 0;

@@ -34,6 +34,7 @@ class Membership;
 class CoordinateBatcher;
 struct WanServerCoordinate;
 class AclResolver;
+class AgentTokens;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -87,6 +88,8 @@ struct Context {
   std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
   // Token resolution and the agent's acl settings; null or disabled: ACLs are off.
   const AclResolver* acl = nullptr;
+  // The agent's own tokens (acl.tokens, changed by /v1/agent/token/); null in unit tests.
+  AgentTokens* agent_tokens = nullptr;
 };
 
 template <typename T>

@@ -87,6 +87,7 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/agent/join/", {"PUT", "GET"}, bind(handlers::agent_join));
   router.add("/v1/agent/leave", {"PUT"}, bind(handlers::agent_leave));
   router.add("/v1/agent/force-leave/", {"PUT", "GET"}, bind(handlers::agent_force_leave));
+  router.add("/v1/agent/token/", {"PUT"}, bind(handlers::agent_token));
   if (which == RouteSet::kAgentOnly) return;
 
   // A path ending in '/' is a prefix route.

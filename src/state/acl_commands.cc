@@ -248,4 +248,22 @@ ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command) {
   return ApplyResult{};
 }
 
+// Consul's ACL.TokenBatchDelete as the leader's reaper uses it, with one guard: apply judges
+// expiry by the command's proposed time, so every server deletes the same tokens and a token
+// that is not expired (or gone) stays as it is. The anonymous token never expires, but is
+// still skipped, as the single delete refuses it.
+ApplyResult apply_acl_token_reap(ApplyContext& ctx, const proto::Command& command) {
+  bool deleted = false;
+  for (const std::string& accessor : command.acl_token_reap().accessor_ids()) {
+    if (accessor == kAnonymousAccessorId) continue;
+    const AclToken* existing = ctx.v.acl_tokens.find(accessor);
+    if (existing == nullptr || !existing->is_expired(ctx.proposed_unix_ns)) continue;
+    ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
+    ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
+    deleted = true;
+  }
+  if (deleted) bump_acl(ctx, Table::kAclTokens);
+  return ApplyResult{};
+}
+
 }  // namespace pc::state

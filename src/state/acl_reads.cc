@@ -51,6 +51,16 @@ std::optional<AclToken> Snapshot::acl_token_by_secret(std::string_view secret_id
 std::vector<AclToken> Snapshot::acl_tokens() const {
   return all_rows(acl_version(*this).acl_tokens);
 }
+std::vector<std::string> Snapshot::acl_expired_token_ids(std::int64_t now_unix_ns, std::size_t max,
+                                                         bool local_only) const {
+  std::vector<std::string> out;
+  for (const auto& e : acl_version(*this).acl_tokens) {
+    if (out.size() >= max) break;
+    if (local_only && !e.value.local) continue;
+    if (e.value.is_expired(now_unix_ns)) out.push_back(e.value.accessor_id);
+  }
+  return out;
+}
 std::optional<AclPolicy> Snapshot::acl_policy(std::string_view id) const {
   return row_of(acl_version(*this).acl_policies, id);
 }

@@ -872,6 +872,7 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kAclRoleDelete, "acl_role_delete", &apply_acl_role_delete},
     CommandType{proto::Command::kAclBootstrap, "acl_bootstrap", &apply_acl_bootstrap},
     CommandType{proto::Command::kAclInit, "acl_init", &apply_acl_init},
+    CommandType{proto::Command::kAclTokenReap, "acl_token_reap", &apply_acl_token_reap},
 };
 
 }  // namespace

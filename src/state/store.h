@@ -113,6 +113,11 @@ class Snapshot {
   std::optional<AclToken> acl_token(std::string_view accessor_id) const;
   std::optional<AclToken> acl_token_by_secret(std::string_view secret_id) const;
   std::vector<AclToken> acl_tokens() const;
+  // AccessorIDs of at most `max` tokens whose ExpirationTime is before `now_unix_ns` (only
+  // Local ones with `local_only`), in key order: what the leader's reaper deletes. Visits
+  // every token: the reaper runs once a second, on the leader only.
+  std::vector<std::string> acl_expired_token_ids(std::int64_t now_unix_ns, std::size_t max,
+                                                 bool local_only) const;
   std::optional<AclPolicy> acl_policy(std::string_view id) const;
   std::optional<AclPolicy> acl_policy_by_name(std::string_view name) const;
   std::vector<AclPolicy> acl_policies() const;

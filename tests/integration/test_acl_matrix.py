@@ -109,6 +109,8 @@ def rows():
     out = [
         # --- the agent's own endpoints ---
         Row("GET", "/v1/agent/self", [rule("agent", NODE, "read")]),
+        # The DNS token only: setting the default token would change every other row.
+        Row("PUT", "/v1/agent/token/dns", [rule("agent", NODE, "write")], body={"Token": ""}),
         Row("GET", "/v1/agent/services", web_read, "filter", sees=lambda b, fx: "web" in b),
         Row("GET", "/v1/agent/checks", web_read, "filter",
             sees=lambda b, fx: "web-ttl" in b),

@@ -9,6 +9,7 @@ namespace pc::cli {
 
 std::unique_ptr<Command> make_acl_command();
 std::unique_ptr<Command> make_acl_bootstrap_command();
+std::unique_ptr<Command> make_acl_set_agent_token_command();
 std::unique_ptr<Command> make_acl_token_command();
 std::unique_ptr<Command> make_acl_token_create_command();
 std::unique_ptr<Command> make_acl_token_read_command();

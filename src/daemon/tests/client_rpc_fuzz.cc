@@ -39,6 +39,15 @@ void node_rows(std::string_view in) {
             "node rows do not round-trip");
 }
 
+void dns_query(std::string_view in) {
+  auto q = decode_dns_query(in);
+  if (!q) return;
+  auto again = decode_dns_query(encode_dns_query(q->bytes, q->tcp, q->token));
+  PC_ASSERT(again.has_value() && again->tcp == q->tcp && again->token == q->token &&
+                again->bytes == q->bytes,
+            "a forwarded DNS query does not round-trip");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -49,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 1: http_response(in); break;
     case 2: node_rows(in); break;
     case 3: (void)decode_node_rows_request(in); break;
-    case 4: (void)decode_dns_query(in); break;
+    case 4: dns_query(in); break;
     default: (void)check_client_command(in, 1); break;
   }
   return 0;

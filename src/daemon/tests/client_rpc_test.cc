@@ -138,6 +138,28 @@ TEST(ClientRpc, DnsQueriesCarryTheirTransport) {
   EXPECT_FALSE(decode_dns_query("\x07" + std::string(12, '\0')).has_value());  // transport
 }
 
+TEST(ClientRpc, DnsQueriesCarryTheAgentsToken) {
+  std::vector<std::uint8_t> query(12, 0);
+  query[0] = 0x34;
+  auto back = decode_dns_query(encode_dns_query(query, true, "secret-1"));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(back->tcp);
+  EXPECT_EQ(back->token, "secret-1");
+  EXPECT_EQ(back->bytes, query);
+  // Without a token the bytes are the older format exactly, and decode to no token.
+  const std::string plain = encode_dns_query(query, false);
+  EXPECT_EQ(plain, std::string(1, '\0') + std::string(query.begin(), query.end()));
+  EXPECT_EQ(decode_dns_query(plain)->token, "");
+  // A token longer than what follows, an empty one, or an over-long one is refused.
+  EXPECT_FALSE(decode_dns_query(std::string("\x02\x00\x40", 3) + "abc").has_value());
+  EXPECT_FALSE(
+      decode_dns_query(std::string("\x02\x00\x00", 3) + std::string(12, '\0')).has_value());
+  const std::string big(kDnsQueryTokenMax + 1, 't');
+  EXPECT_FALSE(decode_dns_query(encode_dns_query(query, false, big)).has_value());
+  // The token is there but the query after it is shorter than a DNS header.
+  EXPECT_FALSE(decode_dns_query(encode_dns_query({1, 2, 3}, false, "s")).has_value());
+}
+
 // CLIENT_RPC_WRITE_CORPUS=<dir> writes the fuzz target's seeds (first byte: the decoder).
 TEST(ClientRpc, WriteFuzzCorpus) {
   const char* dir = std::getenv("CLIENT_RPC_WRITE_CORPUS");
@@ -152,6 +174,9 @@ TEST(ClientRpc, WriteFuzzCorpus) {
   proto::Command cmd;
   cmd.mutable_catalog_deregister()->set_node("n");
   write("dns_query", 4, encode_dns_query(std::vector<std::uint8_t>(12, 0), false));
+  write("dns_query_token", 4,
+        encode_dns_query(std::vector<std::uint8_t>(12, 0), true,
+                         "8f246b77-f3e1-ff88-5b48-8ec93abf3e05"));
   write("command", 5, cmd.SerializeAsString());
 }
 

@@ -38,6 +38,8 @@ void coordinate_update(endpoints::Context& ctx, const Request& req, Reply reply)
 void status_leader(endpoints::Context& ctx, const Request& req, Reply reply);
 void status_peers(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply);
+// PUT /v1/agent/token/<type> (agent_token.cc).
+void agent_token(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_members(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_services(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_service(endpoints::Context& ctx, const Request& req, Reply reply);

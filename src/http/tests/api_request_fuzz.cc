@@ -15,6 +15,7 @@
 #include <future>
 
 #include "endpoints/acl.h"
+#include "endpoints/agent_tokens.h"
 #include "http/handlers/handlers.h"
 #include "http/query.h"
 #include "http/tests/handler_world.h"
@@ -61,6 +62,7 @@ const Route kRoutes[] = {
     {"PUT", "/v1/acl/policy", http::handlers::acl_policy_create},                             // 28
     {"PUT", "/v1/acl/role", http::handlers::acl_role_create},                                 // 29
     {"PUT", "/v1/acl/token/fuzz-accessor", http::handlers::acl_token},                        // 30
+    {"PUT", "/v1/agent/token/default", http::handlers::agent_token},                          // 31
 };
 
 // ACLs on, default allow (so the other routes behave as without ACLs), and every request
@@ -74,6 +76,9 @@ endpoints::AclResolver& enable_acls(http::testing::HandlerWorld& world) {
   static endpoints::AclResolver resolver(world.store(), settings, "dc1",
                                          core::SystemClock::instance());
   world.ctx().acl = &resolver;
+  // The agent's tokens, so /v1/agent/token/ reaches its body decoder.
+  static endpoints::AgentTokens tokens({.acl_enabled = true});
+  world.ctx().agent_tokens = &tokens;
   // The builtin objects, then the initial_management token (a second command).
   while (auto init = endpoints::acl_init_command(world.ctx())) {
     std::promise<void> done;

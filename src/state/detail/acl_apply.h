@@ -13,5 +13,6 @@ ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command)
 ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_token_reap(ApplyContext& ctx, const proto::Command& command);
 
 }  // namespace pc::state
