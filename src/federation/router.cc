@@ -23,11 +23,6 @@ std::string ip_of(const std::string& addr) {
   return host;
 }
 
-std::string host_port(const std::string& ip, int port) {
-  const bool v6 = ip.find(':') != std::string::npos;
-  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 std::string tag_of(const gossip::Tags& tags, const char* key) {
   auto it = tags.find(key);
   return it == tags.end() ? std::string() : it->second;
@@ -48,9 +43,14 @@ std::optional<ServerMember> server_member_of(const gossip::MemberInfo& member) {
   if (ip.empty()) return std::nullopt;
   out.name = member.name;
   out.node_id = tag_of(*tags, "id");
-  out.rpc_address = host_port(ip, port);
+  out.rpc_address = join_host_port(ip, port);
   out.tags = std::move(*tags);
   return out;
+}
+
+std::string join_host_port(const std::string& ip, int port) {
+  const bool v6 = ip.find(':') != std::string::npos;
+  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
 }
 
 bool usable(const gossip::MemberInfo& member) {

@@ -31,6 +31,9 @@ struct ServerMember {
 // its address has no IP. Ignores the member's state.
 std::optional<ServerMember> server_member_of(const gossip::MemberInfo& member);
 
+// "ip:port", with an IPv6 address in brackets.
+std::string join_host_port(const std::string& ip, int port);
+
 // Alive or suspect: a server worth calling.
 bool usable(const gossip::MemberInfo& member);
 
