@@ -46,6 +46,7 @@
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
+#include "federation/router.h"
 #include "federation/wan_dc_caller.h"
 #include "http/gossip_routes.h"
 #include "http/router.h"
@@ -411,7 +412,10 @@ int run_agent(const core::AgentConfig& initial) {
   if (wan) {
     federation::WanDcCallerOptions dco;
     dco.members = [pool = wan.get()] { return pool->members(); };
-    dco.wrap_stream = tls.rpc_wrapper();
+    // TLS checks each remote server's certificate for its own datacenter's name.
+    dco.wrap_stream = tls.rpc_wrapper_across(config, [pool = wan.get()](const std::string& peer) {
+      return federation::datacenter_of(pool->members(), peer);
+    });
     dc_caller = std::make_unique<federation::WanDcCaller>(std::move(dco));
     dc_caller->start();
   }

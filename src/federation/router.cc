@@ -73,6 +73,15 @@ DcServers servers_by_datacenter(const std::vector<gossip::MemberInfo>& members) 
   return out;
 }
 
+std::string datacenter_of(const std::vector<gossip::MemberInfo>& members,
+                          const std::string& rpc_address) {
+  for (const gossip::MemberInfo& member : members) {
+    auto server = server_member_of(member);
+    if (server && server->rpc_address == rpc_address) return server->datacenter;
+  }
+  return {};
+}
+
 std::vector<std::string> datacenters_of(const std::vector<gossip::MemberInfo>& members) {
   std::set<std::string> dcs;
   for (const gossip::MemberInfo& member : members) {

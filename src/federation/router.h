@@ -34,6 +34,11 @@ std::optional<ServerMember> server_member_of(const gossip::MemberInfo& member);
 // "ip:port", with an IPv6 address in brackets.
 std::string join_host_port(const std::string& ip, int port);
 
+// The datacenter of the server member whose RPC address is `rpc_address` (any state); "" when
+// no member is. What a TLS dial checks the certificate's `server.<dc>.<domain>` against.
+std::string datacenter_of(const std::vector<gossip::MemberInfo>& members,
+                          const std::string& rpc_address);
+
 // Alive or suspect: a server worth calling.
 bool usable(const gossip::MemberInfo& member);
 

@@ -29,6 +29,7 @@ from proconsul import BackgroundCall, kv_path
 from test_client_agent import ClientAgent
 from test_cluster import CONVERGE_S, ServerAgent, free_port
 from test_gossip import FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN as FAST_GOSSIP
+from test_tls_agent import make_certificates
 
 
 class DcServer(ServerAgent):
@@ -76,15 +77,24 @@ def dig(port, name, qtype="A", tcp=False):
     return status, answers
 
 
-class FederationTest(unittest.TestCase):
+class TwoDatacenters(unittest.TestCase):
+    """dc1 and dc2, one server each, joined over the WAN (and a client agent in dc1)."""
+
+    @classmethod
+    def settings(cls, dc):
+        """More agent settings for datacenter `dc`'s agents."""
+        return {}
+
     @classmethod
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="pc-federation-")
-        config = os.path.join(cls.root, "fast.json")
-        with open(config, "w", encoding="utf-8") as out:
-            json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": FAST_GOSSIP,
-                       "gossip_wan": FAST_GOSSIP, "retry_interval_wan": "1s",
-                       "encrypt": GOSSIP_KEY}, out)
+        configs = {}
+        for dc in ("dc1", "dc2"):
+            configs[dc] = os.path.join(cls.root, f"{dc}.json")
+            with open(configs[dc], "w", encoding="utf-8") as out:
+                json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": FAST_GOSSIP,
+                           "gossip_wan": FAST_GOSSIP, "retry_interval_wan": "1s",
+                           "encrypt": GOSSIP_KEY, **cls.settings(dc)}, out)
         wan = [free_port(), free_port()]
         cls.dns = [free_port(), free_port()]
         cls.agents = []
@@ -92,14 +102,14 @@ class FederationTest(unittest.TestCase):
             for i, dc in enumerate(("dc1", "dc2")):
                 data_dir = os.path.join(cls.root, dc)
                 os.makedirs(data_dir)
-                server = DcServer(f"s-{dc}", dc, data_dir, free_port(), config, wan[i],
+                server = DcServer(f"s-{dc}", dc, data_dir, free_port(), configs[dc], wan[i],
                                   [wan[1 - i]], cls.dns[i])
                 cls.agents.append(server)
                 server.start()
             cls.s1, cls.s2 = cls.agents
             client_dir = os.path.join(cls.root, "c1")
             os.makedirs(client_dir)
-            cls.client = DcClient("c1", client_dir, [cls.s1.server_port], config)
+            cls.client = DcClient("c1", client_dir, [cls.s1.server_port], configs["dc1"])
             cls.agents.append(cls.client)
             cls.client.start()
             for server in (cls.s1, cls.s2):
@@ -134,6 +144,9 @@ class FederationTest(unittest.TestCase):
             time.sleep(0.1)
         logs = "\n".join(a.output_tail(30) for a in cls.agents)
         raise AssertionError(f"no {what} after {timeout_s}s\n{logs}")
+
+
+class FederationTest(TwoDatacenters):
 
     def test_kv_write_through_one_datacenter_read_in_both(self):
         resp = self.s1.kv_put("fed/a", b"from-dc1", {"dc": "dc2"})
@@ -241,6 +254,36 @@ class FederationTest(unittest.TestCase):
         self.wait_for(lambda: self.s1.kv_get("fed/a", {"dc": "dc2"}).text.strip()
                       == "No path to datacenter", "no path to dc2",
                       timeout_s=FAILURE_BOUND_S + 10)
+
+
+class TlsFederationTest(TwoDatacenters):
+    """Server RPC over verified TLS (verify_server_hostname): a dc1 server's call to dc2
+    checks dc2's name, server.dc2.consul, as Consul's cross-datacenter RPC does."""
+
+    @classmethod
+    def settings(cls, dc):
+        if not hasattr(cls, "certs"):
+            cls.certs = tempfile.mkdtemp(prefix="pc-federation-certs-")
+            cls.cert = staticmethod(make_certificates(cls.certs))
+        # The dc1 client agent takes dc1's server certificate: only its TLS client side is used.
+        return {"tls": {
+            "defaults": {"ca_file": cls.cert("consul-agent-ca.pem"),
+                         "cert_file": cls.cert(f"{dc}-server-consul-0.pem"),
+                         "key_file": cls.cert(f"{dc}-server-consul-0-key.pem"),
+                         "verify_incoming": True, "verify_outgoing": True},
+            "internal_rpc": {"verify_server_hostname": True}}}
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.certs, True)
+
+    def test_kv_both_ways_over_tls(self):
+        self.assertEqual(self.s1.kv_put("tls/a", b"1", {"dc": "dc2"}).status, 200)
+        self.assertEqual(self.s2.kv_get("tls/a", {"raw": ""}).body, b"1")
+        self.assertEqual(self.s2.kv_put("tls/b", b"2", {"dc": "dc1"}).status, 200)
+        self.assertEqual(self.s1.kv_get("tls/b", {"raw": ""}).body, b"2")
+        self.assertEqual(self.client.kv_get("tls/a", {"dc": "dc2", "raw": ""}).body, b"1")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,16 @@ TEST(Router, SkipsFailedLeftAndNonServers) {
   EXPECT_EQ(datacenters_of(members), std::vector<std::string>{"dc2"});
 }
 
+TEST(Router, DatacenterOfAnRpcAddress) {
+  std::vector<gossip::MemberInfo> members = {
+      member("s1.dc1", "10.0.1.1:8302", server("dc1", "8300")),
+      member("s1.dc2", "10.0.2.1:8302", server("dc2", "8300"), gossip::MemberState::kDead),
+  };
+  EXPECT_EQ(datacenter_of(members, "10.0.1.1:8300"), "dc1");
+  EXPECT_EQ(datacenter_of(members, "10.0.2.1:8300"), "dc2");
+  EXPECT_EQ(datacenter_of(members, "10.0.2.1:8302"), "");  // the gossip port is not RPC
+}
+
 TEST(Router, Ipv6Addresses) {
   auto got = server_member_of(member("s.dc2", "[fd00::2]:8302", server("dc2", "8300")));
   ASSERT_TRUE(got);
