@@ -95,10 +95,12 @@ void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
       done(std::move(result));
       return;
     }
-    // Unreachable: the next request goes to the next server; a read tries it now.
+    // Unreachable: the next request goes to the next server; a read tries it now, and so
+    // does a write that surely never reached a handler (rpc::never_handled: the connect was
+    // refused, the server was stopping), the rule cross-datacenter calls follow too.
     move_past(server, servers);
     core::log::debug(kModule, "server {} unreachable: {}", server, result.error().message);
-    if (retry && attempt + 1 < servers.size()) {
+    if ((retry || rpc::never_handled(result.error())) && attempt + 1 < servers.size()) {
       call_from(attempt + 1, method, std::move(payload), timeout, retry, std::move(done));
       return;
     }

@@ -1,6 +1,7 @@
 #include "http/gossip_routes.h"
 
 #include "http/handlers/gossip.h"
+#include "http/routes.h"
 
 namespace pc::http {
 
@@ -11,7 +12,8 @@ void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
     return [&ops, fn, dc_forwarder](const Request& req, Reply reply) {
       // Another datacenter's events are its servers' business (as routes.cc forwards).
       if (const auto* dc = req.query_param("dc");
-          dc != nullptr && !dc->empty() && ops.datacenter != nullptr && *dc != *ops.datacenter) {
+          dc != nullptr && !dc->empty() && ops.datacenter != nullptr && *dc != *ops.datacenter &&
+          !ignores_datacenter(req.path)) {
         if (dc_forwarder) {
           dc_forwarder(req, std::move(reply));
           return;

@@ -36,7 +36,7 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
 
 bool ignores_datacenter(std::string_view path) {
   return path.starts_with("/v1/agent/") || path == "/v1/catalog/datacenters" ||
-         path == "/v1/coordinate/datacenters";
+         path == "/v1/coordinate/datacenters" || path == "/v1/event/list";
 }
 
 void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,

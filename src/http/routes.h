@@ -23,8 +23,9 @@ using LeaderForwarder = std::function<bool(const Request&, Reply&)>;
 // datacenter".
 using DcForwarder = Handler;
 
-// True for the paths that ignore ?dc= as Consul's do: the agent's own API (/v1/agent/...) and
-// the datacenter lists, which every server answers from its WAN pool.
+// True for the paths that ignore ?dc= as Consul's do: the agent's own API (/v1/agent/...), the
+// user events it received (/v1/event/list) and the datacenter lists, which every server
+// answers from its WAN pool.
 bool ignores_datacenter(std::string_view path);
 
 // Binds the API paths of `which` to their handlers. `ctx` must outlive the router.

@@ -236,10 +236,14 @@ class FederationTest(TwoDatacenters):
 
     def test_unknown_datacenter(self):
         for path in ("/v1/kv/x?dc=nope", "/v1/catalog/nodes?dc=nope",
-                     "/v1/health/service/web?dc=nope", "/v1/event/list?dc=nope"):
+                     "/v1/health/service/web?dc=nope"):
             resp = self.s1.get(path)
             self.assertEqual(resp.status, 500, path)
             self.assertEqual(resp.text.strip(), "No path to datacenter", path)
+        fire = self.s1.put("/v1/event/fire/deploy?dc=nope", b"")
+        self.assertEqual((fire.status, fire.text.strip()), (500, "No path to datacenter"))
+        # The agent's received events ignore ?dc=, as Consul's do.
+        self.assertEqual(self.s1.get("/v1/event/list?dc=nope").status, 200)
 
     def test_z_killed_datacenter_fails_cleanly_within_the_bound(self):
         # Last (the name sorts it there): it kills dc2's only server.

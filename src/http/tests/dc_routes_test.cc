@@ -71,6 +71,8 @@ TEST_F(DcRoutes, LocalDatacenterAndIgnoringPathsRunHere) {
   EXPECT_TRUE(forwarded.empty());
   EXPECT_TRUE(ignores_datacenter("/v1/agent/services"));
   EXPECT_TRUE(ignores_datacenter("/v1/coordinate/datacenters"));
+  EXPECT_TRUE(ignores_datacenter("/v1/event/list"));
+  EXPECT_FALSE(ignores_datacenter("/v1/event/fire/deploy"));
   EXPECT_FALSE(ignores_datacenter("/v1/coordinate/nodes"));
   EXPECT_FALSE(ignores_datacenter("/v1/catalog/nodes"));
 }
