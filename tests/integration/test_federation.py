@@ -7,7 +7,8 @@ same the other way; catalog and health reads, catalog registrations and blocking
 cross too (a blocking query on dc2 made through dc1 wakes on a write in dc2, X-Consul-Index
 relayed); a client agent's ?dc= request goes through its server and on. DNS:
 NAME.service.dc2.consul, TAG.NAME.service.dc2.consul, SRV and node lookups asked of a dc1
-server are answered by dc2. An unknown datacenter is a 500 "No path to datacenter" over
+server, or of a dc1 client agent
+(through its server), are answered by dc2. An unknown datacenter is a 500 "No path to datacenter" over
 HTTP and NXDOMAIN over DNS; with dc2's server killed, a request for dc2 fails with a clean
 500 within the call's bound, and "No path to datacenter" once gossip finds it failed.
 
@@ -54,12 +55,15 @@ class DcServer(ServerAgent):
 
 
 class DcClient(ClientAgent):
-    def __init__(self, node, data_dir, servers, config_file):
+    def __init__(self, node, data_dir, servers, config_file, dns_port):
         super().__init__(node, data_dir, servers)
         self.config_file = config_file
+        self.dns_port = dns_port
 
     def command(self):
-        return super().command() + ["-config-file", self.config_file]
+        args = super().command()
+        args[args.index("-dns-port") + 1] = str(self.dns_port)
+        return args + ["-config-file", self.config_file]
 
 
 def dig(port, name, qtype="A", tcp=False):
@@ -96,7 +100,7 @@ class TwoDatacenters(unittest.TestCase):
                            "gossip_wan": FAST_GOSSIP, "retry_interval_wan": "1s",
                            "encrypt": GOSSIP_KEY, **cls.settings(dc)}, out)
         wan = [free_port(), free_port()]
-        cls.dns = [free_port(), free_port()]
+        cls.dns = [free_port(), free_port(), free_port()]  # dc1's server, dc2's, the client
         cls.agents = []
         try:
             for i, dc in enumerate(("dc1", "dc2")):
@@ -109,7 +113,8 @@ class TwoDatacenters(unittest.TestCase):
             cls.s1, cls.s2 = cls.agents
             client_dir = os.path.join(cls.root, "c1")
             os.makedirs(client_dir)
-            cls.client = DcClient("c1", client_dir, [cls.s1.server_port], configs["dc1"])
+            cls.client = DcClient("c1", client_dir, [cls.s1.server_port], configs["dc1"],
+                                  cls.dns[2])
             cls.agents.append(cls.client)
             cls.client.start()
             for server in (cls.s1, cls.s2):
@@ -233,6 +238,12 @@ class FederationTest(TwoDatacenters):
         # Not in dc1's own catalog; an unknown datacenter is NXDOMAIN.
         self.assertEqual(dig(dns1, "api.service.consul")[0], "NXDOMAIN")
         self.assertEqual(dig(dns1, "api.service.nope.consul")[0], "NXDOMAIN")
+        # A dc1 client agent's DNS asks its server, which asks dc2.
+        self.wait_for(lambda: dig(self.dns[2], "api.service.dc2.consul")[0] == "NOERROR",
+                      "dc2's answer through the client agent")
+        self.assertEqual(dig(self.dns[2], "api.service.dc2.consul")[1][0].split()[-1],
+                         "10.2.0.9")
+        self.assertEqual(dig(self.dns[2], "api.service.nope.consul")[0], "NXDOMAIN")
 
     def test_unknown_datacenter(self):
         for path in ("/v1/kv/x?dc=nope", "/v1/catalog/nodes?dc=nope",
