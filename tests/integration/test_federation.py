@@ -7,9 +7,8 @@ same the other way; catalog and health reads, catalog registrations and blocking
 cross too (a blocking query on dc2 made through dc1 wakes on a write in dc2, X-Consul-Index
 relayed); a client agent's ?dc= request goes through its server and on. DNS:
 NAME.service.dc2.consul, TAG.NAME.service.dc2.consul, SRV and node lookups asked of a dc1
-server, or of a dc1 client agent
-(through its server), are answered by dc2. An unknown datacenter is a 500 "No path to datacenter" over
-HTTP and NXDOMAIN over DNS; with dc2's server killed, a request for dc2 fails with a clean
+server, or of a dc1 client agent (through its server), are answered by dc2. An unknown
+datacenter is a 500 "No path to datacenter" over HTTP and NXDOMAIN over DNS; with dc2's server killed, a request for dc2 fails with a clean
 500 within the call's bound, and "No path to datacenter" once gossip finds it failed.
 
 One server per datacenter (bootstrap_expect 1) and one client agent in dc1 keep it fast;
