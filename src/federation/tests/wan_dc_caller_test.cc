@@ -142,6 +142,28 @@ TEST_F(Fixture, NoneReachableIsNoPath) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
 }
 
+TEST_F(Fixture, TriesAtMostAttemptsMaxServers) {
+  EchoServer live("live");
+  std::vector<gossip::MemberInfo> m;
+  for (int i = 0; i < 4; ++i) m.push_back(wan_member("d" + std::to_string(i), "dc2", dead_port()));
+  m.push_back(wan_member("live", "dc2", live.port));
+  set_members(m);
+  make(/*attempts_max=*/2);
+  // With two tries among five servers, four of them dead, some calls find no live one.
+  // (Each call reaches the live one with probability 2/5: 40 calls all alike is ~1e-9.)
+  int failed = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = call("dc2", "x");
+    if (!r) {
+      EXPECT_EQ(r.error().message, "No path to datacenter");
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_LT(failed, 40);
+  EXPECT_EQ(live.call_count(), 40 - failed);
+}
+
 TEST_F(Fixture, TimeoutBoundsTheWholeCall) {
   EchoServer hold("hold", /*hold=*/true);
   set_members({wan_member("h", "dc2", hold.port)});
