@@ -204,8 +204,10 @@ constexpr KeySpec kTlsGrpcKeys[] = {
     {"verify_incoming", Kind::kBool},   {"use_auto_cert", Kind::kBool},
 };
 
-// Consul's acl block. policy_ttl, role_ttl and token_ttl tune Consul's caches, which here
-// are invalidated on every change instead: accepted, without effect.
+// Consul's acl block. token_ttl bounds how long a client agent keeps a resolved token;
+// policy_ttl and role_ttl tune Consul's separate policy and role caches, which here are part
+// of the token's entry: accepted, without effect. Servers resolve from their own tables and
+// cache nothing past a change.
 constexpr KeySpec kAclKeys[] = {
     {"enabled", Kind::kBool},
     {"default_policy", Kind::kString},
@@ -1208,6 +1210,9 @@ Status validate_acl(const AclConfig& a) {
     return invalid(
         "acl.down_policy: must be one of allow, deny, extend-cache, async-cache; got \"" +
         a.down_policy + "\"");
+  }
+  if (auto ttl = parse_go_duration(a.token_ttl); !ttl) {
+    return invalid("acl.token_ttl: " + ttl.error().message);
   }
   return ok();
 }

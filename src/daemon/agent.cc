@@ -24,6 +24,7 @@
 #include "core/strings.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/acl_client.h"
 #include "daemon/acl_init.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
@@ -333,6 +334,7 @@ int run_agent(const core::AgentConfig& initial) {
       return servers;
     });
     client_runtime->set_stream_wrapper(tls.rpc_wrapper());
+    client_runtime->set_write_token(agent_write_token(config.acl));
     if (auto s = client_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the client agent: %s\n", s.error().message.c_str());
       return 1;
@@ -428,7 +430,8 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   // ACLs: servers resolve tokens against their replicated tables and the leader creates the
-  // builtin objects. Client agents hold no ACL tables; they forward the API to servers.
+  // builtin objects. Client agents hold no ACL tables: a server resolves their tokens
+  // (daemon/acl_client.h), and the API they do not answer themselves is forwarded.
   std::unique_ptr<endpoints::AclResolver> acl_resolver;
   std::unique_ptr<AclLeaderInit> acl_init;
   if (!client_mode) {
@@ -441,6 +444,17 @@ int run_agent(const core::AgentConfig& initial) {
       acl_init = std::make_unique<AclLeaderInit>(ctx, timers, std::move(leading));
       acl_init->start();
     }
+  } else if (config.acl.enabled) {
+    // A client agent asks a server what a token grants and enforces it itself.
+    auto resolver =
+        client_acl_resolver(config.acl, identity.datacenter, client_runtime->acl_fetcher());
+    if (!resolver) {
+      std::fprintf(stderr, "%s\n", resolver.error().message.c_str());
+      stop_log();
+      return 1;
+    }
+    acl_resolver = std::move(*resolver);
+    ctx.acl = acl_resolver.get();
   }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;

@@ -9,6 +9,7 @@
 #include "agent/local_agent.h"
 #include "core/duration.h"
 #include "endpoints/membership.h"
+#include "http/acl_auth.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
 #include "http/query.h"
@@ -126,8 +127,15 @@ void status_peers(endpoints::Context& ctx, const Request&, Reply reply) {
   reply(Response::json(w.take()));
 }
 
-void agent_self(endpoints::Context& ctx, const Request&, Reply reply) {
+void agent_self(endpoints::Context& ctx, const Request& req, Reply reply) {
   const auto& id = ctx.identity;
+  // Consul: agent:read on this agent's node.
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  if (!acl::allowed(who->authz->agent_read(id.node_name))) {
+    return reply(
+        acl_error_response(endpoints::permission_denied(*who, "agent", "read", id.node_name)));
+  }
   state::Snapshot snap = ctx.store.snapshot();
   auto leader = ctx.log.leader();
   std::string ttl_min = core::format_go_duration(id.session_ttl_min);

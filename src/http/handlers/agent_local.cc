@@ -7,6 +7,7 @@
 #include "agent/local_agent.h"
 #include "endpoints/check_filter.h"
 #include "endpoints/node_filter.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/agent_definition.h"
 #include "http/handlers/common.h"
@@ -152,6 +153,13 @@ void agent_service_register(endpoints::Context& ctx, const Request& req, Reply r
   auto reg = parse_service_definition(req.body);
   if (!reg) return reply(error_response(reg.error()));
   reg->replace_existing_checks = query_flag(req, "replace-existing-checks");
+  // Consul's vetServiceRegister: service:write on the service being registered.
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  if (!acl::allowed(who->authz->service_write(reg->service.service))) {
+    return reply(acl_error_response(
+        endpoints::permission_denied(*who, "service", "write", reg->service.service)));
+  }
   reply_after_sync(ctx, ctx.agent->add_service(std::move(*reg)), std::move(reply));
 }
 
