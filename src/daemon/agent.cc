@@ -117,6 +117,25 @@ core::Status submit_and_wait(endpoints::Context& ctx, proto::Command cmd) {
   return done.get_future().get();
 }
 
+// Anti-entropy's sink. On a client agent a write registered with its own token (a service
+// registered through the agent API) acts for that token, which the server checks; a server's
+// agent writes to its own log, where no other token applies.
+agent::CommandSink anti_entropy_sink(endpoints::Context& ctx, ClientRuntime* runtime) {
+  return [&ctx, runtime](proto::Command cmd, const std::string& token) {
+    if (runtime == nullptr || token.empty()) return submit_and_wait(ctx, std::move(cmd));
+    std::promise<core::Status> done;
+    endpoints::submit_via(
+        [runtime, &token](std::string bytes, consensus::ProposeDone d) {
+          runtime->propose_as(std::move(bytes), token, std::move(d));
+        },
+        ctx, std::move(cmd),
+        [&done](core::Result<state::ApplyResult> r) {
+          done.set_value(r ? core::ok() : core::Status(r.error()));
+        });
+    return done.get_future().get();
+  };
+}
+
 core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentConfig& config) {
   agent::LocalAgent::Options options;
   options.enable_script_checks = config.enable_script_checks;
@@ -550,12 +569,12 @@ int run_agent(const core::AgentConfig& initial) {
                                       runtime = client_runtime.get()](const std::string& node) {
     return (runtime != nullptr ? runtime->node_reader(node) : agent::store_reader(store, node))();
   };
-  agent::LocalAgent local_agent(
-      node_info,
-      client_mode ? client_runtime->node_reader(node_info.name)
-                  : agent::store_reader(store, node_info.name),
-      [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); }, timers,
-      core::SystemClock::instance(), agent_rand, std::move(agent_options));
+  agent::LocalAgent local_agent(node_info,
+                                client_mode ? client_runtime->node_reader(node_info.name)
+                                            : agent::store_reader(store, node_info.name),
+                                anti_entropy_sink(ctx, client_runtime.get()), timers,
+                                core::SystemClock::instance(), agent_rand,
+                                std::move(agent_options));
   ctx.agent = &local_agent;
   user_events.set_agent(&local_agent);
   local_agent.start();

@@ -117,7 +117,11 @@ void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
 }
 
 void ClientRuntime::propose(std::string command, consensus::ProposeDone done) {
-  std::string token = write_token_ ? write_token_() : std::string();
+  propose_as(std::move(command), write_token_ ? write_token_() : std::string(), std::move(done));
+}
+
+void ClientRuntime::propose_as(std::string command, std::string token,
+                               consensus::ProposeDone done) {
   call(kRpcClientApply, encode_client_apply(std::move(command), std::move(token)), kCallTimeout,
        /*retry=*/false, [done = std::move(done)](core::Result<std::string> reply) {
          if (!reply) {

@@ -74,6 +74,8 @@ class ClientRuntime final : public consensus::Log {
   // consensus::Log. A client has no log of its own: what needs one fails with Consul's
   // texts, and the leader is "known" while a server answered within the last minute.
   void propose(std::string command, consensus::ProposeDone done) override;
+  // As propose(), acting for `token` (an ACL token secret) instead of the write token.
+  void propose_as(std::string command, std::string token, consensus::ProposeDone done);
   consensus::LeaderInfo leader() const override;
   std::uint64_t last_index() const override { return 0; }
   std::uint64_t applied_index() const override { return 0; }

@@ -153,6 +153,7 @@ void agent_service_register(endpoints::Context& ctx, const Request& req, Reply r
   auto reg = parse_service_definition(req.body);
   if (!reg) return reply(error_response(reg.error()));
   reg->replace_existing_checks = query_flag(req, "replace-existing-checks");
+  reg->token = request_token(req);  // anti-entropy writes the service acting for it
   // Consul's vetServiceRegister: service:write on the service being registered.
   auto who = authorize(ctx, req, reply);
   if (!who) return;
