@@ -1211,10 +1211,7 @@ Status validate_acl(const AclConfig& a) {
         "acl.down_policy: must be one of allow, deny, extend-cache, async-cache; got \"" +
         a.down_policy + "\"");
   }
-  if (auto ttl = parse_go_duration(a.token_ttl); !ttl) {
-    return invalid("acl.token_ttl: " + ttl.error().message);
-  }
-  return ok();
+  return check_duration("acl.token_ttl", a.token_ttl);
 }
 
 Status validate(AgentConfig& c) {
