@@ -26,6 +26,16 @@ std::shared_ptr<const acl::PolicyRules> parse_policy(const acl::GrantedPolicy& p
   return std::make_shared<const acl::PolicyRules>(rules ? std::move(*rules) : acl::PolicyRules{});
 }
 
+std::string_view down_policy_name(DownPolicy policy) {
+  switch (policy) {
+    case DownPolicy::kAllow: return "allow";
+    case DownPolicy::kDeny: return "deny";
+    case DownPolicy::kExtendCache: return "extend-cache";
+    case DownPolicy::kAsyncCache: return "async-cache";
+  }
+  return "?";
+}
+
 }  // namespace
 
 struct RemoteTokenSource::Entry {
@@ -41,6 +51,9 @@ struct RemoteTokenSource::Shared {
   std::unordered_map<std::string, Entry> cache;  // guarded by mu
   std::unordered_set<std::string> refreshing;    // guarded by mu: async-cache fetches in flight
   std::atomic<std::uint64_t> fetches{0};
+  // Set when a resolution found the servers unreachable, cleared by the next answer: the
+  // warning is logged once per outage, not once per request.
+  std::atomic<bool> down{false};
 
   // Records a server's answer about `secret` and returns the entry it made (nullopt: the
   // token does not exist, and any cached entry is dropped).
@@ -105,6 +118,7 @@ core::Result<ResolvedToken> RemoteTokenSource::resolve(const std::string& secret
   auto answer = fetch_and_wait(secret);
   if (!answer) return answer_down(secret, "no answer from the servers in time");
   if (!*answer) return answer_down(secret, answer->error().message);
+  shared_->down.store(false, std::memory_order_relaxed);
   auto entry = shared_->store(secret, **answer, options_, now);
   if (!entry) return acl_not_found();
   return usable(*entry);
@@ -126,7 +140,10 @@ void RemoteTokenSource::refresh_in_background(const std::string& secret) const {
   fetch_(secret, [shared = shared_, secret, options = options_,
                   &clock = clock_](core::Result<TokenAnswer> answer) {
     // A failed refresh keeps the stale entry: async-cache extends the cache like extend-cache.
-    if (answer) (void)shared->store(secret, *answer, options, clock.now());
+    if (answer) {
+      shared->down.store(false, std::memory_order_relaxed);
+      (void)shared->store(secret, *answer, options, clock.now());
+    }
     std::lock_guard lock(shared->mu);
     shared->refreshing.erase(secret);
   });
@@ -134,8 +151,11 @@ void RemoteTokenSource::refresh_in_background(const std::string& secret) const {
 
 core::Result<ResolvedToken> RemoteTokenSource::answer_down(const std::string& secret,
                                                            const std::string& why) const {
-  core::log::warn(kModule, "cannot resolve a token through the servers ({}); down_policy applies",
-                  why);
+  if (!shared_->down.exchange(true, std::memory_order_relaxed)) {
+    core::log::warn(kModule,
+                    "cannot resolve tokens through the servers ({}); down_policy {} applies", why,
+                    down_policy_name(options_.down_policy));
+  }
   switch (options_.down_policy) {
     case DownPolicy::kAllow: return ResolvedToken{"", acl::allow_all()};
     case DownPolicy::kDeny: return ResolvedToken{"", acl::deny_all()};
