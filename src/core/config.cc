@@ -16,6 +16,8 @@
 #include <thread>
 #include <tuple>
 
+#include "core/detail/config_audit.h"
+#include "core/detail/config_hcl.h"
 #include "core/duration.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -61,7 +63,8 @@ enum class Kind {
   kTlsGrpc,
   kGossipWan,
   kAcl,
-  kAclTokens
+  kAclTokens,
+  kAudit
 };
 
 struct KeySpec {
@@ -129,6 +132,7 @@ constexpr KeySpec kKeys[] = {
     {"start_join_wan", Kind::kStringList},
     {"retry_interval_wan", Kind::kString},
     {"acl", Kind::kAcl},
+    {"audit", Kind::kAudit},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -340,6 +344,7 @@ std::string check_value(const json::value& v, Kind kind, const std::string& path
     case Kind::kGossipWan: return check_object(v, path, kGossipLanKeys);
     case Kind::kAcl: return check_object(v, path, kAclKeys);
     case Kind::kAclTokens: return check_object(v, path, kAclTokensKeys);
+    case Kind::kAudit: return detail::check_audit(v, path);
   }
   return "";
 }
@@ -410,9 +415,6 @@ Status parse_file(const std::string& path, LoadState& state) {
   auto parse_error = [&](const std::string& why) {
     return make_error(Code::kInvalidArgument, "Error parsing " + path + ": " + why);
   };
-  if (path.ends_with(".hcl")) {
-    return parse_error("HCL config files are not supported yet; use JSON (.json)");
-  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return make_error(Code::kIoError,
@@ -427,16 +429,24 @@ Status parse_file(const std::string& path, LoadState& state) {
   std::string data = buffer.str();
   // An empty or blank file is no source at all (Consul's ErrNoData).
   if (data.find_first_not_of(" \t\r\n") == std::string::npos) return ok();
-  json::stream_parser parser;
-  boost::system::error_code ec;
-  std::size_t used = parser.write(data.data(), data.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    auto [line, column] = line_column(data, used);
-    return parse_error("invalid JSON at line " + std::to_string(line) + ", column " +
-                       std::to_string(column) + ": " + ec.message());
+  json::value root;
+  if (path.ends_with(".hcl")) {
+    // HCL becomes the JSON object Consul's equivalence gives; the checks below are shared.
+    Result<json::value> converted = detail::hcl_config_to_json(data);
+    if (!converted) return parse_error(converted.error().message);
+    root = std::move(*converted);
+  } else {
+    json::stream_parser parser;
+    boost::system::error_code ec;
+    std::size_t used = parser.write(data.data(), data.size(), ec);
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      auto [line, column] = line_column(data, used);
+      return parse_error("invalid JSON at line " + std::to_string(line) + ", column " +
+                         std::to_string(column) + ": " + ec.message());
+    }
+    root = parser.release();
   }
-  json::value root = parser.release();
   if (!root.is_object()) return parse_error("the top level must be a JSON object");
   json::object& obj = root.get_object();
   std::string why = check_source(obj);
@@ -866,6 +876,7 @@ void decode(const json::object& obj, AgentConfig& c) {
       for (const json::value& item : v.get_array()) c.start_join_wan.push_back(str_of(item));
     }
     if (key == "acl") decode_acl(v.get_object(), c.acl);
+    if (key == "audit") detail::decode_audit(v.get_object(), c.audit);
     if (key == "encrypt") c.encrypt = str_of(v);
     if (key == "encrypt_verify_incoming") c.encrypt_verify_incoming = v.get_bool();
     if (key == "encrypt_verify_outgoing") c.encrypt_verify_outgoing = v.get_bool();
@@ -1218,6 +1229,8 @@ Status validate(AgentConfig& c) {
   Status s = validate_ports(c);
   if (!s) return s;
   s = validate_acl(c.acl);
+  if (!s) return s;
+  s = detail::validate_audit(c.audit, c.acl.enabled, c.warnings);
   if (!s) return s;
   // Consul turns bootstrap_expect = 1 into bootstrap mode before validating.
   if (c.bootstrap_expect == 1) {

@@ -131,6 +131,32 @@ struct AclConfig {
   bool operator==(const AclConfig&) const = default;
 };
 
+// audit (Consul Enterprise's keys): the audit log of HTTP requests. `sink "name" {...}` in
+// HCL is "sink": {"name": {...}} in JSON; sinks are kept sorted by name. Validated at load:
+// type "file", format "json", delivery_guarantee "best-effort" (the only ones Consul has;
+// the last is the default), a path, Go durations, and at least one of rotate_duration and
+// rotate_bytes, as Consul requires.
+struct AuditSinkConfig {
+  std::string name;
+  std::string type;
+  std::string format;
+  std::string path;
+  std::string delivery_guarantee;
+  std::string mode = "0600";    // octal permissions of the files
+  std::string rotate_duration;  // Go duration text; "" or "0s": no age limit
+  int rotate_bytes = 0;         // 0: no size limit
+  int rotate_max_files = 0;     // old files kept; 0: all
+
+  bool operator==(const AuditSinkConfig&) const = default;
+};
+
+struct AuditConfig {
+  bool enabled = false;
+  std::vector<AuditSinkConfig> sinks;
+
+  bool operator==(const AuditConfig&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -199,6 +225,7 @@ struct AgentConfig {
   std::vector<std::string> start_join_wan;
   std::string retry_interval_wan = "30s";
   AclConfig acl;
+  AuditConfig audit;
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.

@@ -49,4 +49,8 @@ inline constexpr std::size_t hcl_document_size_max = 1024 * 1024;
 inline constexpr std::size_t hcl_nesting_depth_max = 64;
 static_assert(hcl_nesting_depth_max * 2 < hcl_document_size_max);
 
+// Audit events waiting for the audit log's writer thread. Consul's only delivery guarantee is
+// best-effort: beyond this an event is dropped (and counted) rather than holding a request.
+inline constexpr std::size_t audit_events_queued_max = 65536;
+
 }  // namespace pc::core::limits

@@ -28,6 +28,7 @@
 #include "daemon/acl_init.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
+#include "daemon/audit_service.h"
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
 #include "daemon/coordinate_sync.h"
@@ -485,6 +486,7 @@ int run_agent(const core::AgentConfig& initial) {
   gossip_ops.timers = &timers;
   gossip_ops.rand = &rand;
   gossip_ops.datacenter = &identity.datacenter;
+  gossip_ops.acl = ctx.acl;
   if (lan) {
     // A server's keyring operations cover its WAN pool too (WAN first, as Consul answers).
     gossip_ops.keyring = [lan = lan.get(), wan = wan.get()](
@@ -604,6 +606,9 @@ int run_agent(const core::AgentConfig& initial) {
     http::register_gossip_routes(router, gossip_ops);
     client_service.attach(ctx, router, timers);
   }
+  // The audit log (config `audit`), declared before the HTTP servers that feed it so it
+  // outlives them; started below, once a failure can undo the rest.
+  AuditService audit;
   http::ServerOptions options;
   options.port = static_cast<std::uint16_t>(config.ports.http);
   options.threads = config.http_threads > 0 ? config.http_threads : 2;
@@ -633,6 +638,11 @@ int run_agent(const core::AgentConfig& initial) {
     stop_log();
     return 1;
   };
+  if (auto started = audit.start(config, acl_resolver.get(), store); !started) {
+    std::fprintf(stderr, "Error starting the audit log: %s\n", started.error().message.c_str());
+    return abandon_start();
+  }
+  options.wrap_reply = audit.wrapper();
   core::Result<std::uint16_t> port = options.port;
   for (const std::string& address : core::client_addresses(config)) {
     options.address = address;
@@ -716,6 +726,7 @@ int run_agent(const core::AgentConfig& initial) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
+      audit.reopen();
       if (reload(config)) {
         dns->reload(config);
         tls.reload(config);

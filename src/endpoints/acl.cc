@@ -291,6 +291,16 @@ std::optional<proto::Command> acl_init_command(Context& ctx) {
                           std::string(acl::kGlobalManagementPolicyName)});
     t.create_time_unix_ns = unix_now_ns(ctx);
     t.hash = hash_of(t);
+    // Consul creates the initial management token through the bootstrap itself, so that
+    // /v1/acl/bootstrap is refused from then on (it would otherwise hand anyone a second
+    // management token). Once the builtin objects exist and while no bootstrap has happened,
+    // so does this; the next check makes it when this command carries those objects.
+    if (snap.acl_bootstrap_index() == 0) {
+      if (init->policies_size() != 0 || init->tokens_size() != 0) return cmd;
+      proto::Command bootstrap;
+      state::to_proto(t, bootstrap.mutable_acl_bootstrap()->mutable_token());
+      return bootstrap;
+    }
     state::to_proto(t, init->add_tokens());
   }
   if (init->policies_size() == 0 && init->tokens_size() == 0) return std::nullopt;

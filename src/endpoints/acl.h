@@ -88,7 +88,10 @@ core::Result<AclRead<std::vector<acl::Role>>> acl_role_list(const Context& ctx,
 
 // What the leader proposes when ACLs are enabled (Consul's initializeACLs): the
 // global-management policy, the anonymous token and, when configured, the
-// initial_management token, each created only if absent. Nothing to do: nullopt.
+// initial_management token, each created only if absent. Nothing to do: nullopt. The
+// initial_management token goes through an AclBootstrap command (after the builtin objects,
+// on a later call) while no bootstrap has happened, which closes /v1/acl/bootstrap as Consul
+// does; after a bootstrap it goes in an AclInit.
 std::optional<proto::Command> acl_init_command(Context& ctx);
 
 }  // namespace pc::endpoints

@@ -3,14 +3,12 @@
 // do before a server proposes it: the checks Consul's Catalog.Register/Deregister,
 // Coordinate.Update, Session.Apply and KVS.Apply make against the caller's token.
 //
-//   catalog register   node:write when it creates the node or changes what the catalog
-//                      holds for it (unless skip_node_update); service:write on the service;
-//                      each check: service:write on its service, node:write for a node check
-//   catalog deregister service:write on the service (or the check's service); node:write for
-//                      a node check or the whole node
+//   catalog register,  as PUT /v1/catalog/register and /deregister (acl_checks.h, Consul's
+//   deregister         vetRegisterWithACL / vetDeregisterWithACL)
 //   node register      node:write
 //   coordinates        node:write on every node updated
 //   session create     session:write on its node; destroy: on the existing session's node
+//                      (an unknown session passes: destroying it changes nothing)
 //   kv, txn            key:write on the key (key_write_prefix for a tree delete); reads of a
 //                      txn need key:read
 // Any other command (ACL changes, tombstone reaping) is made only by servers from validated

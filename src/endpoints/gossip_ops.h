@@ -17,6 +17,8 @@ class TimerThread;
 
 namespace pc::endpoints {
 
+class AclResolver;
+
 struct GossipOps {
   KeyringRunner keyring;
   // Fires one (already stamped) user event on the LAN pool; validation errors included.
@@ -25,6 +27,8 @@ struct GossipOps {
   core::TimerThread* timers = nullptr;      // parks blocking /v1/event/list
   core::Rand* rand = nullptr;               // event IDs
   const std::string* datacenter = nullptr;  // the local one, for ?dc=
+  // Token resolution for keyring:read/write and event:read/write; null: ACLs are off.
+  const AclResolver* acl = nullptr;
 };
 
 }  // namespace pc::endpoints

@@ -27,13 +27,29 @@ std::string request_token(const Request& req) {
 
 std::optional<endpoints::ResolvedToken> authorize(const endpoints::Context& ctx, const Request& req,
                                                   Reply& reply) {
-  if (ctx.acl == nullptr) return endpoints::ResolvedToken{"", acl::allow_all()};
-  auto who = ctx.acl->resolve(request_token(req));
+  return authorize(ctx.acl, req, reply);
+}
+
+std::optional<endpoints::ResolvedToken> authorize(const endpoints::AclResolver* acl,
+                                                  const Request& req, Reply& reply) {
+  if (acl == nullptr) return endpoints::ResolvedToken{"", acl::allow_all()};
+  auto who = acl->resolve(request_token(req));
   if (!who) {
     reply(acl_error_response(who.error()));
     return std::nullopt;
   }
   return std::move(*who);
+}
+
+bool require(const endpoints::AclResolver* acl, const Request& req, Reply& reply,
+             const AclCheck& check) {
+  auto who = authorize(acl, req, reply);
+  if (!who) return false;
+  if (auto st = check(*who); !st) {
+    reply(acl_error_response(st.error()));
+    return false;
+  }
+  return true;
 }
 
 bool require_operator(const endpoints::Context& ctx, const Request& req, Reply& reply, bool write) {

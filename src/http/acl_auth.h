@@ -4,6 +4,7 @@
 // AclResolver. With ACLs off every request is allowed everything.
 //
 // Stateless; safe from any thread.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,23 @@ std::string request_token(const Request& req);
 // unknown or expired secret).
 std::optional<endpoints::ResolvedToken> authorize(const endpoints::Context& ctx, const Request& req,
                                                   Reply& reply);
+
+// The same through `acl` alone, for routes without a Context (the gossip-backed ones); null
+// means ACLs are off.
+std::optional<endpoints::ResolvedToken> authorize(const endpoints::AclResolver* acl,
+                                                  const Request& req, Reply& reply);
+
+// A check of what the resolved token may do: ok, or the denial to answer.
+using AclCheck = std::function<core::Status(const endpoints::ResolvedToken&)>;
+
+// Resolves the request's token and runs `check`; false after replying with the error (403
+// with Consul's "Permission denied: token with AccessorID ..." text on a denial).
+bool require(const endpoints::AclResolver* acl, const Request& req, Reply& reply,
+             const AclCheck& check);
+inline bool require(const endpoints::Context& ctx, const Request& req, Reply& reply,
+                    const AclCheck& check) {
+  return require(ctx.acl, req, reply, check);
+}
 
 // Resolves the request's token and checks operator:read (`write` false) or operator:write;
 // false after replying 403 with Consul's text ("... lacks permission 'operator:read'").

@@ -1,5 +1,7 @@
 #include "http/gossip_routes.h"
 
+#include "endpoints/acl_checks.h"
+#include "http/acl_auth.h"
 #include "http/handlers/gossip.h"
 
 namespace pc::http {
@@ -27,6 +29,18 @@ void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
       (local_only ? local : forward)(req, std::move(reply));
     };
   }
+  // keyring:read lists, keyring:write changes: checked here, before a client forwards (the
+  // server checks again with the same token).
+  keyring = [&ops, inner = std::move(keyring)](const Request& req, Reply reply) {
+    const acl::AccessLevel level =
+        req.method == "GET" ? acl::AccessLevel::kRead : acl::AccessLevel::kWrite;
+    if (!require(ops.acl, req, reply, [level](const endpoints::ResolvedToken& who) {
+          return endpoints::require_global(who, acl::GlobalResource::kKeyring, level);
+        })) {
+      return;
+    }
+    inner(req, std::move(reply));
+  };
   router.add("/v1/operator/keyring", {"GET", "POST", "PUT", "DELETE"}, std::move(keyring));
   router.add("/v1/event/fire/", {"PUT"}, bind(handlers::event_fire));
   router.add("/v1/event/list", {"GET"}, bind(handlers::event_list));

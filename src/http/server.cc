@@ -454,8 +454,9 @@ asio::awaitable<std::optional<Outcome>> Connection::await_outcome(const Request&
     box.reply.reset();
   }
   try {
-    core_.router.dispatch(
-        req, [box = mailbox_, seq](Outcome outcome) { box->deliver(seq, std::move(outcome)); });
+    Reply reply = [box = mailbox_, seq](Outcome outcome) { box->deliver(seq, std::move(outcome)); };
+    if (core_.options.wrap_reply) reply = core_.options.wrap_reply(req, std::move(reply));
+    core_.router.dispatch(req, std::move(reply));
   } catch (const std::exception& e) {
     // Our code throws none; this only keeps a stray library exception from ending the server.
     core::log::error(kLogModule, "handler for {} {} threw: {}", req.method, req.path, e.what());

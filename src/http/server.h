@@ -49,6 +49,10 @@ struct ServerOptions {
   // HTTPS: every connection starts with a TLS handshake using the holder's current context
   // (client certificates are demanded when its config says verify_incoming). Null: HTTP.
   std::shared_ptr<rpc::TlsContextHolder> tls;
+  // Called on an I/O thread with each request just before dispatch; the handler gets the Reply
+  // it returns, which must pass the outcome on to the one it was given (the audit log wraps
+  // it: http/audit_hook.h). Unset: the server's own Reply.
+  std::function<Reply(const Request&, Reply)> wrap_reply;
 
   // Limits (shared/STYLE.md rule 5). Open connections beyond connections_max are closed at
   // accept. A connection idle between requests longer than idle_timeout is closed, as is one

@@ -149,13 +149,33 @@ def cleanup_leftovers(log=print):
     return removed
 
 
+def new_run_id():
+    """A fresh 5-character run id (the <rid> of every namespace name of one run)."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.SystemRandom().choice(alphabet) for _ in range(5))
+
+
+def claim_run(rid, k):
+    """Records this process as the owner of run rid, before anything of it is created."""
+    os.makedirs(STATE_DIR, exist_ok=True)
+    path = os.path.join(STATE_DIR, f"{rid}.json")
+    with open(path, "x", encoding="utf-8") as f:
+        json.dump({"pid": os.getpid(), "start": proc_start_time(os.getpid()), "k": k}, f)
+
+
+def release_run(rid):
+    try:
+        os.unlink(os.path.join(STATE_DIR, f"{rid}.json"))
+    except FileNotFoundError:
+        pass
+
+
 class Network:
     """The namespaces, bridge, addresses and nftables rules of one run."""
 
     def __init__(self, server_count, rng=None, relay=True):
         rng = rng or random.SystemRandom()
-        alphabet = string.ascii_lowercase + string.digits
-        self.rid = "".join(random.SystemRandom().choice(alphabet) for _ in range(5))
+        self.rid = new_run_id()
         self.k = random.SystemRandom().randint(1, 254)
         self.server_count = server_count
         self.relay = relay  # False: no redirect to relays (a control run without them)
@@ -170,11 +190,7 @@ class Network:
     # --- lifecycle ---------------------------------------------------------------------
 
     def _claim(self):
-        os.makedirs(STATE_DIR, exist_ok=True)
-        path = os.path.join(STATE_DIR, f"{self.rid}.json")
-        with open(path, "x", encoding="utf-8") as f:
-            json.dump({"pid": os.getpid(), "start": proc_start_time(os.getpid()),
-                       "k": self.k}, f)
+        claim_run(self.rid, self.k)
 
     def create(self):
         self._claim()
@@ -204,10 +220,7 @@ class Network:
         """Kills what is left inside and deletes every namespace; returns leftover names."""
         for ns in reversed(self.created):
             delete_netns(ns)
-        try:
-            os.unlink(os.path.join(STATE_DIR, f"{self.rid}.json"))
-        except FileNotFoundError:
-            pass
+        release_run(self.rid)
         return [ns for ns in list_netns() if ns.startswith(f"{PREFIX}{self.rid}-")]
 
     # --- nftables ----------------------------------------------------------------------

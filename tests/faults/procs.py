@@ -22,9 +22,9 @@ RUNNING_MARKER = "==> Proconsul agent running!"
 class Server:
     """One `proconsul agent -server` in namespace net.server_ns[i], data kept across restarts."""
 
-    def __init__(self, i, net, binary, workdir, config_file, peers_ips):
+    def __init__(self, i, net, binary, workdir, config_file, peers_ips, name=None):
         self.i = i
-        self.name = f"s{i + 1}"
+        self.name = name or f"s{i + 1}"
         self.net = net
         self.ns = net.server_ns[i]
         self.ip = net.server_ip[i]

@@ -471,15 +471,27 @@ TEST(AgentConfig, ClientAddresses) {
   EXPECT_EQ(client_addresses(c), std::vector<std::string>{"127.0.0.1"});
 }
 
-TEST(AgentConfig, HclIsRefusedClearly) {
+TEST(AgentConfig, HclFilesAreReadLikeJson) {
   TempDir dir;
   std::string conf = dir.sub("conf.d");
-  dir.write("conf.d/a.json", "{}");
-  std::string hcl = dir.write("conf.d/b.hcl", "server = true");
-  EXPECT_EQ(load_error(dir, {"-config-dir", conf}),
-            "Error parsing " + hcl + ": HCL config files are not supported yet; use JSON (.json)");
-  EXPECT_EQ(load_error(dir, {"-config-file", hcl}),
-            "Error parsing " + hcl + ": HCL config files are not supported yet; use JSON (.json)");
+  dir.write("conf.d/a.json", R"({"node_meta": {"a": "1"}, "retry_join": ["10.0.0.1"]})");
+  dir.write("conf.d/b.hcl",
+            "# HCL\nserver = true\nbootstrap_expect = 3\nnode_meta { b = \"2\" }\n"
+            "retry_join = [\"10.0.0.2\"]\nports { http = 18500 }\n");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-dir", conf});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->server);
+  EXPECT_EQ(r->bootstrap_expect, 3);
+  EXPECT_EQ(r->ports.http, 18500);
+  EXPECT_EQ(r->node_meta, (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(r->retry_join, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+
+  std::string typo = dir.write("typo.hcl", "datacentre = \"dc1\"");
+  EXPECT_EQ(load_error(dir, {"-config-file", typo}),
+            "Error parsing " + typo + ": unknown key \"datacentre\"");
+  std::string broken = dir.write("broken.hcl", "server = \n");
+  std::string message = load_error(dir, {"-config-file", broken});
+  EXPECT_EQ(message.rfind("Error parsing " + broken + ": At ", 0), 0u) << message;
 }
 
 TEST(AgentConfig, MissingFileIsAnIoError) {

@@ -44,9 +44,13 @@ class AclEndpointsTest : public ::testing::Test {
     ctx_.identity.datacenter = "dc1";
     ctx_.acl = &resolver_;
     log_.start();
-    auto init = acl_init_command(ctx_);
-    EXPECT_TRUE(init.has_value());
-    EXPECT_TRUE(wait(*init).has_value());
+    // The builtin objects first, then the initial_management token (through a bootstrap).
+    int rounds = 0;
+    while (auto init = acl_init_command(ctx_)) {
+      EXPECT_TRUE(wait(*init).has_value());
+      if (++rounds > 2) break;
+    }
+    EXPECT_EQ(rounds, 2);
     root_ = *resolver_.resolve("root-secret");
   }
   ~AclEndpointsTest() override { log_.stop(); }
@@ -94,20 +98,41 @@ TEST_F(AclEndpointsTest, InitCreatesTheBuiltinsAndTheInitialManagementToken) {
   EXPECT_TRUE(acl::allowed(root_.authz->acl_write()));
 }
 
+TEST_F(AclEndpointsTest, TheInitialManagementTokenClosesBootstrap) {
+  auto r = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, core::Code::kPermissionDenied);
+  EXPECT_EQ(r.error().message, "ACL bootstrap no longer allowed (reset index: " +
+                                   std::to_string(store_.snapshot().acl_bootstrap_index()) + ")");
+  EXPECT_NE(store_.snapshot().acl_bootstrap_index(), 0u);
+}
+
 TEST_F(AclEndpointsTest, BootstrapOnce) {
-  auto first = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  // Without initial_management the first bootstrap is the operator's.
+  state::Store store;
+  StoreFsm fsm(store);
+  consensus::SingleNodeLog log(fsm, "127.0.0.1:8300");
+  AclSettings settings = deny_settings();
+  settings.initial_management.clear();
+  AclResolver resolver(store, settings, "dc1", clock_);
+  Context ctx{store, log, clock_, rand_, {}};
+  ctx.identity.datacenter = "dc1";
+  ctx.acl = &resolver;
+  log.start();
+  auto first = call<acl::Token>([&](auto done) { acl_bootstrap(ctx, done); });
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->description, "Bootstrap Token (Global Management)");
   ASSERT_EQ(first->policies.size(), 1u);
   EXPECT_EQ(first->policies[0].name, "global-management");
-  auto again = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  auto again = call<acl::Token>([&](auto done) { acl_bootstrap(ctx, done); });
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, core::Code::kPermissionDenied);
   EXPECT_EQ(again.error().message, "ACL bootstrap no longer allowed (reset index: " +
                                        std::to_string(first->create_index) + ")");
-  auto who = resolver_.resolve(first->secret_id);
+  auto who = resolver.resolve(first->secret_id);
   ASSERT_TRUE(who.has_value());
   EXPECT_TRUE(acl::allowed(who->authz->key_write("anything")));
+  log.stop();
 }
 
 TEST_F(AclEndpointsTest, DisabledAnswersAclSupportDisabled) {

@@ -8,6 +8,7 @@
 
 #include "agent/local_agent.h"
 #include "core/duration.h"
+#include "endpoints/acl_checks.h"
 #include "endpoints/membership.h"
 #include "http/acl_auth.h"
 #include "http/handlers/common.h"
@@ -94,6 +95,8 @@ endpoints::LanMember own_member(endpoints::Context& ctx) {
 // Without a LAN pool the agent alone. An agent without a WAN pool (a client) answers an empty
 // list for ?wan=1, as Consul's answers no members (its JSON null).
 void agent_members(endpoints::Context& ctx, const Request& req, Reply reply) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
   const std::string* wan_value = req.query_param("wan");
   const bool wan = wan_value != nullptr && !wan_value->empty();  // Consul: Get("wan") != ""
   std::vector<endpoints::LanMember> members;
@@ -106,11 +109,13 @@ void agent_members(endpoints::Context& ctx, const Request& req, Reply reply) {
   }
   std::sort(members.begin(), members.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  // Members are nodes: node:read on each (Consul's filterMembers).
+  const bool filtered = endpoints::filter_members(*who, members);
   JsonWriter w;
   w.begin_array();
   for (const endpoints::LanMember& m : members) write_lan_member(w, m);
   w.end_array();
-  reply(Response::json(w.take()));
+  reply(filtered_json(w.take(), filtered));
 }
 
 void status_leader(endpoints::Context& ctx, const Request&, Reply reply) {
@@ -129,12 +134,11 @@ void status_peers(endpoints::Context& ctx, const Request&, Reply reply) {
 
 void agent_self(endpoints::Context& ctx, const Request& req, Reply reply) {
   const auto& id = ctx.identity;
-  // Consul: agent:read on this agent's node.
-  auto who = authorize(ctx, req, reply);
-  if (!who) return;
-  if (!acl::allowed(who->authz->agent_read(id.node_name))) {
-    return reply(
-        acl_error_response(endpoints::permission_denied(*who, "agent", "read", id.node_name)));
+  if (!require(ctx, req, reply, [&id](const endpoints::ResolvedToken& who) {
+        return endpoints::require_rule(who, acl::Resource::kAgent, id.node_name,
+                                       acl::AccessLevel::kRead);
+      })) {
+    return;
   }
   state::Snapshot snap = ctx.store.snapshot();
   auto leader = ctx.log.leader();

@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "agent/local_agent.h"
+#include "endpoints/acl_agent.h"
+#include "endpoints/acl_checks.h"
 #include "endpoints/check_filter.h"
 #include "endpoints/node_filter.h"
 #include "http/acl_auth.h"
@@ -80,9 +82,25 @@ core::Result<bool> parse_enable(const Request& req) {
                           "Invalid value for enable: \"" + *raw + "\"");
 }
 
+// The checks of a local service's or check's update (Consul's vetServiceUpdate and
+// vetCheckUpdate): false after replying with the denial.
+bool may_update_service(endpoints::Context& ctx, const Request& req, Reply& reply,
+                        std::string_view id) {
+  return require(ctx, req, reply, [&ctx, id](const endpoints::ResolvedToken& who) {
+    return endpoints::check_agent_service_update(who, ctx.agent->local(), id);
+  });
+}
+bool may_update_check(endpoints::Context& ctx, const Request& req, Reply& reply,
+                      std::string_view id) {
+  return require(ctx, req, reply, [&ctx, id](const endpoints::ResolvedToken& who) {
+    return endpoints::check_agent_check_update(who, ctx.agent->local(), ctx.identity.node_name, id);
+  });
+}
+
 void update_ttl(endpoints::Context& ctx, const Request& req, std::string_view prefix,
                 std::string_view status, Reply reply) {
   std::string id(path_suffix(req, prefix));
+  if (!may_update_check(ctx, req, reply, id)) return;
   const std::string* note = req.query_param("note");
   auto st = ctx.agent->update_ttl(id, status, note ? *note : std::string());
   reply_after_sync(ctx, std::move(st), std::move(reply));
@@ -93,21 +111,34 @@ void update_ttl(endpoints::Context& ctx, const Request& req, std::string_view pr
 void agent_services(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto expr = query_filter(req, endpoints::compile_node_service_filter);
   if (!expr) return reply(bad_request(expr.error().message));
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  std::vector<state::Service> services = ctx.agent->local().services();
+  const bool filtered = endpoints::filter_agent_services(*who, services);
   JsonWriter w;
   w.begin_object();
-  for (const auto& s : ctx.agent->local().services()) {
+  for (const auto& s : services) {
     if (*expr && !endpoints::node_service_matches(**expr, s)) continue;
     w.key(s.id);
     write_agent_service(w, s, ctx.identity.datacenter, nullptr);
   }
   w.end_object();
-  reply(Response::json(w.take()));
+  reply(filtered_json(w.take(), filtered));
 }
 
 // Blocks on ?hash= (Consul's hash-based blocking for this endpoint) or ?index=, watching the
 // agent's local state.
 void agent_service(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/agent/service/"));
+  // service:read on the service; an unknown ID answers its 404 below.
+  if (!require(ctx, req, reply, [&ctx, &id](const endpoints::ResolvedToken& who) {
+        auto s = ctx.agent->local().service(id);
+        if (!s) return core::ok();
+        return endpoints::require_rule(who, acl::Resource::kService, s->service,
+                                       acl::AccessLevel::kRead);
+      })) {
+    return;
+  }
   auto options = parse_query_options(req);
   if (!options) return reply(error_response(options.error()));
   const std::string* hash = req.query_param("hash");
@@ -138,45 +169,55 @@ void agent_service(endpoints::Context& ctx, const Request& req, Reply reply) {
 void agent_checks(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto expr = query_filter(req, endpoints::compile_health_check_filter);
   if (!expr) return reply(bad_request(expr.error().message));
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  std::vector<agent::LocalCheck> checks = ctx.agent->local().checks();
+  const bool filtered = endpoints::filter_agent_checks(*who, checks);
   JsonWriter w;
   w.begin_object();
-  for (const auto& c : ctx.agent->local().checks()) {
+  for (const auto& c : checks) {
     if (*expr && !endpoints::health_check_matches(**expr, c.check)) continue;
     w.key(c.check.check_id);
     write_health_check(w, c.check);
   }
   w.end_object();
-  reply(Response::json(w.take()));
+  reply(filtered_json(w.take(), filtered));
 }
 
 void agent_service_register(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto reg = parse_service_definition(req.body);
   if (!reg) return reply(error_response(reg.error()));
+  if (!require(ctx, req, reply, [&reg](const endpoints::ResolvedToken& who) {
+        return endpoints::check_agent_service_register(who, *reg);
+      })) {
+    return;
+  }
   reg->replace_existing_checks = query_flag(req, "replace-existing-checks");
   reg->token = request_token(req);  // anti-entropy writes the service acting for it
-  // Consul's vetServiceRegister: service:write on the service being registered.
-  auto who = authorize(ctx, req, reply);
-  if (!who) return;
-  if (!acl::allowed(who->authz->service_write(reg->service.service))) {
-    return reply(acl_error_response(
-        endpoints::permission_denied(*who, "service", "write", reg->service.service)));
-  }
   reply_after_sync(ctx, ctx.agent->add_service(std::move(*reg)), std::move(reply));
 }
 
 void agent_service_deregister(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/agent/service/deregister/"));
+  if (!may_update_service(ctx, req, reply, id)) return;
   reply_after_sync(ctx, ctx.agent->remove_service(id), std::move(reply));
 }
 
 void agent_check_register(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto reg = parse_check_definition(req.body);
   if (!reg) return reply(error_response(reg.error()));
+  if (!require(ctx, req, reply, [&ctx, &reg](const endpoints::ResolvedToken& who) {
+        return endpoints::check_agent_check_register(who, ctx.agent->local(),
+                                                     ctx.identity.node_name, *reg);
+      })) {
+    return;
+  }
   reply_after_sync(ctx, ctx.agent->add_check(std::move(*reg)), std::move(reply));
 }
 
 void agent_check_deregister(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/agent/check/deregister/"));
+  if (!may_update_check(ctx, req, reply, id)) return;
   reply_after_sync(ctx, ctx.agent->remove_check(id), std::move(reply));
 }
 
@@ -204,6 +245,7 @@ void agent_check_update(endpoints::Context& ctx, const Request& req, Reply reply
     return reply(bad_request("Invalid check status: '" + s + "'"));
   }
   std::string id(path_suffix(req, "/v1/agent/check/update/"));
+  if (!may_update_check(ctx, req, reply, id)) return;
   auto st = ctx.agent->update_ttl(id, s, output->value_or(""));
   reply_after_sync(ctx, std::move(st), std::move(reply));
 }
@@ -211,6 +253,13 @@ void agent_check_update(endpoints::Context& ctx, const Request& req, Reply reply
 void agent_maintenance(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto enable = parse_enable(req);
   if (!enable) return reply(error_response(enable.error()));
+  // Node maintenance adds or removes a node check: node:write on this agent's node.
+  if (!require(ctx, req, reply, [&ctx](const endpoints::ResolvedToken& who) {
+        return endpoints::require_rule(who, acl::Resource::kNode, ctx.identity.node_name,
+                                       acl::AccessLevel::kWrite);
+      })) {
+    return;
+  }
   const std::string* reason = req.query_param("reason");
   auto st = ctx.agent->set_node_maintenance(*enable, reason ? *reason : std::string());
   reply_after_sync(ctx, std::move(st), std::move(reply));
@@ -221,6 +270,7 @@ void agent_service_maintenance(endpoints::Context& ctx, const Request& req, Repl
   if (id.empty()) return reply(bad_request("Missing service ID"));
   auto enable = parse_enable(req);
   if (!enable) return reply(error_response(enable.error()));
+  if (!may_update_service(ctx, req, reply, id)) return;
   const std::string* reason = req.query_param("reason");
   auto st = ctx.agent->set_service_maintenance(id, *enable, reason ? *reason : std::string());
   reply_after_sync(ctx, std::move(st), std::move(reply));

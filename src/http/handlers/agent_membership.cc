@@ -3,7 +3,9 @@
 // the agent's error text (its handlers return the error as is).
 #include <string>
 
+#include "endpoints/acl_checks.h"
 #include "endpoints/membership.h"
+#include "http/acl_auth.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
 #include "http/query.h"
@@ -18,6 +20,14 @@ bool query_value_set(const Request& req, std::string_view name) {
   return v != nullptr && !v->empty();
 }
 
+// join and leave change this agent's own membership: agent:write on its node.
+bool may_write_agent(endpoints::Context& ctx, const Request& req, Reply& reply) {
+  return require(ctx, req, reply, [&ctx](const endpoints::ResolvedToken& who) {
+    return endpoints::require_rule(who, acl::Resource::kAgent, ctx.identity.node_name,
+                                   acl::AccessLevel::kWrite);
+  });
+}
+
 Response no_pools() {
   return Response::text(500, "this agent runs no gossip pool");
 }
@@ -25,6 +35,7 @@ Response no_pools() {
 }  // namespace
 
 void agent_join(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!may_write_agent(ctx, req, reply)) return;
   if (ctx.membership == nullptr) return reply(no_pools());
   const std::string address(path_suffix(req, "/v1/agent/join/"));
   if (address.empty()) return reply(Response::text(400, "Missing address to join"));
@@ -33,13 +44,16 @@ void agent_join(endpoints::Context& ctx, const Request& req, Reply reply) {
   reply(Response::text(200, ""));
 }
 
-void agent_leave(endpoints::Context& ctx, const Request&, Reply reply) {
+void agent_leave(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!may_write_agent(ctx, req, reply)) return;
   if (ctx.membership == nullptr) return reply(no_pools());
   if (auto s = ctx.membership->leave(); !s) return reply(Response::text(500, s.error().message));
   reply(Response::text(200, ""));
 }
 
+// Removing another node from the pool is a cluster operation: operator:write, as in Consul.
 void agent_force_leave(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!require_operator(ctx, req, reply, true)) return;
   if (ctx.membership == nullptr) return reply(no_pools());
   const std::string node(path_suffix(req, "/v1/agent/force-leave/"));
   if (node.empty()) return reply(Response::text(400, "Missing node name"));

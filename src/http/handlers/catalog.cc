@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "core/duration.h"
+#include "endpoints/acl_checks.h"
 #include "endpoints/acl_filter.h"
 #include "endpoints/catalog.h"
 #include "endpoints/coordinate.h"
@@ -268,12 +269,16 @@ void reply_node_services(endpoints::Context& ctx, const Request& req, Reply& rep
   if (node.empty()) return reply(Response::text(400, "Missing node name"));
   auto expr = query_filter(req, endpoints::compile_node_service_filter);
   if (!expr) return reply(bad_request(expr.error().message));
-  reply_blocking(req, reply, [&ctx, node, expr = std::move(*expr), write](state::WatchSet& ws) {
-    auto read = endpoints::catalog_node_services(ctx, ws, node, filter_or_null(expr));
-    JsonWriter w;
-    write(w, read);
-    return ReadOutcome{read.index, Response::json(w.take())};
-  });
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  reply_blocking(
+      req, reply, [&ctx, node, expr = std::move(*expr), write, who = *who](state::WatchSet& ws) {
+        auto read = endpoints::catalog_node_services(ctx, ws, node, filter_or_null(expr));
+        const bool filtered = endpoints::filter_node_services(who, read);
+        JsonWriter w;
+        write(w, read);
+        return ReadOutcome{read.index, filtered_json(w.take(), filtered)};
+      });
 }
 
 }  // namespace
@@ -281,6 +286,11 @@ void reply_node_services(endpoints::Context& ctx, const Request& req, Reply& rep
 void catalog_register(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto args = parse_register(req.body);
   if (!args) return reply(error_response(args.error()));
+  if (!require(ctx, req, reply, [&ctx, &args](const endpoints::ResolvedToken& who) {
+        return endpoints::check_catalog_register(who, ctx.store.snapshot(), *args);
+      })) {
+    return;
+  }
   endpoints::catalog_register(ctx, std::move(*args),
                               [reply = std::move(reply)](core::Result<bool> r) mutable {
                                 reply_write(std::move(reply), std::move(r));
@@ -290,6 +300,11 @@ void catalog_register(endpoints::Context& ctx, const Request& req, Reply reply) 
 void catalog_deregister(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto args = parse_deregister(req.body);
   if (!args) return reply(error_response(args.error()));
+  if (!require(ctx, req, reply, [&ctx, &args](const endpoints::ResolvedToken& who) {
+        return endpoints::check_catalog_deregister(who, ctx.store.snapshot(), *args);
+      })) {
+    return;
+  }
   endpoints::catalog_deregister(ctx, *args,
                                 [reply = std::move(reply)](core::Result<bool> r) mutable {
                                   reply_write(std::move(reply), std::move(r));

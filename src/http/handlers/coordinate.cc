@@ -2,7 +2,9 @@
 // ?near= origin the catalog and health reads sort from.
 #include <boost/json.hpp>
 
+#include "endpoints/acl_checks.h"
 #include "endpoints/coordinate.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -127,9 +129,12 @@ void coordinate_datacenters(endpoints::Context& ctx, const Request&, Reply reply
 void coordinate_nodes(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::optional<std::string> segment;
   if (const auto* s = req.query_param("segment")) segment = *s;
-  reply_blocking(req, reply, [&ctx, segment](state::WatchSet& ws) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  reply_blocking(req, reply, [&ctx, segment, who = *who](state::WatchSet& ws) {
     auto read = endpoints::coordinate_nodes(ctx, ws, segment ? &*segment : nullptr);
-    return ReadOutcome{read.index, Response::json(render_rows(read.rows))};
+    const bool filtered = endpoints::filter_coordinates(who, read.rows);
+    return ReadOutcome{read.index, filtered_json(render_rows(read.rows), filtered)};
   });
 }
 
@@ -138,10 +143,18 @@ void coordinate_node(endpoints::Context& ctx, const Request& req, Reply reply) {
   if (node.empty()) return reply(Response::text(400, "Missing node name"));
   std::optional<std::string> segment;
   if (const auto* s = req.query_param("segment")) segment = *s;
-  reply_blocking(req, reply, [&ctx, node, segment](state::WatchSet& ws) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  reply_blocking(req, reply, [&ctx, node, segment, who = *who](state::WatchSet& ws) {
     auto read = endpoints::coordinate_node(ctx, ws, node, segment ? &*segment : nullptr);
-    // Consul answers a node without coordinates with an empty 404.
-    if (read.rows.empty()) return ReadOutcome{read.index, Response::text(404, "")};
+    // Consul answers a node without coordinates with an empty 404, and so one the token may
+    // not read (node:read) once its rows are filtered out.
+    const bool filtered = endpoints::filter_coordinates(who, read.rows);
+    if (read.rows.empty()) {
+      Response none = Response::text(404, "");
+      if (filtered) none.headers.emplace_back(std::string(kResultsFilteredHeader), "true");
+      return ReadOutcome{read.index, std::move(none)};
+    }
     return ReadOutcome{read.index, Response::json(render_rows(read.rows))};
   });
 }
@@ -154,6 +167,12 @@ void coordinate_update(endpoints::Context& ctx, const Request& req, Reply reply)
       return reply(rpc_error_response(update.error()));
     }
     return reply(error_response(update.error()));
+  }
+  if (!require(ctx, req, reply, [&update](const endpoints::ResolvedToken& who) {
+        return endpoints::require_rule(who, acl::Resource::kNode, update->node(),
+                                       acl::AccessLevel::kWrite);
+      })) {
+    return;
   }
   endpoints::coordinate_update(ctx, ctx.coordinate_batcher, *update, ctx.coordinate_dimensionality,
                                [reply = std::move(reply)](core::Result<bool> r) mutable {

@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "core/timer_thread.h"
+#include "endpoints/acl_checks.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/gossip.h"
@@ -41,14 +43,18 @@ std::string query_or_empty(const Request& req, std::string_view name) {
 
 // The list and its index: Consul's uuidToUint64 of the last event's ID, or 1 when there is
 // none (a non-zero index keeps a watcher from spinning).
-Response render_list(const std::vector<endpoints::UserEvent>& events, std::uint64_t& index) {
+// Events the token may not read (event:read on the name) are left out first, and the index is
+// of the last event it may read.
+Response render_list(std::vector<endpoints::UserEvent> events, std::uint64_t& index,
+                     const endpoints::ResolvedToken& who) {
+  const bool filtered = endpoints::filter_user_events(who, events);
   index = events.empty() ? 1 : endpoints::user_event_index(events.back().id);
   if (index == 0) index = 1;
   JsonWriter w;
   w.begin_array();
   for (const endpoints::UserEvent& e : events) write_user_event(w, e);
   w.end_array();
-  Response r = Response::json(w.take());
+  Response r = filtered_json(w.take(), filtered);
   r.headers.emplace_back("X-Consul-Index", std::to_string(index));
   return r;
 }
@@ -65,6 +71,12 @@ void event_fire(const endpoints::GossipOps& ops, const Request& req, Reply reply
   endpoints::UserEvent event;
   event.name = std::string(path_suffix(req, "/v1/event/fire/"));
   if (event.name.empty()) return reply(Response::text(400, "Missing name"));
+  if (!require(ops.acl, req, reply, [&event](const endpoints::ResolvedToken& who) {
+        return endpoints::require_rule(who, acl::Resource::kEvent, event.name,
+                                       acl::AccessLevel::kWrite);
+      })) {
+    return;
+  }
   event.node_filter = query_or_empty(req, "node");
   event.service_filter = query_or_empty(req, "service");
   event.tag_filter = query_or_empty(req, "tag");
@@ -85,21 +97,24 @@ void event_list(const endpoints::GossipOps& ops, const Request& req, Reply reply
   auto options = parse_query_options(req);
   if (!options) return reply(error_response(options.error()));
   const std::string name = query_or_empty(req, "name");
+  auto resolved = authorize(ops.acl, req, reply);
+  if (!resolved) return;
+  const endpoints::ResolvedToken who = std::move(*resolved);
   if (ops.user_events == nullptr) {
     std::uint64_t index = 0;
-    return reply(render_list({}, index));
+    return reply(render_list({}, index, who));
   }
   endpoints::UserEventLog& log = *ops.user_events;
   if (!options->blocking() || ops.timers == nullptr) {
     std::uint64_t index = 0;
-    return reply(render_list(log.list(name), index));
+    return reply(render_list(log.list(name), index, who));
   }
   auto parked = std::make_shared<ParkedList>();
   parked->reply = std::move(reply);
-  auto answer = [&log, name, parked] {
+  auto answer = [&log, name, parked, who] {
     if (parked->answered.exchange(true)) return;
     std::uint64_t ignored = 0;
-    parked->reply(render_list(log.list(name), ignored));
+    parked->reply(render_list(log.list(name), ignored, who));
   };
   // The waiter first, then the read: an event between the two wakes us rather than being
   // missed. Consul parks while the index (its last event's) is the one the client has.
@@ -110,7 +125,7 @@ void event_list(const endpoints::GossipOps& ops, const Request& req, Reply reply
     answer();
   });
   std::uint64_t index = 0;
-  Response now = render_list(log.list(name), index);
+  Response now = render_list(log.list(name), index, who);
   if (index != options->min_index) {
     log.cancel(waiter);
     if (!parked->answered.exchange(true)) parked->reply(std::move(now));

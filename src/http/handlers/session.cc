@@ -6,7 +6,9 @@
 #include <limits>
 
 #include "core/duration.h"
+#include "endpoints/acl_checks.h"
 #include "endpoints/session.h"
+#include "http/acl_auth.h"
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
@@ -113,12 +115,33 @@ core::Result<endpoints::SessionCreateArgs> parse_create(const std::string& body)
   return args;
 }
 
-Response sessions_json(const std::vector<state::Session>& sessions) {
+Response sessions_json(const std::vector<state::Session>& sessions, bool filtered = false) {
   JsonWriter w;
   w.begin_array();
   for (const auto& s : sessions) write_session(w, s);
   w.end_array();
-  return Response::json(w.take());
+  return filtered_json(w.take(), filtered);
+}
+
+// The session reads: `read` blocks as usual and the list keeps only sessions whose node the
+// token has session:read on.
+template <class Read>
+void reply_sessions(endpoints::Context& ctx, const Request& req, Reply& reply, Read read) {
+  auto who = authorize(ctx, req, reply);
+  if (!who) return;
+  reply_blocking(req, reply, [read = std::move(read), who = *who](state::WatchSet& ws) {
+    endpoints::SessionsRead r = read(ws);
+    const bool filtered = endpoints::filter_sessions(who, r.sessions);
+    return ReadOutcome{r.index, sessions_json(r.sessions, filtered)};
+  });
+}
+
+// session:write on the node of an existing session (destroy, renew).
+bool may_write_session(endpoints::Context& ctx, const Request& req, Reply& reply,
+                       const std::string& id) {
+  return require(ctx, req, reply, [&ctx, &id](const endpoints::ResolvedToken& who) {
+    return endpoints::check_session_write(who, ctx.store.snapshot(), id);
+  });
 }
 
 }  // namespace
@@ -126,6 +149,14 @@ Response sessions_json(const std::vector<state::Session>& sessions) {
 void session_create(endpoints::Context& ctx, const Request& req, Reply reply) {
   auto args = parse_create(req.body);
   if (!args) return reply(error_response(args.error()));
+  // session:write on the node the session is for (this agent's when the body names none).
+  const std::string node = args->node.value_or(ctx.identity.node_name);
+  if (!require(ctx, req, reply, [&node](const endpoints::ResolvedToken& who) {
+        return endpoints::require_rule(who, acl::Resource::kSession, node,
+                                       acl::AccessLevel::kWrite);
+      })) {
+    return;
+  }
   endpoints::session_create(ctx, std::move(*args),
                             [reply = std::move(reply)](core::Result<std::string> r) {
                               if (!r) return reply(rpc_error_response(r.error()));
@@ -141,6 +172,7 @@ void session_create(endpoints::Context& ctx, const Request& req, Reply reply) {
 void session_destroy(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/session/destroy/"));
   if (id.empty()) return reply(Response::text(400, "Missing session"));
+  if (!may_write_session(ctx, req, reply, id)) return;
   endpoints::session_destroy(ctx, id, [reply = std::move(reply)](core::Result<bool> r) {
     if (!r) return reply(rpc_error_response(r.error()));
     reply(bool_response(*r));
@@ -150,6 +182,7 @@ void session_destroy(endpoints::Context& ctx, const Request& req, Reply reply) {
 void session_renew(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/session/renew/"));
   if (id.empty()) return reply(Response::text(400, "Missing session"));
+  if (!may_write_session(ctx, req, reply, id)) return;
   auto r = endpoints::session_renew(ctx, id);
   if (!r) return reply(Response::text(404, r.error().message));
   reply(sessions_json(*r));
@@ -158,26 +191,21 @@ void session_renew(endpoints::Context& ctx, const Request& req, Reply reply) {
 void session_info(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string id(path_suffix(req, "/v1/session/info/"));
   if (id.empty()) return reply(Response::text(400, "Missing session"));
-  reply_blocking(req, reply, [&ctx, id](state::WatchSet& ws) {
-    auto read = endpoints::session_info(ctx, ws, id);
-    return ReadOutcome{read.index, sessions_json(read.sessions)};
-  });
+  reply_sessions(ctx, req, reply,
+                 [&ctx, id](state::WatchSet& ws) { return endpoints::session_info(ctx, ws, id); });
 }
 
 void session_node(endpoints::Context& ctx, const Request& req, Reply reply) {
   std::string node(path_suffix(req, "/v1/session/node/"));
   if (node.empty()) return reply(Response::text(400, "Missing node name"));
-  reply_blocking(req, reply, [&ctx, node](state::WatchSet& ws) {
-    auto read = endpoints::session_node(ctx, ws, node);
-    return ReadOutcome{read.index, sessions_json(read.sessions)};
+  reply_sessions(ctx, req, reply, [&ctx, node](state::WatchSet& ws) {
+    return endpoints::session_node(ctx, ws, node);
   });
 }
 
 void session_list(endpoints::Context& ctx, const Request& req, Reply reply) {
-  reply_blocking(req, reply, [&ctx](state::WatchSet& ws) {
-    auto read = endpoints::session_list(ctx, ws);
-    return ReadOutcome{read.index, sessions_json(read.sessions)};
-  });
+  reply_sessions(ctx, req, reply,
+                 [&ctx](state::WatchSet& ws) { return endpoints::session_list(ctx, ws); });
 }
 
 }  // namespace pc::http::handlers

@@ -74,7 +74,8 @@ endpoints::AclResolver& enable_acls(http::testing::HandlerWorld& world) {
   static endpoints::AclResolver resolver(world.store(), settings, "dc1",
                                          core::SystemClock::instance());
   world.ctx().acl = &resolver;
-  if (auto init = endpoints::acl_init_command(world.ctx())) {
+  // The builtin objects, then the initial_management token (a second command).
+  while (auto init = endpoints::acl_init_command(world.ctx())) {
     std::promise<void> done;
     endpoints::submit(world.ctx(), std::move(*init),
                       [&](core::Result<state::ApplyResult>) { done.set_value(); });
