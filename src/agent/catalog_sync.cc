@@ -172,7 +172,8 @@ core::Status CatalogSync::sync_once() {
   if (!rows) return rows.error();
   const core::MonoTime now = clock_.now();
   core::MonoTime next_deferred{};
-  std::vector<proto::Command> writes;
+  // Each write with the token it acts for ("" the agent's own).
+  std::vector<std::pair<proto::Command, std::string>> writes;
 
   std::vector<state::Service> services = local_.services();
   std::vector<LocalCheck> checks = local_.checks();
@@ -191,7 +192,7 @@ core::Status CatalogSync::sync_once() {
   std::vector<std::string> gone_services;
   for (const auto& rs : remote_services) {
     if (rs.id == kConsulServiceId || local_service(rs.id) != services.end()) continue;
-    writes.push_back(deregister_command(node_.name, rs.id, ""));
+    writes.emplace_back(deregister_command(node_.name, rs.id, ""), "");
     gone_services.push_back(rs.id);
   }
   for (const auto& rc : remote_checks) {
@@ -201,7 +202,7 @@ core::Status CatalogSync::sync_once() {
         gone_services.end()) {
       continue;
     }
-    writes.push_back(deregister_command(node_.name, "", rc.check_id));
+    writes.emplace_back(deregister_command(node_.name, "", rc.check_id), "");
   }
 
   // Registrations: what is missing or different.
@@ -228,6 +229,7 @@ core::Status CatalogSync::sync_once() {
 
   const bool node_ok = node_in_sync(rows->node, node_);
   bool node_written = false;
+  const std::size_t registrations_start = writes.size();
   for (const auto& s : services) {
     auto remote = std::find_if(remote_services.begin(), remote_services.end(),
                                [&s](const state::Service& r) { return r.id == s.id; });
@@ -244,25 +246,36 @@ core::Status CatalogSync::sync_once() {
     for (const LocalCheck* lc : stale) {
       state::to_proto(lc->check, reg->add_checks());
     }
-    writes.push_back(std::move(cmd));
-    node_written = true;
+    std::string token = local_.service_token(s.id);
+    // A service registered with its own token leaves the node to the agent's token (that
+    // token need not have node:write), as Consul's SkipNodeUpdate.
+    if (token.empty()) {
+      node_written = true;
+    } else {
+      reg->set_skip_node_update(true);
+    }
+    writes.emplace_back(std::move(cmd), std::move(token));
   }
   for (const auto& lc : checks) {
     if (!lc.check.service_id.empty() || check_in_sync(lc)) continue;
     proto::Command cmd = register_command(node_);
     state::to_proto(lc.check, cmd.mutable_catalog_register()->mutable_check());
-    writes.push_back(std::move(cmd));
+    writes.emplace_back(std::move(cmd), "");
     node_written = true;
   }
-  if (!node_ok && !node_written) writes.push_back(register_command(node_));
+  // The node goes first: registrations that skip it need it to exist.
+  if (!node_ok && !node_written) {
+    writes.emplace(writes.begin() + static_cast<std::ptrdiff_t>(registrations_start),
+                   register_command(node_), "");
+  }
 
   {
     std::lock_guard lock(mu_);
     deferred_until_ = next_deferred;
     ++passes_;
   }
-  for (auto& cmd : writes) {
-    if (auto st = sink_(std::move(cmd)); !st) return st;
+  for (auto& [cmd, token] : writes) {
+    if (auto st = sink_(std::move(cmd), token); !st) return st;
   }
   return core::ok();
 }

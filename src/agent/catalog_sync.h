@@ -48,8 +48,9 @@ struct NodeInfo {
   std::map<std::string, std::string> meta;
 };
 
-// Writes one command through the log and waits for it to apply.
-using CommandSink = std::function<core::Status(proto::Command)>;
+// Writes one command through the log and waits for it to apply, acting for `token` (an ACL
+// token secret; "" means the agent's own token).
+using CommandSink = std::function<core::Status(proto::Command, const std::string& token)>;
 
 // The catalog's rows for this node, as a pass compares them.
 struct NodeRows {

@@ -135,7 +135,7 @@ core::Status LocalAgent::add_service(ServiceRegistration reg) {
       (void)local_.remove_check(id);
     }
   }
-  local_.add_service(reg.service);
+  local_.add_service(reg.service, std::move(reg.token));
   for (auto& c : reg.checks) {
     if (auto st = add_check_locked(std::move(c)); !st) return st;
   }

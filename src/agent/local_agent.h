@@ -31,6 +31,9 @@ struct ServiceRegistration {
   state::Service service;
   std::vector<CheckRegistration> checks;
   bool replace_existing_checks = false;
+  // The ACL token secret of the request that registered it ("" for none): the service and
+  // its checks reach the catalog acting for it.
+  std::string token;
 };
 
 // Consul's IDs and texts for maintenance mode.

@@ -27,7 +27,7 @@ void LocalState::notify(std::shared_ptr<state::WatchChannel> fired) {
   if (hook) hook();
 }
 
-void LocalState::add_service(state::Service service) {
+void LocalState::add_service(state::Service service, std::string token) {
   std::shared_ptr<state::WatchChannel> fired;
   {
     std::lock_guard lock(mu_);
@@ -37,6 +37,11 @@ void LocalState::add_service(state::Service service) {
       if (local.check.service_id != service.id) continue;
       local.check.service_name = service.service;
       local.check.service_tags = service.tags;
+    }
+    if (token.empty()) {
+      service_tokens_.erase(service.id);
+    } else {
+      service_tokens_[service.id] = std::move(token);
     }
     services_[service.id] = std::move(service);
     fired = changed_locked();
@@ -56,6 +61,7 @@ core::Status LocalState::remove_service(std::string_view id) {
                                   "name.");
     }
     services_.erase(it);
+    if (auto t = service_tokens_.find(id); t != service_tokens_.end()) service_tokens_.erase(t);
     std::erase_if(checks_, [id](const auto& entry) { return entry.second.check.service_id == id; });
     fired = changed_locked();
   }
@@ -136,6 +142,12 @@ std::optional<state::Service> LocalState::service(std::string_view id) const {
   auto it = services_.find(id);
   if (it == services_.end()) return std::nullopt;
   return it->second;
+}
+
+std::string LocalState::service_token(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = service_tokens_.find(id);
+  return it == service_tokens_.end() ? std::string() : it->second;
 }
 
 std::vector<state::Service> LocalState::services() const {

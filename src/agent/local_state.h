@@ -44,8 +44,10 @@ class LocalState {
   const std::string& node_name() const { return node_name_; }
 
   // Adds or replaces a service. Its existing checks keep running; their ServiceName and
-  // ServiceTags follow the new registration.
-  void add_service(state::Service service);
+  // ServiceTags follow the new registration. `token` is the ACL token secret it was
+  // registered with ("" for none): anti-entropy writes the service acting for it, as
+  // Consul's agent does.
+  void add_service(state::Service service, std::string token = {});
   // Removes a service and every check bound to it. NotFound (Consul's text) if unknown.
   core::Status remove_service(std::string_view id);
 
@@ -58,6 +60,8 @@ class LocalState {
   bool update_check(std::string_view id, std::string_view status, std::string_view output);
 
   std::optional<state::Service> service(std::string_view id) const;
+  // The token the service was registered with; "" for none or an unknown service.
+  std::string service_token(std::string_view id) const;
   std::vector<state::Service> services() const;  // ordered by ID
   std::optional<LocalCheck> check(std::string_view id) const;
   std::vector<LocalCheck> checks() const;  // ordered by ID
@@ -79,6 +83,7 @@ class LocalState {
   mutable std::mutex mu_;
   std::map<std::string, state::Service, std::less<>> services_;
   std::map<std::string, LocalCheck, std::less<>> checks_;
+  std::map<std::string, std::string, std::less<>> service_tokens_;  // service ID -> secret
   std::uint64_t version_ = 1;
   std::shared_ptr<state::WatchChannel> channel_ = std::make_shared<state::WatchChannel>();
   std::function<void()> hook_;

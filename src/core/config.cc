@@ -208,8 +208,10 @@ constexpr KeySpec kTlsGrpcKeys[] = {
     {"verify_incoming", Kind::kBool},   {"use_auto_cert", Kind::kBool},
 };
 
-// Consul's acl block. policy_ttl, role_ttl and token_ttl tune Consul's caches, which here
-// are invalidated on every change instead: accepted, without effect.
+// Consul's acl block. token_ttl bounds how long a client agent keeps a resolved token;
+// policy_ttl and role_ttl tune Consul's separate policy and role caches, which here are part
+// of the token's entry: accepted, without effect. Servers resolve from their own tables and
+// cache nothing past a change.
 constexpr KeySpec kAclKeys[] = {
     {"enabled", Kind::kBool},
     {"default_policy", Kind::kString},
@@ -1232,7 +1234,7 @@ Status validate_acl(const AclConfig& a) {
         "acl.down_policy: must be one of allow, deny, extend-cache, async-cache; got \"" +
         a.down_policy + "\"");
   }
-  return ok();
+  return check_duration("acl.token_ttl", a.token_ttl);
 }
 
 Status validate(AgentConfig& c) {

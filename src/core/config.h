@@ -123,7 +123,7 @@ struct AclConfig {
   std::string default_policy = "allow";      // "allow" or "deny"
   std::string down_policy = "extend-cache";  // allow, deny, extend-cache, async-cache
   bool enable_token_persistence = false;     // accepted; tokens set through the API are not kept
-  std::string token_ttl = "30s";             // accepted: resolution here is invalidated on change
+  std::string token_ttl = "30s";             // how long a client agent caches a token
   std::string initial_management;
   std::string agent;
   std::string default_token;

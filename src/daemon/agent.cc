@@ -24,6 +24,7 @@
 #include "core/strings.h"
 #include "core/timer_thread.h"
 #include "core/version.h"
+#include "daemon/acl_client.h"
 #include "daemon/acl_init.h"
 #include "daemon/acl_token_reaper.h"
 #include "daemon/agent_membership.h"
@@ -119,6 +120,25 @@ core::Status submit_and_wait(endpoints::Context& ctx, proto::Command cmd) {
     done.set_value(r ? core::ok() : core::Status(r.error()));
   });
   return done.get_future().get();
+}
+
+// Anti-entropy's sink. On a client agent a write registered with its own token (a service
+// registered through the agent API) acts for that token, which the server checks; a server's
+// agent writes to its own log, where no other token applies.
+agent::CommandSink anti_entropy_sink(endpoints::Context& ctx, ClientRuntime* runtime) {
+  return [&ctx, runtime](proto::Command cmd, const std::string& token) {
+    if (runtime == nullptr || token.empty()) return submit_and_wait(ctx, std::move(cmd));
+    std::promise<core::Status> done;
+    endpoints::submit_via(
+        [runtime, &token](std::string bytes, consensus::ProposeDone d) {
+          runtime->propose_as(std::move(bytes), token, std::move(d));
+        },
+        ctx, std::move(cmd),
+        [&done](core::Result<state::ApplyResult> r) {
+          done.set_value(r ? core::ok() : core::Status(r.error()));
+        });
+    return done.get_future().get();
+  };
 }
 
 core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentConfig& config) {
@@ -327,6 +347,8 @@ int run_agent(const core::AgentConfig& initial) {
   // -dev: one in-memory server. -server: Raft under <data-dir>/raft, peers over the server
   // port. Neither: a client agent, whose writes and reads go to the servers.
   std::unique_ptr<consensus::SingleNodeLog> dev_log;
+  // The agent's own ACL tokens, from acl.tokens; /v1/agent/token/ changes them at runtime.
+  endpoints::AgentTokens agent_tokens(agent_tokens_of(config.acl));
   std::unique_ptr<ServerRuntime> server_runtime;
   std::unique_ptr<ClientRuntime> client_runtime;
   ClientService client_service;
@@ -338,6 +360,9 @@ int run_agent(const core::AgentConfig& initial) {
       return servers;
     });
     client_runtime->set_stream_wrapper(tls.rpc_wrapper());
+    // Read per write, so a token set through /v1/agent/token/agent is used at once
+    // (agent_token() falls back to the default token, else anonymous).
+    client_runtime->set_write_token([&agent_tokens] { return agent_tokens.agent_token(); });
     if (auto s = client_runtime->start(); !s) {
       std::fprintf(stderr, "Error starting the client agent: %s\n", s.error().message.c_str());
       return 1;
@@ -430,8 +455,6 @@ int run_agent(const core::AgentConfig& initial) {
     if (server_runtime) server_runtime->stop();
     if (client_runtime) client_runtime->stop();
   };
-  // The agent's own ACL tokens, from acl.tokens; /v1/agent/token/ changes them at runtime.
-  endpoints::AgentTokens agent_tokens(agent_tokens_of(config.acl));
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
@@ -448,7 +471,8 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   // ACLs: servers resolve tokens against their replicated tables and the leader creates the
-  // builtin objects. Client agents hold no ACL tables; they forward the API to servers.
+  // builtin objects. Client agents hold no ACL tables: a server resolves their tokens
+  // (daemon/acl_client.h), and the API they do not answer themselves is forwarded.
   std::unique_ptr<endpoints::AclResolver> acl_resolver;
   std::unique_ptr<AclLeaderInit> acl_init;
   std::unique_ptr<AclTokenReaper> acl_reaper;
@@ -468,6 +492,18 @@ int run_agent(const core::AgentConfig& initial) {
                                                     /*include_global=*/true);
       acl_reaper->start();
     }
+  } else if (config.acl.enabled) {
+    // A client agent asks a server what a token grants and enforces it itself.
+    auto resolver =
+        client_acl_resolver(config.acl, identity.datacenter, client_runtime->acl_fetcher());
+    if (!resolver) {
+      std::fprintf(stderr, "%s\n", resolver.error().message.c_str());
+      stop_log();
+      return 1;
+    }
+    acl_resolver = std::move(*resolver);
+    acl_resolver->set_agent_tokens(&agent_tokens);
+    ctx.acl = acl_resolver.get();
   }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
@@ -564,12 +600,12 @@ int run_agent(const core::AgentConfig& initial) {
                                       runtime = client_runtime.get()](const std::string& node) {
     return (runtime != nullptr ? runtime->node_reader(node) : agent::store_reader(store, node))();
   };
-  agent::LocalAgent local_agent(
-      node_info,
-      client_mode ? client_runtime->node_reader(node_info.name)
-                  : agent::store_reader(store, node_info.name),
-      [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); }, timers,
-      core::SystemClock::instance(), agent_rand, std::move(agent_options));
+  agent::LocalAgent local_agent(node_info,
+                                client_mode ? client_runtime->node_reader(node_info.name)
+                                            : agent::store_reader(store, node_info.name),
+                                anti_entropy_sink(ctx, client_runtime.get()), timers,
+                                core::SystemClock::instance(), agent_rand,
+                                std::move(agent_options));
   ctx.agent = &local_agent;
   user_events.set_agent(&local_agent);
   local_agent.start();

@@ -180,15 +180,111 @@ core::Result<DnsQuery> decode_dns_query(std::string_view bytes) {
   return out;
 }
 
+core::Status parse_client_command(std::string_view bytes, proto::Command& out) {
+  if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("command does not parse");
+  }
+  if (out.body_case() == proto::Command::BODY_NOT_SET) return invalid("command without a body");
+  return core::ok();
+}
+
 core::Result<std::string> check_client_command(std::string_view bytes,
                                                std::int64_t proposed_unix_ns) {
   proto::Command cmd;
-  if (!cmd.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return invalid("command does not parse");
-  }
-  if (cmd.body_case() == proto::Command::BODY_NOT_SET) return invalid("command without a body");
+  if (auto st = parse_client_command(bytes, cmd); !st) return st.error();
   cmd.set_proposed_unix_ns(proposed_unix_ns);
   return cmd.SerializeAsString();
+}
+
+std::string encode_acl_resolve_request(const std::string& secret) {
+  proto::client::AclResolveRequest m;
+  m.set_secret(secret);
+  return m.SerializeAsString();
+}
+
+core::Result<std::string> decode_acl_resolve_request(std::string_view bytes) {
+  proto::client::AclResolveRequest m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || m.secret().empty()) {
+    return invalid("ACL resolve request without a secret");
+  }
+  return std::move(*m.mutable_secret());
+}
+
+std::string encode_acl_resolve_reply(const std::optional<acl::TokenGrantsText>& grants) {
+  proto::client::AclResolveReply m;
+  m.set_found(grants.has_value());
+  if (!grants) return m.SerializeAsString();
+  m.set_accessor_id(grants->accessor_id);
+  m.set_description(grants->description);
+  for (const auto& p : grants->policies) {
+    auto* out = m.add_policies();
+    out->set_id(p.id);
+    out->set_modify_index(p.modify_index);
+    out->set_rules(p.rules);
+  }
+  for (const auto& s : grants->service_identities) {
+    auto* out = m.add_service_identities();
+    out->set_service_name(s.service_name);
+    for (const auto& dc : s.datacenters) out->add_datacenters(dc);
+  }
+  for (const auto& n : grants->node_identities) {
+    auto* out = m.add_node_identities();
+    out->set_node_name(n.node_name);
+    out->set_datacenter(n.datacenter);
+  }
+  if (grants->expiration_time_unix_ns) {
+    m.set_expires(true);
+    m.set_expiration_time_unix_ns(*grants->expiration_time_unix_ns);
+  }
+  return m.SerializeAsString();
+}
+
+core::Result<std::optional<acl::TokenGrantsText>> decode_acl_resolve_reply(std::string_view bytes) {
+  proto::client::AclResolveReply m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("ACL resolve reply does not parse");
+  }
+  if (!m.found()) return std::optional<acl::TokenGrantsText>();
+  if (m.accessor_id().empty()) return invalid("ACL resolve reply without an AccessorID");
+  acl::TokenGrantsText g;
+  g.accessor_id = std::move(*m.mutable_accessor_id());
+  g.description = std::move(*m.mutable_description());
+  for (auto& p : *m.mutable_policies()) {
+    if (p.id().empty()) return invalid("ACL resolve reply with a policy without an ID");
+    g.policies.push_back(
+        {std::move(*p.mutable_id()), p.modify_index(), std::move(*p.mutable_rules())});
+  }
+  for (auto& s : *m.mutable_service_identities()) {
+    if (s.service_name().empty()) return invalid("ACL resolve reply with an unnamed identity");
+    acl::ServiceIdentity id;
+    id.service_name = std::move(*s.mutable_service_name());
+    for (auto& dc : *s.mutable_datacenters()) id.datacenters.push_back(std::move(dc));
+    g.service_identities.push_back(std::move(id));
+  }
+  for (auto& n : *m.mutable_node_identities()) {
+    if (n.node_name().empty()) return invalid("ACL resolve reply with an unnamed identity");
+    g.node_identities.push_back(
+        {std::move(*n.mutable_node_name()), std::move(*n.mutable_datacenter())});
+  }
+  if (m.expires()) g.expiration_time_unix_ns = m.expiration_time_unix_ns();
+  return std::optional<acl::TokenGrantsText>(std::move(g));
+}
+
+std::string encode_client_apply(std::string command, std::string token) {
+  proto::client::ClientApply m;
+  m.set_token(std::move(token));
+  m.set_command(std::move(command));
+  return m.SerializeAsString();
+}
+
+core::Result<ClientWrite> decode_client_apply(std::string_view bytes) {
+  proto::client::ClientApply m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("command does not parse");
+  }
+  // A bare Command (no ClientApply field set) is the older payload: the anonymous token's.
+  if (m.command().empty()) return ClientWrite{"", std::string(bytes)};
+  return ClientWrite{std::move(*m.mutable_token()), std::move(*m.mutable_command())};
 }
 
 }  // namespace pc::daemon

@@ -4,24 +4,32 @@
 // payloads (proto/client.proto). The decoders take bytes from the network: anything
 // malformed is an InvalidArgument error, never a crash (client_rpc_fuzz).
 //
-//   kRpcClientApply     a log command (proto::Command bytes) -> its ApplyResult (forward.proto)
+//   kRpcClientApply     ClientApply (a log command + the token it acts for) -> its ApplyResult
+//                       (forward.proto); a bare Command (older agents) acts for anonymous
 //   kRpcClientNodeRows  NodeRowsRequest -> NodeRows: the catalog's rows for the agent's node
 //   kRpcClientHttp      HttpRequest -> HttpResponse: an HTTP API request the agent forwards
 //   kRpcClientDns       flags byte (bit 0: TCP; bit 1: a token follows) [+ 2-byte big-endian
 //                       length + the agent's ACL token] + a DNS query -> the encoded response
+//   kRpcClientAclResolve AclResolveRequest (a secret) -> AclResolveReply: what it grants
 //
 // Method numbers share one space with consensus's (1-4, consensus/runtime/rpc_transport.h);
 // docs/formats/rpc.md lists them all.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "acl/token_grants.h"
 #include "agent/catalog_sync.h"
 #include "core/result.h"
 #include "http/handler.h"
 #include "rpc/frame.h"
+
+namespace pc::proto {
+class Command;
+}
 
 namespace pc::daemon {
 
@@ -30,6 +38,7 @@ enum ClientRpcMethod : rpc::Method {
   kRpcClientNodeRows = 17,
   kRpcClientHttp = 18,
   kRpcClientDns = 19,
+  kRpcClientAclResolve = 20,
 };
 
 std::string encode_http_request(const http::Request& request);
@@ -69,11 +78,28 @@ std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
                              std::string_view token = {});
 core::Result<DnsQuery> decode_dns_query(std::string_view bytes);
 
+// kRpcClientAclResolve. A reply decodes to the grants, or nullopt for "no such token".
+std::string encode_acl_resolve_request(const std::string& secret);
+core::Result<std::string> decode_acl_resolve_request(std::string_view bytes);
+std::string encode_acl_resolve_reply(const std::optional<acl::TokenGrantsText>& grants);
+core::Result<std::optional<acl::TokenGrantsText>> decode_acl_resolve_reply(std::string_view bytes);
+
+// kRpcClientApply's payload: the command's bytes and the token secret it acts for ("" for
+// anonymous, which is also what a bare Command from an older agent decodes to).
+struct ClientWrite {
+  std::string token;
+  std::string command;
+};
+std::string encode_client_apply(std::string command, std::string token);
+core::Result<ClientWrite> decode_client_apply(std::string_view bytes);
+
 // A command a client agent sent for the log: it must parse and name exactly one operation,
 // since a committed entry the state machine cannot decode stops every server. Returns the
 // command re-serialized with `proposed_unix_ns` (the server's clock, not the agent's: apply
 // takes time from it).
 core::Result<std::string> check_client_command(std::string_view bytes,
                                                std::int64_t proposed_unix_ns);
+// The same check, leaving the parsed command in `out` for the ACL check.
+core::Status parse_client_command(std::string_view bytes, proto::Command& out);
 
 }  // namespace pc::daemon

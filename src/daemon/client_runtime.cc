@@ -13,6 +13,9 @@ namespace {
 constexpr std::string_view kModule = "client";
 // A server holds a write up to 7 s for a leader (rpc_hold_timeout); reads answer at once.
 constexpr std::chrono::milliseconds kCallTimeout{std::chrono::seconds(30)};
+// A token lookup is answered from the server's tables at once; past this the resolver's
+// down_policy decides rather than leave the request waiting.
+constexpr std::chrono::milliseconds kAclCallTimeout{std::chrono::seconds(5)};
 // How long a client keeps one server before picking again at random, plus up to half as much
 // again (Consul's clientRPCMinReuseDuration, 2 min, with jitter).
 constexpr std::int64_t kRebalanceMs = 120'000;
@@ -110,8 +113,13 @@ void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
 }
 
 void ClientRuntime::propose(std::string command, consensus::ProposeDone done) {
-  call(kRpcClientApply, std::move(command), kCallTimeout, /*retry=*/false,
-       [done = std::move(done)](core::Result<std::string> reply) {
+  propose_as(std::move(command), write_token_ ? write_token_() : std::string(), std::move(done));
+}
+
+void ClientRuntime::propose_as(std::string command, std::string token,
+                               consensus::ProposeDone done) {
+  call(kRpcClientApply, encode_client_apply(std::move(command), std::move(token)), kCallTimeout,
+       /*retry=*/false, [done = std::move(done)](core::Result<std::string> reply) {
          if (!reply) {
            done(reply.error());
            return;
@@ -159,6 +167,24 @@ dns::DnsServer::Options::Remote ClientRuntime::dns_forwarder(const endpoints::Ag
              return;
            }
            done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
+         });
+  };
+}
+
+endpoints::TokenFetch ClientRuntime::acl_fetcher() {
+  return [this](const std::string& secret, endpoints::TokenFetchDone done) {
+    call(kRpcClientAclResolve, encode_acl_resolve_request(secret), kAclCallTimeout,
+         /*retry=*/true, [done = std::move(done)](core::Result<std::string> reply) {
+           if (!reply) {
+             done(reply.error());
+             return;
+           }
+           auto answer = decode_acl_resolve_reply(*reply);
+           if (!answer) {
+             done(answer.error());
+             return;
+           }
+           done(std::move(*answer));
          });
   };
 }

@@ -10,6 +10,8 @@
 // - http_forwarder(): the HTTP API requests the agent does not answer itself, run by a
 //   server's route table, blocking queries included; the answer comes back as the server
 //   wrote it (X-Consul-Index, -KnownLeader, -LastContact).
+// - acl_fetcher(): what a token secret grants, so the agent enforces ACLs itself; every
+//   write carries the token it acts for (set_write_token()), which the server checks.
 // - dns_forwarder(): DNS questions about the agent's domains, answered by a server's
 //   resolver and sized for the transport the question came on.
 //
@@ -38,6 +40,7 @@
 #include "core/result.h"
 #include "dns/server.h"
 #include "endpoints/agent_tokens.h"
+#include "endpoints/acl_remote.h"
 #include "http/handler.h"
 #include "rpc/transport.h"
 
@@ -55,6 +58,10 @@ class ClientRuntime final : public consensus::Log {
 
   // Before start(): TLS for the connections to servers (rpc/tls_stream.h).
   void set_stream_wrapper(rpc::StreamWrapper wrap) { wrap_stream_ = std::move(wrap); }
+  // Before start(): the token secret every write through propose() acts for (anti-entropy,
+  // coordinates), read at each write so a token changed at runtime is used at once; unset
+  // or "": the anonymous token.
+  void set_write_token(std::function<std::string()> token) { write_token_ = std::move(token); }
   core::Status start();
   void stop();
 
@@ -64,10 +71,15 @@ class ClientRuntime final : public consensus::Log {
   // with the agent's DNS token from `tokens` (read per query, so a token set at runtime is
   // used at once; null or none set: anonymous). `tokens` must outlive the forwarder.
   dns::DnsServer::Options::Remote dns_forwarder(const endpoints::AgentTokens* tokens = nullptr);
+  // For the agent's ACL resolver (endpoints/acl_remote.h): what a secret grants, asked of a
+  // server (kRpcClientAclResolve), trying the next one when a server cannot be reached.
+  endpoints::TokenFetch acl_fetcher();
 
   // consensus::Log. A client has no log of its own: what needs one fails with Consul's
   // texts, and the leader is "known" while a server answered within the last minute.
   void propose(std::string command, consensus::ProposeDone done) override;
+  // As propose(), acting for `token` (an ACL token secret) instead of the write token.
+  void propose_as(std::string command, std::string token, consensus::ProposeDone done);
   consensus::LeaderInfo leader() const override;
   std::uint64_t last_index() const override { return 0; }
   std::uint64_t applied_index() const override { return 0; }
@@ -96,6 +108,7 @@ class ClientRuntime final : public consensus::Log {
 
   const ServerSource servers_;
   rpc::StreamWrapper wrap_stream_;
+  std::function<std::string()> write_token_;
   std::unique_ptr<rpc::RpcClient> rpc_;
   std::mutex mu_;
   std::string current_;                          // guarded by mu_

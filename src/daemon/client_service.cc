@@ -1,12 +1,32 @@
 #include "daemon/client_service.h"
 
+#include "acl/builtin.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/client_rpc.h"
+#include "endpoints/acl_command.h"
+#include "endpoints/acl_resolver.h"
 #include "endpoints/context.h"
 #include "http/blocking_runner.h"
+#include "proto/commands.pb.h"
 #include "state/store.h"
 
 namespace pc::daemon {
+namespace {
+
+// With ACLs on, the token a client agent's write acts for must allow it (an empty token is
+// the anonymous token: the agent has already chosen its agent or default token).
+core::Status authorize_client_write(const endpoints::Context& ctx, const ClientWrite& write) {
+  if (ctx.acl == nullptr || !ctx.acl->enabled()) return core::ok();
+  auto who = ctx.acl->resolve(write.token.empty() ? std::string(acl::kAnonymousTokenSecretId)
+                                                  : write.token);
+  if (!who) return who.error();
+  proto::Command command;
+  if (auto st = parse_client_command(write.command, command); !st) return st;
+  return endpoints::authorize_client_command(command, *who, ctx.store.snapshot());
+}
+
+}  // namespace
+
 void ClientService::register_handlers(rpc::RpcServer& server) {
   server.handle(kRpcClientApply, [this](rpc::Request r, rpc::Responder resp) {
     handle_apply(std::move(r), std::move(resp));
@@ -19,6 +39,9 @@ void ClientService::register_handlers(rpc::RpcServer& server) {
   });
   server.handle(kRpcClientDns, [this](rpc::Request r, rpc::Responder resp) {
     handle_dns(std::move(r), std::move(resp));
+  });
+  server.handle(kRpcClientAclResolve, [this](rpc::Request r, rpc::Responder resp) {
+    handle_acl_resolve(std::move(r), std::move(resp));
   });
 }
 
@@ -38,7 +61,16 @@ bool ClientService::ready(rpc::Responder& responder) const {
 
 void ClientService::handle_apply(rpc::Request request, rpc::Responder responder) {
   if (!ready(responder)) return;
-  auto command = check_client_command(request.payload, endpoints::unix_now_ns(*ctx_));
+  auto write = decode_client_apply(request.payload);
+  if (!write) {
+    responder.fail(write.error());
+    return;
+  }
+  if (auto allowed = authorize_client_write(*ctx_, *write); !allowed) {
+    responder.fail(allowed.error());
+    return;
+  }
+  auto command = check_client_command(write->command, endpoints::unix_now_ns(*ctx_));
   if (!command) {
     responder.fail(command.error());
     return;
@@ -52,6 +84,20 @@ void ClientService::handle_apply(rpc::Request request, rpc::Responder responder)
     }
     responder.respond(encode_apply_outcome(*result));
   });
+}
+
+void ClientService::handle_acl_resolve(rpc::Request request, rpc::Responder responder) {
+  if (!ready(responder)) return;
+  auto secret = decode_acl_resolve_request(request.payload);
+  if (!secret) {
+    responder.fail(secret.error());
+    return;
+  }
+  // describe_token fails only for a secret no token has: an answer, not an error.
+  auto grants =
+      endpoints::describe_token(ctx_->store.snapshot(), *secret, ctx_->identity.datacenter);
+  responder.respond(encode_acl_resolve_reply(
+      grants ? std::optional<acl::TokenGrantsText>(std::move(*grants)) : std::nullopt));
 }
 
 void ClientService::handle_node_rows(rpc::Request request, rpc::Responder responder) {

@@ -1,6 +1,8 @@
 #pragma once
 // A server's side of its client agents' RPC (daemon/client_rpc.h): proposes the writes they
-// send through this server's log (forwarded to the leader when this server follows), reads
+// send through this server's log (forwarded to the leader when this server follows) once the
+// token each acts for is allowed to make it (daemon/client_write_acl.h), tells them what a
+// token secret grants so they can enforce ACLs themselves, reads
 // their node's catalog rows at a consistent read point, and runs the HTTP API requests they
 // forward through this server's route table, blocking queries included.
 //
@@ -32,6 +34,7 @@ class ClientService {
   void handle_node_rows(rpc::Request request, rpc::Responder responder);
   void handle_http(rpc::Request request, rpc::Responder responder);
   void handle_dns(rpc::Request request, rpc::Responder responder);
+  void handle_acl_resolve(rpc::Request request, rpc::Responder responder);
   bool ready(rpc::Responder& responder) const;
 
   endpoints::Context* ctx_ = nullptr;

@@ -35,10 +35,13 @@ core::Error permission_denied(const ResolvedToken& who, std::string_view resourc
 
 AclResolver::AclResolver(const state::Store& store, AclSettings settings, std::string datacenter,
                          const core::Clock& clock)
-    : store_(store),
+    : store_(&store),
       settings_(std::move(settings)),
       datacenter_(std::move(datacenter)),
-      clock_(clock) {}
+      clock_(&clock) {}
+
+AclResolver::AclResolver(AclSettings settings, std::unique_ptr<const TokenSource> source)
+    : settings_(std::move(settings)), source_(std::move(source)) {}
 
 AclResolver::Stats AclResolver::stats_for_test() const {
   std::lock_guard lock(mu_);
@@ -52,9 +55,10 @@ core::Result<ResolvedToken> AclResolver::resolve(std::string_view secret) const 
     key = tokens_ != nullptr ? tokens_->default_token() : settings_.default_token;
     if (key.empty()) key = std::string(acl::kAnonymousTokenSecretId);
   }
-  const state::Snapshot snap = store_.snapshot();
+  if (source_) return source_->resolve(key);
+  const state::Snapshot snap = store_->snapshot();
   const std::uint64_t index = snap.acl_index();
-  const std::int64_t now = unix_ns(clock_);
+  const std::int64_t now = unix_ns(*clock_);
   {
     std::lock_guard lock(mu_);
     if (index != cache_index_) {
@@ -78,7 +82,8 @@ core::Result<ResolvedToken> AclResolver::resolve(std::string_view secret) const 
   return built->token;
 }
 
-std::shared_ptr<const acl::PolicyRules> AclResolver::parsed(const acl::Policy& policy) const {
+std::shared_ptr<const acl::PolicyRules> AclResolver::parsed(
+    const acl::GrantedPolicy& policy) const {
   {
     std::lock_guard lock(mu_);
     auto it = policies_.find(policy.id);
@@ -98,13 +103,17 @@ std::shared_ptr<const acl::PolicyRules> AclResolver::parsed(const acl::Policy& p
   return shared;
 }
 
-core::Result<AclResolver::Cached> AclResolver::build(const state::Snapshot& snap,
-                                                     std::string_view secret) const {
+core::Result<acl::TokenGrantsText> describe_token(const state::Snapshot& snap,
+                                                  std::string_view secret,
+                                                  std::string_view datacenter,
+                                                  std::uint64_t* rows_read) {
   std::uint64_t rows = 1;
+  auto count = [&] {
+    if (rows_read != nullptr) *rows_read += rows;
+  };
   auto token = snap.acl_token_by_secret(secret);
   if (!token) {
-    std::lock_guard lock(mu_);
-    stats_.rows_read += rows;
+    count();
     return acl_not_found();
   }
   std::vector<acl::Role> roles;
@@ -114,23 +123,48 @@ core::Result<AclResolver::Cached> AclResolver::build(const state::Snapshot& snap
   }
   std::vector<const acl::Role*> role_ptrs;
   for (const auto& r : roles) role_ptrs.push_back(&r);
-  std::vector<std::shared_ptr<const acl::PolicyRules>> held;
+  acl::TokenGrantsText out;
   for (const std::string& id : acl::granted_policy_ids(*token, role_ptrs)) {
     ++rows;
     auto policy = snap.acl_policy(id);
-    if (!policy || !acl::policy_applies_in(*policy, datacenter_)) continue;
-    held.push_back(parsed(*policy));
+    if (!policy || !acl::policy_applies_in(*policy, datacenter)) continue;
+    out.policies.push_back({policy->id, policy->modify_index, std::move(policy->rules)});
   }
+  acl::GrantedIdentities identities = acl::granted_identities(*token, role_ptrs);
+  out.accessor_id = token->accessor_id;
+  out.description = token->description;
+  out.service_identities = std::move(identities.services);
+  out.node_identities = std::move(identities.nodes);
+  out.expiration_time_unix_ns = token->expiration_time_unix_ns;
+  count();
+  return out;
+}
+
+ResolvedToken compile_grants(const acl::TokenGrantsText& grants, std::string_view datacenter,
+                             acl::DefaultPolicy default_policy, const ParsePolicyFn& parse) {
+  std::vector<std::shared_ptr<const acl::PolicyRules>> held;
+  held.reserve(grants.policies.size());
+  for (const auto& p : grants.policies) held.push_back(parse(p));
   std::vector<const acl::PolicyRules*> policies;
   for (const auto& p : held) policies.push_back(p.get());
-  acl::GrantedIdentities identities = acl::granted_identities(*token, role_ptrs);
-  acl::TokenGrants grants{policies, identities.services, identities.nodes};
+  acl::TokenGrants compiled{policies, grants.service_identities, grants.node_identities};
+  return ResolvedToken{grants.accessor_id,
+                       acl::token_authorizer(compiled, datacenter, default_policy)};
+}
+
+core::Result<AclResolver::Cached> AclResolver::build(const state::Snapshot& snap,
+                                                     std::string_view secret) const {
+  std::uint64_t rows = 0;
+  auto grants = describe_token(snap, secret, datacenter_, &rows);
+  {
+    std::lock_guard lock(mu_);
+    stats_.rows_read += rows;
+  }
+  if (!grants) return grants.error();
   Cached out;
-  out.token.accessor_id = token->accessor_id;
-  out.token.authz = acl::token_authorizer(grants, datacenter_, settings_.default_policy);
-  out.expires_unix_ns = token->expiration_time_unix_ns;
-  std::lock_guard lock(mu_);
-  stats_.rows_read += rows;
+  out.token = compile_grants(*grants, datacenter_, settings_.default_policy,
+                             [this](const acl::GrantedPolicy& p) { return parsed(p); });
+  out.expires_unix_ns = grants->expiration_time_unix_ns;
   return out;
 }
 

@@ -11,9 +11,15 @@
 // takes effect at once everywhere the write has been applied. Parsed policy rules are kept per
 // policy ID and ModifyIndex, so a token change does not re-parse the policies it links to.
 //
+// A client agent holds no ACL tables: its resolver asks a server instead, through a
+// TokenSource (endpoints/acl_remote.h) with its own cache (acl.token_ttl, acl.down_policy).
+// Both kinds answer through this class, so every check written against ctx.acl runs
+// unchanged on servers and client agents.
+//
 // Thread-safety: resolve() may be called from any thread; one mutex guards the caches and is
 // never held while reading the store or compiling.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +27,7 @@
 #include <unordered_map>
 
 #include "acl/authorizer.h"
+#include "acl/token_grants.h"
 #include "acl/types.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -49,10 +56,22 @@ struct ResolvedToken {
   acl::AuthorizerPtr authz;
 };
 
+// Where a resolver outside the servers' tables gets tokens from (a client agent's server).
+// `secret` is never empty: the resolver has already put the default or anonymous token in.
+// Thread-safety: resolve() is called from any thread.
+class TokenSource {
+ public:
+  virtual ~TokenSource() = default;
+  virtual core::Result<ResolvedToken> resolve(const std::string& secret) const = 0;
+};
+
 class AclResolver {
  public:
+  // Resolves against `store`'s replicated ACL tables (a server).
   AclResolver(const state::Store& store, AclSettings settings, std::string datacenter,
               const core::Clock& clock);
+  // Resolves through `source` (a client agent); `source` owns its caching.
+  AclResolver(AclSettings settings, std::unique_ptr<const TokenSource> source);
 
   bool enabled() const { return settings_.enabled; }
   const AclSettings& settings() const { return settings_; }
@@ -87,12 +106,13 @@ class AclResolver {
   };
 
   core::Result<Cached> build(const state::Snapshot& snap, std::string_view secret) const;
-  std::shared_ptr<const acl::PolicyRules> parsed(const acl::Policy& policy) const;
+  std::shared_ptr<const acl::PolicyRules> parsed(const acl::GrantedPolicy& policy) const;
 
-  const state::Store& store_;
+  const state::Store* store_ = nullptr;  // null with a source_
   const AclSettings settings_;
   const std::string datacenter_;
-  const core::Clock& clock_;
+  const core::Clock* clock_ = nullptr;
+  const std::unique_ptr<const TokenSource> source_;
   const AgentTokens* tokens_ = nullptr;
 
   mutable std::mutex mu_;
@@ -101,6 +121,21 @@ class AclResolver {
   mutable std::unordered_map<std::string, ParsedPolicy> policies_;
   mutable Stats stats_;
 };
+
+// What `secret` grants in `datacenter`, read from `snap` (a server's tables): PermissionDenied
+// "ACL not found" when no token has it. Expiry is the caller's to check. Adds the rows it
+// read to `*rows_read` when given.
+core::Result<acl::TokenGrantsText> describe_token(const state::Snapshot& snap,
+                                                  std::string_view secret,
+                                                  std::string_view datacenter,
+                                                  std::uint64_t* rows_read = nullptr);
+
+// Compiles `grants` into the token's authorizer, parsing each policy through `parse` (which
+// may cache), ending in `default_policy`.
+using ParsePolicyFn =
+    std::function<std::shared_ptr<const acl::PolicyRules>(const acl::GrantedPolicy&)>;
+ResolvedToken compile_grants(const acl::TokenGrantsText& grants, std::string_view datacenter,
+                             acl::DefaultPolicy default_policy, const ParsePolicyFn& parse);
 
 // Consul's PermissionDeniedByACL text: "token with AccessorID '<id>' lacks permission
 // '<resource>:<access>' on \"<name>\"" (without the " on ..." for resources that have no

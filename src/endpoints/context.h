@@ -99,6 +99,12 @@ using Done = std::function<void(core::Result<T>)>;
 // result, or with the log's error or the apply's rejection (ApplyResult.status) as an Error.
 void submit(Context& ctx, proto::Command command, Done<state::ApplyResult> done);
 
+// As submit(), through `propose` instead of ctx.log.propose (a client agent's write that
+// acts for a token other than the agent's own).
+using ProposeFn = std::function<void(std::string command, consensus::ProposeDone done)>;
+void submit_via(const ProposeFn& propose, Context& ctx, proto::Command command,
+                Done<state::ApplyResult> done);
+
 // Unix nanoseconds of the context's wall clock.
 std::int64_t unix_now_ns(const Context& ctx);
 

@@ -13,21 +13,27 @@ std::int64_t unix_now_ns(const Context& ctx) {
 }
 
 void submit(Context& ctx, proto::Command command, Done<state::ApplyResult> done) {
+  submit_via([&ctx](std::string bytes,
+                    consensus::ProposeDone d) { ctx.log.propose(std::move(bytes), std::move(d)); },
+             ctx, std::move(command), std::move(done));
+}
+
+void submit_via(const ProposeFn& propose, Context& ctx, proto::Command command,
+                Done<state::ApplyResult> done) {
   command.set_proposed_unix_ns(unix_now_ns(ctx));
-  ctx.log.propose(
-      state::encode_command(command), [done = std::move(done)](core::Result<std::any> result) {
-        if (!result) {
-          done(result.error());
-          return;
-        }
-        auto* applied = std::any_cast<state::ApplyResult>(&result.value());
-        PC_ASSERT(applied != nullptr, "the FSM returned something other than an ApplyResult");
-        if (!applied->status) {
-          done(applied->status.error());
-          return;
-        }
-        done(std::move(*applied));
-      });
+  propose(state::encode_command(command), [done = std::move(done)](core::Result<std::any> result) {
+    if (!result) {
+      done(result.error());
+      return;
+    }
+    auto* applied = std::any_cast<state::ApplyResult>(&result.value());
+    PC_ASSERT(applied != nullptr, "the FSM returned something other than an ApplyResult");
+    if (!applied->status) {
+      done(applied->status.error());
+      return;
+    }
+    done(std::move(*applied));
+  });
 }
 
 }  // namespace pc::endpoints

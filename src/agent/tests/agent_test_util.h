@@ -15,11 +15,13 @@ struct FakeCatalog {
   std::mutex mu;
   std::uint64_t index = 1;
   std::atomic<int> writes{0};
+  std::vector<std::string> tokens;  // guarded by mu: the token of each write, in order
 
   CommandSink sink() {
-    return [this](proto::Command c) -> core::Status {
+    return [this](proto::Command c, const std::string& token) -> core::Status {
       std::lock_guard lock(mu);
       ++writes;
+      tokens.push_back(token);
       state::ApplyResult r = store.apply(++index, c);
       store.publish();
       return r.status;

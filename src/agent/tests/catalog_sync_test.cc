@@ -60,6 +60,35 @@ TEST_F(CatalogSyncTest, RegistersTheNodeServicesAndChecks) {
   EXPECT_EQ(catalog.writes, writes) << "an in-sync pass writes nothing";
 }
 
+TEST_F(CatalogSyncTest, AServiceWithItsOwnTokenIsWrittenActingForItAfterTheNode) {
+  local.add_service(service("web1", "web"), "web-secret");
+  ASSERT_TRUE(local.add_check(check("service:web1", "web1", "passing"), CheckSpec{}));
+  local.add_service(service("db1", "db"));
+  auto sync = make();
+  ASSERT_TRUE(sync.sync_once());
+  // db1 carries the node (the agent's token); web1 acts for its own token and skips the node.
+  EXPECT_EQ(catalog.tokens, (std::vector<std::string>{"", "web-secret"}));
+  auto snap = catalog.snap();
+  EXPECT_TRUE(snap.service_get("node1", "web1"));
+  EXPECT_TRUE(snap.check_get("node1", "service:web1"));
+
+  // Alone, a token-carrying service needs the node written first, by the agent's token.
+  FakeCatalog fresh;
+  LocalState only{"node1", core::SystemClock::instance()};
+  only.add_service(service("web1", "web"), "web-secret");
+  CatalogSync sync2(only, store_reader(fresh.store, test_node().name), test_node(), fresh.sink(),
+                    core::SystemClock::instance(), CatalogSync::Options{});
+  ASSERT_TRUE(sync2.sync_once());
+  EXPECT_EQ(fresh.tokens, (std::vector<std::string>{"", "web-secret"}));
+  EXPECT_TRUE(fresh.snap().node_get("node1"));
+  EXPECT_TRUE(fresh.snap().service_get("node1", "web1"));
+  // Registered again without a token, it goes back to the agent's.
+  only.add_service(service("web1", "web", {"v2"}));
+  EXPECT_EQ(only.service_token("web1"), "");
+  ASSERT_TRUE(sync2.sync_once());
+  EXPECT_EQ(fresh.tokens.back(), "");
+}
+
 TEST_F(CatalogSyncTest, RemovesWhatTheAgentDoesNotHoldButLeavesSerfHealth) {
   auto sync = make();
   ASSERT_TRUE(sync.sync_once());
@@ -74,14 +103,14 @@ TEST_F(CatalogSyncTest, RemovesWhatTheAgentDoesNotHoldButLeavesSerfHealth) {
   server_rows.mutable_catalog_register()->set_address("127.0.0.1");
   server_rows.mutable_catalog_register()->mutable_service()->set_id("consul");
   server_rows.mutable_catalog_register()->mutable_service()->set_service("consul");
-  ASSERT_TRUE(catalog.sink()(server_rows));
+  ASSERT_TRUE(catalog.sink()(server_rows, ""));
   auto* serf = reg->add_checks();
   serf->set_check_id("serfHealth");
   serf->set_status("passing");
   auto* orphan = reg->add_checks();
   orphan->set_check_id("orphan");
   orphan->set_status("passing");
-  ASSERT_TRUE(catalog.sink()(foreign));
+  ASSERT_TRUE(catalog.sink()(foreign, ""));
   ASSERT_TRUE(sync.sync_once());
   auto snap = catalog.snap();
   EXPECT_FALSE(snap.service_get("node1", "stray"));
@@ -98,7 +127,7 @@ TEST_F(CatalogSyncTest, RepairsACatalogDamagedBehindTheAgentsBack) {
   proto::Command damage;
   damage.mutable_catalog_deregister()->set_node("node1");
   damage.mutable_catalog_deregister()->set_service_id("web1");
-  ASSERT_TRUE(catalog.sink()(damage));
+  ASSERT_TRUE(catalog.sink()(damage, ""));
   ASSERT_FALSE(catalog.snap().check_get("node1", "service:web1"));
   ASSERT_TRUE(sync.sync_once());
   EXPECT_TRUE(catalog.snap().service_get("node1", "web1"));
@@ -141,7 +170,7 @@ TEST_F(CatalogSyncTest, NodeDriftIsRepaired) {
   proto::Command drift;
   drift.mutable_catalog_register()->set_node("node1");
   drift.mutable_catalog_register()->set_address("10.9.9.9");
-  ASSERT_TRUE(catalog.sink()(drift));
+  ASSERT_TRUE(catalog.sink()(drift, ""));
   ASSERT_TRUE(sync.sync_once());
   EXPECT_EQ(catalog.snap().node_get("node1")->address, "127.0.0.1");
 }

@@ -593,6 +593,11 @@ TEST(AgentConfig, ValidationFollowsConsul) {
   std::string reap = dir.write("reap.json", R"({"check_reap_interval": "soon"})");
   EXPECT_EQ(load_error(dir, {"-config-file", reap}),
             "check_reap_interval: invalid duration: \"soon\": time: invalid duration \"soon\"");
+  std::string token_ttl = dir.write("token_ttl.json", R"({"acl": {"token_ttl": "soon"}})");
+  EXPECT_EQ(load_error(dir, {"-config-file", token_ttl}),
+            "acl.token_ttl: invalid duration: \"soon\": time: invalid duration \"soon\"");
+  std::string negative = dir.write("negative.json", R"({"acl": {"token_ttl": "-1s"}})");
+  EXPECT_EQ(load_error(dir, {"-config-file", negative}), "acl.token_ttl cannot be negative");
   std::string threads = dir.write("threads.json", R"({"http_threads": 1000})");
   EXPECT_EQ(load_error(dir, {"-config-file", threads}), "http_threads must be between 0 and 256");
 

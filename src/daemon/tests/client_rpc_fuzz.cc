@@ -48,18 +48,34 @@ void dns_query(std::string_view in) {
             "a forwarded DNS query does not round-trip");
 }
 
+void acl_resolve_reply(std::string_view in) {
+  auto r = decode_acl_resolve_reply(in);
+  if (!r) return;
+  auto again = decode_acl_resolve_reply(encode_acl_resolve_reply(*r));
+  PC_ASSERT(again.has_value() && *again == *r, "an ACL resolve reply does not round-trip");
+}
+
+void client_apply(std::string_view in) {
+  auto w = decode_client_apply(in);
+  if (!w) return;
+  (void)check_client_command(w->command, 1);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0: http_request(in); break;
     case 1: http_response(in); break;
     case 2: node_rows(in); break;
     case 3: (void)decode_node_rows_request(in); break;
     case 4: dns_query(in); break;
-    default: (void)check_client_command(in, 1); break;
+    case 5: (void)check_client_command(in, 1); break;
+    case 6: acl_resolve_reply(in); break;
+    case 7: client_apply(in); break;
+    default: (void)decode_acl_resolve_request(in); break;
   }
   return 0;
 }

@@ -180,6 +180,54 @@ TEST(ClientRpc, DnsQueriesCarryTheAgentsToken) {
   EXPECT_FALSE(decode_dns_query(encode_dns_query({1, 2, 3}, false, "s")).has_value());
 }
 
+acl::TokenGrantsText sample_grants() {
+  acl::TokenGrantsText g;
+  g.accessor_id = "acc-1";
+  g.description = "web's token";
+  g.policies.push_back({"pol-1", 7, R"(service "web" { policy = "write" })"});
+  g.service_identities.push_back({"api", {"dc1", "dc2"}});
+  g.node_identities.push_back({"client-0", "dc1"});
+  g.expiration_time_unix_ns = 1'800'000'000'000'000'000;
+  return g;
+}
+
+TEST(ClientRpc, AclResolveRoundTripsAndNotFoundIsAnAnswer) {
+  EXPECT_EQ(*decode_acl_resolve_request(encode_acl_resolve_request("s3cr3t")), "s3cr3t");
+  EXPECT_FALSE(decode_acl_resolve_request("").has_value());
+  auto back = decode_acl_resolve_reply(encode_acl_resolve_reply(sample_grants()));
+  ASSERT_TRUE(back.has_value());
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ(**back, sample_grants());
+  acl::TokenGrantsText forever = sample_grants();
+  forever.expiration_time_unix_ns.reset();
+  EXPECT_EQ(**decode_acl_resolve_reply(encode_acl_resolve_reply(forever)), forever);
+  auto none = decode_acl_resolve_reply(encode_acl_resolve_reply(std::nullopt));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+  acl::TokenGrantsText nameless = sample_grants();
+  nameless.accessor_id.clear();
+  EXPECT_FALSE(decode_acl_resolve_reply(encode_acl_resolve_reply(nameless)).has_value());
+  EXPECT_FALSE(decode_acl_resolve_reply("\x0a\xff").has_value());
+}
+
+TEST(ClientRpc, ClientApplyCarriesTheTokenAndABareCommandIsAnonymous) {
+  proto::Command cmd;
+  cmd.set_proposed_unix_ns(5);
+  cmd.mutable_catalog_deregister()->set_node("client-0");
+  auto w = decode_client_apply(encode_client_apply(cmd.SerializeAsString(), "agent-secret"));
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->token, "agent-secret");
+  EXPECT_EQ(w->command, cmd.SerializeAsString());
+  // What agents sent before writes carried a token: the command alone.
+  auto bare = decode_client_apply(cmd.SerializeAsString());
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_EQ(bare->token, "");
+  EXPECT_EQ(bare->command, cmd.SerializeAsString());
+  proto::Command parsed;
+  EXPECT_TRUE(parse_client_command(bare->command, parsed).has_value());
+  EXPECT_EQ(parsed.catalog_deregister().node(), "client-0");
+}
+
 // CLIENT_RPC_WRITE_CORPUS=<dir> writes the fuzz target's seeds (first byte: the decoder).
 TEST(ClientRpc, WriteFuzzCorpus) {
   const char* dir = std::getenv("CLIENT_RPC_WRITE_CORPUS");
@@ -198,6 +246,10 @@ TEST(ClientRpc, WriteFuzzCorpus) {
         encode_dns_query(std::vector<std::uint8_t>(12, 0), true,
                          "8f246b77-f3e1-ff88-5b48-8ec93abf3e05"));
   write("command", 5, cmd.SerializeAsString());
+  write("acl_resolve_reply", 6, encode_acl_resolve_reply(sample_grants()));
+  write("acl_resolve_not_found", 6, encode_acl_resolve_reply(std::nullopt));
+  write("client_apply", 7, encode_client_apply(cmd.SerializeAsString(), "secret"));
+  write("acl_resolve_request", 8, encode_acl_resolve_request("secret"));
 }
 
 }  // namespace

@@ -193,6 +193,7 @@ void agent_service_register(endpoints::Context& ctx, const Request& req, Reply r
     return;
   }
   reg->replace_existing_checks = query_flag(req, "replace-existing-checks");
+  reg->token = request_token(req);  // anti-entropy writes the service acting for it
   reply_after_sync(ctx, ctx.agent->add_service(std::move(*reg)), std::move(reply));
 }
 

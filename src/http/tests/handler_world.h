@@ -79,7 +79,8 @@ class HandlerWorld {
     options.runner.workers = 1;
     agent_ = std::make_unique<agent::LocalAgent>(
         node, agent::store_reader(store_, node.name),
-        [this](proto::Command c) {
+        // A server's agent: every write goes to its own log, whatever token it names.
+        [this](proto::Command c, const std::string&) {
           std::promise<core::Status> applied;
           endpoints::submit(ctx_, std::move(c), [&applied](core::Result<state::ApplyResult> r) {
             applied.set_value(r ? core::ok() : core::Status(r.error()));
