@@ -127,6 +127,11 @@ struct AclConfig {
   std::string initial_management;
   std::string agent;
   std::string default_token;
+  // Secondary datacenters: enable_token_replication copies the primary's global tokens too
+  // (policies and roles are always copied); tokens.replication is the secret the replicator
+  // presents to the primary.
+  bool enable_token_replication = false;
+  std::string replication_token;
 
   bool operator==(const AclConfig&) const = default;
 };
@@ -199,6 +204,9 @@ struct AgentConfig {
   std::vector<std::string> start_join_wan;
   std::string retry_interval_wan = "30s";
   AclConfig acl;
+  // primary_datacenter (legacy key: acl_datacenter): where ACLs and other global state are
+  // written; the others replicate from it. Lower-cased; "" means this datacenter is primary.
+  std::string primary_datacenter;
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.

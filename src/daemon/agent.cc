@@ -25,6 +25,7 @@
 #include "core/timer_thread.h"
 #include "core/version.h"
 #include "daemon/acl_init.h"
+#include "daemon/acl_replication.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/client_runtime.h"
@@ -35,6 +36,7 @@
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
+#include "daemon/replication_source.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "daemon/tls_service.h"
@@ -325,6 +327,8 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<ServerRuntime> server_runtime;
   std::unique_ptr<ClientRuntime> client_runtime;
   ClientService client_service;
+  // Answers other datacenters' replication fetches (method 21) when this one is primary.
+  ReplicationSource replication_source;
   if (client_mode) {
     // The servers come from the LAN pool (a client refuses to start without one).
     client_runtime = std::make_unique<ClientRuntime>([pool = lan.get(), dc = config.datacenter] {
@@ -359,8 +363,9 @@ int run_agent(const core::AgentConfig& initial) {
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
     so.autopilot = config.autopilot;
     so.wrap_stream = tls.rpc_wrapper();
-    so.register_handlers = [&client_service](rpc::RpcServer& server) {
+    so.register_handlers = [&client_service, &replication_source](rpc::RpcServer& server) {
       client_service.register_handlers(server);
+      replication_source.register_handler(server);
     };
     server_runtime = std::make_unique<ServerRuntime>(so, fsm, apply_outcome_codec());
     if (auto s = server_runtime->start(); !s) {
@@ -432,8 +437,10 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<endpoints::AclResolver> acl_resolver;
   std::unique_ptr<AclLeaderInit> acl_init;
   if (!client_mode) {
+    endpoints::AclSettings settings = acl_settings(config.acl);
+    settings.primary_datacenter = config.primary_datacenter;
     acl_resolver = std::make_unique<endpoints::AclResolver>(
-        store, acl_settings(config.acl), identity.datacenter, core::SystemClock::instance());
+        store, std::move(settings), identity.datacenter, core::SystemClock::instance());
     ctx.acl = acl_resolver.get();
     if (config.acl.enabled) {
       std::function<bool()> leading = [] { return true; };
@@ -441,6 +448,7 @@ int run_agent(const core::AgentConfig& initial) {
       acl_init = std::make_unique<AclLeaderInit>(ctx, timers, std::move(leading));
       acl_init->start();
     }
+    replication_source.attach(ctx, timers);
   }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;

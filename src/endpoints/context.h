@@ -34,6 +34,7 @@ class Membership;
 class CoordinateBatcher;
 struct WanServerCoordinate;
 class AclResolver;
+class AclReplicationStatusSource;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -87,6 +88,9 @@ struct Context {
   std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
   // Token resolution and the agent's acl settings; null or disabled: ACLs are off.
   const AclResolver* acl = nullptr;
+  // A secondary datacenter's ACL replication status (endpoints/acl_replication.h); null in
+  // the primary and in unit tests.
+  const AclReplicationStatusSource* acl_replication = nullptr;
 };
 
 template <typename T>

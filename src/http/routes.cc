@@ -141,6 +141,7 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
   router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
   router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
+  router.add("/v1/acl/replication", {"GET"}, bind(handlers::acl_replication));
 }
 
 }  // namespace pc::http
