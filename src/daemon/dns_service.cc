@@ -124,18 +124,39 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     failed.cacheable = false;
     return failed;
   }
-  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  dns::Resolution resolution =
+      dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  if (!resolution.other_datacenter.empty() && dc_forwarding_.ask) {
+    // Whether that datacenter is reachable changes with the WAN pool, not the store.
+    resolution.cacheable = false;
+    if (dc_forwarding_.has_servers(resolution.other_datacenter)) resolution.remote = true;
+  }
+  return resolution;
 }
 
-std::optional<std::vector<std::uint8_t>> DnsService::answer_bytes(
-    std::span<const std::uint8_t> query, bool tcp) {
+void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
   auto decoded = dns::wire::decode(query);
-  if (!decoded || decoded->header.qr) return std::nullopt;
+  if (!decoded || decoded->header.qr) {
+    done(std::nullopt);
+    return;
+  }
   dns::Resolution resolution = answer(*decoded, tcp, nullptr);
-  if (resolution.forward || resolution.remote) return std::nullopt;
+  if (resolution.remote && !resolution.other_datacenter.empty()) {
+    dc_forwarding_.ask(resolution.other_datacenter,
+                       std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
+    return;
+  }
+  if (resolution.forward || resolution.remote) {
+    done(std::nullopt);
+    return;
+  }
   auto encoded = dns::wire::encode(resolution.response, dns::response_size_max(*decoded, tcp));
-  if (!encoded) return std::nullopt;
-  return std::move(encoded->bytes);
+  if (!encoded) {
+    done(std::nullopt);
+    return;
+  }
+  done(std::move(encoded->bytes));
 }
 
 core::Result<std::uint16_t> DnsService::start() {
@@ -145,6 +166,7 @@ core::Result<std::uint16_t> DnsService::start() {
     options.address = address;
     options.port = port;  // the first server's port for the others
     options.remote = remote_;
+    options.remote_dc = dc_forwarding_.ask;
     // Cached answers stay valid until the next write is applied; none are served while this
     // agent may not answer from its own state (then every query takes the path that says so).
     options.cache_generation = [this]() -> std::uint64_t {

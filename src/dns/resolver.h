@@ -13,9 +13,10 @@
 //   SOA and NS questions for any name in the domain (the servers: healthy "consul" instances)
 // DC is "dc1" or "dc1.dc". `alt_domain` is answered like `domain`, and the names in the
 // answer use whichever the question asked in. A datacenter other than the local one is
-// NXDOMAIN (no federation yet). A name outside the domains is REFUSED, or handed back to the
-// server for forwarding when recursors are configured; so is a reverse name the catalog
-// does not know.
+// NXDOMAIN here, with Resolution::other_datacenter naming it: a server that can reach that
+// datacenter asks it instead (daemon/dns_service.h). A name outside the domains is REFUSED, or
+// handed back to the server for forwarding when recursors are configured; so is a reverse name the
+// catalog does not know.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -70,6 +71,9 @@ struct Resolution {
   // Another process answers it (a client agent asks a server): the DNS server hands the
   // query's bytes to DnsServer::Options::remote and sends back what that returns.
   bool remote = false;
+  // The question names this datacenter, not the local one (lower case; "" otherwise). With
+  // `remote`, DnsServer::Options::remote_dc answers it.
+  std::string other_datacenter;
 };
 
 // The TTL for answers about service `name` (see ResolverConfig::service_ttls).
