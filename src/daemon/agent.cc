@@ -43,6 +43,7 @@
 #include "daemon/tls_service.h"
 #include "daemon/user_events.h"
 #include "daemon/wan_gossip.h"
+#include "endpoints/acl_replication.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
 #include "endpoints/response_cache.h"
@@ -462,6 +463,29 @@ int run_agent(const core::AgentConfig& initial) {
     }
     replication_source.attach(ctx, timers);
   }
+  // A secondary datacenter's leader copies the primary's ACLs through the WAN pool.
+  std::unique_ptr<AclReplication> acl_replication;
+  if (!client_mode && config.acl.enabled && dc_caller && !endpoints::acl_in_primary(ctx)) {
+    ReplicatorDeps deps;
+    deps.primary_datacenter = endpoints::acl_primary_datacenter(ctx);
+    deps.local_datacenter = identity.datacenter;
+    deps.token = config.acl.replication_token;
+    deps.remote = [caller = dc_caller.get()](const std::string& dc, std::uint16_t method,
+                                             std::string payload, core::Duration timeout,
+                                             federation::DcReplyFn done) {
+      caller->call_idempotent(dc, method, std::move(payload), timeout, std::move(done));
+    };
+    deps.local = [&store] { return store.snapshot(); };
+    deps.submit = [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); };
+    deps.leading = [duties = leader_duties.get()] {
+      return duties == nullptr || duties->leading();
+    };
+    deps.unix_now_ns = [&ctx] { return endpoints::unix_now_ns(ctx); };
+    acl_replication =
+        std::make_unique<AclReplication>(std::move(deps), config.acl.enable_token_replication);
+    ctx.acl_replication = acl_replication.get();
+    acl_replication->start();
+  }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
   if (wan) ctx.wan_coordinates = [pool = wan.get()] { return pool->server_coordinates(); };
@@ -726,7 +750,8 @@ int run_agent(const core::AgentConfig& initial) {
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
   // stopping the log first fails them at once instead of holding up the exit.
   stop_log();
-  stop_registrar();  // before the reconciler it may start
+  if (acl_replication) acl_replication->stop();  // its writes failed with the log's stop
+  stop_registrar();                              // before the reconciler it may start
   stop_gossip();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent

@@ -8,8 +8,8 @@ until its index moves, so the bound here is generous only for a loaded machine);
 made in dc2 with Local true stays in dc2; a policy update in dc1 changes what the token may
 do in dc2; /v1/acl/replication in dc2 shows Enabled, Running, SourceDatacenter dc1,
 ReplicationType "tokens" and indexes that move with writes in dc1, and in dc1 Enabled false;
-bootstrap in dc2 answers 401 "ACL support disabled" as Consul's secondaries do, and a
-global write there is refused; with dc1 stopped, dc2 keeps serving with the replicated state
+bootstrap in dc2 answers 401 "ACL support disabled" as Consul's secondaries do, and policy
+and global token writes sent to dc2 are run in dc1 (and come back by replication); with dc1 stopped, dc2 keeps serving with the replicated state
 and reports the error; once dc1 is back, a write there reaches dc2 again.
 """
 
@@ -129,11 +129,18 @@ class AclReplicationTest(unittest.TestCase):
         self.assertFalse(primary_status["Enabled"])
         self.assertFalse(primary_status["Running"])
 
-        # Only the primary bootstraps; global objects are written there.
+        # Only the primary bootstraps; global objects sent to dc2 are written in dc1 and come
+        # back through replication.
         boot = dc2.put("/v1/acl/bootstrap")
         self.assertEqual((boot.status, boot.text.strip()), (401, "ACL support disabled"))
-        refused = self.put_json(dc2, "/v1/acl/policy", {"Name": "mine", "Rules": ""}, ROOT)
-        self.assertNotEqual(refused.status, 200, refused.text)
+        via_dc2 = self.write_ok(dc2, "/v1/acl/policy", {"Name": "via-dc2", "Rules": ""})
+        in_primary = dc1.get(f"/v1/acl/policy/{via_dc2['ID']}", headers={"X-Consul-Token": ROOT})
+        self.assertEqual(in_primary.status, 200, in_primary.text)
+        global_via_dc2 = self.write_ok(dc2, "/v1/acl/token", {"Policies": [{"Name": "app"}]})
+        self.assertFalse(global_via_dc2["Local"])
+        self.until("the token written through dc2 replicated back to dc2",
+                   lambda: self.kv_status(dc2, "app/g", global_via_dc2["SecretID"]) == 200,
+                   REPLICATION_BOUND_S)
 
         # A local token made in dc2 stays there, and may use replicated policies.
         local = self.write_ok(dc2, "/v1/acl/token", {"Local": True,
