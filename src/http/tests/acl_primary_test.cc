@@ -17,8 +17,6 @@ namespace {
 class AclPrimaryTest : public ::testing::Test {
  protected:
   AclPrimaryTest() {
-    settings_.enabled = true;
-    settings_.primary_datacenter = "dc0";
     world_.ctx().acl = &resolver_;
     // One local and one global token, as replication and a local write leave them.
     proto::Command cmd;
@@ -48,9 +46,16 @@ class AclPrimaryTest : public ::testing::Test {
     return acl_primary_for(world_.ctx(), req);
   }
 
+  static endpoints::AclSettings secondary() {
+    endpoints::AclSettings s;
+    s.enabled = true;
+    s.primary_datacenter = "dc0";
+    return s;
+  }
+
   testing::HandlerWorld world_{"node1"};
-  endpoints::AclSettings settings_;
-  endpoints::AclResolver resolver_{world_.store(), settings_, "dc1", core::SystemClock::instance()};
+  endpoints::AclResolver resolver_{world_.store(), secondary(), "dc1",
+                                   core::SystemClock::instance()};
 };
 
 TEST_F(AclPrimaryTest, GlobalWritesGoToThePrimaryAndTheRestStays) {
