@@ -160,7 +160,12 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
   router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
   router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
-  router.add("/v1/acl/replication", {"GET"}, bind(handlers::acl_replication));
+  // The replicators run on the leader, so its status is the one to show (Consul forwards too).
+  router.add("/v1/acl/replication", {"GET"},
+             [to_leader, local = bind(handlers::acl_replication)](const Request& req, Reply reply) {
+               if (to_leader && to_leader(req, reply)) return;
+               local(req, std::move(reply));
+             });
 }
 
 }  // namespace pc::http
