@@ -133,6 +133,8 @@ constexpr KeySpec kKeys[] = {
     {"retry_interval_wan", Kind::kString},
     {"acl", Kind::kAcl},
     {"audit", Kind::kAudit},
+    {"primary_datacenter", Kind::kString},
+    {"acl_datacenter", Kind::kString},
 };
 
 constexpr std::string_view kPortKeys[] = {"http",     "https",    "dns", "server",
@@ -723,6 +725,7 @@ void decode_acl(const json::object& obj, AclConfig& a) {
     if (key == "down_policy") a.down_policy = str_of(v);
     if (key == "enable_token_persistence") a.enable_token_persistence = v.get_bool();
     if (key == "token_ttl") a.token_ttl = str_of(v);
+    if (key == "enable_token_replication") a.enable_token_replication = v.get_bool();
     if (key != "tokens") continue;
     for (const auto& [tk, tv] : v.get_object()) {
       std::string_view t = tk;
@@ -825,6 +828,11 @@ void decode(const json::object& obj, AgentConfig& c) {
   for (const auto& [k, v] : obj) {
     std::string_view key = k;
     if (key == "datacenter") c.datacenter = str_of(v);
+    // acl_datacenter is the name before Consul 1.4; primary_datacenter wins when both are set.
+    if (key == "primary_datacenter") c.primary_datacenter = str_of(v);
+    if (key == "acl_datacenter" && c.primary_datacenter.empty()) {
+      c.primary_datacenter = str_of(v);
+    }
     if (key == "node_name") c.node_name = str_of(v);
     if (key == "node_id") c.node_id = str_of(v);
     if (key == "data_dir") c.data_dir = str_of(v);
@@ -1066,6 +1074,7 @@ Status validate_bootstrap(const AgentConfig& c) {
 // Datacenter, data_dir, node name and node ID.
 Status validate_identity(AgentConfig& c) {
   c.datacenter = to_lower(c.datacenter);
+  c.primary_datacenter = to_lower(c.primary_datacenter);
   if (c.datacenter.empty()) return invalid("datacenter cannot be empty");
   if (!basic_name_ok(c.datacenter)) {
     return invalid("datacenter can only contain lowercase alphanumeric, - or _ characters. " +

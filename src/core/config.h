@@ -134,6 +134,10 @@ struct AclConfig {
   std::string replication;
   std::string dns;
   std::string config_file_service_registration;
+  // Secondary datacenters: enable_token_replication copies the primary's global tokens too
+  // (policies and roles are always copied); tokens.replication (above) is the secret the
+  // replicator presents to the primary.
+  bool enable_token_replication = false;
 
   bool operator==(const AclConfig&) const = default;
 };
@@ -233,6 +237,9 @@ struct AgentConfig {
   std::string retry_interval_wan = "30s";
   AclConfig acl;
   AuditConfig audit;
+  // primary_datacenter (legacy key: acl_datacenter): where ACLs and other global state are
+  // written; the others replicate from it. Lower-cased; "" means this datacenter is primary.
+  std::string primary_datacenter;
   // encrypt: the gossip encryption key, base64 of 16, 24 or 32 bytes (`consul keygen`);
   // empty: plaintext gossip. encrypt_verify_incoming / _outgoing (Consul's, default true):
   // false accepts or sends plaintext while encryption is rolled out.

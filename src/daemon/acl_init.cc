@@ -17,6 +17,8 @@ endpoints::AclSettings acl_settings(const core::AclConfig& config) {
   s.initial_management = config.initial_management;
   s.default_token = config.default_token;
   s.agent_token = config.agent;
+  s.enable_token_replication = config.enable_token_replication;
+  s.replication_token = config.replication;
   return s;
 }
 

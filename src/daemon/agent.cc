@@ -26,6 +26,7 @@
 #include "core/version.h"
 #include "daemon/acl_client.h"
 #include "daemon/acl_init.h"
+#include "daemon/acl_replication.h"
 #include "daemon/acl_token_reaper.h"
 #include "daemon/agent_membership.h"
 #include "daemon/apply_outcome.h"
@@ -39,11 +40,13 @@
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
+#include "daemon/replication_source.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "daemon/tls_service.h"
 #include "daemon/user_events.h"
 #include "daemon/wan_gossip.h"
+#include "endpoints/acl_replication.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
 #include "endpoints/response_cache.h"
@@ -352,6 +355,8 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<ServerRuntime> server_runtime;
   std::unique_ptr<ClientRuntime> client_runtime;
   ClientService client_service;
+  // Answers other datacenters' replication fetches (method 21) when this one is primary.
+  ReplicationSource replication_source;
   if (client_mode) {
     // The servers come from the LAN pool (a client refuses to start without one).
     client_runtime = std::make_unique<ClientRuntime>([pool = lan.get(), dc = config.datacenter] {
@@ -389,8 +394,9 @@ int run_agent(const core::AgentConfig& initial) {
     so.trailing_logs = static_cast<std::uint64_t>(config.raft_trailing_logs);
     so.autopilot = config.autopilot;
     so.wrap_stream = tls.rpc_wrapper();
-    so.register_handlers = [&client_service](rpc::RpcServer& server) {
+    so.register_handlers = [&client_service, &replication_source](rpc::RpcServer& server) {
       client_service.register_handlers(server);
+      replication_source.register_handler(server);
     };
     server_runtime = std::make_unique<ServerRuntime>(so, fsm, apply_outcome_codec());
     if (auto s = server_runtime->start(); !s) {
@@ -478,8 +484,10 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<AclTokenReaper> acl_reaper;
   ctx.agent_tokens = &agent_tokens;
   if (!client_mode) {
+    endpoints::AclSettings settings = acl_settings(config.acl);
+    settings.primary_datacenter = config.primary_datacenter;
     acl_resolver = std::make_unique<endpoints::AclResolver>(
-        store, acl_settings(config.acl), identity.datacenter, core::SystemClock::instance());
+        store, std::move(settings), identity.datacenter, core::SystemClock::instance());
     acl_resolver->set_agent_tokens(&agent_tokens);
     ctx.acl = acl_resolver.get();
     if (config.acl.enabled) {
@@ -487,11 +495,13 @@ int run_agent(const core::AgentConfig& initial) {
       if (leader_duties) leading = [duties = leader_duties.get()] { return duties->leading(); };
       acl_init = std::make_unique<AclLeaderInit>(ctx, timers, leading);
       acl_init->start();
-      // Every datacenter is its own primary until ACL replication exists: global tokens too.
+      // Global tokens are the primary's to reap; a secondary reaps only its local ones (the
+      // primary's deletions reach it by replication), as Consul's leaders do.
       acl_reaper = std::make_unique<AclTokenReaper>(ctx, timers, std::move(leading),
-                                                    /*include_global=*/true);
+                                                    endpoints::acl_in_primary(ctx));
       acl_reaper->start();
     }
+    replication_source.attach(ctx, timers);
   } else if (config.acl.enabled) {
     // A client agent asks a server what a token grants and enforces it itself.
     auto resolver =
@@ -504,6 +514,29 @@ int run_agent(const core::AgentConfig& initial) {
     acl_resolver = std::move(*resolver);
     acl_resolver->set_agent_tokens(&agent_tokens);
     ctx.acl = acl_resolver.get();
+  }
+  // A secondary datacenter's leader copies the primary's ACLs through the WAN pool.
+  std::unique_ptr<AclReplication> acl_replication;
+  if (!client_mode && config.acl.enabled && dc_caller && !endpoints::acl_in_primary(ctx)) {
+    ReplicatorDeps deps;
+    deps.primary_datacenter = endpoints::acl_primary_datacenter(ctx);
+    deps.local_datacenter = identity.datacenter;
+    deps.token = agent_tokens.get(endpoints::AgentTokens::Kind::kReplication);
+    deps.remote = [caller = dc_caller.get()](const std::string& dc, std::uint16_t method,
+                                             std::string payload, core::Duration timeout,
+                                             federation::DcReplyFn done) {
+      caller->call_idempotent(dc, method, std::move(payload), timeout, std::move(done));
+    };
+    deps.local = [&store] { return store.snapshot(); };
+    deps.submit = [&ctx](proto::Command cmd) { return submit_and_wait(ctx, std::move(cmd)); };
+    deps.leading = [duties = leader_duties.get()] {
+      return duties == nullptr || duties->leading();
+    };
+    deps.unix_now_ns = [&ctx] { return endpoints::unix_now_ns(ctx); };
+    acl_replication =
+        std::make_unique<AclReplication>(std::move(deps), config.acl.enable_token_replication);
+    ctx.acl_replication = acl_replication.get();
+    acl_replication->start();
   }
   ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
@@ -781,7 +814,8 @@ int run_agent(const core::AgentConfig& initial) {
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
   // stopping the log first fails them at once instead of holding up the exit.
   stop_log();
-  stop_registrar();  // before the reconciler it may start
+  if (acl_replication) acl_replication->stop();  // its writes failed with the log's stop
+  stop_registrar();                              // before the reconciler it may start
   stop_gossip();
   local_agent.stop();
   agent::kill_running_scripts();  // a check script must not outlive its agent

@@ -6,6 +6,7 @@
 
 #include "acl/builtin.h"
 #include "core/strings.h"
+#include "endpoints/acl_replication.h"
 #include "endpoints/acl_validate.h"
 #include "proto/commands.pb.h"
 #include "state/acl_proto.h"
@@ -112,6 +113,8 @@ acl::Role acl_fix_links(const state::Snapshot& snap, acl::Role role) {
 
 void acl_bootstrap(Context& ctx, Done<acl::Token> done) {
   if (auto st = check_enabled(ctx); !st) return done(st.error());
+  // Only the primary bootstraps; a secondary answers as Consul's does (acl.ErrDisabled).
+  if (!acl_in_primary(ctx)) return done(acl_disabled());
   acl::Token t;
   t.accessor_id = new_uuid(ctx);
   t.secret_id = new_uuid(ctx);
@@ -138,6 +141,9 @@ void acl_bootstrap(Context& ctx, Done<acl::Token> done) {
 
 void acl_token_create(Context& ctx, const ResolvedToken& who, acl::Token t, Done<acl::Token> done) {
   if (auto st = check_acl(ctx, who, true); !st) return done(st.error());
+  if (!t.local) {
+    if (auto st = acl_check_global_write(ctx, "global tokens"); !st) return done(st.error());
+  }
   const state::Snapshot snap = ctx.store.snapshot();
   if (t.accessor_id.empty()) {
     t.accessor_id = new_uuid(ctx);
@@ -164,6 +170,9 @@ void acl_token_update(Context& ctx, const ResolvedToken& who, acl::Token t, Done
   const state::Snapshot snap = ctx.store.snapshot();
   auto existing = snap.acl_token(t.accessor_id);
   if (!existing) return done(invalid("Cannot find token " + core::go_quote(t.accessor_id)));
+  if (!existing->local) {
+    if (auto st = acl_check_global_write(ctx, "global tokens"); !st) return done(st.error());
+  }
   if (!t.secret_id.empty() && t.secret_id != existing->secret_id) {
     return done(invalid("Changing a tokens SecretID is not permitted"));
   }
@@ -192,6 +201,9 @@ void acl_token_clone(Context& ctx, const ResolvedToken& who, std::string_view ac
   if (!source->auth_method.empty()) {
     return done(invalid("Cannot clone a token created from an auth method"));
   }
+  if (!source->local) {
+    if (auto st = acl_check_global_write(ctx, "global tokens"); !st) return done(st.error());
+  }
   acl::Token t = acl_fix_links(snap, std::move(*source));
   t.accessor_id = new_uuid(ctx);
   t.secret_id = new_uuid(ctx);
@@ -209,6 +221,9 @@ void acl_token_delete(Context& ctx, const ResolvedToken& who, std::string_view r
   }
   auto existing = ctx.store.snapshot().acl_token(accessor_id);
   if (!existing) return done(acl_not_found());
+  if (!existing->local) {
+    if (auto st = acl_check_global_write(ctx, "global tokens"); !st) return done(st.error());
+  }
   if (!request_secret.empty() && existing->secret_id == request_secret) {
     return done(invalid("Deletion of the request's authorization token is not permitted"));
   }
@@ -279,8 +294,11 @@ std::optional<proto::Command> acl_init_command(Context& ctx) {
     anon.hash = hash_of(anon);
     state::to_proto(anon, init->add_tokens());
   }
+  // A secondary makes the builtin objects under the primary's fixed IDs, so replication
+  // overwrites them in place; the initial_management token is the primary's alone (Consul
+  // ignores it elsewhere) and reaches a secondary through token replication.
   const std::string& initial = ctx.acl->settings().initial_management;
-  if (!initial.empty() && !snap.acl_token_by_secret(initial)) {
+  if (!initial.empty() && acl_in_primary(ctx) && !snap.acl_token_by_secret(initial)) {
     // A fresh accessor, as Consul's initializeACLs makes: it travels in the command, so every
     // server stores the same one.
     acl::Token t;

@@ -6,6 +6,7 @@
 #include "acl/rules.h"
 #include "core/strings.h"
 #include "endpoints/acl.h"
+#include "endpoints/acl_replication.h"
 #include "endpoints/acl_validate.h"
 #include "proto/commands.pb.h"
 #include "state/acl_proto.h"
@@ -63,6 +64,7 @@ core::Result<std::optional<Row>> check_id(Context& ctx, std::string& id, bool cr
 void acl_policy_set(Context& ctx, const ResolvedToken& who, acl::Policy p, bool create,
                     Done<acl::Policy> done) {
   if (auto st = check_acl(ctx, who, true); !st) return done(st.error());
+  if (auto st = acl_check_global_write(ctx, "policies"); !st) return done(st.error());
   const state::Snapshot snap = ctx.store.snapshot();
   auto existing = check_id<acl::Policy>(ctx, p.id, create, "policy",
                                         [&](const std::string& id) { return snap.acl_policy(id); });
@@ -98,6 +100,7 @@ void acl_policy_set(Context& ctx, const ResolvedToken& who, acl::Policy p, bool 
 void acl_policy_delete(Context& ctx, const ResolvedToken& who, std::string_view id,
                        Done<bool> done) {
   if (auto st = check_acl(ctx, who, true); !st) return done(st.error());
+  if (auto st = acl_check_global_write(ctx, "policies"); !st) return done(st.error());
   if (id == acl::kGlobalManagementPolicyId) {
     return done(invalid("Delete operation not permitted on the builtin global-management policy"));
   }
@@ -130,6 +133,7 @@ core::Result<AclRead<std::vector<acl::Policy>>> acl_policy_list(const Context& c
 void acl_role_set(Context& ctx, const ResolvedToken& who, acl::Role r, bool create,
                   Done<acl::Role> done) {
   if (auto st = check_acl(ctx, who, true); !st) return done(st.error());
+  if (auto st = acl_check_global_write(ctx, "roles"); !st) return done(st.error());
   const state::Snapshot snap = ctx.store.snapshot();
   auto existing = check_id<acl::Role>(ctx, r.id, create, "role",
                                       [&](const std::string& id) { return snap.acl_role(id); });
@@ -162,6 +166,7 @@ void acl_role_set(Context& ctx, const ResolvedToken& who, acl::Role r, bool crea
 
 void acl_role_delete(Context& ctx, const ResolvedToken& who, std::string_view id, Done<bool> done) {
   if (auto st = check_acl(ctx, who, true); !st) return done(st.error());
+  if (auto st = acl_check_global_write(ctx, "roles"); !st) return done(st.error());
   proto::Command cmd;
   cmd.mutable_acl_role_delete()->set_id(std::string(id));
   submit_delete(ctx, std::move(cmd), std::move(done));

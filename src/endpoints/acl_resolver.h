@@ -48,6 +48,12 @@ struct AclSettings {
   std::string initial_management;
   std::string default_token;
   std::string agent_token;
+  // Federation: the datacenter that owns ACLs ("" or this datacenter's name: this one);
+  // secondaries copy global tokens only with enable_token_replication, presenting
+  // replication_token to the primary.
+  std::string primary_datacenter;
+  bool enable_token_replication = false;
+  std::string replication_token;
 };
 
 // Who is asking and what they may do.

@@ -35,6 +35,7 @@ class CoordinateBatcher;
 struct WanServerCoordinate;
 class AclResolver;
 class AgentTokens;
+class AclReplicationStatusSource;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
@@ -90,6 +91,9 @@ struct Context {
   const AclResolver* acl = nullptr;
   // The agent's own tokens (acl.tokens, changed by /v1/agent/token/); null in unit tests.
   AgentTokens* agent_tokens = nullptr;
+  // A secondary datacenter's ACL replication status (endpoints/acl_replication.h); null in
+  // the primary and in unit tests.
+  const AclReplicationStatusSource* acl_replication = nullptr;
 };
 
 template <typename T>

@@ -1,5 +1,6 @@
 #include "http/routes.h"
 
+#include "http/acl_primary.h"
 #include "http/handlers/handlers.h"
 
 namespace pc::http {
@@ -54,6 +55,14 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
           return;
         }
         reply(Response::text(500, "No path to datacenter"));
+        return;
+      }
+      // In a secondary datacenter, global ACL writes run in the primary (http/acl_primary.h).
+      if (auto primary = acl_primary_for(ctx, req); primary && to_dc) {
+        Request there = req;
+        std::erase_if(there.query, [](const auto& kv) { return kv.first == "dc"; });
+        there.query.emplace_back("dc", std::move(*primary));
+        to_dc(there, std::move(reply));
         return;
       }
       if (needs_read_barrier(ctx, req)) {
@@ -152,6 +161,12 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
   router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
   router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
+  // The replicators run on the leader, so its status is the one to show (Consul forwards too).
+  router.add("/v1/acl/replication", {"GET"},
+             [to_leader, local = bind(handlers::acl_replication)](const Request& req, Reply reply) {
+               if (to_leader && to_leader(req, reply)) return;
+               local(req, std::move(reply));
+             });
 }
 
 }  // namespace pc::http

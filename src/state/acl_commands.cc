@@ -46,12 +46,18 @@ void bump_acl(ApplyContext& ctx, Table table) {
   ctx.changes.table(table);
 }
 
+// How a write came: from this datacenter's API, or replicated from the primary.
+enum class Origin { kLocal, kReplicated };
+
 // Links must name existing objects; the stored name is refreshed from the object, as Consul's
-// resolveTokenPolicyLinks does.
+// resolveTokenPolicyLinks does. A replicated object keeps a link to an object not here yet
+// (Consul's replication sets AllowMissingLinks): it may arrive in a later batch.
 core::Status resolve_links(const ApplyContext& ctx, std::vector<AclLink>& policies,
-                           std::vector<AclLink>* roles) {
+                           std::vector<AclLink>* roles, Origin origin = Origin::kLocal) {
+  const bool allow_missing = origin == Origin::kReplicated;
   for (AclLink& link : policies) {
     const AclPolicy* p = ctx.v.acl_policies.find(link.id);
+    if (p == nullptr && allow_missing) continue;
     if (p == nullptr)
       return make_error(Code::kInvalidArgument, "No such policy with ID: " + link.id);
     link.name = p->name;
@@ -59,6 +65,7 @@ core::Status resolve_links(const ApplyContext& ctx, std::vector<AclLink>& polici
   if (roles == nullptr) return core::ok();
   for (AclLink& link : *roles) {
     const AclRole* r = ctx.v.acl_roles.find(link.id);
+    if (r == nullptr && allow_missing) continue;
     if (r == nullptr) return make_error(Code::kInvalidArgument, "No such role with ID: " + link.id);
     link.name = r->name;
   }
@@ -67,16 +74,20 @@ core::Status resolve_links(const ApplyContext& ctx, std::vector<AclLink>& polici
 
 // Consul's aclTokenSetTxn. A new token takes the entry's index as CreateIndex; an update keeps
 // the original CreateIndex and CreateTime.
-core::Status token_put(ApplyContext& ctx, AclToken t) {
+// A replicated token is the primary's word: it may replace the secret of a token this
+// datacenter made with the same accessor (the anonymous token's is the same everywhere).
+core::Status token_put(ApplyContext& ctx, AclToken t, Origin origin = Origin::kLocal) {
   if (t.accessor_id.empty()) return make_error(Code::kInvalidArgument, "Missing token AccessorID");
   if (t.secret_id.empty()) return make_error(Code::kInvalidArgument, "Missing token SecretID");
-  if (auto st = resolve_links(ctx, t.policies, &t.roles); !st) return st;
+  if (auto st = resolve_links(ctx, t.policies, &t.roles, origin); !st) return st;
   const std::string* holder = ctx.v.acl_tokens_by_secret.find(t.secret_id);
   if (holder != nullptr && *holder != t.accessor_id) {
     return make_error(Code::kInvalidArgument, "Invalid Token: SecretID is already in use");
   }
   if (const AclToken* existing = ctx.v.acl_tokens.find(t.accessor_id)) {
-    if (existing->secret_id != t.secret_id) {
+    if (existing->secret_id != t.secret_id && origin == Origin::kReplicated) {
+      ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
+    } else if (existing->secret_id != t.secret_id) {
       return make_error(Code::kInvalidArgument, "Changing a tokens SecretID is not permitted");
     }
     t.create_index = existing->create_index;
@@ -131,6 +142,32 @@ core::Status policy_put(ApplyContext& ctx, AclPolicy p) {
   return core::ok();
 }
 
+// Consul's aclRoleSetTxn.
+core::Status role_put(ApplyContext& ctx, AclRole role, Origin origin = Origin::kLocal) {
+  if (role.id.empty()) return make_error(Code::kInvalidArgument, "Missing Role ID");
+  if (role.name.empty()) return make_error(Code::kInvalidArgument, "Missing Role Name");
+  const std::string* owner = ctx.v.acl_roles_by_name.find(role.name);
+  if (owner != nullptr && *owner != role.id) {
+    return make_error(Code::kInvalidArgument, "Invalid Role: A Role with Name " +
+                                                  core::go_quote(role.name) + " already exists");
+  }
+  if (auto st = resolve_links(ctx, role.policies, nullptr, origin); !st) return st;
+  if (const AclRole* existing = ctx.v.acl_roles.find(role.id)) {
+    role.create_index = existing->create_index;
+    if (existing->name != role.name) {
+      ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
+    }
+  } else {
+    role.create_index = ctx.index;
+  }
+  role.modify_index = ctx.index;
+  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.set(role.name, role.id);
+  std::string key = role.id;
+  ctx.v.acl_roles = ctx.v.acl_roles.set(std::move(key), std::move(role));
+  bump_acl(ctx, Table::kAclRoles);
+  return core::ok();
+}
+
 }  // namespace
 
 ApplyResult apply_acl_token_set(ApplyContext& ctx, const proto::Command& command) {
@@ -172,33 +209,8 @@ ApplyResult apply_acl_policy_delete(ApplyContext& ctx, const proto::Command& com
   return ApplyResult{};
 }
 
-// Consul's aclRoleSetTxn.
 ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command) {
-  AclRole role = from_proto(command.acl_role_set().role());
-  if (role.id.empty()) return failed(Code::kInvalidArgument, "Missing Role ID");
-  if (role.name.empty()) return failed(Code::kInvalidArgument, "Missing Role Name");
-  const std::string* owner = ctx.v.acl_roles_by_name.find(role.name);
-  if (owner != nullptr && *owner != role.id) {
-    return failed(Code::kInvalidArgument, "Invalid Role: A Role with Name " +
-                                              core::go_quote(role.name) + " already exists");
-  }
-  if (auto st = resolve_links(ctx, role.policies, nullptr); !st) {
-    return outcome(st);
-  }
-  if (const AclRole* existing = ctx.v.acl_roles.find(role.id)) {
-    role.create_index = existing->create_index;
-    if (existing->name != role.name) {
-      ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
-    }
-  } else {
-    role.create_index = ctx.index;
-  }
-  role.modify_index = ctx.index;
-  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.set(role.name, role.id);
-  std::string key = role.id;
-  ctx.v.acl_roles = ctx.v.acl_roles.set(std::move(key), std::move(role));
-  bump_acl(ctx, Table::kAclRoles);
-  return ApplyResult{};
+  return outcome(role_put(ctx, from_proto(command.acl_role_set().role())));
 }
 
 ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& command) {
@@ -263,6 +275,75 @@ ApplyResult apply_acl_token_reap(ApplyContext& ctx, const proto::Command& comman
     deleted = true;
   }
   if (deleted) bump_acl(ctx, Table::kAclTokens);
+  return ApplyResult{};
+}
+
+// ---- Replication batches (Consul's ACLPolicyBatchSet/Delete and the role and token kinds) ----
+// Deletions first, then upserts; any refused upsert refuses the whole batch (apply_command
+// rolls the entry back), so a secondary never holds half a batch.
+
+namespace {
+
+void policy_erase(ApplyContext& ctx, const std::string& id) {
+  const AclPolicy* existing = ctx.v.acl_policies.find(id);
+  if (existing == nullptr || id == kGlobalManagementId) return;
+  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(existing->name);
+  ctx.v.acl_policies = ctx.v.acl_policies.erase(id);
+  bump_acl(ctx, Table::kAclPolicies);
+}
+
+void role_erase(ApplyContext& ctx, const std::string& id) {
+  const AclRole* existing = ctx.v.acl_roles.find(id);
+  if (existing == nullptr) return;
+  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
+  ctx.v.acl_roles = ctx.v.acl_roles.erase(id);
+  bump_acl(ctx, Table::kAclRoles);
+}
+
+// Only global tokens: a batch never removes a token this datacenter owns.
+void token_erase(ApplyContext& ctx, const std::string& accessor) {
+  const AclToken* existing = ctx.v.acl_tokens.find(accessor);
+  if (existing == nullptr || existing->local || accessor == kAnonymousAccessorId) return;
+  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
+  ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
+  bump_acl(ctx, Table::kAclTokens);
+}
+
+}  // namespace
+
+ApplyResult apply_acl_policy_batch(ApplyContext& ctx, const proto::Command& command) {
+  const proto::AclPolicyBatch& in = command.acl_policy_batch();
+  for (const std::string& id : in.deletes()) policy_erase(ctx, id);
+  for (const proto::AclPolicy& m : in.upserts()) {
+    if (auto st = policy_put(ctx, from_proto(m)); !st) return outcome(st);
+  }
+  return ApplyResult{};
+}
+
+ApplyResult apply_acl_role_batch(ApplyContext& ctx, const proto::Command& command) {
+  const proto::AclRoleBatch& in = command.acl_role_batch();
+  for (const std::string& id : in.deletes()) role_erase(ctx, id);
+  for (const proto::AclRole& m : in.upserts()) {
+    if (auto st = role_put(ctx, from_proto(m), Origin::kReplicated); !st) return outcome(st);
+  }
+  return ApplyResult{};
+}
+
+ApplyResult apply_acl_token_batch(ApplyContext& ctx, const proto::Command& command) {
+  const proto::AclTokenBatch& in = command.acl_token_batch();
+  for (const std::string& accessor : in.deletes()) token_erase(ctx, accessor);
+  for (const proto::AclToken& m : in.upserts()) {
+    if (m.local()) {
+      return failed(Code::kInvalidArgument,
+                    "Cannot replicate local token " + std::string(m.accessor_id()));
+    }
+    const AclToken* existing = ctx.v.acl_tokens.find(m.accessor_id());
+    if (existing != nullptr && existing->local) {
+      return failed(Code::kInvalidArgument,
+                    "Cannot replace local token " + std::string(m.accessor_id()));
+    }
+    if (auto st = token_put(ctx, from_proto(m), Origin::kReplicated); !st) return outcome(st);
+  }
   return ApplyResult{};
 }
 

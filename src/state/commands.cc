@@ -873,6 +873,9 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kAclBootstrap, "acl_bootstrap", &apply_acl_bootstrap},
     CommandType{proto::Command::kAclInit, "acl_init", &apply_acl_init},
     CommandType{proto::Command::kAclTokenReap, "acl_token_reap", &apply_acl_token_reap},
+    CommandType{proto::Command::kAclPolicyBatch, "acl_policy_batch", &apply_acl_policy_batch},
+    CommandType{proto::Command::kAclRoleBatch, "acl_role_batch", &apply_acl_role_batch},
+    CommandType{proto::Command::kAclTokenBatch, "acl_token_batch", &apply_acl_token_batch},
 };
 
 }  // namespace

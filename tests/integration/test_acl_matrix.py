@@ -181,6 +181,8 @@ def rows():
                 "Node": "gone-node", "Address": "10.0.0.2",
                 "Service": {"Service": "gone", "ID": "gone"}})),
         Row("GET", "/v1/catalog/datacenters", [], "open"),
+        # Consul requires no ACL for the replication status.
+        Row("GET", "/v1/acl/replication", [], "open"),
         Row("GET", "/v1/catalog/services", web_read, "filter",
             sees=lambda b, fx: "web" in b),
         Row("GET", "/v1/catalog/service/web", node_read + web_read, "filter", sees=has_web),

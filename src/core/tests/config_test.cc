@@ -195,6 +195,28 @@ TEST(AgentConfig, CoordinateSettingsFromFiles) {
             "\"often\"");
 }
 
+TEST(AgentConfig, PrimaryDatacenterAndReplicationSettings) {
+  TempDir dir;
+  std::string a = dir.write("repl.json", R"({
+    "primary_datacenter": "DC1", "acl_datacenter": "legacy",
+    "acl": {"enabled": true, "enable_token_replication": true,
+            "tokens": {"replication": "r-secret"}}
+  })");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", a});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->primary_datacenter, "dc1");  // lower-cased; the newer key wins
+  EXPECT_TRUE(r->acl.enable_token_replication);
+  EXPECT_EQ(r->acl.replication, "r-secret");
+  std::string legacy = dir.write("legacy.json", R"({"acl_datacenter": "east"})");
+  Result<AgentConfig> l = load_agent_config({"-data-dir", dir.path(), "-config-file", legacy});
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->primary_datacenter, "east");
+  Result<AgentConfig> none = load_agent_config({"-data-dir", dir.path()});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->primary_datacenter, "");
+  EXPECT_FALSE(none->acl.enable_token_replication);
+}
+
 TEST(AgentConfig, ConfigDirReadsJsonInLexicalOrder) {
   TempDir dir;
   std::string conf = dir.sub("conf.d");

@@ -9,6 +9,7 @@
 #include "consensus/runtime/single_node_log.h"
 #include "endpoints/acl.h"
 #include "endpoints/acl_filter.h"
+#include "endpoints/acl_replication.h"
 #include "endpoints/tests/test_fsm.h"
 #include "proto/commands.pb.h"
 
@@ -252,6 +253,124 @@ TEST_F(AclEndpointsTest, ResolutionCostDoesNotGrowWithTheNumberOfTokens) {
   EXPECT_EQ(many.rows_read, few.rows_read);
   EXPECT_EQ(many.policies_parsed, few.policies_parsed);
   EXPECT_EQ(few.rows_read, 2u);  // the token and its one policy
+}
+
+// ---- Across datacenters (endpoints/acl_replication.h) ----
+
+proto::ReplicationRequest fetch(proto::ReplicationRequest::Kind kind, std::string token) {
+  proto::ReplicationRequest req;
+  req.set_kind(kind);
+  req.set_token(std::move(token));
+  return req;
+}
+
+TEST_F(AclEndpointsTest, ReplicationReadAnswersTheSetForTheReplicationToken) {
+  ASSERT_TRUE(make_policy("reader", "acl = \"read\""));
+  auto reader = make_token({"reader"});
+  ASSERT_TRUE(reader);
+  acl::Token local;
+  local.local = true;
+  auto mine = call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, local, done); });
+  ASSERT_TRUE(mine);
+
+  state::WatchSet ws;
+  auto policies =
+      replication_read(ctx_, fetch(proto::ReplicationRequest::ACL_POLICIES, reader->secret_id), ws);
+  ASSERT_TRUE(policies) << policies.error().message;
+  EXPECT_EQ(policies->policies_size(), 2);  // global-management and reader
+  EXPECT_EQ(policies->index(), store_.snapshot().max_index({state::Table::kAclPolicies}));
+  EXPECT_EQ(ws.size(), 1u) << "a fetch watches its kind's table";
+
+  // Tokens carry secrets: acl:read is not enough.
+  auto denied =
+      replication_read(ctx_, fetch(proto::ReplicationRequest::ACL_TOKENS, reader->secret_id), ws);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, core::Code::kPermissionDenied);
+  auto tokens =
+      replication_read(ctx_, fetch(proto::ReplicationRequest::ACL_TOKENS, "root-secret"), ws);
+  ASSERT_TRUE(tokens);
+  for (const auto& t : tokens->tokens()) {
+    EXPECT_FALSE(t.local());
+    EXPECT_NE(t.accessor_id(), mine->accessor_id);
+  }
+  EXPECT_EQ(tokens->tokens_size(), 3);  // anonymous, initial management, reader's
+
+  auto unknown = replication_read(ctx_, fetch(proto::ReplicationRequest::ACL_ROLES, "nope"), ws);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "ACL not found");
+  EXPECT_FALSE(
+      replication_read(ctx_, fetch(proto::ReplicationRequest::UNKNOWN, "root-secret"), ws));
+
+  auto status = acl_replication_status(ctx_);
+  ASSERT_TRUE(status);
+  EXPECT_FALSE(status->enabled);  // Consul's primary answers the zero status
+  EXPECT_TRUE(status->source_datacenter.empty());
+}
+
+struct FixedStatus final : AclReplicationStatusSource {
+  AclReplicationStatus acl_replication_status() const override {
+    AclReplicationStatus s;
+    s.enabled = s.running = true;
+    s.source_datacenter = "dc0";
+    s.replicated_index = 9;
+    return s;
+  }
+};
+
+TEST_F(AclEndpointsTest, SecondaryKeepsGlobalWritesAndBootstrapForThePrimary) {
+  AclSettings settings = deny_settings();
+  settings.primary_datacenter = "dc0";
+  AclResolver secondary(store_, settings, "dc1", clock_);
+  ctx_.acl = &secondary;
+  EXPECT_FALSE(acl_in_primary(ctx_));
+  EXPECT_EQ(acl_primary_datacenter(ctx_), "dc0");
+
+  auto boot = call<acl::Token>([&](auto done) { acl_bootstrap(ctx_, done); });
+  ASSERT_FALSE(boot);
+  EXPECT_TRUE(is_acl_disabled(boot.error()));
+  acl::Policy p;
+  p.name = "here";
+  auto policy = call<acl::Policy>([&](auto done) { acl_policy_set(ctx_, root_, p, true, done); });
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().message, "Cannot upsert policies within this datacenter");
+  auto global = call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, {}, done); });
+  ASSERT_FALSE(global);
+  EXPECT_EQ(global.error().message, "Cannot upsert global tokens within this datacenter");
+  acl::Token local;
+  local.local = true;
+  EXPECT_TRUE(call<acl::Token>([&](auto done) { acl_token_create(ctx_, root_, local, done); }));
+
+  state::WatchSet ws;
+  auto read =
+      replication_read(ctx_, fetch(proto::ReplicationRequest::ACL_POLICIES, "root-secret"), ws);
+  ASSERT_FALSE(read) << "only the primary is a replication source";
+
+  FixedStatus fixed;
+  ctx_.acl_replication = &fixed;
+  auto status = acl_replication_status(ctx_);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->running);
+  EXPECT_EQ(status->replicated_index, 9u);
+}
+
+TEST(AclInitInSecondary, MakesTheBuiltinsButNoInitialManagementToken) {
+  ManualClock clock;
+  state::Store store;
+  StoreFsm fsm(store);
+  consensus::SingleNodeLog log(fsm, "127.0.0.1:8300");
+  core::SystemRand rand{1};
+  AclSettings settings = deny_settings();
+  settings.primary_datacenter = "dc0";
+  AclResolver resolver(store, settings, "dc1", clock);
+  Context ctx{store, log, clock, rand, {}};
+  ctx.identity.datacenter = "dc1";
+  ctx.acl = &resolver;
+  auto init = acl_init_command(ctx);
+  ASSERT_TRUE(init);
+  ASSERT_EQ(init->acl_init().policies_size(), 1);
+  EXPECT_EQ(init->acl_init().policies(0).id(), acl::kGlobalManagementPolicyId);
+  ASSERT_EQ(init->acl_init().tokens_size(), 1);
+  EXPECT_EQ(init->acl_init().tokens(0).accessor_id(), acl::kAnonymousTokenAccessorId);
 }
 
 }  // namespace

@@ -78,5 +78,7 @@ void acl_role_create(endpoints::Context& ctx, const Request& req, Reply reply);
 void acl_role(endpoints::Context& ctx, const Request& req, Reply reply);
 void acl_role_by_name(endpoints::Context& ctx, const Request& req, Reply reply);
 void acl_role_list(endpoints::Context& ctx, const Request& req, Reply reply);
+// GET /v1/acl/replication (handlers/acl_replication.cc).
+void acl_replication(endpoints::Context& ctx, const Request& req, Reply reply);
 
 }  // namespace pc::http::handlers

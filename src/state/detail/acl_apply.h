@@ -14,5 +14,9 @@ ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& comma
 ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_token_reap(ApplyContext& ctx, const proto::Command& command);
+// Replication from the primary datacenter: one kind's upserts and deletions in one entry.
+ApplyResult apply_acl_policy_batch(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_role_batch(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_acl_token_batch(ApplyContext& ctx, const proto::Command& command);
 
 }  // namespace pc::state
