@@ -37,6 +37,7 @@ class AclResolver;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
+struct QueryFederation;
 
 struct AgentIdentity {
   std::string datacenter;
@@ -87,6 +88,8 @@ struct Context {
   std::function<std::vector<WanServerCoordinate>()> wan_coordinates;
   // Token resolution and the agent's acl settings; null or disabled: ACLs are off.
   const AclResolver* acl = nullptr;
+  // Prepared-query failover to other datacenters (endpoints/query.h); null: no failover.
+  QueryFederation* query_federation = nullptr;
 };
 
 template <typename T>

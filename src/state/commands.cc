@@ -458,6 +458,7 @@ core::Status session_delete(ApplyContext& ctx, std::string_view id) {
   }
   session_index_remove(ctx, s);
   ctx.v.sessions = ctx.v.sessions.erase(s.id);
+  delete_session_queries(ctx, s.id);
   ctx.changes.session(s.id);
   bump(ctx, Table::kSessions);
 
@@ -872,6 +873,10 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kAclRoleDelete, "acl_role_delete", &apply_acl_role_delete},
     CommandType{proto::Command::kAclBootstrap, "acl_bootstrap", &apply_acl_bootstrap},
     CommandType{proto::Command::kAclInit, "acl_init", &apply_acl_init},
+    CommandType{proto::Command::kPreparedQuerySet, "prepared_query_set",
+                &apply_prepared_query_set},
+    CommandType{proto::Command::kPreparedQueryDelete, "prepared_query_delete",
+                &apply_prepared_query_delete},
 };
 
 }  // namespace

@@ -14,4 +14,10 @@ ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& comma
 ApplyResult apply_acl_bootstrap(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command);
 
+// The prepared-query commands (query_commands.cc), and the removal of the queries bound to a
+// session when it is destroyed (Consul's sessionDestroyTxn).
+ApplyResult apply_prepared_query_set(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_prepared_query_delete(ApplyContext& ctx, const proto::Command& command);
+void delete_session_queries(ApplyContext& ctx, std::string_view session_id);
+
 }  // namespace pc::state
