@@ -35,6 +35,7 @@
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
+#include "daemon/query_wiring.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
 #include "daemon/tls_service.h"
@@ -413,6 +414,8 @@ int run_agent(const core::AgentConfig& initial) {
     if (client_runtime) client_runtime->stop();
   };
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
+  // Prepared-query failover's view of the WAN (wired below); lives as long as ctx.
+  endpoints::QueryFederation query_federation;
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
   endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
@@ -659,6 +662,14 @@ int run_agent(const core::AgentConfig& initial) {
       store, log, config, identity.node_name,
       client_mode ? client_runtime->dns_forwarder() : dns::DnsServer::Options::Remote());
   if (!client_mode) client_service.attach_dns(dns.get());
+  // Prepared queries: NAME.query names run here on a server (failover included), with the
+  // agent's token as the caller's.
+  query_federation.known_datacenters = [&membership] { return membership.datacenters(); };
+  ctx.query_federation = &query_federation;
+  if (!client_mode) {
+    dns->set_query_runner(dns_query_runner(
+        ctx, config.acl.agent.empty() ? config.acl.default_token : config.acl.agent));
+  }
   int dns_port = -1;
   if (config.ports.dns >= 0) {
     auto bound = dns->start();

@@ -3,6 +3,7 @@
 #include "daemon/apply_outcome.h"
 #include "daemon/client_rpc.h"
 #include "endpoints/context.h"
+#include "endpoints/query.h"
 #include "http/blocking_runner.h"
 #include "state/store.h"
 
@@ -19,6 +20,13 @@ void ClientService::register_handlers(rpc::RpcServer& server) {
   });
   server.handle(kRpcClientDns, [this](rpc::Request r, rpc::Responder resp) {
     handle_dns(std::move(r), std::move(resp));
+  });
+  // Another datacenter's server running a prepared query here (its failover).
+  server.handle(endpoints::kRpcQueryExecuteRemote, [this](rpc::Request r, rpc::Responder resp) {
+    if (!ready(resp)) return;
+    auto out = endpoints::query_execute_remote(*ctx_, r.payload);
+    if (!out) return resp.fail(out.error());
+    resp.respond(std::move(*out));
   });
 }
 

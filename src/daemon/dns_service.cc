@@ -124,7 +124,39 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     failed.cacheable = false;
     return failed;
   }
-  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  dns::Resolution out = dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  if (out.prepared_query.empty()) return out;
+  if (query_runner_) {
+    out.remote = true;  // answered by answer_later, once the query has run
+    return out;
+  }
+  dns::PreparedQueryAnswer none;
+  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external, &none);
+}
+
+void DnsService::answer_later(std::vector<std::uint8_t> query, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
+  auto decoded = dns::wire::decode(query);
+  if (!decoded || !query_runner_) {
+    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    return done(std::nullopt);
+  }
+  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
+  dns::Resolution first =
+      dns::resolve_full(*decoded, store_.snapshot(), *config, rand_, !tcp, nullptr);
+  if (first.prepared_query.empty()) {
+    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    return done(std::nullopt);
+  }
+  auto message = std::make_shared<dns::wire::Message>(std::move(*decoded));
+  query_runner_(first.prepared_query, [this, message, tcp, config,
+                                       done = std::move(done)](dns::PreparedQueryAnswer answer) {
+    dns::Resolution r =
+        dns::resolve_full(*message, store_.snapshot(), *config, rand_, !tcp, nullptr, &answer);
+    auto encoded = dns::wire::encode(r.response, dns::response_size_max(*message, tcp));
+    if (!encoded) return done(std::nullopt);
+    done(std::move(encoded->bytes));
+  });
 }
 
 std::optional<std::vector<std::uint8_t>> DnsService::answer_bytes(
@@ -144,7 +176,14 @@ core::Result<std::uint16_t> DnsService::start() {
     dns::DnsServer::Options options;
     options.address = address;
     options.port = port;  // the first server's port for the others
-    options.remote = remote_;
+    if (query_runner_) {
+      options.remote = [this](std::vector<std::uint8_t> q, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
+        answer_later(std::move(q), tcp, std::move(done));
+      };
+    } else {
+      options.remote = remote_;
+    }
     // Cached answers stay valid until the next write is applied; none are served while this
     // agent may not answer from its own state (then every query takes the path that says so).
     options.cache_generation = [this]() -> std::uint64_t {

@@ -36,7 +36,9 @@ bool may_write(const ResolvedToken& who, const state::PreparedQuery& q) {
   return !prefix || acl::allowed(who.authz->query_write(*prefix));
 }
 
-core::Error denied() { return make_error(Code::kPermissionDenied, "Permission denied"); }
+core::Error denied() {
+  return make_error(Code::kPermissionDenied, "Permission denied");
+}
 
 // Consul's redactPreparedQueryTokens: only acl:write sees the stored token.
 void redact(const ResolvedToken& who, state::PreparedQuery& q) {
@@ -47,9 +49,9 @@ void redact(const ResolvedToken& who, state::PreparedQuery& q) {
 core::Status validate_meta(const std::map<std::string, std::string>& meta) {
   constexpr std::size_t kPairsMax = 64, kKeyMax = 128, kValueMax = 512;
   if (meta.size() > kPairsMax) {
-    return make_error(Code::kInvalidArgument,
-                      fmt::format("Node metadata cannot contain more than {} key/value pairs",
-                                  kPairsMax));
+    return make_error(
+        Code::kInvalidArgument,
+        fmt::format("Node metadata cannot contain more than {} key/value pairs", kPairsMax));
   }
   for (const auto& [k, v] : meta) {
     if (k.empty()) return make_error(Code::kInvalidArgument, "Key cannot be blank");
@@ -82,8 +84,8 @@ void propose(Context& ctx, state::PreparedQuery query, Done<bool> done) {
   if (auto st = validate_prepared_query(query); !st) return done(invalid(st.error()));
   if (query.is_template()) {
     if (auto st = compile_query_template(query); !st) {
-      return done(make_error(Code::kInvalidArgument,
-                             "failed compiling template: " + st.error().message));
+      return done(
+          make_error(Code::kInvalidArgument, "failed compiling template: " + st.error().message));
     }
   }
   proto::Command c;
@@ -197,8 +199,8 @@ core::Status validate_prepared_query(const state::PreparedQuery& q) {
     return make_error(Code::kInvalidArgument, "Must provide a Service name to query");
   }
   if (q.service.failover.nearest_n < 0) {
-    return make_error(Code::kInvalidArgument, fmt::format("Bad NearestN '{}', must be >= 0",
-                                                          q.service.failover.nearest_n));
+    return make_error(Code::kInvalidArgument,
+                      fmt::format("Bad NearestN '{}', must be >= 0", q.service.failover.nearest_n));
   }
   if (auto st = validate_meta(q.service.node_meta); !st) return st;
   if (!q.dns_ttl.empty()) {
@@ -218,8 +220,8 @@ core::Status validate_prepared_query(const state::PreparedQuery& q) {
 void query_create(Context& ctx, const ResolvedToken& who, state::PreparedQuery query,
                   Done<std::string> done) {
   if (!query.id.empty()) {
-    return done(make_error(Code::kInvalidArgument,
-                           "ID must be empty when creating a new prepared query"));
+    return done(
+        make_error(Code::kInvalidArgument, "ID must be empty when creating a new prepared query"));
   }
   // A random UUID not in use; collisions are only checked here, as Consul does.
   const state::Snapshot snap = ctx.store.snapshot();
@@ -246,8 +248,7 @@ void query_update(Context& ctx, const ResolvedToken& who, state::PreparedQuery q
   propose(ctx, std::move(query), std::move(done));
 }
 
-void query_delete(Context& ctx, const ResolvedToken& who, const std::string& id,
-                  Done<bool> done) {
+void query_delete(Context& ctx, const ResolvedToken& who, const std::string& id, Done<bool> done) {
   auto existing = ctx.store.snapshot().prepared_query(id);
   if (!existing) {
     return done(make_error(Code::kInvalidArgument,
@@ -278,8 +279,8 @@ QueryRead query_list(const Context& ctx, state::WatchSet& ws, const ResolvedToke
   return out;
 }
 
-core::Result<QueryRead> query_get(const Context& ctx, state::WatchSet& ws,
-                                  const ResolvedToken& who, std::string_view id) {
+core::Result<QueryRead> query_get(const Context& ctx, state::WatchSet& ws, const ResolvedToken& who,
+                                  std::string_view id) {
   ctx.store.watch_table(ws, state::Table::kPreparedQueries);
   const state::Snapshot snap = ctx.store.snapshot();
   auto q = snap.prepared_query(id);
@@ -434,8 +435,8 @@ void query_execute(Context& ctx, std::string_view id_or_name, QueryExecuteOption
   if (ctx.query_federation->known_datacenters) known = ctx.query_federation->known_datacenters();
   auto failover = std::make_shared<Failover>();
   failover->ctx = &ctx;
-  failover->dcs = query_failover_order(query->service.failover,
-                                       datacenters_by_distance(ctx, std::move(known)));
+  failover->dcs =
+      query_failover_order(query->service.failover, datacenters_by_distance(ctx, std::move(known)));
   failover->request = encode_query_request(*query, options.limit, options.secret);
   failover->last = std::move(result);
   failover->done = std::move(done);

@@ -60,8 +60,8 @@ struct QueryRead {
 // Every query the token may read, in ID order; watches the table.
 QueryRead query_list(const Context& ctx, state::WatchSet& ws, const ResolvedToken& who);
 // One query by ID: NotFound "Query not found", or PermissionDenied.
-core::Result<QueryRead> query_get(const Context& ctx, state::WatchSet& ws,
-                                  const ResolvedToken& who, std::string_view id);
+core::Result<QueryRead> query_get(const Context& ctx, state::WatchSet& ws, const ResolvedToken& who,
+                                  std::string_view id);
 
 // Consul's PreparedQueryResolve: by ID (a template only by name: "prepared query templates can
 // only be resolved up by name, not by ID"), else by exact name, else the template with the
@@ -73,10 +73,10 @@ core::Result<state::PreparedQuery> query_explain(const Context& ctx, const Resol
                                                  std::string_view id_or_name);
 
 struct QueryExecuteOptions {
-  std::string near;        // ?near=: overrides the query's Near; "_agent" is this agent
-  std::string source_ip;   // the client's address, for Near "_ip"
-  int limit = 0;           // ?limit=: at most this many instances; 0 all
-  std::string secret;      // the caller's token secret
+  std::string near;       // ?near=: overrides the query's Near; "_agent" is this agent
+  std::string source_ip;  // the client's address, for Near "_ip"
+  int limit = 0;          // ?limit=: at most this many instances; 0 all
+  std::string secret;     // the caller's token secret
 };
 
 struct QueryResult {

@@ -65,8 +65,8 @@ core::Result<QueryResult> decode_query_reply(std::string_view bytes) {
   out.nodes.reserve(static_cast<std::size_t>(m.nodes_size()));
   for (auto& n : *m.mutable_nodes()) {
     if (!n.has_node() || !n.has_service()) return bad("instance without node or service");
-    CheckServiceNode csn{state::row_from(*n.mutable_node()), state::row_from(*n.mutable_service()),
-                         {}};
+    CheckServiceNode csn{
+        state::row_from(*n.mutable_node()), state::row_from(*n.mutable_service()), {}};
     if (csn.node.node.empty()) return bad("instance on a node without a name");
     for (auto& c : *n.mutable_checks()) csn.checks.push_back(state::row_from(c));
     out.nodes.push_back(std::move(csn));

@@ -171,8 +171,9 @@ core::Result<state::PreparedQuery> render_query_template(const state::PreparedQu
   auto st = walk(out.service, [&](const std::string& path, std::string& value) -> core::Status {
     auto r = interpolate(value, scope);
     if (!r) {
-      return make_error(Code::kInvalidArgument, fmt::format("Bad evaluation for '{}' in Service{}: {}",
-                                                            value, path, r.error().message));
+      return make_error(
+          Code::kInvalidArgument,
+          fmt::format("Bad evaluation for '{}' in Service{}: {}", value, path, r.error().message));
     }
     value = std::move(*r);
     return core::ok();

@@ -23,7 +23,7 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
                           path.starts_with("/v1/health/") || path.starts_with("/v1/session/") ||
-                          path.starts_with("/v1/acl/");
+                          path.starts_with("/v1/acl/") || path.starts_with("/v1/query");
   // The datacenter list comes from the WAN pool, not the replicated state: Consul answers it
   // without a leader.
   if (path == "/v1/catalog/datacenters") return false;
@@ -141,6 +141,8 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/acl/role/name/", {"GET"}, bind(handlers::acl_role_by_name));
   router.add("/v1/acl/role/", {"GET", "PUT", "DELETE"}, bind(handlers::acl_role));
   router.add("/v1/acl/roles", {"GET"}, bind(handlers::acl_role_list));
+  router.add("/v1/query", {"GET", "POST"}, bind(handlers::query_general));
+  router.add("/v1/query/", {"GET", "PUT", "DELETE"}, bind(handlers::query_specific));
 }
 
 }  // namespace pc::http

@@ -873,8 +873,7 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kAclRoleDelete, "acl_role_delete", &apply_acl_role_delete},
     CommandType{proto::Command::kAclBootstrap, "acl_bootstrap", &apply_acl_bootstrap},
     CommandType{proto::Command::kAclInit, "acl_init", &apply_acl_init},
-    CommandType{proto::Command::kPreparedQuerySet, "prepared_query_set",
-                &apply_prepared_query_set},
+    CommandType{proto::Command::kPreparedQuerySet, "prepared_query_set", &apply_prepared_query_set},
     CommandType{proto::Command::kPreparedQueryDelete, "prepared_query_delete",
                 &apply_prepared_query_delete},
 };

@@ -70,8 +70,7 @@ core::Status query_put(ApplyContext& ctx, PreparedQuery q) {
   }
   // A name equal to another query's ID could take over lookups of that ID.
   if (looks_like_uuid(q.name) && ctx.v.prepared_queries.contains(q.name)) {
-    return make_error(Code::kInvalidArgument,
-                      "name '" + q.name + "' aliases an existing query ID");
+    return make_error(Code::kInvalidArgument, "name '" + q.name + "' aliases an existing query ID");
   }
   if (!q.session.empty() && !ctx.v.sessions.contains(q.session)) {
     return make_error(Code::kInvalidArgument, "invalid session " + core::go_quote(q.session));
@@ -83,7 +82,8 @@ core::Status query_put(ApplyContext& ctx, PreparedQuery q) {
     q.create_index = ctx.index;
   }
   q.modify_index = ctx.index;
-  if (!q.name.empty()) ctx.v.prepared_queries_by_name = ctx.v.prepared_queries_by_name.set(key, q.id);
+  if (!q.name.empty())
+    ctx.v.prepared_queries_by_name = ctx.v.prepared_queries_by_name.set(key, q.id);
   if (q.is_template()) ctx.v.query_templates = ctx.v.query_templates.set(key, q.id);
   std::string id = q.id;
   ctx.v.prepared_queries = ctx.v.prepared_queries.set(std::move(id), std::move(q));

@@ -20,15 +20,15 @@ struct QueryFailover {
 };
 
 struct ServiceQuery {
-  std::string service;                            // Service
-  QueryFailover failover;                         // Failover
-  bool only_passing = false;                      // OnlyPassing: warning counts as unhealthy
-  std::vector<std::string> ignore_check_ids;      // IgnoreCheckIDs
-  std::string near;                               // Near: a node, "_agent" or "_ip"
-  std::vector<std::string> tags;                  // Tags: all required; "!tag" forbidden
+  std::string service;                              // Service
+  QueryFailover failover;                           // Failover
+  bool only_passing = false;                        // OnlyPassing: warning counts as unhealthy
+  std::vector<std::string> ignore_check_ids;        // IgnoreCheckIDs
+  std::string near;                                 // Near: a node, "_agent" or "_ip"
+  std::vector<std::string> tags;                    // Tags: all required; "!tag" forbidden
   std::map<std::string, std::string> node_meta;     // NodeMeta
   std::map<std::string, std::string> service_meta;  // ServiceMeta
-  bool connect = false;                           // Connect.Enabled
+  bool connect = false;                             // Connect.Enabled
   bool operator==(const ServiceQuery&) const = default;
 };
 
@@ -40,13 +40,13 @@ struct QueryTemplate {
 };
 
 struct PreparedQuery {
-  std::string id;            // ID (a UUID)
-  std::string name;          // Name: unique, case ignored; "" for session-bound queries
-  std::string session;       // Session: the query is deleted with it
-  std::string token;         // Token: executes with this token instead of the caller's
-  QueryTemplate tmpl;        // Template
-  ServiceQuery service;      // Service
-  std::string dns_ttl;       // DNS.TTL (Go duration text)
+  std::string id;                  // ID (a UUID)
+  std::string name;                // Name: unique, case ignored; "" for session-bound queries
+  std::string session;             // Session: the query is deleted with it
+  std::string token;               // Token: executes with this token instead of the caller's
+  QueryTemplate tmpl;              // Template
+  ServiceQuery service;            // Service
+  std::string dns_ttl;             // DNS.TTL (Go duration text)
   std::uint64_t create_index = 0;  // CreateIndex
   std::uint64_t modify_index = 0;  // ModifyIndex
   bool is_template() const { return !tmpl.type.empty(); }

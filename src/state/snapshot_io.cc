@@ -26,9 +26,9 @@
 #include "core/strings.h"
 #include "proto/snapshot.pb.h"
 #include "state/acl_proto.h"
-#include "state/query_proto.h"
 #include "state/detail/coordinates.h"
 #include "state/detail/version.h"
+#include "state/query_proto.h"
 
 namespace pc::state {
 namespace {
@@ -677,22 +677,26 @@ class SnapshotDecoder {
       const PreparedQuery& q = e.value;
       if (q.id.empty() || q.create_index == 0 || q.create_index > q.modify_index ||
           q.modify_index > table) {
-        return corrupt(fmt::format("snapshot state: prepared query {} has bad indexes", quote(q.id)));
+        return corrupt(
+            fmt::format("snapshot state: prepared query {} has bad indexes", quote(q.id)));
       }
       if (!q.session.empty() && !v.sessions.contains(q.session)) {
-        return corrupt(fmt::format("snapshot state: prepared query {} is bound to unknown session {}",
-                                   quote(q.id), quote(q.session)));
+        return corrupt(
+            fmt::format("snapshot state: prepared query {} is bound to unknown session {}",
+                        quote(q.id), quote(q.session)));
       }
       const std::string key = core::to_lower(q.name);
       if (!q.name.empty()) {
         if (v.prepared_queries_by_name.contains(key)) {
-          return corrupt(fmt::format("snapshot state: two prepared queries named {}", quote(q.name)));
+          return corrupt(
+              fmt::format("snapshot state: two prepared queries named {}", quote(q.name)));
         }
         v.prepared_queries_by_name = v.prepared_queries_by_name.set(key, q.id);
       }
       if (q.is_template()) {
         if (v.query_templates.contains(key)) {
-          return corrupt(fmt::format("snapshot state: two query templates for prefix {}", quote(q.name)));
+          return corrupt(
+              fmt::format("snapshot state: two query templates for prefix {}", quote(q.name)));
         }
         v.query_templates = v.query_templates.set(key, q.id);
       }

@@ -16,8 +16,8 @@
 #include "core/strings.h"
 #include "proto/commands.pb.h"
 #include "state/acl_proto.h"
-#include "state/query_proto.h"
 #include "state/detail/version.h"
+#include "state/query_proto.h"
 
 namespace pc::state {
 namespace {

@@ -3,17 +3,17 @@
 // failover walk through a fake federation, method 22's encoding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <algorithm>
 #include <future>
 #include <map>
 
+#include "consensus/runtime/single_node_log.h"
+#include "core/clock.h"
 #include "endpoints/query.h"
 #include "endpoints/query_rpc.h"
 #include "endpoints/query_template.h"
-#include "consensus/runtime/single_node_log.h"
-#include "core/clock.h"
 #include "endpoints/tests/test_fsm.h"
 #include "proto/commands.pb.h"
 #include "state/tests/store_test_util.h"
@@ -28,7 +28,9 @@ state::PreparedQuery named(std::string name, std::string service) {
   return q;
 }
 
-std::string error_of(const core::Status& st) { return st ? "" : st.error().message; }
+std::string error_of(const core::Status& st) {
+  return st ? "" : st.error().message;
+}
 
 TEST(QueryValidate, ConsulTexts) {
   EXPECT_EQ(error_of(validate_prepared_query(named("", "web"))), "Must be bound to a session");
@@ -44,7 +46,8 @@ TEST(QueryValidate, ConsulTexts) {
             "submitted");
   q = named("q", "web");
   q.dns_ttl = "soon";
-  EXPECT_EQ(error_of(validate_prepared_query(q)), "Bad DNS TTL 'soon': time: invalid duration \"soon\"");
+  EXPECT_EQ(error_of(validate_prepared_query(q)),
+            "Bad DNS TTL 'soon': time: invalid duration \"soon\"");
   q.dns_ttl = "-5s";
   EXPECT_EQ(error_of(validate_prepared_query(q)), "DNS TTL '-5000000000', must be >=0");
   q.dns_ttl = "10s";
@@ -87,8 +90,9 @@ TEST(QueryTemplate, CompileRefusesWithConsulTexts) {
   EXPECT_EQ(error_of(compile_query_template(q)), "Bad Template.Type 'prefix'");
   q = geo_template();
   q.service.tags = {"${name.full"};
-  EXPECT_EQ(error_of(compile_query_template(q)).rfind("Bad format '${name.full' in Service.Tags[0]: ", 0),
-            0u);
+  EXPECT_EQ(
+      error_of(compile_query_template(q)).rfind("Bad format '${name.full' in Service.Tags[0]: ", 0),
+      0u);
   q = geo_template();
   q.tmpl.regexp = "([";
   EXPECT_EQ(error_of(compile_query_template(q)).rfind("Bad Regexp: ", 0), 0u);
@@ -156,7 +160,8 @@ TEST(QueryRpc, RoundTripAndBadBytes) {
 // Over a real store and the -dev log, with a fake federation standing in for the WAN.
 class QueryEndpointsTest : public ::testing::Test {
  protected:
-  QueryEndpointsTest() : fsm_(store_), log_(fsm_, "127.0.0.1:8300"), ctx_{store_, log_, clock_, rand_, {}} {
+  QueryEndpointsTest()
+      : fsm_(store_), log_(fsm_, "127.0.0.1:8300"), ctx_{store_, log_, clock_, rand_, {}} {
     ctx_.identity.datacenter = "dc1";
     ctx_.identity.node_name = "agent-node";
     ctx_.query_federation = &federation_;
@@ -164,7 +169,8 @@ class QueryEndpointsTest : public ::testing::Test {
     federation_.call = [this](const std::string& dc, std::string payload, Done<std::string> done) {
       calls_.push_back(dc);
       auto it = remote_.find(dc);
-      if (it == remote_.end()) return done(core::make_error(core::Code::kUnavailable, "No path to datacenter"));
+      if (it == remote_.end())
+        return done(core::make_error(core::Code::kUnavailable, "No path to datacenter"));
       done(query_execute_remote(*it->second, payload));
     };
     log_.start();
@@ -173,7 +179,8 @@ class QueryEndpointsTest : public ::testing::Test {
 
   void apply(proto::Command c) {
     std::promise<core::Result<state::ApplyResult>> p;
-    submit(ctx_, std::move(c), [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
+    submit(ctx_, std::move(c),
+           [&](core::Result<state::ApplyResult> r) { p.set_value(std::move(r)); });
     auto r = p.get_future().get();
     ASSERT_TRUE(r.has_value()) << r.error().message;
   }
@@ -235,7 +242,8 @@ TEST_F(QueryEndpointsTest, CreateGetUpdateDelete) {
             "name 'WEB-Q' aliases an existing query name");
   auto bad_template = named("t-", "x");
   bad_template.tmpl.type = "other";
-  EXPECT_EQ(create(bad_template).error().message, "failed compiling template: Bad Template.Type 'other'");
+  EXPECT_EQ(create(bad_template).error().message,
+            "failed compiling template: Bad Template.Type 'other'");
   auto update = named("web-q2", "api");
   update.id = *id;
   ASSERT_TRUE(call<bool>([&](auto done) { query_update(ctx_, all_, update, done); }));
@@ -269,8 +277,7 @@ TEST_F(QueryEndpointsTest, ExecuteFilters) {
   auto ignore = named("ignore-q", "web");
   ignore.service.ignore_check_ids = {"web4-check"};
   ASSERT_TRUE(create(ignore));
-  EXPECT_EQ(ids(*execute("ignore-q")),
-            (std::vector<std::string>{"web1", "web2", "web3", "web4"}));
+  EXPECT_EQ(ids(*execute("ignore-q")), (std::vector<std::string>{"web1", "web2", "web3", "web4"}));
   QueryExecuteOptions limited;
   limited.limit = 1;
   EXPECT_EQ(execute("ignore-q", limited)->nodes.size(), 1u);

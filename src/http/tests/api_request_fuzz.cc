@@ -61,6 +61,8 @@ const Route kRoutes[] = {
     {"PUT", "/v1/acl/policy", http::handlers::acl_policy_create},                             // 28
     {"PUT", "/v1/acl/role", http::handlers::acl_role_create},                                 // 29
     {"PUT", "/v1/acl/token/fuzz-accessor", http::handlers::acl_token},                        // 30
+    {"POST", "/v1/query", http::handlers::query_general},                                     // 31
+    {"GET", "/v1/query/fuzz-query/execute", http::handlers::query_specific},                  // 32
 };
 
 // ACLs on, default allow (so the other routes behave as without ACLs), and every request

@@ -751,8 +751,7 @@ TEST_F(SnapshotBadInput, FormatVersionOneStillReads) {
     while (static_cast<std::size_t>(indexes->size()) > keep_indexes) indexes->RemoveLast();
     std::erase_if(records, [&](const proto::SnapshotRecord& x) {
       return x.has_acl_token() || x.has_acl_policy() || x.has_acl_role() ||
-             x.has_prepared_query() ||
-             (!keep_coordinates && x.has_coordinate());
+             x.has_prepared_query() || (!keep_coordinates && x.has_coordinate());
     });
     records.back().mutable_end()->set_record_count(records.size() - 1);
     std::string raw;

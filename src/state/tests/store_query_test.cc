@@ -49,7 +49,8 @@ TEST_F(StoreQueryTest, CreateUpdateDeleteKeepIndexes) {
 TEST_F(StoreQueryTest, RefusesWhatConsulRefuses) {
   EXPECT_EQ(error_of(1, query_set("", "x", "web")), "Missing query ID");
   ASSERT_EQ(error_of(2, query_set(kId1, "web", "web")), "");
-  EXPECT_EQ(error_of(3, query_set(kId2, "Web", "web")), "name 'Web' aliases an existing query name");
+  EXPECT_EQ(error_of(3, query_set(kId2, "Web", "web")),
+            "name 'Web' aliases an existing query name");
   EXPECT_EQ(error_of(4, query_set(kId2, kId1, "web")),
             std::string("name '") + kId1 + "' aliases an existing query ID");
   ASSERT_EQ(error_of(5, query_set(kId2, "", "${name.full}", kQueryTemplateNamePrefixMatch)), "");
