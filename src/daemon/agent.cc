@@ -30,6 +30,7 @@
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
 #include "daemon/coordinate_sync.h"
+#include "daemon/dc_forward.h"
 #include "daemon/dns_service.h"
 #include "daemon/lan_gossip.h"
 #include "daemon/lan_reconcile.h"
@@ -46,6 +47,8 @@
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
+#include "federation/router.h"
+#include "federation/wan_dc_caller.h"
 #include "http/gossip_routes.h"
 #include "http/router.h"
 #include "http/routes.h"
@@ -404,6 +407,19 @@ int run_agent(const core::AgentConfig& initial) {
   } else if (!client_mode) {
     identity.serf_wan_port = -1;  // a server without a WAN pool
   }
+  // Calls to the servers of other datacenters, found in the WAN pool (federation/): ?dc=
+  // forwarding of HTTP and DNS goes through it.
+  std::unique_ptr<federation::WanDcCaller> dc_caller;
+  if (wan) {
+    federation::WanDcCallerOptions dco;
+    dco.members = [pool = wan.get()] { return pool->members(); };
+    // TLS checks each remote server's certificate for its own datacenter's name.
+    dco.wrap_stream = tls.rpc_wrapper_across(config, [pool = wan.get()](const std::string& peer) {
+      return federation::datacenter_of(pool->members(), peer);
+    });
+    dc_caller = std::make_unique<federation::WanDcCaller>(std::move(dco));
+    dc_caller->start();
+  }
   AgentMembership membership(lan.get(), wan.get(), identity.datacenter);
   consensus::Log& log = client_mode  ? static_cast<consensus::Log&>(*client_runtime)
                         : config.dev ? static_cast<consensus::Log&>(*dev_log)
@@ -565,13 +581,17 @@ int run_agent(const core::AgentConfig& initial) {
   if (client_mode) {
     // The agent's own API here; every other path is answered by a server.
     http::register_routes(router, ctx, http::RouteSet::kAgentOnly);
-    http::register_gossip_routes(router, gossip_ops, client_runtime->http_forwarder());
+    // Events for another datacenter go through the server too, which forwards them on.
+    http::register_gossip_routes(router, gossip_ops, client_runtime->http_forwarder(),
+                                 client_runtime->http_forwarder());
     router.add("/", {}, resolve_near_agent(client_runtime->http_forwarder(), identity.node_name));
   } else {
+    http::Handler to_dc = dc_caller ? dc_http_forwarder(*dc_caller) : http::Handler();
     http::register_routes(router, ctx, http::RouteSet::kAll,
                           leader_duties ? leader_duties->forwarder(server_runtime->rpc_client())
-                                        : http::LeaderForwarder());
-    http::register_gossip_routes(router, gossip_ops);
+                                        : http::LeaderForwarder(),
+                          to_dc);
+    http::register_gossip_routes(router, gossip_ops, nullptr, to_dc);
     client_service.attach(ctx, router, timers);
   }
   http::ServerOptions options;
@@ -662,9 +682,20 @@ int run_agent(const core::AgentConfig& initial) {
       store, log, config, identity.node_name,
       client_mode ? client_runtime->dns_forwarder() : dns::DnsServer::Options::Remote());
   if (!client_mode) client_service.attach_dns(dns.get());
+  if (dc_caller) dns->set_datacenter_forwarding(dc_dns_forwarding(*dc_caller));
   // Prepared queries: NAME.query names run here on a server (failover included), with the
   // agent's token as the caller's.
   query_federation.known_datacenters = [&membership] { return membership.datacenters(); };
+  if (dc_caller) {
+    query_federation.known_datacenters = [caller = dc_caller.get()] {
+      return caller->known_datacenters();
+    };
+    query_federation.call = [caller = dc_caller.get()](const std::string& dc, std::string payload,
+                                                       endpoints::Done<std::string> done) {
+      caller->call(dc, endpoints::kRpcQueryExecuteRemote, std::move(payload),
+                   std::chrono::seconds(10), std::move(done));
+    };
+  }
   ctx.query_federation = &query_federation;
   if (!client_mode) {
     dns->set_query_runner(dns_query_runner(
@@ -708,6 +739,7 @@ int run_agent(const core::AgentConfig& initial) {
   if (coordinate_flusher) coordinate_flusher->stop();
   dns->stop();
   stop_http();
+  if (dc_caller) dc_caller->stop();  // after the listeners whose requests it carries
   // The writers stopped next may be waiting for a leader (a held write lasts up to 7 s):
   // stopping the log first fails them at once instead of holding up the exit.
   stop_log();

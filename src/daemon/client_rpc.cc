@@ -86,6 +86,16 @@ core::Result<http::Response> decode_http_response(std::string_view bytes) {
   return r;
 }
 
+std::chrono::milliseconds forwarded_http_timeout(const http::Request& request) {
+  constexpr std::chrono::milliseconds kCallTimeout{std::chrono::seconds(30)};
+  constexpr std::chrono::milliseconds kBlockingCallTimeout{std::chrono::seconds(11 * 60)};
+  return request.has_query("index") ? kBlockingCallTimeout : kCallTimeout;
+}
+
+bool is_idempotent(const http::Request& request) {
+  return request.method == "GET" || request.method == "HEAD";
+}
+
 http::Response forwarded_response(const core::Result<std::string>& reply) {
   if (!reply) return http::Response::text(500, reply.error().message);
   auto response = decode_http_response(*reply);

@@ -11,6 +11,7 @@
 //
 // Method numbers share one space with consensus's (1-4, consensus/runtime/rpc_transport.h);
 // docs/formats/rpc.md lists them all.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,6 +35,14 @@ std::string encode_http_request(const http::Request& request);
 core::Result<http::Request> decode_http_request(std::string_view bytes);
 std::string encode_http_response(const http::Response& response);
 core::Result<http::Response> decode_http_response(std::string_view bytes);
+
+// How long a forwarded HTTP request may take (a client agent's to its server, a server's to
+// another datacenter): a blocking query (?index) may park for Consul's longest wait (10 min)
+// plus its jitter (1/16), so it gets 11 min; anything else 30 s (a server holds a write up to
+// 7 s for a leader, rpc_hold_timeout; reads answer at once).
+std::chrono::milliseconds forwarded_http_timeout(const http::Request& request);
+// GET and HEAD run again harmlessly: after a connection dropped they may go to another server.
+bool is_idempotent(const http::Request& request);
 
 // What a forwarded HTTP request's caller answers: the server's response, or a 500 with the
 // error's text when the call failed or its answer does not decode (Consul answers a failed

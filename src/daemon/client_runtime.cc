@@ -13,8 +13,6 @@ namespace {
 constexpr std::string_view kModule = "client";
 // A server holds a write up to 7 s for a leader (rpc_hold_timeout); reads answer at once.
 constexpr std::chrono::milliseconds kCallTimeout{std::chrono::seconds(30)};
-// A blocking query may park for Consul's longest wait (10 min) plus its jitter (1/16).
-constexpr std::chrono::milliseconds kBlockingCallTimeout{std::chrono::seconds(11 * 60)};
 // How long a client keeps one server before picking again at random, plus up to half as much
 // again (Consul's clientRPCMinReuseDuration, 2 min, with jitter).
 constexpr std::int64_t kRebalanceMs = 120'000;
@@ -25,10 +23,6 @@ std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool is_read(const http::Request& req) {
-  return req.method == "GET" || req.method == "HEAD";
 }
 
 }  // namespace
@@ -101,10 +95,12 @@ void ClientRuntime::call_from(std::size_t attempt, rpc::Method method,
       done(std::move(result));
       return;
     }
-    // Unreachable: the next request goes to the next server; a read tries it now.
+    // Unreachable: the next request goes to the next server; a read tries it now, and so
+    // does a write that surely never reached a handler (rpc::never_handled: the connect was
+    // refused, the server was stopping), the rule cross-datacenter calls follow too.
     move_past(server, servers);
     core::log::debug(kModule, "server {} unreachable: {}", server, result.error().message);
-    if (retry && attempt + 1 < servers.size()) {
+    if ((retry || rpc::never_handled(result.error())) && attempt + 1 < servers.size()) {
       call_from(attempt + 1, method, std::move(payload), timeout, retry, std::move(done));
       return;
     }
@@ -138,8 +134,7 @@ agent::NodeReader ClientRuntime::node_reader(std::string node) {
 
 http::Handler ClientRuntime::http_forwarder() {
   return [this](const http::Request& req, http::Reply reply) {
-    const auto timeout = req.has_query("index") ? kBlockingCallTimeout : kCallTimeout;
-    call(kRpcClientHttp, encode_http_request(req), timeout, is_read(req),
+    call(kRpcClientHttp, encode_http_request(req), forwarded_http_timeout(req), is_idempotent(req),
          [reply = std::move(reply)](core::Result<std::string> answer) {
            reply(forwarded_response(answer));
          });

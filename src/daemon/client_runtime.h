@@ -19,8 +19,9 @@
 // gossip says so. One is used at a time, picked at random so clients spread over the
 // servers, and picked again every 2-3 minutes (Consul's client rebalancing: servers that
 // joined later get their share); when it cannot be reached the next one is tried: at once for
-// reads, and for the next request after a write (a write that may have reached a server is never
-// sent twice). With none known a request fails with Consul's "No known Consul servers".
+// reads and for writes that surely never reached it (rpc::never_handled), else for the next
+// request after a write (a write that may have reached a server is never sent twice). With none
+// known a request fails with Consul's "No known Consul servers".
 //
 // Thread-safety: start() and stop() from the owning thread; everything else from any thread.
 #include <atomic>

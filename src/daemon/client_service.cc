@@ -124,12 +124,15 @@ void ClientService::handle_dns(rpc::Request request, rpc::Responder responder) {
     responder.fail(query.error());
     return;
   }
-  auto answer = dns->answer_bytes(query->bytes, query->tcp);
-  if (!answer) {
-    responder.fail(core::make_error(core::Code::kInvalidArgument, "no answer to this query"));
-    return;
-  }
-  responder.respond(std::string(answer->begin(), answer->end()));
+  dns->answer_async(
+      query->bytes, query->tcp,
+      [responder](std::optional<std::vector<std::uint8_t>> answer) mutable {
+        if (!answer) {
+          responder.fail(core::make_error(core::Code::kInvalidArgument, "no answer to this query"));
+          return;
+        }
+        responder.respond(std::string(answer->begin(), answer->end()));
+      });
 }
 
 }  // namespace pc::daemon

@@ -124,11 +124,18 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     failed.cacheable = false;
     return failed;
   }
-  dns::Resolution out = dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
-  if (out.prepared_query.empty()) return out;
+  dns::Resolution resolution =
+      dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external);
+  if (!resolution.other_datacenter.empty() && dc_forwarding_.ask) {
+    // Whether that datacenter is reachable changes with the WAN pool, not the store.
+    resolution.cacheable = false;
+    if (dc_forwarding_.has_servers(resolution.other_datacenter)) resolution.remote = true;
+    return resolution;
+  }
+  if (resolution.prepared_query.empty()) return resolution;
   if (query_runner_) {
-    out.remote = true;  // answered by answer_later, once the query has run
-    return out;
+    resolution.remote = true;  // answered by answer_later, once the query has run
+    return resolution;
   }
   dns::PreparedQueryAnswer none;
   return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external, &none);
@@ -159,15 +166,29 @@ void DnsService::answer_later(std::vector<std::uint8_t> query, bool tcp,
   });
 }
 
-std::optional<std::vector<std::uint8_t>> DnsService::answer_bytes(
-    std::span<const std::uint8_t> query, bool tcp) {
+void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
   auto decoded = dns::wire::decode(query);
-  if (!decoded || decoded->header.qr) return std::nullopt;
+  if (!decoded || decoded->header.qr) {
+    done(std::nullopt);
+    return;
+  }
   dns::Resolution resolution = answer(*decoded, tcp, nullptr);
-  if (resolution.forward || resolution.remote) return std::nullopt;
+  if (resolution.remote && !resolution.other_datacenter.empty()) {
+    dc_forwarding_.ask(resolution.other_datacenter,
+                       std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
+    return;
+  }
+  if (resolution.forward || resolution.remote) {
+    done(std::nullopt);
+    return;
+  }
   auto encoded = dns::wire::encode(resolution.response, dns::response_size_max(*decoded, tcp));
-  if (!encoded) return std::nullopt;
-  return std::move(encoded->bytes);
+  if (!encoded) {
+    done(std::nullopt);
+    return;
+  }
+  done(std::move(encoded->bytes));
 }
 
 core::Result<std::uint16_t> DnsService::start() {
@@ -184,6 +205,7 @@ core::Result<std::uint16_t> DnsService::start() {
     } else {
       options.remote = remote_;
     }
+    options.remote_dc = dc_forwarding_.ask;
     // Cached answers stay valid until the next write is applied; none are served while this
     // agent may not answer from its own state (then every query takes the path that says so).
     options.cache_generation = [this]() -> std::uint64_t {

@@ -54,11 +54,24 @@ class DnsService {
 
   const std::vector<std::string>& addresses() const { return addresses_; }
 
-  // A server answering a client agent's query (client_rpc.h kRpcClientDns): the encoded
-  // response sized for the client's transport, or nullopt for a query that does not decode or
-  // is not this server's to answer (the client then answers SERVFAIL).
-  std::optional<std::vector<std::uint8_t>> answer_bytes(std::span<const std::uint8_t> query,
-                                                        bool tcp);
+  // A server's way to other datacenters (daemon/dc_forward.h), set before start(): a question
+  // naming a datacenter that has servers in the WAN pool (`has_servers`) is answered by one
+  // of them (`ask`); one naming any other datacenter stays NXDOMAIN, as Consul answers a
+  // datacenter it has no path to.
+  struct DatacenterForwarding {
+    std::function<bool(const std::string& datacenter)> has_servers;
+    dns::DnsServer::Options::RemoteDc ask;
+  };
+  void set_datacenter_forwarding(DatacenterForwarding forwarding) {
+    dc_forwarding_ = std::move(forwarding);
+  }
+  // A server answering a client agent's query (client_rpc.h kRpcClientDns): `done` gets the
+  // encoded response sized for the client's transport, or nullopt for a query that does not
+  // decode or is not this server's to answer (the client then answers SERVFAIL). A question
+  // naming another datacenter is asked there (set_datacenter_forwarding). `done` runs once,
+  // maybe on another thread.
+  void answer_async(std::span<const std::uint8_t> query, bool tcp,
+                    dns::DnsServer::Options::RemoteDone done);
 
  private:
   dns::Resolution answer(const dns::wire::Message& query, bool tcp,
@@ -83,6 +96,7 @@ class DnsService {
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;
   dns::DnsServer::Options::Remote remote_;
   QueryRunner query_runner_;
+  DatacenterForwarding dc_forwarding_;
   // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
   std::vector<std::string> remote_zones_;
 };

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/rand.h"
 #include "daemon/lan_members.h"
+#include "federation/router.h"
 #include "gossip/tags.h"
 
 namespace pc::daemon {
@@ -16,11 +17,6 @@ bool parse_int(const std::string& text, int& out) {
   return !text.empty() && ec == std::errc() && end == text.data() + text.size();
 }
 
-std::string host_port(const std::string& ip, int port) {
-  const bool v6 = ip.find(':') != std::string::npos;
-  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 std::string with_default_port(const std::string& address, int default_port) {
@@ -29,7 +25,7 @@ std::string with_default_port(const std::string& address, int default_port) {
   const bool has_port = address.front() == '['
                             ? address.find("]:") != std::string::npos
                             : std::count(address.begin(), address.end(), ':') == 1;
-  return host_port(parsed->ip, has_port ? parsed->port : default_port);
+  return federation::join_host_port(parsed->ip, has_port ? parsed->port : default_port);
 }
 
 std::uint64_t raft_id_of(const std::string& node_id) {
@@ -52,34 +48,25 @@ std::vector<PoolServer> servers_in_pool(const std::vector<gossip::MemberInfo>& m
                                         std::string_view datacenter) {
   std::vector<PoolServer> out;
   for (const gossip::MemberInfo& member : members) {
-    if (member.state != gossip::MemberState::kAlive &&
-        member.state != gossip::MemberState::kSuspect) {
-      continue;
-    }
-    auto tags = gossip::decode_tags(member.meta);
-    if (!tags) continue;  // a peer's bytes: not a server we can read
-    const gossip::Tags& t = *tags;
+    if (!federation::usable(member)) continue;
+    // The WAN router's reading of a server member (role, dc, port, IP), so both pools agree.
+    auto server = federation::server_member_of(member);
+    if (!server || server->datacenter != datacenter || !core::is_uuid(server->node_id)) continue;
+    const gossip::Tags& t = server->tags;
     auto tag = [&t](const char* key) {
       auto it = t.find(key);
       return it == t.end() ? std::string() : it->second;
     };
-    if (tag("role") != "consul" || tag("dc") != datacenter) continue;
-    int port = 0;
-    if (!parse_int(tag("port"), port) || port <= 0 || port > 65535) continue;
-    const std::string id = tag("id");
-    if (!core::is_uuid(id)) continue;
-    const std::string ip = split_host_port(member.addr).first;
-    if (ip.empty()) continue;
-    PoolServer server;
-    server.node_id = id;
-    server.node_name = member.name;
-    server.rpc_address = host_port(ip, port);
+    PoolServer ps;
+    ps.node_id = server->node_id;
+    ps.node_name = member.name;
+    ps.rpc_address = std::move(server->rpc_address);
     // A malformed expect counts as a conflicting one: that server will not agree either.
-    if (const std::string e = tag("expect"); !e.empty() && !parse_int(e, server.expect)) {
-      server.expect = -1;
+    if (const std::string e = tag("expect"); !e.empty() && !parse_int(e, ps.expect)) {
+      ps.expect = -1;
     }
-    server.bootstrap = tag("bootstrap") == "1";
-    out.push_back(std::move(server));
+    ps.bootstrap = tag("bootstrap") == "1";
+    out.push_back(std::move(ps));
   }
   std::sort(out.begin(), out.end(),
             [](const PoolServer& a, const PoolServer& b) { return a.rpc_address < b.rpc_address; });

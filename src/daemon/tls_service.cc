@@ -26,10 +26,13 @@ core::Result<Loaded> load(const core::AgentConfig& config) {
 
 }  // namespace
 
-std::string server_certificate_name(const core::AgentConfig& config) {
-  std::string domain = config.domain;
+std::string server_certificate_name(const std::string& datacenter, std::string domain) {
   while (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return "server." + config.datacenter + "." + domain;
+  return "server." + datacenter + "." + domain;
+}
+
+std::string server_certificate_name(const core::AgentConfig& config) {
+  return server_certificate_name(config.datacenter, config.domain);
 }
 
 core::Status TlsService::start(const core::AgentConfig& config) {
@@ -63,6 +66,18 @@ void TlsService::reload(const core::AgentConfig& config) {
 
 rpc::StreamWrapper TlsService::rpc_wrapper() const {
   return rpc::make_tls_wrapper(internal_rpc_);
+}
+
+rpc::StreamWrapper TlsService::rpc_wrapper_across(
+    const core::AgentConfig& config,
+    std::function<std::string(const std::string&)> datacenter_of) const {
+  return rpc::make_tls_wrapper(
+      internal_rpc_,
+      [domain = config.domain, datacenter_of = std::move(datacenter_of)](const std::string& peer) {
+        const std::string dc = datacenter_of(peer);
+        if (dc.empty()) return std::string();  // unknown: the context's own name
+        return server_certificate_name(dc, domain);
+      });
 }
 
 bool TlsService::https_enabled(const core::AgentConfig& config) const {

@@ -10,6 +10,7 @@
 //
 // Thread-safety: start() and reload() from the agent's main thread; what rpc_wrapper() and
 // https() return is used from I/O threads.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,11 @@ class TlsService {
 
   // For RpcServer and RpcClient: TLS per internal_rpc (rpc/tls_stream.h).
   rpc::StreamWrapper rpc_wrapper() const;
+  // rpc_wrapper() for calls to other datacenters' servers: a dialed server's certificate must
+  // name `server.<its dc>.<domain>`, its datacenter found by `datacenter_of` its address.
+  rpc::StreamWrapper rpc_wrapper_across(
+      const core::AgentConfig& config,
+      std::function<std::string(const std::string&)> datacenter_of) const;
   // The HTTPS listener's material; it opens only when https_enabled().
   std::shared_ptr<rpc::TlsContextHolder> https() const { return https_; }
   bool https_enabled(const core::AgentConfig& config) const;
@@ -38,5 +44,7 @@ class TlsService {
 
 // What a server certificate must name under verify_server_hostname: "server.dc1.consul".
 std::string server_certificate_name(const core::AgentConfig& config);
+// The same for a server of `datacenter`.
+std::string server_certificate_name(const std::string& datacenter, std::string domain);
 
 }  // namespace pc::daemon

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/strings.h"
 #include "dns/wire/name.h"
 #include "endpoints/catalog.h"
 #include "state/types.h"
@@ -305,7 +306,11 @@ class Resolver {
     } else if (!suffix.empty()) {
       return not_found();
     }
-    if (!label_equal(dc, config_.datacenter)) return not_found();
+    if (!label_equal(dc, config_.datacenter)) {
+      // Another datacenter's name: NXDOMAIN here, and the server may ask that datacenter.
+      out_->other_datacenter = core::to_lower(dc);
+      return not_found();
+    }
     if (parts.empty()) return not_found();
     const std::string& kind = labels[kind_at];
     if (implicit_service || label_equal(kind, "service")) return service_lookup(parts);

@@ -14,9 +14,10 @@
 //   NAME.query[.DC].DOMAIN (a prepared query by ID or name, run by the caller)
 // DC is "dc1" or "dc1.dc". `alt_domain` is answered like `domain`, and the names in the
 // answer use whichever the question asked in. A datacenter other than the local one is
-// NXDOMAIN (no federation yet). A name outside the domains is REFUSED, or handed back to the
-// server for forwarding when recursors are configured; so is a reverse name the catalog
-// does not know.
+// NXDOMAIN here, with Resolution::other_datacenter naming it: a server that can reach that
+// datacenter asks it instead (daemon/dns_service.h). A name outside the domains is REFUSED, or
+// handed back to the server for forwarding when recursors are configured; so is a reverse name the
+// catalog does not know.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -76,6 +77,9 @@ struct Resolution {
   // NAME.query[.DC].DOMAIN asked without an answer in hand: the prepared query to run (its
   // ID or name). Whoever runs it resolves the question again with a PreparedQueryAnswer.
   std::string prepared_query;
+  // The question names this datacenter, not the local one (lower case; "" otherwise). With
+  // `remote`, DnsServer::Options::remote_dc answers it.
+  std::string other_datacenter;
 };
 
 // What running a prepared query gave, for its DNS answer (Consul's preparedQueryLookup).

@@ -324,16 +324,22 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> ask_remote(Impl* s, co
   };
   constexpr auto kRemoteWaitMax = std::chrono::seconds(40);
   Answer answer;
-  if (s->options.remote) {
+  const bool by_dc = !p.resolution.other_datacenter.empty() && s->options.remote_dc;
+  if (by_dc || s->options.remote) {
     auto wait = std::make_shared<Wait>(co_await asio::this_coro::executor);
     wait->timer.expires_after(kRemoteWaitMax);
-    s->options.remote(std::move(raw), tcp, [wait](Answer reply) {
+    auto on_reply = [wait](Answer reply) {
       asio::post(wait->timer.get_executor(), [wait, reply = std::move(reply)]() mutable {
         wait->answer = std::move(reply);
         wait->done = true;
         wait->timer.cancel();
       });
-    });
+    };
+    if (by_dc) {
+      s->options.remote_dc(p.resolution.other_datacenter, std::move(raw), tcp, on_reply);
+    } else {
+      s->options.remote(std::move(raw), tcp, on_reply);
+    }
     if (!wait->done) co_await wait->timer.async_wait(kUseTuple);
     answer = std::move(wait->answer);
   }

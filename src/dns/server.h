@@ -69,6 +69,11 @@ class DnsServer {
     using RemoteDone = std::function<void(std::optional<std::vector<std::uint8_t>>)>;
     using Remote = std::function<void(std::vector<std::uint8_t> query, bool tcp, RemoteDone done)>;
     Remote remote;
+    // Answers a query whose Resolution says `remote` and names `other_datacenter` (a server
+    // asks a server of that datacenter), as `remote` does; unset: `remote` answers it.
+    using RemoteDc = std::function<void(
+        const std::string& datacenter, std::vector<std::uint8_t> query, bool tcp, RemoteDone done)>;
+    RemoteDc remote_dc;
   };
   struct Recursors {
     std::vector<std::pair<std::string, std::uint16_t>> servers;  // IP literal, port

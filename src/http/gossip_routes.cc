@@ -1,17 +1,23 @@
 #include "http/gossip_routes.h"
 
 #include "http/handlers/gossip.h"
+#include "http/routes.h"
 
 namespace pc::http {
 
 void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
-                            Handler keyring_forwarder) {
+                            Handler keyring_forwarder, Handler dc_forwarder) {
   using HandlerFn = void (*)(const endpoints::GossipOps&, const Request&, Reply);
-  auto bind = [&ops](HandlerFn fn) {
-    return [&ops, fn](const Request& req, Reply reply) {
-      // Only the local datacenter exists until federation lands (as routes.cc answers).
+  auto bind = [&ops, dc_forwarder](HandlerFn fn) {
+    return [&ops, fn, dc_forwarder](const Request& req, Reply reply) {
+      // Another datacenter's events are its servers' business (as routes.cc forwards).
       if (const auto* dc = req.query_param("dc");
-          dc != nullptr && !dc->empty() && ops.datacenter != nullptr && *dc != *ops.datacenter) {
+          dc != nullptr && !dc->empty() && ops.datacenter != nullptr && *dc != *ops.datacenter &&
+          !ignores_datacenter(req.path)) {
+        if (dc_forwarder) {
+          dc_forwarder(req, std::move(reply));
+          return;
+        }
         reply(Response::text(500, "No path to datacenter"));
         return;
       }

@@ -10,7 +10,10 @@ namespace pc::http {
 // `ops` must outlive the router. A client agent passes `keyring_forwarder`: its keyring
 // operations go to a server, which runs them on the WAN pool and on the LAN pool (that holds
 // this client too), as Consul's clients forward them; a local-only list stays here.
+// `dc_forwarder` runs the requests whose ?dc= names another datacenter (event fire; a client
+// agent: through its server; a server: in that datacenter); unset, they get Consul's 500
+// "No path to datacenter". /v1/event/list ignores ?dc= (ignores_datacenter).
 void register_gossip_routes(Router& router, const endpoints::GossipOps& ops,
-                            Handler keyring_forwarder = nullptr);
+                            Handler keyring_forwarder = nullptr, Handler dc_forwarder = nullptr);
 
 }  // namespace pc::http

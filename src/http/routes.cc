@@ -34,15 +34,25 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
 
 }  // namespace
 
+bool ignores_datacenter(std::string_view path) {
+  return path.starts_with("/v1/agent/") || path == "/v1/catalog/datacenters" ||
+         path == "/v1/coordinate/datacenters" || path == "/v1/event/list";
+}
+
 void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
-                     LeaderForwarder to_leader) {
+                     LeaderForwarder to_leader, DcForwarder to_dc) {
   using HandlerFn = void (*)(endpoints::Context&, const Request&, Reply);
-  auto bind = [&ctx](HandlerFn fn) {
-    return [&ctx, fn](const Request& req, Reply reply) {
-      // ?dc= names the datacenter to serve the request. Only the local one exists until
-      // federation lands; any other gets Consul's answer for an unreachable datacenter.
-      if (const auto* dc = req.query_param("dc");
-          dc != nullptr && !dc->empty() && *dc != ctx.identity.datacenter) {
+  auto bind = [&ctx, to_dc](HandlerFn fn) {
+    return [&ctx, fn, to_dc](const Request& req, Reply reply) {
+      // ?dc= names the datacenter to serve the request: another one runs it there, whole
+      // (Consul forwards the RPC); without a way there it is Consul's unreachable answer.
+      if (const auto* dc = req.query_param("dc"); dc != nullptr && !dc->empty() &&
+                                                  *dc != ctx.identity.datacenter &&
+                                                  !ignores_datacenter(req.path)) {
+        if (to_dc) {
+          to_dc(req, std::move(reply));
+          return;
+        }
         reply(Response::text(500, "No path to datacenter"));
         return;
       }

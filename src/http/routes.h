@@ -18,8 +18,18 @@ enum class RouteSet {
 // which reset the leader's TTL timer.
 using LeaderForwarder = std::function<bool(const Request&, Reply&)>;
 
+// Runs a request whose ?dc= names another datacenter there and replies with its answer (a
+// server: daemon/dc_forward.h). Unset: such a request gets Consul's 500 "No path to
+// datacenter".
+using DcForwarder = Handler;
+
+// True for the paths that ignore ?dc= as Consul's do: the agent's own API (/v1/agent/...), the
+// user events it received (/v1/event/list) and the datacenter lists, which every server
+// answers from its WAN pool.
+bool ignores_datacenter(std::string_view path);
+
 // Binds the API paths of `which` to their handlers. `ctx` must outlive the router.
 void register_routes(Router& router, endpoints::Context& ctx, RouteSet which = RouteSet::kAll,
-                     LeaderForwarder to_leader = {});
+                     LeaderForwarder to_leader = {}, DcForwarder to_dc = {});
 
 }  // namespace pc::http

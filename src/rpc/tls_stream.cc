@@ -39,8 +39,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   enum class Role { kClient, kServerSniff };
 
   Engine(std::unique_ptr<Stream> inner, std::shared_ptr<const TlsContext> context, Role role,
-         std::string peer)
-      : inner_(std::move(inner)), context_(std::move(context)), peer_(std::move(peer)) {
+         std::string peer, std::string server_name = "")
+      : inner_(std::move(inner)),
+        context_(std::move(context)),
+        peer_(std::move(peer)),
+        server_name_(server_name.empty() ? context_->server_name() : std::move(server_name)) {
     in_.resize(kInnerReadSize);
     if (role == Role::kClient) {
       start_tls(/*client=*/true);
@@ -124,9 +127,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
     wbio_ = wbio;
     if (client) {
       SSL_set_connect_state(ssl_);
-      if (context_->config().verify_server_hostname && !context_->server_name().empty()) {
+      if (context_->config().verify_server_hostname && !server_name_.empty()) {
         SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        SSL_set1_host(ssl_, context_->server_name().c_str());
+        SSL_set1_host(ssl_, server_name_.c_str());
       }
     } else {
       SSL_set_accept_state(ssl_);
@@ -347,6 +350,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unique_ptr<Stream> inner_;
   std::shared_ptr<const TlsContext> context_;
   std::string peer_;
+  std::string server_name_;  // what a dialed server's certificate must name
   Phase phase_ = Phase::kTls;
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // owned by ssl_
@@ -383,9 +387,9 @@ class TlsStream final : public Stream {
 
 std::unique_ptr<Stream> tls_client_stream(std::unique_ptr<Stream> inner,
                                           std::shared_ptr<const TlsContext> context,
-                                          const std::string& peer) {
-  return std::make_unique<TlsStream>(
-      std::make_shared<Engine>(std::move(inner), std::move(context), Engine::Role::kClient, peer));
+                                          const std::string& peer, const std::string& server_name) {
+  return std::make_unique<TlsStream>(std::make_shared<Engine>(
+      std::move(inner), std::move(context), Engine::Role::kClient, peer, server_name));
 }
 
 std::unique_ptr<Stream> tls_server_stream(std::unique_ptr<Stream> inner,
@@ -396,12 +400,17 @@ std::unique_ptr<Stream> tls_server_stream(std::unique_ptr<Stream> inner,
 }
 
 StreamWrapper make_tls_wrapper(std::shared_ptr<TlsContextHolder> holder) {
-  return [holder = std::move(holder)](
+  return make_tls_wrapper(std::move(holder), nullptr);
+}
+
+StreamWrapper make_tls_wrapper(std::shared_ptr<TlsContextHolder> holder, ServerNameFn server_name) {
+  return [holder = std::move(holder), server_name = std::move(server_name)](
              std::unique_ptr<Stream> stream, bool client,
              const std::string& peer) -> core::Result<std::unique_ptr<Stream>> {
     std::shared_ptr<const TlsContext> context = holder->current();
     if (context && client && context->config().verify_outgoing) {
-      return tls_client_stream(std::move(stream), std::move(context), peer);
+      return tls_client_stream(std::move(stream), std::move(context), peer,
+                               server_name ? server_name(peer) : std::string());
     }
     if (context && !client && context->can_serve()) {
       return tls_server_stream(std::move(stream), std::move(context), peer);

@@ -17,6 +17,7 @@
 // A failed handshake is logged at WARN with the peer and the reason, e.g.
 // "rpc: TLS handshake with 127.0.0.1:8300 failed: certificate verify failed: hostname
 // mismatch (want server.dc1.consul, certificate names server.dc2.consul, localhost)".
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,11 +29,20 @@ namespace pc::rpc {
 
 StreamWrapper make_tls_wrapper(std::shared_ptr<TlsContextHolder> holder);
 
+// The name a dialed server's certificate must carry under verify_server_hostname, by the
+// address dialed ("" for the context's own, `server.<local dc>.<domain>`).
+using ServerNameFn = std::function<std::string(const std::string& peer)>;
+// make_tls_wrapper() for calls to servers of other datacenters, whose certificates name
+// theirs (`server.dc2.consul`), as Consul checks the name of the datacenter it dials.
+StreamWrapper make_tls_wrapper(std::shared_ptr<TlsContextHolder> holder, ServerNameFn server_name);
+
 // The pieces make_tls_wrapper() composes, for tests and the fuzzer. `context` must have a
 // certificate for the accepting side.
+// `server_name`: what the server's certificate must name; "" for the context's.
 std::unique_ptr<Stream> tls_client_stream(std::unique_ptr<Stream> inner,
                                           std::shared_ptr<const TlsContext> context,
-                                          const std::string& peer);
+                                          const std::string& peer,
+                                          const std::string& server_name = "");
 std::unique_ptr<Stream> tls_server_stream(std::unique_ptr<Stream> inner,
                                           std::shared_ptr<const TlsContext> context,
                                           const std::string& peer);

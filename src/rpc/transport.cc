@@ -1290,6 +1290,21 @@ core::Status RpcClient::send(const std::string& address, Method method, std::str
   return core::ok();
 }
 
+bool never_handled(const core::Error& error) {
+  if (error.code != core::Code::kUnavailable) return false;
+  const std::string_view m = error.message;
+  // The texts this file makes before a request is written (Peer::connect_failed, ready,
+  // start_call) or when a server rejects one unread (Server on_request).
+  if (m.starts_with("rpc error: connection to ")) {
+    return m.find(" failed: ") != std::string_view::npos ||
+           m.find(" unavailable: ") != std::string_view::npos;
+  }
+  return m.starts_with("rpc: server stopping") || m.starts_with("rpc: server busy:") ||
+         m.starts_with("rpc error: send queue to ") ||
+         m.find(" calls pending to ") != std::string_view::npos ||
+         m.starts_with("rpc error: too many destinations");
+}
+
 RpcClient::Stats RpcClient::stats() const {
   const auto& c = impl_->ctx.counters;
   Stats out;

@@ -204,4 +204,11 @@ class RpcClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// True when a call's error shows its request never reached a handler: the connection could
+// not be made, the destination is backing off or its queue is full, or the server refused the
+// request unread (stopping, busy). Such a call may go to another server even when it writes;
+// after any other error (the connection closed once the request may have been written, a
+// timeout, the handler's own answer) a write must not be sent again.
+bool never_handled(const core::Error& error);
+
 }  // namespace pc::rpc

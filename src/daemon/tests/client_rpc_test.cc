@@ -95,6 +95,26 @@ TEST(ClientRpc, HttpResponseRoundTripsAndBadStatusIsRefused) {
   EXPECT_FALSE(decode_http_response(encode_http_response(r)).has_value());
 }
 
+// What a forwarded request may take and whether it may run twice (client agents and ?dc=).
+TEST(ClientRpc, ForwardedTimeoutsAndIdempotence) {
+  http::Request get;
+  get.method = "GET";
+  get.path = "/v1/kv/a";
+  EXPECT_EQ(forwarded_http_timeout(get), std::chrono::seconds(30));
+  EXPECT_TRUE(is_idempotent(get));
+  http::Request blocking = get;
+  blocking.query = {{"index", "7"}, {"wait", "10m"}};
+  // Consul's longest wait (10 min) and its jitter (1/16) fit.
+  EXPECT_GE(forwarded_http_timeout(blocking), std::chrono::minutes(10) + std::chrono::seconds(38));
+  http::Request put = get;
+  put.method = "PUT";
+  EXPECT_FALSE(is_idempotent(put));
+  put.method = "HEAD";
+  EXPECT_TRUE(is_idempotent(put));
+  put.method = "DELETE";
+  EXPECT_FALSE(is_idempotent(put));
+}
+
 TEST(ClientRpc, NodeRowsRoundTripWithIndexes) {
   agent::NodeRows rows = sample_rows();
   auto back = decode_node_rows(encode_node_rows(rows));

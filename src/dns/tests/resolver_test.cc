@@ -247,6 +247,29 @@ TEST_F(ResolverTest, OtherDatacenterIsNxDomain) {
   EXPECT_EQ(ask("n1.node.dc2.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
 }
 
+TEST_F(ResolverTest, OtherDatacenterIsNamedForForwarding) {
+  add("n1", "10.0.0.1", "web");
+  auto other = [this](const std::string& name, std::uint16_t qtype) {
+    Message q;
+    q.header.id = 1;
+    q.questions.push_back(wire::Question{name, qtype, wire::kClassIn});
+    Resolution r = resolve_full(q, snap(), config_, rand_, true, nullptr);
+    EXPECT_EQ(r.response.header.rcode, wire::rcode::kNxDomain) << name;
+    EXPECT_FALSE(r.remote);  // the server decides whether it can ask there
+    return r.other_datacenter;
+  };
+  EXPECT_EQ(other("web.service.DC2.consul.", wire::type::kA), "dc2");
+  EXPECT_EQ(other("v1.web.service.dc2.dc.consul.", wire::type::kA), "dc2");
+  EXPECT_EQ(other("_web._tcp.service.east.consul.", wire::type::kSrv), "east");
+  EXPECT_EQ(other("n1.node.dc2.consul.", wire::type::kA), "dc2");
+  // The local datacenter, named or not, is answered here.
+  Message q;
+  q.questions.push_back(wire::Question{"web.service.dc1.consul.", wire::type::kA, wire::kClassIn});
+  Resolution local = resolve_full(q, snap(), config_, rand_, true, nullptr);
+  EXPECT_EQ(local.other_datacenter, "");
+  EXPECT_EQ(local.response.answers.size(), 1u);
+}
+
 TEST_F(ResolverTest, OutsideDomainIsRefused) {
   Message m = ask("example.com.", wire::type::kA);
   EXPECT_EQ(m.header.rcode, wire::rcode::kRefused);

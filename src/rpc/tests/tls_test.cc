@@ -181,6 +181,39 @@ TEST_F(RpcTlsTest, ServerForAnotherDatacenterIsRefused) {
   server_rpc_->stop();
 }
 
+// A call to another datacenter's server checks that datacenter's name (federation/).
+TEST_F(RpcTlsTest, ServerOfAnotherDatacenterIsCheckedByItsName) {
+  const std::string address = start_server(holder(config(other_dc_)));
+  RpcClient::Options o;
+  o.backoff_initial = 10ms;
+  o.backoff_max = 20ms;
+  std::string want = "server.dc2.consul";
+  o.wrap_stream = make_tls_wrapper(holder(config(client_)), [&want, address](const std::string& p) {
+    EXPECT_EQ(p, address);
+    return want;
+  });
+  RpcClient client(o);
+  client.start();
+  CallResult named;
+  EXPECT_TRUE(client.call(address, kEcho, "x", 10s, named.callback()));
+  auto r = named.wait();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "echo:x");
+  client.stop();
+  // The same server named as another datacenter's is refused.
+  want = "server.dc3.consul";
+  RpcClient again(o);
+  again.start();
+  CallResult wrong;
+  EXPECT_TRUE(again.call(address, kEcho, "x", 10s, wrong.callback()));
+  auto w = wrong.wait();
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("want server.dc3.consul"), std::string::npos)
+      << w.error().message;
+  again.stop();
+  server_rpc_->stop();
+}
+
 TEST_F(RpcTlsTest, PlaintextAndUncertifiedPeersAreRefused) {
   const std::string address = start_server(holder(config(server_)));
   EXPECT_FALSE(call(nullptr, address));  // plaintext

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -666,6 +667,39 @@ TEST(RpcTransport, StartFailsOnATakenPort) {
   EXPECT_EQ(r.error().code, core::Code::kIoError);
   EXPECT_NE(r.error().message.find("bind"), std::string::npos) << r.error().message;
   first.server->stop();
+}
+
+// Whether a failed call may go to another server even when it writes: only when the request
+// surely never reached a handler (federation/wan_dc_caller.h relies on it).
+TEST(RpcTransport, NeverHandledTellsUnsentFromMaybeSent) {
+  auto unavailable = [](std::string m) { return core::make_error(core::Code::kUnavailable, m); };
+  EXPECT_TRUE(
+      never_handled(unavailable("rpc error: connection to 10.0.0.1:8300 failed: connect: "
+                                "Connection refused")));
+  EXPECT_TRUE(
+      never_handled(unavailable("rpc error: connection to 10.0.0.1:8300 unavailable: "
+                                "connect: Connection refused (retrying in 20ms)")));
+  EXPECT_TRUE(never_handled(unavailable("rpc: server stopping")));
+  EXPECT_TRUE(
+      never_handled(unavailable("rpc: server busy: 9 requests in flight on this "
+                                "connection")));
+  EXPECT_FALSE(
+      never_handled(unavailable("rpc error: connection to 10.0.0.1:8300 closed: end of "
+                                "stream")));
+  EXPECT_FALSE(never_handled(core::make_error(core::Code::kTimeout,
+                                              "rpc error: call to x timed "
+                                              "out after 5ms")));
+  EXPECT_FALSE(never_handled(unavailable("No cluster leader")));
+  // And the text a real refused connect produces.
+  RpcClient client({});
+  client.start();
+  std::promise<core::Result<std::string>> got;
+  ASSERT_TRUE(client.call("127.0.0.1:" + std::to_string(closed_port()), 9, "x", 2s,
+                          [&got](core::Result<std::string> r) { got.set_value(std::move(r)); }));
+  auto r = got.get_future().get();
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(never_handled(r.error())) << r.error().message;
+  client.stop();
 }
 
 }  // namespace

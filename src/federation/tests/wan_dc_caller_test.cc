@@ -1,0 +1,211 @@
+// The cross-datacenter call (federation/wan_dc_caller.h) against real rpc servers on loopback:
+// the servers of the named datacenter, failover past dead ones, the write rule, the bounds.
+#include "federation/wan_dc_caller.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <mutex>
+
+#include "gossip/tags.h"
+
+namespace pc::federation {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr rpc::Method kEcho = 24;
+
+gossip::MemberInfo wan_member(const std::string& name, const std::string& dc, std::uint16_t port,
+                              gossip::MemberState state = gossip::MemberState::kAlive) {
+  gossip::MemberInfo m;
+  m.name = name + "." + dc;
+  m.addr = "127.0.0.1:8302";
+  m.state = state;
+  m.meta = *gossip::encode_tags({{"role", "consul"}, {"dc", dc}, {"port", std::to_string(port)}});
+  return m;
+}
+
+// An rpc server that answers kEcho with its name and the payload, or holds the request.
+struct EchoServer {
+  explicit EchoServer(std::string name, bool hold = false) {
+    rpc::RpcServer::Options o;
+    o.port = 0;
+    o.drain_timeout = 50ms;
+    server = std::make_unique<rpc::RpcServer>(o);
+    server->handle(kEcho, [this, name, hold](rpc::Request r, rpc::Responder resp) {
+      std::lock_guard lock(mu);
+      ++calls;
+      if (hold) {
+        held.push_back(resp);
+        return;
+      }
+      resp.respond(name + ":" + r.payload);
+    });
+    port = *server->start();
+  }
+  int call_count() {
+    std::lock_guard lock(mu);
+    return calls;
+  }
+  std::unique_ptr<rpc::RpcServer> server;
+  std::uint16_t port = 0;
+  std::mutex mu;
+  int calls = 0;
+  std::vector<rpc::Responder> held;
+};
+
+// A port nothing listens on: a server bound, then stopped.
+std::uint16_t dead_port() {
+  EchoServer s("dead");
+  s.server->stop();
+  return s.port;
+}
+
+struct Fixture : ::testing::Test {
+  void make(std::size_t attempts_max = 3) {
+    WanDcCallerOptions o;
+    o.members = [this] {
+      std::lock_guard lock(mu);
+      return members;
+    };
+    o.attempts_max = attempts_max;
+    caller = std::make_unique<WanDcCaller>(o);
+    caller->start();
+  }
+  void set_members(std::vector<gossip::MemberInfo> m) {
+    std::lock_guard lock(mu);
+    members = std::move(m);
+  }
+  core::Result<std::string> call(const std::string& dc, std::string payload,
+                                 core::Duration timeout = 5s, bool idempotent = false) {
+    std::promise<core::Result<std::string>> p;
+    auto done = [&p](core::Result<std::string> r) { p.set_value(std::move(r)); };
+    if (idempotent) {
+      caller->call_idempotent(dc, kEcho, std::move(payload), timeout, done);
+    } else {
+      caller->call(dc, kEcho, std::move(payload), timeout, done);
+    }
+    return p.get_future().get();
+  }
+
+  std::mutex mu;
+  std::vector<gossip::MemberInfo> members;
+  std::unique_ptr<WanDcCaller> caller;
+};
+
+TEST_F(Fixture, CallsAServerOfTheNamedDatacenter) {
+  EchoServer dc1("one"), dc2("two");
+  set_members({wan_member("a", "dc1", dc1.port), wan_member("b", "dc2", dc2.port)});
+  make();
+  auto r = call("dc2", "hi");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "two:hi");
+  EXPECT_EQ(dc1.call_count(), 0);
+  EXPECT_EQ(caller->known_datacenters(), (std::vector<std::string>{"dc1", "dc2"}));
+}
+
+TEST_F(Fixture, UnknownOrFailedDatacenterHasNoPath) {
+  EchoServer dc2("two");
+  set_members({wan_member("b", "dc2", dc2.port, gossip::MemberState::kDead)});
+  make();
+  for (const char* dc : {"nope", "dc2"}) {
+    auto r = call(dc, "x");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::Code::kUnavailable);
+    EXPECT_EQ(r.error().message, "No path to datacenter");
+  }
+  EXPECT_EQ(dc2.call_count(), 0);
+  EXPECT_EQ(caller->known_datacenters(), std::vector<std::string>{"dc2"});
+}
+
+TEST_F(Fixture, MovesPastAServerThatRefusesEvenForWrites) {
+  EchoServer live("live");
+  set_members({wan_member("dead", "dc2", dead_port()), wan_member("live", "dc2", live.port)});
+  make();
+  // The order is random: enough calls that the dead server comes first in some.
+  for (int i = 0; i < 12; ++i) {
+    auto r = call("dc2", "w");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(*r, "live:w");
+  }
+  EXPECT_EQ(live.call_count(), 12);
+}
+
+TEST_F(Fixture, NoneReachableIsNoPath) {
+  set_members({wan_member("d1", "dc2", dead_port()), wan_member("d2", "dc2", dead_port())});
+  make();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = call("dc2", "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "No path to datacenter");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+TEST_F(Fixture, TriesAtMostAttemptsMaxServers) {
+  EchoServer live("live");
+  std::vector<gossip::MemberInfo> m;
+  for (int i = 0; i < 4; ++i) m.push_back(wan_member("d" + std::to_string(i), "dc2", dead_port()));
+  m.push_back(wan_member("live", "dc2", live.port));
+  set_members(m);
+  make(/*attempts_max=*/2);
+  // With two tries among five servers, four of them dead, some calls find no live one.
+  // (Each call reaches the live one with probability 2/5: 40 calls all alike is ~1e-9.)
+  int failed = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = call("dc2", "x");
+    if (!r) {
+      EXPECT_EQ(r.error().message, "No path to datacenter");
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_LT(failed, 40);
+  EXPECT_EQ(live.call_count(), 40 - failed);
+}
+
+TEST_F(Fixture, TimeoutBoundsTheWholeCall) {
+  EchoServer hold("hold", /*hold=*/true);
+  set_members({wan_member("h", "dc2", hold.port)});
+  make();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = call("dc2", "x", 300ms);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::Code::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(Fixture, AWriteThatMayHaveArrivedIsNotSentAgain) {
+  EchoServer hold("hold", /*hold=*/true);
+  set_members({wan_member("h", "dc2", hold.port)});
+  make();
+  std::promise<core::Result<std::string>> write, read;
+  caller->call("dc2", kEcho, "w", 10s,
+               [&write](core::Result<std::string> r) { write.set_value(std::move(r)); });
+  caller->call_idempotent("dc2", kEcho, "r", 10s,
+                          [&read](core::Result<std::string> r) { read.set_value(std::move(r)); });
+  while (hold.call_count() < 2) std::this_thread::sleep_for(5ms);
+  // The server goes away with both requests in hand: the connection closes under them.
+  hold.server->stop();
+  auto w = write.get_future().get();
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, core::Code::kUnavailable);
+  EXPECT_NE(w.error().message, "No path to datacenter") << "a write was treated as never sent";
+  // The read was free to try another server; there is none left.
+  auto r = read.get_future().get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "No path to datacenter");
+}
+
+TEST_F(Fixture, StoppedCallerFailsAtOnce) {
+  EchoServer dc2("two");
+  set_members({wan_member("b", "dc2", dc2.port)});
+  make();
+  caller->stop();
+  auto r = call("dc2", "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace pc::federation
