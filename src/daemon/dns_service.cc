@@ -179,6 +179,11 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
                        std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
     return;
   }
+  if (resolution.remote && !resolution.prepared_query.empty()) {
+    // A prepared query asked through a client agent or another datacenter: run it here.
+    answer_later(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
+    return;
+  }
   if (resolution.forward || resolution.remote) {
     done(std::nullopt);
     return;

@@ -1,4 +1,5 @@
-"""Prepared query failover between two datacenters on loopback (Consul's queryFailover).
+"""Prepared query failover between two datacenters on loopback (Consul's queryFailover), and
+NAME.query names asked through a client agent or for the other datacenter (NAME.query.dc2).
 
 A query whose service has only critical instances in dc1 answers, through a dc1 server, with
 dc2's healthy instances (Datacenter "dc2", Failovers 1), over HTTP and as NAME.query.consul
@@ -13,11 +14,11 @@ from test_federation import TwoDatacenters, dig
 
 
 class PreparedQueryFailoverTest(TwoDatacenters):
-    def register(self, server, node, address, status):
+    def register(self, server, node, address, status, service="pqf"):
         body = {"Node": node, "Address": address,
-                "Service": {"ID": "pqf-1", "Service": "pqf", "Port": 8080},
-                "Checks": [{"CheckID": "pqf-check", "Name": "pqf", "Status": status,
-                            "ServiceID": "pqf-1"}]}
+                "Service": {"ID": service + "-1", "Service": service, "Port": 8080},
+                "Checks": [{"CheckID": service + "-check", "Name": service, "Status": status,
+                            "ServiceID": service + "-1"}]}
         resp = server.put("/v1/catalog/register", json.dumps(body).encode())
         self.assertEqual(resp.status, 200, resp.text)
 
@@ -56,6 +57,22 @@ class PreparedQueryFailoverTest(TwoDatacenters):
         self.assertEqual([n["Node"]["Node"] for n in out["Nodes"]], ["pqf-dc1"], out)
         status, answers = dig(self.dns[0], "pqf-listed.query.consul")
         self.assertEqual([a.split()[-1] for a in answers], ["10.10.0.1"], answers)
+
+    def test_dns_through_a_client_agent_and_for_another_datacenter(self):
+        self.register(self.s1, "pqd-dc1", "10.11.0.1", "passing", service="pqd")
+        self.register(self.s2, "pqd-dc2", "10.21.0.1", "passing", service="pqd")
+        self.create({"Name": "pqd-q", "Service": {"Service": "pqd"}})
+        resp = self.s2.request("POST", "/v1/query",
+                               body={"Name": "pqd-dc2-q", "Service": {"Service": "pqd"}})
+        self.assertEqual(resp.status, 200, resp.text)
+        # dc1's client agent asks its server, which runs the query.
+        status, answers = dig(self.dns[2], "pqd-q.query.consul")
+        self.assertEqual(status, "NOERROR", answers)
+        self.assertIn("10.11.0.1", [a.split()[-1] for a in answers], answers)
+        # A query of dc2 asked of dc1's server: dc2 runs it.
+        status, answers = dig(self.dns[0], "pqd-dc2-q.query.dc2.consul")
+        self.assertEqual(status, "NOERROR", answers)
+        self.assertIn("10.21.0.1", [a.split()[-1] for a in answers], answers)
 
 
 if __name__ == "__main__":
