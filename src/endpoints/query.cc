@@ -40,8 +40,9 @@ core::Error denied() {
   return make_error(Code::kPermissionDenied, "Permission denied");
 }
 
-// Consul's redactPreparedQueryTokens: only acl:write sees the stored token.
-void redact(const ResolvedToken& who, state::PreparedQuery& q) {
+// Consul's redactPreparedQueryTokens: with ACLs on, only acl:write sees the stored token.
+void redact(const Context& ctx, const ResolvedToken& who, state::PreparedQuery& q) {
+  if (ctx.acl == nullptr || !ctx.acl->enabled()) return;
   if (!q.token.empty() && !acl::allowed(who.authz->acl_write())) q.token = kRedactedToken;
 }
 
@@ -275,7 +276,7 @@ QueryRead query_list(const Context& ctx, state::WatchSet& ws, const ResolvedToke
     return !prefix || !acl::allowed(who.authz->query_read(*prefix));
   });
   out.filtered = out.queries.size() != before;
-  for (auto& q : out.queries) redact(who, q);
+  for (auto& q : out.queries) redact(ctx, who, q);
   return out;
 }
 
@@ -288,7 +289,7 @@ core::Result<QueryRead> query_get(const Context& ctx, state::WatchSet& ws, const
   if (auto prefix = acl_prefix(*q); prefix && !acl::allowed(who.authz->query_read(*prefix))) {
     return denied();
   }
-  redact(who, *q);
+  redact(ctx, who, *q);
   QueryRead out;
   out.index = snap.table_index(state::Table::kPreparedQueries);
   out.queries.push_back(std::move(*q));
@@ -320,7 +321,7 @@ core::Result<state::PreparedQuery> query_explain(const Context& ctx, const Resol
   if (!q) return q.error();
   auto prefix = acl_prefix(*q);
   if (!prefix || !acl::allowed(who.authz->query_read(*prefix))) return denied();
-  redact(who, *q);
+  redact(ctx, who, *q);
   return q;
 }
 

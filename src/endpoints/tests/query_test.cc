@@ -257,6 +257,27 @@ TEST_F(QueryEndpointsTest, CreateGetUpdateDelete) {
   EXPECT_EQ(execute("nope").error().code, core::Code::kNotFound);
 }
 
+// Writes need query:write on the prefix, reads drop what the token may not read; with ACLs
+// off the stored token is shown as it is.
+TEST_F(QueryEndpointsTest, AclChecksAndTokens) {
+  auto q = named("secret-q", "web");
+  q.token = "query-secret";
+  auto id = create(q);
+  ASSERT_TRUE(id);
+  state::WatchSet ws;
+  EXPECT_EQ(query_get(ctx_, ws, all_, *id)->queries.at(0).token, "query-secret");
+  const ResolvedToken none{"anon", acl::deny_all()};
+  EXPECT_EQ(call<std::string>([&](auto done) { query_create(ctx_, none, named("x", "web"), done); })
+                .error()
+                .code,
+            core::Code::kPermissionDenied);
+  auto listed = query_list(ctx_, ws, none);
+  EXPECT_TRUE(listed.queries.empty());
+  EXPECT_TRUE(listed.filtered);
+  EXPECT_EQ(query_get(ctx_, ws, none, *id).error().code, core::Code::kPermissionDenied);
+  EXPECT_EQ(query_explain(ctx_, none, "secret-q").error().code, core::Code::kPermissionDenied);
+}
+
 TEST_F(QueryEndpointsTest, ExecuteFilters) {
   instance("n1", "web1", "web", {"v1", "primary"}, "passing");
   instance("n2", "web2", "web", {"v1"}, "warning");
