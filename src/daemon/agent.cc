@@ -40,6 +40,7 @@
 #include "daemon/lan_reconcile.h"
 #include "daemon/lan_reconciler.h"
 #include "daemon/leader_duties.h"
+#include "daemon/query_wiring.h"
 #include "daemon/replication_source.h"
 #include "daemon/server_runtime.h"
 #include "daemon/store_fsm.h"
@@ -462,6 +463,8 @@ int run_agent(const core::AgentConfig& initial) {
     if (client_runtime) client_runtime->stop();
   };
   endpoints::Context ctx{store, log, core::SystemClock::instance(), rand, identity};
+  // Prepared-query failover's view of the WAN (wired below); lives as long as ctx.
+  endpoints::QueryFederation query_federation;
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
   endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
@@ -771,6 +774,25 @@ int run_agent(const core::AgentConfig& initial) {
   dns->set_acl(acl_resolver.get(), &agent_tokens);
   if (!client_mode) client_service.attach_dns(dns.get());
   if (dc_caller) dns->set_datacenter_forwarding(dc_dns_forwarding(*dc_caller));
+  // Prepared queries: NAME.query names run here on a server (failover included), with the
+  // agent's token as the caller's.
+  query_federation.known_datacenters = [&membership] { return membership.datacenters(); };
+  if (dc_caller) {
+    query_federation.known_datacenters = [caller = dc_caller.get()] {
+      return caller->known_datacenters();
+    };
+    query_federation.call = [caller = dc_caller.get()](const std::string& dc, std::string payload,
+                                                       endpoints::Done<std::string> done) {
+      caller->call(dc, endpoints::kRpcQueryExecuteRemote, std::move(payload),
+                   std::chrono::seconds(10), std::move(done));
+    };
+  }
+  ctx.query_federation = &query_federation;
+  if (!client_mode) {
+    // Run with the agent's DNS token, read per question (a runtime change applies at once).
+    dns->set_query_runner(
+        dns_query_runner(ctx, [&agent_tokens] { return agent_tokens.dns_token(); }));
+  }
   int dns_port = -1;
   if (config.ports.dns >= 0) {
     auto bound = dns->start();

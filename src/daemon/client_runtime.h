@@ -39,8 +39,8 @@
 #include "consensus/log.h"
 #include "core/result.h"
 #include "dns/server.h"
-#include "endpoints/agent_tokens.h"
 #include "endpoints/acl_remote.h"
+#include "endpoints/agent_tokens.h"
 #include "http/handler.h"
 #include "rpc/transport.h"
 

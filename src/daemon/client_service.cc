@@ -6,6 +6,7 @@
 #include "endpoints/acl_command.h"
 #include "endpoints/acl_resolver.h"
 #include "endpoints/context.h"
+#include "endpoints/query.h"
 #include "http/blocking_runner.h"
 #include "proto/commands.pb.h"
 #include "state/store.h"
@@ -42,6 +43,13 @@ void ClientService::register_handlers(rpc::RpcServer& server) {
   });
   server.handle(kRpcClientAclResolve, [this](rpc::Request r, rpc::Responder resp) {
     handle_acl_resolve(std::move(r), std::move(resp));
+  });
+  // Another datacenter's server running a prepared query here (its failover).
+  server.handle(endpoints::kRpcQueryExecuteRemote, [this](rpc::Request r, rpc::Responder resp) {
+    if (!ready(resp)) return;
+    auto out = endpoints::query_execute_remote(*ctx_, r.payload);
+    if (!out) return resp.fail(out.error());
+    resp.respond(std::move(*out));
   });
 }
 

@@ -155,8 +155,41 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     // Whether that datacenter is reachable changes with the WAN pool, not the store.
     resolution.cacheable = false;
     if (dc_forwarding_.has_servers(resolution.other_datacenter)) resolution.remote = true;
+    return resolution;
   }
-  return resolution;
+  if (resolution.prepared_query.empty()) return resolution;
+  if (query_runner_) {
+    resolution.remote = true;  // answered by answer_later, once the query has run
+    return resolution;
+  }
+  dns::PreparedQueryAnswer none;
+  return dns::resolve_full(query, store_.snapshot(), *config, rand_, !tcp, external, authz.get(),
+                           &none);
+}
+
+void DnsService::answer_later(std::vector<std::uint8_t> query, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
+  auto decoded = dns::wire::decode(query);
+  if (!decoded || !query_runner_) {
+    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    return done(std::nullopt);
+  }
+  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
+  dns::Resolution first =
+      dns::resolve_full(*decoded, store_.snapshot(), *config, rand_, !tcp, nullptr);
+  if (first.prepared_query.empty()) {
+    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    return done(std::nullopt);
+  }
+  auto message = std::make_shared<dns::wire::Message>(std::move(*decoded));
+  query_runner_(first.prepared_query, [this, message, tcp, config,
+                                       done = std::move(done)](dns::PreparedQueryAnswer answer) {
+    dns::Resolution r = dns::resolve_full(*message, store_.snapshot(), *config, rand_, !tcp,
+                                          nullptr, nullptr, &answer);
+    auto encoded = dns::wire::encode(r.response, dns::response_size_max(*message, tcp));
+    if (!encoded) return done(std::nullopt);
+    done(std::move(encoded->bytes));
+  });
 }
 
 void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
@@ -171,6 +204,11 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
     dc_forwarding_.ask(resolution.other_datacenter,
                        std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token,
                        std::move(done));
+    return;
+  }
+  if (resolution.remote && !resolution.prepared_query.empty()) {
+    // A prepared query asked through a client agent or another datacenter: run it here.
+    answer_later(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
     return;
   }
   if (resolution.forward || resolution.remote) {
@@ -191,7 +229,14 @@ core::Result<std::uint16_t> DnsService::start() {
     dns::DnsServer::Options options;
     options.address = address;
     options.port = port;  // the first server's port for the others
-    options.remote = remote_;
+    if (query_runner_) {
+      options.remote = [this](std::vector<std::uint8_t> q, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
+        answer_later(std::move(q), tcp, std::move(done));
+      };
+    } else {
+      options.remote = remote_;
+    }
     if (dc_forwarding_.ask) {
       // Questions asked of this agent go to the other datacenter with the agent's DNS token.
       options.remote_dc = [this](const std::string& dc, std::vector<std::uint8_t> query, bool tcp,

@@ -44,6 +44,11 @@ class DnsService {
   // agent's DNS token (AgentTokens::dns_token(), else anonymous) may not read. `acl` is null
   // on a client agent, whose servers resolve the token it sends along with each question.
   void set_acl(const endpoints::AclResolver* acl, const endpoints::AgentTokens* tokens);
+  // Runs a prepared query for NAME.query names (the daemon binds endpoints::query_execute);
+  // `done` once, from any thread. Without one, such names are NXDOMAIN. Set before start().
+  using QueryRunner =
+      std::function<void(std::string name, std::function<void(dns::PreparedQueryAnswer)> done)>;
+  void set_query_runner(QueryRunner runner) { query_runner_ = std::move(runner); }
 
   // Listens on every client address; returns the port (the one chosen for port 0). On error
   // nothing is left listening.
@@ -83,6 +88,9 @@ class DnsService {
   dns::Resolution answer(const dns::wire::Message& query, bool tcp,
                          const dns::ExternalRecords* external, const std::string* token);
   bool for_servers(const dns::wire::Message& query) const;
+  // Options::remote on this agent: prepared queries run here, the rest go to remote_.
+  void answer_later(std::vector<std::uint8_t> query, bool tcp,
+                    dns::DnsServer::Options::RemoteDone done);
 
   state::Store& store_;
   const consensus::Log& log_;
@@ -98,6 +106,7 @@ class DnsService {
   core::SystemRand rand_;
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;
   dns::DnsServer::Options::Remote remote_;
+  QueryRunner query_runner_;
   DatacenterForwarding dc_forwarding_;
   // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
   std::vector<std::string> remote_zones_;

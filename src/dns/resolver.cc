@@ -184,14 +184,16 @@ class Resolver {
  public:
   Resolver(const Message& query, const state::Snapshot& snap, const ResolverConfig& config,
            core::Rand& rand, const ExternalRecords* external, const acl::Authorizer* authz,
-           int depth)
+           int depth, const PreparedQueryAnswer* query_answer = nullptr)
       : query_(query),
         snap_(snap),
         config_(config),
         rand_(rand),
         external_(external),
         authz_(authz),
-        depth_(depth) {}
+        depth_(depth),
+        query_answer_(query_answer),
+        target_dc_(config.datacenter) {}
 
   Resolution run() {
     Resolution out;
@@ -315,7 +317,31 @@ class Resolver {
     if (implicit_service || label_equal(kind, "service")) return service_lookup(parts);
     if (label_equal(kind, "node")) return node_lookup(join(parts, 0, parts.size()));
     if (label_equal(kind, "addr")) return addr_lookup(parts);
-    return not_found();  // query: no prepared queries exist yet
+    if (label_equal(kind, "query")) return query_lookup(join(parts, 0, parts.size()));
+    return not_found();
+  }
+
+  // A prepared query: handed back to be run, or answered from what running it gave. No
+  // instance is NXDOMAIN, as for a service.
+  void query_lookup(const std::string& name) {
+    if (query_answer_ == nullptr) {
+      out_->prepared_query = name;
+      out_->cacheable = false;
+      return;
+    }
+    out_->cacheable = false;
+    if (!query_answer_->found || query_answer_->nodes.empty()) return not_found();
+    std::vector<Instance> entries;
+    for (const auto& csn : query_answer_->nodes) {
+      bool warning = false;
+      for (const auto& c : csn.checks) warning = warning || c.status == state::kHealthWarning;
+      entries.push_back(Instance{csn.service, csn.node.address, csn.node.meta, warning});
+    }
+    if (!query_answer_->datacenter.empty()) target_dc_ = query_answer_->datacenter;
+    const std::uint32_t ttl =
+        query_answer_->ttl.value_or(service_ttl_for(config_, query_answer_->service));
+    if (qtype_ == wire::type::kSrv) return srv_answers(entries, ttl);
+    address_answers(entries, ttl);
   }
 
   static constexpr std::uint16_t kAxfr = 252;
@@ -401,7 +427,7 @@ class Resolver {
   }
 
   std::string node_target(const std::string& node) const {
-    return node + ".node." + config_.datacenter + "." + resp_domain_;
+    return node + ".node." + target_dc_ + "." + resp_domain_;
   }
 
   // Consul's CheckServiceNodes.Filter: any critical check (maintenance included) leaves the
@@ -566,7 +592,7 @@ class Resolver {
         target = node_target(e.service.node);
         if (auto r = ip_record(target, *node_ip, wire::type::kAny, ttl)) extra.push_back(*r);
       } else if (service_ip) {
-        target = hex_of(*service_ip) + ".addr." + config_.datacenter + "." + resp_domain_;
+        target = hex_of(*service_ip) + ".addr." + target_dc_ + "." + resp_domain_;
         if (auto r = ip_record(target, *service_ip, wire::type::kAny, ttl)) extra.push_back(*r);
       } else {
         const std::string& host = service_addr.empty() ? e.node_address : service_addr;
@@ -726,6 +752,8 @@ class Resolver {
   const ExternalRecords* external_;
   const acl::Authorizer* authz_;  // null: ACLs off
   const int depth_;
+  const PreparedQueryAnswer* query_answer_;
+  std::string target_dc_;  // the datacenter SRV targets name: the answer's
   Message* resp_ = nullptr;
   Resolution* out_ = nullptr;
   std::string qname_;
@@ -772,8 +800,9 @@ std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& n
 
 Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
-                        const ExternalRecords* external, const acl::Authorizer* authz) {
-  Resolution out = Resolver(query, snap, config, rand, external, authz, 0).run();
+                        const ExternalRecords* external, const acl::Authorizer* authz,
+                        const PreparedQueryAnswer* query_answer) {
+  Resolution out = Resolver(query, snap, config, rand, external, authz, 0, query_answer).run();
   if (udp && !out.forward) trim_udp(query, out.response, config);
   return out;
 }

@@ -11,6 +11,7 @@
 //   d.c.b.a.in-addr.arpa. and the 32-nibble ip6.arpa. names (PTR of a node's or a service
 //   instance's address)
 //   SOA and NS questions for any name in the domain (the servers: healthy "consul" instances)
+//   NAME.query[.DC].DOMAIN (a prepared query by ID or name, run by the caller)
 // DC is "dc1" or "dc1.dc". `alt_domain` is answered like `domain`, and the names in the
 // answer use whichever the question asked in. A datacenter other than the local one is
 // NXDOMAIN here, with Resolution::other_datacenter naming it: a server that can reach that
@@ -20,12 +21,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "acl/authorizer.h"
 #include "core/rand.h"
 #include "dns/wire/message.h"
+#include "endpoints/health.h"
 #include "state/store.h"
 
 namespace pc::dns {
@@ -72,9 +75,21 @@ struct Resolution {
   // Another process answers it (a client agent asks a server): the DNS server hands the
   // query's bytes to DnsServer::Options::remote and sends back what that returns.
   bool remote = false;
+  // NAME.query[.DC].DOMAIN asked without an answer in hand: the prepared query to run (its
+  // ID or name). Whoever runs it resolves the question again with a PreparedQueryAnswer.
+  std::string prepared_query;
   // The question names this datacenter, not the local one (lower case; "" otherwise). With
   // `remote`, DnsServer::Options::remote_dc answers it.
   std::string other_datacenter;
+};
+
+// What running a prepared query gave, for its DNS answer (Consul's preparedQueryLookup).
+struct PreparedQueryAnswer {
+  bool found = false;                              // false: no such query, NXDOMAIN
+  std::vector<endpoints::CheckServiceNode> nodes;  // in the order to answer
+  std::string service;
+  std::string datacenter;            // where the instances are (SRV targets name it)
+  std::optional<std::uint32_t> ttl;  // the query's DNS.TTL when it has one
 };
 
 // The TTL for answers about service `name` (see ResolverConfig::service_ttls).
@@ -97,9 +112,13 @@ wire::Message resolve(const wire::Message& query, const state::Snapshot& snap,
 // name or address) node:read. A lookup left with nothing is answered as if nothing existed
 // (NXDOMAIN with the SOA); the name servers in SOA and NS answers are filtered the same way.
 // Null: everything is readable.
+// With `query_answer`, a NAME.query name is answered from it (the instances as A/AAAA or
+// SRV records, with the query's TTL, else the service's); without, it comes back with
+// Resolution::prepared_query set.
 Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
-                        const ExternalRecords* external, const acl::Authorizer* authz = nullptr);
+                        const ExternalRecords* external, const acl::Authorizer* authz = nullptr,
+                        const PreparedQueryAnswer* query_answer = nullptr);
 
 // Consul's allow_stale / max_stale for an agent answering from its own state: the leader
 // (known, last contact 0) always may; another server only with allow_stale and a leader heard

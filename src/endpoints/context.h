@@ -39,6 +39,7 @@ class AclReplicationStatusSource;
 class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
+struct QueryFederation;
 
 struct AgentIdentity {
   std::string datacenter;
@@ -94,6 +95,8 @@ struct Context {
   // A secondary datacenter's ACL replication status (endpoints/acl_replication.h); null in
   // the primary and in unit tests.
   const AclReplicationStatusSource* acl_replication = nullptr;
+  // Prepared-query failover to other datacenters (endpoints/query.h); null: no failover.
+  QueryFederation* query_federation = nullptr;
 };
 
 template <typename T>

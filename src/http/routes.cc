@@ -24,7 +24,7 @@ bool needs_read_barrier(const endpoints::Context& ctx, const Request& req) {
   const std::string_view path = req.path;
   const bool replicated = path.starts_with("/v1/kv/") || path.starts_with("/v1/catalog/") ||
                           path.starts_with("/v1/health/") || path.starts_with("/v1/session/") ||
-                          path.starts_with("/v1/acl/");
+                          path.starts_with("/v1/acl/") || path.starts_with("/v1/query");
   // The datacenter list comes from the WAN pool, not the replicated state: Consul answers it
   // without a leader.
   if (path == "/v1/catalog/datacenters") return false;
@@ -167,6 +167,8 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
                if (to_leader && to_leader(req, reply)) return;
                local(req, std::move(reply));
              });
+  router.add("/v1/query", {"GET", "POST"}, bind(handlers::query_general));
+  router.add("/v1/query/", {"GET", "PUT", "DELETE"}, bind(handlers::query_specific));
 }
 
 }  // namespace pc::http

@@ -458,6 +458,7 @@ core::Status session_delete(ApplyContext& ctx, std::string_view id) {
   }
   session_index_remove(ctx, s);
   ctx.v.sessions = ctx.v.sessions.erase(s.id);
+  delete_session_queries(ctx, s.id);
   ctx.changes.session(s.id);
   bump(ctx, Table::kSessions);
 
@@ -876,6 +877,9 @@ constexpr std::array kCommands = {
     CommandType{proto::Command::kAclPolicyBatch, "acl_policy_batch", &apply_acl_policy_batch},
     CommandType{proto::Command::kAclRoleBatch, "acl_role_batch", &apply_acl_role_batch},
     CommandType{proto::Command::kAclTokenBatch, "acl_token_batch", &apply_acl_token_batch},
+    CommandType{proto::Command::kPreparedQuerySet, "prepared_query_set", &apply_prepared_query_set},
+    CommandType{proto::Command::kPreparedQueryDelete, "prepared_query_delete",
+                &apply_prepared_query_delete},
 };
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "state/acl_proto.h"
 #include "state/detail/coordinates.h"
 #include "state/detail/version.h"
+#include "state/query_proto.h"
 
 namespace pc::state {
 namespace {
@@ -107,6 +108,7 @@ std::string_view table_name(Table t) {
     case Table::kAclTokens: return "acl_tokens";
     case Table::kAclPolicies: return "acl_policies";
     case Table::kAclRoles: return "acl_roles";
+    case Table::kPreparedQueries: return "prepared_queries";
   }
   return "?";
 }
@@ -127,6 +129,7 @@ std::string_view record_name(Body body) {
     case proto::SnapshotRecord::kAclToken: return "acl_token";
     case proto::SnapshotRecord::kAclPolicy: return "acl_policy";
     case proto::SnapshotRecord::kAclRole: return "acl_role";
+    case proto::SnapshotRecord::kPreparedQuery: return "prepared_query";
     case proto::SnapshotRecord::BODY_NOT_SET: break;
   }
   return "unknown";
@@ -193,6 +196,12 @@ void fill(proto::AclRoleRow& m, const AclRole& r) {
   to_proto(r, m.mutable_role());
   m.set_create_index(r.create_index);
   m.set_modify_index(r.modify_index);
+}
+
+void fill(proto::PreparedQueryRow& m, const PreparedQuery& q) {
+  to_proto(q, m.mutable_query());
+  m.set_create_index(q.create_index);
+  m.set_modify_index(q.modify_index);
 }
 
 using state::fill;
@@ -461,6 +470,10 @@ class SnapshotDecoder {
       return bad(number, fmt::format("({}) is not part of format version {}", record_name(body),
                                      format_version_));
     }
+    if (format_version_ < 3 && body == proto::SnapshotRecord::kPreparedQuery) {
+      return bad(number, fmt::format("({}) is not part of format version {}", record_name(body),
+                                     format_version_));
+    }
     section_ = static_cast<int>(body);
     switch (body) {
       case proto::SnapshotRecord::kMeta: return on_meta(rec.meta(), number);
@@ -527,6 +540,14 @@ class SnapshotDecoder {
         std::string key = r.id;
         return push(acl_roles_, std::move(key), std::move(r), number);
       }
+      case proto::SnapshotRecord::kPreparedQuery: {
+        auto& m = *rec.mutable_prepared_query();
+        PreparedQuery q = from_proto(m.query());
+        q.create_index = m.create_index();
+        q.modify_index = m.modify_index();
+        std::string key = q.id;
+        return push(prepared_queries_, std::move(key), std::move(q), number);
+      }
       case proto::SnapshotRecord::kEnd:
         have_end_ = true;
         if (rec.end().record_count() != number) {
@@ -575,6 +596,7 @@ class SnapshotDecoder {
     v.services_by_name = index_from(std::move(by_name));
     v.checks_by_service = index_from(std::move(by_service));
     if (auto st = build_acl(v); !st) return st.error();
+    if (auto st = build_queries(v); !st) return st.error();
     if (auto st = validate(v); !st) return st.error();
     return Snapshot(std::make_shared<const Version>(std::move(v_)));
   }
@@ -645,6 +667,43 @@ class SnapshotDecoder {
     return core::ok();
   }
 
+  // The prepared-query table and its two unique indexes, refusing what apply never makes:
+  // rows out of index order or above the table's index, names or template prefixes shared,
+  // queries bound to missing sessions.
+  core::Status build_queries(Version& v) {
+    v.prepared_queries = std::move(prepared_queries_).build();
+    const std::uint64_t table = v.table_indexes[static_cast<std::size_t>(Table::kPreparedQueries)];
+    for (const auto& e : v.prepared_queries) {
+      const PreparedQuery& q = e.value;
+      if (q.id.empty() || q.create_index == 0 || q.create_index > q.modify_index ||
+          q.modify_index > table) {
+        return corrupt(
+            fmt::format("snapshot state: prepared query {} has bad indexes", quote(q.id)));
+      }
+      if (!q.session.empty() && !v.sessions.contains(q.session)) {
+        return corrupt(
+            fmt::format("snapshot state: prepared query {} is bound to unknown session {}",
+                        quote(q.id), quote(q.session)));
+      }
+      const std::string key = core::to_lower(q.name);
+      if (!q.name.empty()) {
+        if (v.prepared_queries_by_name.contains(key)) {
+          return corrupt(
+              fmt::format("snapshot state: two prepared queries named {}", quote(q.name)));
+        }
+        v.prepared_queries_by_name = v.prepared_queries_by_name.set(key, q.id);
+      }
+      if (q.is_template()) {
+        if (v.query_templates.contains(key)) {
+          return corrupt(
+              fmt::format("snapshot state: two query templates for prefix {}", quote(q.name)));
+        }
+        v.query_templates = v.query_templates.set(key, q.id);
+      }
+    }
+    return core::ok();
+  }
+
   core::Status on_meta(const proto::SnapshotMeta& m, std::uint64_t number) {
     if (have_meta_) return bad(number, "is a second meta record");
     have_meta_ = true;
@@ -653,14 +712,18 @@ class SnapshotDecoder {
                                      m.applied_index(), header_index_));
     }
     // Format version 1 carries the first six tables' indexes, or seven once coordinates
-    // existed; version 2 all of them. Indexes not carried read as 0 (those tables were empty).
+    // existed; version 2 ten (through the ACL tables); version 3 all of them. Indexes not
+    // carried read as 0 (those tables were empty).
     const int have = m.table_indexes_size();
-    const bool count_ok =
-        format_version_ < 2 ? (have == 6 || have == 7) : have == static_cast<int>(kTableCount);
+    const bool count_ok = format_version_ < 2   ? (have == 6 || have == 7)
+                          : format_version_ < 3 ? have == 10
+                                                : have == static_cast<int>(kTableCount);
     if (!count_ok) {
       return bad(number, fmt::format("(meta) has {} table indexes, format version {} has {}", have,
                                      format_version_,
-                                     format_version_ < 2 ? "6 or 7" : std::to_string(kTableCount)));
+                                     format_version_ < 2   ? std::string("6 or 7")
+                                     : format_version_ < 3 ? std::string("10")
+                                                           : std::to_string(kTableCount)));
     }
     for (std::size_t t = 0; t < static_cast<std::size_t>(have); ++t) {
       const std::uint64_t index = m.table_indexes(static_cast<int>(t));
@@ -829,6 +892,7 @@ class SnapshotDecoder {
   PMap<AclToken>::SortedBuilder acl_tokens_;
   PMap<AclPolicy>::SortedBuilder acl_policies_;
   PMap<AclRole>::SortedBuilder acl_roles_;
+  PMap<PreparedQuery>::SortedBuilder prepared_queries_;
 };
 
 }  // namespace
@@ -902,6 +966,10 @@ core::Status write_snapshot(const Snapshot& snap, const SnapshotSink& sink,
   {
     proto::AclRoleRow m;
     add_table(w, v.acl_roles, proto::SnapshotRecord::kAclRoleFieldNumber, m);
+  }
+  {
+    proto::PreparedQueryRow m;
+    add_table(w, v.prepared_queries, proto::SnapshotRecord::kPreparedQueryFieldNumber, m);
   }
   proto::SnapshotEnd end;
   end.set_record_count(w.records());

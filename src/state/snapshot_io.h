@@ -36,7 +36,7 @@ inline constexpr std::string_view kSnapshotMagic{"\x89PCSNAP\n", 8};
 inline constexpr std::string_view kSnapshotEndMagic{"PCSE", 4};
 // Version 2 added the ACL tables; version 1 snapshots (no ACL rows, six table indexes) are
 // still read.
-inline constexpr std::uint32_t kSnapshotFormatVersion = 2;
+inline constexpr std::uint32_t kSnapshotFormatVersion = 3;
 inline constexpr std::uint32_t kSnapshotFormatVersionMin = 1;
 inline constexpr std::size_t kSnapshotHeaderSize = 24;   // magic, version, reserved, index
 inline constexpr std::size_t kSnapshotTrailerSize = 16;  // body size, crc32c, end magic

@@ -17,6 +17,7 @@
 #include "proto/commands.pb.h"
 #include "state/acl_proto.h"
 #include "state/detail/version.h"
+#include "state/query_proto.h"
 
 namespace pc::state {
 namespace {
@@ -537,6 +538,17 @@ std::string Snapshot::dump() const {
   put_table(out, "acl_roles_by_name", v.acl_roles_by_name,
             [&](const std::string& id) { put_str(out, id); });
   put_u64(out, v.acl_bootstrap_index);
+  put_table(out, "prepared_queries", v.prepared_queries, [&](const PreparedQuery& q) {
+    proto::PreparedQuery m;
+    to_proto(q, &m);
+    put_str(out, m.SerializeAsString());
+    put_u64(out, q.create_index);
+    put_u64(out, q.modify_index);
+  });
+  put_table(out, "prepared_queries_by_name", v.prepared_queries_by_name,
+            [&](const std::string& id) { put_str(out, id); });
+  put_table(out, "query_templates", v.query_templates,
+            [&](const std::string& id) { put_str(out, id); });
   return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include "core/result.h"
 #include "state/acl_types.h"
+#include "state/query_types.h"
 #include "state/types.h"
 #include "state/watch.h"
 
@@ -129,6 +130,14 @@ class Snapshot {
   // Max of the three ACL tables' indexes: moves whenever any token, policy or role changes,
   // which is what a cache of resolved tokens keys on.
   std::uint64_t acl_index() const;
+
+  // Prepared queries (state/query_reads.cc): by ID, every one in ID order, by exact name (case
+  // ignored), and the template whose name is the longest prefix of `name` (case ignored; a
+  // template named "" matches every name). The table index is table_index(kPreparedQueries).
+  std::optional<PreparedQuery> prepared_query(std::string_view id) const;
+  std::vector<PreparedQuery> prepared_queries() const;
+  std::optional<PreparedQuery> prepared_query_by_name(std::string_view name) const;
+  std::optional<PreparedQuery> prepared_query_template_for(std::string_view name) const;
 
   // Runs a transaction of reads only (get, get-tree, check-*) against this snapshot, as
   // Consul's Txn.Read does: no log entry, no writer involved. PC_ASSERTs that every op reads.

@@ -21,8 +21,9 @@ enum class Table : std::uint8_t {
   kAclTokens = 7,
   kAclPolicies = 8,
   kAclRoles = 9,
+  kPreparedQueries = 10,
 };
-inline constexpr std::size_t kTableCount = 10;
+inline constexpr std::size_t kTableCount = 11;
 
 struct DirEntry {
   std::string key;

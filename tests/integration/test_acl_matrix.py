@@ -39,7 +39,7 @@ UNRELATED = 'key_prefix "unrelated/" { policy = "write" }'
 FILTERED = "X-Consul-Results-Filtered-By-ACLs"
 # Stand-ins for the fixture values in a row's path, to name the row before fixtures exist.
 PLACEHOLDERS = {k: f"<{k}>" for k in ("lan_port", "session", "doomed", "token", "policy",
-                                      "role")}
+                                      "role", "query", "doomed_query")}
 COORD = {"Vec": [0.001] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 1e-5}
 
 
@@ -251,6 +251,16 @@ def rows():
             body={"Name": "matrix-r", "Description": "updated"}),
         Row("DELETE", lambda fx: f"/v1/acl/role/{fx['role']}", acl_write),
         Row("GET", "/v1/acl/roles", acl_read),
+        # --- prepared queries (query:read / query:write on the query's name) ---
+        Row("POST", "/v1/query", [rule("query", "mq-new", "write")],
+            body={"Name": "mq-new", "Service": {"Service": "web"}}),
+        Row("GET", "/v1/query", [rule("query", "mq", "read")], "filter",
+            sees=lambda b, fx: any(q["ID"] == fx["query"] for q in b)),
+        Row("GET", lambda fx: f"/v1/query/{fx['query']}", [rule("query", "mq", "read")]),
+        Row("PUT", lambda fx: f"/v1/query/{fx['query']}", [rule("query", "mq", "write")],
+            body={"Name": "mq", "Service": {"Service": "web"}}),
+        Row("DELETE", lambda fx: f"/v1/query/{fx['doomed_query']}",
+            [rule("query", "mq-doomed", "write")]),
     ]
     return out
 
@@ -321,6 +331,10 @@ class AclMatrixTest(unittest.TestCase):
             "AccessorID"]
         self.fx["policy"] = self.mgmt("PUT", "/v1/acl/policy", {"Name": "matrix-p"}).json()["ID"]
         self.fx["role"] = self.mgmt("PUT", "/v1/acl/role", {"Name": "matrix-r"}).json()["ID"]
+        self.fx["query"] = self.mgmt("POST", "/v1/query", {
+            "Name": "mq", "Service": {"Service": "web"}}).json()["ID"]
+        self.fx["doomed_query"] = self.mgmt("POST", "/v1/query", {
+            "Name": "mq-doomed", "Service": {"Service": "web"}}).json()["ID"]
 
     # --- the checks of one row ---
     def expect_refused(self, row, path, resp, who):

@@ -651,7 +651,43 @@ TEST_F(ResolverTest, SrvWithoutServiceLabelAndExplicitDcLabel) {
   EXPECT_EQ(ask("web.service.dc1.dc.consul.", wire::type::kA).answers.size(), 1u);
   EXPECT_EQ(ask("web.service.dc2.dc.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
   EXPECT_EQ(ask("web.service.a.b.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
-  EXPECT_EQ(ask("x.query.consul.", wire::type::kA).header.rcode, wire::rcode::kNxDomain);
+}
+
+// NAME.query comes back to be run; answered from what running it gave: the instances in the
+// given order with the query's TTL, SRV targets in the answering datacenter; nothing found is
+// NXDOMAIN.
+TEST_F(ResolverTest, PreparedQueryNamesAreHandedBackThenAnswered) {
+  Message q;
+  q.header.id = 7;
+  q.questions.push_back(wire::Question{"geo-web.query.consul.", wire::type::kA, wire::kClassIn});
+  Resolution first = resolve_full(q, snap(), config_, rand_, false, nullptr);
+  EXPECT_EQ(first.prepared_query, "geo-web");
+  EXPECT_FALSE(first.cacheable);
+  PreparedQueryAnswer answer;
+  answer.found = true;
+  answer.service = "web";
+  answer.datacenter = "dc2";
+  answer.ttl = 9;
+  endpoints::CheckServiceNode csn;
+  csn.node.node = "far";
+  csn.node.address = "10.9.0.1";
+  csn.service.node = "far";
+  csn.service.id = "web-far";
+  csn.service.service = "web";
+  csn.service.port = 8080;
+  answer.nodes.push_back(csn);
+  Resolution a = resolve_full(q, snap(), config_, rand_, false, nullptr, nullptr, &answer);
+  ASSERT_EQ(a.response.answers.size(), 1u);
+  EXPECT_EQ(a.response.answers[0].ttl, 9u);
+  EXPECT_EQ(addresses(a.response), std::vector<std::string>{"10.9.0.1"});
+  q.questions[0] = wire::Question{"geo-web.query.dc1.consul.", wire::type::kSrv, wire::kClassIn};
+  Resolution srv = resolve_full(q, snap(), config_, rand_, false, nullptr, nullptr, &answer);
+  ASSERT_EQ(srv.response.answers.size(), 1u);
+  EXPECT_EQ(std::get<wire::SrvRdata>(srv.response.answers[0].rdata).target, "far.node.dc2.consul.");
+  PreparedQueryAnswer none;
+  EXPECT_EQ(
+      resolve_full(q, snap(), config_, rand_, false, nullptr, nullptr, &none).response.header.rcode,
+      wire::rcode::kNxDomain);
 }
 
 TEST_F(ResolverTest, RecursorsTakeNamesOutsideTheDomain) {

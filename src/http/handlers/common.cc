@@ -280,6 +280,19 @@ void write_node_service(JsonWriter& w, const state::Service& s) {
   w.end_object();
 }
 
+void write_check_service_node(JsonWriter& w, const endpoints::CheckServiceNode& csn) {
+  w.begin_object();
+  w.key("Node");
+  write_node(w, csn.node);
+  w.key("Service");
+  write_node_service(w, csn.service);
+  w.key("Checks");
+  w.begin_array();
+  for (const auto& c : csn.checks) write_health_check(w, c);
+  w.end_array();
+  w.end_object();
+}
+
 void write_health_check(JsonWriter& w, const state::HealthCheck& c) {
   w.begin_object();
   w.string_field("Node", c.node);

@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "endpoints/catalog.h"
+#include "endpoints/health.h"
 #include "filter/filter.h"
 #include "http/handler.h"
 #include "http/json/writer.h"
@@ -92,6 +93,8 @@ void write_node_fields(JsonWriter& w, const state::Node& n, std::string_view met
 void write_node(JsonWriter& w, const state::Node& n);             // structs.Node
 void write_node_service(JsonWriter& w, const state::Service& s);  // structs.NodeService
 void write_health_check(JsonWriter& w, const state::HealthCheck& c);
+// One health entry (structs.CheckServiceNode): {"Node", "Service", "Checks"}.
+void write_check_service_node(JsonWriter& w, const endpoints::CheckServiceNode& csn);
 
 // The node a ?near= read sorts from (handlers/coordinate.cc): nullopt without ?near or with
 // an empty one; "_agent" is the node of the agent serving the request (a client agent

@@ -80,5 +80,9 @@ void acl_role_by_name(endpoints::Context& ctx, const Request& req, Reply reply);
 void acl_role_list(endpoints::Context& ctx, const Request& req, Reply reply);
 // GET /v1/acl/replication (handlers/acl_replication.cc).
 void acl_replication(endpoints::Context& ctx, const Request& req, Reply reply);
+// Prepared queries (handlers/query.cc): /v1/query (GET list, POST create) and
+// /v1/query/<id> (GET, PUT, DELETE; /execute and /explain by ID or name).
+void query_general(endpoints::Context& ctx, const Request& req, Reply reply);
+void query_specific(endpoints::Context& ctx, const Request& req, Reply reply);
 
 }  // namespace pc::http::handlers

@@ -94,18 +94,7 @@ std::string render_check_service_nodes(const std::vector<endpoints::CheckService
   // copies for a large service.
   w.reserve(256 + nodes.size() * 768);
   w.begin_array();
-  for (const auto& csn : nodes) {
-    w.begin_object();
-    w.key("Node");
-    write_node(w, csn.node);
-    w.key("Service");
-    write_node_service(w, csn.service);
-    w.key("Checks");
-    w.begin_array();
-    for (const auto& c : csn.checks) write_health_check(w, c);
-    w.end_array();
-    w.end_object();
-  }
+  for (const auto& csn : nodes) write_check_service_node(w, csn);
   w.end_array();
   return w.take();
 }

@@ -63,6 +63,8 @@ const Route kRoutes[] = {
     {"PUT", "/v1/acl/role", http::handlers::acl_role_create},                                 // 29
     {"PUT", "/v1/acl/token/fuzz-accessor", http::handlers::acl_token},                        // 30
     {"PUT", "/v1/agent/token/default", http::handlers::agent_token},                          // 31
+    {"POST", "/v1/query", http::handlers::query_general},                                     // 32
+    {"GET", "/v1/query/fuzz-query/execute", http::handlers::query_specific},                  // 33
 };
 
 // ACLs on, default allow (so the other routes behave as without ACLs), and every request

@@ -19,4 +19,10 @@ ApplyResult apply_acl_policy_batch(ApplyContext& ctx, const proto::Command& comm
 ApplyResult apply_acl_role_batch(ApplyContext& ctx, const proto::Command& command);
 ApplyResult apply_acl_token_batch(ApplyContext& ctx, const proto::Command& command);
 
+// The prepared-query commands (query_commands.cc), and the removal of the queries bound to a
+// session when it is destroyed (Consul's sessionDestroyTxn).
+ApplyResult apply_prepared_query_set(ApplyContext& ctx, const proto::Command& command);
+ApplyResult apply_prepared_query_delete(ApplyContext& ctx, const proto::Command& command);
+void delete_session_queries(ApplyContext& ctx, std::string_view session_id);
+
 }  // namespace pc::state

@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "state/acl_types.h"
 #include "state/pmap.h"
+#include "state/query_types.h"
 #include "state/store.h"
 #include "state/types.h"
 
@@ -64,6 +65,12 @@ struct Version {
   PMap<AclRole> acl_roles;                 // id -> role
   PMap<std::string> acl_roles_by_name;     // name -> id
   std::uint64_t acl_bootstrap_index = 0;   // index of the bootstrap; 0: not bootstrapped
+  // Prepared queries (Consul's prepared-queries table): by ID, with two unique indexes:
+  // lower(name) -> id for named queries, and lower(name) -> id for templates (a template's
+  // name may be "", which matches every name), the second for the longest-prefix lookup.
+  PMap<PreparedQuery> prepared_queries;
+  PMap<std::string> prepared_queries_by_name;
+  PMap<std::string> query_templates;
   std::array<std::uint64_t, kTableCount> table_indexes{};
   std::uint64_t applied_index = 0;
 };

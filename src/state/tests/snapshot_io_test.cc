@@ -221,11 +221,22 @@ void build_rich_state(Applier& a) {
   }
   ok(testing::coordinate_update({{"n1", 0.01}, {"N2", 0.02}, {"n4", 0.03}}));
   ok(testing::coordinate_update({{"n1", 0.015}}, "alpha"));
+  // Prepared queries: a plain one, a template, one bound to a session (format version 3).
+  ok(testing::query_set("aaaaaaaa-0000-0000-0000-000000000001", "web-query", "web"));
+  ok(testing::query_set("aaaaaaaa-0000-0000-0000-000000000002", "geo-", "${name.suffix}",
+                        kQueryTemplateNamePrefixMatch));
+  ok(testing::query_set("aaaaaaaa-0000-0000-0000-000000000003", "", "api", "", "s-keep"));
 }
 
 // Every read API of Snapshot, on every row and on names and keys around them, answers alike.
 void expect_same_reads(const Snapshot& a, const Snapshot& b) {
   EXPECT_EQ(a.applied_index(), b.applied_index());
+  EXPECT_EQ(a.prepared_queries(), b.prepared_queries());
+  for (const auto& q : a.prepared_queries()) {
+    EXPECT_EQ(a.prepared_query_by_name(q.name), b.prepared_query_by_name(q.name));
+    EXPECT_EQ(a.prepared_query_template_for(q.name + "x"),
+              b.prepared_query_template_for(q.name + "x"));
+  }
   for (std::size_t t = 0; t < kTableCount; ++t) {
     EXPECT_EQ(a.table_index(static_cast<Table>(t)), b.table_index(static_cast<Table>(t)));
   }
@@ -662,7 +673,7 @@ TEST_F(SnapshotBadInput, ForeignHeaders) {
   bad_magic[1] = 'X';
   expect_error(bad_magic, Code::kCorruption, "bad magic");
   expect_error("PK\x03\x04 a zip file, say", Code::kCorruption, "bad magic");
-  expect_error(frame(body, applied_, 3), Code::kCorruption, "unknown snapshot format version 3");
+  expect_error(frame(body, applied_, 4), Code::kCorruption, "unknown snapshot format version 4");
   expect_error(frame(body, applied_, 0), Code::kCorruption, "unknown snapshot format version 0");
   expect_error(frame(body, applied_, 1, 7), Code::kCorruption, "reserved");
   expect_error(frame(body, applied_ + 1), Code::kCorruption, "says applied index");
@@ -740,7 +751,7 @@ TEST_F(SnapshotBadInput, FormatVersionOneStillReads) {
     while (static_cast<std::size_t>(indexes->size()) > keep_indexes) indexes->RemoveLast();
     std::erase_if(records, [&](const proto::SnapshotRecord& x) {
       return x.has_acl_token() || x.has_acl_policy() || x.has_acl_role() ||
-             (!keep_coordinates && x.has_coordinate());
+             x.has_prepared_query() || (!keep_coordinates && x.has_coordinate());
     });
     records.back().mutable_end()->set_record_count(records.size() - 1);
     std::string raw;
@@ -760,11 +771,47 @@ TEST_F(SnapshotBadInput, FormatVersionOneStillReads) {
                "has 10 table indexes, format version 1 has 6 or 7");
 }
 
+// Format version 2 predates prepared queries: ten table indexes and no query records. Such
+// snapshots still read, the query table empty at index 0; a query record in one is refused.
+TEST_F(SnapshotBadInput, FormatVersionTwoStillReads) {
+  auto as_version_two = [&](bool keep_queries) {
+    auto records = records_;
+    records.front().mutable_meta()->mutable_table_indexes()->RemoveLast();
+    if (!keep_queries) {
+      std::erase_if(records, [](const proto::SnapshotRecord& x) { return x.has_prepared_query(); });
+    }
+    records.back().mutable_end()->set_record_count(records.size() - 1);
+    std::string raw;
+    for (const auto& r : records) raw += encode(r);
+    return frame(zstd(raw), applied_, 2);
+  };
+  auto two = read_snapshot(as_version_two(false));
+  ASSERT_TRUE(two) << two.error().message;
+  EXPECT_EQ(two->table_index(Table::kPreparedQueries), 0u);
+  EXPECT_TRUE(two->prepared_queries().empty());
+  EXPECT_EQ(two->acl_policies(), source_.snapshot().acl_policies());
+  EXPECT_EQ(two->node_list(), source_.snapshot().node_list());
+  expect_error(as_version_two(true), Code::kCorruption,
+               "(prepared_query) is not part of format version 2");
+}
+
 TEST_F(SnapshotBadInput, StatesApplyCannotMake) {
   using R = proto::SnapshotRecord;
   auto meta = [](auto& r) { return r.front().mutable_meta(); };
   expect_error(with([&](auto& r) { meta(r)->add_table_indexes(1); }), Code::kCorruption,
-               "has 11 table indexes, format version 2 has 10");
+               "has 12 table indexes, format version 3 has 11");
+  // Two queries of one name, or one bound to a session that is gone, were never applied.
+  const std::size_t query = first(R::kPreparedQuery);
+  expect_error(with([&](auto& r) {
+                 r[query + 1].mutable_prepared_query()->mutable_query()->set_name("WEB-QUERY");
+               }),
+               Code::kCorruption, "two prepared queries named");
+  expect_error(with([&](auto& r) {
+                 r[query].mutable_prepared_query()->mutable_query()->set_session("ghost");
+               }),
+               Code::kCorruption, "bound to unknown session");
+  expect_error(with([&](auto& r) { r[query].mutable_prepared_query()->set_create_index(0); }),
+               Code::kCorruption, "has bad indexes");
   // Coordinates of a node that is not there, or unusable ones, were never applied.
   const std::size_t coordinate = first(R::kCoordinate);
   expect_error(with([&](auto& r) {

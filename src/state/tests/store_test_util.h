@@ -138,6 +138,25 @@ inline proto::Command coordinate_update(const std::vector<std::pair<std::string,
   return c;
 }
 
+// A prepared query on `service`; a template when `template_type` is set.
+inline proto::Command query_set(std::string id, std::string name, std::string service,
+                                std::string template_type = "", std::string session = "") {
+  proto::Command c;
+  auto* q = c.mutable_prepared_query_set()->mutable_query();
+  q->set_id(std::move(id));
+  q->set_name(std::move(name));
+  q->set_session(std::move(session));
+  q->mutable_template_()->set_type(std::move(template_type));
+  q->mutable_service()->set_service(std::move(service));
+  return c;
+}
+
+inline proto::Command query_delete(std::string id) {
+  proto::Command c;
+  c.mutable_prepared_query_delete()->set_id(std::move(id));
+  return c;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   ApplyResult apply(std::uint64_t index, const proto::Command& command) {
