@@ -11,8 +11,11 @@ API is written acting for the token it was registered with (Consul keeps a token
 with no agent token (the anonymous token) the node is refused and the agent logs the denial. While no server answers,
 acl.down_policy decides: extend-cache keeps answering from resolved tokens however old and
 denies unseen ones; deny refuses everything once the cached entry is older than the TTL.
+The audit log works on a client agent too: the requests it answers and the ones it forwards
+get their start and completion lines naming the accessor its server resolved.
 """
 
+import glob
 import json
 import os
 import shutil
@@ -195,6 +198,49 @@ class AclClientTest(unittest.TestCase):
         time.sleep(TTL_S * 2)
         self.until("down_policy deny on the client",
                    lambda: self.self_status(client, reader) == 403, timeout_s=15)
+
+    def test_a_client_agent_audits_what_it_answers_and_forwards(self):
+        reader, reader_accessor, _ = self.token(
+            "reader", 'agent_prefix "" { policy = "read" }\nkey_prefix "" { policy = "read" }')
+        audit_dir = os.path.join(self.root, "audit")
+        config = self.write_config("client-audit.json", {
+            "acl": {"enabled": True, "default_policy": "deny", "token_ttl": f"{TTL_S}s"},
+            "audit": {"enabled": True, "sink": {"main": {
+                "type": "file", "format": "json", "rotate_duration": "24h",
+                "path": os.path.join(audit_dir, "audit.json")}}}})
+        data_dir = os.path.join(self.root, "c1")
+        os.makedirs(data_dir)
+        audited = AclClientAgent("client-1", data_dir, self.server.server_port, config)
+        self.addCleanup(audited.stop)
+        audited.start()
+        self.agents.append(audited)
+        self.until("the audited client reaches the server",
+                   lambda: audited.get("/v1/status/leader").json() != "")
+        headers = {"X-Consul-Token": reader}
+        self.assertEqual(audited.get("/v1/agent/self", headers=headers).status, 200)
+        self.assertEqual(audited.get("/v1/kv/nothing-here", headers=headers).status, 404)
+
+        def lines():
+            out = []
+            for path in glob.glob(os.path.join(audit_dir, "audit-*.json")):
+                with open(path, encoding="utf-8") as f:
+                    out += [json.loads(line) for line in f]
+            return out
+
+        def completed(endpoint):
+            return [e for e in lines() if e["payload"]["request"]["endpoint"] == endpoint
+                    and e["payload"].get("stage") == "OperationComplete"]
+
+        self.until("both requests audited on the client",
+                   lambda: bool(completed("/v1/agent/self")) and bool(completed(
+                       "/v1/kv/nothing-here")))
+        for endpoint, status in (("/v1/agent/self", "200"), ("/v1/kv/nothing-here", "404")):
+            event = completed(endpoint)[0]["payload"]
+            self.assertEqual(event["auth"]["accessor_id"], reader_accessor)
+            self.assertEqual(event["response"]["status"], status)
+        for path in glob.glob(os.path.join(audit_dir, "audit-*.json")):
+            with open(path, encoding="utf-8") as f:
+                self.assertNotIn(reader, f.read())
 
 
 if __name__ == "__main__":
