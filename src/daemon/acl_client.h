@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "endpoints/acl_remote.h"
 #include "endpoints/acl_resolver.h"
+#include "federation/wan_dc_caller.h"
 
 namespace pc::daemon {
 
@@ -17,5 +18,14 @@ namespace pc::daemon {
 // when token_ttl or down_policy does not parse (the config loader refuses both first).
 core::Result<std::unique_ptr<endpoints::AclResolver>> client_acl_resolver(
     const core::AclConfig& config, const std::string& datacenter, endpoints::TokenFetch fetch);
+
+// A secondary datacenter's server without token replication: the primary's servers resolve
+// the global tokens its tables lack (the client agents' method, kRpcClientAclResolve, over
+// the cross-datacenter call), cached for acl.token_ttl with acl.down_policy while the
+// primary is unreachable, as Consul's secondaries resolve tokens remotely. `caller` must
+// outlive the source.
+core::Result<std::unique_ptr<const endpoints::TokenSource>> primary_token_source(
+    const core::AclConfig& config, const std::string& datacenter, std::string primary,
+    federation::WanDcCaller& caller);
 
 }  // namespace pc::daemon

@@ -518,6 +518,18 @@ int run_agent(const core::AgentConfig& initial) {
     acl_resolver->set_agent_tokens(&agent_tokens);
     ctx.acl = acl_resolver.get();
   }
+  // Without token replication a secondary asks the primary for the global tokens it lacks.
+  if (!client_mode && config.acl.enabled && dc_caller && !endpoints::acl_in_primary(ctx) &&
+      !config.acl.enable_token_replication) {
+    auto source = primary_token_source(config.acl, identity.datacenter,
+                                       endpoints::acl_primary_datacenter(ctx), *dc_caller);
+    if (!source) {
+      std::fprintf(stderr, "%s\n", source.error().message.c_str());
+      stop_log();
+      return 1;
+    }
+    acl_resolver->set_remote_fallback(std::move(*source));
+  }
   // A secondary datacenter's leader copies the primary's ACLs through the WAN pool.
   std::unique_ptr<AclReplication> acl_replication;
   if (!client_mode && config.acl.enabled && dc_caller && !endpoints::acl_in_primary(ctx)) {

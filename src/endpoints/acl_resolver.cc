@@ -72,7 +72,12 @@ core::Result<ResolvedToken> AclResolver::resolve(std::string_view secret) const 
     }
   }
   auto built = build(snap, key);
-  if (!built) return built.error();
+  if (!built) {
+    // Not held here: a secondary without token replication asks the primary (not cached
+    // here: the fallback keeps its own cache for acl.token_ttl).
+    if (fallback_ && !snap.acl_token_by_secret(key)) return fallback_->resolve(key);
+    return built.error();
+  }
   if (built->expires_unix_ns && *built->expires_unix_ns < now) return acl_not_found();
   std::lock_guard lock(mu_);
   if (cache_index_ == index) {

@@ -87,6 +87,14 @@ class AclResolver {
   // once before the first resolve(); `tokens` must outlive the resolver.
   void set_agent_tokens(const AgentTokens* tokens) { tokens_ = tokens; }
 
+  // A secondary datacenter without token replication (Consul's legacy mode): a secret its
+  // tables do not hold is asked of `fallback` (the primary, endpoints/acl_remote.h), which
+  // owns its caching and down_policy; the tables' own tokens (local ones) answer first. Set
+  // once before the first resolve().
+  void set_remote_fallback(std::unique_ptr<const TokenSource> fallback) {
+    fallback_ = std::move(fallback);
+  }
+
   // The authorizer for `secret` ("" means the default token, then the anonymous token). With
   // ACLs disabled every secret is allowed everything. An unknown or expired secret is
   // PermissionDenied "ACL not found" (Consul's acl.ErrNotFound, answered 403).
@@ -120,6 +128,7 @@ class AclResolver {
   const core::Clock* clock_ = nullptr;
   const std::unique_ptr<const TokenSource> source_;
   const AgentTokens* tokens_ = nullptr;
+  std::unique_ptr<const TokenSource> fallback_;  // a secondary's primary; may be null
 
   mutable std::mutex mu_;
   mutable std::uint64_t cache_index_ = 0;

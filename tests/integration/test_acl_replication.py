@@ -38,7 +38,10 @@ class DcServer(WanServer):
         self.bootstrap_expect = 1
 
 
-class AclReplicationTest(unittest.TestCase):
+class AclReplicationBed(unittest.TestCase):
+    """dc1 (primary) and dc2 (secondary), one server each; no tests of its own."""
+    TOKEN_REPLICATION = True
+
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="pc-acl-repl-")
         self.addCleanup(shutil.rmtree, self.root, True)
@@ -48,7 +51,7 @@ class AclReplicationTest(unittest.TestCase):
         primary = dict(common, acl={"enabled": True, "default_policy": "deny",
                                     "tokens": {"initial_management": ROOT}})
         secondary = dict(common, acl={"enabled": True, "default_policy": "deny",
-                                      "enable_token_replication": True,
+                                      "enable_token_replication": self.TOKEN_REPLICATION,
                                       "tokens": {"replication": REPLICATION}})
         wan = [free_port(), free_port()]
         self.layout = []
@@ -99,15 +102,40 @@ class AclReplicationTest(unittest.TestCase):
         self.assertEqual(resp.status, 200, resp.text)
         return resp.json()
 
-    def test_primary_state_reaches_the_secondary_and_survives_the_primary(self):
-        dc1, dc2 = self.servers
-        # The replication token: acl:write, so that global tokens' secrets may travel.
+    def replication_token_and_app_token(self, dc1):
+        """In dc1: the replication token (acl:write, so global tokens' secrets may travel) and
+        a token allowed to write app/...; the app token's JSON."""
         self.write_ok(dc1, "/v1/acl/policy", {"Name": "replication", "Rules": 'acl = "write"'})
         self.write_ok(dc1, "/v1/acl/token", {"SecretID": REPLICATION,
                                              "Policies": [{"Name": "replication"}]})
         self.write_ok(dc1, "/v1/acl/policy", {"Name": "app", "Rules": 'key_prefix "app/" '
                                                                       '{ policy = "write" }'})
-        app = self.write_ok(dc1, "/v1/acl/token", {"Policies": [{"Name": "app"}]})
+        return self.write_ok(dc1, "/v1/acl/token", {"Policies": [{"Name": "app"}]})
+
+
+class RemoteTokenResolutionTest(AclReplicationBed):
+    """Without acl.enable_token_replication the secondary holds no global token, and asks
+    the primary for the ones it is shown (Consul's secondaries resolve them remotely)."""
+    TOKEN_REPLICATION = False
+
+    def test_a_global_token_works_in_the_secondary_without_being_copied(self):
+        dc1, dc2 = self.servers
+        app = self.replication_token_and_app_token(dc1)
+        self.until("the app token honoured in dc2",
+                   lambda: self.kv_status(dc2, "app/x", app["SecretID"]) == 200,
+                   REPLICATION_BOUND_S)
+        self.assertEqual(self.kv_status(dc2, "other/x", app["SecretID"]), 403)
+        self.assertEqual(self.kv_status(dc2, "app/x", "no-such-secret"), 403)
+        # Resolved, not copied: dc2's token table has no app token.
+        listed = dc2.get("/v1/acl/tokens", headers={"X-Consul-Token": ROOT})
+        self.assertEqual(listed.status, 200, listed.text)
+        self.assertNotIn(app["AccessorID"], [t["AccessorID"] for t in listed.json()])
+
+
+class AclReplicationTest(AclReplicationBed):
+    def test_primary_state_reaches_the_secondary_and_survives_the_primary(self):
+        dc1, dc2 = self.servers
+        app = self.replication_token_and_app_token(dc1)
         secret = app["SecretID"]
 
         start = time.monotonic()
