@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "endpoints/acl_remote.h"
+#include "state/store.h"
 
 namespace pc::endpoints {
 namespace {
@@ -232,6 +233,34 @@ TEST(AclResolverWithSource, PutsTheDefaultTokenInAndHonoursDisabled) {
   AclResolver off(settings, std::make_unique<RemoteTokenSource>(server.fetcher(), o, clock));
   EXPECT_TRUE(acl::allowed(off.resolve("x")->authz->key_write("anything")));
   EXPECT_EQ(server.asked, (std::vector<std::string>{"anonymous", "dflt"}));
+}
+
+// A secondary datacenter's server without token replication: what its tables lack is asked
+// of the primary through the fallback; with no fallback it stays unknown.
+TEST(AclResolverWithRemoteFallback, AsksThePrimaryForSecretsItsTablesLack) {
+  state::Store store;  // no tokens here, not even the anonymous one
+  ManualClock clock;
+  FakeServer primary;
+  primary.tokens["global-1"] = grants("g1", R"(key "app" { policy = "write" })");
+  AclSettings settings;
+  settings.enabled = true;
+  settings.default_policy = acl::DefaultPolicy::kDeny;
+  AclResolver alone(store, settings, "dc2", clock);
+  EXPECT_FALSE(alone.resolve("global-1").has_value());
+
+  AclResolver resolver(store, settings, "dc2", clock);
+  RemoteAclOptions o;
+  o.default_policy = acl::DefaultPolicy::kDeny;
+  resolver.set_remote_fallback(std::make_unique<RemoteTokenSource>(primary.fetcher(), o, clock));
+  auto who = resolver.resolve("global-1");
+  ASSERT_TRUE(who.has_value());
+  EXPECT_EQ(who->accessor_id, "g1");
+  EXPECT_TRUE(acl::allowed(who->authz->key_write("app")));
+  EXPECT_FALSE(acl::allowed(who->authz->key_write("other")));
+  auto unknown = resolver.resolve("no-such-secret");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().message, "ACL not found");
+  EXPECT_EQ(primary.asked, (std::vector<std::string>{"global-1", "no-such-secret"}));
 }
 
 TEST(ParseDownPolicy, KnowsConsulsValues) {
