@@ -168,6 +168,25 @@ core::Status role_put(ApplyContext& ctx, AclRole role, Origin origin = Origin::k
   return core::ok();
 }
 
+// Removes a row and its secondary index entry; callers decide which rows may go.
+void erase_token(ApplyContext& ctx, const AclToken& t) {
+  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(t.secret_id);
+  ctx.v.acl_tokens = ctx.v.acl_tokens.erase(t.accessor_id);
+  bump_acl(ctx, Table::kAclTokens);
+}
+
+void erase_policy(ApplyContext& ctx, const AclPolicy& p) {
+  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(p.name);
+  ctx.v.acl_policies = ctx.v.acl_policies.erase(p.id);
+  bump_acl(ctx, Table::kAclPolicies);
+}
+
+void erase_role(ApplyContext& ctx, const AclRole& r) {
+  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(r.name);
+  ctx.v.acl_roles = ctx.v.acl_roles.erase(r.id);
+  bump_acl(ctx, Table::kAclRoles);
+}
+
 }  // namespace
 
 ApplyResult apply_acl_token_set(ApplyContext& ctx, const proto::Command& command) {
@@ -181,11 +200,7 @@ ApplyResult apply_acl_token_delete(ApplyContext& ctx, const proto::Command& comm
     return failed(Code::kInvalidArgument,
                   "Deletion of the builtin anonymous token is not permitted");
   }
-  const AclToken* existing = ctx.v.acl_tokens.find(accessor);
-  if (existing == nullptr) return ApplyResult{};
-  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
-  ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
-  bump_acl(ctx, Table::kAclTokens);
+  if (const AclToken* existing = ctx.v.acl_tokens.find(accessor)) erase_token(ctx, *existing);
   return ApplyResult{};
 }
 
@@ -201,11 +216,7 @@ ApplyResult apply_acl_policy_delete(ApplyContext& ctx, const proto::Command& com
     return failed(Code::kInvalidArgument,
                   "Delete operation not permitted on the builtin global-management policy");
   }
-  const AclPolicy* existing = ctx.v.acl_policies.find(id);
-  if (existing == nullptr) return ApplyResult{};
-  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(existing->name);
-  ctx.v.acl_policies = ctx.v.acl_policies.erase(id);
-  bump_acl(ctx, Table::kAclPolicies);
+  if (const AclPolicy* existing = ctx.v.acl_policies.find(id)) erase_policy(ctx, *existing);
   return ApplyResult{};
 }
 
@@ -215,11 +226,7 @@ ApplyResult apply_acl_role_set(ApplyContext& ctx, const proto::Command& command)
 
 ApplyResult apply_acl_role_delete(ApplyContext& ctx, const proto::Command& command) {
   const std::string& id = command.acl_role_delete().id();
-  const AclRole* existing = ctx.v.acl_roles.find(id);
-  if (existing == nullptr) return ApplyResult{};
-  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
-  ctx.v.acl_roles = ctx.v.acl_roles.erase(id);
-  bump_acl(ctx, Table::kAclRoles);
+  if (const AclRole* existing = ctx.v.acl_roles.find(id)) erase_role(ctx, *existing);
   return ApplyResult{};
 }
 
@@ -265,16 +272,12 @@ ApplyResult apply_acl_init(ApplyContext& ctx, const proto::Command& command) {
 // that is not expired (or gone) stays as it is. The anonymous token never expires, but is
 // still skipped, as the single delete refuses it.
 ApplyResult apply_acl_token_reap(ApplyContext& ctx, const proto::Command& command) {
-  bool deleted = false;
   for (const std::string& accessor : command.acl_token_reap().accessor_ids()) {
     if (accessor == kAnonymousAccessorId) continue;
     const AclToken* existing = ctx.v.acl_tokens.find(accessor);
     if (existing == nullptr || !existing->is_expired(ctx.proposed_unix_ns)) continue;
-    ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
-    ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
-    deleted = true;
+    erase_token(ctx, *existing);
   }
-  if (deleted) bump_acl(ctx, Table::kAclTokens);
   return ApplyResult{};
 }
 
@@ -286,27 +289,19 @@ namespace {
 
 void policy_erase(ApplyContext& ctx, const std::string& id) {
   const AclPolicy* existing = ctx.v.acl_policies.find(id);
-  if (existing == nullptr || id == kGlobalManagementId) return;
-  ctx.v.acl_policies_by_name = ctx.v.acl_policies_by_name.erase(existing->name);
-  ctx.v.acl_policies = ctx.v.acl_policies.erase(id);
-  bump_acl(ctx, Table::kAclPolicies);
+  if (existing != nullptr && id != kGlobalManagementId) erase_policy(ctx, *existing);
 }
 
 void role_erase(ApplyContext& ctx, const std::string& id) {
-  const AclRole* existing = ctx.v.acl_roles.find(id);
-  if (existing == nullptr) return;
-  ctx.v.acl_roles_by_name = ctx.v.acl_roles_by_name.erase(existing->name);
-  ctx.v.acl_roles = ctx.v.acl_roles.erase(id);
-  bump_acl(ctx, Table::kAclRoles);
+  if (const AclRole* existing = ctx.v.acl_roles.find(id)) erase_role(ctx, *existing);
 }
 
 // Only global tokens: a batch never removes a token this datacenter owns.
 void token_erase(ApplyContext& ctx, const std::string& accessor) {
   const AclToken* existing = ctx.v.acl_tokens.find(accessor);
-  if (existing == nullptr || existing->local || accessor == kAnonymousAccessorId) return;
-  ctx.v.acl_tokens_by_secret = ctx.v.acl_tokens_by_secret.erase(existing->secret_id);
-  ctx.v.acl_tokens = ctx.v.acl_tokens.erase(accessor);
-  bump_acl(ctx, Table::kAclTokens);
+  if (existing != nullptr && !existing->local && accessor != kAnonymousAccessorId) {
+    erase_token(ctx, *existing);
+  }
 }
 
 }  // namespace
