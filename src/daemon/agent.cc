@@ -693,7 +693,8 @@ int run_agent(const core::AgentConfig& initial) {
   http::ServerOptions options;
   options.port = static_cast<std::uint16_t>(config.ports.http);
   options.threads = config.http_threads > 0 ? config.http_threads : 2;
-  options.default_headers = {{"X-Consul-Default-ACL-Policy", "allow"}};
+  // Consul states the configured default policy on every response; clients and UIs read it.
+  options.default_headers = {{"X-Consul-Default-ACL-Policy", config.acl.default_policy}};
   options.leader_info = [&log] {
     auto l = log.leader();
     return http::LeaderInfo{l.known_leader, l.last_contact_ms};

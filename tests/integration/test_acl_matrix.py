@@ -444,6 +444,16 @@ class AclMatrixTest(unittest.TestCase):
         self.assertEqual(resp.text, f"Permission denied: token with AccessorID '{accessor}' "
                          "lacks permission 'keyring:read'")
 
+    def test_responses_state_the_configured_default_policy(self):
+        # Consul's X-Consul-Default-ACL-Policy carries acl.default_policy, on denials too.
+        self.until("the management token works", lambda: self.send(
+            "GET", "/v1/acl/token/self", token=MANAGEMENT).status == 200)
+        for secret in (None, self.token_for([UNRELATED])):
+            for path in ("/v1/status/leader", "/v1/catalog/services", "/v1/agent/self"):
+                resp = self.send("GET", path, token=secret)
+                self.assertEqual(resp.header("X-Consul-Default-ACL-Policy"), "deny",
+                                 f"{path}: {resp.status}")
+
 
 if __name__ == "__main__":
     unittest.main()
