@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/log.h"
+#include "http/json/coordinate.h"
 #include "http/json/writer.h"
 
 namespace pc::daemon {
@@ -25,18 +26,7 @@ std::string coordinate_update_body(const std::string& node, const gossip::Coordi
   w.string_field("Node", node);
   w.string_field("Segment", "");
   w.key("Coord");
-  w.begin_object();
-  w.key("Vec");
-  w.begin_array();
-  for (double x : c.vec) w.number(x);
-  w.end_array();
-  w.key("Error");
-  w.number(c.error);
-  w.key("Adjustment");
-  w.number(c.adjustment);
-  w.key("Height");
-  w.number(c.height);
-  w.end_object();
+  http::write_coordinate(w, c);
   w.end_object();
   return w.take();
 }

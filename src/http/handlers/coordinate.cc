@@ -8,26 +8,12 @@
 #include "http/errors.h"
 #include "http/handlers/common.h"
 #include "http/handlers/handlers.h"
+#include "http/json/coordinate.h"
 #include "http/json/read.h"
 #include "proto/commands.pb.h"
 
 namespace pc::http::handlers {
 namespace {
-
-void write_coord(JsonWriter& w, const gossip::Coordinate& c) {
-  w.begin_object();
-  w.key("Vec");
-  w.begin_array();
-  for (double x : c.vec) w.number(x);
-  w.end_array();
-  w.key("Error");
-  w.number(c.error);
-  w.key("Adjustment");
-  w.number(c.adjustment);
-  w.key("Height");
-  w.number(c.height);
-  w.end_object();
-}
 
 // structs.Coordinate: {Node, Segment, Coord} (Partition is omitted outside Enterprise).
 void write_node_coordinate(JsonWriter& w, std::string_view node, std::string_view segment,
@@ -36,7 +22,7 @@ void write_node_coordinate(JsonWriter& w, std::string_view node, std::string_vie
   w.string_field("Node", node);
   w.string_field("Segment", segment);
   w.key("Coord");
-  write_coord(w, c);
+  write_coordinate(w, c);
   w.end_object();
 }
 
