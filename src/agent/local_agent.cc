@@ -106,7 +106,13 @@ core::Status LocalAgent::prepare_check(CheckRegistration& reg, std::string_view 
   return core::ok();
 }
 
-core::Status LocalAgent::add_check_locked(CheckRegistration reg, core::Duration first_ttl) {
+core::Status LocalAgent::add_check_locked(CheckRegistration reg) {
+  // A check registered again at start (restored from its file, or from the configuration)
+  // resumes the status its application last reported, if that has not run out yet.
+  core::Duration first_ttl = core::Duration::zero();
+  if (!reg.persist && reg.spec.kind == CheckKind::kTtl) {
+    first_ttl = resume_ttl_state_locked(reg.check);
+  }
   std::string id = reg.check.check_id;
   CheckSpec spec = reg.spec;
   state::HealthCheck check = reg.check;

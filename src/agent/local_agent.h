@@ -97,8 +97,8 @@ class LocalAgent {
 
  private:
   core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name);
-  core::Status add_check_locked(CheckRegistration reg,
-                                core::Duration first_ttl = core::Duration::zero());
+  core::Status add_check_locked(CheckRegistration reg);
+  core::Duration resume_ttl_state_locked(state::HealthCheck& check);
   void drop_check_locked(const std::string& id);
   core::Status persist_service_locked(const state::Service& service, const std::string& token);
   void restore_persisted();

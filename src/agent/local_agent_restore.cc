@@ -61,28 +61,31 @@ void LocalAgent::restore_persisted() {
 }
 
 // A restored check starts critical, so that no instance is served as healthy before its
-// check has run again (Consul's rule), except a TTL check whose last reported status has not
-// yet run out: it resumes with that status for what is left of its TTL.
+// check has run again (Consul's rule); add_check_locked resumes a TTL check's saved status.
 core::Status LocalAgent::restore_check_locked(CheckRegistration reg) {
   reg.check.status = state::kHealthCritical;
   reg.check.output.clear();
   if (auto st = prepare_check(reg, ""); !st) return st;
-  core::Duration left = core::Duration::zero();
-  if (reg.spec.kind == CheckKind::kTtl) {
-    if (auto saved = persist_.load_check_state(reg.check.check_id)) {
-      const core::WallTime expires{std::chrono::seconds(saved->expires_unix_s)};
-      left = std::chrono::duration_cast<core::Duration>(expires - clock_.wall_now());
-      if (left.count() > 0) {
-        reg.check.status = saved->status;
-        reg.check.output = saved->output;
-      } else {
-        core::log::debug(kModule, "check state expired for {}, not restoring",
-                         core::go_quote(reg.check.check_id));
-        (void)persist_.purge_check_state(reg.check.check_id);
-      }
-    }
+  return add_check_locked(std::move(reg));
+}
+
+// The status and output a TTL check's application last reported, if their TTL has not run
+// out (Consul's loadCheckState): they replace `check`'s, and what is left of the TTL is
+// returned for the runner's first expiry. Zero when there is nothing to resume.
+core::Duration LocalAgent::resume_ttl_state_locked(state::HealthCheck& check) {
+  auto saved = persist_.load_check_state(check.check_id);
+  if (!saved) return core::Duration::zero();
+  const core::WallTime expires{std::chrono::seconds(saved->expires_unix_s)};
+  const auto left = std::chrono::duration_cast<core::Duration>(expires - clock_.wall_now());
+  if (left.count() <= 0) {
+    core::log::debug(kModule, "check state expired for {}, not restoring",
+                     core::go_quote(check.check_id));
+    (void)persist_.purge_check_state(check.check_id);
+    return core::Duration::zero();
   }
-  return add_check_locked(std::move(reg), left);
+  check.status = saved->status;
+  check.output = saved->output;
+  return left;
 }
 
 }  // namespace pc::agent

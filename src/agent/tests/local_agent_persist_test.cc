@@ -191,6 +191,23 @@ TEST_F(LocalAgentPersistTest, ConfigurationRegistrationsAreNotWrittenAndWinOverF
   EXPECT_TRUE(agent->local().check("c1"));
 }
 
+TEST_F(LocalAgentPersistTest, AConfigurationTtlCheckResumesItsLastStatusToo) {
+  auto from_config = [](LocalAgent& a) {
+    CheckRegistration c = ttl_check("config-ttl");
+    c.persist = false;
+    ASSERT_TRUE(a.add_check(c));
+  };
+  start_agent(from_config);
+  ASSERT_TRUE(agent->update_ttl("config-ttl", "warning", "slow"));
+  EXPECT_FALSE(std::filesystem::exists(files().check_path("config-ttl")));
+  start_agent(from_config);
+  auto c = agent->local().check("config-ttl");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->check.status, "warning");
+  EXPECT_EQ(c->check.output, "slow");
+  EXPECT_EQ(agent->local().checks().size(), 1u);
+}
+
 TEST_F(LocalAgentPersistTest, MaintenanceModeSurvivesARestart) {
   ASSERT_TRUE(agent->add_service({service("web1", "web"), {}}));
   ASSERT_TRUE(agent->set_node_maintenance(true, "upgrade"));
