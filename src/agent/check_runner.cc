@@ -106,7 +106,7 @@ void CheckRunner::stop() {
   entries_.clear();
 }
 
-void CheckRunner::start(const std::string& id, const CheckSpec& spec) {
+void CheckRunner::start(const std::string& id, const CheckSpec& spec, core::Duration first_ttl) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
   auto it = entries_.find(id);
@@ -119,7 +119,7 @@ void CheckRunner::start(const std::string& id, const CheckSpec& spec) {
   entry.generation = next_generation_++;
   entry.spec = spec;
   if (spec.kind == CheckKind::kTtl) {
-    schedule_locked(id, entry, spec.ttl);
+    schedule_locked(id, entry, first_ttl.count() > 0 ? std::min(first_ttl, spec.ttl) : spec.ttl);
     return;
   }
   if (spec.kind == CheckKind::kAlias) {

@@ -56,8 +56,10 @@ class CheckRunner {
   CheckRunner& operator=(const CheckRunner&) = delete;
 
   // Starts running check `id`, replacing whatever ran under that ID. Manual checks have
-  // nothing to run.
-  void start(const std::string& id, const CheckSpec& spec);
+  // nothing to run. A TTL check first expires after `first_ttl` when it is positive (what
+  // is left of a status restored from disk), otherwise after its TTL.
+  void start(const std::string& id, const CheckSpec& spec,
+             core::Duration first_ttl = core::Duration::zero());
   void stop_check(std::string_view id);
   void stop();
 

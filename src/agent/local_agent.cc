@@ -31,6 +31,7 @@ LocalAgent::LocalAgent(NodeInfo node, NodeReader reader, CommandSink sink,
     : options_(options),
       clock_(clock),
       timers_(timers),
+      persist_(options.data_dir),
       local_(node.name, clock),
       runner_(local_, timers, clock, rand, options.runner),
       sync_(local_, std::move(reader), std::move(node), std::move(sink), clock, options.sync) {
@@ -42,6 +43,7 @@ LocalAgent::~LocalAgent() {
 }
 
 void LocalAgent::start() {
+  restore_persisted();
   sync_.start();
   schedule_reap();
 }
@@ -105,10 +107,46 @@ core::Status LocalAgent::prepare_check(CheckRegistration& reg, std::string_view 
 }
 
 core::Status LocalAgent::add_check_locked(CheckRegistration reg) {
+  // A check registered again at start (restored from its file, or from the configuration)
+  // resumes the status its application last reported, if that has not run out yet.
+  core::Duration first_ttl = core::Duration::zero();
+  if (!reg.persist && reg.spec.kind == CheckKind::kTtl) {
+    first_ttl = resume_ttl_state_locked(reg.check);
+  }
   std::string id = reg.check.check_id;
   CheckSpec spec = reg.spec;
+  state::HealthCheck check = reg.check;
   if (auto st = local_.add_check(std::move(reg.check), reg.spec); !st) return st;
-  runner_.start(id, spec);
+  runner_.start(id, spec, first_ttl);
+  if (!reg.persist) return core::ok();
+  // A new registration starts from its own status: a TTL state left by the check it replaces
+  // must not come back at the next start.
+  core::Status st = persist_.save_check(check, spec);
+  if (st) st = persist_.purge_check_state(id);
+  if (!st) {
+    return core::make_error(core::Code::kInternal, "failed persisting check " + core::go_quote(id) +
+                                                       ": " + st.error().message);
+  }
+  return core::ok();
+}
+
+// Removes a check that exists from the runner, the local state and the disk.
+void LocalAgent::drop_check_locked(const std::string& id) {
+  runner_.stop_check(id);
+  (void)local_.remove_check(id);
+  if (auto st = persist_.purge_check(id); !st) {
+    core::log::error(kModule, "failed purging check {}: {}", core::go_quote(id),
+                     st.error().message);
+  }
+}
+
+core::Status LocalAgent::persist_service_locked(const state::Service& service,
+                                                const std::string& token) {
+  if (auto st = persist_.save_service(service, token); !st) {
+    return core::make_error(
+        core::Code::kInternal,
+        "failed persisting service " + core::go_quote(service.id) + ": " + st.error().message);
+  }
   return core::ok();
 }
 
@@ -131,12 +169,15 @@ core::Status LocalAgent::add_service(ServiceRegistration reg) {
       bool kept = std::any_of(reg.checks.begin(), reg.checks.end(),
                               [&id](const CheckRegistration& c) { return c.check.check_id == id; });
       if (kept || id.starts_with(kServiceMaintenancePrefix)) continue;
-      runner_.stop_check(id);
-      (void)local_.remove_check(id);
+      drop_check_locked(id);
     }
   }
-  local_.add_service(reg.service, std::move(reg.token));
+  local_.add_service(reg.service, reg.token);
+  if (reg.persist) {
+    if (auto st = persist_service_locked(reg.service, reg.token); !st) return st;
+  }
   for (auto& c : reg.checks) {
+    c.persist = reg.persist;
     if (auto st = add_check_locked(std::move(c)); !st) return st;
   }
   return core::ok();
@@ -146,7 +187,11 @@ core::Status LocalAgent::remove_service(std::string_view id) {
   std::lock_guard lock(write_mu_);
   std::vector<std::string> checks = local_.check_ids_of_service(id);
   if (auto st = local_.remove_service(id); !st) return st;
-  for (const auto& c : checks) runner_.stop_check(c);
+  for (const auto& c : checks) drop_check_locked(c);
+  if (auto st = persist_.purge_service(id); !st) {
+    core::log::error(kModule, "failed purging service {}: {}", core::go_quote(id),
+                     st.error().message);
+  }
   return core::ok();
 }
 
@@ -158,8 +203,8 @@ core::Status LocalAgent::add_check(CheckRegistration reg) {
 
 core::Status LocalAgent::remove_check(std::string_view id) {
   std::lock_guard lock(write_mu_);
-  if (auto st = local_.remove_check(id); !st) return st;
-  runner_.stop_check(id);
+  if (!local_.check(id)) return local_.remove_check(id);  // Consul's NotFound text
+  drop_check_locked(std::string(id));
   return core::ok();
 }
 
@@ -172,7 +217,22 @@ core::Status LocalAgent::update_ttl(std::string_view id, std::string_view status
                             "Unknown check ID " + core::go_quote(id) +
                                 ". Ensure that the check ID is passed, not the check name.");
   }
-  return runner_.update_ttl(id, status, std::move(output));
+  // Under the write lock, so that two updates reach the disk in the order they took effect.
+  std::lock_guard lock(write_mu_);
+  if (auto st = runner_.update_ttl(id, status, std::move(output)); !st) return st;
+  auto updated = local_.check(id);
+  if (!persist_.enabled() || !updated) return core::ok();
+  // Good until the TTL runs out, as the runner's timer: a restart within it resumes the status.
+  const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+      (clock_.wall_now() + updated->spec.ttl).time_since_epoch());
+  PersistedCheckState state{std::string(id), updated->check.status, updated->check.output,
+                            expires.count()};
+  if (auto st = persist_.save_check_state(state); !st) {
+    return core::make_error(
+        core::Code::kInternal,
+        "failed persisting state for check " + core::go_quote(id) + ": " + st.error().message);
+  }
+  return core::ok();
 }
 
 core::Status LocalAgent::set_node_maintenance(bool enable, std::string_view reason) {
@@ -181,7 +241,7 @@ core::Status LocalAgent::set_node_maintenance(bool enable, std::string_view reas
   bool active = local_.check(id).has_value();
   if (!enable) {
     if (active) {
-      (void)local_.remove_check(id);
+      drop_check_locked(id);
       core::log::info(kModule, "Node left maintenance mode");
     }
     return core::ok();
@@ -209,7 +269,7 @@ core::Status LocalAgent::set_service_maintenance(std::string_view service_id, bo
   bool active = local_.check(id).has_value();
   if (!enable) {
     if (active) {
-      (void)local_.remove_check(id);
+      drop_check_locked(id);
       core::log::info(kModule, "Service {} left maintenance mode", core::go_quote(service_id));
     }
     return core::ok();

@@ -4,8 +4,12 @@
 // and the catalog sync, validates registrations with Consul's texts before changing anything,
 // and reaps services whose checks stayed critical past DeregisterCriticalServiceAfter.
 //
+// With a data directory, registrations are kept on disk (local_persist.h) and start()
+// registers them again before the first anti-entropy pass, so a restart neither forgets them
+// nor deletes them from the catalog.
+//
 // Errors: InvalidArgument (the edge answers 400), NotFound (404), Internal (500, Consul's
-// plain errors).
+// plain errors; also a registration that took effect but could not be written to disk).
 //
 // Thread-safe: all public methods may be called from any thread; writes are serialized.
 #include <functional>
@@ -18,6 +22,7 @@
 #include "agent/catalog_sync.h"
 #include "agent/check_runner.h"
 #include "agent/check_spec.h"
+#include "agent/local_persist.h"
 #include "agent/local_state.h"
 
 namespace pc::agent {
@@ -25,6 +30,10 @@ namespace pc::agent {
 struct CheckRegistration {
   state::HealthCheck check;  // CheckID, Name, Notes, Status (""=critical), ServiceID
   CheckSpec spec;
+  // Kept in the data directory so that it survives a restart (what the agent API registers).
+  // Registrations that come from the configuration again at every start set false, so that
+  // removing one from the configuration removes it (Consul's persist=false for them).
+  bool persist = true;
 };
 
 struct ServiceRegistration {
@@ -34,6 +43,7 @@ struct ServiceRegistration {
   // The ACL token secret of the request that registered it ("" for none): the service and
   // its checks reach the catalog acting for it.
   std::string token;
+  bool persist = true;  // as CheckRegistration::persist, for the service and its checks
 };
 
 // Consul's IDs and texts for maintenance mode.
@@ -49,6 +59,9 @@ class LocalAgent {
     core::Duration reap_interval = std::chrono::seconds(30);
     CheckRunner::Options runner;
     CatalogSync::Options sync;
+    // Where registrations persist (<data_dir>/services, <data_dir>/checks); "" keeps nothing
+    // (-dev, as Consul's dev mode has no data directory).
+    std::string data_dir;
   };
 
   // `reader` gives anti-entropy the catalog's rows for this node (store_reader on a server).
@@ -58,6 +71,8 @@ class LocalAgent {
   LocalAgent(const LocalAgent&) = delete;
   LocalAgent& operator=(const LocalAgent&) = delete;
 
+  // Restores what the data directory holds (services and checks already registered, from
+  // the configuration, win over their files, which are removed), then starts the sync.
   void start();
   void stop();
 
@@ -83,12 +98,18 @@ class LocalAgent {
  private:
   core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name);
   core::Status add_check_locked(CheckRegistration reg);
+  core::Duration resume_ttl_state_locked(state::HealthCheck& check);
+  void drop_check_locked(const std::string& id);
+  core::Status persist_service_locked(const state::Service& service, const std::string& token);
+  void restore_persisted();
+  core::Status restore_check_locked(CheckRegistration reg);
   void schedule_reap();
 
   const Options options_;
   const core::Clock& clock_;
   core::TimerThread& timers_;
-  std::mutex write_mu_;  // one registration at a time, so validation and change are atomic
+  std::mutex write_mu_;   // one registration at a time, so validation and change are atomic
+  LocalPersist persist_;  // used under write_mu_
   LocalState local_;
   CheckRunner runner_;
   CatalogSync sync_;

@@ -648,6 +648,9 @@ int run_agent(const core::AgentConfig& initial) {
                                       runtime = client_runtime.get()](const std::string& node) {
     return (runtime != nullptr ? runtime->node_reader(node) : agent::store_reader(store, node))();
   };
+  // What the agent API registers survives restarts in <data_dir>/services and /checks,
+  // restored by start() below before the first anti-entropy pass; -dev keeps nothing.
+  agent_options.data_dir = config.dev ? std::string() : config.data_dir;
   agent::LocalAgent local_agent(node_info,
                                 client_mode ? client_runtime->node_reader(node_info.name)
                                             : agent::store_reader(store, node_info.name),
