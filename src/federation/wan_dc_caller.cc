@@ -140,6 +140,23 @@ void WanDcCaller::try_next(std::shared_ptr<Attempt> attempt) {
   }
 }
 
+bool WanDcCaller::drop_failed_servers(Attempt& attempt) const {
+  // Gossip may have found some of them failed since the call began (a partition shows as
+  // silence first, then as failed members): those are not worth an attempt any more.
+  const DcServers by_dc =
+      options_.members ? servers_by_datacenter(options_.members()) : DcServers{};
+  const auto it = by_dc.find(attempt.dc);
+  auto untried = attempt.servers.begin() + static_cast<std::ptrdiff_t>(attempt.next);
+  attempt.servers.erase(std::remove_if(untried, attempt.servers.end(),
+                                       [&](const std::string& server) {
+                                         return it == by_dc.end() ||
+                                                !std::binary_search(it->second.begin(),
+                                                                    it->second.end(), server);
+                                       }),
+                        attempt.servers.end());
+  return attempt.next < attempt.servers.size();
+}
+
 void WanDcCaller::on_answer(std::shared_ptr<Attempt> attempt, const std::string& server,
                             core::Result<std::string> result) {
   const bool no_answer = !result && rpc::no_answer_in_time(result.error());
@@ -149,7 +166,7 @@ void WanDcCaller::on_answer(std::shared_ptr<Attempt> attempt, const std::string&
   }
   const std::string& why = result.error().message;
   const bool retry = attempt->idempotent || rpc::never_handled(result.error());
-  const bool more = retry && attempt->next < attempt->servers.size() && running_;
+  const bool more = retry && running_ && drop_failed_servers(*attempt);
   // Consul logs each failed forward; a dead server in backoff fails every call at once, so
   // the moves past it are debug and only the call's own failure is a warning.
   if (more) {

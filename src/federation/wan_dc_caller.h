@@ -53,7 +53,7 @@ struct WanDcCallerOptions {
   // A connection with calls waiting that hears nothing back, not even a pong, for this long
   // is closed (rpc::RpcClient::Options::silence_timeout): well above a WAN round trip, and
   // small enough that attempts_max silent servers fit in a dozen seconds.
-  std::chrono::milliseconds silence_timeout{std::chrono::seconds(3)};
+  std::chrono::milliseconds silence_timeout{std::chrono::milliseconds(2500)};
 };
 
 // How long one call may take, and how long each server tried within it may take to answer.
@@ -92,6 +92,8 @@ class WanDcCaller final : public DcCaller {
   void try_next(std::shared_ptr<Attempt> attempt);
   void on_answer(std::shared_ptr<Attempt> attempt, const std::string& server,
                  core::Result<std::string> result);
+  // Drops the untried servers the WAN pool no longer lists as usable; whether any remain.
+  bool drop_failed_servers(Attempt& attempt) const;
 
   const WanDcCallerOptions options_;
   std::unique_ptr<rpc::RpcClient> rpc_;

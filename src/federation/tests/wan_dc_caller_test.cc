@@ -80,7 +80,7 @@ std::uint16_t dead_port() {
 
 struct Fixture : ::testing::Test {
   void make(std::size_t attempts_max = 3,
-            std::chrono::milliseconds silence_timeout = std::chrono::seconds(3)) {
+            std::chrono::milliseconds silence_timeout = std::chrono::milliseconds(2500)) {
     WanDcCallerOptions o;
     o.members = [this] {
       std::lock_guard lock(mu);
@@ -314,6 +314,25 @@ TEST_F(Fixture, ADatacenterWhoseServersAllWentSilentFailsCleanlyWithinTheBound) 
                   "answer" ||
               w.error().message == "No path to datacenter")
       << w.error().message;
+}
+
+TEST_F(Fixture, ServersGossipFoundFailedDuringTheCallAreNotTried) {
+  EchoServer h1("h1", /*hold=*/true), h2("h2", /*hold=*/true);
+  set_members({wan_member("h1", "dc2", h1.port), wan_member("h2", "dc2", h2.port)});
+  make();
+  std::promise<core::Result<std::string>> p;
+  const auto start = std::chrono::steady_clock::now();
+  caller->call_bounded("dc2", kEcho, "r", DcCallBounds{20s, 500ms}, /*idempotent=*/true,
+                       [&p](core::Result<std::string> r) { p.set_value(std::move(r)); });
+  while (h1.call_count() + h2.call_count() == 0) std::this_thread::sleep_for(5ms);
+  // While the first server is being waited for, the WAN pool finds both failed.
+  set_members({wan_member("h1", "dc2", h1.port, gossip::MemberState::kDead),
+               wan_member("h2", "dc2", h2.port, gossip::MemberState::kDead)});
+  auto r = p.get_future().get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "rpc error: call to datacenter dc2 timed out");
+  EXPECT_EQ(h1.call_count() + h2.call_count(), 1) << "a server known failed was tried";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 }  // namespace
