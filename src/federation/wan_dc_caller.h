@@ -53,7 +53,7 @@ struct WanDcCallerOptions {
   // A connection with calls waiting that hears nothing back, not even a pong, for this long
   // is closed (rpc::RpcClient::Options::silence_timeout): well above a WAN round trip, and
   // small enough that attempts_max silent servers fit in a dozen seconds.
-  std::chrono::milliseconds silence_timeout{std::chrono::milliseconds(2500)};
+  std::chrono::milliseconds silence_timeout{std::chrono::seconds(2)};
 };
 
 // How long one call may take, and how long each server tried within it may take to answer.

@@ -417,7 +417,7 @@ asio::awaitable<void> keepalive(std::shared_ptr<Conn> c, KeepaliveTimes t) {
                                                   std::min(t.interval, t.timeout) / 2);
   if (t.silence.count() > 0) {
     tick = std::min(
-        tick, std::max<std::chrono::milliseconds>(std::chrono::milliseconds(1), t.silence / 6));
+        tick, std::max<std::chrono::milliseconds>(std::chrono::milliseconds(1), t.silence / 8));
   }
   // When the connection was first seen with calls waiting: silence counts from there, so a
   // call on a connection idle for long (pings aside) is not taken for one already unanswered.

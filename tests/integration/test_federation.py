@@ -34,7 +34,7 @@ from test_gossip import FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN as FAST_GOSSIP
 from test_tls_agent import make_certificates
 
 # A request for a datacenter whose servers stopped answering: each server tried is dropped
-# once its connection has been silent for 2.5 s (wan_dc_caller.h), far below the 30 s bound.
+# once its connection has been silent for 2 s (wan_dc_caller.h), far below the 30 s bound.
 FROZEN_BOUND_S = 12.0
 
 

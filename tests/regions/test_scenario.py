@@ -48,7 +48,7 @@ from regionnet import EAST, WEST  # noqa: E402
 MGMT = {"X-Consul-Token": MANAGEMENT_TOKEN}
 ACL_BOUND_S = 1.0  # the requirement
 FAILOVER_BOUND_S = 10.0  # a bound for a loaded machine; the benchmark reports the figure
-# ?dc= right after a partition starts: each remote server tried is dropped after 2.5 s of
+# ?dc= right after a partition starts: each remote server tried is dropped after 2 s of
 # silence on its open connection (docs/decisions/0020), three of them within this.
 PARTITION_PROBE_BOUND_S = 12.0
 OTHER = {WEST: EAST, EAST: WEST}

@@ -80,7 +80,7 @@ std::uint16_t dead_port() {
 
 struct Fixture : ::testing::Test {
   void make(std::size_t attempts_max = 3,
-            std::chrono::milliseconds silence_timeout = std::chrono::milliseconds(2500)) {
+            std::chrono::milliseconds silence_timeout = std::chrono::seconds(2)) {
     WanDcCallerOptions o;
     o.members = [this] {
       std::lock_guard lock(mu);
