@@ -18,7 +18,8 @@
 // A server that stops answering with its pooled connection open (a WAN partition starting, a
 // frozen host) is found by the connection's silence (silence_timeout: pings go unanswered),
 // which closes that connection, so the call moves on in seconds and later calls reconnect
-// instead of queueing behind it. Errors come back without the rpc layer's addresses and
+// instead of queueing behind it. Before each later attempt, servers the WAN pool has found
+// failed since the call began are dropped from its list. Errors come back without the rpc layer's addresses and
 // method numbers (logged instead): kTimeout "rpc error: call to datacenter DC timed out",
 // kUnavailable "rpc error: connection to datacenter DC lost before its answer" for a write.
 //
