@@ -92,6 +92,17 @@ std::chrono::milliseconds forwarded_http_timeout(const http::Request& request) {
   return request.has_query("index") ? kBlockingCallTimeout : kCallTimeout;
 }
 
+std::chrono::milliseconds forwarded_http_attempt_timeout(const http::Request& request) {
+  constexpr std::chrono::milliseconds kAttemptTimeout{std::chrono::seconds(10)};
+  return request.has_query("index") ? std::chrono::milliseconds(0) : kAttemptTimeout;
+}
+
+std::chrono::milliseconds client_forward_timeout(const http::Request& request) {
+  // Covers the hop to the server and its answer's way back on a loaded host.
+  constexpr std::chrono::milliseconds kSlack{std::chrono::seconds(5)};
+  return forwarded_http_timeout(request) + kSlack;
+}
+
 bool is_idempotent(const http::Request& request) {
   return request.method == "GET" || request.method == "HEAD";
 }

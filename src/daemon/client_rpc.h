@@ -51,6 +51,15 @@ core::Result<http::Response> decode_http_response(std::string_view bytes);
 // plus its jitter (1/16), so it gets 11 min; anything else 30 s (a server holds a write up to
 // 7 s for a leader, rpc_hold_timeout; reads answer at once).
 std::chrono::milliseconds forwarded_http_timeout(const http::Request& request);
+// Within that, how long a server forwarding to another datacenter gives each server it tries:
+// 10 s for a request that is not a blocking query (above the remote server's 7 s hold for a
+// leader), so a stuck server leaves time to try another; 0 (the whole bound) for a blocking
+// query, which parks on one server for its wait.
+std::chrono::milliseconds forwarded_http_attempt_timeout(const http::Request& request);
+// How long a client agent waits for its server's answer to a forwarded request: a little
+// longer than the server's own bound, so that what comes back when a remote datacenter does
+// not answer is the server's clean error, not the client's timeout firing at the same moment.
+std::chrono::milliseconds client_forward_timeout(const http::Request& request);
 // GET and HEAD run again harmlessly: after a connection dropped they may go to another server.
 bool is_idempotent(const http::Request& request);
 

@@ -142,7 +142,7 @@ agent::NodeReader ClientRuntime::node_reader(std::string node) {
 
 http::Handler ClientRuntime::http_forwarder() {
   return [this](const http::Request& req, http::Reply reply) {
-    call(kRpcClientHttp, encode_http_request(req), forwarded_http_timeout(req), is_idempotent(req),
+    call(kRpcClientHttp, encode_http_request(req), client_forward_timeout(req), is_idempotent(req),
          [reply = std::move(reply)](core::Result<std::string> answer) {
            reply(forwarded_response(answer));
          });

@@ -9,6 +9,9 @@ namespace {
 constexpr std::string_view kModule = "federation";
 // A remote resolver answers at once; the DNS server gives up on a remote answer after 40 s.
 constexpr std::chrono::seconds kDnsCallTimeout{10};
+// Each remote server tried gets this long: a resolver answers within a round trip, so one that
+// has not after a few seconds is skipped for the next.
+constexpr std::chrono::seconds kDnsAttemptTimeout{4};
 
 }  // namespace
 
@@ -22,13 +25,13 @@ http::Handler dc_http_forwarder(federation::WanDcCaller& caller) {
     auto done = [reply = std::move(reply)](core::Result<std::string> answer) {
       reply(forwarded_response(answer));
     };
-    if (is_idempotent(req)) {
-      caller.call_idempotent(*dc, kRpcClientHttp, encode_http_request(req),
-                             forwarded_http_timeout(req), std::move(done));
-    } else {
-      caller.call(*dc, kRpcClientHttp, encode_http_request(req), forwarded_http_timeout(req),
-                  std::move(done));
-    }
+    // A read tries another server of the datacenter when one does not answer within its
+    // share; a write is sent once. Either ends in the caller's clean error (no path, timed
+    // out, lost), relayed as a 500 with its text by forwarded_response.
+    const federation::DcCallBounds bounds{forwarded_http_timeout(req),
+                                          forwarded_http_attempt_timeout(req)};
+    caller.call_bounded(*dc, kRpcClientHttp, encode_http_request(req), bounds, is_idempotent(req),
+                        std::move(done));
   };
 }
 
@@ -37,16 +40,17 @@ DnsService::DatacenterForwarding dc_dns_forwarding(federation::WanDcCaller& call
   out.has_servers = [&caller](const std::string& dc) { return caller.has_servers(dc); };
   out.ask = [&caller](const std::string& dc, std::vector<std::uint8_t> query, bool tcp,
                       const std::string& token, dns::DnsServer::Options::RemoteDone done) {
-    caller.call_idempotent(dc, kRpcClientDns, encode_dns_query(query, tcp, token), kDnsCallTimeout,
-                           [dc, done = std::move(done)](core::Result<std::string> reply) {
-                             if (!reply) {
-                               core::log::debug(kModule, "DNS in datacenter {}: {}", dc,
-                                                reply.error().message);
-                               done(std::nullopt);
-                               return;
-                             }
-                             done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
-                           });
+    caller.call_bounded(
+        dc, kRpcClientDns, encode_dns_query(query, tcp, token),
+        federation::DcCallBounds{kDnsCallTimeout, kDnsAttemptTimeout},
+        /*idempotent=*/true, [dc, done = std::move(done)](core::Result<std::string> reply) {
+          if (!reply) {
+            core::log::debug(kModule, "DNS in datacenter {}: {}", dc, reply.error().message);
+            done(std::nullopt);
+            return;
+          }
+          done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
+        });
   };
   return out;
 }

@@ -12,8 +12,14 @@
 // a server of the named datacenter.
 //
 // Failures: a datacenter without a usable server, or none reachable, is Consul's 500 "No path
-// to datacenter" (DNS: NXDOMAIN when the pool lists none, SERVFAIL when the call fails); a
-// call that times out is a 500 with the timeout's text.
+// to datacenter" (DNS: NXDOMAIN when the pool lists none, SERVFAIL when the call fails). A
+// read gives each server it tries a share of its bound (forwarded_http_attempt_timeout) and a
+// server gone silent is dropped within seconds (WanDcCallerOptions::silence_timeout), so right
+// after a WAN partition starts, before gossip finds the other side failed, a read still ends
+// in "No path to datacenter" in seconds, not at its 30 s bound. A call that gets no answer in
+// time is a 500 "rpc error: call to datacenter DC timed out"; a write whose connection is lost
+// after sending, a 500 "rpc error: connection to datacenter DC lost before its answer"
+// (docs/decisions/0020).
 //
 // Thread-safety: the returned functions run on any thread; `caller` must outlive them.
 #include "daemon/dns_service.h"

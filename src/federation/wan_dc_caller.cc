@@ -17,6 +17,22 @@ core::Error no_path() {
   return core::make_error(core::Code::kUnavailable, kNoPathToDatacenter);
 }
 
+// What a caller is told when no answer came in time; the server and method are in the log.
+core::Error timed_out(const std::string& dc) {
+  return core::make_error(core::Code::kTimeout,
+                          "rpc error: call to datacenter " + dc + " timed out");
+}
+
+// A write whose connection closed after it was sent: it may have run, so it is not retried.
+core::Error lost(const std::string& dc) {
+  return core::make_error(core::Code::kUnavailable,
+                          "rpc error: connection to datacenter " + dc + " lost before its answer");
+}
+
+std::chrono::milliseconds ceil_ms(Steady::duration d) {
+  return std::chrono::ceil<std::chrono::milliseconds>(d);
+}
+
 }  // namespace
 
 // One call in progress: the servers left to try and what is left of its time.
@@ -28,6 +44,8 @@ struct WanDcCaller::Attempt {
   std::vector<std::string> servers;  // in the order to try
   std::size_t next = 0;
   Steady::time_point deadline;
+  Steady::duration attempt_bound{};  // zero: none beyond `deadline`
+  bool some_timed_out = false;       // a server tried was reached but did not answer in time
   DcReplyFn done;
 };
 
@@ -42,6 +60,7 @@ void WanDcCaller::start() {
   o.threads = 1;
   o.wrap_stream = options_.wrap_stream;
   o.connect_timeout = options_.connect_timeout;
+  o.silence_timeout = options_.silence_timeout;
   rpc_ = std::make_unique<rpc::RpcClient>(o);
   rpc_->start();
   running_ = true;
@@ -62,16 +81,18 @@ bool WanDcCaller::has_servers(const std::string& dc) const {
 
 void WanDcCaller::call(const std::string& dc, rpc::Method method, std::string payload,
                        core::Duration timeout, DcReplyFn done) {
-  start_call(dc, method, std::move(payload), timeout, /*idempotent=*/false, std::move(done));
+  call_bounded(dc, method, std::move(payload), DcCallBounds{timeout, {}}, /*idempotent=*/false,
+               std::move(done));
 }
 
 void WanDcCaller::call_idempotent(const std::string& dc, rpc::Method method, std::string payload,
                                   core::Duration timeout, DcReplyFn done) {
-  start_call(dc, method, std::move(payload), timeout, /*idempotent=*/true, std::move(done));
+  call_bounded(dc, method, std::move(payload), DcCallBounds{timeout, {}}, /*idempotent=*/true,
+               std::move(done));
 }
 
-void WanDcCaller::start_call(const std::string& dc, rpc::Method method, std::string payload,
-                             core::Duration timeout, bool idempotent, DcReplyFn done) {
+void WanDcCaller::call_bounded(const std::string& dc, rpc::Method method, std::string payload,
+                               DcCallBounds bounds, bool idempotent, DcReplyFn done) {
   if (!running_) {
     done(core::make_error(core::Code::kUnavailable, "cross-datacenter calls are stopped"));
     return;
@@ -93,51 +114,79 @@ void WanDcCaller::start_call(const std::string& dc, rpc::Method method, std::str
     attempt->servers.resize(std::max<std::size_t>(options_.attempts_max, 1));
   }
   attempt->deadline =
-      Steady::now() + std::chrono::duration_cast<Steady::duration>(std::max(timeout, {}));
+      Steady::now() + std::chrono::duration_cast<Steady::duration>(std::max(bounds.total, {}));
+  attempt->attempt_bound =
+      std::chrono::duration_cast<Steady::duration>(std::max(bounds.attempt, {}));
   attempt->done = std::move(done);
   try_next(std::move(attempt));
 }
 
 void WanDcCaller::try_next(std::shared_ptr<Attempt> attempt) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(attempt->deadline - Steady::now());
+  auto left = ceil_ms(attempt->deadline - Steady::now());
   if (left.count() <= 0) {
-    attempt->done(core::make_error(core::Code::kTimeout,
-                                   "rpc error: call to datacenter " + attempt->dc + " timed out"));
+    attempt->done(timed_out(attempt->dc));
     return;
   }
+  if (attempt->attempt_bound.count() > 0) left = std::min(left, ceil_ms(attempt->attempt_bound));
   const std::string server = attempt->servers[attempt->next++];
-  auto on_answer = [this, attempt, server](core::Result<std::string> result) mutable {
-    if (result || result.error().code != core::Code::kUnavailable) {
-      attempt->done(std::move(result));
-      return;
-    }
-    const bool retry = attempt->idempotent || rpc::never_handled(result.error());
-    // Consul logs each failed forward; a dead server in backoff fails every call at once, so
-    // the moves past it are debug and only the call's own failure is a warning.
-    if (!retry || attempt->next >= attempt->servers.size()) {
-      core::log::warn(kModule, "RPC to server {} in datacenter {} failed: {}", server, attempt->dc,
-                      result.error().message);
-    } else {
-      core::log::debug(kModule, "RPC to server {} in datacenter {} failed, trying another: {}",
-                       server, attempt->dc, result.error().message);
-    }
-    if (!retry) {
-      // It may have reached the server: the caller learns the failure, not a second run.
-      attempt->done(std::move(result));
-      return;
-    }
-    if (attempt->next >= attempt->servers.size() || !running_) {
-      attempt->done(no_path());
-      return;
-    }
-    try_next(std::move(attempt));
-  };
-  // Copy what the call needs: on_answer may run (and move `attempt` on) before call() returns.
+  // Copy what the call needs: the answer may run (and move `attempt` on) before call() returns.
   std::string payload = attempt->payload;
   const rpc::Method method = attempt->method;
-  if (auto s = rpc_->call(server, method, std::move(payload), left, std::move(on_answer)); !s) {
+  auto answered = [this, attempt, server](core::Result<std::string> result) mutable {
+    on_answer(std::move(attempt), server, std::move(result));
+  };
+  if (auto s = rpc_->call(server, method, std::move(payload), left, std::move(answered)); !s) {
     attempt->done(s.error());
   }
+}
+
+bool WanDcCaller::drop_failed_servers(Attempt& attempt) const {
+  // Gossip may have found some of them failed since the call began (a partition shows as
+  // silence first, then as failed members): those are not worth an attempt any more.
+  const DcServers by_dc =
+      options_.members ? servers_by_datacenter(options_.members()) : DcServers{};
+  const auto it = by_dc.find(attempt.dc);
+  auto untried = attempt.servers.begin() + static_cast<std::ptrdiff_t>(attempt.next);
+  attempt.servers.erase(std::remove_if(untried, attempt.servers.end(),
+                                       [&](const std::string& server) {
+                                         return it == by_dc.end() ||
+                                                !std::binary_search(it->second.begin(),
+                                                                    it->second.end(), server);
+                                       }),
+                        attempt.servers.end());
+  return attempt.next < attempt.servers.size();
+}
+
+void WanDcCaller::on_answer(std::shared_ptr<Attempt> attempt, const std::string& server,
+                            core::Result<std::string> result) {
+  const bool no_answer = !result && rpc::no_answer_in_time(result.error());
+  if (result || (!no_answer && result.error().code != core::Code::kUnavailable)) {
+    attempt->done(std::move(result));  // the answer, or the remote handler's own error
+    return;
+  }
+  const std::string& why = result.error().message;
+  const bool retry = attempt->idempotent || rpc::never_handled(result.error());
+  const bool more = retry && running_ && drop_failed_servers(*attempt);
+  // Consul logs each failed forward; a dead server in backoff fails every call at once, so
+  // the moves past it are debug and only the call's own failure is a warning.
+  if (more) {
+    core::log::debug(kModule, "RPC to server {} in datacenter {} failed, trying another: {}",
+                     server, attempt->dc, why);
+  } else {
+    core::log::warn(kModule, "RPC to server {} in datacenter {} failed: {}", server, attempt->dc,
+                    why);
+  }
+  if (!retry) {
+    // It may have reached the server: the caller learns the failure, not a second run.
+    attempt->done(no_answer ? timed_out(attempt->dc) : lost(attempt->dc));
+    return;
+  }
+  attempt->some_timed_out = attempt->some_timed_out || no_answer;
+  if (!more) {
+    attempt->done(attempt->some_timed_out ? timed_out(attempt->dc) : no_path());
+    return;
+  }
+  try_next(std::move(attempt));
 }
 
 }  // namespace pc::federation

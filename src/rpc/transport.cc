@@ -262,6 +262,9 @@ struct Conn : std::enable_shared_from_this<Conn> {
   // Frames the writer finished with: written (ok) or lost with the connection (!ok).
   std::function<void(std::size_t responses, std::size_t messages, bool ok)> on_written;
   std::function<void(Conn&, const std::string& reason)> on_close;
+  // Client: whether calls on this connection wait for their answers (the keepalive watches
+  // such a connection for silence, RpcClient::Options::silence_timeout).
+  std::function<bool()> awaiting_answers;
 };
 
 void account(Conn& c, const std::deque<OutFrame>& frames, bool ok) {
@@ -390,28 +393,62 @@ asio::awaitable<void> idle_watchdog(std::shared_ptr<Conn> c, std::chrono::millis
   }
 }
 
+struct KeepaliveTimes {
+  std::chrono::milliseconds interval;  // ping after this long without writing
+  std::chrono::milliseconds timeout;   // close after this long without hearing anything
+  std::chrono::milliseconds silence;   // with calls waiting: close sooner (0: off)
+};
+
+void send_ping(Conn& c) {
+  Frame ping;
+  ping.kind = FrameKind::kPing;
+  ping.stream_id = ++c.ping_nonce;
+  enqueue(c, make_out(ping));
+}
+
 // Client: pings when nothing was written for `interval`; closes when nothing was heard for
-// `timeout`.
-asio::awaitable<void> keepalive(std::shared_ptr<Conn> c, std::chrono::milliseconds interval,
-                                std::chrono::milliseconds timeout) {
-  const auto tick = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(1),
-                                                        std::min(interval, timeout) / 2);
+// `timeout`. While calls wait for answers and `silence` is set, a connection quiet for a
+// third of it is pinged, and one that stays quiet for all of it is closed: a peer that answers
+// nothing, not even a ping, is gone (a partition, a frozen host), and its callers learn it in
+// seconds instead of at their own timeouts. A live peer answers the pings however long its
+// handler takes, so a slow call is never cut short this way.
+asio::awaitable<void> keepalive(std::shared_ptr<Conn> c, KeepaliveTimes t) {
+  auto tick = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(1),
+                                                  std::min(t.interval, t.timeout) / 2);
+  if (t.silence.count() > 0) {
+    tick = std::min(
+        tick, std::max<std::chrono::milliseconds>(std::chrono::milliseconds(1), t.silence / 8));
+  }
+  // When the connection was first seen with calls waiting: silence counts from there, so a
+  // call on a connection idle for long (pings aside) is not taken for one already unanswered.
+  std::optional<Clock::time_point> busy_since;
   while (!c->closed) {
     c->timer.expires_after(tick);
     co_await c->timer.async_wait(kUseTuple);
     if (c->closed) break;
     const auto now = Clock::now();
-    if (now - c->last_recv >= timeout) {
+    if (now - c->last_recv >= t.timeout) {
       close_conn(
           *c, "keepalive: nothing heard for " + std::to_string(millis(now - c->last_recv)) + "ms");
       break;
     }
-    if (now - c->last_send >= interval && c->out.empty()) {
-      Frame ping;
-      ping.kind = FrameKind::kPing;
-      ping.stream_id = ++c->ping_nonce;
-      enqueue(*c, make_out(ping));
+    const bool busy = t.silence.count() > 0 && c->awaiting_answers && c->awaiting_answers();
+    if (!busy) {
+      busy_since.reset();
+    } else {
+      if (!busy_since) busy_since = now;
+      const auto quiet = now - std::max(c->last_recv, *busy_since);
+      if (quiet >= t.silence) {
+        close_conn(*c, "no answer: nothing heard for " + std::to_string(millis(quiet)) +
+                           "ms while calls waited");
+        break;
+      }
+      if (quiet >= t.silence / 3 && now - c->last_send >= t.silence / 3 && c->out.empty()) {
+        send_ping(*c);
+        continue;
+      }
     }
+    if (now - c->last_send >= t.interval && c->out.empty()) send_ping(*c);
   }
 }
 
@@ -989,12 +1026,18 @@ struct Peer : std::enable_shared_from_this<Peer> {
     c->on_close = [self = shared_from_this()](Conn& conn, const std::string& reason) {
       self->on_close(conn, reason);
     };
+    // Weak: the Peer owns the connection; runs on the shared strand.
+    c->awaiting_answers = [weak = weak_from_this()] {
+      auto self = weak.lock();
+      return self != nullptr && !self->pending.empty();
+    };
     conn = c;
     state = State::kConnected;
     spawn(ctx.tasks, executor, read_loop(c), "rpc client reader");
     spawn(ctx.tasks, executor, write_loop(c), "rpc client writer");
     spawn(ctx.tasks, executor,
-          keepalive(c, ctx.options.keepalive_interval, ctx.options.keepalive_timeout),
+          keepalive(c, KeepaliveTimes{ctx.options.keepalive_interval, ctx.options.keepalive_timeout,
+                                      ctx.options.silence_timeout}),
           "rpc client keepalive");
   }
 
@@ -1303,6 +1346,13 @@ bool never_handled(const core::Error& error) {
          m.starts_with("rpc error: send queue to ") ||
          m.find(" calls pending to ") != std::string_view::npos ||
          m.starts_with("rpc error: too many destinations");
+}
+
+bool no_answer_in_time(const core::Error& error) {
+  // The text Peer::timed_out makes.
+  const std::string_view m = error.message;
+  return error.code == core::Code::kTimeout && m.starts_with("rpc error: call to ") &&
+         m.find(") timed out after ") != std::string_view::npos;
 }
 
 RpcClient::Stats RpcClient::stats() const {

@@ -139,6 +139,13 @@ class RpcClient {
     // largest request takes to cross the slowest link.
     std::chrono::milliseconds keepalive_interval{std::chrono::seconds(10)};
     std::chrono::milliseconds keepalive_timeout{std::chrono::seconds(30)};
+    // While calls wait for answers on a connection: ping it once it has been quiet for a third
+    // of this, and close it (failing its calls kUnavailable "... closed: no answer: ...") when
+    // nothing at all, not even a pong, came back for this long. A live peer answers pings
+    // however long its handlers take, so only a peer that stopped answering (a partition, a
+    // frozen host) is cut off, in seconds rather than at each call's own timeout. 0: off.
+    // Must exceed the round trip of a ping behind the largest request on the slowest link.
+    std::chrono::milliseconds silence_timeout{0};
     // Destinations this client keeps state for; a call to one more fails kUnavailable.
     std::size_t destinations_max = 1024;
     std::uint32_t payload_size_max = kFramePayloadSizeMax;
@@ -210,5 +217,9 @@ class RpcClient {
 // after any other error (the connection closed once the request may have been written, a
 // timeout, the handler's own answer) a write must not be sent again.
 bool never_handled(const core::Error& error);
+
+// True when a call's error is its own deadline passing with no answer (the kTimeout this
+// client makes), not a handler's answer that happens to be a timeout of its own.
+bool no_answer_in_time(const core::Error& error);
 
 }  // namespace pc::rpc

@@ -3,7 +3,8 @@
 What Consul promises and this checks: with primary_datacenter dc1, ACLs on and default deny
 in both datacenters, dc2's leader copies dc1's policies, roles and (with
 acl.enable_token_replication) global tokens, authorized by acl.tokens.replication; a policy
-and a token made in dc1 are honoured in dc2 shortly after (the primary holds each fetch
+and a token made in dc1 are honoured in dc2 shortly after, and so is a token whose only
+grant is a role made in dc1 (ReplicatedRoleIndex moves) (the primary holds each fetch
 until its index moves, so the bound here is generous only for a loaded machine); a token
 made in dc2 with Local true stays in dc2; a policy update in dc1 changes what the token may
 do in dc2; /v1/acl/replication in dc2 shows Enabled, Running, SourceDatacenter dc1,
@@ -156,6 +157,24 @@ class AclReplicationTest(AclReplicationBed):
         primary_status = self.status(dc1)
         self.assertFalse(primary_status["Enabled"])
         self.assertFalse(primary_status["Running"])
+
+        # Roles replicate too: a role made in dc1 with a policy, and a token holding only the
+        # role, work in dc2 once both are there; ReplicatedRoleIndex says the roles came.
+        role_index = status["ReplicatedRoleIndex"]
+        self.write_ok(dc1, "/v1/acl/policy", {"Name": "ops-kv", "Rules": 'key_prefix "ops/" '
+                                                                         '{ policy = "write" }'})
+        role = self.write_ok(dc1, "/v1/acl/role", {"Name": "ops",
+                                                    "Policies": [{"Name": "ops-kv"}]})
+        ops = self.write_ok(dc1, "/v1/acl/token", {"Roles": [{"Name": "ops"}]})
+        self.until("the role's token honoured in dc2",
+                   lambda: self.kv_status(dc2, "ops/x", ops["SecretID"]) == 200,
+                   REPLICATION_BOUND_S)
+        self.assertEqual(self.kv_status(dc2, "app/x", ops["SecretID"]), 403)
+        in_dc2 = dc2.get(f"/v1/acl/role/{role['ID']}", headers={"X-Consul-Token": ROOT})
+        self.assertEqual(in_dc2.status, 200, in_dc2.text)
+        self.assertEqual([p["Name"] for p in in_dc2.json()["Policies"]], ["ops-kv"])
+        self.until("ReplicatedRoleIndex moved past the role's write",
+                   lambda: self.status(dc2)["ReplicatedRoleIndex"] > role_index)
 
         # Only the primary bootstraps; global objects sent to dc2 are written in dc1 and come
         # back through replication.

@@ -8,8 +8,10 @@ cross too (a blocking query on dc2 made through dc1 wakes on a write in dc2, X-C
 relayed); a client agent's ?dc= request goes through its server and on. DNS:
 NAME.service.dc2.consul, TAG.NAME.service.dc2.consul, SRV and node lookups asked of a dc1
 server, or of a dc1 client agent (through its server), are answered by dc2. An unknown
-datacenter is a 500 "No path to datacenter" over HTTP and NXDOMAIN over DNS; with dc2's server killed, a request for dc2 fails with a clean
-500 within the call's bound, and "No path to datacenter" once gossip finds it failed.
+datacenter is a 500 "No path to datacenter" over HTTP and NXDOMAIN over DNS; with dc2's server
+stopped (SIGSTOP, its connections open), a request for dc2 is a clean 500 within seconds;
+with it killed, a request for dc2 fails with a clean 500 within the call's bound, and "No path
+to datacenter" once gossip finds it failed.
 
 One server per datacenter (bootstrap_expect 1) and one client agent in dc1 keep it fast;
 gossip runs with test_gossip.py's fast settings so a killed server is found failed within
@@ -30,6 +32,10 @@ from test_client_agent import ClientAgent
 from test_cluster import CONVERGE_S, ServerAgent, free_port
 from test_gossip import FAILURE_BOUND_S, GOSSIP_KEY, GOSSIP_LAN as FAST_GOSSIP
 from test_tls_agent import make_certificates
+
+# A request for a datacenter whose servers stopped answering: each server tried is dropped
+# once its connection has been silent for 2 s (wan_dc_caller.h), far below the 30 s bound.
+FROZEN_BOUND_S = 12.0
 
 
 class DcServer(ServerAgent):
@@ -254,6 +260,35 @@ class FederationTest(TwoDatacenters):
         self.assertEqual((fire.status, fire.text.strip()), (500, "No path to datacenter"))
         # The agent's received events ignore ?dc=, as Consul's do.
         self.assertEqual(self.s1.get("/v1/event/list?dc=nope").status, 200)
+
+    def test_y_frozen_datacenter_fails_cleanly_in_seconds(self):
+        # dc2's server stops answering with its connections open (SIGSTOP: as a WAN partition
+        # or a frozen host looks from dc1). A ?dc=dc2 request, from the server or through the
+        # client agent, ends in a clean 500 within seconds, not at the 30 s bound, whether the
+        # silent connection or gossip finds it first.
+        warm = self.client.kv_get("fed/a", {"dc": "dc2"})  # a pooled connection to dc2
+        self.assertIn(warm.status, (200, 404), warm.text)
+        self.s2.proc.send_signal(signal.SIGSTOP)
+        try:
+            for who in (self.client, self.s1):
+                start = time.monotonic()
+                resp = who.kv_get("fed/a", {"dc": "dc2"}, timeout=60)
+                took = time.monotonic() - start
+                self.assertEqual((resp.status, resp.text.strip()), (500, "No path to datacenter"))
+                self.assertLess(took, FROZEN_BOUND_S, f"a read for dc2 took {took:.1f}s")
+            start = time.monotonic()
+            resp = self.client.put(kv_path("fed/frozen", {"dc": "dc2"}), body=b"x", timeout=60)
+            took = time.monotonic() - start
+            self.assertEqual(resp.status, 500, resp.text)
+            # A write is never sent twice: it may say its connection was lost.
+            self.assertIn(resp.text.strip(), ("No path to datacenter",
+                                              "rpc error: connection to datacenter dc2 lost "
+                                              "before its answer"))
+            self.assertLess(took, FROZEN_BOUND_S, f"a write for dc2 took {took:.1f}s")
+        finally:
+            self.s2.proc.send_signal(signal.SIGCONT)
+        self.wait_for(lambda: self.client.kv_get("fed/a", {"dc": "dc2"}).status in (200, 404),
+                      "dc2 answering again", timeout_s=FAILURE_BOUND_S + 30)
 
     def test_z_killed_datacenter_fails_cleanly_within_the_bound(self):
         # Last (the name sorts it there): it kills dc2's only server.

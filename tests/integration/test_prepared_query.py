@@ -6,7 +6,9 @@ POST /v1/query answers {"ID": ...}; GET /v1/query lists, GET /v1/query/<id> answ
 one-element list or 404 "Query not found"; PUT updates and DELETE deletes with an empty 200;
 validation errors are RPC errors (500, "Invalid prepared query: ..."); execute answers Service,
 Nodes (health entries), DNS, Datacenter and Failovers; explain answers {"Query": ...} with a
-template rendered for the name asked. A query's DNS TTL is its DNS answers' TTL.
+template rendered for the name asked. A query's DNS TTL is its DNS answers' TTL. NodeMeta and
+ServiceMeta keep only instances whose every pair matches; Near (the query's, or ?near=, with
+"_agent" for the agent's own node) sorts by network coordinate round trip.
 """
 
 import shutil
@@ -27,10 +29,11 @@ class PreparedQueryTest(AgentTestCase):
             raise AssertionError("dig is missing: install Debian's dnsutils (scripts/setup)")
         super().setUpClass()
 
-    def register(self, node, address, service, service_id, status, tags=()):
-        body = {"Node": node, "Address": address,
+    def register(self, node, address, service, service_id, status, tags=(), node_meta=None,
+                 service_meta=None):
+        body = {"Node": node, "Address": address, "NodeMeta": node_meta or {},
                 "Service": {"ID": service_id, "Service": service, "Tags": list(tags),
-                            "Port": 8080},
+                            "Port": 8080, "Meta": service_meta or {}},
                 "Checks": [{"CheckID": "svc:" + service_id, "Name": service_id,
                             "Status": status, "ServiceID": service_id}]}
         resp = self.agent.put("/v1/catalog/register", body=body)
@@ -106,6 +109,48 @@ class PreparedQueryTest(AgentTestCase):
         self.assertEqual(explained.json()["Query"]["Service"]["Service"], "exec")
         nodes = self.agent.get("/v1/query/tpl-exec/execute").json()["Nodes"]
         self.assertEqual(sorted(n["Node"]["Node"] for n in nodes), ["exec-n1", "exec-n3"])
+
+    def test_execute_meta_filters_and_near(self):
+        for i, (zone, version) in enumerate((("a", "2"), ("b", "2"), ("a", "1"), ("a", "2"))):
+            self.register(f"meta-n{i}", f"10.4.0.{i}", "metasvc", f"meta-{i}", "passing",
+                          node_meta={"zone": zone}, service_meta={"version": version})
+        # Round trips from the agent's own node: n3 nearest, then n1, n2, n0 (seconds on one
+        # axis, far beyond the agent's own coordinate near the origin).
+        where = {"pq-agent": 0.0, "meta-n0": 0.3, "meta-n1": 0.1, "meta-n2": 0.2,
+                 "meta-n3": 0.05}
+        for node, x in where.items():
+            coord = {"Vec": [x] + [0.0] * 7, "Error": 0.2, "Adjustment": 0.0, "Height": 1e-5}
+            self.assertStatus(self.agent.put("/v1/coordinate/update",
+                                             body={"Node": node, "Coord": coord}), 200)
+
+        def coordinates_in():
+            listed = self.agent.get("/v1/coordinate/nodes").json() or []
+            return {c["Node"] for c in listed} >= set(where)
+        deadline = time.monotonic() + 30
+        while not coordinates_in() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertTrue(coordinates_in(), "coordinates not stored within 30 s")
+
+        def nodes(path):
+            resp = self.agent.get(path)
+            self.assertStatus(resp, 200)
+            return [n["Node"]["Node"] for n in resp.json()["Nodes"]]
+        self.create({"Name": "meta-a", "Service": {"Service": "metasvc",
+                                                   "NodeMeta": {"zone": "a"}}})
+        self.assertEqual(sorted(nodes("/v1/query/meta-a/execute")),
+                         ["meta-n0", "meta-n2", "meta-n3"])
+        qid = self.create({"Name": "meta-v2", "Service": {
+            "Service": "metasvc", "ServiceMeta": {"version": "2"}, "Near": "meta-n0"}})
+        self.assertEqual(self.agent.get("/v1/query/" + qid).json()[0]["Service"]["Near"],
+                         "meta-n0")
+        # The query's Near: from n0 (x 0.3): n0, then n1 (0.2 away), then n3 (0.25 away).
+        self.assertEqual(nodes("/v1/query/meta-v2/execute"), ["meta-n0", "meta-n1", "meta-n3"])
+        # ?near=_agent overrides it: from this agent's node.
+        self.assertEqual(nodes("/v1/query/meta-v2/execute?near=_agent"),
+                         ["meta-n3", "meta-n1", "meta-n0"])
+        self.create({"Name": "meta-none", "Service": {
+            "Service": "metasvc", "NodeMeta": {"zone": "a"}, "ServiceMeta": {"version": "3"}}})
+        self.assertEqual(nodes("/v1/query/meta-none/execute"), [])
 
     def test_dns(self):
         self.register("dnsq-n1", "10.2.0.1", "dnsq", "dnsq-1", "passing")

@@ -106,6 +106,15 @@ TEST(ClientRpc, ForwardedTimeoutsAndIdempotence) {
   blocking.query = {{"index", "7"}, {"wait", "10m"}};
   // Consul's longest wait (10 min) and its jitter (1/16) fit.
   EXPECT_GE(forwarded_http_timeout(blocking), std::chrono::minutes(10) + std::chrono::seconds(38));
+  // A server gives each remote server a share of a plain request's bound, so a silent one
+  // leaves time for others; a blocking query parks on one for its whole wait.
+  EXPECT_GT(forwarded_http_attempt_timeout(get), std::chrono::seconds(7));  // the leader hold
+  EXPECT_LT(forwarded_http_attempt_timeout(get), forwarded_http_timeout(get));
+  EXPECT_EQ(forwarded_http_attempt_timeout(blocking), std::chrono::milliseconds(0));
+  // A client agent outwaits its server, so the server's own error is what comes back.
+  for (const http::Request* r : {&get, &blocking}) {
+    EXPECT_GE(client_forward_timeout(*r), forwarded_http_timeout(*r) + std::chrono::seconds(2));
+  }
   http::Request put = get;
   put.method = "PUT";
   EXPECT_FALSE(is_idempotent(put));

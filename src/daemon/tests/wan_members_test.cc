@@ -79,6 +79,33 @@ TEST(WanMembers, DatacentersByRttWhenTheHookKnowsIt) {
       << "nearest first, unknown last";
 }
 
+// /v1/catalog/datacenters in a federation of four regions whose names sort one way and whose
+// round trips another: the local one first, then by RTT, never by name; equal RTTs keep the
+// name order, and a region not yet measured goes last.
+TEST(WanMembers, DatacentersByRttNotByName) {
+  std::vector<gossip::MemberInfo> members{
+      server("w1", "us-west-2"), server("e1", "us-east-1"),  server("e2", "us-east-1"),
+      server("u1", "eu-west-1"), server("a1", "ap-south-1"), server("c1", "ca-central-1"),
+      server("s1", "sa-east-1"), server("z1", "af-south-1"),
+  };
+  DatacenterRtt rtt = [](const std::string& dc) -> std::optional<double> {
+    if (dc == "us-west-2") return 0.0;  // local
+    if (dc == "us-east-1") return 0.070;
+    if (dc == "eu-west-1") return 0.150;
+    if (dc == "ap-south-1") return 0.040;
+    if (dc == "ca-central-1") return 0.070;  // ties with us-east-1
+    if (dc == "sa-east-1") return 0.110;
+    return std::nullopt;  // af-south-1: no coordinate yet
+  };
+  EXPECT_EQ(known_datacenters("us-west-2", members, rtt),
+            (std::vector<std::string>{"us-west-2", "ap-south-1", "ca-central-1", "us-east-1",
+                                      "sa-east-1", "eu-west-1", "af-south-1"}));
+  // Without the hook (no coordinates at all), the local one and then the names.
+  EXPECT_EQ(known_datacenters("us-west-2", members, {}),
+            (std::vector<std::string>{"us-west-2", "af-south-1", "ap-south-1", "ca-central-1",
+                                      "eu-west-1", "sa-east-1", "us-east-1"}));
+}
+
 }  // namespace
 
 namespace {

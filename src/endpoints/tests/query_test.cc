@@ -11,6 +11,7 @@
 
 #include "consensus/runtime/single_node_log.h"
 #include "core/clock.h"
+#include "endpoints/coordinate.h"
 #include "endpoints/query.h"
 #include "endpoints/query_rpc.h"
 #include "endpoints/query_template.h"
@@ -213,6 +214,34 @@ class QueryEndpointsTest : public ::testing::Test {
     return out;
   }
 
+  // Another datacenter's servers for the fake federation: a store of their own behind a
+  // -dev log, with one healthy instance of "web"; answers while it lives.
+  struct RemoteDc {
+    RemoteDc(QueryEndpointsTest& t, const std::string& dc, const std::string& node,
+             const std::string& service_id)
+        : test(t), fsm(store), log(fsm, "127.0.0.2:8300"), ctx{store, log, t.clock_, t.rand_, {}} {
+      ctx.identity.datacenter = dc;
+      log.start();
+      proto::Command c = state::testing::catalog_register(node);
+      state::testing::with_service(c, service_id, "web", {}, 80);
+      std::promise<void> p;
+      submit(ctx, c, [&](auto) { p.set_value(); });
+      p.get_future().get();
+      test.remote_[dc] = &ctx;
+      name = dc;
+    }
+    ~RemoteDc() {
+      test.remote_.erase(name);
+      log.stop();
+    }
+    QueryEndpointsTest& test;
+    std::string name;
+    state::Store store;
+    testing::StoreFsm fsm;
+    consensus::SingleNodeLog log;
+    Context ctx;
+  };
+
   core::SystemClock clock_;
   core::SystemRand rand_{7};
   state::Store store_;
@@ -308,24 +337,63 @@ TEST_F(QueryEndpointsTest, ExecuteFilters) {
   ASSERT_TRUE(create(t));
   EXPECT_EQ(ids(*execute("tpl-web")), (std::vector<std::string>{"web1", "web2", "web3"}));
   EXPECT_EQ(query_explain(ctx_, all_, "tpl-web")->service.service, "web");
+
+  // NodeMeta and ServiceMeta: every pair must match; Near sorts by round trip from a node
+  // (the query's Near, or the request's ?near=, "_agent" being this agent's node).
+  auto db = [&](const std::string& node, const std::string& zone, const std::string& version) {
+    proto::Command c = state::testing::catalog_register(node);
+    auto* m = c.mutable_catalog_register()->add_node_meta();
+    m->set_key("zone");
+    m->set_value(zone);
+    auto* sm = state::testing::with_service(c, "db-" + node, "db", {}, 5432)->add_meta();
+    sm->set_key("version");
+    sm->set_value(version);
+    apply(c);
+  };
+  db("m1", "a", "2");
+  db("m2", "b", "2");
+  db("m3", "a", "1");
+  db("m4", "a", "2");
+  apply(state::testing::catalog_register("agent-node"));
+  apply(state::testing::coordinate_update(
+      {{"agent-node", 0.0}, {"m1", 0.3}, {"m2", 0.1}, {"m3", 0.2}, {"m4", 0.05}}));
+  auto in_zone_a = named("db-a", "db");
+  in_zone_a.service.node_meta = {{"zone", "a"}};
+  ASSERT_TRUE(create(in_zone_a));
+  EXPECT_EQ(ids(*execute("db-a")), (std::vector<std::string>{"db-m1", "db-m3", "db-m4"}));
+  auto v2_in_a = named("db-v2-a", "db");
+  v2_in_a.service.node_meta = {{"zone", "a"}};
+  v2_in_a.service.service_meta = {{"version", "2"}};
+  ASSERT_TRUE(create(v2_in_a));
+  EXPECT_EQ(ids(*execute("db-v2-a")), (std::vector<std::string>{"db-m1", "db-m4"}));
+  auto v2 = named("db-v2", "db");
+  v2.service.service_meta = {{"version", "2"}};
+  v2.service.near = "m1";
+  ASSERT_TRUE(create(v2));
+  auto in_order = [](const QueryResult& r) {
+    std::vector<std::string> out;
+    for (const auto& n : r.nodes) out.push_back(n.node.node);
+    return out;
+  };
+  // The query's Near: from m1 (x 0.3), then m2 (0.2 away), then m4 (0.25 away).
+  EXPECT_EQ(in_order(*execute("db-v2")), (std::vector<std::string>{"m1", "m2", "m4"}));
+  // ?near=_agent overrides it: from this agent's node (x 0).
+  QueryExecuteOptions near_agent;
+  near_agent.near = "_agent";
+  EXPECT_EQ(in_order(*execute("db-v2", near_agent)), (std::vector<std::string>{"m4", "m2", "m1"}));
+  // ?near= another node.
+  QueryExecuteOptions near_m2;
+  near_m2.near = "m2";
+  EXPECT_EQ(in_order(*execute("db-v2", near_m2)), (std::vector<std::string>{"m2", "m4", "m1"}));
+  // No meta pair of a filter may be missing or differ.
+  auto none = named("db-none", "db");
+  none.service.node_meta = {{"zone", "a"}, {"rack", "1"}};
+  ASSERT_TRUE(create(none));
+  EXPECT_TRUE(execute("db-none")->nodes.empty());
 }
 
 TEST_F(QueryEndpointsTest, FailsOverInOrderAndComesBack) {
-  // The other datacenter's servers: a second store with healthy instances.
-  state::Store remote_store;
-  testing::StoreFsm remote_fsm(remote_store);
-  consensus::SingleNodeLog remote_log(remote_fsm, "127.0.0.2:8300");
-  Context remote{remote_store, remote_log, clock_, rand_, {}};
-  remote.identity.datacenter = "dc3";
-  remote_log.start();
-  {
-    proto::Command c = state::testing::catalog_register("r1");
-    state::testing::with_service(c, "web-r1", "web", {}, 80);
-    std::promise<void> p;
-    submit(remote, c, [&](auto) { p.set_value(); });
-    p.get_future().get();
-  }
-  remote_["dc3"] = &remote;
+  RemoteDc remote(*this, "dc3", "r1", "web-r1");
   known_ = {"dc1", "dc2", "dc3"};
   instance("n1", "web1", "web", {}, "critical");
   auto q = named("web-q", "web");
@@ -344,7 +412,53 @@ TEST_F(QueryEndpointsTest, FailsOverInOrderAndComesBack) {
   EXPECT_EQ(r->datacenter, "dc1");
   EXPECT_EQ(r->failovers, 0);
   EXPECT_TRUE(calls_.empty());
-  remote_log.stop();
+}
+
+// A WAN server at `x_ms` along one axis: its estimated RTT from the origin is x_ms.
+WanServerCoordinate wan_server(const std::string& dc, const std::string& node, double x_ms) {
+  WanServerCoordinate s;
+  s.datacenter = dc;
+  s.node = node + "." + dc;
+  s.coordinate.vec.assign(8, 0.0);
+  s.coordinate.vec[0] = x_ms / 1000.0;
+  s.coordinate.error = 0.2;
+  return s;
+}
+
+// NearestN follows the WAN round-trip estimates, not the names: with the names in one order
+// and the distances in another, failover asks the nearest first, then the next, and a
+// datacenter with no coordinate comes last.
+TEST_F(QueryEndpointsTest, NearestFailoverFollowsRoundTripsNotNames) {
+  known_ = {"dc1", "dc-a", "dc-b", "dc-c", "dc-d"};
+  ctx_.wan_coordinates = [] {
+    return std::vector<WanServerCoordinate>{
+        wan_server("dc1", "agent-node", 0),  // this server: the origin
+        wan_server("dc-a", "s1", 80),       wan_server("dc-b", "s1", 20),
+        wan_server("dc-b", "s2", 30),  // median of dc-b's servers: 30
+        wan_server("dc-c", "s1", 140),      wan_server("dc-c", "s2", 5),
+        wan_server("dc-c", "s3", 150),  // median 140: a near outlier does not make it near
+    };
+  };
+  EXPECT_EQ(datacenters_by_distance(ctx_, known_),
+            (std::vector<std::string>{"dc-b", "dc-a", "dc-c", "dc-d"}));
+  instance("n1", "web1", "web", {}, "critical");
+  auto q = named("near-q", "web");
+  q.service.failover.nearest_n = 2;
+  ASSERT_TRUE(create(q));
+  // None answers: the two nearest were asked, nearest first, and no other.
+  auto r = execute("near-q");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(calls_, (std::vector<std::string>{"dc-b", "dc-a"}));
+  EXPECT_TRUE(r->nodes.empty());
+  // With the second nearest serving, it answers after one failover past the nearest.
+  RemoteDc remote(*this, "dc-a", "ra", "web-ra");
+  calls_.clear();
+  r = execute("near-q");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(calls_, (std::vector<std::string>{"dc-b", "dc-a"}));
+  EXPECT_EQ(r->datacenter, "dc-a");
+  EXPECT_EQ(r->failovers, 2);
+  EXPECT_EQ(ids(*r), (std::vector<std::string>{"web-ra"}));
 }
 
 }  // namespace

@@ -130,6 +130,26 @@ std::uint16_t closed_port() {
   return ntohs(addr.sin_port);
 }
 
+// A listener that never accepts: the kernel completes the handshake, takes the bytes into its
+// buffers (until they are full) and nothing ever answers, as with a host frozen or cut off
+// behind a partition.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd, 8), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { ::close(fd); }
+  int fd = -1;
+  std::uint16_t port = 0;
+};
+
 // A raw TCP client: connects, writes `bytes`, and returns what the server sent until it closed
 // the connection (or 5 s passed: then `closed` is false).
 struct RawResult {
@@ -388,15 +408,8 @@ TEST(RpcTransport, ADroppedConnectionToAClosedPortReportsThePeerGone) {
 TEST(RpcTransport, AFullSendQueueDropsMessagesAndFailsCalls) {
   // A listener that never reads: once the kernel's buffers are full, frames pile up in the
   // client's queue until send_queue_max.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::uint16_t port = ntohs(addr.sin_port);
+  SilentListener silent;
+  const std::uint16_t port = silent.port;
 
   Results results;
   RpcClient::Options options = fast_client();
@@ -414,7 +427,6 @@ TEST(RpcTransport, AFullSendQueueDropsMessagesAndFailsCalls) {
   client.stop();
   EXPECT_GT(client.stats().messages_dropped, 0u);
   EXPECT_LT(client.stats().messages_sent, 200u);
-  ::close(listener);
 }
 
 TEST(RpcTransport, RefusesANonRpcClientAndKeepsServing) {
@@ -700,6 +712,84 @@ TEST(RpcTransport, NeverHandledTellsUnsentFromMaybeSent) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(never_handled(r.error())) << r.error().message;
   client.stop();
+}
+
+TEST(RpcTransport, NoAnswerInTimeTellsTheClientsDeadlineFromAHandlersTimeout) {
+  EXPECT_TRUE(no_answer_in_time(core::make_error(
+      core::Code::kTimeout, "rpc error: call to 10.0.0.1:8300 (method 18) timed out after 5ms")));
+  EXPECT_FALSE(no_answer_in_time(core::make_error(core::Code::kTimeout, "raft apply timed out")));
+  EXPECT_FALSE(no_answer_in_time(core::make_error(
+      core::Code::kUnavailable, "rpc error: connection to 10.0.0.1:8300 closed: end of stream")));
+}
+
+TEST(RpcTransport, ASilentPeerFailsWaitingCallsWithinTheSilenceTimeout) {
+  SilentListener silent;
+  RpcClient::Options options = fast_client();
+  options.silence_timeout = 300ms;
+  RpcClient client(options);
+  client.start();
+  Results results;
+  const auto begin = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.call(at(silent.port), kEcho, "x", 20s, results.callback()).has_value());
+  ASSERT_TRUE(results.wait_count(1, 15s));
+  const auto elapsed = std::chrono::steady_clock::now() - begin;
+  auto r = results.at(0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::Code::kUnavailable);
+  EXPECT_NE(r.error().message.find("no answer"), std::string::npos) << r.error().message;
+  // It may have been written: not a request that surely never reached a handler.
+  EXPECT_FALSE(never_handled(r.error()));
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_LT(elapsed, 10s);  // far below the call's own 20 s
+  client.stop();
+}
+
+TEST(RpcTransport, APeerThatStopsAnsweringIsCutOffButASlowHandlerIsNot) {
+  constexpr Method kFreeze = 5;  // blocks the server's only I/O thread: no pong either
+  TestServer server;
+  std::promise<void> thaw;
+  std::shared_future<void> thawed = thaw.get_future().share();
+  server.server->handle(kFreeze, [thawed](Request, Responder) { thawed.wait(); });
+  const auto port = server.start();
+  RpcClient::Options options = fast_client();
+  options.silence_timeout = 1s;  // a pong has 0.67 s to come back: slack for a loaded host
+  RpcClient client(options);
+  client.start();
+  Results results;
+  // Slow but alive: the held request outlasts the silence timeout several times over, the
+  // pings keep being answered, and it ends at its own deadline on the same connection.
+  ASSERT_TRUE(client.call(at(port), kHold, "slow", 3500ms, results.callback()).has_value());
+  ASSERT_TRUE(results.wait_count(1, 10s));
+  EXPECT_EQ(results.at(0).error().code, core::Code::kTimeout) << results.at(0).error().message;
+  EXPECT_EQ(client.stats().connects, 1u);
+  // The server's process stops answering with the connection open: the call waiting on it
+  // and a second one behind it fail together once the silence timeout passes.
+  const auto begin = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.call(at(port), kFreeze, "", 20s, results.callback()).has_value());
+  ASSERT_TRUE(client.call(at(port), kEcho, "after", 20s, results.callback()).has_value());
+  ASSERT_TRUE(results.wait_count(3, 15s));
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  for (std::size_t i : {1u, 2u}) {
+    auto r = results.at(i);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::Code::kUnavailable);
+    EXPECT_NE(r.error().message.find("no answer"), std::string::npos) << r.error().message;
+  }
+  thaw.set_value();
+  // Answering again: a new connection, after the backoff.
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    std::promise<core::Result<std::string>> got;
+    ASSERT_TRUE(client.call(at(port), kEcho, "again", 5s,
+                            [&got](core::Result<std::string> r) { got.set_value(std::move(r)); }));
+    auto r = got.get_future().get();
+    answered = r && *r == "echo:again";
+    if (!answered) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(client.stats().connects, 2u);
+  client.stop();
+  server.server->stop();
 }
 
 }  // namespace
