@@ -10,6 +10,8 @@
 #include "endpoints/acl.h"
 #include "endpoints/acl_filter.h"
 #include "endpoints/acl_replication.h"
+#include "endpoints/acl_write.h"
+#include "endpoints/agent_tokens.h"
 #include "endpoints/query.h"
 #include "endpoints/tests/test_fsm.h"
 #include "proto/commands.pb.h"
@@ -412,6 +414,31 @@ TEST_F(AclEndpointsTest, QueryExecuteSaysWhatItsTokenFilteredOut) {
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_EQ(own->nodes.size(), 1u);
   EXPECT_FALSE(own->filtered);
+}
+
+// A server agent's own writes act for the agent token (else default, else anonymous), as a
+// client agent's do on a server; a write's own token wins.
+TEST_F(AclEndpointsTest, OwnWritesActForTheAgentToken) {
+  proto::Command node = state::testing::catalog_register("server-1");
+  AgentTokens tokens(AgentTokens::Initial{.acl_enabled = true});
+  ctx_.agent_tokens = &tokens;
+  auto anonymous = authorize_own_write(ctx_, node, "");
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().code, core::Code::kPermissionDenied);
+  EXPECT_NE(anonymous.error().message.find("lacks permission 'node:write' on \"server-1\""),
+            std::string::npos)
+      << anonymous.error().message;
+  ASSERT_TRUE(make_policy("node-writer", R"(node_prefix "" { policy = "write" })"));
+  auto writer = make_token({"node-writer"});
+  ASSERT_TRUE(writer);
+  tokens.set(AgentTokens::Kind::kDefault, writer->secret_id);  // the fallback
+  EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
+  tokens.set(AgentTokens::Kind::kAgent, "no-such-secret");  // the agent token comes first
+  EXPECT_FALSE(authorize_own_write(ctx_, node, ""));
+  tokens.set(AgentTokens::Kind::kAgent, writer->secret_id);
+  EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
+  EXPECT_FALSE(authorize_own_write(ctx_, node, "no-such-secret"));  // its own token wins
+  ctx_.agent_tokens = nullptr;
 }
 
 }  // namespace
