@@ -239,6 +239,12 @@ class AclClusterTest(unittest.TestCase):
                          "-append-policy-name", "extra"))
         read = self.ok(self.cli(s0, secret, "acl", "token", "read", "-id", accessor))
         self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n   [0-9a-f-]+ - extra\n")
+        # A policy update merges too: a description alone keeps the rules.
+        self.ok(self.cli(s0, secret, "acl", "policy", "update", "-name", "extra",
+                         "-description", "described"))
+        policy = self.ok(self.cli(s0, secret, "acl", "policy", "read", "-name", "extra"))
+        self.assertIn("Description:  described", policy)
+        self.assertIn('key_prefix "extra/" { policy = "read" }', policy)
         # A local token with an expiry goes back as read: neither may change on update.
         made = self.ok(self.cli(s0, secret, "acl", "token", "create", "-description", "short",
                                 "-local", "-expires-ttl", "10m"))

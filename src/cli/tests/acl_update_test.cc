@@ -1,4 +1,4 @@
-// acl token update / acl role update: the object is read first and only what the flags name
+// acl token / role / policy update: the object is read first and only what the flags name
 // changes (Consul's read-modify-write), with -merge-*, -append-* and -no-merge.
 #include <gtest/gtest.h>
 
@@ -28,6 +28,23 @@ boost::json::object sent(const Harness& h) {
   return boost::json::parse(h.requests.at(1).body).as_object();
 }
 
+// Runs `args` against an agent that answers both the read and the update with `object`;
+// the body of the update.
+boost::json::object update_body(const std::vector<std::string>& args, const char* object) {
+  Harness h;
+  h.reply(200, object);
+  h.reply(200, object);
+  EXPECT_EQ(h.run(args), 0) << h.err.str();
+  if (h.requests.size() != 2) {
+    ADD_FAILURE() << "expected a read and an update, got " << h.requests.size() << " requests";
+    return {};
+  }
+  EXPECT_EQ(h.requests[0].method, "GET");
+  EXPECT_EQ(h.requests[1].method, "PUT");
+  EXPECT_EQ(h.requests[0].path, h.requests[1].path);
+  return sent(h);
+}
+
 TEST(AclTokenUpdate, ADescriptionAloneKeepsEverythingElse) {
   Harness h;
   h.reply(200, kToken);
@@ -50,14 +67,9 @@ TEST(AclTokenUpdate, ADescriptionAloneKeepsEverythingElse) {
 }
 
 TEST(AclTokenUpdate, GivenListsReplaceOnlyThemselves) {
-  Harness h;
-  h.reply(200, kToken);
-  h.reply(200, kToken);
-  ASSERT_EQ(h.run({"acl", "token", "update", "-accessor-id", "a1", "-service-identity", "api",
-                   "-policy-name", "two"}),
-            0)
-      << h.err.str();
-  auto body = sent(h);
+  auto body = update_body({"acl", "token", "update", "-accessor-id", "a1", "-service-identity",
+                           "api", "-policy-name", "two"},
+                          kToken);
   EXPECT_EQ(body.at("Description"), "old");
   EXPECT_EQ(body.at("Policies"), boost::json::parse(R"([{"Name": "two"}])"));
   EXPECT_EQ(body.at("ServiceIdentities"), boost::json::parse(R"([{"ServiceName": "api"}])"));
@@ -66,16 +78,11 @@ TEST(AclTokenUpdate, GivenListsReplaceOnlyThemselves) {
 }
 
 TEST(AclTokenUpdate, MergeAndAppendAddToTheLists) {
-  Harness h;
-  h.reply(200, kToken);
-  h.reply(200, kToken);
-  ASSERT_EQ(h.run({"acl", "token", "update", "-id", "a1", "-merge-policies", "-policy-name", "one",
-                   "-policy-id", "p2", "-append-role-name", "role-two", "-merge-service-identities",
-                   "-service-identity", "web:dc2", "-append-node-identity", "n1:dc1",
-                   "-append-node-identity", "n2:dc1"}),
-            0)
-      << h.err.str();
-  auto body = sent(h);
+  auto body = update_body({"acl", "token", "update", "-id", "a1", "-merge-policies", "-policy-name",
+                           "one", "-policy-id", "p2", "-append-role-name", "role-two",
+                           "-merge-service-identities", "-service-identity", "web:dc2",
+                           "-append-node-identity", "n1:dc1", "-append-node-identity", "n2:dc1"},
+                          kToken);
   // "one" is there already by name; p2 is new.
   EXPECT_EQ(body.at("Policies"),
             boost::json::parse(R"([{"ID": "p1", "Name": "one"}, {"ID": "p2"}])"));
@@ -121,24 +128,14 @@ TEST(AclTokenUpdate, Errors) {
 }
 
 TEST(AclRoleUpdate, MergesIntoTheRoleAsRead) {
-  Harness h;
-  h.reply(200, kRole);
-  h.reply(200, kRole);
-  ASSERT_EQ(h.run({"acl", "role", "update", "-id", "r1", "-description", "d"}), 0) << h.err.str();
-  EXPECT_EQ(h.requests[0].path, "/v1/acl/role/r1");
-  auto body = sent(h);
+  auto body = update_body({"acl", "role", "update", "-id", "r1", "-description", "d"}, kRole);
   EXPECT_EQ(body.at("Name"), "role-one");  // kept: the server needs a name
   EXPECT_EQ(body.at("Description"), "d");
   EXPECT_EQ(body.at("Policies").as_array().size(), 1u);
 
-  Harness add;
-  add.reply(200, kRole);
-  add.reply(200, kRole);
-  ASSERT_EQ(add.run({"acl", "role", "update", "-id", "r1", "-name", "renamed", "-policy-name",
-                     "two", "-service-identity", "api", "-node-identity", "n1:dc1"}),
-            0)
-      << add.err.str();
-  body = sent(add);
+  body = update_body({"acl", "role", "update", "-id", "r1", "-name", "renamed", "-policy-name",
+                      "two", "-service-identity", "api", "-node-identity", "n1:dc1"},
+                     kRole);
   EXPECT_EQ(body.at("Name"), "renamed");
   EXPECT_EQ(body.at("Description"), "old");
   EXPECT_EQ(body.at("Policies"),
@@ -150,12 +147,9 @@ TEST(AclRoleUpdate, MergesIntoTheRoleAsRead) {
 }
 
 TEST(AclRoleUpdate, NoMergeReplacesEveryField) {
-  Harness h;
-  h.reply(200, kRole);
-  h.reply(200, kRole);
-  ASSERT_EQ(h.run({"acl", "role", "update", "-id", "r1", "-no-merge", "-name", "fresh"}), 0)
-      << h.err.str();
-  auto body = sent(h);
+  // The role is read all the same, so a missing one fails before anything is sent.
+  auto body =
+      update_body({"acl", "role", "update", "-id", "r1", "-no-merge", "-name", "fresh"}, kRole);
   EXPECT_EQ(body.at("Name"), "fresh");
   EXPECT_EQ(body.at("Description"), "");
   EXPECT_TRUE(body.at("Policies").as_array().empty());
@@ -168,6 +162,45 @@ TEST(AclRoleUpdate, NoMergeReplacesEveryField) {
             "Error when retrieving current role: Unexpected response code: 404 (Role not "
             "found)\n");
   EXPECT_EQ(missing.requests.size(), 1u);
+}
+
+constexpr const char* kPolicy = R"({
+  "ID": "p1", "Name": "app", "Description": "old", "Rules": "key \"a\" { policy = \"read\" }",
+  "Datacenters": ["dc1"], "Hash": "h", "CreateIndex": 3, "ModifyIndex": 4})";
+
+TEST(AclPolicyUpdate, MergesIntoThePolicyAsRead) {
+  auto body = update_body({"acl", "policy", "update", "-id", "p1", "-description", "new"}, kPolicy);
+  EXPECT_EQ(body.at("Name"), "app");
+  EXPECT_EQ(body.at("Description"), "new");
+  EXPECT_EQ(body.at("Rules"), "key \"a\" { policy = \"read\" }");
+  EXPECT_EQ(body.at("Datacenters"), boost::json::parse(R"(["dc1"])"));
+
+  body = update_body({"acl", "policy", "update", "-id", "p1", "-rules", "key \"b\" {}",
+                      "-valid-datacenter", "dc2"},
+                     kPolicy);
+  EXPECT_EQ(body.at("Description"), "old");
+  EXPECT_EQ(body.at("Rules"), "key \"b\" {}");
+  EXPECT_EQ(body.at("Datacenters"), boost::json::parse(R"(["dc2"])"));
+}
+
+TEST(AclPolicyUpdate, NoMergeReplacesEveryFieldWithoutReading) {
+  Harness h;
+  h.reply(200, kPolicy);
+  ASSERT_EQ(h.run({"acl", "policy", "update", "-id", "p1", "-no-merge", "-name", "fresh"}), 0)
+      << h.err.str();
+  ASSERT_EQ(h.requests.size(), 1u);
+  auto body = boost::json::parse(h.requests[0].body).as_object();
+  EXPECT_EQ(body.at("Name"), "fresh");
+  EXPECT_EQ(body.at("Description"), "");
+  EXPECT_FALSE(body.contains("Rules"));
+
+  Harness refused;
+  refused.reply(200, kPolicy);
+  refused.reply(400, "Invalid Policy: A Policy with Name \"x\" already exists");
+  EXPECT_EQ(refused.run({"acl", "policy", "update", "-id", "p1", "-name", "x"}), 1);
+  EXPECT_EQ(refused.err.str(),
+            "Error updating policy \"p1\": Unexpected response code: 400 (Invalid Policy: A "
+            "Policy with Name \"x\" already exists)\n");
 }
 
 }  // namespace
