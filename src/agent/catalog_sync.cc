@@ -58,6 +58,20 @@ bool node_in_sync(const std::optional<state::Node>& row, const NodeInfo& node) {
          row->tagged_addresses == node.tagged_addresses && row->meta == node.meta;
 }
 
+// Consul's names for a write in its "<what> blocked by ACLs" warnings.
+std::string_view what_of(const proto::Command& cmd) {
+  if (cmd.has_catalog_deregister()) {
+    return cmd.catalog_deregister().service_id().empty() ? "Check deregistration"
+                                                         : "Service deregistration";
+  }
+  if (cmd.has_catalog_register()) {
+    const auto& reg = cmd.catalog_register();
+    if (reg.has_service()) return "Service registration";
+    if (reg.has_check() || reg.checks_size() > 0) return "Check registration";
+  }
+  return "Node info update";
+}
+
 }  // namespace
 
 CatalogSync::CatalogSync(LocalState& local, NodeReader reader, NodeInfo node, CommandSink sink,
@@ -275,7 +289,13 @@ core::Status CatalogSync::sync_once() {
     ++passes_;
   }
   for (auto& [cmd, token] : writes) {
-    if (auto st = sink_(std::move(cmd), token); !st) return st;
+    const std::string_view what = what_of(cmd);
+    auto st = sink_(std::move(cmd), token);
+    if (st) continue;
+    // A write its token may not make is skipped with a warning, not retried soon, and the
+    // others go on (Consul marks it in sync): only a change or the next full pass tries again.
+    if (st.error().code != core::Code::kPermissionDenied) return st;
+    core::log::warn(kModule, "{} blocked by ACLs: {}", what, st.error().message);
   }
   return core::ok();
 }

@@ -48,6 +48,7 @@
 #include "daemon/user_events.h"
 #include "daemon/wan_gossip.h"
 #include "endpoints/acl_replication.h"
+#include "endpoints/acl_write.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
 #include "endpoints/response_cache.h"
@@ -128,10 +129,15 @@ core::Status submit_and_wait(endpoints::Context& ctx, proto::Command cmd) {
 
 // Anti-entropy's sink. On a client agent a write registered with its own token (a service
 // registered through the agent API) acts for that token, which the server checks; a server's
-// agent writes to its own log, where no other token applies.
+// agent writes to its own log after the same check, acting for that token or else its agent
+// token (endpoints/acl_write.h), as Consul's servers check their own agent's writes.
 agent::CommandSink anti_entropy_sink(endpoints::Context& ctx, ClientRuntime* runtime) {
   return [&ctx, runtime](proto::Command cmd, const std::string& token) {
-    if (runtime == nullptr || token.empty()) return submit_and_wait(ctx, std::move(cmd));
+    if (runtime == nullptr) {
+      if (auto st = endpoints::authorize_own_write(ctx, cmd, token); !st) return st;
+      return submit_and_wait(ctx, std::move(cmd));
+    }
+    if (token.empty()) return submit_and_wait(ctx, std::move(cmd));
     std::promise<core::Status> done;
     endpoints::submit_via(
         [runtime, &token](std::string bytes, consensus::ProposeDone d) {
@@ -776,6 +782,8 @@ int run_agent(const core::AgentConfig& initial) {
     so.route = [&router](const http::Request& req, http::Reply reply) {
       router.dispatch(req, std::move(reply));
     };
+    // Consul sends it acting for the agent token, read per update.
+    so.token = [&agent_tokens] { return agent_tokens.agent_token(); };
     coordinate_sender = std::make_unique<CoordinateSender>(timers, std::move(so));
     coordinate_sender->start();
   }

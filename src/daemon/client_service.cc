@@ -3,8 +3,8 @@
 #include "acl/builtin.h"
 #include "daemon/apply_outcome.h"
 #include "daemon/client_rpc.h"
-#include "endpoints/acl_command.h"
 #include "endpoints/acl_resolver.h"
+#include "endpoints/acl_write.h"
 #include "endpoints/context.h"
 #include "endpoints/query.h"
 #include "http/blocking_runner.h"
@@ -18,12 +18,9 @@ namespace {
 // the anonymous token: the agent has already chosen its agent or default token).
 core::Status authorize_client_write(const endpoints::Context& ctx, const ClientWrite& write) {
   if (ctx.acl == nullptr || !ctx.acl->enabled()) return core::ok();
-  auto who = ctx.acl->resolve(write.token.empty() ? std::string(acl::kAnonymousTokenSecretId)
-                                                  : write.token);
-  if (!who) return who.error();
   proto::Command command;
   if (auto st = parse_client_command(write.command, command); !st) return st;
-  return endpoints::authorize_client_command(command, *who, ctx.store.snapshot());
+  return endpoints::authorize_write_for(ctx, command, write.token);
 }
 
 }  // namespace

@@ -64,10 +64,19 @@ void CoordinateSender::send() {
   req.path = "/v1/coordinate/update";
   req.body = coordinate_update_body(options_.node, options_.coordinate());
   req.remote_addr = "127.0.0.1";
+  if (options_.token) {
+    if (std::string token = options_.token(); !token.empty()) {
+      req.headers.emplace_back("x-consul-token", std::move(token));
+    }
+  }
   options_.route(req, [sent = sent_](http::Outcome outcome) {
     const auto* r = std::get_if<http::Response>(&outcome);
     if (r != nullptr && r->status == 200) {
       sent->fetch_add(1);
+      return;
+    }
+    if (r != nullptr && r->status == 403) {
+      core::log::warn(kModule, "Coordinate update blocked by ACLs: {}", r->body);
       return;
     }
     // Consul logs and tries again at the next interval.

@@ -46,6 +46,8 @@ class CoordinateSender {
     std::function<gossip::Coordinate()> coordinate;  // the LAN pool's
     std::function<std::size_t()> pool_size;          // LAN members, for the scaling
     http::Handler route;                             // the agent's route table
+    // The token the update acts for (Consul's agent token); unset or "": none is sent.
+    std::function<std::string()> token;
   };
   CoordinateSender(core::TimerThread& timers, Options options)
       : timers_(timers), options_(std::move(options)) {}

@@ -176,6 +176,8 @@ struct Failover : std::enable_shared_from_this<Failover> {
         }
         if (decoded) {
           self->last.datacenter = decoded->datacenter;
+          // Nothing there may be the ACLs' doing too.
+          self->last.filtered = self->last.filtered || decoded->filtered;
         }
       }
       // A datacenter that fails or has nothing: on to the next (Consul logs and continues).
@@ -407,7 +409,7 @@ void query_execute(Context& ctx, std::string_view id_or_name, QueryExecuteOption
   auto who = execution_token(ctx, *query, options.secret);
   if (!who) return done(who.error());
   QueryResult result = query_execute_here(ctx, snap, *query);
-  (void)filter_check_service_nodes(*who, result.nodes);
+  result.filtered = filter_check_service_nodes(*who, result.nodes);
   shuffle(result.nodes, ctx.rand);
   // The node to sort from: the request's, else the query's; "_agent" is this agent, "_ip"
   // the catalog node whose address is the client's.
@@ -454,7 +456,7 @@ core::Result<std::string> query_execute_remote(const Context& ctx, std::string_v
   if (!who) return who.error();
   const state::Snapshot snap = ctx.store.snapshot();
   QueryResult result = query_execute_here(ctx, snap, req->query);
-  (void)filter_check_service_nodes(*who, result.nodes);
+  result.filtered = filter_check_service_nodes(*who, result.nodes);
   // Another datacenter's client: no RTT sort here, only a shuffle to spread the load.
   shuffle(result.nodes, ctx.rand);
   if (req->limit > 0 && result.nodes.size() > static_cast<std::size_t>(req->limit)) {

@@ -86,6 +86,9 @@ struct QueryResult {
   std::string datacenter;  // where the instances are
   int failovers = 0;       // datacenters tried after the local one
   std::uint64_t index = 0;
+  // Instances the token could not read were left out (X-Consul-Results-Filtered-By-ACLs), in
+  // the datacenter that answered.
+  bool filtered = false;
 };
 
 // Runs the query named `id_or_name`: resolved, executed here, and failed over when nothing is

@@ -48,6 +48,7 @@ std::string encode_query_reply(const QueryResult& result) {
   m.set_dns_ttl(result.dns_ttl);
   m.set_datacenter(result.datacenter);
   m.set_index(result.index);
+  m.set_filtered(result.filtered);
   return m.SerializeAsString();
 }
 
@@ -62,6 +63,7 @@ core::Result<QueryResult> decode_query_reply(std::string_view bytes) {
   out.dns_ttl = m.dns_ttl();
   out.datacenter = m.datacenter();
   out.index = m.index();
+  out.filtered = m.filtered();
   out.nodes.reserve(static_cast<std::size_t>(m.nodes_size()));
   for (auto& n : *m.mutable_nodes()) {
     if (!n.has_node() || !n.has_service()) return bad("instance without node or service");

@@ -9,6 +9,8 @@ with 403; a token whose policy grants key_prefix "app/" write may write app/x an
 X-Consul-Results-Filtered-By-ACLs: true; an unknown secret is 403 "ACL not found"; and a
 token update takes effect on every server at once (each server's resolution cache is keyed
 by its ACL tables' index). Tokens travel as X-Consul-Token, Authorization: Bearer and ?token=.
+The CLI's `acl token update` and `acl role update` read the object first and change only what
+their flags name (-append-* / -merge-* add, -no-merge replaces a role whole).
 """
 
 import json
@@ -201,9 +203,88 @@ class AclClusterTest(unittest.TestCase):
                                 headers={"X-Consul-Token": app_secret}).status, 200)
         listed = self.cli(s0, secret, "acl", "token", "list")
         self.assertIn(f"AccessorID:       {accessor}", listed.stdout)
+        self.check_cli_token_updates(s0, secret, accessor, app_secret)
+        self.check_cli_roles(s0, secret)
         gone = self.cli(s0, secret, "acl", "token", "delete", "-id", accessor)
         self.assertEqual(gone.returncode, 0, gone.stderr)
         self.assertEqual(gone.stdout, f'Token "{accessor}" deleted successfully\n')
+
+    def ok(self, result):
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout
+
+    def check_cli_token_updates(self, s0, secret, accessor, app_secret):
+        # An update reads the token first and changes only what its flags name.
+        read = self.ok(self.cli(s0, secret, "acl", "token", "read", "-id", accessor))
+        self.assertIn("Description:      cli", read)
+        self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n")
+        self.ok(self.cli(s0, secret, "acl", "token", "update", "-id", accessor,
+                         "-description", "renamed"))
+        read = self.ok(self.cli(s0, secret, "acl", "token", "read", "-id", accessor))
+        self.assertIn("Description:      renamed", read)
+        self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n")
+        self.assertEqual(s0.put("/v1/kv/app/cli2", body="x",
+                                headers={"X-Consul-Token": app_secret}).status, 200)
+        # A service identity given replaces only the identities.
+        self.ok(self.cli(s0, secret, "acl", "token", "update", "-id", accessor,
+                         "-service-identity", "web"))
+        read = self.ok(self.cli(s0, secret, "acl", "token", "read", "-id", accessor))
+        self.assertIn("Description:      renamed", read)
+        self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n")
+        self.assertIn("Service Identities:\n   web (Datacenters: all)", read)
+        # Appending a policy keeps the ones there.
+        self.ok(self.cli(s0, secret, "acl", "policy", "create", "-name", "extra",
+                         "-rules", 'key_prefix "extra/" { policy = "read" }'))
+        self.ok(self.cli(s0, secret, "acl", "token", "update", "-id", accessor,
+                         "-append-policy-name", "extra"))
+        read = self.ok(self.cli(s0, secret, "acl", "token", "read", "-id", accessor))
+        self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n   [0-9a-f-]+ - extra\n")
+        # A policy update merges too: a description alone keeps the rules.
+        self.ok(self.cli(s0, secret, "acl", "policy", "update", "-name", "extra",
+                         "-description", "described"))
+        policy = self.ok(self.cli(s0, secret, "acl", "policy", "read", "-name", "extra"))
+        self.assertIn("Description:  described", policy)
+        self.assertIn('key_prefix "extra/" { policy = "read" }', policy)
+        # A local token with an expiry goes back as read: neither may change on update.
+        made = self.ok(self.cli(s0, secret, "acl", "token", "create", "-description", "short",
+                                "-local", "-expires-ttl", "10m"))
+        short = made.splitlines()[0].split(":", 1)[1].strip()
+        updated = self.ok(self.cli(s0, secret, "acl", "token", "update", "-id", short,
+                                   "-description", "still-short"))
+        self.assertIn("Local:            true", updated)
+        self.assertIn("Expiration Time:", updated)
+        missing = self.cli(s0, secret, "acl", "token", "update", "-id",
+                           "00000000-0000-0000-0000-00000000dead", "-description", "x")
+        self.assertEqual(missing.returncode, 1)
+        self.assertTrue(missing.stderr.startswith("Error when retrieving current token: "),
+                        missing.stderr)
+
+    def check_cli_roles(self, s0, secret):
+        made = self.ok(self.cli(s0, secret, "acl", "role", "create", "-name", "cli-role",
+                                "-description", "first", "-policy-name", "app"))
+        role_id = made.splitlines()[0].split(":", 1)[1].strip()
+        # A description alone: the name and the policy stay (the server needs the name).
+        updated = self.ok(self.cli(s0, secret, "acl", "role", "update", "-id", role_id,
+                                   "-description", "second"))
+        self.assertIn("Name:         cli-role", updated)
+        self.assertIn("Description:  second", updated)
+        self.assertRegex(updated, r"Policies:\n   [0-9a-f-]+ - app\n")
+        self.ok(self.cli(s0, secret, "acl", "role", "update", "-id", role_id,
+                         "-service-identity", "api", "-policy-name", "extra"))
+        read = self.ok(self.cli(s0, secret, "acl", "role", "read", "-name", "cli-role"))
+        self.assertRegex(read, r"Policies:\n   [0-9a-f-]+ - app\n   [0-9a-f-]+ - extra\n")
+        self.assertIn("Service Identities:\n   api (Datacenters: all)", read)
+        self.assertIn("Description:  second", self.ok(
+            self.cli(s0, secret, "acl", "role", "read", "-id", role_id)))
+        # -no-merge replaces every field.
+        replaced = self.ok(self.cli(s0, secret, "acl", "role", "update", "-id", role_id,
+                                    "-no-merge", "-name", "cli-role-2"))
+        self.assertIn("Name:         cli-role-2", replaced)
+        self.assertNotIn("Policies:", replaced)
+        self.assertIn(f"ID:           {role_id}",
+                      self.ok(self.cli(s0, secret, "acl", "role", "list")))
+        gone = self.ok(self.cli(s0, secret, "acl", "role", "delete", "-id", role_id))
+        self.assertEqual(gone, f'Role "{role_id}" deleted successfully\n')
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ resolved token is cached for acl.token_ttl, so a policy change reaches the clien
 that; anti-entropy writes act for acl.tokens.agent and the server checks them: with a token
 that has node:write the node reaches the catalog, and a service registered through the agent
 API is written acting for the token it was registered with (Consul keeps a token per service);
-with no agent token (the anonymous token) the node is refused and the agent logs the denial. While no server answers,
+with no agent token (the anonymous token) the node is refused and the agent logs the denial
+("... blocked by ACLs") and goes on with the writes other tokens may make. A server's own
+anti-entropy is checked the same way against its agent token. While no server answers,
 acl.down_policy decides: extend-cache keeps answering from resolved tokens however old and
 denies unseen ones; deny refuses everything once the cached entry is older than the TTL.
 The audit log works on a client agent too: the requests it answers and the ones it forwards
@@ -173,23 +175,50 @@ class AclClientTest(unittest.TestCase):
         self.assertEqual(self.self_status(client, web), 200)
         self.assertEqual(self.self_status(client, agent_secret), 403)  # never resolved here
 
+    def test_a_servers_own_anti_entropy_acts_for_its_agent_token(self):
+        # A server's own writes meet the same check as a client agent's: with no agent token
+        # (the anonymous token) its node check is blocked, logged as Consul does; once
+        # PUT /v1/agent/token/agent sets a token with node:write, the next pass writes it.
+        root = {"X-Consul-Token": ROOT}
+        ok = self.server.put("/v1/agent/check/register", headers=root,
+                             body={"ID": "own-a", "Name": "own-a", "TTL": "600s"})
+        self.assertEqual(ok.status, 200, ok.text)
+        self.until("the server logs the blocked check", lambda: any(
+            "Check registration blocked by ACLs: Permission denied: token with AccessorID "
+            "'00000000-0000-0000-0000-000000000002' lacks permission 'node:write' on "
+            "\"server-0\"" in line for line in self.server.output()))
+        self.assertNotIn("own-a", self.node_checks("server-0"))
+        writer, _, _ = self.token("server-agent", 'node_prefix "" { policy = "write" }')
+        changed = self.server.put("/v1/agent/token/agent", headers=root, body={"Token": writer})
+        self.assertEqual(changed.status, 200, changed.text)
+        ok = self.server.put("/v1/agent/check/register", headers=root,
+                             body={"ID": "own-b", "Name": "own-b", "TTL": "600s"})
+        self.assertEqual(ok.status, 200, ok.text)
+        self.until("both checks in the catalog",
+                   lambda: {"own-a", "own-b"} <= set(self.node_checks("server-0")))
+
+    def node_checks(self, node):
+        resp = self.server.get(f"/v1/health/node/{node}", headers={"X-Consul-Token": ROOT})
+        return [c["CheckID"] for c in resp.json()] if resp.status == 200 else []
+
     def test_anonymous_anti_entropy_is_refused_and_down_policy_deny(self):
         reader, _, _ = self.token("reader", 'agent_prefix "" { policy = "read" }')
         web, _, _ = self.token("web", 'service "web" { policy = "write" }')
         client = self.start_client({"down_policy": "deny"})  # no agent token: anonymous
 
         # The client allows the registration (the request's token may write web), but its
-        # anti-entropy acts for the anonymous token, which the server refuses; the agent logs
-        # why and the service stays out of the catalog.
+        # anti-entropy acts for the anonymous token for the node, which the server refuses;
+        # the agent logs why and goes on: web-1 acts for its own token and, the node being in
+        # the catalog already (the leader's member reconcile), reaches it, as in Consul.
         ok = client.put("/v1/agent/service/register", headers={"X-Consul-Token": web},
                         body=json.dumps({"Name": "web", "ID": "web-1", "Port": 80}))
         self.assertEqual(ok.status, 200, ok.text)
         self.until("the client logs the refused sync", lambda: any(
-            "failed to sync with the catalog: Permission denied: token with AccessorID "
+            "blocked by ACLs: Permission denied: token with AccessorID "
             "'00000000-0000-0000-0000-000000000002' lacks permission" in line
             for line in client.output()))
-        time.sleep(1)
-        self.assertNotIn("web-1", self.catalog_services("client-0"))
+        self.until("web-1 in the catalog despite the blocked node update",
+                   lambda: "web-1" in self.catalog_services("client-0"))
 
         # Servers gone: deny refuses even a token that was allowed, once its entry is older
         # than token_ttl.

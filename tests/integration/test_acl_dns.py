@@ -11,7 +11,8 @@ dns token changes the DNS view at once (the answer cache is never served across 
 `proconsul acl set-agent-token` does the same from the command line. A client agent sends
 its own token with every question it forwards, so its view follows its token, not the
 server's. A token with ExpirationTTL "1m" (Consul's minimum) is refused once it expires and
-then deleted by the leader through the log.
+then deleted by the leader through the log. A prepared query's name (NAME.query.consul) is
+run with the DNS token too: nothing without a token, the instances once the token reads them.
 """
 
 import json
@@ -213,6 +214,24 @@ class AclDnsTest(unittest.TestCase):
         self.assertEqual(self.dig(without, "n1.node.consul"), ("NXDOMAIN", []))
         # The server itself, with the management token as its default, answers everything.
         self.assertEqual(self.dig(s, "db.service.consul"), ("NOERROR", ["10.0.0.2"]))
+
+    def test_prepared_query_names_follow_the_dns_token(self):
+        # NAME.query.consul runs the query with the DNS token: its instances are filtered by
+        # node:read and service:read, and a query left with none is NXDOMAIN.
+        self.register("n3", "10.0.0.3", "api")
+        made = self.server.request("POST", "/v1/query", headers=self.auth(ROOT),
+                                   body={"Name": "api-q", "Service": {"Service": "api"}})
+        self.assertEqual(made.status, 200, made.text)
+        s = self.server
+        self.assertEqual(self.dig(s, "api-q.query.consul"), ("NXDOMAIN", []))
+        api_reader = self.make_token(
+            "api-read", 'service "api" { policy = "read" }\nnode "n3" { policy = "read" }')
+        self.assertEqual(self.set_token("dns", api_reader).status, 200)
+        self.assertEqual(self.dig(s, "api-q.query.consul"), ("NOERROR", ["10.0.0.3"]))
+        # Service read alone is not enough: the node is filtered out too.
+        service_only = self.make_token("api-only", 'service "api" { policy = "read" }')
+        self.assertEqual(self.set_token("dns", service_only).status, 200)
+        self.assertEqual(self.dig(s, "api-q.query.consul"), ("NXDOMAIN", []))
 
     def test_the_leader_deletes_a_token_once_it_expires(self):
         # Consul's shortest lifetime is one minute; nothing shorter is accepted.

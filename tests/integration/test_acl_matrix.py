@@ -39,7 +39,9 @@ UNRELATED = 'key_prefix "unrelated/" { policy = "write" }'
 FILTERED = "X-Consul-Results-Filtered-By-ACLs"
 # Stand-ins for the fixture values in a row's path, to name the row before fixtures exist.
 PLACEHOLDERS = {k: f"<{k}>" for k in ("lan_port", "session", "doomed", "token", "policy",
-                                      "role", "query", "doomed_query")}
+                                      "role", "query", "doomed_query", "exec_query")}
+# Sub-paths that one prefix route serves with rules of their own: each needs its own rows.
+SUBPATHS = {"/v1/query/": ("/execute", "/explain")}
 COORD = {"Vec": [0.001] * 8, "Error": 1.5, "Adjustment": 0.0, "Height": 1e-5}
 
 
@@ -63,6 +65,16 @@ def route_of(path, routes):
         return path
     prefixes = [p for p in patterns if p.endswith("/") and path.startswith(p)]
     return max(prefixes, key=len) if prefixes else None
+
+
+def route_key(path, routes):
+    """(route, sub-path) for `path`: the sub-path is one of SUBPATHS' endings, else ""."""
+    route = route_of(path, routes)
+    bare = path.split("?", 1)[0]
+    for suffix in SUBPATHS.get(route, ()):
+        if bare.endswith(suffix):
+            return route, suffix
+    return route, ""
 
 
 def rule(kind, name, level):
@@ -261,6 +273,12 @@ def rows():
             body={"Name": "mq", "Service": {"Service": "web"}}),
         Row("DELETE", lambda fx: f"/v1/query/{fx['doomed_query']}",
             [rule("query", "mq-doomed", "write")]),
+        # Execution needs no query rule (Consul's): the instances are filtered with the
+        # query's token, else the caller's, by node:read and service:read.
+        Row("GET", lambda fx: f"/v1/query/{fx['exec_query']}/execute",
+            [rule("node", "q-node", "read"), rule("service", "qsvc", "read")], "filter",
+            sees=lambda b, fx: any(n["Service"]["Service"] == "qsvc" for n in b["Nodes"])),
+        Row("GET", lambda fx: f"/v1/query/{fx['query']}/explain", [rule("query", "mq", "read")]),
     ]
     return out
 
@@ -335,6 +353,12 @@ class AclMatrixTest(unittest.TestCase):
             "Name": "mq", "Service": {"Service": "web"}}).json()["ID"]
         self.fx["doomed_query"] = self.mgmt("POST", "/v1/query", {
             "Name": "mq-doomed", "Service": {"Service": "web"}}).json()["ID"]
+        # An instance without checks, so execution has a healthy one to show or filter.
+        self.mgmt("PUT", "/v1/catalog/register", {
+            "Node": "q-node", "Address": "10.0.0.3",
+            "Service": {"Service": "qsvc", "ID": "qsvc", "Port": 80}})
+        self.fx["exec_query"] = self.mgmt("POST", "/v1/query", {
+            "Name": "mq-exec", "Service": {"Service": "qsvc"}}).json()["ID"]
 
     # --- the checks of one row ---
     def expect_refused(self, row, path, resp, who):
@@ -409,11 +433,14 @@ class AclMatrixTest(unittest.TestCase):
         covered = set()
         for row in rows():
             path = row.path(PLACEHOLDERS) if callable(row.path) else row.path
-            route = route_of(path, self.routes)
+            route, sub = route_key(path, self.routes)
             self.assertIsNotNone(route, f"row {row.method} {path} matches no route")
             self.assertIn((route, row.method), self.routes, f"row {row.method} {path}")
-            covered.add((route, row.method))
-        missing = sorted(self.routes - covered)
+            covered.add((route, sub, row.method))
+        # Every route and method, and each sub-path of SUBPATHS with GET, wants a row.
+        wanted = {(p, "", m) for p, m in self.routes}
+        wanted |= {(p, sub, "GET") for p, subs in SUBPATHS.items() for sub in subs}
+        missing = sorted(wanted - covered)
         self.assertEqual(missing, [], "routes without a row in the ACL matrix")
 
     def test_matrix(self):

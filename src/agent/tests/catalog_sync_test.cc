@@ -89,6 +89,41 @@ TEST_F(CatalogSyncTest, AServiceWithItsOwnTokenIsWrittenActingForItAfterTheNode)
   EXPECT_EQ(fresh.tokens.back(), "");
 }
 
+// A write its token may not make is skipped with Consul's warning and the pass goes on: the
+// agent's token here may not write the node check, yet web1, with its own token, is written.
+TEST_F(CatalogSyncTest, AWriteBlockedByAclsIsSkippedAndThePassGoesOn) {
+  local.add_service(service("db1", "db"));
+  local.add_service(service("web1", "web"), "web-secret");
+  ASSERT_TRUE(local.add_check(check("mem", "", "warning"), CheckSpec{}));
+  CommandSink inner = catalog.sink();
+  int denied = 0;
+  CommandSink sink = [&](proto::Command c, const std::string& token) -> core::Status {
+    const bool node_check = c.has_catalog_register() && c.catalog_register().has_check();
+    if (node_check) {
+      ++denied;
+      return core::make_error(core::Code::kPermissionDenied, "Permission denied: test");
+    }
+    return inner(std::move(c), token);
+  };
+  CatalogSync sync(local, store_reader(catalog.store, test_node().name), test_node(), sink,
+                   core::SystemClock::instance(), CatalogSync::Options{});
+  ASSERT_TRUE(sync.sync_once());
+  EXPECT_EQ(denied, 1);
+  auto snap = catalog.snap();
+  EXPECT_TRUE(snap.service_get("node1", "db1"));
+  EXPECT_TRUE(snap.service_get("node1", "web1"));
+  EXPECT_FALSE(snap.check_get("node1", "mem"));
+
+  // Any other failure still ends the pass, for a retry soon.
+  FakeCatalog other;
+  CommandSink failing = [](proto::Command, const std::string&) -> core::Status {
+    return core::make_error(core::Code::kUnavailable, "No cluster leader");
+  };
+  CatalogSync sync2(local, store_reader(other.store, test_node().name), test_node(), failing,
+                    core::SystemClock::instance(), CatalogSync::Options{});
+  EXPECT_EQ(sync2.sync_once().error().code, core::Code::kUnavailable);
+}
+
 TEST_F(CatalogSyncTest, RemovesWhatTheAgentDoesNotHoldButLeavesSerfHealth) {
   auto sync = make();
   ASSERT_TRUE(sync.sync_once());

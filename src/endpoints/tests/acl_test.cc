@@ -10,8 +10,12 @@
 #include "endpoints/acl.h"
 #include "endpoints/acl_filter.h"
 #include "endpoints/acl_replication.h"
+#include "endpoints/acl_write.h"
+#include "endpoints/agent_tokens.h"
+#include "endpoints/query.h"
 #include "endpoints/tests/test_fsm.h"
 #include "proto/commands.pb.h"
+#include "state/tests/store_test_util.h"
 
 namespace pc::endpoints {
 namespace {
@@ -371,6 +375,70 @@ TEST(AclInitInSecondary, MakesTheBuiltinsButNoInitialManagementToken) {
   EXPECT_EQ(init->acl_init().policies(0).id(), acl::kGlobalManagementPolicyId);
   ASSERT_EQ(init->acl_init().tokens_size(), 1);
   EXPECT_EQ(init->acl_init().tokens(0).accessor_id(), acl::kAnonymousTokenAccessorId);
+}
+
+// Executing a prepared query filters its instances with the query's token, else the caller's,
+// and says so (X-Consul-Results-Filtered-By-ACLs); no query:read is needed to execute.
+TEST_F(AclEndpointsTest, QueryExecuteSaysWhatItsTokenFilteredOut) {
+  proto::Command reg = state::testing::catalog_register("n1");
+  state::testing::with_service(reg, "web1", "web", {}, 80);
+  ASSERT_TRUE(wait(reg));
+  state::PreparedQuery q;
+  q.name = "web-q";
+  q.service.service = "web";
+  ASSERT_TRUE(call<std::string>([&](auto done) { query_create(ctx_, root_, q, done); }));
+  ASSERT_TRUE(make_policy("svc-only", R"(service "web" { policy = "read" })"));
+  ASSERT_TRUE(make_policy("svc-and-node",
+                          R"(service "web" { policy = "read" } node "n1" { policy = "read" })"));
+  auto svc_only = make_token({"svc-only"});
+  auto both = make_token({"svc-and-node"});
+  ASSERT_TRUE(svc_only && both);
+  auto execute = [&](const std::string& name, const std::string& secret) {
+    QueryExecuteOptions o;
+    o.secret = secret;
+    return call<QueryResult>([&](auto done) { query_execute(ctx_, name, o, done); });
+  };
+  auto hidden = execute("web-q", svc_only->secret_id);
+  ASSERT_TRUE(hidden) << hidden.error().message;
+  EXPECT_TRUE(hidden->nodes.empty());
+  EXPECT_TRUE(hidden->filtered);
+  auto shown = execute("web-q", both->secret_id);
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_EQ(shown->nodes.size(), 1u);
+  EXPECT_FALSE(shown->filtered);
+  // The query's own token wins over the caller's.
+  q.name = "web-q-token";
+  q.token = both->secret_id;
+  ASSERT_TRUE(call<std::string>([&](auto done) { query_create(ctx_, root_, q, done); }));
+  auto own = execute("web-q-token", svc_only->secret_id);
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(own->nodes.size(), 1u);
+  EXPECT_FALSE(own->filtered);
+}
+
+// A server agent's own writes act for the agent token (else default, else anonymous), as a
+// client agent's do on a server; a write's own token wins.
+TEST_F(AclEndpointsTest, OwnWritesActForTheAgentToken) {
+  proto::Command node = state::testing::catalog_register("server-1");
+  AgentTokens tokens(AgentTokens::Initial{.acl_enabled = true});
+  ctx_.agent_tokens = &tokens;
+  auto anonymous = authorize_own_write(ctx_, node, "");
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().code, core::Code::kPermissionDenied);
+  EXPECT_NE(anonymous.error().message.find("lacks permission 'node:write' on \"server-1\""),
+            std::string::npos)
+      << anonymous.error().message;
+  ASSERT_TRUE(make_policy("node-writer", R"(node_prefix "" { policy = "write" })"));
+  auto writer = make_token({"node-writer"});
+  ASSERT_TRUE(writer);
+  tokens.set(AgentTokens::Kind::kDefault, writer->secret_id);  // the fallback
+  EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
+  tokens.set(AgentTokens::Kind::kAgent, "no-such-secret");  // the agent token comes first
+  EXPECT_FALSE(authorize_own_write(ctx_, node, ""));
+  tokens.set(AgentTokens::Kind::kAgent, writer->secret_id);
+  EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
+  EXPECT_FALSE(authorize_own_write(ctx_, node, "no-such-secret"));  // its own token wins
+  ctx_.agent_tokens = nullptr;
 }
 
 }  // namespace

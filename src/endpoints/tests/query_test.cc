@@ -141,8 +141,10 @@ TEST(QueryRpc, RoundTripAndBadBytes) {
   c.status = "passing";
   csn.checks.push_back(c);
   r.nodes.push_back(csn);
+  r.filtered = true;
   auto back = decode_query_reply(encode_query_reply(r));
   ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->filtered);
   ASSERT_EQ(back->nodes.size(), 1u);
   EXPECT_EQ(back->nodes[0].node.address, "10.0.0.1");
   EXPECT_EQ(back->nodes[0].service.port, 80);

@@ -199,7 +199,7 @@ Response result_json(const endpoints::QueryResult& r) {
   w.string_field("Datacenter", r.datacenter);
   w.number_field("Failovers", r.failovers);
   w.end_object();
-  Response resp = Response::json(w.take());
+  Response resp = filtered_json(w.take(), r.filtered);
   resp.headers.emplace_back("X-Consul-Index", std::to_string(std::max<std::uint64_t>(r.index, 1)));
   return resp;
 }

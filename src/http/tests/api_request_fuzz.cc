@@ -1,7 +1,9 @@
 // Fuzz target for what the API decodes from clients: the query string (?index, ?wait, flags,
 // ?cas, ?flags, ?acquire, ?filter, ?tag, ?node-meta, ?passing...) and the JSON bodies of
 // /v1/txn, /v1/session/create, /v1/catalog/register and /deregister and
-// /v1/coordinate/update (and ?near= on the catalog and health reads), driven through the
+// /v1/coordinate/update, the ACL token, policy and role bodies (an update as the CLI sends it:
+// the object as read, with its indexes and hash), prepared queries and their ?limit= on
+// execute and explain (and ?near= on the catalog and health reads), driven through the
 // real handlers over a live store and -dev log. Input: one selector byte (the route, modulo
 // the table), then "<query>\n<body>". Whatever comes in, the handler must answer exactly
 // once, and never crash or commit an entry that does not decode (StoreFsm would stop the
@@ -65,6 +67,8 @@ const Route kRoutes[] = {
     {"PUT", "/v1/agent/token/default", http::handlers::agent_token},                          // 31
     {"POST", "/v1/query", http::handlers::query_general},                                     // 32
     {"GET", "/v1/query/fuzz-query/execute", http::handlers::query_specific},                  // 33
+    {"PUT", "/v1/acl/role/fuzz-role", http::handlers::acl_role},                              // 34
+    {"GET", "/v1/query/fuzz-query/explain", http::handlers::query_specific},                  // 35
 };
 
 // ACLs on, default allow (so the other routes behave as without ACLs), and every request

@@ -37,6 +37,8 @@ class AclCommand : public Command {
  protected:
   virtual std::optional<Request> build(Context& ctx) = 0;
   virtual int print(Context& ctx, const std::string& body) = 0;
+  // For a prefix that names what `build` found (Consul's "Failed to update token <id>: ").
+  void set_error_prefix(std::string prefix) { error_prefix_ = std::move(prefix); }
 
   core::FlagSet flags_;
   HttpFlags http_;

@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli/commands/acl/acl_command.h"
+#include "cli/commands/acl/update.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/json_fields.h"
 
@@ -123,15 +124,21 @@ class PolicyRead final : public PolicyByIdOrName {
   std::string name_;
 };
 
+// Consul's policy update: merged into the policy as read (each of name, description, rules
+// and datacenters replaced only when given), or with -no-merge every field replaced.
 class PolicyUpdate final : public PolicyByIdOrName {
  public:
   PolicyUpdate()
       : PolicyByIdOrName("Update an ACL policy",
                          "\nUsage: proconsul acl policy update [options]\n\n"
-                         "  Replaces a policy's name, description, rules and datacenters.\n",
+                         "  Updates a policy. The flags given are merged into the policy as it\n"
+                         "  is, so only what they name changes; -no-merge replaces every field.\n",
                          "Failed to update policy: ") {
     add_selector();
     policy_.add(flags_);
+    flags_.add_bool("no-merge", &no_merge_,
+                    "Do not merge the current policy with the flags given: replace every field "
+                    "but the ID");
   }
 
  private:
@@ -140,10 +147,28 @@ class PolicyUpdate final : public PolicyByIdOrName {
     if (!id) return std::nullopt;
     auto body = policy_.body(ctx);
     if (!body) return std::nullopt;
+    if (!no_merge_) {
+      auto current = acl_cli::read_object(ctx, http_, "/v1/acl/policy/" + *id,
+                                          "Error reading policy \"" + *id + "\": ");
+      if (!current) return std::nullopt;
+      for (const char* key : {"Name", "Description", "Rules", "Datacenters"}) {
+        if (!given(*body, key) && current->contains(key)) (*body)[key] = current->at(key);
+      }
+    }
+    set_error_prefix("Error updating policy \"" + *id + "\": ");
     return Request{"PUT", "/v1/acl/policy/" + *id, boost::json::serialize(*body)};
+  }
+  // Whether the flags set `key` in the body they make: a non-empty string or list.
+  static bool given(const boost::json::object& body, std::string_view key) {
+    const auto* v = body.if_contains(key);
+    if (v == nullptr) return false;
+    if (v->is_string()) return !v->as_string().empty();
+    if (v->is_array()) return !v->as_array().empty();
+    return false;
   }
   int print(Context& ctx, const std::string& body) override { return print_policy(ctx, body); }
   PolicyFlags policy_;
+  bool no_merge_ = false;
 };
 
 class PolicyDelete final : public PolicyByIdOrName {

@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli/commands/acl/acl_command.h"
+#include "cli/commands/acl/update.h"
 #include "cli/commands/commands.h"
 
 namespace pc::cli {
@@ -87,15 +88,21 @@ class RoleRead final : public AclCommand {
   std::string id_, name_;
 };
 
+// Consul's role update: merges into the role as read (a name or description given replaces
+// the old one, policies and identities are added), or with -no-merge replaces every field.
 class RoleUpdate final : public AclCommand {
  public:
   RoleUpdate()
       : AclCommand("Update an ACL role",
                    "\nUsage: proconsul acl role update [options] -id ROLEID\n\n"
-                   "  Replaces a role's name, description, policies and identities.\n",
+                   "  Updates a role. The flags given are merged into the role as it is, so\n"
+                   "  only what they name changes; -no-merge replaces every field instead.\n",
                    "Failed to update role: ") {
     flags_.add_string("id", &id_, "The ID of the role to update");
     role_.add(flags_);
+    flags_.add_bool("no-merge", &no_merge_,
+                    "Do not merge the current role with the flags given: replace every field "
+                    "but the ID");
   }
 
  private:
@@ -104,11 +111,24 @@ class RoleUpdate final : public AclCommand {
       *ctx.err << "Cannot update a role without specifying the -id parameter\n";
       return std::nullopt;
     }
-    return Request{"PUT", "/v1/acl/role/" + id_, role_.body()};
+    // Read in both modes, so a missing role fails before anything is sent.
+    auto current = acl_cli::read_object(ctx, http_, "/v1/acl/role/" + id_,
+                                        "Error when retrieving current role: ");
+    if (!current) return std::nullopt;
+    set_error_prefix("Error updating role \"" + id_ + "\": ");
+    if (no_merge_) return Request{"PUT", "/v1/acl/role/" + id_, role_.body()};
+    boost::json::object& role = *current;
+    if (!role_.name.empty()) role["Name"] = role_.name;
+    if (!role_.description.empty()) role["Description"] = role_.description;
+    acl_cli::append_links(role, "Policies", role_.policy_ids, role_.policy_names);
+    acl_cli::merge_service_identities(role, acl_cli::service_identities(role_.service_identities));
+    acl_cli::merge_node_identities(role, acl_cli::node_identities(role_.node_identities));
+    return Request{"PUT", "/v1/acl/role/" + id_, boost::json::serialize(role)};
   }
   int print(Context& ctx, const std::string& body) override { return print_role(ctx, body); }
   std::string id_;
   RoleFlags role_;
+  bool no_merge_ = false;
 };
 
 class RoleDelete final : public AclCommand {
