@@ -1,0 +1,167 @@
+"""DNS through a client agent follows the client's own settings, not its server's.
+
+Consul's agents each answer DNS with their own configuration: a client agent reads the
+catalog from a server and builds the answer itself, so its dns_config (only_passing,
+service_ttl, node_ttl, udp_answer_limit, enable_truncate, ...) and its domain apply to what
+it answers, whatever its servers are configured with. Here the client sends its settings with
+each question it forwards and the server answers with them (docs/decisions/0022).
+
+One server (its own DNS port open, with its own settings) and one client agent with very
+different ones; the same names asked of each show whose settings shaped the answer. A SIGHUP
+reload of the client's settings applies to its next question.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from proconsul import wait_until
+from test_acl_dns import DnsServerAgent  # a server with its own DNS port open
+from test_cluster import CONVERGE_S, free_port
+from test_gossip import GossipClient  # a client agent reading a config file
+import test_dns  # DigResult; importing its classes would run their tests here too
+
+DIG_TIMEOUT_S = 10
+
+SERVER_SETTINGS = {
+    "performance": {"raft_multiplier": 1},
+    "dns_config": {"service_ttl": {"*": "30s"}, "node_ttl": "20s", "udp_answer_limit": 3},
+}
+
+
+def client_settings(service_ttl):
+    return {"domain": "example",
+            "dns_config": {"only_passing": True, "service_ttl": {"*": service_ttl},
+                           "node_ttl": "3s", "udp_answer_limit": 2, "enable_truncate": True}}
+
+
+class ClientDnsTest(unittest.TestCase):
+    def setUp(self):
+        if shutil.which("dig") is None:
+            raise AssertionError("dig is missing: install Debian's dnsutils (scripts/setup)")
+        self.root = tempfile.mkdtemp(prefix="pc-client-dns-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        server_config = os.path.join(self.root, "server.json")
+        with open(server_config, "w", encoding="utf-8") as out:
+            json.dump(SERVER_SETTINGS, out)
+        self.client_config = os.path.join(self.root, "client.json")
+        self.write_client_config("7s")
+        port = free_port()
+        os.makedirs(os.path.join(self.root, "s0"))
+        self.server = DnsServerAgent("server-0", os.path.join(self.root, "s0"), port, [],
+                                     server_config, bootstrap_expect=1)
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        self.wait_for(lambda: self.server.get("/v1/status/leader").json() != "", "a leader")
+        os.makedirs(os.path.join(self.root, "c0"))
+        self.client = GossipClient("client-0", os.path.join(self.root, "c0"), [port],
+                                     self.client_config)
+        self.addCleanup(self.client.stop)
+        self.client.start()
+        # The client forwards once gossip told it of the server.
+        self.wait_for(lambda: self.client.get("/v1/status/leader").status == 200,
+                      "the client reaching the server")
+        self.assertIsNotNone(self.server.dns_port, self.server.output_tail(20))
+        self.assertIsNotNone(self.client.dns_port, self.client.output_tail(20))
+
+    def write_client_config(self, service_ttl):
+        with open(self.client_config, "w", encoding="utf-8") as out:
+            json.dump(client_settings(service_ttl), out)
+
+    def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
+        def attempt():
+            try:
+                return predicate()
+            except (OSError, ValueError, AssertionError):
+                return False
+        wait_until(attempt, timeout_s, 0.2, what)
+
+    def dig(self, agent, name, rtype="A", *options):
+        args = ["dig", "@127.0.0.1", "-p", str(agent.dns_port), name, rtype, "+time=3",
+                "+tries=1", "+noall", "+answer", "+authority", "+additional", "+comments",
+                *options]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=DIG_TIMEOUT_S,
+                              check=False)
+        result = test_dns.DigResult(proc.stdout)
+        if proc.returncode != 0 or result.status is None:
+            raise AssertionError(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}")
+        return result
+
+    @staticmethod
+    def answers(result):
+        """(address, ttl) of each A answer, sorted."""
+        out = []
+        for line in result.text.splitlines():
+            fields = line.split()
+            if len(fields) >= 5 and not line.startswith(";") and fields[3] == "A":
+                out.append((fields[4], int(fields[1])))
+        return sorted(out)
+
+    def register(self, node, address, service, status):
+        body = {"Node": node, "Address": address,
+                "Service": {"ID": f"{service}-{node}", "Service": service, "Port": 80},
+                "Checks": [{"CheckID": f"{service}-{node}", "Name": "alive", "Status": status,
+                            "ServiceID": f"{service}-{node}"}]}
+        # Through the client: forwarded to the server like any catalog write.
+        resp = self.client.put("/v1/catalog/register", body=json.dumps(body))
+        self.assertEqual(resp.status, 200, resp.text)
+
+    def test_answers_through_the_client_follow_the_clients_settings(self):
+        self.register("n1", "10.5.0.1", "web", "passing")
+        self.register("n2", "10.5.0.2", "web", "passing")
+        self.register("n3", "10.5.0.3", "web", "warning")
+        for i in range(5):
+            self.register(f"b{i}", f"10.6.0.{i + 1}", "big", "passing")
+
+        # The server's own answer: warning instances in, its 30 s TTL, its domain.
+        server_web = self.dig(self.server, "web.service.consul")
+        self.assertEqual(self.answers(server_web), [("10.5.0.1", 30), ("10.5.0.2", 30),
+                                                    ("10.5.0.3", 30)], server_web)
+
+        # The client's: only passing instances, its 7 s TTL, its domain.
+        def client_web():
+            result = self.dig(self.client, "web.service.example")
+            return self.answers(result) == [("10.5.0.1", 7), ("10.5.0.2", 7)]
+        self.wait_for(client_web, "web.service.example as the client is configured")
+        # The server's domain is not the client's: a name outside its domain, no recursors.
+        self.assertEqual(self.dig(self.client, "web.service.consul").status, "REFUSED")
+        self.assertEqual(self.dig(self.server, "web.service.example").status, "REFUSED")
+
+        # Node TTLs: the client's 3 s against the server's 20 s.
+        self.assertEqual(self.answers(self.dig(self.client, "n1.node.example")),
+                         [("10.5.0.1", 3)])
+        self.assertEqual(self.answers(self.dig(self.server, "n1.node.consul")),
+                         [("10.5.0.1", 20)])
+
+        # Plain 512-byte UDP: the client keeps 2 answers and sets TC; the server 3, no TC.
+        udp = self.dig(self.client, "big.service.example", "A", "+noedns", "+ignore")
+        self.assertEqual(len(udp.records("answer", "A")), 2, udp)
+        self.assertIn("tc", udp.flags, udp)
+        server_udp = self.dig(self.server, "big.service.consul", "A", "+noedns", "+ignore")
+        self.assertEqual(len(server_udp.records("answer", "A")), 3, server_udp)
+        self.assertNotIn("tc", server_udp.flags, server_udp)
+        # Over TCP the client's answer is whole.
+        tcp = self.dig(self.client, "big.service.example", "A", "+tcp")
+        self.assertEqual(len(tcp.records("answer", "A")), 5, tcp)
+
+        # SRV targets and the SOA name the client's domain.
+        srv = self.dig(self.client, "_web._tcp.service.example", "SRV")
+        targets = sorted(r[2][3] for r in srv.records("answer", "SRV"))
+        self.assertEqual(targets, ["n1.node.dc1.example.", "n2.node.dc1.example."], srv)
+        missing = self.dig(self.client, "nothing.service.example")
+        self.assertEqual(missing.status, "NXDOMAIN", missing)
+        self.assertEqual([r[0] for r in missing.records("authority", "SOA")], ["example."])
+
+        # A reload of the client's settings applies to its next question.
+        self.write_client_config("9s")
+        os.kill(self.client.proc.pid, signal.SIGHUP)
+        self.wait_for(lambda: self.answers(self.dig(self.client, "web.service.example"))
+                      == [("10.5.0.1", 9), ("10.5.0.2", 9)], "the reloaded service TTL")
+
+
+if __name__ == "__main__":
+    unittest.main()
