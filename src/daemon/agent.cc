@@ -786,6 +786,9 @@ int run_agent(const core::AgentConfig& initial) {
   dns->set_acl(acl_resolver.get(), &agent_tokens);
   if (!client_mode) client_service.attach_dns(dns.get());
   if (dc_caller) dns->set_datacenter_forwarding(dc_dns_forwarding(*dc_caller));
+  if (leader_duties) {
+    dns->set_leader_forwarding(leader_duties->dns_forwarder(server_runtime->rpc_client()));
+  }
   // Prepared queries: NAME.query names run here on a server (failover included), with the
   // agent's token as the caller's.
   query_federation.known_datacenters = [&membership] { return membership.datacenters(); };

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 #include "acl/builtin.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "daemon/client_rpc.h"
 #include "dns/wire/message.h"
 
 namespace pc::daemon {
@@ -210,7 +212,10 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
     return;
   }
   std::shared_ptr<const dns::ResolverConfig> config = config_.load();
-  if (options != nullptr) config = asker_config(*config, *options);
+  if (options != nullptr) {
+    config = asker_config(*config, *options);
+    if (ask_leader(query, tcp, token, *config, done)) return;
+  }
   dns::Resolution resolution = answer(*decoded, tcp, nullptr, &token, config);
   if (resolution.remote && !resolution.other_datacenter.empty()) {
     dc_forwarding_.ask(resolution.other_datacenter,
@@ -234,6 +239,25 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
     return;
   }
   done(std::move(encoded->bytes));
+}
+
+bool DnsService::ask_leader(std::span<const std::uint8_t> query, bool tcp, const std::string& token,
+                            const dns::ResolverConfig& config,
+                            dns::DnsServer::Options::RemoteDone& done) {
+  if (!leader_forwarding_) return false;
+  const consensus::LeaderInfo leader = log_.leader();
+  if (!leader.known_leader ||
+      dns::stale_answer_allowed(config, leader.known_leader, leader.last_contact_ms)) {
+    return false;
+  }
+  // The leader may answer from its own state whatever the settings say; allowing any
+  // staleness keeps a server that lost leadership meanwhile from passing it on again.
+  dns::ResolverConfig relaxed = config;
+  relaxed.allow_stale = true;
+  relaxed.max_stale_ms = std::numeric_limits<std::uint64_t>::max();
+  std::string payload =
+      encode_dns_query(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token, &relaxed);
+  return leader_forwarding_(std::move(payload), done);
 }
 
 core::Result<std::uint16_t> DnsService::start() {

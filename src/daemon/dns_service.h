@@ -78,6 +78,16 @@ class DnsService {
   void set_datacenter_forwarding(DatacenterForwarding forwarding) {
     dc_forwarding_ = std::move(forwarding);
   }
+  // A server's way to its leader, set before start(): a client agent's question whose
+  // settings refuse a stale answer from this follower (allow_stale off, or the leader heard
+  // from longer ago than max_stale) is sent to the leader, as Consul's non-stale reads go
+  // there; without it such a question is SERVFAIL. Returns false, having sent nothing, when
+  // this server leads or knows no leader.
+  using LeaderForwarding =
+      std::function<bool(std::string payload, dns::DnsServer::Options::RemoteDone done)>;
+  void set_leader_forwarding(LeaderForwarding forwarding) {
+    leader_forwarding_ = std::move(forwarding);
+  }
   // A server answering a client agent's query (client_rpc.h kRpcClientDns) with the client's
   // token ("": anonymous) and the client's resolver settings (`options`; null, from an agent
   // that sends none: this server's own). Of the asker's settings all but the datacenter and
@@ -97,6 +107,11 @@ class DnsService {
                          const dns::ExternalRecords* external, const std::string* token,
                          const std::shared_ptr<const dns::ResolverConfig>& config);
   bool for_servers(const dns::wire::Message& query) const;
+  // Sends a client agent's question to the leader when `config` (the client's settings)
+  // refuses this follower's stale answer; true when it went (`done` then runs with the
+  // leader's answer).
+  bool ask_leader(std::span<const std::uint8_t> query, bool tcp, const std::string& token,
+                  const dns::ResolverConfig& config, dns::DnsServer::Options::RemoteDone& done);
   // Options::remote on this agent: prepared queries run here (answered with `config`), the
   // rest go to remote_.
   void answer_later(std::vector<std::uint8_t> query, bool tcp,
@@ -119,6 +134,7 @@ class DnsService {
   AskServer remote_;
   QueryRunner query_runner_;
   DatacenterForwarding dc_forwarding_;
+  LeaderForwarding leader_forwarding_;
   // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
   std::vector<std::string> remote_zones_;
   const endpoints::AclResolver* acl_ = nullptr;

@@ -58,4 +58,21 @@ http::LeaderForwarder LeaderDuties::forwarder(rpc::RpcClient& client) {
   };
 }
 
+DnsService::LeaderForwarding LeaderDuties::dns_forwarder(rpc::RpcClient& client) {
+  return [this, &client](std::string payload, dns::DnsServer::Options::RemoteDone done) {
+    const consensus::LeaderInfo l = log_.leader();
+    if (!l.known_leader || l.leader_address == own_address_) return false;
+    auto reply = [done](core::Result<std::string> answer) {
+      if (!answer) return done(std::nullopt);
+      done(std::vector<std::uint8_t>(answer->begin(), answer->end()));
+    };
+    if (auto s = client.call(l.leader_address, kRpcClientDns, std::move(payload), kForwardTimeout,
+                             reply);
+        !s) {
+      reply(s.error());
+    }
+    return true;
+  };
+}
+
 }  // namespace pc::daemon

@@ -39,38 +39,14 @@ def client_settings(service_ttl):
                            "node_ttl": "3s", "udp_answer_limit": 2, "enable_truncate": True}}
 
 
-class ClientDnsTest(unittest.TestCase):
+class ClientDnsBase(unittest.TestCase):
+    """Helpers: dig, the A answers with their TTLs, catalog registration through a client."""
+
     def setUp(self):
         if shutil.which("dig") is None:
             raise AssertionError("dig is missing: install Debian's dnsutils (scripts/setup)")
         self.root = tempfile.mkdtemp(prefix="pc-client-dns-")
         self.addCleanup(shutil.rmtree, self.root, True)
-        server_config = os.path.join(self.root, "server.json")
-        with open(server_config, "w", encoding="utf-8") as out:
-            json.dump(SERVER_SETTINGS, out)
-        self.client_config = os.path.join(self.root, "client.json")
-        self.write_client_config("7s")
-        port = free_port()
-        os.makedirs(os.path.join(self.root, "s0"))
-        self.server = DnsServerAgent("server-0", os.path.join(self.root, "s0"), port, [],
-                                     server_config, bootstrap_expect=1)
-        self.addCleanup(self.server.stop)
-        self.server.start()
-        self.wait_for(lambda: self.server.get("/v1/status/leader").json() != "", "a leader")
-        os.makedirs(os.path.join(self.root, "c0"))
-        self.client = GossipClient("client-0", os.path.join(self.root, "c0"), [port],
-                                     self.client_config)
-        self.addCleanup(self.client.stop)
-        self.client.start()
-        # The client forwards once gossip told it of the server.
-        self.wait_for(lambda: self.client.get("/v1/status/leader").status == 200,
-                      "the client reaching the server")
-        self.assertIsNotNone(self.server.dns_port, self.server.output_tail(20))
-        self.assertIsNotNone(self.client.dns_port, self.client.output_tail(20))
-
-    def write_client_config(self, service_ttl):
-        with open(self.client_config, "w", encoding="utf-8") as out:
-            json.dump(client_settings(service_ttl), out)
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         def attempt():
@@ -106,9 +82,40 @@ class ClientDnsTest(unittest.TestCase):
                 "Service": {"ID": f"{service}-{node}", "Service": service, "Port": 80},
                 "Checks": [{"CheckID": f"{service}-{node}", "Name": "alive", "Status": status,
                             "ServiceID": f"{service}-{node}"}]}
-        # Through the client: forwarded to the server like any catalog write.
+        # Through the client: forwarded to a server like any catalog write.
         resp = self.client.put("/v1/catalog/register", body=json.dumps(body))
         self.assertEqual(resp.status, 200, resp.text)
+
+
+class ClientDnsTest(ClientDnsBase):
+    def setUp(self):
+        super().setUp()
+        server_config = os.path.join(self.root, "server.json")
+        with open(server_config, "w", encoding="utf-8") as out:
+            json.dump(SERVER_SETTINGS, out)
+        self.client_config = os.path.join(self.root, "client.json")
+        self.write_client_config("7s")
+        port = free_port()
+        os.makedirs(os.path.join(self.root, "s0"))
+        self.server = DnsServerAgent("server-0", os.path.join(self.root, "s0"), port, [],
+                                     server_config, bootstrap_expect=1)
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        self.wait_for(lambda: self.server.get("/v1/status/leader").json() != "", "a leader")
+        os.makedirs(os.path.join(self.root, "c0"))
+        self.client = GossipClient("client-0", os.path.join(self.root, "c0"), [port],
+                                   self.client_config)
+        self.addCleanup(self.client.stop)
+        self.client.start()
+        # The client forwards once gossip told it of the server.
+        self.wait_for(lambda: self.client.get("/v1/status/leader").status == 200,
+                      "the client reaching the server")
+        self.assertIsNotNone(self.server.dns_port, self.server.output_tail(20))
+        self.assertIsNotNone(self.client.dns_port, self.client.output_tail(20))
+
+    def write_client_config(self, service_ttl):
+        with open(self.client_config, "w", encoding="utf-8") as out:
+            json.dump(client_settings(service_ttl), out)
 
     def test_answers_through_the_client_follow_the_clients_settings(self):
         self.register("n1", "10.5.0.1", "web", "passing")
@@ -161,6 +168,62 @@ class ClientDnsTest(unittest.TestCase):
         os.kill(self.client.proc.pid, signal.SIGHUP)
         self.wait_for(lambda: self.answers(self.dig(self.client, "web.service.example"))
                       == [("10.5.0.1", 9), ("10.5.0.2", 9)], "the reloaded service TTL")
+
+
+
+class StrictClientDnsTest(ClientDnsBase):
+    """Three servers and three client agents with allow_stale off: a client's question that
+    lands on a follower is answered by the leader (Consul sends non-stale reads there), not
+    refused with SERVFAIL. Each client picks its server at random, so with three of them
+    nearly every run has one on a follower; a run where all chose the leader still checks
+    the answers."""
+
+    def setUp(self):
+        super().setUp()
+        server_config = os.path.join(self.root, "server.json")
+        with open(server_config, "w", encoding="utf-8") as out:
+            json.dump(SERVER_SETTINGS, out)
+        self.client_config = os.path.join(self.root, "client.json")
+        settings = client_settings("7s")
+        settings["dns_config"]["allow_stale"] = False
+        with open(self.client_config, "w", encoding="utf-8") as out:
+            json.dump(settings, out)
+        ports = [free_port() for _ in range(3)]
+        self.servers = []
+        for i, port in enumerate(ports):
+            data_dir = os.path.join(self.root, f"s{i}")
+            os.makedirs(data_dir)
+            server = DnsServerAgent(f"server-{i}", data_dir, port,
+                                    [p for p in ports if p != port], server_config)
+            self.addCleanup(server.stop)
+            server.start()
+            self.servers.append(server)
+        self.wait_for(lambda: all(s.get("/v1/status/leader").json() != "" for s in self.servers),
+                      "a leader known to every server")
+        self.clients = []
+        for i in range(3):
+            data_dir = os.path.join(self.root, f"c{i}")
+            os.makedirs(data_dir)
+            client = GossipClient(f"client-{i}", data_dir, ports, self.client_config)
+            self.addCleanup(client.stop)
+            client.start()
+            self.clients.append(client)
+        for client in self.clients:
+            self.wait_for(lambda c=client: c.get("/v1/status/leader").status == 200,
+                          f"{client.node} reaching a server")
+        self.client = self.clients[0]
+
+    def test_a_follower_has_the_leader_answer(self):
+        self.register("n1", "10.5.0.1", "web", "passing")
+        self.register("n3", "10.5.0.3", "web", "warning")
+        for client in self.clients:
+            self.wait_for(lambda c=client: self.answers(self.dig(c, "web.service.example"))
+                          == [("10.5.0.1", 7)], f"web.service.example through {client.node}")
+            for _ in range(3):
+                result = self.dig(client, "web.service.example")
+                self.assertEqual(result.status, "NOERROR", result)
+                self.assertEqual(self.answers(result), [("10.5.0.1", 7)], result)
+
 
 
 if __name__ == "__main__":

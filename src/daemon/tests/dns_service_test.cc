@@ -79,6 +79,7 @@ class ServerDnsTest : public state::testing::StoreTest {
     auto bytes = dns::wire::encode(q, dns::wire::kMaxUdpSize);
     EXPECT_TRUE(bytes.has_value());
     DnsService service(store_, log_, server_config_, "server-1");
+    if (to_leader_) service.set_leader_forwarding(to_leader_);
     std::optional<Message> out;
     service.answer_async(bytes->bytes, tcp, "", options,
                          [&out](std::optional<std::vector<std::uint8_t>> answer) {
@@ -93,6 +94,7 @@ class ServerDnsTest : public state::testing::StoreTest {
   dns::ResolverConfig client_options() const { return resolver_config_of(client_config_, "c"); }
 
   std::uint64_t index_ = 0;
+  DnsService::LeaderForwarding to_leader_;
   LeaderOnlyLog log_;
   core::AgentConfig server_config_;
   core::AgentConfig client_config_;
@@ -150,6 +152,52 @@ TEST_F(ServerDnsTest, TheClientsStaleLimitApplies) {
   auto loose = ask("web.service.example.", dns::wire::type::kA, &options);
   ASSERT_TRUE(loose.has_value());
   EXPECT_EQ(loose->header.rcode, dns::wire::rcode::kNoError);
+}
+
+TEST_F(ServerDnsTest, AFollowerTheClientsSettingsRefuseAsksTheLeader) {
+  log_.info = consensus::LeaderInfo{true, "127.0.0.1:8300", 5000};
+  std::vector<std::string> sent;
+  bool leading = false;
+  // The leader's answer: the question's own bytes with QR set stand in for it.
+  to_leader_ = [&](std::string payload, dns::DnsServer::Options::RemoteDone done) {
+    if (leading) return false;
+    sent.push_back(payload);
+    auto q = decode_dns_query(payload);
+    EXPECT_TRUE(q.has_value());
+    std::vector<std::uint8_t> answer = q->bytes;
+    answer[2] |= 0x80;
+    done(answer);
+    return true;
+  };
+  dns::ResolverConfig options = client_options();
+  options.allow_stale = false;
+  auto m = ask("web.service.example.", dns::wire::type::kA, &options);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->answers.empty());  // what the fake leader said, not an answer made here
+  ASSERT_EQ(sent.size(), 1u);
+  auto forwarded = decode_dns_query(sent[0]);
+  ASSERT_TRUE(forwarded.has_value() && forwarded->options.has_value());
+  // The leader answers with the client's settings, told that it may answer from its state
+  // whatever it is by then (so it never passes the question on again).
+  EXPECT_TRUE(forwarded->options->allow_stale);
+  EXPECT_EQ(forwarded->options->service_ttls, options.service_ttls);
+  EXPECT_TRUE(forwarded->options->only_passing);
+  EXPECT_EQ(forwarded->options->domain, "example.");
+  // Settings that allow this follower's answer, or a question with none, stay here.
+  options.allow_stale = true;
+  m = ask("web.service.example.", dns::wire::type::kA, &options);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->answers.size(), 1u);
+  m = ask("web.service.consul.", dns::wire::type::kA, nullptr);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->answers.size(), 2u);
+  EXPECT_EQ(sent.size(), 1u);
+  // When the forwarder finds this server leads after all, the answer is made here.
+  leading = true;
+  options.allow_stale = false;
+  m = ask("web.service.example.", dns::wire::type::kA, &options);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->header.rcode, dns::wire::rcode::kServFail);  // last contact 5 s: not allowed
 }
 
 TEST_F(ServerDnsTest, TheClientsUdpLimitAndTruncationApply) {
