@@ -229,6 +229,13 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
                  std::move(done));
     return;
   }
+  if (resolution.forward && options != nullptr) {
+    // The asker has recursors (its settings say so, or nothing is forwarded): an empty
+    // answer tells it to ask them (DnsServer::Options::RemoteDone). Agents that send no
+    // settings predate that, and get nullopt (SERVFAIL) as before.
+    done(std::vector<std::uint8_t>{});
+    return;
+  }
   if (resolution.forward || resolution.remote) {
     done(std::nullopt);
     return;

@@ -94,7 +94,9 @@ class DnsService {
   // node name apply: TTLs, only_passing, the answer limits and truncation, the SOA, the
   // domains, the RA bit, allow_stale / max_stale. `done` gets the encoded response sized for
   // the client's transport, or nullopt for a query that does not decode or is not this
-  // server's to answer (the client then answers SERVFAIL). A question naming another
+  // server's to answer (the client then answers SERVFAIL); with `options`, an empty
+  // response for a name the client's recursors answer (a reverse name the catalog does not
+  // know, when the client has recursors). A question naming another
   // datacenter is asked there (set_datacenter_forwarding) with the same settings. `done` runs
   // once, maybe on another thread.
   void answer_async(std::span<const std::uint8_t> query, bool tcp, const std::string& token,

@@ -15,8 +15,11 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from proconsul import wait_until
@@ -33,10 +36,63 @@ SERVER_SETTINGS = {
 }
 
 
-def client_settings(service_ttl):
-    return {"domain": "example",
+STUB_PTR_TARGET = "stub.recursor.test."
+
+
+def client_settings(service_ttl, recursor_port):
+    return {"domain": "example", "recursors": [f"127.0.0.1:{recursor_port}"],
             "dns_config": {"only_passing": True, "service_ttl": {"*": service_ttl},
-                           "node_ttl": "3s", "udp_answer_limit": 2, "enable_truncate": True}}
+                           "node_ttl": "3s", "udp_answer_limit": 2, "enable_truncate": True,
+                           "recursor_timeout": "2s"}}
+
+
+class StubRecursor:
+    """A UDP recursor on loopback answering every PTR question with STUB_PTR_TARGET and
+    anything else with NXDOMAIN; it stops with the test."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
+
+    def serve(self):
+        while not self.stopped.is_set():
+            try:
+                packet, peer = self.sock.recvfrom(4096)
+            except (socket.timeout, OSError):
+                continue
+            reply = self.answer(packet)
+            if reply:
+                self.sock.sendto(reply, peer)
+
+    @staticmethod
+    def answer(packet):
+        if len(packet) < 12:
+            return None
+        ident, flags = struct.unpack("!HH", packet[:4])
+        pos = 12
+        while pos < len(packet) and packet[pos] != 0:
+            pos += 1 + packet[pos]
+        if pos + 5 > len(packet):
+            return None
+        qtype = struct.unpack("!H", packet[pos + 1:pos + 3])[0]
+        question = packet[12:pos + 5]
+        rd = flags & 0x0100
+        if qtype != 12:
+            return struct.pack("!HHHHHH", ident, 0x8083 | rd, 1, 0, 0, 0) + question
+        target = b"".join(bytes([len(label)]) + label.encode("ascii")
+                          for label in STUB_PTR_TARGET.rstrip(".").split(".")) + b"\0"
+        record = b"\xc0\x0c" + struct.pack("!HHIH", 12, 1, 60, len(target)) + target
+        return struct.pack("!HHHHHH", ident, 0x8080 | rd, 1, 1, 0, 0) + question + record
 
 
 class ClientDnsBase(unittest.TestCase):
@@ -93,6 +149,8 @@ class ClientDnsTest(ClientDnsBase):
         server_config = os.path.join(self.root, "server.json")
         with open(server_config, "w", encoding="utf-8") as out:
             json.dump(SERVER_SETTINGS, out)
+        self.recursor = StubRecursor()
+        self.addCleanup(self.recursor.stop)
         self.client_config = os.path.join(self.root, "client.json")
         self.write_client_config("7s")
         port = free_port()
@@ -115,7 +173,7 @@ class ClientDnsTest(ClientDnsBase):
 
     def write_client_config(self, service_ttl):
         with open(self.client_config, "w", encoding="utf-8") as out:
-            json.dump(client_settings(service_ttl), out)
+            json.dump(client_settings(service_ttl, self.recursor.port), out)
 
     def test_answers_through_the_client_follow_the_clients_settings(self):
         self.register("n1", "10.5.0.1", "web", "passing")
@@ -134,8 +192,11 @@ class ClientDnsTest(ClientDnsBase):
             result = self.dig(self.client, "web.service.example")
             return self.answers(result) == [("10.5.0.1", 7), ("10.5.0.2", 7)]
         self.wait_for(client_web, "web.service.example as the client is configured")
-        # The server's domain is not the client's: a name outside its domain, no recursors.
-        self.assertEqual(self.dig(self.client, "web.service.consul").status, "REFUSED")
+        # The server's domain is not the client's: a name outside it, for the client's
+        # recursor (NXDOMAIN without the SOA the resolver would add).
+        outside = self.dig(self.client, "web.service.consul")
+        self.assertEqual(outside.status, "NXDOMAIN", outside)
+        self.assertEqual(outside.authority, [], outside)
         self.assertEqual(self.dig(self.server, "web.service.example").status, "REFUSED")
 
         # Node TTLs: the client's 3 s against the server's 20 s.
@@ -163,6 +224,18 @@ class ClientDnsTest(ClientDnsBase):
         self.assertEqual(missing.status, "NXDOMAIN", missing)
         self.assertEqual([r[0] for r in missing.records("authority", "SOA")], ["example."])
 
+        # The client has recursors: RA is set on what the server built for it, and a reverse
+        # name the catalog does not know goes to the client's recursor.
+        self.assertIn("ra", self.dig(self.client, "web.service.example").flags)
+        self.assertNotIn("ra", server_web.flags)
+        unknown = self.dig(self.client, "99.2.0.192.in-addr.arpa", "PTR")
+        self.assertEqual(unknown.status, "NOERROR", unknown)
+        self.assertEqual([r[2][0] for r in unknown.records("answer", "PTR")], [STUB_PTR_TARGET],
+                         unknown)
+        known = self.dig(self.client, "1.0.5.10.in-addr.arpa", "PTR")
+        self.assertEqual([r[2][0] for r in known.records("answer", "PTR")],
+                         ["n1.node.dc1.example."], known)
+
         # A reload of the client's settings applies to its next question.
         self.write_client_config("9s")
         os.kill(self.client.proc.pid, signal.SIGHUP)
@@ -184,7 +257,7 @@ class StrictClientDnsTest(ClientDnsBase):
         with open(server_config, "w", encoding="utf-8") as out:
             json.dump(SERVER_SETTINGS, out)
         self.client_config = os.path.join(self.root, "client.json")
-        settings = client_settings("7s")
+        settings = client_settings("7s", free_port())
         settings["dns_config"]["allow_stale"] = False
         with open(self.client_config, "w", encoding="utf-8") as out:
             json.dump(settings, out)

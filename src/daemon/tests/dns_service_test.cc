@@ -73,6 +73,17 @@ class ServerDnsTest : public state::testing::StoreTest {
   // server has none to give.
   std::optional<Message> ask(const std::string& name, std::uint16_t qtype,
                              const dns::ResolverConfig* options, bool tcp = true) {
+    auto answer = ask_raw(name, qtype, options, tcp);
+    if (!answer) return std::nullopt;
+    auto decoded = dns::wire::decode(*answer);
+    EXPECT_TRUE(decoded.has_value());
+    if (!decoded) return std::nullopt;
+    return std::move(*decoded);
+  }
+  // The encoded answer as answer_async gives it.
+  std::optional<std::vector<std::uint8_t>> ask_raw(const std::string& name, std::uint16_t qtype,
+                                                   const dns::ResolverConfig* options,
+                                                   bool tcp = true) {
     Message q;
     q.header.id = 77;
     q.questions.push_back(dns::wire::Question{name, qtype, dns::wire::kClassIn});
@@ -80,14 +91,14 @@ class ServerDnsTest : public state::testing::StoreTest {
     EXPECT_TRUE(bytes.has_value());
     DnsService service(store_, log_, server_config_, "server-1");
     if (to_leader_) service.set_leader_forwarding(to_leader_);
-    std::optional<Message> out;
+    std::optional<std::vector<std::uint8_t>> out;
+    bool called = false;
     service.answer_async(bytes->bytes, tcp, "", options,
-                         [&out](std::optional<std::vector<std::uint8_t>> answer) {
-                           if (!answer) return;
-                           auto decoded = dns::wire::decode(*answer);
-                           EXPECT_TRUE(decoded.has_value());
-                           if (decoded) out = std::move(*decoded);
+                         [&](std::optional<std::vector<std::uint8_t>> answer) {
+                           called = true;
+                           out = std::move(answer);
                          });
+    EXPECT_TRUE(called);
     return out;
   }
 
@@ -139,6 +150,27 @@ TEST_F(ServerDnsTest, TheClientsDomainIsAnsweredAndTheServersDatacenterKept) {
   ASSERT_TRUE(m.has_value());
   ASSERT_EQ(m->answers.size(), 1u);
   EXPECT_EQ(std::get<dns::wire::SrvRdata>(m->answers[0].rdata).target, "n1.node.dc1.example.");
+}
+
+TEST_F(ServerDnsTest, ReverseNamesTheCatalogLacksGoToTheClientsRecursors) {
+  dns::ResolverConfig options = client_options();
+  const std::string unknown = "9.9.9.10.in-addr.arpa.";
+  // Without recursors on the client: NXDOMAIN from the catalog, as the server would say.
+  auto m = ask(unknown, dns::wire::type::kPtr, &options);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->header.rcode, dns::wire::rcode::kNxDomain);
+  EXPECT_FALSE(m->header.ra);
+  // With them: an empty answer, which sends the client to its recursors.
+  options.recursion_available = true;
+  auto raw = ask_raw(unknown, dns::wire::type::kPtr, &options);
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_TRUE(raw->empty());
+  // A known address is answered here, with RA set as the client's recursors call for.
+  m = ask("1.0.0.10.in-addr.arpa.", dns::wire::type::kPtr, &options);
+  ASSERT_TRUE(m.has_value());
+  ASSERT_EQ(m->answers.size(), 1u);
+  EXPECT_TRUE(m->header.ra);
+  EXPECT_EQ(std::get<dns::wire::PtrRdata>(m->answers[0].rdata).name, "n1.node.dc1.example.");
 }
 
 TEST_F(ServerDnsTest, TheClientsStaleLimitApplies) {
