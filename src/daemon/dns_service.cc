@@ -9,7 +9,6 @@
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
-#include "daemon/client_rpc.h"
 #include "dns/wire/message.h"
 
 namespace pc::daemon {
@@ -259,12 +258,11 @@ bool DnsService::ask_leader(std::span<const std::uint8_t> query, bool tcp, const
   }
   // The leader may answer from its own state whatever the settings say; allowing any
   // staleness keeps a server that lost leadership meanwhile from passing it on again.
-  dns::ResolverConfig relaxed = config;
-  relaxed.allow_stale = true;
-  relaxed.max_stale_ms = std::numeric_limits<std::uint64_t>::max();
-  std::string payload =
-      encode_dns_query(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token, &relaxed);
-  return leader_forwarding_(std::move(payload), done);
+  auto relaxed = std::make_shared<dns::ResolverConfig>(config);
+  relaxed->allow_stale = true;
+  relaxed->max_stale_ms = std::numeric_limits<std::uint64_t>::max();
+  return leader_forwarding_(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token,
+                            std::move(relaxed), done);
 }
 
 core::Result<std::uint16_t> DnsService::start() {

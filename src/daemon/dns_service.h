@@ -81,10 +81,13 @@ class DnsService {
   // A server's way to its leader, set before start(): a client agent's question whose
   // settings refuse a stale answer from this follower (allow_stale off, or the leader heard
   // from longer ago than max_stale) is sent to the leader, as Consul's non-stale reads go
-  // there; without it such a question is SERVFAIL. Returns false, having sent nothing, when
-  // this server leads or knows no leader.
+  // there; without it such a question is SERVFAIL. Gets the question, its transport, the
+  // client's token and the settings to send; returns false, having sent nothing, when this
+  // server leads or knows no leader.
   using LeaderForwarding =
-      std::function<bool(std::string payload, dns::DnsServer::Options::RemoteDone done)>;
+      std::function<bool(std::vector<std::uint8_t> query, bool tcp, const std::string& token,
+                         std::shared_ptr<const dns::ResolverConfig> options,
+                         dns::DnsServer::Options::RemoteDone done)>;
   void set_leader_forwarding(LeaderForwarding forwarding) {
     leader_forwarding_ = std::move(forwarding);
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "daemon/client_rpc.h"
+#include "daemon/dns_call.h"
 
 namespace pc::daemon {
 namespace {
@@ -59,18 +60,20 @@ http::LeaderForwarder LeaderDuties::forwarder(rpc::RpcClient& client) {
 }
 
 DnsService::LeaderForwarding LeaderDuties::dns_forwarder(rpc::RpcClient& client) {
-  return [this, &client](std::string payload, dns::DnsServer::Options::RemoteDone done) {
+  return [this, &client](std::vector<std::uint8_t> query, bool tcp, const std::string& token,
+                         std::shared_ptr<const dns::ResolverConfig> options,
+                         dns::DnsServer::Options::RemoteDone done) {
     const consensus::LeaderInfo l = log_.leader();
     if (!l.known_leader || l.leader_address == own_address_) return false;
-    auto reply = [done](core::Result<std::string> answer) {
-      if (!answer) return done(std::nullopt);
-      done(std::vector<std::uint8_t>(answer->begin(), answer->end()));
+    auto ask = [&client, leader = l.leader_address](
+                   std::string payload, std::function<void(core::Result<std::string>)> reply) {
+      if (auto s = client.call(leader, kRpcClientDns, std::move(payload), kForwardTimeout, reply);
+          !s) {
+        reply(s.error());  // call() never ran `reply`
+      }
     };
-    if (auto s = client.call(l.leader_address, kRpcClientDns, std::move(payload), kForwardTimeout,
-                             reply);
-        !s) {
-      reply(s.error());
-    }
+    call_dns(std::move(ask), std::move(query), tcp, token, std::move(options),
+             "DNS through the leader", std::move(done));
     return true;
   };
 }

@@ -31,9 +31,9 @@ class LeaderDuties {
   // For http::register_routes: runs a request on the leader through `client` unless this
   // server leads. A request a follower already forwarded is not forwarded again.
   http::LeaderForwarder forwarder(rpc::RpcClient& client);
-  // For DnsService::set_leader_forwarding: sends a kRpcClientDns payload to the leader
-  // through `client` and returns true, or returns false when this server leads or no leader
-  // is known (the caller answers itself).
+  // For DnsService::set_leader_forwarding: asks the leader through `client` (dns_call.h, so a
+  // leader that predates DNS options is asked again without them) and returns true, or
+  // returns false when this server leads or no leader is known (the caller answers itself).
   DnsService::LeaderForwarding dns_forwarder(rpc::RpcClient& client);
 
  private:

@@ -191,12 +191,12 @@ TEST_F(ServerDnsTest, AFollowerTheClientsSettingsRefuseAsksTheLeader) {
   std::vector<std::string> sent;
   bool leading = false;
   // The leader's answer: the question's own bytes with QR set stand in for it.
-  to_leader_ = [&](std::string payload, dns::DnsServer::Options::RemoteDone done) {
+  to_leader_ = [&](std::vector<std::uint8_t> query, bool tcp, const std::string& token,
+                   std::shared_ptr<const dns::ResolverConfig> options,
+                   dns::DnsServer::Options::RemoteDone done) {
     if (leading) return false;
-    sent.push_back(payload);
-    auto q = decode_dns_query(payload);
-    EXPECT_TRUE(q.has_value());
-    std::vector<std::uint8_t> answer = q->bytes;
+    sent.push_back(encode_dns_query(query, tcp, token, options.get()));
+    std::vector<std::uint8_t> answer = query;
     answer[2] |= 0x80;
     done(answer);
     return true;
