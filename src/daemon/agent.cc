@@ -791,13 +791,15 @@ int run_agent(const core::AgentConfig& initial) {
   // The DNS interface on every client address, answering from the latest snapshot. A client
   // agent's resolver has no catalog: its domains are answered by a server, whose resolver
   // exists even when its own DNS port is disabled.
-  std::unique_ptr<DnsService> dns =
-      std::make_unique<DnsService>(store, log, config, identity.node_name,
-                                   client_mode ? client_runtime->dns_forwarder(&agent_tokens)
-                                               : dns::DnsServer::Options::Remote());
+  std::unique_ptr<DnsService> dns = std::make_unique<DnsService>(
+      store, log, config, identity.node_name,
+      client_mode ? client_runtime->dns_forwarder(&agent_tokens) : AskServer());
   dns->set_acl(acl_resolver.get(), &agent_tokens);
   if (!client_mode) client_service.attach_dns(dns.get());
   if (dc_caller) dns->set_datacenter_forwarding(dc_dns_forwarding(*dc_caller));
+  if (leader_duties) {
+    dns->set_leader_forwarding(leader_duties->dns_forwarder(server_runtime->rpc_client()));
+  }
   // Prepared queries: NAME.query names run here on a server (failover included), with the
   // agent's token as the caller's.
   query_federation.known_datacenters = [&membership] { return membership.datacenters(); };

@@ -1,5 +1,7 @@
 #include "daemon/client_rpc.h"
 
+#include "daemon/dns_options.h"
+
 #include "proto/client.pb.h"
 #include "proto/commands.pb.h"
 #include "state/row_proto.h"
@@ -152,16 +154,42 @@ core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes) {
 namespace {
 constexpr char kDnsTcp = 0x01;
 constexpr char kDnsHasToken = 0x02;
+constexpr char kDnsHasOptions = 0x04;
+constexpr std::string_view kUnknownDnsTransport = "unknown DNS transport";
+
+void put_length(std::string& out, std::size_t length, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((length >> shift) & 0xff));
+  }
+}
+
+// A big-endian length of `bytes` bytes and that many bytes after it, taken off `in`; nullopt
+// when `in` is cut short or the length is 0 or over `max`.
+std::optional<std::string_view> take_counted(std::string_view& in, int bytes, std::size_t max) {
+  if (in.size() < static_cast<std::size_t>(bytes)) return std::nullopt;
+  std::size_t length = 0;
+  for (int i = 0; i < bytes; ++i) length = (length << 8) | static_cast<std::uint8_t>(in[i]);
+  in.remove_prefix(static_cast<std::size_t>(bytes));
+  if (length == 0 || length > max || in.size() < length) return std::nullopt;
+  std::string_view out = in.substr(0, length);
+  in.remove_prefix(length);
+  return out;
+}
 }  // namespace
 
 std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
-                             std::string_view token) {
+                             std::string_view token, const dns::ResolverConfig* options) {
   std::string out(1, tcp ? kDnsTcp : '\0');
   if (!token.empty()) {
     out[0] = static_cast<char>(out[0] | kDnsHasToken);
-    out.push_back(static_cast<char>((token.size() >> 8) & 0xff));
-    out.push_back(static_cast<char>(token.size() & 0xff));
+    put_length(out, token.size(), 2);
     out.append(token);
+  }
+  if (options != nullptr) {
+    out[0] = static_cast<char>(out[0] | kDnsHasOptions);
+    const std::string encoded = encode_dns_options(*options);
+    put_length(out, encoded.size(), 4);
+    out.append(encoded);
   }
   out.append(query.begin(), query.end());
   return out;
@@ -170,25 +198,34 @@ std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
 core::Result<DnsQuery> decode_dns_query(std::string_view bytes) {
   if (bytes.empty()) return invalid("not a DNS query");
   const char flags = bytes[0];
-  if ((flags & ~(kDnsTcp | kDnsHasToken)) != 0) return invalid("unknown DNS transport");
+  if ((flags & ~(kDnsTcp | kDnsHasToken | kDnsHasOptions)) != 0) {
+    return invalid(std::string(kUnknownDnsTransport));
+  }
   bytes.remove_prefix(1);
   DnsQuery out;
   out.tcp = (flags & kDnsTcp) != 0;
   if ((flags & kDnsHasToken) != 0) {
-    if (bytes.size() < 2) return invalid("DNS query token is cut short");
-    const std::size_t length =
-        (static_cast<std::size_t>(static_cast<std::uint8_t>(bytes[0])) << 8) |
-        static_cast<std::uint8_t>(bytes[1]);
-    bytes.remove_prefix(2);
-    if (length == 0 || length > kDnsQueryTokenMax) return invalid("DNS query token length");
-    if (bytes.size() < length) return invalid("DNS query token is cut short");
-    out.token.assign(bytes.substr(0, length));
-    bytes.remove_prefix(length);
+    auto token = take_counted(bytes, 2, kDnsQueryTokenMax);
+    if (!token) return invalid("DNS query token is cut short or of a bad length");
+    out.token.assign(*token);
+  }
+  if ((flags & kDnsHasOptions) != 0) {
+    // An empty options message is still a DNS options value, but never a valid one: it
+    // lacks the domain, so the length 0 the helper refuses loses nothing.
+    auto encoded = take_counted(bytes, 4, kDnsOptionsSizeMax);
+    if (!encoded) return invalid("DNS query options are cut short or of a bad length");
+    auto options = decode_dns_options(*encoded);
+    if (!options) return options.error();
+    out.options = std::move(*options);
   }
   // A DNS message has at least its 12-byte header; 65535 bytes is the most TCP carries.
   if (bytes.size() < 12 || bytes.size() > 65535) return invalid("not a DNS query");
   out.bytes.assign(bytes.begin(), bytes.end());
   return out;
+}
+
+bool dns_options_refused(const core::Error& error) {
+  return error.code == core::Code::kInvalidArgument && error.message == kUnknownDnsTransport;
 }
 
 core::Status parse_client_command(std::string_view bytes, proto::Command& out) {

@@ -8,8 +8,10 @@
 //                       (forward.proto); a bare Command (older agents) acts for anonymous
 //   kRpcClientNodeRows  NodeRowsRequest -> NodeRows: the catalog's rows for the agent's node
 //   kRpcClientHttp      HttpRequest -> HttpResponse: an HTTP API request the agent forwards
-//   kRpcClientDns       flags byte (bit 0: TCP; bit 1: a token follows) [+ 2-byte big-endian
-//                       length + the agent's ACL token] + a DNS query -> the encoded response
+//   kRpcClientDns       flags byte (bit 0: TCP; bit 1: a token follows; bit 2: resolver options
+//                       follow) [+ 2-byte big-endian length + the agent's ACL token] [+ 4-byte
+//                       big-endian length + DnsOptions (dns_options.h)] + a DNS query -> the
+//                       encoded response
 //   kRpcClientAclResolve AclResolveRequest (a secret) -> AclResolveReply: what it grants
 //
 // Method numbers share one space with consensus's (1-4, consensus/runtime/rpc_transport.h);
@@ -24,6 +26,7 @@
 #include "acl/token_grants.h"
 #include "agent/catalog_sync.h"
 #include "core/result.h"
+#include "dns/resolver.h"
 #include "http/handler.h"
 #include "rpc/frame.h"
 
@@ -74,18 +77,28 @@ std::string encode_node_rows(const agent::NodeRows& rows);
 core::Result<agent::NodeRows> decode_node_rows(std::string_view bytes);
 
 // A forwarded DNS question carries the token the client agent answers DNS with (Consul's
-// client agents send theirs with every RPC). The token is written only when there is one, so
-// a query without one is the older format byte for byte; missing means anonymous.
+// client agents send theirs with every RPC) and the agent's resolver settings (its dns_config,
+// domain and alt_domain: Consul's agents each answer with their own). Each is written only
+// when there is one, so a query without either is the older format byte for byte; a missing
+// token means anonymous, missing options the server's own settings.
 struct DnsQuery {
   bool tcp = false;
   std::string token;  // "" for none: the anonymous token
+  // The asker's settings as decode_dns_options gives them (datacenter and node name left at
+  // their defaults); nullopt from an agent that sends none.
+  std::optional<dns::ResolverConfig> options;
   std::vector<std::uint8_t> bytes;
 };
 // Longer tokens are refused by the decoder (and not sent by the encoder's callers).
 inline constexpr std::size_t kDnsQueryTokenMax = 1024;
+// `options`, when given, must fit (dns_options_fit); callers check before sending.
 std::string encode_dns_query(const std::vector<std::uint8_t>& query, bool tcp,
-                             std::string_view token = {});
+                             std::string_view token = {},
+                             const dns::ResolverConfig* options = nullptr);
 core::Result<DnsQuery> decode_dns_query(std::string_view bytes);
+// What a server that predates the options answers a query carrying them; the caller asks it
+// again without them (that server answers with its own settings, as it always did).
+bool dns_options_refused(const core::Error& error);
 
 // kRpcClientAclResolve. A reply decodes to the grants, or nullopt for "no such token".
 std::string encode_acl_resolve_request(const std::string& secret);

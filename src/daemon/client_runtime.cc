@@ -149,25 +149,16 @@ http::Handler ClientRuntime::http_forwarder() {
   };
 }
 
-dns::DnsServer::Options::Remote ClientRuntime::dns_forwarder(const endpoints::AgentTokens* tokens) {
+AskServer ClientRuntime::dns_forwarder(const endpoints::AgentTokens* tokens) {
   return [this, tokens](std::vector<std::uint8_t> query, bool tcp,
+                        std::shared_ptr<const dns::ResolverConfig> options,
                         dns::DnsServer::Options::RemoteDone done) {
-    const std::string token = tokens != nullptr ? tokens->dns_token() : "";
-    if (token.size() > kDnsQueryTokenMax) {
-      // No server would take it; answering with another token instead would be wrong.
-      core::log::warn(kModule, "the agent's DNS token is over {} bytes", kDnsQueryTokenMax);
-      done(std::nullopt);
-      return;
-    }
-    call(kRpcClientDns, encode_dns_query(query, tcp, token), kCallTimeout, /*retry=*/true,
-         [done = std::move(done)](core::Result<std::string> reply) {
-           if (!reply) {
-             core::log::debug(kModule, "DNS through a server: {}", reply.error().message);
-             done(std::nullopt);
-             return;
-           }
-           done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
-         });
+    std::string token = tokens != nullptr ? tokens->dns_token() : "";
+    auto ask = [this](std::string payload, std::function<void(core::Result<std::string>)> reply) {
+      call(kRpcClientDns, std::move(payload), kCallTimeout, /*retry=*/true, std::move(reply));
+    };
+    call_dns(std::move(ask), std::move(query), tcp, std::move(token), std::move(options),
+             "DNS through a server", std::move(done));
   };
 }
 

@@ -13,7 +13,8 @@
 // - acl_fetcher(): what a token secret grants, so the agent enforces ACLs itself; every
 //   write carries the token it acts for (set_write_token()), which the server checks.
 // - dns_forwarder(): DNS questions about the agent's domains, answered by a server's
-//   resolver and sized for the transport the question came on.
+//   resolver with the agent's own resolver settings (dns_options.h) and sized for the
+//   transport the question came on.
 //
 // Servers are the alive servers of the agent's datacenter in its LAN gossip pool (role
 // "consul", their RPC port in the "port" tag; daemon/server_discovery.h), asked afresh on
@@ -38,6 +39,7 @@
 #include "agent/catalog_sync.h"
 #include "consensus/log.h"
 #include "core/result.h"
+#include "daemon/dns_call.h"
 #include "dns/server.h"
 #include "endpoints/acl_remote.h"
 #include "endpoints/agent_tokens.h"
@@ -69,8 +71,9 @@ class ClientRuntime final : public consensus::Log {
   http::Handler http_forwarder();
   // For the agent's DNS servers: a query about the agent's domains, answered by a server
   // with the agent's DNS token from `tokens` (read per query, so a token set at runtime is
-  // used at once; null or none set: anonymous). `tokens` must outlive the forwarder.
-  dns::DnsServer::Options::Remote dns_forwarder(const endpoints::AgentTokens* tokens = nullptr);
+  // used at once; null or none set: anonymous) and the settings DnsService passes along.
+  // `tokens` must outlive the forwarder.
+  AskServer dns_forwarder(const endpoints::AgentTokens* tokens = nullptr);
   // For the agent's ACL resolver (endpoints/acl_remote.h): what a secret grants, asked of a
   // server (kRpcClientAclResolve), trying the next one when a server cannot be reached.
   endpoints::TokenFetch acl_fetcher();

@@ -168,7 +168,7 @@ void ClientService::handle_dns(rpc::Request request, rpc::Responder responder) {
     return;
   }
   dns->answer_async(
-      query->bytes, query->tcp, query->token,
+      query->bytes, query->tcp, query->token, query->options ? &*query->options : nullptr,
       [responder](std::optional<std::vector<std::uint8_t>> answer) mutable {
         if (!answer) {
           responder.fail(core::make_error(core::Code::kInvalidArgument, "no answer to this query"));

@@ -1,12 +1,11 @@
 #include "daemon/dc_forward.h"
 
-#include "core/log.h"
 #include "daemon/client_rpc.h"
+#include "daemon/dns_call.h"
 
 namespace pc::daemon {
 namespace {
 
-constexpr std::string_view kModule = "federation";
 // A remote resolver answers at once; the DNS server gives up on a remote answer after 40 s.
 constexpr std::chrono::seconds kDnsCallTimeout{10};
 // Each remote server tried gets this long: a resolver answers within a round trip, so one that
@@ -39,18 +38,16 @@ DnsService::DatacenterForwarding dc_dns_forwarding(federation::WanDcCaller& call
   DnsService::DatacenterForwarding out;
   out.has_servers = [&caller](const std::string& dc) { return caller.has_servers(dc); };
   out.ask = [&caller](const std::string& dc, std::vector<std::uint8_t> query, bool tcp,
-                      const std::string& token, dns::DnsServer::Options::RemoteDone done) {
-    caller.call_bounded(
-        dc, kRpcClientDns, encode_dns_query(query, tcp, token),
-        federation::DcCallBounds{kDnsCallTimeout, kDnsAttemptTimeout},
-        /*idempotent=*/true, [dc, done = std::move(done)](core::Result<std::string> reply) {
-          if (!reply) {
-            core::log::debug(kModule, "DNS in datacenter {}: {}", dc, reply.error().message);
-            done(std::nullopt);
-            return;
-          }
-          done(std::vector<std::uint8_t>(reply->begin(), reply->end()));
-        });
+                      const std::string& token, std::shared_ptr<const dns::ResolverConfig> options,
+                      dns::DnsServer::Options::RemoteDone done) {
+    auto ask = [&caller, dc](std::string payload,
+                             std::function<void(core::Result<std::string>)> reply) {
+      caller.call_bounded(dc, kRpcClientDns, std::move(payload),
+                          federation::DcCallBounds{kDnsCallTimeout, kDnsAttemptTimeout},
+                          /*idempotent=*/true, std::move(reply));
+    };
+    call_dns(std::move(ask), std::move(query), tcp, token, std::move(options),
+             "DNS in datacenter " + dc, std::move(done));
   };
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 #include "acl/builtin.h"
@@ -38,6 +39,16 @@ dns::Resolution server_failure(const dns::wire::Message& query) {
   failed.response.questions = query.questions;
   failed.cacheable = false;
   return failed;
+}
+
+// The settings a question from another agent is answered with: the asker's, except what only
+// this server knows (its datacenter, its node).
+std::shared_ptr<const dns::ResolverConfig> asker_config(const dns::ResolverConfig& own,
+                                                        const dns::ResolverConfig& asker) {
+  auto config = std::make_shared<dns::ResolverConfig>(asker);
+  config->datacenter = own.datacenter;
+  config->node_name = own.node_name;
+  return config;
 }
 
 }  // namespace
@@ -80,8 +91,7 @@ dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config) {
 }
 
 DnsService::DnsService(state::Store& store, const consensus::Log& log,
-                       const core::AgentConfig& config, std::string node_name,
-                       dns::DnsServer::Options::Remote remote)
+                       const core::AgentConfig& config, std::string node_name, AskServer remote)
     : store_(store),
       log_(log),
       node_name_(std::move(node_name)),
@@ -122,14 +132,14 @@ void DnsService::set_acl(const endpoints::AclResolver* acl, const endpoints::Age
 }
 
 dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
-                                   const dns::ExternalRecords* external, const std::string* token) {
+                                   const dns::ExternalRecords* external, const std::string* token,
+                                   const std::shared_ptr<const dns::ResolverConfig>& config) {
   if (remote_ && for_servers(query)) {
     dns::Resolution remote;
     remote.remote = true;
     remote.cacheable = false;
     return remote;
   }
-  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
   const consensus::LeaderInfo leader = log_.leader();
   if (!dns::stale_answer_allowed(*config, leader.known_leader, leader.last_contact_ms)) {
     return server_failure(query);
@@ -168,17 +178,17 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
 }
 
 void DnsService::answer_later(std::vector<std::uint8_t> query, bool tcp,
+                              std::shared_ptr<const dns::ResolverConfig> config,
                               dns::DnsServer::Options::RemoteDone done) {
   auto decoded = dns::wire::decode(query);
   if (!decoded || !query_runner_) {
-    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    if (remote_) return remote_(std::move(query), tcp, std::move(config), std::move(done));
     return done(std::nullopt);
   }
-  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
   dns::Resolution first =
       dns::resolve_full(*decoded, store_.snapshot(), *config, rand_, !tcp, nullptr);
   if (first.prepared_query.empty()) {
-    if (remote_) return remote_(std::move(query), tcp, std::move(done));
+    if (remote_) return remote_(std::move(query), tcp, std::move(config), std::move(done));
     return done(std::nullopt);
   }
   auto message = std::make_shared<dns::wire::Message>(std::move(*decoded));
@@ -193,22 +203,36 @@ void DnsService::answer_later(std::vector<std::uint8_t> query, bool tcp,
 }
 
 void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
-                              const std::string& token, dns::DnsServer::Options::RemoteDone done) {
+                              const std::string& token, const dns::ResolverConfig* options,
+                              dns::DnsServer::Options::RemoteDone done) {
   auto decoded = dns::wire::decode(query);
   if (!decoded || decoded->header.qr) {
     done(std::nullopt);
     return;
   }
-  dns::Resolution resolution = answer(*decoded, tcp, nullptr, &token);
+  std::shared_ptr<const dns::ResolverConfig> config = config_.load();
+  if (options != nullptr) {
+    config = asker_config(*config, *options);
+    if (ask_leader(query, tcp, token, *config, done)) return;
+  }
+  dns::Resolution resolution = answer(*decoded, tcp, nullptr, &token, config);
   if (resolution.remote && !resolution.other_datacenter.empty()) {
     dc_forwarding_.ask(resolution.other_datacenter,
                        std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token,
-                       std::move(done));
+                       std::move(config), std::move(done));
     return;
   }
   if (resolution.remote && !resolution.prepared_query.empty()) {
     // A prepared query asked through a client agent or another datacenter: run it here.
-    answer_later(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(done));
+    answer_later(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, std::move(config),
+                 std::move(done));
+    return;
+  }
+  if (resolution.forward && options != nullptr) {
+    // The asker has recursors (its settings say so, or nothing is forwarded): an empty
+    // answer tells it to ask them (DnsServer::Options::RemoteDone). Agents that send no
+    // settings predate that, and get nullopt (SERVFAIL) as before.
+    done(std::vector<std::uint8_t>{});
     return;
   }
   if (resolution.forward || resolution.remote) {
@@ -223,6 +247,24 @@ void DnsService::answer_async(std::span<const std::uint8_t> query, bool tcp,
   done(std::move(encoded->bytes));
 }
 
+bool DnsService::ask_leader(std::span<const std::uint8_t> query, bool tcp, const std::string& token,
+                            const dns::ResolverConfig& config,
+                            dns::DnsServer::Options::RemoteDone& done) {
+  if (!leader_forwarding_) return false;
+  const consensus::LeaderInfo leader = log_.leader();
+  if (!leader.known_leader ||
+      dns::stale_answer_allowed(config, leader.known_leader, leader.last_contact_ms)) {
+    return false;
+  }
+  // The leader may answer from its own state whatever the settings say; allowing any
+  // staleness keeps a server that lost leadership meanwhile from passing it on again.
+  auto relaxed = std::make_shared<dns::ResolverConfig>(config);
+  relaxed->allow_stale = true;
+  relaxed->max_stale_ms = std::numeric_limits<std::uint64_t>::max();
+  return leader_forwarding_(std::vector<std::uint8_t>(query.begin(), query.end()), tcp, token,
+                            std::move(relaxed), done);
+}
+
 core::Result<std::uint16_t> DnsService::start() {
   std::uint16_t port = static_cast<std::uint16_t>(port_);
   for (const std::string& address : addresses_) {
@@ -232,17 +274,21 @@ core::Result<std::uint16_t> DnsService::start() {
     if (query_runner_) {
       options.remote = [this](std::vector<std::uint8_t> q, bool tcp,
                               dns::DnsServer::Options::RemoteDone done) {
-        answer_later(std::move(q), tcp, std::move(done));
+        answer_later(std::move(q), tcp, config_.load(), std::move(done));
       };
-    } else {
-      options.remote = remote_;
+    } else if (remote_) {
+      // A server answers with this agent's settings as they are now (reload applies at once).
+      options.remote = [this](std::vector<std::uint8_t> q, bool tcp,
+                              dns::DnsServer::Options::RemoteDone done) {
+        remote_(std::move(q), tcp, config_.load(), std::move(done));
+      };
     }
     if (dc_forwarding_.ask) {
       // Questions asked of this agent go to the other datacenter with the agent's DNS token.
       options.remote_dc = [this](const std::string& dc, std::vector<std::uint8_t> query, bool tcp,
                                  dns::DnsServer::Options::RemoteDone done) {
         const std::string token = tokens_ != nullptr ? tokens_->dns_token() : "";
-        dc_forwarding_.ask(dc, std::move(query), tcp, token, std::move(done));
+        dc_forwarding_.ask(dc, std::move(query), tcp, token, config_.load(), std::move(done));
       };
     }
     // Cached answers stay valid until the next write is applied; none are served while this
@@ -262,7 +308,7 @@ core::Result<std::uint16_t> DnsService::start() {
     };
     auto server = std::make_unique<dns::DnsServer>(
         options, [this](const dns::wire::Message& q, bool tcp, const dns::ExternalRecords* e) {
-          return answer(q, tcp, e, nullptr);
+          return answer(q, tcp, e, nullptr, config_.load());
         });
     server->set_recursors(recursors_);
     auto bound = server->start();

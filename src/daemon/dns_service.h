@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/rand.h"
 #include "core/result.h"
+#include "daemon/dns_call.h"
 #include "dns/resolver.h"
 #include "dns/server.h"
 #include "endpoints/acl_resolver.h"
@@ -33,9 +34,10 @@ dns::DnsServer::Recursors recursors_of(const core::AgentConfig& config);
 class DnsService {
  public:
   // `remote`: on a client agent, asks a server; every question about the agent's domains
-  // (and reverse lookups) goes there, other names to the agent's own recursors.
+  // (and reverse lookups) goes there, with this agent's resolver settings for the server to
+  // answer with (dns_options.h), other names to the agent's own recursors.
   DnsService(state::Store& store, const consensus::Log& log, const core::AgentConfig& config,
-             std::string node_name, dns::DnsServer::Options::Remote remote = {});
+             std::string node_name, AskServer remote = {});
   ~DnsService();
   DnsService(const DnsService&) = delete;
   DnsService& operator=(const DnsService&) = delete;
@@ -66,30 +68,59 @@ class DnsService {
   // datacenter it has no path to.
   struct DatacenterForwarding {
     std::function<bool(const std::string& datacenter)> has_servers;
-    // The question, its transport and the ACL token it is asked with ("": anonymous there).
+    // The question, its transport, the ACL token it is asked with ("": anonymous there) and
+    // the settings of the agent it was asked of, which the remote server answers with.
     std::function<void(const std::string& datacenter, std::vector<std::uint8_t> query, bool tcp,
-                       const std::string& token, dns::DnsServer::Options::RemoteDone done)>
+                       const std::string& token, std::shared_ptr<const dns::ResolverConfig> options,
+                       dns::DnsServer::Options::RemoteDone done)>
         ask;
   };
   void set_datacenter_forwarding(DatacenterForwarding forwarding) {
     dc_forwarding_ = std::move(forwarding);
   }
+  // A server's way to its leader, set before start(): a client agent's question whose
+  // settings refuse a stale answer from this follower (allow_stale off, or the leader heard
+  // from longer ago than max_stale) is sent to the leader, as Consul's non-stale reads go
+  // there; without it such a question is SERVFAIL. Gets the question, its transport, the
+  // client's token and the settings to send; returns false, having sent nothing, when this
+  // server leads or knows no leader.
+  using LeaderForwarding =
+      std::function<bool(std::vector<std::uint8_t> query, bool tcp, const std::string& token,
+                         std::shared_ptr<const dns::ResolverConfig> options,
+                         dns::DnsServer::Options::RemoteDone done)>;
+  void set_leader_forwarding(LeaderForwarding forwarding) {
+    leader_forwarding_ = std::move(forwarding);
+  }
   // A server answering a client agent's query (client_rpc.h kRpcClientDns) with the client's
-  // token ("": anonymous): `done` gets the
-  // encoded response sized for the client's transport, or nullopt for a query that does not
-  // decode or is not this server's to answer (the client then answers SERVFAIL). A question
-  // naming another datacenter is asked there (set_datacenter_forwarding). `done` runs once,
-  // maybe on another thread.
+  // token ("": anonymous) and the client's resolver settings (`options`; null, from an agent
+  // that sends none: this server's own). Of the asker's settings all but the datacenter and
+  // node name apply: TTLs, only_passing, the answer limits and truncation, the SOA, the
+  // domains, the RA bit, allow_stale / max_stale. `done` gets the encoded response sized for
+  // the client's transport, or nullopt for a query that does not decode or is not this
+  // server's to answer (the client then answers SERVFAIL); with `options`, an empty
+  // response for a name the client's recursors answer (a reverse name the catalog does not
+  // know, when the client has recursors). A question naming another
+  // datacenter is asked there (set_datacenter_forwarding) with the same settings. `done` runs
+  // once, maybe on another thread.
   void answer_async(std::span<const std::uint8_t> query, bool tcp, const std::string& token,
-                    dns::DnsServer::Options::RemoteDone done);
+                    const dns::ResolverConfig* options, dns::DnsServer::Options::RemoteDone done);
 
  private:
-  // `token`: the secret to answer with; null for this agent's own DNS token.
+  // `token`: the secret to answer with; null for this agent's own DNS token. `config`: the
+  // settings to answer with (this agent's, or those of the agent that asked).
   dns::Resolution answer(const dns::wire::Message& query, bool tcp,
-                         const dns::ExternalRecords* external, const std::string* token);
+                         const dns::ExternalRecords* external, const std::string* token,
+                         const std::shared_ptr<const dns::ResolverConfig>& config);
   bool for_servers(const dns::wire::Message& query) const;
-  // Options::remote on this agent: prepared queries run here, the rest go to remote_.
+  // Sends a client agent's question to the leader when `config` (the client's settings)
+  // refuses this follower's stale answer; true when it went (`done` then runs with the
+  // leader's answer).
+  bool ask_leader(std::span<const std::uint8_t> query, bool tcp, const std::string& token,
+                  const dns::ResolverConfig& config, dns::DnsServer::Options::RemoteDone& done);
+  // Options::remote on this agent: prepared queries run here (answered with `config`), the
+  // rest go to remote_.
   void answer_later(std::vector<std::uint8_t> query, bool tcp,
+                    std::shared_ptr<const dns::ResolverConfig> config,
                     dns::DnsServer::Options::RemoteDone done);
 
   state::Store& store_;
@@ -105,9 +136,10 @@ class DnsService {
   dns::DnsServer::Recursors recursors_;
   core::SystemRand rand_;
   std::vector<std::unique_ptr<dns::DnsServer>> servers_;
-  dns::DnsServer::Options::Remote remote_;
+  AskServer remote_;
   QueryRunner query_runner_;
   DatacenterForwarding dc_forwarding_;
+  LeaderForwarding leader_forwarding_;
   // Lower case, with leading and trailing dots: the zones a client agent's servers answer.
   std::vector<std::string> remote_zones_;
   const endpoints::AclResolver* acl_ = nullptr;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "daemon/client_rpc.h"
+#include "daemon/dns_call.h"
 
 namespace pc::daemon {
 namespace {
@@ -54,6 +55,25 @@ http::LeaderForwarder LeaderDuties::forwarder(rpc::RpcClient& client) {
       // call() never ran `done`; nothing was moved out of it yet.
       done(s.error());
     }
+    return true;
+  };
+}
+
+DnsService::LeaderForwarding LeaderDuties::dns_forwarder(rpc::RpcClient& client) {
+  return [this, &client](std::vector<std::uint8_t> query, bool tcp, const std::string& token,
+                         std::shared_ptr<const dns::ResolverConfig> options,
+                         dns::DnsServer::Options::RemoteDone done) {
+    const consensus::LeaderInfo l = log_.leader();
+    if (!l.known_leader || l.leader_address == own_address_) return false;
+    auto ask = [&client, leader = l.leader_address](
+                   std::string payload, std::function<void(core::Result<std::string>)> reply) {
+      if (auto s = client.call(leader, kRpcClientDns, std::move(payload), kForwardTimeout, reply);
+          !s) {
+        reply(s.error());  // call() never ran `reply`
+      }
+    };
+    call_dns(std::move(ask), std::move(query), tcp, token, std::move(options),
+             "DNS through the leader", std::move(done));
     return true;
   };
 }

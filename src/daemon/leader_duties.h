@@ -12,6 +12,7 @@
 
 #include "consensus/log.h"
 #include "core/timer_thread.h"
+#include "daemon/dns_service.h"
 #include "endpoints/session_timers.h"
 #include "http/routes.h"
 #include "rpc/transport.h"
@@ -30,6 +31,10 @@ class LeaderDuties {
   // For http::register_routes: runs a request on the leader through `client` unless this
   // server leads. A request a follower already forwarded is not forwarded again.
   http::LeaderForwarder forwarder(rpc::RpcClient& client);
+  // For DnsService::set_leader_forwarding: asks the leader through `client` (dns_call.h, so a
+  // leader that predates DNS options is asked again without them) and returns true, or
+  // returns false when this server leads or no leader is known (the caller answers itself).
+  DnsService::LeaderForwarding dns_forwarder(rpc::RpcClient& client);
 
  private:
   void check();

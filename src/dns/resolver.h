@@ -55,6 +55,8 @@ struct ResolverConfig {
   bool recursion_available = false;  // recursors are configured: RA set, outside names forwarded
   bool allow_stale = true;
   std::uint64_t max_stale_ms = 87600ull * 3600 * 1000;
+
+  bool operator==(const ResolverConfig&) const = default;
 };
 
 // Records the server found for host names through the recursors, by lower-case FQDN.

@@ -367,7 +367,9 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> complete(Impl* s, Prep
   }
   std::optional<std::vector<std::uint8_t>> out;
   if (p.resolution.remote) {
-    out = co_await ask_remote(s, p, std::move(raw), tcp);
+    out = co_await ask_remote(s, p, raw, tcp);
+    // An empty answer: the other process found the name is the recursors' (see RemoteDone).
+    if (out && out->empty()) out = co_await forward(s, p, raw, tcp);
   } else if (p.resolution.forward) {
     out = co_await forward(s, p, raw, tcp);
   } else {

@@ -65,7 +65,9 @@ class DnsServer {
     std::function<std::uint64_t()> cache_generation;
     // Answers a query whose Resolution says `remote`: gets the query's bytes and whether it
     // came over TCP, and calls `done` once, from any thread, with the encoded response (sized
-    // for that transport) or nullopt for SERVFAIL. Must not block.
+    // for that transport) or nullopt for SERVFAIL. Must not block. An empty response means
+    // the other process found the name to be the recursors' (a `forward` Resolution there):
+    // the query goes to this server's recursors (SERVFAIL without any).
     using RemoteDone = std::function<void(std::optional<std::vector<std::uint8_t>>)>;
     using Remote = std::function<void(std::vector<std::uint8_t> query, bool tcp, RemoteDone done)>;
     Remote remote;

@@ -42,9 +42,10 @@ void node_rows(std::string_view in) {
 void dns_query(std::string_view in) {
   auto q = decode_dns_query(in);
   if (!q) return;
-  auto again = decode_dns_query(encode_dns_query(q->bytes, q->tcp, q->token));
+  const pc::dns::ResolverConfig* options = q->options ? &*q->options : nullptr;
+  auto again = decode_dns_query(encode_dns_query(q->bytes, q->tcp, q->token, options));
   PC_ASSERT(again.has_value() && again->tcp == q->tcp && again->token == q->token &&
-                again->bytes == q->bytes,
+                again->options == q->options && again->bytes == q->bytes,
             "a forwarded DNS query does not round-trip");
 }
 

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "daemon/dns_options.h"
+#include "proto/client.pb.h"
 #include "proto/commands.pb.h"
 
 namespace pc::daemon {
@@ -164,7 +166,8 @@ TEST(ClientRpc, DnsQueriesCarryTheirTransport) {
   EXPECT_EQ(back->bytes, query);
   EXPECT_FALSE(decode_dns_query(encode_dns_query(query, false))->tcp);
   EXPECT_FALSE(decode_dns_query(std::string(5, '\0')).has_value());            // no header
-  EXPECT_FALSE(decode_dns_query("\x07" + std::string(12, '\0')).has_value());  // transport
+  EXPECT_FALSE(decode_dns_query("\x08" + std::string(12, '\0')).has_value());  // transport
+  EXPECT_TRUE(dns_options_refused(decode_dns_query("\x09" + std::string(12, '\0')).error()));
 }
 
 TEST(ClientRpc, DnsQueriesCarryTheAgentsToken) {
@@ -187,6 +190,96 @@ TEST(ClientRpc, DnsQueriesCarryTheAgentsToken) {
   EXPECT_FALSE(decode_dns_query(encode_dns_query(query, false, big)).has_value());
   // The token is there but the query after it is shorter than a DNS header.
   EXPECT_FALSE(decode_dns_query(encode_dns_query({1, 2, 3}, false, "s")).has_value());
+}
+
+dns::ResolverConfig sample_options() {
+  dns::ResolverConfig o;
+  o.domain = "example.";
+  o.alt_domain = "alt.example.";
+  o.service_ttl = 4;
+  o.service_ttls = {{"*", 7}, {"db*", 60}, {"web", 0}};
+  o.node_ttl = 3;
+  o.soa_min_ttl = 1;
+  o.soa_refresh = 2;
+  o.soa_retry = 5;
+  o.soa_expire = 6;
+  o.only_passing = true;
+  o.a_record_limit = 9;
+  o.udp_answer_limit = 0;
+  o.enable_truncate = true;
+  o.node_meta_txt = false;
+  o.recursion_available = true;
+  o.allow_stale = false;
+  o.max_stale_ms = 1234;
+  return o;
+}
+
+TEST(ClientRpc, DnsQueriesCarryTheAgentsResolverOptions) {
+  std::vector<std::uint8_t> query(12, 0);
+  query[0] = 0x56;
+  const dns::ResolverConfig options = sample_options();
+  for (const std::string token : {"", "secret-1"}) {
+    auto back = decode_dns_query(encode_dns_query(query, true, token, &options));
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_TRUE(back->tcp);
+    EXPECT_EQ(back->token, token);
+    EXPECT_EQ(back->bytes, query);
+    ASSERT_TRUE(back->options.has_value());
+    EXPECT_EQ(*back->options, options);
+  }
+  // Defaults round-trip too (zero values and all).
+  const dns::ResolverConfig defaults;
+  EXPECT_EQ(decode_dns_query(encode_dns_query(query, false, "", &defaults))->options, defaults);
+  // Without options the request is the older format and decodes to none.
+  auto plain = decode_dns_query(encode_dns_query(query, false, "s"));
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->options.has_value());
+}
+
+TEST(ClientRpc, DnsOptionsRefuseWhatNoAgentSends) {
+  std::vector<std::uint8_t> query(12, 0);
+  auto with = [&](const dns::ResolverConfig& o) {
+    return decode_dns_query(encode_dns_query(query, false, "", &o)).has_value();
+  };
+  dns::ResolverConfig o = sample_options();
+  EXPECT_TRUE(with(o));
+  for (const char* bad : {"", ".", "a..b."}) {
+    o = sample_options();
+    o.domain = bad;
+    EXPECT_FALSE(with(o)) << bad;
+  }
+  o = sample_options();
+  o.domain = std::string(64, 'x') + ".";  // a label over 63 bytes
+  EXPECT_FALSE(with(o));
+  o = sample_options();
+  o.alt_domain = ".";
+  EXPECT_FALSE(with(o));
+  o = sample_options();
+  o.service_ttls[std::string(kDnsOptionsServiceNameMax + 1, 's')] = 1;
+  EXPECT_FALSE(dns_options_fit(o));
+  EXPECT_FALSE(with(o));
+  o = sample_options();
+  for (std::size_t i = 0; i < kDnsOptionsServiceTtlsMax; ++i) o.service_ttls[std::to_string(i)] = 1;
+  EXPECT_FALSE(dns_options_fit(o));
+  EXPECT_FALSE(with(o));
+  // A name twice, which the map cannot hold: written by hand.
+  proto::client::DnsOptions m;
+  m.set_domain("consul.");
+  for (int i = 0; i < 2; ++i) {
+    auto* e = m.add_service_ttls();
+    e->set_name("web");
+    e->set_ttl_s(5);
+  }
+  EXPECT_FALSE(decode_dns_options(m.SerializeAsString()).has_value());
+  m.mutable_service_ttls()->RemoveLast();
+  EXPECT_TRUE(decode_dns_options(m.SerializeAsString()).has_value());
+  EXPECT_FALSE(decode_dns_options("\xff\xff").has_value());  // does not parse
+  // The options' length: 0, over the limit, or past the end.
+  const std::string q12(12, '\0');
+  EXPECT_FALSE(decode_dns_query(std::string("\x04\x00\x00\x00\x00", 5) + q12).has_value());
+  EXPECT_FALSE(decode_dns_query(std::string("\x04\x7f\x00\x00\x00", 5) + q12).has_value());
+  EXPECT_FALSE(decode_dns_query(std::string("\x04\x00\x00\x01\x00", 5) + q12).has_value());
+  EXPECT_FALSE(decode_dns_query(std::string("\x04\x00\x00", 3)).has_value());
 }
 
 acl::TokenGrantsText sample_grants() {
@@ -254,6 +347,12 @@ TEST(ClientRpc, WriteFuzzCorpus) {
   write("dns_query_token", 4,
         encode_dns_query(std::vector<std::uint8_t>(12, 0), true,
                          "8f246b77-f3e1-ff88-5b48-8ec93abf3e05"));
+  const dns::ResolverConfig options = sample_options();
+  write("dns_query_options", 4,
+        encode_dns_query(std::vector<std::uint8_t>(12, 0), false, "", &options));
+  write("dns_query_token_options", 4,
+        encode_dns_query(std::vector<std::uint8_t>(12, 0), true,
+                         "8f246b77-f3e1-ff88-5b48-8ec93abf3e05", &options));
   write("command", 5, cmd.SerializeAsString());
   write("acl_resolve_reply", 6, encode_acl_resolve_reply(sample_grants()));
   write("acl_resolve_not_found", 6, encode_acl_resolve_reply(std::nullopt));
