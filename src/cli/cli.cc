@@ -42,6 +42,7 @@ constexpr CommandEntry kCommands[] = {
     {"force-leave", make_force_leave_command},
     {"info", make_info_command},
     {"join", make_join_command},
+    {"keygen", make_keygen_command},
     {"keyring", make_keyring_command},
     {"kv", make_kv_command},
     {"kv delete", make_kv_delete_command},

@@ -51,6 +51,7 @@
 #include "endpoints/acl_write.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
+#include "endpoints/gossip_stats.h"
 #include "endpoints/response_cache.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tombstone_gc.h"
@@ -256,11 +257,15 @@ core::Status start_wan(const core::AgentConfig& config, const endpoints::AgentId
   if (auto s = wan->start(); !s) {
     return core::make_error(s.error().code, "Error starting WAN gossip: " + s.error().message);
   }
-  if (!config.start_join_wan.empty() && wan->join(config.start_join_wan) == 0) {
-    wan->stop();
-    return core::make_error(core::Code::kUnavailable,
-                            "Error joining WAN: no member answered at any start_join_wan "
-                            "address");
+  if (!config.start_join_wan.empty()) {
+    const gossip::Pool::JoinOutcome joined = wan->join(config.start_join_wan);
+    if (joined.answered == 0) {
+      wan->stop();
+      return core::make_error(core::Code::kUnavailable,
+                              "Error joining WAN: no member answered at any start_join_wan "
+                              "address" +
+                                  key_mismatch_hint(joined.refused));
+    }
   }
   wan->start_retry_join(config.retry_join_wan);
   return core::ok();
@@ -563,6 +568,12 @@ int run_agent(const core::AgentConfig& initial) {
   ctx.membership = &membership;
   if (wan) ctx.wan_coordinates = [pool = wan.get()] { return pool->server_coordinates(); };
   if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };
+  ctx.gossip_stats = [lan = lan.get(), wan = wan.get()] {
+    endpoints::GossipStats pools;
+    if (lan) pools.lan = lan->stats();
+    if (wan) pools.wan = wan->stats();
+    return pools;
+  };
   // The keyring and user events, answered by every agent from its own LAN pool.
   endpoints::GossipOps gossip_ops;
   gossip_ops.user_events = &user_events.log();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "daemon/gossip_pool.h"
 #include "daemon/wan_members.h"
 
 namespace pc::daemon {
@@ -45,20 +46,22 @@ core::Result<int> AgentMembership::join(const std::vector<std::string>& addresse
     return core::make_error(core::Code::kUnavailable, "this agent runs no LAN gossip pool");
   }
   core::log::info(kModule, "({}) joining: {}", wan ? "WAN" : "LAN", fmt_list(addresses));
-  std::size_t answered = 0;
+  gossip::Pool::JoinOutcome outcome;
   if (wan) {
-    answered = wan_->join(addresses);
+    outcome = wan_->join(addresses);
   } else {
     std::vector<std::string> targets;
     for (const std::string& a : addresses) {
       for (std::string& t : lan_join_addresses(a)) targets.push_back(std::move(t));
     }
-    answered = lan_->join(targets);
+    outcome = lan_->join(targets);
   }
+  const std::size_t answered = outcome.answered;
   if (answered == 0) {
-    return core::make_error(
-        core::Code::kUnavailable,
-        "Failed to join any of " + fmt_list(addresses) + ": no member answered at those addresses");
+    return core::make_error(core::Code::kUnavailable,
+                            "Failed to join any of " + fmt_list(addresses) +
+                                ": no member answered at those addresses" +
+                                key_mismatch_hint(outcome.refused));
   }
   core::log::info(kModule, "({}) joined: number_of_nodes={}", wan ? "WAN" : "LAN", answered);
   return static_cast<int>(answered);

@@ -30,6 +30,14 @@ std::string_view event_verb(gossip::EventKind kind) {
 
 }  // namespace
 
+std::string key_mismatch_hint(std::size_t refused) {
+  if (refused == 0) return {};
+  return "; " + std::to_string(refused) + (refused == 1 ? " member" : " members") +
+         " read our push-pull and hung up or answered with a frame we cannot decrypt: check "
+         "that this agent's gossip encryption key (encrypt, or its keyring file) is the "
+         "cluster's";
+}
+
 std::string host_port(const std::string& ip, int port) {
   const bool v6 = ip.find(':') != std::string::npos;
   return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);

@@ -54,6 +54,10 @@ std::string host_port(const std::string& ip, int port);
 // name does not resolve.
 std::vector<std::string> gossip_join_addresses(const std::string& target, int default_port);
 
+// What to add to a join error when members refused our push-pull (gossip::Pool::JoinOutcome):
+// most likely our gossip encryption key is not theirs. Empty when none refused.
+std::string key_mismatch_hint(std::size_t refused);
+
 // A started pool, or the error (a bad key, tags over the meta limit, a port in use).
 core::Result<std::unique_ptr<gossip::Pool>> start_pool(const PoolOptions& options, PoolSetup setup);
 

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "daemon/gossip_stats.h"
 #include "daemon/lan_members.h"
 #include "daemon/pool_keyring.h"
 #include "daemon/server_discovery.h"
@@ -150,7 +151,7 @@ void LanGossip::start_joining(std::vector<std::string> lan_addresses) {
   });
 }
 
-std::size_t LanGossip::join_once(const std::vector<std::string>& targets) {
+gossip::Pool::JoinOutcome LanGossip::join_once(const std::vector<std::string>& targets) {
   std::vector<std::string> addresses;
   for (const std::string& target : targets) {
     std::vector<std::string> resolved = lan_join_addresses(target);
@@ -159,17 +160,20 @@ std::size_t LanGossip::join_once(const std::vector<std::string>& targets) {
       if (a != pool_->address()) addresses.push_back(std::move(a));
     }
   }
-  return addresses.empty() ? 0 : pool_->join(addresses);
+  if (addresses.empty()) return {};
+  return pool_->join_outcome(addresses);
 }
 
 core::Result<std::size_t> LanGossip::join_now(const std::vector<std::string>& lan_addresses) {
   if (lan_addresses.empty()) return std::size_t{0};
-  const std::size_t answered = join_once(lan_addresses);
+  const gossip::Pool::JoinOutcome outcome = join_once(lan_addresses);
+  const std::size_t answered = outcome.answered;
   if (answered == 0) {
     std::string list;
     for (const std::string& a : lan_addresses) list += (list.empty() ? "" : ", ") + a;
     return core::make_error(core::Code::kUnavailable,
-                            "failed to join any of the start_join addresses: " + list);
+                            "failed to join any of the start_join addresses: " + list +
+                                key_mismatch_hint(outcome.refused));
   }
   joined_ = true;
   core::log::info(kModule, "join: joined {} of {} agents", answered, lan_addresses.size());
@@ -182,7 +186,8 @@ void LanGossip::join_loop(std::vector<std::string> targets) {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    const std::size_t answered = join_once(targets);
+    const gossip::Pool::JoinOutcome outcome = join_once(targets);
+    const std::size_t answered = outcome.answered;
     if (answered > 0) {
       joined_ = true;
       core::log::info(kModule, "retry_join: joined the LAN pool through {} of {} addresses",
@@ -194,8 +199,8 @@ void LanGossip::join_loop(std::vector<std::string> targets) {
                        attempt);
       return;
     }
-    core::log::warn(kModule, "retry_join: no address answered (attempt {}); retrying in {}ms",
-                    attempt, options_.retry_interval.count());
+    core::log::warn(kModule, "retry_join: no address answered (attempt {}){}; retrying in {}ms",
+                    attempt, key_mismatch_hint(outcome.refused), options_.retry_interval.count());
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, options_.retry_interval, [this] { return stopping_; })) return;
   }
@@ -220,11 +225,11 @@ std::chrono::milliseconds LanGossip::reconnect_timeout() const {
       lan_core_config(options_.node_name, options_.timing).reconnect_timeout_ms);
 }
 
-std::size_t LanGossip::join(const std::vector<std::string>& gossip_addresses) {
-  if (!pool_ || stopped_) return 0;
-  const std::size_t answered = pool_->join(gossip_addresses);
-  if (answered > 0) joined_ = true;
-  return answered;
+gossip::Pool::JoinOutcome LanGossip::join(const std::vector<std::string>& gossip_addresses) {
+  if (!pool_ || stopped_) return {};
+  const gossip::Pool::JoinOutcome outcome = pool_->join_outcome(gossip_addresses);
+  if (outcome.answered > 0) joined_ = true;
+  return outcome;
 }
 
 core::Result<gossip::MemberState> LanGossip::force_leave(const std::string& name, bool prune) {
@@ -278,6 +283,11 @@ void LanGossip::stop() {
   if (rejoiner_.joinable()) rejoiner_.join();
   if (pool_) pool_->stop();
   stopped_ = true;
+}
+
+std::optional<endpoints::GossipPoolStats> LanGossip::stats() const {
+  if (!pool_ || stopped_) return std::nullopt;
+  return gossip_pool_stats(*pool_);
 }
 
 }  // namespace pc::daemon

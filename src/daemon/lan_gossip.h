@@ -46,6 +46,7 @@
 #include "daemon/pool_keyring.h"
 #include "daemon/server_discovery.h"
 #include "endpoints/context.h"
+#include "endpoints/gossip_stats.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
 
@@ -95,6 +96,8 @@ class LanGossip {
   std::vector<gossip::MemberInfo> members() const;
   // This agent's LAN Vivaldi coordinate (any thread).
   gossip::Coordinate coordinate() const { return pool_->coordinate(); }
+  // The pool's statistics for /v1/agent/self (gossip_stats.h); nullopt once stopped.
+  std::optional<endpoints::GossipPoolStats> stats() const;
   std::vector<endpoints::LanMember> lan_members() const;
   // The alive servers of `datacenter` in the pool (servers_in_pool).
   std::vector<PoolServer> servers(std::string_view datacenter) const;
@@ -103,7 +106,7 @@ class LanGossip {
 
   // A push-pull with each LAN gossip address ("ip:port"), as `proconsul join` asks: how many
   // answered. 0 once stopped.
-  std::size_t join(const std::vector<std::string>& gossip_addresses);
+  gossip::Pool::JoinOutcome join(const std::vector<std::string>& gossip_addresses);
   // The pool's force_leave (a failed member becomes left; prune forgets it).
   core::Result<gossip::MemberState> force_leave(const std::string& name, bool prune);
 
@@ -121,7 +124,7 @@ class LanGossip {
  private:
   void join_loop(std::vector<std::string> targets);
   // One push-pull round with the targets, resolved; how many answered.
-  std::size_t join_once(const std::vector<std::string>& targets);
+  gossip::Pool::JoinOutcome join_once(const std::vector<std::string>& targets);
   void stop_joiner();
   void record_in_snapshot(const gossip::Event& e);
   void rejoin_from_snapshot();

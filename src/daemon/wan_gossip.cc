@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "daemon/gossip_stats.h"
 #include "daemon/lan_members.h"
 #include "daemon/wan_members.h"
 #include "gossip/keyring_file.h"
@@ -78,17 +79,17 @@ core::Status WanGossip::set_tags(const gossip::Tags& tags) {
   return pool_->set_meta(std::move(*meta));
 }
 
-std::size_t WanGossip::join(const std::vector<std::string>& addresses) {
+gossip::Pool::JoinOutcome WanGossip::join(const std::vector<std::string>& addresses) {
   std::vector<std::string> targets;
   for (const std::string& a : addresses) {
     for (std::string& target : gossip_join_addresses(a, kSerfWanPortDefault)) {
       if (target != pool_->address()) targets.push_back(std::move(target));
     }
   }
-  if (targets.empty() || stopped_) return 0;
-  const std::size_t answered = pool_->join(targets);
-  if (answered > 0) joined_ = true;
-  return answered;
+  if (targets.empty() || stopped_) return {};
+  const gossip::Pool::JoinOutcome outcome = pool_->join_outcome(targets);
+  if (outcome.answered > 0) joined_ = true;
+  return outcome;
 }
 
 void WanGossip::start_retry_join(std::vector<std::string> addresses) {
@@ -119,14 +120,15 @@ void WanGossip::start_flood(std::function<std::vector<gossip::MemberInfo>()> lan
 
 void WanGossip::join_loop(std::vector<std::string> addresses) {
   while (true) {
-    const std::size_t answered = join(addresses);
-    if (answered > 0) {
-      core::log::info(kModule, "joined the WAN pool through {} of {} addresses", answered,
+    const gossip::Pool::JoinOutcome outcome = join(addresses);
+    if (outcome.answered > 0) {
+      core::log::info(kModule, "joined the WAN pool through {} of {} addresses", outcome.answered,
                       addresses.size());
       return;
     }
-    core::log::warn(kModule, "could not join the WAN pool yet (tried {}); retrying in {}ms",
-                    addresses.size(), options_.retry_interval.count());
+    core::log::warn(kModule, "could not join the WAN pool yet (tried {}){}; retrying in {}ms",
+                    addresses.size(), key_mismatch_hint(outcome.refused),
+                    options_.retry_interval.count());
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, options_.retry_interval, [this] { return stopping_; })) return;
   }
@@ -214,6 +216,11 @@ void WanGossip::stop() {
   if (stopped_.exchange(true)) return;
   stop_joiner();
   if (pool_) pool_->stop();
+}
+
+std::optional<endpoints::GossipPoolStats> WanGossip::stats() const {
+  if (!pool_ || stopped_) return std::nullopt;
+  return gossip_pool_stats(*pool_);
 }
 
 }  // namespace pc::daemon

@@ -34,6 +34,7 @@
 #include "daemon/pool_keyring.h"
 #include "endpoints/context.h"
 #include "endpoints/coordinate.h"
+#include "endpoints/gossip_stats.h"
 #include "gossip/runtime/pool.h"
 #include "gossip/tags.h"
 
@@ -63,7 +64,7 @@ class WanGossip {
 
   core::Status set_tags(const gossip::Tags& tags);
   // A push-pull with each address (default port 8302): how many answered.
-  std::size_t join(const std::vector<std::string>& addresses);
+  gossip::Pool::JoinOutcome join(const std::vector<std::string>& addresses);
   // The background retry_join_wan loop; nothing for an empty list.
   void start_retry_join(std::vector<std::string> addresses);
   bool joined() const { return joined_.load(); }
@@ -84,6 +85,8 @@ class WanGossip {
   // The median estimated RTT from this server to the servers of `datacenter` (Consul's
   // router sorts datacenters by it); nullopt when none of them has a coordinate yet.
   std::optional<double> median_rtt_ms(const std::string& datacenter) const;
+  // The pool's statistics for /v1/agent/self (gossip_stats.h); nullopt once stopped.
+  std::optional<endpoints::GossipPoolStats> stats() const;
 
   // Graceful leave: the other datacenters' servers mark this one left. Then stopped.
   void leave();

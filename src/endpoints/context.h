@@ -40,6 +40,7 @@ class ResponseCache;
 class SessionTimers;
 class TombstoneGc;
 struct QueryFederation;
+struct GossipStats;
 
 struct AgentIdentity {
   std::string datacenter;
@@ -97,6 +98,9 @@ struct Context {
   const AclReplicationStatusSource* acl_replication = nullptr;
   // Prepared-query failover to other datacenters (endpoints/query.h); null: no failover.
   QueryFederation* query_federation = nullptr;
+  // The gossip pools' statistics for /v1/agent/self (endpoints/gossip_stats.h); null: the
+  // agent runs no pool (unit tests). Safe to call from any thread.
+  std::function<GossipStats()> gossip_stats;
 };
 
 template <typename T>

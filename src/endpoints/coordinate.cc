@@ -141,6 +141,10 @@ std::vector<DatacenterCoordinates> coordinate_datacenters(
   std::sort(servers.begin(), servers.end(),
             [](const auto& a, const auto& b) { return a.node < b.node; });
   for (auto& s : servers) {
+    const std::string suffix = "." + s.datacenter;
+    if (s.node.size() > suffix.size() && s.node.ends_with(suffix)) {
+      s.node.resize(s.node.size() - suffix.size());
+    }
     auto& dc = by_dc[s.datacenter];
     dc.datacenter = s.datacenter;
     dc.coordinates.push_back(std::move(s));

@@ -89,6 +89,8 @@ struct DatacenterCoordinates {
 // /v1/coordinate/datacenters: the WAN pool's servers grouped by datacenter, datacenters in
 // name order, servers in name order; the local datacenter is always listed, with no
 // coordinates until a WAN pool feeds its servers (the daemon passes what its pool knows).
+// Each server is named without its ".<dc>" suffix, as Consul's Coordinate.ListDatacenters
+// does ("s1" in dc1, not "s1.dc1"); `rtt -wan s1.dc1 ...` splits the name to match.
 std::vector<DatacenterCoordinates> coordinate_datacenters(std::string_view local_datacenter,
                                                           std::vector<WanServerCoordinate> servers);
 

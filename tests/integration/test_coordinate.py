@@ -95,7 +95,7 @@ class CoordinateTest(unittest.TestCase):
         self.assertEqual(dcs.status, 200, dcs.text)
         # The servers flood-join each other's WAN pool: dc1 lists the WAN coordinates of all
         # three once their WAN acks have carried them.
-        want = sorted(f"{s.node}.dc1" for s in self.servers)
+        want = sorted(s.node for s in self.servers)  # without ".dc1", as Consul names them
         self.wait_for(lambda: [sorted(c["Node"] for c in d["Coordinates"])
                                for d in server.get("/v1/coordinate/datacenters").json()] == [want],
                       "the WAN coordinates of the three servers")

@@ -4,7 +4,9 @@ What Consul promises and this checks: every server runs a second pool, WAN, with
 servers of every datacenter, each named "<node>.<dc>" with the server tags (role=consul, dc,
 port); servers find each other through -retry-join-wan, or through the HTTP API
 (PUT /v1/agent/join/<address>?wan=1); `proconsul members -wan` lists all four alive from
-either datacenter; /v1/catalog/datacenters lists both datacenters, the local one first; a
+either datacenter; /v1/catalog/datacenters lists both datacenters, the local one first;
+/v1/coordinate/datacenters lists every server's WAN coordinate (named without ".<dc>", as
+Consul's) and `proconsul rtt -wan s2.dc1 s3.dc2` estimates from them; a
 server killed with SIGKILL is found failed by the WAN pool and `proconsul force-leave -wan`
 turns it left everywhere; `proconsul leave` makes a server leave gracefully and exit, and
 the others see it left. A client agent has no WAN pool (no WAN members, WAN join and
@@ -146,8 +148,22 @@ class WanTest(unittest.TestCase):
         def wan_coordinates(server):
             return {d["Datacenter"]: sorted(c["Node"] for c in d["Coordinates"])
                     for d in server.get("/v1/coordinate/datacenters").json()}
-        want_coords = {"dc1": ["s1.dc1", "s2.dc1"], "dc2": ["s3.dc2", "s4.dc2"]}
+        # Named without the ".<dc>" suffix, as Consul lists them.
+        want_coords = {"dc1": ["s1", "s2"], "dc2": ["s3", "s4"]}
         self.wait_for(lambda: wan_coordinates(s1) == want_coords, "WAN coordinates of all four")
+        # `proconsul rtt -wan` estimates between servers named "<node>.<dc>" from them.
+        proc = run_cli("rtt", "-wan", f"-http-addr={s1.http_addr}", "s2.dc1", "s3.dc2")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"^Estimated s2\.dc1 <-> s3\.dc2 rtt: \d+\.\d{3} ms "
+                                      r"\(using WAN coordinates\)\n$")
+        self.wait_for(lambda: wan_coordinates(s3) == want_coords, "WAN coordinates at s3")
+        proc = run_cli("rtt", "-wan", f"-http-addr={s3.http_addr}", "s1.dc1")  # and s3.dc2
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Estimated s1.dc1 <-> s3.dc2 rtt: ", proc.stdout)
+        proc = run_cli("rtt", "-wan", f"-http-addr={s1.http_addr}", "s1", "s3.dc2")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("Node names must be specified as <node name>.<datacenter> with -wan",
+                      proc.stderr)
         proc = run_cli("catalog", "datacenters", f"-http-addr={s2.http_addr}")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.split(), ["dc1", "dc2"])

@@ -62,6 +62,7 @@ std::unique_ptr<Command> make_join_command();
 std::unique_ptr<Command> make_leave_command();
 std::unique_ptr<Command> make_force_leave_command();
 std::unique_ptr<Command> make_keyring_command();
+std::unique_ptr<Command> make_keygen_command();
 std::unique_ptr<Command> make_event_command();
 
 }  // namespace pc::cli

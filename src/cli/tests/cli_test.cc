@@ -32,6 +32,7 @@ TEST(Dispatch, NoCommandListsCommandsAndExits127) {
             "    force-leave    Forces a member of the cluster to enter the \"left\" state\n"
             "    info           Provides debugging information for operators.\n"
             "    join           Tell Proconsul agent to join cluster\n"
+            "    keygen         Generates a new encryption key\n"
             "    keyring        Manages gossip layer encryption keys\n"
             "    kv             Interact with the key-value store\n"
             "    leave          Gracefully leaves the Proconsul cluster and shuts down\n"

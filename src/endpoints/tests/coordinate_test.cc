@@ -171,7 +171,15 @@ TEST(CoordinateDatacenters, LocalAlwaysListedAndGroupedInNameOrder) {
   EXPECT_EQ(dcs[0].datacenter, "dc1");
   EXPECT_EQ(dcs[1].datacenter, "dc2");
   ASSERT_EQ(dcs[1].coordinates.size(), 2u);
-  EXPECT_EQ(dcs[1].coordinates[0].node, "s1.dc2");
+  // Named without the ".<dc>" suffix, as Consul lists them.
+  EXPECT_EQ(dcs[0].coordinates[0].node, "s1");
+  EXPECT_EQ(dcs[1].coordinates[0].node, "s1");
+  EXPECT_EQ(dcs[1].coordinates[1].node, "s2");
+  // Only the server's own datacenter is stripped, and never the whole name.
+  dcs = coordinate_datacenters("dc1", {{"dc1", "web.dc2", c}, {"dc1", ".dc1", c}});
+  ASSERT_EQ(dcs[0].coordinates.size(), 2u);
+  EXPECT_EQ(dcs[0].coordinates[0].node, ".dc1");
+  EXPECT_EQ(dcs[0].coordinates[1].node, "web.dc2");
 }
 
 }  // namespace

@@ -5,9 +5,18 @@
 
 namespace pc::gossip {
 
+std::size_t& BroadcastQueue::kind_count(MessageKind kind) {
+  return by_kind_[static_cast<std::uint8_t>(kind)];
+}
+
+std::size_t BroadcastQueue::count(MessageKind kind) const {
+  return by_kind_[static_cast<std::uint8_t>(kind)];
+}
+
 void BroadcastQueue::erase(std::uint64_t id) {
   auto it = items_.find(id);
   PC_ASSERT(it != items_.end(), "broadcast {} not queued", id);
+  --kind_count(it->second.message.kind);
   order_.erase(Key{it->second.transmits, id, it->second.size});
   by_node_.erase(it->second.key);
   items_.erase(it);
@@ -28,6 +37,7 @@ void BroadcastQueue::push(Message m, std::string key) {
   item.message = std::move(m);
   item.key = std::move(key);
   by_node_[item.key] = id;
+  ++kind_count(item.message.kind);
   order_.insert(Key{0, id, item.size});
   items_.emplace(id, std::move(item));
 }
@@ -57,6 +67,7 @@ std::vector<Message> BroadcastQueue::take(std::size_t budget_bytes, int limit) {
     order_.erase(Key{item.transmits, id, item.size});
     ++item.transmits;
     if (item.transmits >= limit) {
+      --kind_count(item.message.kind);
       by_node_.erase(item.key);
       items_.erase(id);
     } else {
@@ -70,6 +81,7 @@ void BroadcastQueue::clear() {
   items_.clear();
   by_node_.clear();
   order_.clear();
+  by_kind_.fill(0);
 }
 
 }  // namespace pc::gossip

@@ -5,6 +5,7 @@
 // least-transmitted go first (newest first among equals), each at most `limit` times.
 //
 // Thread-safety: none (owned by the core).
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -27,6 +28,9 @@ class BroadcastQueue {
   std::vector<Message> take(std::size_t budget_bytes, int limit);
   bool contains(const std::string& node) const { return by_node_.count(node) != 0; }
   std::size_t size() const { return items_.size(); }
+  // How many queued broadcasts are of this kind (serf's separate intent, event and query
+  // queue depths, for the agent's stats).
+  std::size_t count(MessageKind kind) const;
   void clear();
 
  private:
@@ -50,11 +54,14 @@ class BroadcastQueue {
     }
   };
   void erase(std::uint64_t id);
+  std::size_t& kind_count(MessageKind kind);
 
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, Item> items_;
   std::map<std::string, std::uint64_t> by_node_;
   std::set<Key, KeyLess> order_;
+  // Queued broadcasts per MessageKind (indexed by its value); sums to items_.size().
+  std::array<std::size_t, 256> by_kind_{};
 };
 
 }  // namespace pc::gossip

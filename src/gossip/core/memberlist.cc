@@ -111,6 +111,12 @@ std::vector<MemberInfo> Memberlist::members() const {
   return out;
 }
 
+std::size_t Memberlist::count_in_state(MemberState state) const {
+  std::size_t n = 0;
+  for (const auto& [name, m] : members_) n += m.info.state == state ? 1 : 0;
+  return n;
+}
+
 std::optional<Memberlist::SuspicionInfo> Memberlist::suspicion(const std::string& name) const {
   auto it = members_.find(name);
   if (it == members_.end() || !it->second.suspicion) return std::nullopt;

@@ -223,6 +223,10 @@ class Memberlist {
   // Broadcasts waiting to be piggybacked (memberlist's NumQueued): a metric, and the
   // simulation's sign that the news of a mass join has settled.
   std::size_t queued_broadcasts() const { return broadcasts_.size(); }
+  // Of those, the ones of one kind (the agent's serf stats: intent, event and query queues).
+  std::size_t queued_broadcasts(MessageKind kind) const { return broadcasts_.count(kind); }
+  // Members in this state, ourselves included (serf's failed and left lists for the stats).
+  std::size_t count_in_state(MemberState state) const;
   const Stats& stats() const { return stats_; }
   // The suspicion timer of a suspect member: (confirmations, expected, deadline).
   struct SuspicionInfo {

@@ -39,6 +39,7 @@
 #include "core/strings.h"
 #include "gossip/codec.h"
 #include "gossip/runtime/coordinate_tracker.h"
+#include "gossip/runtime/refusal_warnings.h"
 
 namespace pc::gossip {
 namespace {
@@ -117,11 +118,16 @@ std::string length_prefixed(const std::string& frame) {
 }
 
 // Reads one length-prefixed frame; empty optional on error, EOF or an oversized length.
-asio::awaitable<std::optional<std::string>> read_frame(tcp::socket& socket, std::string& why) {
+// `closed` (when given) tells whether the peer closed the connection before a frame began.
+asio::awaitable<std::optional<std::string>> read_frame(tcp::socket& socket, std::string& why,
+                                                       bool* closed = nullptr) {
   std::array<unsigned char, kTcpLengthPrefixSize> prefix{};
   auto [ec, n] = co_await asio::async_read(socket, asio::buffer(prefix), kUseTuple);
   if (ec) {
     why = ec.message();
+    if (closed != nullptr) {
+      *closed = n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
+    }
     co_return std::nullopt;
   }
   std::uint32_t size = 0;
@@ -151,9 +157,9 @@ asio::awaitable<std::optional<std::string>> read_frame(tcp::socket& socket, std:
 // Shared by the exchanges a join() started; the last one to finish (or the io_context's
 // destruction, which destroys unfinished ones) tells the waiting owner how many answered.
 struct JoinBatch {
-  std::promise<std::size_t> done;
-  std::size_t answered = 0;
-  ~JoinBatch() { done.set_value(answered); }
+  std::promise<Pool::JoinOutcome> done;
+  Pool::JoinOutcome outcome;
+  ~JoinBatch() { done.set_value(outcome); }
 };
 
 // An inbound connection whose frame the core is handling: replies the core addresses to the
@@ -201,6 +207,8 @@ struct Pool::Impl {
   std::int64_t received_us = 0;
   // Vivaldi: ping send times, our coordinate, members' coordinates (its own lock).
   std::optional<CoordinateTracker> coordinates;
+  // When refused frames are worth a warning (I/O thread only).
+  RefusalWarnings decrypt_warnings;
 
   struct Counters {
     std::atomic<std::uint64_t> udp_packets_received{0}, udp_bytes_received{0}, udp_packets_sent{0},
@@ -240,8 +248,7 @@ struct Pool::Impl {
     auto frame = options.keyring->incoming(bytes);
     if (!frame) {
       bump(counters.refused_decrypt);
-      core::log::debug(kLogModule, "refusing {} bytes from {}: {}", bytes.size(), from,
-                       frame.error().message);
+      warn_refused_decrypt(from, frame.error().message);
       return false;
     }
     auto messages = decode_packet(*frame, channel);
@@ -260,6 +267,21 @@ struct Pool::Impl {
     }
     drain(nullptr);
     return true;
+  }
+
+  // A frame we cannot open is most often an agent with another key (or none): worth a
+  // warning that names it, at most once a minute per IP (refusal_warnings.h).
+  void warn_refused_decrypt(const std::string& from, const std::string& why) {
+    const auto due = decrypt_warnings.refused(from, now_ms());
+    if (!due) {
+      core::log::debug(kLogModule, "refusing a frame from {}: {}", from, why);
+      return;
+    }
+    core::log::warn(kLogModule,
+                    "failed to decrypt a frame from {}: {} (is its encrypt key one of ours?){}",
+                    from, why,
+                    *due > 0 ? fmt::format("; {} more from that IP since the last warning", *due)
+                             : std::string());
   }
 
   // Carries out the core's Ready: packets out, events to the owner. Join push-pulls started
@@ -432,15 +454,27 @@ struct Pool::Impl {
     bump(counters.tcp_messages_sent);
     bump(counters.tcp_bytes_sent, written);
     std::string why;
-    auto reply = co_await read_frame(*socket, why);
+    bool closed = false;
+    auto reply = co_await read_frame(*socket, why, &closed);
     deadline.cancel();
     if (!reply) {
       fail("read: " + why);
+      // A member that read our frame and hung up without a word refused it: another key, or
+      // plaintext against its encrypt_verify_incoming (or a frame it could not decode).
+      if (closed && batch) ++batch->outcome.refused;
       co_return;
     }
     bump(counters.tcp_messages_received);
     bump(counters.tcp_bytes_received, reply->size() + kTcpLengthPrefixSize);
-    if (core && deliver(to, Channel::kTcp, *reply) && batch) ++batch->answered;
+    if (!core) co_return;
+    const std::uint64_t refused_before = counters.refused_decrypt.load();
+    const bool delivered = deliver(to, Channel::kTcp, *reply);
+    if (!batch) co_return;
+    if (delivered) {
+      ++batch->outcome.answered;
+    } else if (counters.refused_decrypt.load() != refused_before) {
+      ++batch->outcome.refused;  // its answer is sealed with a key we lack
+    }
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
@@ -623,16 +657,20 @@ core::Result<std::uint16_t> Pool::start() {
 }
 
 std::size_t Pool::join(const std::vector<std::string>& addrs) {
+  return join_outcome(addrs).answered;
+}
+
+Pool::JoinOutcome Pool::join_outcome(const std::vector<std::string>& addrs) {
   Impl& s = *impl_;
-  if (!s.running || addrs.empty()) return 0;
-  auto answered = s.call([&s, &addrs] {
+  if (!s.running || addrs.empty()) return {};
+  auto outcome = s.call([&s, &addrs] {
     auto batch = std::make_shared<JoinBatch>();
     auto future = batch->done.get_future();
     s.core->join(addrs, now_ms());
     s.drain(batch);
     return future;  // ready when the last exchange holding `batch` finished
   });
-  return answered.get();
+  return outcome.get();
 }
 
 core::Status Pool::leave(std::chrono::milliseconds timeout) {
@@ -802,6 +840,30 @@ Coordinate Pool::coordinate() const {
 
 std::map<std::string, Coordinate> Pool::member_coordinates() const {
   return impl_->coordinates->member_coordinates();
+}
+
+std::optional<Pool::SerfStats> Pool::serf_stats() const {
+  Impl& s = *impl_;
+  if (!s.running) return std::nullopt;
+  SerfStats out = s.call([&s] {
+    const Memberlist& m = *s.core;
+    SerfStats st;
+    st.members = m.member_count();
+    st.failed = m.count_in_state(MemberState::kDead);
+    st.left = m.count_in_state(MemberState::kLeft);
+    st.health_score = m.health_score();
+    st.event_time = m.event_time();
+    st.query_time = m.query_time();
+    st.intent_queue = m.queued_broadcasts(MessageKind::kAlive) +
+                      m.queued_broadcasts(MessageKind::kSuspect) +
+                      m.queued_broadcasts(MessageKind::kDead);
+    st.event_queue = m.queued_broadcasts(MessageKind::kUserEvent);
+    st.query_queue = m.queued_broadcasts(MessageKind::kQuery);
+    return st;
+  });
+  out.encrypted = s.options.keyring->has_keys();
+  out.coordinate_resets = s.coordinates->stats().resets;
+  return out;
 }
 
 gossip::Stats Pool::core_stats() const {

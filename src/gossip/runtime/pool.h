@@ -14,7 +14,9 @@
 //     up at its probe's deadline. An inbound connection carries one frame in and, when the
 //     core answers it, the answer back (docs/formats/gossip.md "TCP");
 //   - bytes the keyring refuses, the codec refuses or the core refuses are counted (stats())
-//     and logged at debug, and change nothing.
+//     and change nothing. A frame the keyring refuses is logged at warn, at most once a minute
+//     per sender's IP (a wrong or missing key: memberlist's "failed to decrypt"); the others
+//     at debug.
 //
 // pool.cc is the only Boost.Asio translation unit of gossip; this header carries no Asio.
 // Threads: one I/O thread (pc-gossip) owns the Memberlist; the owner's calls are posted to it.
@@ -95,6 +97,23 @@ class Pool {
     std::uint64_t refused_core = 0;
   };
 
+  // What serf's Stats() reports about a pool (Consul's serf_lan / serf_wan sections of
+  // /v1/agent/self). serf's member clock has no counterpart here: incarnations order the
+  // membership news (src/gossip/README.md "The runtime").
+  struct SerfStats {
+    std::size_t members = 0;  // every member in the table, failed and left ones included
+    std::size_t failed = 0;
+    std::size_t left = 0;
+    int health_score = 0;    // Lifeguard's awareness: 0 is healthy
+    bool encrypted = false;  // the keyring holds keys
+    LamportTime event_time = 0;
+    LamportTime query_time = 0;
+    std::size_t intent_queue = 0;  // queued membership broadcasts (alive, suspect, dead)
+    std::size_t event_queue = 0;   // queued user events
+    std::size_t query_queue = 0;   // queued queries
+    std::uint64_t coordinate_resets = 0;
+  };
+
   explicit Pool(Options options);
   ~Pool();
   Pool(const Pool&) = delete;
@@ -107,6 +126,15 @@ class Pool {
   // A push-pull to each address ("ip:port"); blocks until each answered or failed (at most
   // tcp_timeout) and returns how many answered, as memberlist's Join does.
   std::size_t join(const std::vector<std::string>& addrs);
+  // The same, also counting the members that refused us: they read our push-pull and closed
+  // the connection without answering, or answered with a frame our keyring cannot open.
+  // That is what a gossip key mismatch looks like from the joining side (a member that
+  // cannot decode our frame closes the same way), so callers can say so in their error.
+  struct JoinOutcome {
+    std::size_t answered = 0;
+    std::size_t refused = 0;
+  };
+  JoinOutcome join_outcome(const std::vector<std::string>& addrs);
 
   // Graceful leave: broadcasts our departure, keeps gossiping until the broadcast went out or
   // `timeout` passed (kTimeout), then stops. Alone in the pool, it stops at once.
@@ -155,6 +183,8 @@ class Pool {
   Stats stats() const;
   // The core's counters (probes, suspicions ...); zeros when not running.
   gossip::Stats core_stats() const;
+  // serf's statistics of this pool; nullopt when not running. Waits for the I/O thread.
+  std::optional<SerfStats> serf_stats() const;
 
  private:
   struct Impl;

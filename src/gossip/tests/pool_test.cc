@@ -326,9 +326,18 @@ TEST(GossipPool, MemberWithAnotherKeyIsNotAdmitted) {
   ASSERT_TRUE(eventually(failure_bound(c, 2), [&] { return all_see_alive(pointers(members), 2); }))
       << describe(pointers(members));
   auto intruder = start_member("intruder", keyring_with(kKeyB));
-  EXPECT_EQ(intruder.pool->join({members[0].pool->address()}), 0u);
+  // The seed reads the push-pull, cannot open it and hangs up: a refusal, not a silence.
+  const Pool::JoinOutcome refused = intruder.pool->join_outcome({members[0].pool->address()});
+  EXPECT_EQ(refused.answered, 0u);
+  EXPECT_EQ(refused.refused, 1u);
   auto plaintext = start_member("plaintext");
   EXPECT_EQ(plaintext.pool->join({members[0].pool->address()}), 0u);
+  // Nobody listening is no refusal.
+  auto lone = start_member("lone");
+  const std::string nobody = lone.pool->address();
+  lone.pool->stop();
+  const Pool::JoinOutcome silent = intruder.pool->join_outcome({nobody});
+  EXPECT_EQ(silent.answered + silent.refused, 0u);
   ASSERT_TRUE(eventually(1s, [&] { return members[0].pool->stats().refused_decrypt >= 2; }));
   for (Member& m : members) {
     EXPECT_FALSE(seen(*m.pool, "intruder"));
@@ -336,6 +345,19 @@ TEST(GossipPool, MemberWithAnotherKeyIsNotAdmitted) {
   }
   EXPECT_EQ(intruder.pool->members().size(), 1u);
   EXPECT_EQ(members[0].pool->stats().refused_decode, 0u);
+  // serf's statistics of the seed: two members, encrypted; of the plaintext one: not.
+  const auto serf = members[0].pool->serf_stats();
+  ASSERT_TRUE(serf);
+  EXPECT_EQ(serf->members, 2u);
+  EXPECT_EQ(serf->failed + serf->left, 0u);
+  EXPECT_TRUE(serf->encrypted);
+  EXPECT_EQ(serf->coordinate_resets, 0u);
+  const auto plain = plaintext.pool->serf_stats();
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->encrypted);
+  EXPECT_EQ(plain->members, 1u);
+  plaintext.pool->stop();
+  EXPECT_FALSE(plaintext.pool->serf_stats());
 }
 
 // Install the new key everywhere, make it primary everywhere, remove the old one everywhere,

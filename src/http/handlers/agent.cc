@@ -9,6 +9,7 @@
 #include "agent/local_agent.h"
 #include "core/duration.h"
 #include "endpoints/acl_checks.h"
+#include "endpoints/gossip_stats.h"
 #include "endpoints/membership.h"
 #include "http/acl_auth.h"
 #include "http/handlers/common.h"
@@ -31,6 +32,27 @@ void section(JsonWriter& w, std::string_view name,
     w.string(v);
   }
   w.end_object();
+}
+
+// serf's Stats() of one pool, its values as strings as Consul shows them, then our counters
+// of refused frames (docs/architecture.md "Gossip statistics"). serf's member_time is
+// absent: the pool has no member clock (decision 0021).
+void serf_section(JsonWriter& w, std::string_view name, const endpoints::GossipPoolStats& s) {
+  section(w, name,
+          {{"members", std::to_string(s.members)},
+           {"failed", std::to_string(s.failed)},
+           {"left", std::to_string(s.left)},
+           {"health_score", std::to_string(s.health_score)},
+           {"encrypted", s.encrypted ? "true" : "false"},
+           {"event_time", std::to_string(s.event_time)},
+           {"query_time", std::to_string(s.query_time)},
+           {"intent_queue", std::to_string(s.intent_queue)},
+           {"event_queue", std::to_string(s.event_queue)},
+           {"query_queue", std::to_string(s.query_queue)},
+           {"coordinate_resets", std::to_string(s.coordinate_resets)},
+           {"refused_decrypt", std::to_string(s.refused_decrypt)},
+           {"refused_decode", std::to_string(s.refused_decode)},
+           {"refused_core", std::to_string(s.refused_core)}});
 }
 
 // Consul's serf.Member (api.AgentMember): name, address, gossip port, tags, status and the
@@ -218,6 +240,11 @@ void agent_self(endpoints::Context& ctx, const Request& req, Reply reply) {
   section(w, "kv",
           {{"applied_index", std::to_string(snap.applied_index())},
            {"sessions", std::to_string(snap.session_list().size())}});
+  if (ctx.gossip_stats) {
+    const endpoints::GossipStats pools = ctx.gossip_stats();
+    if (pools.lan) serf_section(w, "serf_lan", *pools.lan);
+    if (pools.wan && id.server) serf_section(w, "serf_wan", *pools.wan);
+  }
   w.end_object();
   w.end_object();
   reply(Response::json(w.take()));

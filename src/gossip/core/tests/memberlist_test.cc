@@ -273,6 +273,38 @@ TEST(Memberlist, BroadcastsArePiggybackedAtMostTheRetransmitLimit) {
   EXPECT_EQ(carried, 4);
 }
 
+TEST(Memberlist, QueueDepthsByKindAndMembersByStateForTheStats) {
+  Memberlist m(lan_config("a", "a"), 0);
+  const std::size_t own = m.queued_broadcasts(MessageKind::kAlive);  // our own alive, if queued
+  EXPECT_EQ(own, m.queued_broadcasts());
+  ASSERT_TRUE(m.receive("b", Channel::kUdp, {alive("b", 1), alive("c", 1), alive("d", 1)}, 0));
+  ASSERT_TRUE(m.receive("c", Channel::kUdp, {rumour(MessageKind::kDead, "c", 1, "x")}, 0));
+  ASSERT_TRUE(m.receive("d", Channel::kUdp, {rumour(MessageKind::kDead, "d", 1, "d")}, 0));
+  ASSERT_TRUE(m.fire_event("deploy", "v1", 1));
+  ASSERT_TRUE(m.query("q", "", 0, 0, 1));
+  EXPECT_EQ(m.member_count(), 4u);
+  EXPECT_EQ(m.count_in_state(MemberState::kAlive), 2u);
+  EXPECT_EQ(m.count_in_state(MemberState::kDead), 1u);
+  EXPECT_EQ(m.count_in_state(MemberState::kLeft), 1u);
+  // One broadcast per member news (b alive, c dead, d left; the first alives were replaced)
+  // besides our own, one event, one query: each kind counted apart, summing to the queue.
+  const std::size_t membership = m.queued_broadcasts(MessageKind::kAlive) +
+                                 m.queued_broadcasts(MessageKind::kSuspect) +
+                                 m.queued_broadcasts(MessageKind::kDead);
+  EXPECT_EQ(membership, own + 3);
+  EXPECT_EQ(m.queued_broadcasts(MessageKind::kUserEvent), 1u);
+  EXPECT_EQ(m.queued_broadcasts(MessageKind::kQuery), 1u);
+  EXPECT_EQ(membership + 2, m.queued_broadcasts());
+  // Sent to the retransmit limit, they leave the queue and the counts with it.
+  for (SeqNo seq = 1; seq <= 40; ++seq) {
+    ASSERT_TRUE(m.receive("b", Channel::kUdp, {Message{MessageKind::kPing, seq}}, 1 + seq));
+    (void)m.take_ready();
+  }
+  EXPECT_EQ(m.queued_broadcasts(), 0u);
+  EXPECT_EQ(m.queued_broadcasts(MessageKind::kUserEvent), 0u);
+  EXPECT_EQ(m.queued_broadcasts(MessageKind::kDead), 0u);
+}
+
 TEST(Memberlist, MalformedMessagesAreRefusedWholeAndNothingIsApplied) {
   Memberlist m(lan_config("a", "a"), 0);
   Message bad = alive("", 1);
