@@ -25,6 +25,9 @@ namespace pc::agent {
 struct CheckRegistration {
   state::HealthCheck check;  // CheckID, Name, Notes, Status (""=critical), ServiceID
   CheckSpec spec;
+  // Defined in a configuration file: a script check then needs only
+  // enable_local_script_checks (Consul's ConfigSourceLocal).
+  bool from_config_file = false;
 };
 
 struct ServiceRegistration {
@@ -34,6 +37,9 @@ struct ServiceRegistration {
   // The ACL token secret of the request that registered it ("" for none): the service and
   // its checks reach the catalog acting for it.
   std::string token;
+  // Defined in a configuration file (daemon/config_services.h): registered at start and by
+  // reloads, never kept in the data directory (Consul re-reads its files instead).
+  bool from_config_file = false;
 };
 
 // Consul's IDs and texts for maintenance mode.
@@ -44,6 +50,8 @@ class LocalAgent {
  public:
   struct Options {
     bool enable_script_checks = false;
+    // Script checks from configuration files only (Consul's enable_local_script_checks).
+    bool enable_local_script_checks = false;
     // Consul's check_deregister_interval_min and check_reap_interval.
     core::Duration deregister_interval_min = std::chrono::minutes(1);
     core::Duration reap_interval = std::chrono::seconds(30);
@@ -77,11 +85,16 @@ class LocalAgent {
   const CheckRunner& runner() const { return runner_; }
   const std::string& node_name() const { return local_.node_name(); }
 
+  // Whether add_service / add_check would accept `reg` (check kinds, script permission),
+  // changing nothing: a reload validates every definition before it applies any.
+  core::Status validate(ServiceRegistration reg) const;
+  core::Status validate(CheckRegistration reg) const;
+
   // One reaping pass (exposed for tests; runs every reap_interval once started).
   void reap_critical_services();
 
  private:
-  core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name);
+  core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name) const;
   core::Status add_check_locked(CheckRegistration reg);
   void schedule_reap();
 

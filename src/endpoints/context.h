@@ -97,6 +97,9 @@ struct Context {
   const AclReplicationStatusSource* acl_replication = nullptr;
   // Prepared-query failover to other datacenters (endpoints/query.h); null: no failover.
   QueryFederation* query_federation = nullptr;
+  // Reloads the agent's configuration files (PUT /v1/agent/reload; daemon/config_reload.h);
+  // null where nothing can be reloaded (unit tests).
+  std::function<core::Status()> reload_config;
 };
 
 template <typename T>
