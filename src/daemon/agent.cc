@@ -708,9 +708,11 @@ int run_agent(const core::AgentConfig& initial) {
     stop_http();
     stop_registrar();  // before the reconciler it may start
     stop_gossip();
+    // Before the pools: anti-entropy asks the LAN pool its size, which a stopped pool never
+    // answers.
+    local_agent.stop();
     if (lan) lan->stop();
     if (wan) wan->stop();
-    local_agent.stop();
     timers.stop();
     stop_log();
     return 1;

@@ -13,13 +13,15 @@ import http.server
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import unittest
 
 from proconsul import Agent, binary_path, wait_until
-from test_cluster import free_port
+from test_client_agent import ClientAgent
+from test_cluster import ServerAgent, free_port
 
 # Generous bounds: the machine is shared, and the check runs every second.
 CONVERGE_S = 30.0
@@ -170,6 +172,73 @@ class ConfigServicesTest(unittest.TestCase):
         resp = self.agent.put("/v1/agent/check/register",
                               {"Name": "api-script", "Args": ["/bin/true"], "Interval": "1s"})
         self.assertEqual(resp.status, 500, resp.text)
+
+
+class ClientConfigServicesTest(unittest.TestCase):
+    """A client agent's config-file service reaches the servers' catalog by anti-entropy,
+    and a reload of the client brings the catalog up to date."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="pc-config-client-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        fast = os.path.join(self.root, "fast.json")
+        with open(fast, "w", encoding="utf-8") as out:
+            out.write('{"performance": {"raft_multiplier": 1}}')
+        self.conf = os.path.join(self.root, "conf.d")
+        os.makedirs(self.conf)
+        self.file = os.path.join(self.conf, "db.json")
+        # A TCP check needs only something listening.
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(self.listener.close)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.db_port = self.listener.getsockname()[1]
+        server_port = free_port()
+        server_dir = os.path.join(self.root, "s0")
+        os.makedirs(server_dir)
+        self.server = ServerAgent("cfg-server", server_dir, server_port, [], fast,
+                                  bootstrap_expect=1)
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        wait_until(lambda: self.server.get("/v1/status/leader").json() != "", CONVERGE_S,
+                   message="a leader")
+        client_dir = os.path.join(self.root, "c0")
+        os.makedirs(client_dir)
+        self.write(["v1"])
+        self.client = ClientAgent("cfg-client", client_dir, [server_port])
+        base_command = self.client.command
+        self.client.command = lambda: base_command() + ["-config-dir", self.conf]
+        self.addCleanup(self.client.stop)
+        self.client.start()
+
+    def write(self, tags):
+        with open(self.file, "w", encoding="utf-8") as out:
+            out.write('{"service": {"name": "db", "port": %d, "tags": %s, "check": '
+                      '{"tcp": "127.0.0.1:%d", "interval": "1s"}}}'
+                      % (self.db_port, str(tags).replace("'", '"'), self.db_port))
+
+    def catalog_db(self):
+        """(node, tags, check status) of db as the server's catalog and health have it."""
+        rows = self.server.get("/v1/health/service/db").json()
+        if not rows:
+            return None
+        row = rows[0]
+        status = [c["Status"] for c in row["Checks"] if c["ServiceID"] == "db"]
+        return row["Node"]["Node"], row["Service"]["Tags"], status
+
+    def test_client_registers_and_reloads(self):
+        wait_until(lambda: self.catalog_db() == ("cfg-client", ["v1"], ["passing"]), CONVERGE_S,
+                   message="db from the client's files in the catalog, passing")
+        self.write(["v2"])
+        proc = subprocess.run([binary_path(), "reload", f"-http-addr={self.client.http_addr}"],
+                              capture_output=True, timeout=CLI_TIMEOUT_S)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        wait_until(lambda: (self.catalog_db() or (None, None))[1] == ["v2"], CONVERGE_S,
+                   message="db's new tags in the catalog")
+        os.remove(self.file)
+        resp = self.client.put("/v1/agent/reload")
+        self.assertEqual(resp.status, 200, resp.text)
+        wait_until(lambda: self.catalog_db() is None, CONVERGE_S, message="db deregistered")
 
 
 if __name__ == "__main__":
