@@ -940,6 +940,25 @@ TEST(AgentConfig, ServiceDefinitionsInJsonWithApiCaseKeysKeepFileOrder) {
   EXPECT_EQ(r->check_definitions[0].token, "t1");
 }
 
+TEST(AgentConfig, RepeatedBlocksAreOneDefinitionEach) {
+  TempDir dir;
+  std::string f =
+      dir.write("two.hcl",
+                "service {\n  name = \"a\"\n  checks { ttl = \"10s\" }\n"
+                "  checks { ttl = \"20s\" }\n}\n"
+                "service {\n  name = \"b\"\n}\n"
+                "checks = [{ name = \"c1\", ttl = \"5s\" }, { name = \"c2\", ttl = \"5s\" }]\n");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->service_definitions.size(), 2u);
+  EXPECT_EQ(r->service_definitions[0].body,
+            R"({"Name":"a","Checks":[{"TTL":"10s"},{"TTL":"20s"}]})");
+  EXPECT_EQ(r->service_definitions[1].body, R"({"Name":"b"})");
+  EXPECT_EQ(r->service_definitions[1].line, 6u);
+  ASSERT_EQ(r->check_definitions.size(), 2u);
+  EXPECT_EQ(r->check_definitions[1].body, R"({"Name":"c2","TTL":"5s"})");
+}
+
 TEST(AgentConfig, BadServiceDefinitionsNameTheFileAndLine) {
   TempDir dir;
   struct Case {
