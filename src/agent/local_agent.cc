@@ -68,10 +68,13 @@ void LocalAgent::schedule_reap() {
 }
 
 // Fills in what Consul's CheckDefinition.HealthCheck/CheckType derive, and validates.
-core::Status LocalAgent::prepare_check(CheckRegistration& reg, std::string_view service_name) {
+core::Status LocalAgent::prepare_check(CheckRegistration& reg,
+                                       std::string_view service_name) const {
   CheckSpec& spec = reg.spec;
   if (auto st = classify_and_validate(spec); !st) return invalid_check(st.error());
-  if (spec.kind == CheckKind::kScript && !options_.enable_script_checks) {
+  const bool scripts_allowed = options_.enable_script_checks ||
+                               (reg.from_config_file && options_.enable_local_script_checks);
+  if (spec.kind == CheckKind::kScript && !scripts_allowed) {
     return core::make_error(core::Code::kInternal,
                             "Scripts are disabled on this agent; to enable, configure "
                             "'enable_script_checks' or 'enable_local_script_checks' to true");
@@ -181,6 +184,17 @@ core::Status LocalAgent::add_service(ServiceRegistration reg) {
     if (auto st = add_check_locked(std::move(c)); !st) return st;
   }
   return core::ok();
+}
+
+core::Status LocalAgent::validate(ServiceRegistration reg) const {
+  for (CheckRegistration& c : reg.checks) {
+    if (auto st = prepare_check(c, reg.service.service); !st) return st;
+  }
+  return core::ok();
+}
+
+core::Status LocalAgent::validate(CheckRegistration reg) const {
+  return prepare_check(reg, "");
 }
 
 core::Status LocalAgent::remove_service(std::string_view id) {

@@ -34,6 +34,9 @@ struct CheckRegistration {
   // Registrations that come from the configuration again at every start set false, so that
   // removing one from the configuration removes it (Consul's persist=false for them).
   bool persist = true;
+  // Defined in a configuration file: a script check then needs only
+  // enable_local_script_checks (Consul's ConfigSourceLocal).
+  bool from_config_file = false;
 };
 
 struct ServiceRegistration {
@@ -44,6 +47,9 @@ struct ServiceRegistration {
   // its checks reach the catalog acting for it.
   std::string token;
   bool persist = true;  // as CheckRegistration::persist, for the service and its checks
+  // Defined in a configuration file (daemon/config_services.h): registered at start and by
+  // reloads, never kept in the data directory (Consul re-reads its files instead).
+  bool from_config_file = false;
 };
 
 // Consul's IDs and texts for maintenance mode.
@@ -54,6 +60,8 @@ class LocalAgent {
  public:
   struct Options {
     bool enable_script_checks = false;
+    // Script checks from configuration files only (Consul's enable_local_script_checks).
+    bool enable_local_script_checks = false;
     // Consul's check_deregister_interval_min and check_reap_interval.
     core::Duration deregister_interval_min = std::chrono::minutes(1);
     core::Duration reap_interval = std::chrono::seconds(30);
@@ -92,11 +100,16 @@ class LocalAgent {
   const CheckRunner& runner() const { return runner_; }
   const std::string& node_name() const { return local_.node_name(); }
 
+  // Whether add_service / add_check would accept `reg` (check kinds, script permission),
+  // changing nothing: a reload validates every definition before it applies any.
+  core::Status validate(ServiceRegistration reg) const;
+  core::Status validate(CheckRegistration reg) const;
+
   // One reaping pass (exposed for tests; runs every reap_interval once started).
   void reap_critical_services();
 
  private:
-  core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name);
+  core::Status prepare_check(CheckRegistration& reg, std::string_view default_service_name) const;
   core::Status add_check_locked(CheckRegistration reg);
   core::Duration resume_ttl_state_locked(state::HealthCheck& check);
   void drop_check_locked(const std::string& id);

@@ -59,6 +59,7 @@ constexpr CommandEntry kCommands[] = {
     {"operator raft list-peers", make_operator_raft_list_peers_command},
     {"operator raft remove-peer", make_operator_raft_remove_peer_command},
     {"operator raft transfer-leader", make_operator_raft_transfer_leader_command},
+    {"reload", make_reload_command},
     {"rtt", make_rtt_command},
     {"services", make_services_command},
     {"services deregister", make_services_deregister_command},

@@ -18,8 +18,10 @@
 
 #include "core/detail/config_audit.h"
 #include "core/detail/config_hcl.h"
+#include "core/detail/config_services.h"
 #include "core/duration.h"
 #include "core/flags.h"
+#include "core/hcl.h"
 #include "core/log.h"
 #include "core/rand.h"
 #include "core/strings.h"
@@ -396,7 +398,30 @@ struct Source {
 struct LoadState {
   std::vector<Source> files;
   std::vector<std::string> warnings;
+  std::vector<ConfigDefinition> services;  // service definitions of every file, in order
+  std::vector<ConfigDefinition> checks;
 };
+
+// Takes the service and check definitions out of a file's object (they do not merge: each
+// one registers) and reads them from the file's tree, which knows their lines. `tree` is the
+// HCL file's, or null for a JSON file, which is then read again as a tree only if it holds
+// definitions.
+Status take_definitions(const std::string& path, std::string_view data, const hcl::Value* tree,
+                        json::object& obj, LoadState& state) {
+  bool any = false;
+  for (std::string_view key : detail::kDefinitionKeys) any = obj.erase(key) > 0 || any;
+  if (!any) return ok();
+  Result<hcl::Value> parsed = hcl::Value{};
+  if (tree == nullptr) {
+    parsed = hcl::parse_json(data);
+    if (!parsed) {
+      return make_error(Code::kInvalidArgument,
+                        "Error parsing " + path + ": " + parsed.error().message);
+    }
+    tree = &*parsed;
+  }
+  return detail::read_config_definitions(*tree, path, state.services, state.checks);
+}
 
 std::string errno_text(int err) {
   std::string text = std::strerror(err);
@@ -435,11 +460,12 @@ Status parse_file(const std::string& path, LoadState& state) {
   // An empty or blank file is no source at all (Consul's ErrNoData).
   if (data.find_first_not_of(" \t\r\n") == std::string::npos) return ok();
   json::value root;
+  Result<hcl::Value> tree = hcl::Value{};
   if (path.ends_with(".hcl")) {
     // HCL becomes the JSON object Consul's equivalence gives; the checks below are shared.
-    Result<json::value> converted = detail::hcl_config_to_json(data);
-    if (!converted) return parse_error(converted.error().message);
-    root = std::move(*converted);
+    tree = hcl::parse(data);
+    if (!tree) return parse_error(tree.error().message);
+    root = detail::hcl_value_to_json(*tree);
   } else {
     json::stream_parser parser;
     boost::system::error_code ec;
@@ -454,6 +480,11 @@ Status parse_file(const std::string& path, LoadState& state) {
   }
   if (!root.is_object()) return parse_error("the top level must be a JSON object");
   json::object& obj = root.get_object();
+  if (Status s =
+          take_definitions(path, data, path.ends_with(".hcl") ? &*tree : nullptr, obj, state);
+      !s) {
+    return s;
+  }
   std::string why = check_source(obj);
   if (!why.empty()) return parse_error(why);
   // One comma-separated string stands for a list (Consul's StringToSliceHookFunc); as an
@@ -577,8 +608,7 @@ void define_agent_flags(FlagSet& flags, FlagValues& v) {
                  "Enables health check scripts (checks with Args) registered through the "
                  "HTTP API.");
   flags.add_bool("enable-local-script-checks", &v.enable_local_script_checks,
-                 "Enables health check scripts from configuration files only; accepted for "
-                 "compatibility, as configuration files cannot define checks yet.");
+                 "Enables health check scripts from configuration files only.");
   flags.add_string("domain", &v.domain, "Domain to use for DNS interface.");
   flags.add_string("encrypt", &v.encrypt, "Provides the gossip encryption key.");
   flags.add_int("http-port", &v.http_port, "Sets the HTTP API port to listen on.");
@@ -1402,6 +1432,8 @@ Result<AgentConfig> load_agent_config(const std::vector<std::string>& args) {
   merge_into(merged, values);
   decode(merged, config);
   config.warnings = std::move(state.warnings);
+  config.service_definitions = std::move(state.services);
+  config.check_definitions = std::move(state.checks);
 
   if (config.node_name.empty()) {
     Result<std::string> host = host_name();

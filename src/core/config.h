@@ -168,6 +168,21 @@ struct AuditConfig {
   bool operator==(const AuditConfig&) const = default;
 };
 
+// A service or check defined in a configuration file (`service`, `services`, `check`,
+// `checks`; core/detail/config_services.h): the agent API's registration body, translated
+// from the file's keys at load, where unknown keys and wrong types are refused with the file
+// and line. The daemon decodes and validates the body as the API does, and registers it
+// (daemon/config_services.h).
+struct ConfigDefinition {
+  std::string file;
+  std::uint32_t line = 0;  // where the definition starts (1-based)
+  std::uint32_t column = 0;
+  std::string body;   // a JSON object with the API's field names
+  std::string token;  // the definition's own `token`; "" for none
+
+  bool operator==(const ConfigDefinition&) const = default;
+};
+
 struct AgentConfig {
   // JSON key: datacenter. Lower-cased, then [a-z0-9_-]+ (Consul's validateBasicName).
   std::string datacenter = "dc1";
@@ -257,7 +272,8 @@ struct AgentConfig {
   // enable_script_checks: checks with Args may be registered through the HTTP API (Consul's
   // default is off, since anyone reaching the API could run commands on the host).
   bool enable_script_checks = false;
-  // enable_local_script_checks: accepted; configuration files cannot define checks yet.
+  // enable_local_script_checks: checks with Args may be defined in configuration files (the
+  // API still needs enable_script_checks, which allows both).
   bool enable_local_script_checks = false;
   // check_update_interval: how long an output-only change of a check may wait before it is
   // written to the catalog (Consul's default 5m; "0s" writes every change).
@@ -278,6 +294,10 @@ struct AgentConfig {
   bool disable_coordinates = false;
   std::string sync_coordinate_interval_min = "15s";
   std::string coordinate_update_period = "5s";
+  // Services and checks defined in the configuration files, in the order read. They are
+  // registered at start and brought up to date by a reload (SIGHUP, /v1/agent/reload).
+  std::vector<ConfigDefinition> service_definitions;
+  std::vector<ConfigDefinition> check_definitions;
 
   // Not configuration: what loading found, for the daemon.
   // Files actually read, in merge order.

@@ -62,4 +62,8 @@ Result<json::value> hcl_config_to_json(std::string_view text) {
   return convert(*doc);
 }
 
+json::value hcl_value_to_json(const hcl::Value& value) {
+  return convert(value);
+}
+
 }  // namespace pc::core::detail

@@ -33,6 +33,8 @@
 #include "daemon/audit_service.h"
 #include "daemon/client_runtime.h"
 #include "daemon/client_service.h"
+#include "daemon/config_reload.h"
+#include "daemon/config_services.h"
 #include "daemon/coordinate_sync.h"
 #include "daemon/dc_forward.h"
 #include "daemon/dns_service.h"
@@ -155,6 +157,7 @@ agent::CommandSink anti_entropy_sink(endpoints::Context& ctx, ClientRuntime* run
 core::Result<agent::LocalAgent::Options> local_agent_options(const core::AgentConfig& config) {
   agent::LocalAgent::Options options;
   options.enable_script_checks = config.enable_script_checks;
+  options.enable_local_script_checks = config.enable_local_script_checks;
   // The config loader validated these durations.
   options.sync.check_update_interval = *core::parse_go_duration(config.check_update_interval);
   options.deregister_interval_min = *core::parse_go_duration(config.check_deregister_interval_min);
@@ -195,22 +198,6 @@ void print_banner(const core::AgentConfig& config, const endpoints::AgentIdentit
   std::printf("\n==> Proconsul agent running!\n");
   std::printf("==> Log data will now stream in as it occurs:\n\n");
   std::fflush(stdout);
-}
-
-// False when the new configuration does not load; the agent goes on with the old one.
-bool reload(core::AgentConfig& current) {
-  core::log::info(kModule, "Caught signal: hangup; reloading configuration");
-  auto next = core::reload_agent_config(current);
-  if (!next) {
-    core::log::error(kModule, "Failed to reload configuration: {}", next.error().message);
-    return false;
-  }
-  // Consul reloads the log level and the DNS settings in place; others need a restart.
-  auto level = core::log::parse_level(next->log_level);
-  if (level) core::log::set_level(*level);
-  current = std::move(*next);
-  core::log::info(kModule, "Reloaded configuration (log_level={})", current.log_level);
-  return true;
 }
 
 // The node ID a server keeps across restarts: <data-dir>/node-id, written on first start (as
@@ -676,6 +663,14 @@ int run_agent(const core::AgentConfig& initial) {
                                 std::move(agent_options));
   ctx.agent = &local_agent;
   user_events.set_agent(&local_agent);
+  // The config files' services and checks, registered before the first anti-entropy pass;
+  // a refused definition stops the start below, once everything started can be undone.
+  ConfigServices config_services(local_agent);
+  ConfigReloader reloader(config, config_services, [&agent_tokens] {
+    return agent_tokens.get(endpoints::AgentTokens::Kind::kConfigFileRegistration);
+  });
+  core::Status config_services_registered = reloader.register_initial();
+  ctx.reload_config = [&reloader] { return reloader.reload(); };
   local_agent.start();
 
   // Servers batch the coordinate updates they receive and commit them every period.
@@ -733,13 +728,19 @@ int run_agent(const core::AgentConfig& initial) {
     stop_http();
     stop_registrar();  // before the reconciler it may start
     stop_gossip();
+    // Before the pools: anti-entropy asks the LAN pool its size, which a stopped pool never
+    // answers.
+    local_agent.stop();
     if (lan) lan->stop();
     if (wan) wan->stop();
-    local_agent.stop();
     timers.stop();
     stop_log();
     return 1;
   };
+  if (!config_services_registered) {
+    std::fprintf(stderr, "%s\n", config_services_registered.error().message.c_str());
+    return abandon_start();
+  }
   if (auto started = audit.start(config, acl_resolver.get(), store); !started) {
     std::fprintf(stderr, "Error starting the audit log: %s\n", started.error().message.c_str());
     return abandon_start();
@@ -840,6 +841,10 @@ int run_agent(const core::AgentConfig& initial) {
     }
     dns_port = *bound;
   }
+  reloader.set_apply_rest([&dns, &tls](const core::AgentConfig& next) {
+    dns->reload(next);
+    tls.reload(next);
+  });
   print_banner(config, identity, *port, dns_port, https_port);
   for (const std::string& address : core::client_addresses(config)) {
     core::log::info(kModule, "HTTP API listening on http://{}:{}", address, *port);
@@ -855,10 +860,8 @@ int run_agent(const core::AgentConfig& initial) {
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       audit.reopen();
-      if (reload(config)) {
-        dns->reload(config);
-        tls.reload(config);
-      }
+      core::log::info(kModule, "Caught signal: hangup; reloading configuration");
+      (void)reloader.reload();  // a failure is logged; the agent goes on as it was
       continue;
     }
     core::log::info(kModule, "Caught signal: {}", sig == SIGINT ? "interrupt" : "terminated");

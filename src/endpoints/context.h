@@ -101,6 +101,9 @@ struct Context {
   // The gossip pools' statistics for /v1/agent/self (endpoints/gossip_stats.h); null: the
   // agent runs no pool (unit tests). Safe to call from any thread.
   std::function<GossipStats()> gossip_stats;
+  // Reloads the agent's configuration files (PUT /v1/agent/reload; daemon/config_reload.h);
+  // null where nothing can be reloaded (unit tests).
+  std::function<core::Status()> reload_config;
 };
 
 template <typename T>

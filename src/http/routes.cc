@@ -107,6 +107,8 @@ void register_routes(Router& router, endpoints::Context& ctx, RouteSet which,
   router.add("/v1/agent/leave", {"PUT"}, bind(handlers::agent_leave));
   router.add("/v1/agent/force-leave/", {"PUT", "GET"}, bind(handlers::agent_force_leave));
   router.add("/v1/agent/token/", {"PUT"}, bind(handlers::agent_token));
+  // Reads the configuration files again, as SIGHUP does.
+  router.add("/v1/agent/reload", {"PUT"}, bind(handlers::agent_reload));
   if (which == RouteSet::kAgentOnly) return;
 
   // A path ending in '/' is a prefix route.

@@ -154,6 +154,8 @@ def rows():
             [rule("agent", NODE, "write")]),
         Row("GET", lambda fx: f"/v1/agent/join/127.0.0.1:{fx['lan_port']}",
             [rule("agent", NODE, "write")]),
+        # Reads the agent's configuration files again (they define nothing to change here).
+        Row("PUT", "/v1/agent/reload", [rule("agent", NODE, "write")]),
         # The right token's leave stops the agent: test_matrix sends it last.
         Row("PUT", "/v1/agent/leave", [rule("agent", NODE, "write")]),
         Row("PUT", "/v1/agent/force-leave/ghost-node", op_write,

@@ -60,6 +60,7 @@ std::unique_ptr<Command> make_tls_cert_create_command();
 std::unique_ptr<Command> make_version_command();
 std::unique_ptr<Command> make_join_command();
 std::unique_ptr<Command> make_leave_command();
+std::unique_ptr<Command> make_reload_command();
 std::unique_ptr<Command> make_force_leave_command();
 std::unique_ptr<Command> make_keyring_command();
 std::unique_ptr<Command> make_keygen_command();

@@ -39,6 +39,7 @@ TEST(Dispatch, NoCommandListsCommandsAndExits127) {
             "    maint          Controls node or service maintenance mode\n"
             "    members        Lists the members of a Proconsul cluster\n"
             "    operator       Provides cluster-level tools for Proconsul operators\n"
+            "    reload         Triggers the agent to reload configuration files\n"
             "    rtt            Estimates network round trip time between nodes\n"
             "    services       Interact with services\n"
             "    tls            Builtin helpers for creating CAs and certificates\n"

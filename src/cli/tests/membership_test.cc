@@ -92,5 +92,28 @@ TEST(ForceLeave, ErrorsAndUsage) {
   }
 }
 
+TEST(Reload, PutsAgentReloadAndReportsTheAgentsError) {
+  Harness h;
+  h.reply(200, "");
+  EXPECT_EQ(h.run({"reload"}), 0);
+  ASSERT_EQ(h.requests.size(), 1u);
+  EXPECT_EQ(h.requests[0].method, "PUT");
+  EXPECT_EQ(h.requests[0].path, "/v1/agent/reload");
+  EXPECT_EQ(h.out.str(), "Configuration reload triggered\n");
+
+  Harness failed;
+  failed.reply(500, "Error parsing /etc/pc/web.json: At 2:3: invalid config key service.prot");
+  EXPECT_EQ(failed.run({"reload"}), 1);
+  EXPECT_EQ(failed.out.str(), "");
+  EXPECT_EQ(failed.err.str().rfind("Error reloading: ", 0), 0u) << failed.err.str();
+  EXPECT_NE(failed.err.str().find("invalid config key service.prot"), std::string::npos)
+      << failed.err.str();
+
+  Harness extra;
+  EXPECT_EQ(extra.run({"reload", "now"}), 1);
+  EXPECT_EQ(extra.err.str(), "Too many arguments (expected 0, got 1)\n");
+  EXPECT_TRUE(extra.requests.empty());
+}
+
 }  // namespace
 }  // namespace pc::cli

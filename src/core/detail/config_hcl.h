@@ -13,11 +13,16 @@
 #include <boost/json/value.hpp>
 #include <string_view>
 
+#include "core/hcl.h"
 #include "core/result.h"
 
 namespace pc::core::detail {
 
 // InvalidArgument starting "At line:column:" for text that is not HCL.
 Result<boost::json::value> hcl_config_to_json(std::string_view text);
+
+// One value of a parsed tree under the same rules (the loader converts a file once it has
+// taken out what needs positions, such as service definitions).
+boost::json::value hcl_value_to_json(const hcl::Value& value);
 
 }  // namespace pc::core::detail

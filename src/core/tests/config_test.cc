@@ -869,5 +869,121 @@ TEST(AgentConfig, UsageListsTheAgentFlags) {
   }
 }
 
+TEST(AgentConfig, ServiceDefinitionsInHclWithSnakeCaseKeys) {
+  TempDir dir;
+  std::string conf = dir.sub("conf.d");
+  dir.write("conf.d/a.json", R"({"node_meta": {"a": "1"}})");
+  dir.write("conf.d/web.hcl",
+            "service {\n"
+            "  name = \"web\"\n"
+            "  id = \"web-1\"\n"
+            "  port = 8080\n"
+            "  tags = [\"v1\", \"blue\"]\n"
+            "  meta { version = \"1\" }\n"
+            "  enable_tag_override = true\n"
+            "  weights { passing = 3\n warning = 1 }\n"
+            "  token = \"s3cret\"\n"
+            "  check { http = \"http://127.0.0.1:8080/health\"\n interval = \"10s\" }\n"
+            "  checks = [{ tcp = \"127.0.0.1:8080\", interval = \"5s\", timeout = 1000000000 }]\n"
+            "}\n"
+            "check {\n"
+            "  id = \"disk\"\n"
+            "  name = \"Disk\"\n"
+            "  args = [\"/bin/true\"]\n"
+            "  interval = \"30s\"\n"
+            "  service_id = \"web-1\"\n"
+            "}\n");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-dir", conf});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->node_meta.at("a"), "1");  // the rest of the files still merges
+  ASSERT_EQ(r->service_definitions.size(), 1u);
+  const ConfigDefinition& web = r->service_definitions[0];
+  EXPECT_EQ(web.file, conf + "/web.hcl");
+  EXPECT_EQ(web.line, 1u);
+  EXPECT_EQ(web.token, "s3cret");
+  EXPECT_EQ(web.body,
+            R"({"Name":"web","ID":"web-1","Port":8080,"Tags":["v1","blue"],"Meta":{"version":"1"},)"
+            R"("EnableTagOverride":true,"Weights":{"Passing":3,"Warning":1},)"
+            R"("Checks":[{"HTTP":"http://127.0.0.1:8080/health","Interval":"10s"},)"
+            R"({"TCP":"127.0.0.1:8080","Interval":"5s","Timeout":1000000000}]})");
+  ASSERT_EQ(r->check_definitions.size(), 1u);
+  EXPECT_EQ(r->check_definitions[0].line, 15u);
+  EXPECT_EQ(r->check_definitions[0].body,
+            R"({"CheckID":"disk","Name":"Disk","ScriptArgs":["/bin/true"],"Interval":"30s",)"
+            R"("ServiceID":"web-1"})");
+}
+
+TEST(AgentConfig, ServiceDefinitionsInJsonWithApiCaseKeysKeepFileOrder) {
+  TempDir dir;
+  std::string a = dir.write("a.json", R"({
+  "services": [
+    {"Name": "db", "Port": 5432, "Check": {"TCP": "127.0.0.1:5432", "Interval": "10s"}},
+    {"name": "cache", "tagged_addresses": {"lan": {"address": "10.0.0.1", "port": 6379}}}
+  ],
+  "checks": [{"Name": "mem", "TTL": "30s", "Token": "t1"}]
+})");
+  std::string b = dir.write("b.json", R"({"service": {"name": "api"}})");
+  Result<AgentConfig> r =
+      load_agent_config({"-data-dir", dir.path(), "-config-file", a, "-config-file", b});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->service_definitions.size(), 3u);
+  EXPECT_EQ(r->service_definitions[0].body,
+            R"({"Name":"db","Port":5432,"Checks":[{"TCP":"127.0.0.1:5432","Interval":"10s"}]})");
+  EXPECT_EQ(r->service_definitions[0].line, 3u);
+  EXPECT_EQ(r->service_definitions[0].column, 5u);
+  EXPECT_EQ(r->service_definitions[1].body,
+            R"({"Name":"cache","TaggedAddresses":{"lan":{"Address":"10.0.0.1","Port":6379}}})");
+  EXPECT_EQ(r->service_definitions[2].file, b);
+  EXPECT_EQ(r->service_definitions[2].body, R"({"Name":"api"})");
+  ASSERT_EQ(r->check_definitions.size(), 1u);
+  EXPECT_EQ(r->check_definitions[0].body, R"({"Name":"mem","TTL":"30s"})");
+  EXPECT_EQ(r->check_definitions[0].token, "t1");
+}
+
+TEST(AgentConfig, RepeatedBlocksAreOneDefinitionEach) {
+  TempDir dir;
+  std::string f =
+      dir.write("two.hcl",
+                "service {\n  name = \"a\"\n  checks { ttl = \"10s\" }\n"
+                "  checks { ttl = \"20s\" }\n}\n"
+                "service {\n  name = \"b\"\n}\n"
+                "checks = [{ name = \"c1\", ttl = \"5s\" }, { name = \"c2\", ttl = \"5s\" }]\n");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", f});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->service_definitions.size(), 2u);
+  EXPECT_EQ(r->service_definitions[0].body,
+            R"({"Name":"a","Checks":[{"TTL":"10s"},{"TTL":"20s"}]})");
+  EXPECT_EQ(r->service_definitions[1].body, R"({"Name":"b"})");
+  EXPECT_EQ(r->service_definitions[1].line, 6u);
+  ASSERT_EQ(r->check_definitions.size(), 2u);
+  EXPECT_EQ(r->check_definitions[1].body, R"({"Name":"c2","TTL":"5s"})");
+}
+
+TEST(AgentConfig, BadServiceDefinitionsNameTheFileAndLine) {
+  TempDir dir;
+  struct Case {
+    std::string name, text, message;
+  };
+  const std::vector<Case> cases = {
+      {"typo.hcl", "service {\n  name = \"web\"\n  prot = 80\n}\n",
+       "At 3:3: invalid config key service.prot"},
+      {"port.hcl", "service {\n  name = \"web\"\n  port = \"80\"\n}\n",
+       "At 3:10: service.port: expected an integer, got a string"},
+      {"check.hcl", "service {\n  name = \"web\"\n  check {\n    htp = \"x\"\n  }\n}\n",
+       "At 4:5: invalid config key service.check.htp"},
+      {"list.json", "{\"services\": [\n  \"web\"\n]}",
+       "At 2:3: services[0]: expected an object, got a string"},
+      {"tags.json", "{\"service\": {\"name\": \"web\",\n \"tags\": \"a\"}}",
+       "At 2:10: service.tags: expected a list of strings, got a string"},
+      {"frac.json", "{\"service\": {\"name\": \"web\", \"port\": 80.5}}",
+       "At 1:37: service.port: expected an integer, got 80.5"},
+  };
+  for (const Case& c : cases) {
+    std::string path = dir.write(c.name, c.text);
+    std::string got = load_error(dir, {"-config-file", path});
+    EXPECT_EQ(got, "Error parsing " + path + ": " + c.message) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace pc::core

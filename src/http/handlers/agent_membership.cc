@@ -1,6 +1,7 @@
 // /v1/agent/join, /v1/agent/leave and /v1/agent/force-leave: the agent's gossip membership,
-// through endpoints::Membership (the daemon's pools). Errors are Consul's: a plain 500 with
-// the agent's error text (its handlers return the error as is).
+// through endpoints::Membership (the daemon's pools); and /v1/agent/reload, which reads the
+// agent's configuration files again (daemon/config_reload.h). Errors are Consul's: a plain
+// 500 with the agent's error text (its handlers return the error as is).
 #include <string>
 
 #include "endpoints/acl_checks.h"
@@ -48,6 +49,15 @@ void agent_leave(endpoints::Context& ctx, const Request& req, Reply reply) {
   if (!may_write_agent(ctx, req, reply)) return;
   if (ctx.membership == nullptr) return reply(no_pools());
   if (auto s = ctx.membership->leave(); !s) return reply(Response::text(500, s.error().message));
+  reply(Response::text(200, ""));
+}
+
+// Answers once the files are read and their services and checks are on the local agent (the
+// catalog follows with anti-entropy, as in Consul).
+void agent_reload(endpoints::Context& ctx, const Request& req, Reply reply) {
+  if (!may_write_agent(ctx, req, reply)) return;
+  if (!ctx.reload_config) return reply(Response::text(500, "this agent cannot reload"));
+  if (auto s = ctx.reload_config(); !s) return reply(Response::text(500, s.error().message));
   reply(Response::text(200, ""));
 }
 

@@ -57,6 +57,7 @@ void agent_service_maintenance(endpoints::Context& ctx, const Request& req, Repl
 void agent_join(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_leave(endpoints::Context& ctx, const Request& req, Reply reply);
 void agent_force_leave(endpoints::Context& ctx, const Request& req, Reply reply);
+void agent_reload(endpoints::Context& ctx, const Request& req, Reply reply);
 
 void operator_raft_configuration(endpoints::Context& ctx, const Request& req, Reply reply);
 void operator_raft_peer(endpoints::Context& ctx, const Request& req, Reply reply);

@@ -1,5 +1,6 @@
 // /v1/agent/join, /v1/agent/leave, /v1/agent/force-leave: what the handlers read from the
-// request and hand the agent's Membership, and Consul's status codes for its answers.
+// request and hand the agent's Membership, and Consul's status codes for its answers; and
+// /v1/agent/reload's answers.
 #include <gtest/gtest.h>
 
 #include "endpoints/membership.h"
@@ -77,6 +78,28 @@ TEST(AgentMembership, LeaveAsksTheAgentAndWithoutPoolsEverythingIsAnError) {
   world.ctx().membership = &m;
   EXPECT_EQ(world.call(handlers::agent_leave, "PUT", "/v1/agent/leave").status, 200);
   EXPECT_EQ(m.calls, std::vector<std::string>{"leave"});
+}
+
+TEST(AgentReload, CallsTheReloadAndAnswersItsErrorAs500) {
+  testing::HandlerWorld world("s1");
+  Response r = world.call(handlers::agent_reload, "PUT", "/v1/agent/reload");
+  EXPECT_EQ(r.status, 500) << "no reload wired";
+  int calls = 0;
+  std::optional<core::Error> fail;
+  world.ctx().reload_config = [&]() -> core::Status {
+    ++calls;
+    if (fail) return *fail;
+    return core::ok();
+  };
+  r = world.call(handlers::agent_reload, "PUT", "/v1/agent/reload");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  fail = core::make_error(core::Code::kInvalidArgument,
+                          "Error parsing /etc/pc/web.hcl: At 3:3: invalid config key service.prot");
+  r = world.call(handlers::agent_reload, "PUT", "/v1/agent/reload");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "Error parsing /etc/pc/web.hcl: At 3:3: invalid config key service.prot");
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace
