@@ -619,7 +619,8 @@ int run_agent(const core::AgentConfig& initial) {
     session_timers.arm_all_from_state();
     start_reconciler();
   } else {
-    registrar = std::thread([&ctx, &config, &stopping, &start_reconciler] {
+    // A copy: a reload (SIGHUP, /v1/agent/reload) replaces `config` while this thread runs.
+    registrar = std::thread([&ctx, config, &stopping, &start_reconciler] {
       core::set_thread_name("pc-register");
       while (!stopping) {
         if (register_self(ctx, config)) {
