@@ -1,6 +1,7 @@
 #include "dns/host_completion.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,16 +22,26 @@ std::string host_key(std::string_view name) {
   return out;
 }
 
-// Whether `name` is `domain` or lies under it ("" is no domain).
-bool under(const wire::Labels& name, const std::string& domain) {
-  if (domain.empty()) return false;
+// How many labels of `name` lie before `domain` when it is that domain or under it.
+std::optional<std::size_t> prefix_in(const wire::Labels& name, const std::string& domain) {
+  if (domain.empty()) return std::nullopt;
   auto labels = wire::parse_name(domain);
-  if (!labels || labels->empty() || labels->size() > name.size()) return false;
+  if (!labels || labels->empty() || labels->size() > name.size()) return std::nullopt;
   const std::size_t offset = name.size() - labels->size();
   for (std::size_t i = 0; i < labels->size(); ++i) {
-    if (!core::iequals(name[offset + i], (*labels)[i])) return false;
+    if (!core::iequals(name[offset + i], (*labels)[i])) return std::nullopt;
   }
-  return true;
+  return offset;
+}
+
+// The labels of `name` before the domain or alt domain it lies in (the shorter prefix when
+// both match); nullopt outside them.
+std::optional<std::size_t> prefix_in_domains(const wire::Labels& name,
+                                             const ResolverConfig& config) {
+  auto a = prefix_in(name, config.domain);
+  auto b = prefix_in(name, config.alt_domain);
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
 }
 
 // A name the recursors answer for: a valid name other than the root, outside the domains.
@@ -38,7 +49,27 @@ bool under(const wire::Labels& name, const std::string& domain) {
 bool outside_domains(const std::string& host, const ResolverConfig& config) {
   auto labels = wire::parse_name(host);
   if (!labels || labels->empty()) return false;
-  return !under(*labels, config.domain) && !under(*labels, config.alt_domain);
+  return !prefix_in_domains(*labels, config).has_value();
+}
+
+// Whether `owner` names a node (NODE.node[.DC].DOMAIN: the rightmost lookup kind label is
+// "node", as the resolver reads names). A node's host records stand as the recursors gave
+// them, while a service's take the answer's TTL and are capped: the resolver builds them so
+// (Consul's makeRecordFromNode and makeRecordFromFQDN).
+bool names_a_node(const std::string& owner, const ResolverConfig& config) {
+  auto labels = wire::parse_name(owner);
+  if (!labels) return false;
+  auto prefix = prefix_in_domains(*labels, config);
+  if (!prefix) return false;
+  for (std::size_t i = *prefix; i-- > 0;) {
+    const std::string& label = (*labels)[i];
+    if (core::iequals(label, "node")) return true;
+    if (core::iequals(label, "service") || core::iequals(label, "addr") ||
+        core::iequals(label, "query")) {
+      return false;
+    }
+  }
+  return false;
 }
 
 bool has_records_for(const std::vector<Record>& section, const std::string& host) {
@@ -54,14 +85,15 @@ class Completion {
              std::vector<std::string>& missing)
       : config_(config), external_(external), edns_(edns), missing_(missing) {}
 
-  // The records to add for `host`, named by a record with `ttl`; none when it needs none,
-  // was handled already, or is not known yet (then it is listed as missing).
-  std::vector<Record> records_for(const std::string& target, std::uint32_t ttl) {
+  // The records to add for `target`, named by `by`; none when it needs none, was handled
+  // already, or is not known yet (then it is listed as missing).
+  std::vector<Record> records_for(const std::string& target, const Record& by) {
     const std::string host = host_key(target);
     if (!outside_domains(host, config_) || !handled_.insert(host).second) return {};
     if (external_ != nullptr) {
       if (auto it = external_->find(host); it != external_->end()) {
-        return host_records_of(it->second, ttl, edns_);
+        if (names_a_node(by.name, config_)) return it->second;
+        return host_records_of(it->second, by.ttl, edns_);
       }
     }
     if (config_.recursion_available) missing_.push_back(host);
@@ -79,7 +111,7 @@ class Completion {
       const auto* cname = std::get_if<wire::CnameRdata>(&r.rdata);
       if (r.type != wire::type::kCname || cname == nullptr) continue;
       if (has_records_for(section, cname->name)) continue;
-      for (Record& x : records_for(cname->name, r.ttl)) out.push_back(std::move(x));
+      for (Record& x : records_for(cname->name, r)) out.push_back(std::move(x));
     }
     section = std::move(out);
   }
@@ -91,7 +123,7 @@ class Completion {
       const auto* srv = std::get_if<wire::SrvRdata>(&r.rdata);
       if (r.type != wire::type::kSrv || srv == nullptr) continue;
       if (has_records_for(additional, srv->target)) continue;
-      for (Record& x : records_for(srv->target, r.ttl)) additional.push_back(std::move(x));
+      for (Record& x : records_for(srv->target, r)) additional.push_back(std::move(x));
     }
   }
 

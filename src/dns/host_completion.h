@@ -39,8 +39,10 @@ std::vector<wire::Record> host_records_of(const std::vector<wire::Record>& found
 // A host name is the target of a CNAME record (in the answer or the additional section) or
 // of an SRV answer that lies outside config's domain and alt_domain and has no record of its
 // own in that section (the additional section for SRV targets). A CNAME's host records go
-// right after it, an SRV target's at the end of the additional section, each host's once.
-// Only NOERROR answers are completed. With `udp`, udp_answer_limit trims the result again
+// right after it, an SRV target's at the end of the additional section, each host's once:
+// as host_records_of() gives them, or as found for a CNAME that names a node
+// (NODE.node[.DC].DOMAIN), as the resolver answers node lookups. Only NOERROR answers are
+// completed. With `udp`, udp_answer_limit trims the result again
 // (trim_udp_answers), as it trims an answer built here.
 Resolution complete_hosts(const wire::Message& query, wire::Message answer,
                           const ResolverConfig& config, const ExternalRecords* external, bool udp);

@@ -230,11 +230,19 @@ TEST_F(HostCompletionTest, NodeHostNamesAreCompletedToo) {
   config_.node_ttl = 4;
   const Message q = question("ext.node.consul.", wire::type::kA);
   const Message done = completed(q, remote_answer(q));
-  ASSERT_EQ(done.answers.size(), 3u);
-  EXPECT_EQ(done.answers[0].type, wire::type::kCname);
-  EXPECT_EQ(done.answers[1].name, "db.example.com.");
-  EXPECT_EQ(done.answers[2].type, wire::type::kA);
-  EXPECT_EQ(done.answers[0].ttl, 4u);
+  // A node's host records stand as the recursors gave them (their TTL of 300), as in an
+  // answer built here; a service's take the service's TTL.
+  EXPECT_EQ(describe(done.answers),
+            "ext.node.consul. 5 4 db.example.com.\n"
+            "db.example.com. 1 300 7\n"
+            "db.example.com. 1 300 8\n");
+  EXPECT_EQ(describe(done.answers), describe(local_answer(q).answers));
+  // A service named "node" is a service: the rightmost kind label decides.
+  add("n1", "10.0.0.1", "node", "db.example.com");
+  const Message tagged = question("node.service.consul.", wire::type::kA);
+  EXPECT_EQ(describe(completed(tagged, remote_answer(tagged)).answers),
+            describe(local_answer(tagged).answers));
+  EXPECT_EQ(completed(tagged, remote_answer(tagged)).answers[1].ttl, 15u);
 }
 
 TEST(HostRecordsOf, KeepsAddressesAndCnamesWithTheAnswersTtl) {
