@@ -138,6 +138,8 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     dns::Resolution remote;
     remote.remote = true;
     remote.cacheable = false;
+    // The server cannot reach this agent's recursors: host names are looked up here.
+    remote.complete_with = config;
     return remote;
   }
   const consensus::LeaderInfo leader = log_.leader();
@@ -165,11 +167,13 @@ dns::Resolution DnsService::answer(const dns::wire::Message& query, bool tcp,
     // Whether that datacenter is reachable changes with the WAN pool, not the store.
     resolution.cacheable = false;
     if (dc_forwarding_.has_servers(resolution.other_datacenter)) resolution.remote = true;
+    resolution.complete_with = config;  // host names through this agent's recursors
     return resolution;
   }
   if (resolution.prepared_query.empty()) return resolution;
   if (query_runner_) {
-    resolution.remote = true;  // answered by answer_later, once the query has run
+    resolution.remote = true;           // answered by answer_later, once the query has run
+    resolution.complete_with = config;  // host names through this agent's recursors
     return resolution;
   }
   dns::PreparedQueryAnswer none;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "dns/host_completion.h"
 #include "dns/wire/name.h"
 #include "endpoints/catalog.h"
 #include "state/types.h"
@@ -177,8 +178,6 @@ bool valid_dns_name(std::string_view name) {
 
 // How deep CNAME targets inside the domain are chased (Consul's maxRecursionLevelDefault).
 constexpr int kMaxRecursion = 3;
-// Records resolved for one host name kept in an answer to a query without EDNS0.
-constexpr std::size_t kMaxRecurseRecords = 5;
 
 class Resolver {
  public:
@@ -502,19 +501,10 @@ class Resolver {
     return {};
   }
 
-  // The records of a host name, with the answer's TTL, at most kMaxRecurseRecords without
+  // The records of a host name, with the answer's TTL, at most kHostRecordsNoEdnsMax without
   // EDNS0 (Consul's makeRecordFromFQDN).
   std::vector<Record> host_records(const std::string& host, std::uint32_t ttl) {
-    std::vector<Record> out;
-    for (auto& r : resolve_host(host)) {
-      if (r.type != wire::type::kA && r.type != wire::type::kAaaa && r.type != wire::type::kCname) {
-        continue;
-      }
-      r.ttl = ttl;
-      out.push_back(std::move(r));
-      if (!query_.edns && out.size() >= kMaxRecurseRecords) break;
-    }
-    return out;
+    return host_records_of(resolve_host(host), ttl, query_.edns.has_value());
   }
 
   Record cname(const std::string& name, const std::string& target, std::uint32_t ttl) const {
@@ -762,22 +752,6 @@ class Resolver {
   std::uint16_t qtype_ = 0;
 };
 
-// Consul's trimUDPResponse, by count: a plain 512-byte UDP response keeps `limit` answers
-// and the additional records that still belong to one of them.
-void trim_udp(const Message& query, Message& resp, const ResolverConfig& config) {
-  if (config.udp_answer_limit == 0 || resp.answers.size() <= config.udp_answer_limit) return;
-  if (query.edns && query.edns->udp_payload_size > wire::kMaxUdpSize) return;
-  resp.answers.resize(config.udp_answer_limit);
-  std::set<std::string> targets;
-  for (const auto& r : resp.answers) {
-    if (const auto* srv = std::get_if<wire::SrvRdata>(&r.rdata)) targets.insert(srv->target);
-  }
-  std::erase_if(resp.additional, [&](const Record& r) {
-    return r.type != wire::type::kOpt && targets.count(r.name) == 0;
-  });
-  if (config.enable_truncate) resp.header.tc = true;
-}
-
 }  // namespace
 
 std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& name) {
@@ -798,12 +772,27 @@ std::uint32_t service_ttl_for(const ResolverConfig& config, const std::string& n
   return ttl.value_or(config.service_ttl);
 }
 
+void trim_udp_answers(const wire::Message& query, wire::Message& resp,
+                      const ResolverConfig& config) {
+  if (config.udp_answer_limit == 0 || resp.answers.size() <= config.udp_answer_limit) return;
+  if (query.edns && query.edns->udp_payload_size > wire::kMaxUdpSize) return;
+  resp.answers.resize(config.udp_answer_limit);
+  std::set<std::string> targets;
+  for (const auto& r : resp.answers) {
+    if (const auto* srv = std::get_if<wire::SrvRdata>(&r.rdata)) targets.insert(srv->target);
+  }
+  std::erase_if(resp.additional, [&](const Record& r) {
+    return r.type != wire::type::kOpt && targets.count(r.name) == 0;
+  });
+  if (config.enable_truncate) resp.header.tc = true;
+}
+
 Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
                         const ExternalRecords* external, const acl::Authorizer* authz,
                         const PreparedQueryAnswer* query_answer) {
   Resolution out = Resolver(query, snap, config, rand, external, authz, 0, query_answer).run();
-  if (udp && !out.forward) trim_udp(query, out.response, config);
+  if (udp && !out.forward) trim_udp_answers(query, out.response, config);
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,11 @@ struct Resolution {
   // Another process answers it (a client agent asks a server): the DNS server hands the
   // query's bytes to DnsServer::Options::remote and sends back what that returns.
   bool remote = false;
+  // With `remote`: the settings the answer that comes back is completed with before it is
+  // relayed (host_completion.h): host names in it without their records are looked up
+  // through this server's recursors, as if the answer had been built here. Null: relayed as
+  // it comes.
+  std::shared_ptr<const ResolverConfig> complete_with;
   // NAME.query[.DC].DOMAIN asked without an answer in hand: the prepared query to run (its
   // ID or name). Whoever runs it resolves the question again with a PreparedQueryAnswer.
   std::string prepared_query;
@@ -121,6 +127,13 @@ Resolution resolve_full(const wire::Message& query, const state::Snapshot& snap,
                         const ResolverConfig& config, core::Rand& rand, bool udp,
                         const ExternalRecords* external, const acl::Authorizer* authz = nullptr,
                         const PreparedQueryAnswer* query_answer = nullptr);
+
+// Consul's trimUDPResponse, by count: when `query` came over UDP without an EDNS0 payload
+// size above 512, `response` keeps udp_answer_limit answers and the additional records that
+// still belong to one of them, and TC is set when enable_truncate is. resolve_full() applies
+// it to UDP answers; so does an agent that completes an answer another process built.
+void trim_udp_answers(const wire::Message& query, wire::Message& response,
+                      const ResolverConfig& config);
 
 // Consul's allow_stale / max_stale for an agent answering from its own state: the leader
 // (known, last contact 0) always may; another server only with allow_stale and a leader heard

@@ -35,6 +35,7 @@
 #include "core/rand.h"
 #include "core/strings.h"
 #include "dns/answer_cache.h"
+#include "dns/host_completion.h"
 
 namespace pc::dns {
 namespace {
@@ -276,13 +277,12 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> forward(
   co_return encode_answer(failed, p.max_size);
 }
 
-// The A records of the host names the resolver asked about, then the answer made with them.
-asio::awaitable<std::optional<std::vector<std::uint8_t>>> chase_hosts(Impl* s, const Prepared& p,
-                                                                      bool tcp) {
+// The A records of `names` (at most kMaxHosts of them) as the recursors give them, asked of
+// each in turn until one answers (Consul's resolveCNAME asks for A records only).
+asio::awaitable<ExternalRecords> lookup_hosts(Impl* s, const std::vector<std::string>& names) {
   constexpr std::size_t kMaxHosts = 8;  // names chased per query
   auto recursors = s->current_recursors();
   ExternalRecords found;
-  const auto& names = p.resolution.external_names;
   for (std::size_t i = 0; i < names.size() && i < kMaxHosts; ++i) {
     wire::Message q;
     q.header.id = static_cast<std::uint16_t>(s->rand.next_u64());
@@ -305,8 +305,32 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> chase_hosts(Impl* s, c
       break;
     }
   }
+  co_return found;
+}
+
+// The host names the resolver asked about looked up, then the answer made with them.
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> chase_hosts(Impl* s, const Prepared& p,
+                                                                      bool tcp) {
+  ExternalRecords found = co_await lookup_hosts(s, p.resolution.external_names);
   Resolution again = call_answer(s->answer, p.query, tcp, &found);
   co_return encode_answer(again.response, p.max_size);
+}
+
+// `answer`, which another process built, completed with the records of its host names from
+// this server's recursors (host_completion.h); as it came when it needs none, or does not
+// decode (the client gets what it would have got before).
+asio::awaitable<std::vector<std::uint8_t>> complete_remote(Impl* s, const Prepared& p,
+                                                           std::vector<std::uint8_t> answer,
+                                                           bool tcp) {
+  const ResolverConfig& config = *p.resolution.complete_with;
+  auto decoded = wire::decode(answer);
+  if (!decoded || !decoded->header.qr || decoded->header.id != p.query.header.id) co_return answer;
+  Resolution first = complete_hosts(p.query, *decoded, config, nullptr, !tcp);
+  if (first.external_names.empty()) co_return answer;
+  ExternalRecords found = co_await lookup_hosts(s, first.external_names);
+  Resolution done = complete_hosts(p.query, std::move(*decoded), config, &found, !tcp);
+  auto encoded = encode_answer(done.response, p.max_size);
+  co_return encoded ? std::move(*encoded) : std::move(answer);
 }
 
 // The answer another process gives (Options::remote), back on this coroutine's executor;
@@ -369,7 +393,11 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> complete(Impl* s, Prep
   if (p.resolution.remote) {
     out = co_await ask_remote(s, p, raw, tcp);
     // An empty answer: the other process found the name is the recursors' (see RemoteDone).
-    if (out && out->empty()) out = co_await forward(s, p, raw, tcp);
+    if (out && out->empty()) {
+      out = co_await forward(s, p, raw, tcp);
+    } else if (out && p.resolution.complete_with) {
+      out = co_await complete_remote(s, p, std::move(*out), tcp);
+    }
   } else if (p.resolution.forward) {
     out = co_await forward(s, p, raw, tcp);
   } else {

@@ -37,6 +37,8 @@ SERVER_SETTINGS = {
 
 
 STUB_PTR_TARGET = "stub.recursor.test."
+# Host names the stub recursor has A records for (service addresses outside the domains).
+STUB_HOSTS = {"db.example.test.": "192.0.2.30"}
 
 
 def client_settings(service_ttl, recursor_port):
@@ -47,8 +49,9 @@ def client_settings(service_ttl, recursor_port):
 
 
 class StubRecursor:
-    """A UDP recursor on loopback answering every PTR question with STUB_PTR_TARGET and
-    anything else with NXDOMAIN; it stops with the test."""
+    """A UDP recursor on loopback answering every PTR question with STUB_PTR_TARGET, A
+    questions for STUB_HOSTS with their address, and anything else with NXDOMAIN; it stops
+    with the test."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -87,6 +90,14 @@ class StubRecursor:
         qtype = struct.unpack("!H", packet[pos + 1:pos + 3])[0]
         question = packet[12:pos + 5]
         rd = flags & 0x0100
+        labels, at = [], 12
+        while packet[at] != 0:
+            labels.append(packet[at + 1:at + 1 + packet[at]].decode("ascii", "replace").lower())
+            at += 1 + packet[at]
+        host = STUB_HOSTS.get(".".join(labels) + ".")
+        if qtype == 1 and host is not None:
+            record = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(host)
+            return struct.pack("!HHHHHH", ident, 0x8080 | rd, 1, 1, 0, 0) + question + record
         if qtype != 12:
             return struct.pack("!HHHHHH", ident, 0x8083 | rd, 1, 0, 0, 0) + question
         target = b"".join(bytes([len(label)]) + label.encode("ascii")
@@ -242,6 +253,44 @@ class ClientDnsTest(ClientDnsBase):
         self.wait_for(lambda: self.answers(self.dig(self.client, "web.service.example"))
                       == [("10.5.0.1", 9), ("10.5.0.2", 9)], "the reloaded service TTL")
 
+
+    def test_host_name_addresses_are_completed_with_the_clients_recursors(self):
+        # Consul: a service address that is a host name outside the domain is a CNAME (A
+        # questions) or the SRV target, followed by the host's records from the recursors of
+        # the agent asked. The server has no recursors; the client's stub knows the host.
+        body = {"Node": "ext-node", "Address": "10.7.0.1",
+                "Service": {"ID": "db1", "Service": "db", "Address": "db.example.test",
+                            "Port": 5432}}
+        resp = self.client.put("/v1/catalog/register", body=json.dumps(body))
+        self.assertEqual(resp.status, 200, resp.text)
+
+        def cname_and_address(result):
+            return (result.records("answer", "CNAME"),
+                    [r[2][0] for r in result.records("answer", "A")])
+
+        def client_db():
+            result = self.dig(self.client, "db.service.example")
+            return cname_and_address(result) == (
+                [("db.service.example.", "CNAME", ["db.example.test."])], ["192.0.2.30"])
+        self.wait_for(client_db, "db.service.example with the host's address")
+        for extra in ([], ["+tcp"], ["+noedns"]):
+            result = self.dig(self.client, "db.service.example", "A", *extra)
+            self.assertEqual(result.status, "NOERROR", result)
+            self.assertEqual(cname_and_address(result),
+                             ([("db.service.example.", "CNAME", ["db.example.test."])],
+                              ["192.0.2.30"]), result)
+            # The host's record takes the service's TTL (the client's 7 s), as Consul sets it.
+            self.assertEqual(self.answers(result), [("192.0.2.30", 7)], result)
+        srv = self.dig(self.client, "db.service.example", "SRV")
+        self.assertEqual([r[2][3] for r in srv.records("answer", "SRV")], ["db.example.test."],
+                         srv)
+        self.assertEqual([(r[0], r[2][0]) for r in srv.records("additional", "A")],
+                         [("db.example.test.", "192.0.2.30")], srv)
+
+        # The server, without recursors, answers its own port with the CNAME alone.
+        own = self.dig(self.server, "db.service.consul")
+        self.assertEqual(cname_and_address(own),
+                         ([("db.service.consul.", "CNAME", ["db.example.test."])], []), own)
 
 
 class StrictClientDnsTest(ClientDnsBase):

@@ -205,6 +205,24 @@ class DnsRecursorTest(AgentTestCase):
         self.assertEqual(srv.records("answer", "SRV")[0][2][3], "ext.example.test.", srv)
         self.assertEqual([r[2][0] for r in srv.records("additional", "A")], ["192.0.2.20"], srv)
 
+    def test_prepared_query_host_name_address_has_recursor_records(self):
+        # A prepared query is run apart from the resolver; its answer gets the host's records
+        # from the recursors all the same.
+        self.register({
+            "Node": "pq-ext-node", "Address": "10.5.0.2",
+            "Service": {"ID": "pqext1", "Service": "pqext", "Address": "ext.example.test",
+                        "Port": 443},
+        })
+        made = self.agent.request("POST", "/v1/query",
+                                  body={"Name": "pqext-query", "Service": {"Service": "pqext"}})
+        self.assertEqual(made.status, 200, made.text)
+        self.addCleanup(self.agent.request, "DELETE", "/v1/query/" + made.json()["ID"])
+        result = self.dig("pqext-query.query.consul")
+        self.assertEqual(result.status, "NOERROR", result)
+        self.assertEqual(result.records("answer", "CNAME"),
+                         [("pqext-query.query.consul.", "CNAME", ["ext.example.test."])], result)
+        self.assertEqual([r[2][0] for r in result.records("answer", "A")], ["192.0.2.20"], result)
+
     def test_alt_domain(self):
         self.register({
             "Node": "alt-node", "Address": "10.6.0.1",
