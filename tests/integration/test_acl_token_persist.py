@@ -10,7 +10,9 @@ What is observable: the default token answers requests that carry none. Under de
 a KV read without a token is refused (403); after PUT /v1/agent/token/default with a token
 that may read keys it is answered. After a restart on the same data directory it is still
 answered with persistence on, and refused again with persistence off.
-One server agent (-bootstrap-expect 1) per test; its Raft state keeps the ACL objects.
+One server agent (-bootstrap-expect 1) per test; its Raft state keeps the ACL objects. A
+client agent keeps its tokens the same way: its default token, resolved through the server,
+opens /v1/agent/self (agent:read) to requests without a token before and after its restart.
 """
 
 import json
@@ -21,6 +23,7 @@ import tempfile
 import time
 import unittest
 
+from test_acl_client import AclClientAgent
 from test_cluster import CONVERGE_S, ServerAgent, free_port
 
 ROOT = "8d3c1f6e-2a47-4b5e-9c1d-7f0e4a2b6c01"
@@ -123,6 +126,48 @@ class AclTokenPersistTest(unittest.TestCase):
         self.restart(persist=False)
         self.assertEqual(self.anonymous_read(), 403)
         self.assertFalse(os.path.exists(self.tokens_file))
+
+    def test_a_client_agent_keeps_its_tokens_too(self):
+        self.start(persist=False)  # the server's own setting does not matter to the client
+        root = {"X-Consul-Token": ROOT}
+        resp = self.server.put("/v1/acl/policy", headers=root, body={
+            "Name": "agent-read", "Rules": 'agent_prefix "" { policy = "read" }'})
+        self.assertEqual(resp.status, 200, resp.text)
+        resp = self.server.put("/v1/acl/token", headers=root,
+                               body={"Policies": [{"Name": "agent-read"}]})
+        self.assertEqual(resp.status, 200, resp.text)
+        reader = resp.json()["SecretID"]
+        config = os.path.join(self.root, "client.json")
+        with open(config, "w", encoding="utf-8") as out:
+            json.dump({"acl": {"enabled": True, "default_policy": "deny",
+                               "enable_token_persistence": True}}, out)
+        client_dir = os.path.join(self.root, "c0")
+        os.makedirs(client_dir)
+
+        def start_client():
+            client = AclClientAgent("client-0", client_dir, self.port, config)
+            self.addCleanup(client.stop)
+            client.start()
+            return client
+
+        def anonymous_self(client):
+            return client.get("/v1/agent/self").status
+
+        client = start_client()
+        self.until("the client refuses /v1/agent/self without a token",
+                   lambda: anonymous_self(client) == 403)
+        resp = client.put("/v1/agent/token/default", headers=root, body={"Token": reader})
+        self.assertEqual(resp.status, 200, resp.text)
+        self.assertEqual(anonymous_self(client), 200)
+        with open(os.path.join(client_dir, "acl-tokens.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f), {"default": reader})
+
+        client.stop()
+        client = start_client()
+        # The restarted client resolves the saved default token through the server once
+        # gossip has told it where the server is.
+        self.until("the restarted client answers /v1/agent/self without a token",
+                   lambda: anonymous_self(client) == 200)
 
 
 if __name__ == "__main__":
