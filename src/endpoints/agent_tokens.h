@@ -63,8 +63,9 @@ class AgentTokens {
   bool acl_enabled() const { return acl_enabled_; }
 
   // Replaces one token (a runtime change, as through the API). With persistence on, the
-  // file is rewritten before returning; an error means the token is in effect but not saved
-  // (kIoError naming the file), as Consul's handler reports it.
+  // file is rewritten and fsynced before returning (so the caller blocks on the disk; token
+  // changes are rare); an error means the token is in effect but not saved (kIoError naming
+  // the file), as Consul's handler reports it.
   core::Status set(Kind kind, std::string secret);
 
   // acl.enable_token_persistence: reads `path` (<data_dir>/acl-tokens.json) and lets each
@@ -73,6 +74,7 @@ class AgentTokens {
   // cannot be read or decoded is returned as the error and otherwise ignored: the configured
   // tokens stay, and the next set() replaces the file.
   core::Status enable_persistence(std::string path);
+
   std::string get(Kind kind) const;
 
   // Consul's UserToken: what requests without a token speak for ("" then means anonymous).
