@@ -122,7 +122,7 @@ struct AclConfig {
   bool enabled = false;
   std::string default_policy = "allow";      // "allow" or "deny"
   std::string down_policy = "extend-cache";  // allow, deny, extend-cache, async-cache
-  bool enable_token_persistence = false;     // accepted; tokens set through the API are not kept
+  bool enable_token_persistence = false;     // keep API-set tokens in <data_dir>/acl-tokens.json
   std::string token_ttl = "30s";             // how long a client agent caches a token
   std::string initial_management;
   std::string agent;

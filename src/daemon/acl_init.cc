@@ -1,7 +1,10 @@
 #include "daemon/acl_init.h"
 
+#include <filesystem>
+
 #include "core/log.h"
 #include "endpoints/acl.h"
+#include "endpoints/agent_tokens_file.h"
 
 namespace pc::daemon {
 namespace {
@@ -32,6 +35,17 @@ endpoints::AgentTokens::Initial agent_tokens_of(const core::AclConfig& config) {
   t.dns = config.dns;
   t.config_file_registration = config.config_file_service_registration;
   return t;
+}
+
+void persist_agent_tokens(const core::AgentConfig& config, endpoints::AgentTokens& tokens) {
+  if (!config.acl.enable_token_persistence || config.dev || config.data_dir.empty()) return;
+  const std::string path =
+      (std::filesystem::path(config.data_dir) / endpoints::kAgentTokensFileName).string();
+  if (auto loaded = tokens.enable_persistence(path); !loaded) {
+    // Consul starts with the configured tokens then too; the next API change rewrites it.
+    core::log::warn("acl", "Unable to load persisted tokens from {}, using the configured ones: {}",
+                    path, loaded.error().message);
+  }
 }
 
 AclLeaderInit::AclLeaderInit(endpoints::Context& ctx, core::TimerThread& timers,

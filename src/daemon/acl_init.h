@@ -22,6 +22,10 @@ namespace pc::daemon {
 endpoints::AclSettings acl_settings(const core::AclConfig& config);
 // acl.tokens as the agent's token holder starts with them.
 endpoints::AgentTokens::Initial agent_tokens_of(const core::AclConfig& config);
+// acl.enable_token_persistence: loads <data_dir>/acl-tokens.json over the configured tokens
+// and keeps API changes there. Nothing happens without the option or without a data
+// directory (-dev keeps nothing on disk). A file that cannot be read is logged and ignored.
+void persist_agent_tokens(const core::AgentConfig& config, endpoints::AgentTokens& tokens);
 
 class AclLeaderInit {
  public:

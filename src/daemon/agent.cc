@@ -351,6 +351,7 @@ int run_agent(const core::AgentConfig& initial) {
   std::unique_ptr<consensus::SingleNodeLog> dev_log;
   // The agent's own ACL tokens, from acl.tokens; /v1/agent/token/ changes them at runtime.
   endpoints::AgentTokens agent_tokens(agent_tokens_of(config.acl));
+  persist_agent_tokens(config, agent_tokens);  // acl.enable_token_persistence
   std::unique_ptr<ServerRuntime> server_runtime;
   std::unique_ptr<ClientRuntime> client_runtime;
   ClientService client_service;

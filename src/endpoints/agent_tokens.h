@@ -5,18 +5,27 @@
 // configuration and change at runtime through PUT /v1/agent/token/<type>; every reader asks
 // this holder each time, so a change takes effect on the next request without a restart.
 //
-// Tokens set at runtime live in memory only: acl.enable_token_persistence is accepted but not
-// honoured, so a restart goes back to the configured tokens.
+// Tokens set at runtime live in memory, and with acl.enable_token_persistence also in
+// <data_dir>/acl-tokens.json (enable_persistence()): a token set through the API is written
+// there and, at the next start, replaces the configured token of its kind, as Consul's token
+// store loads its persisted tokens over the configuration's. Configured tokens are never
+// written: the file holds only what the API set.
 //
-// Thread-safety: every member may be called from any thread (one mutex, held for a copy).
-// version() moves on every change, so a cache of answers built with a token (the DNS answer
-// cache) can tell that they were built with an older one.
+// Thread-safety: every member but enable_persistence() may be called from any thread (one
+// mutex, held for a copy; set() also holds a second one across the change and the file
+// write, so the file always ends with the latest change). version() moves on every change, so
+// a cache of answers built with a token (the DNS answer cache) can tell that they were built
+// with an older one.
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/result.h"
 
 namespace pc::endpoints {
 
@@ -31,6 +40,8 @@ class AgentTokens {
     kConfigFileRegistration,
     kDns,
   };
+  // Kinds are 0..kKindCount-1, so an array indexed by Kind holds one entry per kind.
+  static constexpr std::size_t kKindCount = static_cast<std::size_t>(Kind::kDns) + 1;
 
   struct Initial {
     bool acl_enabled = false;
@@ -51,7 +62,19 @@ class AgentTokens {
 
   bool acl_enabled() const { return acl_enabled_; }
 
-  void set(Kind kind, std::string secret);
+  // Replaces one token (a runtime change, as through the API). With persistence on, the
+  // file is rewritten and fsynced before returning (so the caller blocks on the disk; token
+  // changes are rare); an error means the token is in effect but not saved (kIoError naming
+  // the file), as Consul's handler reports it.
+  core::Status set(Kind kind, std::string secret);
+
+  // acl.enable_token_persistence: reads `path` (<data_dir>/acl-tokens.json) and lets each
+  // token it holds replace the configured one, then makes every set() rewrite the file.
+  // Call once, at start, before the holder is shared. A missing file is fine; one that
+  // cannot be read or decoded is returned as the error and otherwise ignored: the configured
+  // tokens stay, and the next set() replaces the file.
+  core::Status enable_persistence(std::string path);
+
   std::string get(Kind kind) const;
 
   // Consul's UserToken: what requests without a token speak for ("" then means anonymous).
@@ -66,9 +89,19 @@ class AgentTokens {
  private:
   static std::string Initial::*member_of(Kind kind);
 
+  // The file's contents: the secrets set at runtime; the configured ones are not saved.
+  std::string encode_runtime_tokens() const;
+
   const bool acl_enabled_;
   mutable std::mutex mu_;
   Initial tokens_;  // guarded by mu_ (acl_enabled unused here)
+  // Which tokens came from the API or the file rather than the configuration (Consul's
+  // TokenSourceAPI); guarded by mu_.
+  std::array<bool, kKindCount> from_runtime_{};
+  // Serializes set() with its file write. persist_path_ is set once before sharing; "" means
+  // persistence is off.
+  std::mutex persist_mu_;
+  std::string persist_path_;
   std::atomic<std::uint64_t> version_{0};
 };
 

@@ -431,11 +431,12 @@ TEST_F(AclEndpointsTest, OwnWritesActForTheAgentToken) {
   ASSERT_TRUE(make_policy("node-writer", R"(node_prefix "" { policy = "write" })"));
   auto writer = make_token({"node-writer"});
   ASSERT_TRUE(writer);
-  tokens.set(AgentTokens::Kind::kDefault, writer->secret_id);  // the fallback
+  ASSERT_TRUE(tokens.set(AgentTokens::Kind::kDefault, writer->secret_id));  // the fallback
   EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
-  tokens.set(AgentTokens::Kind::kAgent, "no-such-secret");  // the agent token comes first
+  ASSERT_TRUE(
+      tokens.set(AgentTokens::Kind::kAgent, "no-such-secret"));  // the agent token comes first
   EXPECT_FALSE(authorize_own_write(ctx_, node, ""));
-  tokens.set(AgentTokens::Kind::kAgent, writer->secret_id);
+  ASSERT_TRUE(tokens.set(AgentTokens::Kind::kAgent, writer->secret_id));
   EXPECT_TRUE(authorize_own_write(ctx_, node, ""));
   EXPECT_FALSE(authorize_own_write(ctx_, node, "no-such-secret"));  // its own token wins
   ctx_.agent_tokens = nullptr;

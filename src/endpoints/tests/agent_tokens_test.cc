@@ -44,18 +44,18 @@ TEST(AgentTokens, AgentAndDnsFallBackToDefaultAndChangesMoveTheVersion) {
   EXPECT_EQ(tokens.agent_token(), "d");
   EXPECT_EQ(tokens.dns_token(), "d");
   const std::uint64_t v0 = tokens.version();
-  tokens.set(Kind::kDns, "n");
+  ASSERT_TRUE(tokens.set(Kind::kDns, "n"));
   EXPECT_EQ(tokens.dns_token(), "n");
   EXPECT_EQ(tokens.agent_token(), "d");
   EXPECT_GT(tokens.version(), v0);
-  tokens.set(Kind::kAgent, "a");
-  tokens.set(Kind::kDefault, "d2");
+  ASSERT_TRUE(tokens.set(Kind::kAgent, "a"));
+  ASSERT_TRUE(tokens.set(Kind::kDefault, "d2"));
   EXPECT_EQ(tokens.agent_token(), "a");
   EXPECT_EQ(tokens.default_token(), "d2");
-  tokens.set(Kind::kDns, "");  // cleared: back to the default token
+  ASSERT_TRUE(tokens.set(Kind::kDns, ""));  // cleared: back to the default token
   EXPECT_EQ(tokens.dns_token(), "d2");
-  tokens.set(Kind::kReplication, "r");
-  tokens.set(Kind::kAgentRecovery, "rec");
+  ASSERT_TRUE(tokens.set(Kind::kReplication, "r"));
+  ASSERT_TRUE(tokens.set(Kind::kAgentRecovery, "rec"));
   EXPECT_EQ(tokens.get(Kind::kReplication), "r");
   EXPECT_EQ(tokens.get(Kind::kAgentRecovery), "rec");
 }
@@ -191,11 +191,11 @@ TEST_F(ReapTest, ARuntimeDefaultTokenStandsForRequestsWithoutOne) {
   auto anonymous = resolver_.resolve("");
   ASSERT_TRUE(anonymous.has_value());
   EXPECT_EQ(anonymous->accessor_id, acl::kAnonymousTokenAccessorId);
-  tokens.set(Kind::kDefault, "root");
+  ASSERT_TRUE(tokens.set(Kind::kDefault, "root"));
   auto root = resolver_.resolve("");
   ASSERT_TRUE(root.has_value());
   EXPECT_EQ(root->accessor_id, root_.accessor_id);
-  tokens.set(Kind::kDefault, "gone");
+  ASSERT_TRUE(tokens.set(Kind::kDefault, "gone"));
   auto gone = resolver_.resolve("");
   ASSERT_FALSE(gone.has_value());
   EXPECT_EQ(gone.error().message, "ACL not found");

@@ -1,6 +1,8 @@
 // PUT /v1/agent/token/<type>: replaces one of the running agent's ACL tokens (Consul's
-// AgentToken handler). The token lives in memory only (enable_token_persistence is not
-// honoured); every reader of endpoints::AgentTokens sees it from the next request on.
+// AgentToken handler); every reader of endpoints::AgentTokens sees it from the next request
+// on. With acl.enable_token_persistence the holder also rewrites <data_dir>/acl-tokens.json
+// before the answer, so the token outlives a restart; when that write fails the token is in
+// effect but not saved, and the answer is 500 with the reason, as Consul's.
 #include <boost/json/value.hpp>
 
 #include <string>
@@ -43,7 +45,11 @@ void agent_token(endpoints::Context& ctx, const Request& req, Reply reply) {
   const std::string target(path_suffix(req, "/v1/agent/token/"));
   const auto kind = endpoints::AgentTokens::kind_of(target);
   if (!kind) return reply(Response::text(404, "Token \"" + target + "\" is unknown"));
-  tokens->set(*kind, secret->value_or(""));
+  if (auto saved = tokens->set(*kind, secret->value_or("")); !saved) {
+    core::log::warn("http", "Failed to persist the agent's ACL token {}: {}", target,
+                    saved.error().message);
+    return reply(Response::text(500, "Failed to persist tokens - " + saved.error().message));
+  }
   core::log::info("http", "Updated agent's ACL token: token={}", target);
   reply(Response::text(200, ""));
 }

@@ -3,15 +3,19 @@
 // set X-Consul-Results-Filtered-By-ACLs, writes are refused before they reach the log.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 
 #include "endpoints/acl.h"
 #include "endpoints/acl_checks.h"
 #include "endpoints/acl_resolver.h"
+#include "endpoints/agent_tokens.h"
 #include "http/acl_auth.h"
 #include "http/handlers/handlers.h"
 #include "http/tests/handler_world.h"
+#include "telemetry/tests/temp_dir.h"
 
 namespace pc::http {
 namespace {
@@ -108,6 +112,32 @@ TEST_F(AclHandlersTest, WritesAreRefusedBeforeTheLog) {
   EXPECT_EQ(world_.store().snapshot().applied_index(), before);
   reg.headers.emplace_back("x-consul-token", kRoot);
   EXPECT_EQ(world_.call(handlers::catalog_register, reg).status, 200);
+}
+
+// acl.enable_token_persistence: a token set through the API is saved before the answer; when
+// saving fails the token still applies and the answer is 500 with the reason.
+TEST_F(AclHandlersTest, AgentTokenIsSavedOrTheFailureIsAnswered) {
+  telemetry::testing::TempDir dir;
+  const std::string data_dir = dir.path() + "/data";
+  endpoints::AgentTokens tokens({.acl_enabled = true});
+  ASSERT_TRUE(tokens.enable_persistence(data_dir + "/acl-tokens.json"));
+  world_.ctx().agent_tokens = &tokens;
+  Request put = request("PUT", "/v1/agent/token/agent", kRoot);
+  put.body = R"({"Token":"agent-secret"})";
+  Response r = world_.call(handlers::agent_token, put);
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::ifstream saved(data_dir + "/acl-tokens.json");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(saved), {}), R"({"agent":"agent-secret"})");
+
+  std::filesystem::remove_all(data_dir);
+  std::ofstream(data_dir) << "";  // a file where the data directory was: the write fails
+  put.path = "/v1/agent/token/default";
+  put.body = R"({"Token":"default-secret"})";
+  r = world_.call(handlers::agent_token, put);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_TRUE(r.body.starts_with("Failed to persist tokens - ")) << r.body;
+  EXPECT_EQ(tokens.default_token(), "default-secret");
+  world_.ctx().agent_tokens = nullptr;
 }
 
 }  // namespace
