@@ -1,11 +1,11 @@
 #include "core/detail/config_services.h"
 
-#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <optional>
 #include <span>
 
+#include "core/definition_keys.h"
 #include "core/detail/config_hcl.h"
 
 namespace pc::core::detail {
@@ -13,104 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-enum class Field {
-  kString,
-  kInt,
-  kBool,
-  kDuration,         // Go duration text, or an integer of nanoseconds (the API takes both)
-  kStrings,          // a list of strings
-  kStringMap,        // an object of strings ("meta")
-  kAsIs,             // passed on as written ("header", "proxy", "connect")
-  kToken,            // kept beside the body, not in it
-  kCheck,            // one check definition, or a list of them
-  kChecks,           // a list of check definitions (or repeated blocks)
-  kWeights,          // {passing, warning}
-  kTaggedAddresses,  // {name: {address, port}}
-};
-
-// A key as matched (lower case, no underscores), its API name and its type: Consul's
-// ServiceDefinition and CheckDefinition as its config files and its API name them.
-struct KeySpec {
-  std::string_view key;
-  std::string_view api_name;
-  Field field;
-};
-
-constexpr KeySpec kServiceKeys[] = {
-    {"kind", "Kind", Field::kString},
-    {"id", "ID", Field::kString},
-    {"name", "Name", Field::kString},
-    {"tags", "Tags", Field::kStrings},
-    {"address", "Address", Field::kString},
-    {"taggedaddresses", "TaggedAddresses", Field::kTaggedAddresses},
-    {"meta", "Meta", Field::kStringMap},
-    {"port", "Port", Field::kInt},
-    {"socketpath", "SocketPath", Field::kString},
-    {"enabletagoverride", "EnableTagOverride", Field::kBool},
-    {"weights", "Weights", Field::kWeights},
-    {"token", "", Field::kToken},
-    {"check", "", Field::kCheck},
-    {"checks", "", Field::kChecks},
-    {"proxy", "Proxy", Field::kAsIs},
-    {"connect", "Connect", Field::kAsIs},
-};
-
-constexpr KeySpec kCheckKeys[] = {
-    {"id", "CheckID", Field::kString},
-    {"checkid", "CheckID", Field::kString},
-    {"name", "Name", Field::kString},
-    {"notes", "Notes", Field::kString},
-    {"serviceid", "ServiceID", Field::kString},
-    {"token", "", Field::kToken},
-    {"status", "Status", Field::kString},
-    {"args", "ScriptArgs", Field::kStrings},
-    {"scriptargs", "ScriptArgs", Field::kStrings},
-    {"http", "HTTP", Field::kString},
-    {"header", "Header", Field::kAsIs},
-    {"method", "Method", Field::kString},
-    {"body", "Body", Field::kString},
-    {"disableredirects", "DisableRedirects", Field::kBool},
-    {"outputmaxsize", "OutputMaxSize", Field::kInt},
-    {"tcp", "TCP", Field::kString},
-    {"udp", "UDP", Field::kString},
-    {"interval", "Interval", Field::kDuration},
-    {"dockercontainerid", "DockerContainerID", Field::kString},
-    {"shell", "Shell", Field::kString},
-    {"grpc", "GRPC", Field::kString},
-    {"grpcusetls", "GRPCUseTLS", Field::kBool},
-    {"tlsservername", "TLSServerName", Field::kString},
-    {"tlsskipverify", "TLSSkipVerify", Field::kBool},
-    {"aliasnode", "AliasNode", Field::kString},
-    {"aliasservice", "AliasService", Field::kString},
-    {"timeout", "Timeout", Field::kDuration},
-    {"ttl", "TTL", Field::kDuration},
-    {"h2ping", "H2PING", Field::kString},
-    {"h2pingusetls", "H2PingUseTLS", Field::kBool},
-    {"osservice", "OSService", Field::kString},
-    {"successbeforepassing", "SuccessBeforePassing", Field::kInt},
-    {"failuresbeforewarning", "FailuresBeforeWarning", Field::kInt},
-    {"failuresbeforecritical", "FailuresBeforeCritical", Field::kInt},
-    {"deregistercriticalserviceafter", "DeregisterCriticalServiceAfter", Field::kDuration},
-};
-
-constexpr KeySpec kWeightsKeys[] = {
-    {"passing", "Passing", Field::kInt},
-    {"warning", "Warning", Field::kInt},
-};
-
-constexpr KeySpec kTaggedAddressKeys[] = {
-    {"address", "Address", Field::kString},
-    {"port", "Port", Field::kInt},
-};
-
-std::string normalize(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '_') continue;
-    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  return out;
-}
+using Field = DefinitionField;
 
 std::string_view article_name(hcl::Kind kind) {
   switch (kind) {
@@ -149,17 +52,15 @@ class Translator {
 
   // The object `v` under `specs`; a token found goes to `token` when given.
   Result<json::object> object(const hcl::Value& v, const std::string& path,
-                              std::span<const KeySpec> specs, std::string* token) {
+                              std::span<const DefinitionKey> specs, std::string* token) {
     if (!v.is_object()) return wrong_type(v, path, "an object");
     json::object out;
     json::array checks;
     bool any_check = false;
     for (const hcl::Member& m : v.object) {
       std::string child = path + "." + m.key;
-      std::string key = normalize(m.key);
-      auto spec = std::find_if(specs.begin(), specs.end(),
-                               [&key](const KeySpec& s) { return s.key == key; });
-      if (spec == specs.end()) return fail(m.position, "invalid config key " + child);
+      const DefinitionKey* spec = find_definition_key(specs, m.key);
+      if (spec == nullptr) return fail(m.position, "invalid config key " + child);
       if (m.value.kind == hcl::Kind::kNull) continue;
       if (spec->field == Field::kToken) {
         if (!m.value.is_string()) return wrong_type(m.value, child, "a string");
@@ -181,7 +82,7 @@ class Translator {
 
   // The definitions under one top-level member: an object, a list of objects, or null.
   Status each_definition(const hcl::Member& m, const std::string& path,
-                         std::span<const KeySpec> specs, std::vector<ConfigDefinition>& out) {
+                         std::span<const DefinitionKey> specs, std::vector<ConfigDefinition>& out) {
     std::vector<const hcl::Value*> items;
     if (auto st = objects_of(m.value, path, items); !st) return st;
     for (const hcl::Value* item : items) {
@@ -229,7 +130,7 @@ class Translator {
     if (auto st = objects_of(v, path, items); !st) return st;
     for (const hcl::Value* item : items) {
       // A service's check acts with the service's token; its own is ignored, as in Consul.
-      Result<json::object> check = object(*item, path, kCheckKeys, nullptr);
+      Result<json::object> check = object(*item, path, check_definition_keys(), nullptr);
       if (!check) return check.error();
       out.emplace_back(std::move(*check));
     }
@@ -273,13 +174,13 @@ class Translator {
         return json::value(std::move(out));
       }
       case Field::kAsIs: return hcl_value_to_json(v);
-      case Field::kWeights: return wrap(object(v, path, kWeightsKeys, nullptr));
+      case Field::kWeights: return wrap(object(v, path, weights_definition_keys(), nullptr));
       case Field::kTaggedAddresses: {
         if (!v.is_object()) return wrong_type(v, path, "an object");
         json::object out;
         for (const hcl::Member& m : v.object) {
           Result<json::object> address =
-              object(m.value, path + "." + m.key, kTaggedAddressKeys, nullptr);
+              object(m.value, path + "." + m.key, tagged_address_definition_keys(), nullptr);
           if (!address) return address.error();
           out[m.key] = std::move(*address);
         }
@@ -309,9 +210,10 @@ Status read_config_definitions(const hcl::Value& doc, const std::string& file,
   Translator t(file);
   for (const hcl::Member& m : doc.object) {
     if (m.key == "service" || m.key == "services") {
-      if (auto st = t.each_definition(m, m.key, kServiceKeys, services); !st) return st;
+      if (auto st = t.each_definition(m, m.key, service_definition_keys(), services); !st)
+        return st;
     } else if (m.key == "check" || m.key == "checks") {
-      if (auto st = t.each_definition(m, m.key, kCheckKeys, checks); !st) return st;
+      if (auto st = t.each_definition(m, m.key, check_definition_keys(), checks); !st) return st;
     }
   }
   return ok();

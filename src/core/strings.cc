@@ -54,26 +54,109 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
+namespace {
+
+// Bytes copied as they are: printable ASCII and DEL, except '"', '\\' and Go's HTML-unsafe
+// '<', '>' and '&'.
+constexpr bool json_safe_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
+void append_u_escape(std::string& out, char32_t code) {
+  constexpr char kHex[] = "0123456789abcdef";
+  const char buf[6] = {'\\',
+                       'u',
+                       kHex[(code >> 12) & 0xF],
+                       kHex[(code >> 8) & 0xF],
+                       kHex[(code >> 4) & 0xF],
+                       kHex[code & 0xF]};
+  out.append(buf, sizeof buf);
+}
+
+}  // namespace
+
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& rune) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t n;
+  // The second byte's range narrows for the lead bytes that could start an overlong form
+  // (E0, F0), a surrogate (ED) or a code point past U+10FFFF (F4).
+  unsigned lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+    rune = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    rune = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    rune = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < lo || b > hi) return 0;
+    lo = 0x80;
+    hi = 0xBF;
+    rune = (rune << 6) | (b & 0x3F);
+  }
+  return n;
+}
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  std::size_t i = 0;
+  std::size_t run = 0;  // start of the pending run of bytes copied as they are
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (json_safe_ascii(c)) {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out.append(text.data() + run, i - run);
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default: append_u_escape(out, c);
+      }
+      run = ++i;
+      continue;
+    }
+    char32_t code = 0;
+    const std::size_t n = utf8_sequence(text, i, code);
+    if (n == 0) {
+      out.append(text.data() + run, i - run);
+      out += "\\ufffd";
+      run = ++i;
+      continue;
+    }
+    if (code == 0x2028 || code == 0x2029) {
+      // Valid JSON, but not valid JavaScript; Go escapes them.
+      out.append(text.data() + run, i - run);
+      append_u_escape(out, code);
+      i += n;
+      run = i;
+      continue;
+    }
+    i += n;
+  }
+  out.append(text.data() + run, text.size() - run);
+}
+
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  append_json_escaped(out, s);
   return out;
 }
 
@@ -178,18 +261,10 @@ std::string go_quote(std::string_view s) {
       ++i;
       continue;
     }
-    // Decode one UTF-8 sequence; anything malformed is escaped one byte at a time, as Go does.
-    std::size_t len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
-    char32_t rune = len == 4 ? (b & 0x07u) : len == 3 ? (b & 0x0fu) : (b & 0x1fu);
-    bool valid = len != 0 && b <= 0xf4 && i + len <= s.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      valid = (c & 0xc0u) == 0x80u;
-      rune = (rune << 6) | (c & 0x3fu);
-    }
-    const char32_t min_rune = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    valid = valid && rune >= min_rune && rune <= 0x10ffff && !(rune >= 0xd800 && rune <= 0xdfff);
-    if (!valid) {
+    // Anything malformed is escaped one byte at a time, as Go does.
+    char32_t rune = 0;
+    const std::size_t len = utf8_sequence(s, i, rune);
+    if (len == 0) {
       out += fmt::format("\\x{:02x}", b);
       ++i;
       continue;

@@ -1,5 +1,6 @@
 #pragma once
 // Small string helpers used across modules.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,12 +13,22 @@ std::string to_upper(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::vector<std::string> split(std::string_view s, char sep);
-// Escapes for a JSON string body (no surrounding quotes).
+// Appends `text` as the body of a JSON string (no surrounding quotes) the way Go's
+// encoding/json writes one, so our JSON matches Consul's byte for byte: '"' and '\\' escaped,
+// \n \r \t \b \f short, other control bytes as \u00XX, HTML's '<' '>' '&' and U+2028/U+2029
+// as \uXXXX, each byte of invalid UTF-8 as \ufffd; DEL and valid UTF-8 pass through.
+void append_json_escaped(std::string& out, std::string_view text);
+// append_json_escaped into a new string.
 std::string json_escape(std::string_view s);
 // Standard base64 (RFC 4648, with padding), as Go's encoding/json writes []byte.
 std::string base64_encode(std::string_view bytes);
 // Accepts padded or unpadded standard base64; returns false on any other byte.
 bool base64_decode(std::string_view text, std::string& out);
+
+// The length (2 to 4) of the valid UTF-8 sequence of more than one byte starting at s[i],
+// with its code point in `rune`; 0 when there is none (a lone or truncated sequence, an
+// overlong form, a surrogate, past U+10FFFF), as Go's utf8.DecodeRune judges it.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& rune);
 
 // Appends code point `cp` (at most U+10FFFF, not a surrogate: the caller checks) as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);

@@ -11,6 +11,21 @@ namespace pc::endpoints {
 
 using state::Table;
 
+namespace {
+
+// The index of a listing under `prefix`, from the highest modify index among the entries it
+// read: raised to the newest tombstone under the prefix, so a delete moves it too; the
+// tables' index for the whole store, or when the prefix never held anything.
+std::uint64_t kv_list_index(const state::Snapshot& snap, std::string_view prefix,
+                            std::uint64_t entries_index) {
+  const std::uint64_t table_index = snap.max_index({Table::kKvs, Table::kTombstones});
+  if (prefix.empty()) return table_index;
+  const std::uint64_t index = std::max(entries_index, snap.kv_graveyard_max_index(prefix));
+  return index != 0 ? index : table_index;
+}
+
+}  // namespace
+
 KvEntries kv_get(const Context& ctx, state::WatchSet& ws, std::string_view key) {
   ctx.store.watch_kv_key(ws, key);
   state::Snapshot snap = ctx.store.snapshot();
@@ -34,13 +49,7 @@ KvEntries kv_list(const Context& ctx, state::WatchSet& ws, std::string_view pref
     out.entries.push_back(e);
     return true;
   });
-  std::uint64_t table_index = snap.max_index({Table::kKvs, Table::kTombstones});
-  if (prefix.empty()) {
-    list_index = table_index;
-  } else {
-    list_index = std::max(list_index, snap.kv_graveyard_max_index(prefix));
-  }
-  out.index = list_index != 0 ? list_index : table_index;
+  out.index = kv_list_index(snap, prefix, list_index);
   return out;
 }
 
@@ -60,13 +69,7 @@ KvKeys kv_keys(const Context& ctx, state::WatchSet& ws, std::string_view prefix,
     if (out.keys.empty() || out.keys.back() != key) out.keys.emplace_back(key);
     return true;
   });
-  std::uint64_t table_index = snap.max_index({Table::kKvs, Table::kTombstones});
-  if (prefix.empty()) {
-    list_index = table_index;
-  } else {
-    list_index = std::max(list_index, snap.kv_graveyard_max_index(prefix));
-  }
-  out.index = list_index != 0 ? list_index : table_index;
+  out.index = kv_list_index(snap, prefix, list_index);
   return out;
 }
 

@@ -1,28 +1,16 @@
 #include "gossip/keyring_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "core/file_io.h"
 
 namespace pc::gossip {
 namespace {
 
 core::Error corrupt(const std::string& why) {
   return core::make_error(core::Code::kCorruption, "keyring file: " + why);
-}
-
-core::Error io_error(const std::string& what, const std::string& path) {
-  return core::make_error(core::Code::kIoError,
-                          "keyring file " + path + ": " + what + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -52,17 +40,16 @@ std::string encode_keyring_file(const std::vector<std::string>& keys) {
 }
 
 core::Result<std::optional<std::vector<std::string>>> read_keyring_file(const std::string& path) {
-  std::error_code fec;
-  if (!std::filesystem::exists(path, fec)) {
-    return std::optional<std::vector<std::string>>{};
+  auto text = core::read_small_file(path, kKeyringFileSizeMax);
+  if (!text) {
+    // An oversized file is a damaged keyring, as parse_keyring_file says of oversized text.
+    if (text.error().code == core::Code::kTooLarge) {
+      return core::make_error(core::Code::kCorruption, path + ": keyring file: too large");
+    }
+    return core::make_error(text.error().code, "keyring file: " + text.error().message);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("open", path);
-  std::string text;
-  text.resize(kKeyringFileSizeMax + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  auto keys = parse_keyring_file(text);
+  if (!*text) return std::optional<std::vector<std::string>>{};
+  auto keys = parse_keyring_file(**text);
   if (!keys) {
     return core::make_error(keys.error().code, path + ": " + keys.error().message);
   }
@@ -70,35 +57,11 @@ core::Result<std::optional<std::vector<std::string>>> read_keyring_file(const st
 }
 
 core::Status write_keyring_file(const std::string& path, const std::vector<std::string>& keys) {
-  std::error_code fec;
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), fec);
-  if (fec) {
-    return core::make_error(core::Code::kIoError,
-                            "keyring file " + path + ": mkdir: " + fec.message());
-  }
-  const std::string tmp = path + ".tmp";
-  const std::string text = encode_keyring_file(keys);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("open", tmp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const core::Error e = io_error("write", tmp);
-      ::close(fd);
-      return e;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const core::Error e = io_error("fsync", tmp);
-    ::close(fd);
-    return e;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename", path);
+  // Serf's keyring holds the gossip encryption keys: owner-only, and synced before the
+  // rename, since a keyring change must survive a crash that follows it.
+  core::Status st =
+      core::write_file_atomic(path, encode_keyring_file(keys), 0600, core::FileSync::kFull);
+  if (!st) return core::make_error(st.error().code, "keyring file: " + st.error().message);
   return core::ok();
 }
 

@@ -29,7 +29,8 @@ std::string encode_keyring_file(const std::vector<std::string>& keys);
 
 // nullopt when the file does not exist; kCorruption when it does not parse; kIoError.
 core::Result<std::optional<std::vector<std::string>>> read_keyring_file(const std::string& path);
-// Writes atomically (a temporary file, fsync, rename), mode 0600, creating the directory.
+// Writes atomically through core::write_file_atomic (a temporary file, fsync, rename, then
+// fsync of the directory), mode 0600 whatever the umask, creating the directory (0700).
 core::Status write_keyring_file(const std::string& path, const std::vector<std::string>& keys);
 
 // The keyring an agent starts with: the file's keys if it exists (`encrypt` ignored, with

@@ -3,40 +3,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/strings.h"
+
 namespace pc::telemetry {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-void append_u_escape(std::string& out, unsigned code) {
-  out += "\\u";
-  for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(code >> shift) & 0xf];
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one (overlong
-// forms, surrogates and code points past U+10FFFF are invalid, as in Go's utf8 package).
-std::size_t utf8_sequence(std::string_view s, std::size_t i, unsigned& code) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  unsigned min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    len = 2, code = b0 & 0x1f, min = 0x80;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    len = 3, code = b0 & 0x0f, min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    len = 4, code = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    code = (code << 6) | (b & 0x3f);
-  }
-  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return len;
-}
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   append_json_string(out, name);
@@ -105,41 +75,7 @@ void append_request(std::string& out, const AuditEvent& e) {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '<':
-        case '>':
-        case '&': append_u_escape(out, c); break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            append_u_escape(out, c);
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    unsigned code = 0;
-    const std::size_t len = utf8_sequence(text, i, code);
-    if (len == 0) {
-      out += "\\ufffd";
-      ++i;
-    } else if (code == 0x2028 || code == 0x2029) {
-      append_u_escape(out, code);
-      i += len;
-    } else {
-      out.append(text.substr(i, len));
-      i += len;
-    }
-  }
+  core::append_json_escaped(out, text);
   out += '"';
 }
 

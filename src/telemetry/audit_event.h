@@ -50,9 +50,8 @@ std::string render_audit_event(const AuditEvent& event, core::WallTime created_a
 // fraction dropped), as Go's encoding/json writes a time.Time.
 std::string format_rfc3339_nano(core::WallTime t);
 
-// Appends `text` as a JSON string literal the way Go's encoding/json does: '<', '>', '&',
-// U+2028 and U+2029 escaped, control characters as \u00XX (\n \r \t short), invalid UTF-8
-// replaced by U+FFFD.
+// Appends `text` as a JSON string literal, quoted, the way Go's encoding/json writes one
+// (core::append_json_escaped).
 void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace pc::telemetry

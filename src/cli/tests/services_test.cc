@@ -130,6 +130,26 @@ TEST(ServicesRegister, FromFilesInOrder) {
             json::parse(R"({"Name": "cache", "Port": 6379, "Check": null, "Checks": null})"));
 }
 
+// The keys come from the agent config loader's table: a duration may be nanoseconds, as
+// there, and a check's own service_id is not sent (the check belongs to its service).
+TEST(ServicesRegister, KeysAreTheConfigLoaders) {
+  std::ostringstream warnings;
+  core::Result<std::vector<ServiceDefinition>> defs = services_from_json(
+      R"({"service": {"name": "web", "check": {"service_id": "other", "Interval": 5000000000,
+                                               "tcp": "localhost:80", "Token": "t"}}})",
+      "x.json", warnings);
+  ASSERT_TRUE(defs) << defs.error().message;
+  ASSERT_EQ(defs->size(), 1u);
+  EXPECT_EQ(json::value((*defs)[0].body), json::parse(R"({"Name": "web", "Checks": null,
+      "Check": {"Interval": 5000000000, "TCP": "localhost:80"}})"));
+  core::Result<std::vector<ServiceDefinition>> bad = services_from_json(
+      R"({"service": {"name": "web", "check": {"ttl": true}}})", "x.json", warnings);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "failed to parse x.json: service.check.ttl: expected a duration, got bool");
+  EXPECT_EQ(warnings.str(), "");
+}
+
 TEST(ServicesRegister, FromADirectory) {
   TempDir dir;
   dir.write("b.json", R"({"service": {"name": "b"}})");

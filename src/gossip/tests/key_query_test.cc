@@ -155,6 +155,33 @@ TEST(KeyringFile, EncryptSeedsAnEmptyFileAndTheFileWinsAfterwards) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(KeyringFile, ReplacesWholeAndRefusesAnOversizedFile) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/serf/local.keyring";
+  ASSERT_TRUE(write_keyring_file(path, {kKeyA}));
+  ASSERT_TRUE(write_keyring_file(path, {kKeyB, kKeyA}));
+  // No temporary file left beside it; the directory is the owner's alone.
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + "/serf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto keys = read_keyring_file(path);
+  ASSERT_TRUE(keys);
+  ASSERT_TRUE(*keys);
+  EXPECT_EQ(**keys, (std::vector<std::string>{kKeyB, kKeyA}));
+  std::ofstream(path) << std::string(kKeyringFileSizeMax + 1, ' ');
+  auto big = read_keyring_file(path);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, core::Code::kCorruption);
+  EXPECT_NE(big.error().message.find("too large"), std::string::npos);
+  // A path under a regular file cannot be written: an IoError that names the keyring file.
+  auto blocked = write_keyring_file(path + "/x", {kKeyA});
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().code, core::Code::kIoError);
+  EXPECT_NE(blocked.error().message.find("keyring file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(KeyQuery, SeedCorpus) {
   const char* dir = std::getenv("GOSSIP_WRITE_CORPUS");
   if (dir == nullptr) GTEST_SKIP() << "set GOSSIP_WRITE_CORPUS=<dir> to write the corpora";

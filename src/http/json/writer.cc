@@ -4,107 +4,9 @@
 #include <cmath>
 
 #include "core/assert.h"
+#include "core/strings.h"
 
 namespace pc::http {
-namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-// Bytes that need no escaping: printable ASCII except '"', '\\' and Go's HTML-unsafe <, >, &.
-constexpr bool safe_ascii(unsigned char c) {
-  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
-}
-
-void append_u_escape(std::string& out, unsigned code) {
-  char buf[6] = {'\\',
-                 'u',
-                 kHex[(code >> 12) & 0xF],
-                 kHex[(code >> 8) & 0xF],
-                 kHex[(code >> 4) & 0xF],
-                 kHex[code & 0xF]};
-  out.append(buf, sizeof buf);
-}
-
-// Length of the valid UTF-8 sequence starting at s[i] (2-4), or 0 if it is not valid
-// (overlong forms, surrogates and code points past U+10FFFF are invalid, as in Go).
-std::size_t utf8_sequence(std::string_view s, std::size_t i, unsigned& code) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t n;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-    code = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    code = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    code = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < lo || b > hi) return 0;
-    lo = 0x80;
-    hi = 0xBF;
-    code = (code << 6) | (b & 0x3F);
-  }
-  return n;
-}
-
-}  // namespace
-
-void append_json_escaped(std::string& out, std::string_view text) {
-  std::size_t i = 0;
-  std::size_t run = 0;  // start of the pending run of bytes copied as they are
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (safe_ascii(c)) {
-      ++i;
-      continue;
-    }
-    if (c < 0x80) {
-      out.append(text.data() + run, i - run);
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default: append_u_escape(out, c);
-      }
-      run = ++i;
-      continue;
-    }
-    unsigned code = 0;
-    const std::size_t n = utf8_sequence(text, i, code);
-    if (n == 0) {
-      out.append(text.data() + run, i - run);
-      out += "\\ufffd";
-      run = ++i;
-      continue;
-    }
-    if (code == 0x2028 || code == 0x2029) {
-      // Valid JSON, but not valid JavaScript; Go escapes them.
-      out.append(text.data() + run, i - run);
-      append_u_escape(out, code);
-      i += n;
-      run = i;
-      continue;
-    }
-    i += n;
-  }
-  out.append(text.data() + run, text.size() - run);
-}
-
 void JsonWriter::newline_indent() {
   out_.push_back('\n');
   out_.append(static_cast<std::size_t>(depth_) * 4, ' ');
@@ -138,7 +40,7 @@ void JsonWriter::key(std::string_view name) {
   PC_DASSERT(depth_ > 0 && !after_key_, "JSON key outside an object");
   before_value();
   out_.push_back('"');
-  append_json_escaped(out_, name);
+  core::append_json_escaped(out_, name);
   out_ += pretty_ ? "\": " : "\":";
   after_key_ = true;
   need_comma_ = true;
@@ -147,7 +49,7 @@ void JsonWriter::key(std::string_view name) {
 void JsonWriter::string(std::string_view text) {
   before_value();
   out_.push_back('"');
-  append_json_escaped(out_, text);
+  core::append_json_escaped(out_, text);
   out_.push_back('"');
   need_comma_ = true;
 }

@@ -97,7 +97,4 @@ class JsonWriter {
   bool pretty_ = false;
 };
 
-// Appends `text` JSON-escaped as Go's encoding/json does, without quotes.
-void append_json_escaped(std::string& out, std::string_view text);
-
 }  // namespace pc::http

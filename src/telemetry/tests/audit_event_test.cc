@@ -20,7 +20,9 @@ TEST(AuditJson, EscapesAsGoEncodingJson) {
   EXPECT_EQ(json_quoted("plain/v1/kv"), "\"plain/v1/kv\"");
   EXPECT_EQ(json_quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(json_quoted("\n\r\t"), "\"\\n\\r\\t\"");
-  EXPECT_EQ(json_quoted(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+  // DEL is in Go's safe set; \b and \f have short forms (Go 1.22 and later).
+  EXPECT_EQ(json_quoted(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\x7f\"");
+  EXPECT_EQ(json_quoted("\b\f"), "\"\\b\\f\"");
   EXPECT_EQ(json_quoted("<a>&"), "\"\\u003ca\\u003e\\u0026\"");
   EXPECT_EQ(json_quoted("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // valid UTF-8 passes through
   EXPECT_EQ(json_quoted("\xe2\x80\xa8\xe2\x80\xa9"), "\"\\u2028\\u2029\"");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/commands/helpers.h"
+#include "core/definition_keys.h"
 
 namespace pc::cli {
 namespace {
@@ -16,103 +17,14 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-enum class Kind {
-  kString,
-  kInt,
-  kBool,
-  kStrings,          // array of strings
-  kStringMap,        // object of strings ("meta")
-  kAsIs,             // passed on unchanged ("proxy", "connect", "header")
-  kDrop,             // understood but not sent ("token")
-  kCheck,            // a check definition
-  kChecks,           // an array of them
-  kWeights,          // {"passing": N, "warning": N}
-  kTaggedAddresses,  // {"lan": {"address": "...", "port": N}}
-};
+using core::DefinitionField;
+using core::DefinitionKey;
 
-// A config key (normalized: lower case, no underscores), its name in the API body, and its
-// type. Consul's agent/config ServiceDefinition and CheckDefinition, with the names
-// api.AgentServiceRegistration and api.AgentServiceCheck give them.
-struct Field {
-  std::string_view key;
-  std::string_view api_name;
-  Kind kind;
-};
-
-constexpr Field kServiceFields[] = {
-    {"kind", "Kind", Kind::kString},
-    {"id", "ID", Kind::kString},
-    {"name", "Name", Kind::kString},
-    {"tags", "Tags", Kind::kStrings},
-    {"address", "Address", Kind::kString},
-    {"taggedaddresses", "TaggedAddresses", Kind::kTaggedAddresses},
-    {"meta", "Meta", Kind::kStringMap},
-    {"port", "Port", Kind::kInt},
-    {"socketpath", "SocketPath", Kind::kString},
-    {"check", "Check", Kind::kCheck},
-    {"checks", "Checks", Kind::kChecks},
-    {"token", "", Kind::kDrop},
-    {"weights", "Weights", Kind::kWeights},
-    {"enabletagoverride", "EnableTagOverride", Kind::kBool},
-    {"proxy", "Proxy", Kind::kAsIs},
-    {"connect", "Connect", Kind::kAsIs},
-};
-
-constexpr Field kCheckFields[] = {
-    {"id", "CheckID", Kind::kString},
-    {"checkid", "CheckID", Kind::kString},
-    {"name", "Name", Kind::kString},
-    {"notes", "Notes", Kind::kString},
-    {"serviceid", "", Kind::kDrop},  // a service's own check belongs to it anyway
-    {"token", "", Kind::kDrop},
-    {"status", "Status", Kind::kString},
-    {"args", "ScriptArgs", Kind::kStrings},
-    {"scriptargs", "ScriptArgs", Kind::kStrings},
-    {"http", "HTTP", Kind::kString},
-    {"header", "Header", Kind::kAsIs},
-    {"method", "Method", Kind::kString},
-    {"body", "Body", Kind::kString},
-    {"disableredirects", "DisableRedirects", Kind::kBool},
-    {"outputmaxsize", "OutputMaxSize", Kind::kInt},
-    {"tcp", "TCP", Kind::kString},
-    {"udp", "UDP", Kind::kString},
-    {"interval", "Interval", Kind::kString},
-    {"dockercontainerid", "DockerContainerID", Kind::kString},
-    {"shell", "Shell", Kind::kString},
-    {"grpc", "GRPC", Kind::kString},
-    {"grpcusetls", "GRPCUseTLS", Kind::kBool},
-    {"tlsservername", "TLSServerName", Kind::kString},
-    {"tlsskipverify", "TLSSkipVerify", Kind::kBool},
-    {"aliasnode", "AliasNode", Kind::kString},
-    {"aliasservice", "AliasService", Kind::kString},
-    {"timeout", "Timeout", Kind::kString},
-    {"ttl", "TTL", Kind::kString},
-    {"h2ping", "H2PING", Kind::kString},
-    {"h2pingusetls", "H2PingUseTLS", Kind::kBool},
-    {"osservice", "OSService", Kind::kString},
-    {"successbeforepassing", "SuccessBeforePassing", Kind::kInt},
-    {"failuresbeforewarning", "FailuresBeforeWarning", Kind::kInt},
-    {"failuresbeforecritical", "FailuresBeforeCritical", Kind::kInt},
-    {"deregistercriticalserviceafter", "DeregisterCriticalServiceAfter", Kind::kString},
-};
-
-constexpr Field kWeightsFields[] = {
-    {"passing", "Passing", Kind::kInt},
-    {"warning", "Warning", Kind::kInt},
-};
-
-constexpr Field kServiceAddressFields[] = {
-    {"address", "Address", Kind::kString},
-    {"port", "Port", Kind::kInt},
-};
-
-std::string normalize(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '_') continue;
-    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  }
-  return out;
+// Neither goes into the body: the request's token is the -token flag, and a service's own
+// check belongs to that service whatever its ServiceID says (Consul's CheckTypes() leaves it
+// out too).
+bool dropped(const DefinitionKey& k) {
+  return k.field == DefinitionField::kToken || k.api_name == "ServiceID";
 }
 
 std::string_view type_name(const json::value& v) {
@@ -135,19 +47,17 @@ class Translator {
   explicit Translator(const std::string& source) : source_(source) {}
 
   core::Result<json::object> object(const json::value& v, const std::string& path,
-                                    std::span<const Field> fields) {
+                                    std::span<const DefinitionKey> keys) {
     if (!v.is_object()) return wrong_type(path, "an object", v);
     json::object out;
     for (const auto& [key, value] : v.get_object()) {
       std::string child = path + "." + std::string(key);
-      std::string norm = normalize(key);
-      auto it =
-          std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == norm; });
-      if (it == fields.end()) return fail("invalid config key " + child);
-      if (it->kind == Kind::kDrop || value.is_null()) continue;
-      core::Result<json::value> converted = convert(value, child, it->kind);
+      const DefinitionKey* spec = core::find_definition_key(keys, key);
+      if (spec == nullptr) return fail("invalid config key " + child);
+      if (dropped(*spec) || value.is_null()) continue;
+      core::Result<json::value> converted = convert(value, child, spec->field);
       if (!converted) return converted.error();
-      out[it->api_name] = std::move(*converted);
+      out[spec->api_name] = std::move(*converted);
     }
     return out;
   }
@@ -163,33 +73,39 @@ class Translator {
     return fail(path + ": expected " + std::string(want) + ", got " + std::string(type_name(got)));
   }
 
-  core::Result<json::value> convert(const json::value& v, const std::string& path, Kind kind) {
-    switch (kind) {
-      case Kind::kString:
+  core::Result<json::value> convert(const json::value& v, const std::string& path,
+                                    DefinitionField field) {
+    switch (field) {
+      case DefinitionField::kString:
         if (!v.is_string()) return wrong_type(path, "a string", v);
         return v;
-      case Kind::kBool:
+      case DefinitionField::kBool:
         if (!v.is_bool()) return wrong_type(path, "a bool", v);
         return v;
-      case Kind::kInt: return integer(v, path);
-      case Kind::kStrings:
+      case DefinitionField::kInt: return integer(v, path);
+      case DefinitionField::kDuration:
+        // Go duration text, or nanoseconds: the API takes both.
+        if (v.is_string()) return v;
+        if (core::Result<json::value> n = integer(v, path)) return n;
+        return wrong_type(path, "a duration", v);
+      case DefinitionField::kStrings:
         if (!v.is_array()) return wrong_type(path, "an array of strings", v);
         for (const json::value& item : v.get_array()) {
           if (!item.is_string()) return wrong_type(path, "an array of strings", v);
         }
         return v;
-      case Kind::kStringMap:
+      case DefinitionField::kStringMap:
         if (!v.is_object()) return wrong_type(path, "an object of strings", v);
         for (const auto& [key, item] : v.get_object()) {
           if (!item.is_string()) return wrong_type(path + "." + std::string(key), "a string", item);
         }
         return v;
-      case Kind::kAsIs: return v;
-      case Kind::kDrop: return json::value();
-      case Kind::kCheck: return wrap(object(v, path, kCheckFields));
-      case Kind::kChecks: return checks(v, path);
-      case Kind::kWeights: return wrap(object(v, path, kWeightsFields));
-      case Kind::kTaggedAddresses: return tagged_addresses(v, path);
+      case DefinitionField::kAsIs: return v;
+      case DefinitionField::kToken: return json::value();
+      case DefinitionField::kCheck: return wrap(object(v, path, core::check_definition_keys()));
+      case DefinitionField::kChecks: return checks(v, path);
+      case DefinitionField::kWeights: return wrap(object(v, path, core::weights_definition_keys()));
+      case DefinitionField::kTaggedAddresses: return tagged_addresses(v, path);
     }
     return json::value();
   }
@@ -216,7 +132,7 @@ class Translator {
       const json::value& item = v.get_array()[i];
       if (item.is_null()) continue;
       core::Result<json::object> check =
-          object(item, path + "[" + std::to_string(i) + "]", kCheckFields);
+          object(item, path + "[" + std::to_string(i) + "]", core::check_definition_keys());
       if (!check) return check.error();
       out.emplace_back(std::move(*check));
     }
@@ -228,7 +144,7 @@ class Translator {
     json::object out;
     for (const auto& [name, addr] : v.get_object()) {
       core::Result<json::object> converted =
-          object(addr, path + "." + std::string(name), kServiceAddressFields);
+          object(addr, path + "." + std::string(name), core::tagged_address_definition_keys());
       if (!converted) return converted.error();
       out[name] = std::move(*converted);
     }
@@ -240,7 +156,7 @@ class Translator {
 
 core::Result<ServiceDefinition> definition(Translator& t, const json::value& v,
                                            const std::string& path) {
-  core::Result<json::object> body = t.object(v, path, kServiceFields);
+  core::Result<json::object> body = t.object(v, path, core::service_definition_keys());
   if (!body) return body.error();
   ServiceDefinition def;
   if (const json::value* id = body->if_contains("ID")) def.id = std::string(id->get_string());
@@ -352,7 +268,7 @@ core::Result<std::vector<ServiceDefinition>> services_from_json(std::string_view
   std::vector<ServiceDefinition> list;
   std::vector<ServiceDefinition> single;
   for (const auto& [key, value] : root.get_object()) {
-    std::string norm = normalize(key);
+    std::string norm = core::normalize_definition_key(key);
     if (value.is_null() && (norm == "service" || norm == "services")) continue;
     if (norm == "service") {
       core::Result<ServiceDefinition> def = definition(t, value, std::string(key));

@@ -7,7 +7,8 @@
 //   {"services": [{"name": "web"}, {"id": "db-1", "name": "db", "tags": ["primary"]}]}
 //
 // Keys are Consul's config keys (snake_case; case and underscores are not significant, so
-// "enable_tag_override", "EnableTagOverride" and "ServiceID" are all understood). Each
+// "enable_tag_override", "EnableTagOverride" and "ServiceID" are all understood), from the
+// table the agent's config loader uses (core/definition_keys.h). Each
 // definition becomes the body Consul's api client sends to PUT /v1/agent/service/register
 // (api.AgentServiceRegistration: "ID", "Name", "Tags", "Check": {"CheckID", "TTL", ...}).
 // "proxy" and "connect" are passed on as written; "token" is dropped, as Consul's command
