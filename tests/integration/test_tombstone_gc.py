@@ -86,7 +86,7 @@ class TombstoneGcTest(unittest.TestCase):
         leader = self.leader_among(self.servers)
         followers = [s for s in self.servers if s is not leader]
         index = self.delete_through(followers[0], "gc/a")
-        self.wait_for(lambda: self.reaped_up_to(leader) >= index, "reap on the leader")
+        self.wait_for(lambda: self.reaped_up_to(leader) >= index, f"reap up to {index} on the leader")
         # Followers saw the same tombstone applied and passed the same TTL: none proposed.
         for follower in followers:
             self.assertEqual(self.reaped_up_to(follower), 0,
@@ -99,7 +99,7 @@ class TombstoneGcTest(unittest.TestCase):
         leader.proc.wait()
         new_leader = self.leader_among(followers)
         self.wait_for(lambda: self.reaped_up_to(new_leader) >= index,
-                      "reap on the new leader", followers)
+                      f"reap up to {index} on the new leader", followers)
         other = next(s for s in followers if s is not new_leader)
         self.assertEqual(self.reaped_up_to(other), 0, other.output_tail(30))
         for server in followers:
