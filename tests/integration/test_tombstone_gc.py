@@ -51,18 +51,24 @@ class TombstoneGcTest(unittest.TestCase):
                 pass
             time.sleep(0.1)
         self.fail(f"no {what} after {timeout_s}s\n"
-                  + "\n".join(s.output_tail(30) for s in servers or self.servers))
+                  + "\n".join(s.output_tail(30) for s in servers or self.servers)
+                  + "\nGC lines:\n" + "\n".join(
+                      f"{s.node}: {line}" for s in self.servers for line in s.output()
+                      if "tombstone" in line or "leader in term" in line))
 
     def leader_among(self, servers):
-        """The server all of `servers` agree leads."""
+        """The server among `servers` that all of them agree leads (right after a leader
+        dies the survivors may still name it for a moment)."""
         found = {}
 
         def agreed():
             seen = {s.get("/v1/status/leader").json() for s in servers}
             if len(seen) == 1 and "" not in seen:
                 port = int(seen.pop().rsplit(":", 1)[1])
-                found["leader"] = self.servers[self.ports.index(port)]
-                return True
+                leader = self.servers[self.ports.index(port)]
+                if leader in servers:
+                    found["leader"] = leader
+                    return True
             return False
         self.wait_for(agreed, "agreed leader", servers)
         return found["leader"]
