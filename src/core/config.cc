@@ -106,6 +106,7 @@ constexpr KeySpec kKeys[] = {
     {"check_deregister_interval_min", Kind::kString},
     {"check_reap_interval", Kind::kString},
     {"ae_interval", Kind::kString},
+    {"tombstone_ttl", Kind::kString},
     {"disable_coordinates", Kind::kBool},
     {"sync_coordinate_interval_min", Kind::kString},
     {"coordinate_update_period", Kind::kString},
@@ -887,6 +888,7 @@ void decode(const json::object& obj, AgentConfig& c) {
     if (key == "check_deregister_interval_min") c.check_deregister_interval_min = str_of(v);
     if (key == "check_reap_interval") c.check_reap_interval = str_of(v);
     if (key == "ae_interval") c.ae_interval = str_of(v);
+    if (key == "tombstone_ttl") c.tombstone_ttl = str_of(v);
     if (key == "reconnect_timeout") c.reconnect_timeout = str_of(v);
     if (key == "disable_coordinates") c.disable_coordinates = v.get_bool();
     if (key == "sync_coordinate_interval_min") c.sync_coordinate_interval_min = str_of(v);
@@ -1311,6 +1313,7 @@ Status validate(AgentConfig& c) {
                            {"check_reap_interval", &c.check_reap_interval},
                            {"retry_interval", &c.retry_interval},
                            {"ae_interval", &c.ae_interval},
+                           {"tombstone_ttl", &c.tombstone_ttl},
 
                            {"sync_coordinate_interval_min", &c.sync_coordinate_interval_min},
                            {"coordinate_update_period", &c.coordinate_update_period}}) {

@@ -286,6 +286,9 @@ struct AgentConfig {
   // ae_interval (Consul's internal AEInterval, a key here so tests can shorten it): the base
   // wait between full anti-entropy passes, scaled by the LAN pool's size.
   std::string ae_interval = "1m";
+  // tombstone_ttl (Consul's internal TombstoneTTL, a key here so tests can shorten it): how
+  // long the leader keeps a deleted KV key's tombstone before reaping it; "0s" keeps 15m.
+  std::string tombstone_ttl = "15m";
   // Network coordinates: disable_coordinates (Consul's) stops sending this agent's;
   // sync_coordinate_interval_min (Consul's, 15s) is the least time between two sends, scaled
   // up with the cluster size at 64 updates/s; coordinate_update_period (Consul's

@@ -69,9 +69,8 @@ namespace pc::daemon {
 namespace {
 
 constexpr std::string_view kModule = "agent";
-// Consul's tombstone_ttl and its GC granularity.
+// Consul's TombstoneTTL, unless the tombstone_ttl key shortens it (tests).
 constexpr auto kTombstoneTtl = std::chrono::minutes(15);
-constexpr auto kTombstoneGranularity = std::chrono::seconds(30);
 // Shared renderings of large reads (endpoints/response_cache.h): room for the lists of a few
 // dozen large services.
 constexpr std::size_t kResponseCacheBytes = 64 * 1024 * 1024;
@@ -466,16 +465,23 @@ int run_agent(const core::AgentConfig& initial) {
   endpoints::QueryFederation query_federation;
   core::TimerThread timers;
   endpoints::SessionTimers session_timers(ctx, timers);
-  endpoints::TombstoneGc tombstone_gc(ctx, timers, kTombstoneTtl, kTombstoneGranularity);
+  // The loader validated the duration; "0s" keeps the default.
+  core::Duration tombstone_ttl = *core::parse_go_duration(config.tombstone_ttl);
+  if (tombstone_ttl.count() <= 0) tombstone_ttl = kTombstoneTtl;
+  endpoints::TombstoneGc tombstone_gc(ctx, timers, tombstone_ttl,
+                                      endpoints::tombstone_granularity(tombstone_ttl));
   ctx.session_timers = &session_timers;
-  // Session TTL timers run on the Raft leader only; renewals sent to a follower go there.
+  // Session TTL timers and the tombstone GC run on the Raft leader only; renewals sent to a
+  // follower go there. A client agent holds no tombstones: its servers' leader reaps them.
   std::unique_ptr<LeaderDuties> leader_duties;
   if (server_runtime) {
     session_timers.set_leader(false);
-    leader_duties =
-        std::make_unique<LeaderDuties>(log, server_runtime->rpc_address(), session_timers, timers);
+    tombstone_gc.set_enabled(false);
+    leader_duties = std::make_unique<LeaderDuties>(log, server_runtime->rpc_address(),
+                                                   session_timers, tombstone_gc, timers);
     leader_duties->start();
   }
+  if (!client_mode) tombstone_gc.start();
   endpoints::ResponseCache response_cache(kResponseCacheBytes);
   ctx.response_cache = &response_cache;
   // ACLs: servers resolve tokens against their replicated tables and the leader creates the
@@ -552,7 +558,6 @@ int run_agent(const core::AgentConfig& initial) {
     ctx.acl_replication = acl_replication.get();
     acl_replication->start();
   }
-  ctx.tombstone_gc = &tombstone_gc;
   ctx.membership = &membership;
   if (wan) ctx.wan_coordinates = [pool = wan.get()] { return pool->server_coordinates(); };
   if (lan) ctx.lan_members = [pool = lan.get()] { return pool->lan_members(); };

@@ -21,6 +21,14 @@ constexpr std::chrono::milliseconds kAclCallTimeout{std::chrono::seconds(5)};
 constexpr std::int64_t kRebalanceMs = 120'000;
 // How long after the last answer from a server the agent still reports a known leader.
 constexpr std::int64_t kKnownLeaderMs = 60'000;
+// A server that answers nothing, not even the transport's pings, for this long while calls
+// wait on it is cut off (rpc::RpcClient::Options::silence_timeout): its calls fail
+// kUnavailable and reads go on to the next server, instead of waiting out their own 35 s.
+// Pings are answered by the server's transport even while handlers run, so only a frozen or
+// partitioned server stays silent; a LAN round trip is well under a millisecond, and 5 s
+// leaves a ping (sent after 1.7 s of quiet) room to queue behind large frames on a loaded
+// 2-core host. Gossip would find such a server failed too, but only for later requests.
+constexpr std::chrono::milliseconds kSilenceTimeout{std::chrono::seconds(5)};
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -41,6 +49,7 @@ core::Status ClientRuntime::start() {
   rpc::RpcClient::Options options;
   options.threads = 1;
   options.wrap_stream = wrap_stream_;
+  options.silence_timeout = kSilenceTimeout;
   rpc_ = std::make_unique<rpc::RpcClient>(options);
   rpc_->start();
   return core::ok();

@@ -17,8 +17,13 @@ constexpr std::string_view kForwardedHeader = "x-proconsul-forwarded";
 }  // namespace
 
 LeaderDuties::LeaderDuties(const consensus::Log& log, std::string own_address,
-                           endpoints::SessionTimers& sessions, core::TimerThread& timers)
-    : log_(log), own_address_(std::move(own_address)), sessions_(sessions), timers_(timers) {}
+                           endpoints::SessionTimers& sessions, endpoints::TombstoneGc& tombstones,
+                           core::TimerThread& timers)
+    : log_(log),
+      own_address_(std::move(own_address)),
+      sessions_(sessions),
+      tombstones_(tombstones),
+      timers_(timers) {}
 
 void LeaderDuties::start() {
   check();
@@ -32,6 +37,7 @@ bool LeaderDuties::leading() const {
 void LeaderDuties::check() {
   const bool lead = leading();
   sessions_.set_leader(lead);
+  tombstones_.set_enabled(lead);
   if (lead) sessions_.reconcile();
   timers_.schedule(std::chrono::steady_clock::now() + kCheckInterval, [this] { check(); });
 }

@@ -1,8 +1,9 @@
 #pragma once
 // What only the Raft leader does, and how the other servers reach it: session TTL timers run
 // on the leader alone (endpoints::SessionTimers; a follower's timer would never see renewals
-// sent elsewhere), so every second this checks whether this server leads, hands that to the
-// timers and, on the leader, arms sessions created through other servers; and session
+// sent elsewhere), and so does the KV tombstone GC (endpoints::TombstoneGc, as Consul's leader
+// enables its own), so every second this checks whether this server leads, hands that to the
+// timers and the GC and, on the leader, arms sessions created through other servers; and session
 // renewals that arrive at a follower are run by the leader, over server RPC (the client
 // agents' kRpcClientHttp, which the leader's ClientService answers).
 //
@@ -14,6 +15,7 @@
 #include "core/timer_thread.h"
 #include "daemon/dns_service.h"
 #include "endpoints/session_timers.h"
+#include "endpoints/tombstone_gc.h"
 #include "http/routes.h"
 #include "rpc/transport.h"
 
@@ -23,7 +25,8 @@ class LeaderDuties {
  public:
   // `own_address`: this server's rpc "ip:port", as the log names its leader.
   LeaderDuties(const consensus::Log& log, std::string own_address,
-               endpoints::SessionTimers& sessions, core::TimerThread& timers);
+               endpoints::SessionTimers& sessions, endpoints::TombstoneGc& tombstones,
+               core::TimerThread& timers);
 
   void start();
   bool leading() const;
@@ -42,6 +45,7 @@ class LeaderDuties {
   const consensus::Log& log_;
   const std::string own_address_;
   endpoints::SessionTimers& sessions_;
+  endpoints::TombstoneGc& tombstones_;
   core::TimerThread& timers_;
 };
 

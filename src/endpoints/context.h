@@ -38,7 +38,6 @@ class AgentTokens;
 class AclReplicationStatusSource;
 class ResponseCache;
 class SessionTimers;
-class TombstoneGc;
 struct QueryFederation;
 struct GossipStats;
 
@@ -72,7 +71,6 @@ struct Context {
   core::Rand& rand;
   AgentIdentity identity;
   SessionTimers* session_timers = nullptr;  // leader-side TTL timers; null in unit tests
-  TombstoneGc* tombstone_gc = nullptr;      // null in unit tests
   ResponseCache* response_cache = nullptr;  // shared renderings of large reads; null: none
   agent::LocalAgent* agent = nullptr;       // this agent's services and checks; null in unit tests
   // The LAN pool's members, this agent included; null when the agent runs no pool (it then

@@ -4,7 +4,6 @@
 
 #include "core/log.h"
 #include "core/strings.h"
-#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -75,11 +74,6 @@ KvKeys kv_keys(const Context& ctx, state::WatchSet& ws, std::string_view prefix,
 
 namespace {
 
-bool deletes(proto::KvOp::Verb verb) {
-  return verb == proto::KvOp::DELETE || verb == proto::KvOp::DELETE_TREE ||
-         verb == proto::KvOp::DELETE_CAS;
-}
-
 bool reads_only(proto::KvOp::Verb verb) {
   return verb == proto::KvOp::GET || verb == proto::KvOp::GET_TREE ||
          verb == proto::KvOp::CHECK_INDEX || verb == proto::KvOp::CHECK_SESSION ||
@@ -101,13 +95,11 @@ void kv_apply(Context& ctx, const proto::KvOp& op, Done<bool> done) {
   }
   proto::Command cmd;
   *cmd.mutable_kv() = op;
-  TombstoneGc* gc = deletes(op.verb()) ? ctx.tombstone_gc : nullptr;
-  submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {
+  submit(ctx, std::move(cmd), [done = std::move(done)](core::Result<state::ApplyResult> r) {
     if (!r) {
       done(r.error());
       return;
     }
-    if (gc != nullptr) gc->note_delete();
     done(r->ok);
   });
 }
@@ -139,19 +131,14 @@ void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> 
   }
   proto::Command cmd;
   cmd.mutable_txn();  // an empty transaction is still a transaction, not an empty command
-  bool any_delete = false;
-  for (const auto& op : ops) {
-    *cmd.mutable_txn()->add_ops() = op;
-    any_delete = any_delete || deletes(op.verb());
-  }
+  for (const auto& op : ops) *cmd.mutable_txn()->add_ops() = op;
   if (kv_txn_is_read_only(ops)) {
     // Consul's Txn.Read: reads are answered from one snapshot, without the log.
     state::ApplyResult r = snap.txn_read(cmd);
     done(TxnOutcome{std::move(r.txn_results), std::move(r.txn_errors)});
     return;
   }
-  TombstoneGc* gc = any_delete ? ctx.tombstone_gc : nullptr;
-  submit(ctx, std::move(cmd), [done = std::move(done), gc](core::Result<state::ApplyResult> r) {
+  submit(ctx, std::move(cmd), [done = std::move(done)](core::Result<state::ApplyResult> r) {
     if (!r) {
       done(r.error());
       return;
@@ -159,7 +146,6 @@ void kv_txn(Context& ctx, const std::vector<proto::KvOp>& ops, Done<TxnOutcome> 
     TxnOutcome out;
     out.results = std::move(r->txn_results);
     out.errors = std::move(r->txn_errors);
-    if (gc != nullptr && out.errors.empty()) gc->note_delete();
     done(std::move(out));
   });
 }

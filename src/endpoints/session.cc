@@ -3,7 +3,6 @@
 #include "core/duration.h"
 #include "core/limits.h"
 #include "endpoints/session_timers.h"
-#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -101,16 +100,14 @@ void session_destroy(Context& ctx, const std::string& id, Done<bool> done) {
   }
   proto::Command cmd;
   cmd.mutable_session_destroy()->set_id(id);
-  TombstoneGc* gc = ctx.tombstone_gc;
   SessionTimers* timers = ctx.session_timers;
   submit(ctx, std::move(cmd),
-         [done = std::move(done), gc, timers, id](core::Result<state::ApplyResult> r) {
+         [done = std::move(done), timers, id](core::Result<state::ApplyResult> r) {
            if (!r) {
              done(r.error());  // the session lives on, and so does its TTL timer
              return;
            }
            if (timers != nullptr) timers->cancel(id);
-           if (gc != nullptr) gc->note_delete();
            done(true);
          });
 }

@@ -6,7 +6,6 @@
 #include "core/duration.h"
 #include "core/limits.h"
 #include "core/log.h"
-#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -122,11 +121,7 @@ void SessionTimers::expire(const std::string& id, core::TimerThread::TimerId fir
   proto::Command cmd;
   cmd.mutable_session_destroy()->set_id(id);
   submit(ctx_, std::move(cmd), [this, id, attempt](core::Result<state::ApplyResult> r) {
-    if (r) {
-      // Sessions with Behavior "delete" leave tombstones behind.
-      if (ctx_.tombstone_gc != nullptr) ctx_.tombstone_gc->note_delete();
-      return;
-    }
+    if (r) return;
     if (attempt + 1 >= kAttemptsMax) {
       core::log::error("session", "invalidating session {} failed {} times, giving up: {}", id,
                        kAttemptsMax, r.error().message);

@@ -6,7 +6,9 @@ the servers serve; every other HTTP API request sent to the client is answered b
 (KV writes and reads, catalog and health reads, blocking queries that wake on a change);
 DNS questions about the agent's domains are answered by a server's resolver, over UDP and
 TCP; a catalog entry deleted behind the agent's back is restored by its next sync; when the
-server the client talks to dies, the client goes on through another one.
+server the client talks to dies, the client goes on through another one; when it freezes
+(SIGSTOP: its connection stays open but nothing answers), a read waiting on it goes on to
+another server once the connection has been silent for 5 s, instead of failing after 35 s.
 
 -retry-join names LAN gossip addresses, for servers and clients alike; a client learns the
 servers' RPC addresses from the pool (members with role "consul" and their "port" tag), so
@@ -16,6 +18,7 @@ one given a single server's address still finds the others.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -23,6 +26,32 @@ import unittest
 
 from proconsul import Agent, BackgroundCall
 from test_cluster import CONVERGE_S, ServerAgent, free_port, lan_port_of
+
+
+# A read sent to a frozen server: 5 s of silence (ClientRuntime's kSilenceTimeout) cut the
+# connection, then the next server answers. Without the cut the read fails after 35 s.
+FROZEN_SERVER_READ_BOUND_S = 25.0
+
+
+def rpc_peers(pid, ports):
+    """The ports among `ports` that process `pid` has an established TCP connection to."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:["):-1])
+    peers = set()
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if fields[3] == "01" and fields[9] in inodes and remote_port in ports:
+                peers.add(remote_port)
+    return peers
 
 
 class ClientAgent(Agent):
@@ -205,6 +234,29 @@ class ClientAgentTest(unittest.TestCase):
         self.wait_for(lambda: client.put("/v1/kv/after", body="2").status == 200,
                       "a write through another server")
         self.assertEqual(self.servers[1].get("/v1/kv/after?raw").body, b"2")
+
+    def test_a_read_goes_on_to_another_server_when_the_clients_server_freezes(self):
+        client = self.clients[0]
+        self.wait_for(lambda: client.put("/v1/kv/frozen", body="1").status == 200,
+                      "a write through the client")
+        # The server the client uses is the one it holds a server-RPC connection to (one at a
+        # time; another only after a failure). Freezing keeps that connection open.
+        connected = set()
+        self.wait_for(lambda: connected.update(rpc_peers(client.proc.pid, set(self.ports)))
+                      or len(connected) >= 1, "the client's connection to its server")
+        self.assertLess(len(connected), len(self.ports), connected)
+        frozen = [s for s in self.servers if s.server_port in connected]
+        for server in frozen:
+            self.addCleanup(os.kill, server.proc.pid, signal.SIGCONT)  # before stop(): LIFO
+            os.kill(server.proc.pid, signal.SIGSTOP)
+        # ?stale: any live server answers from its own state, whoever leads.
+        started = time.monotonic()
+        resp = client.get("/v1/kv/frozen?raw&stale", timeout=60)
+        elapsed = time.monotonic() - started
+        self.assertEqual((resp.status, resp.body), (200, b"1"),
+                         f"{resp.text}\n{client.output_tail(30)}")
+        self.assertLess(elapsed, FROZEN_SERVER_READ_BOUND_S,
+                        f"the read waited on the frozen server\n{client.output_tail(30)}")
 
 
 if __name__ == "__main__":

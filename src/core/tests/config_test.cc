@@ -195,6 +195,19 @@ TEST(AgentConfig, CoordinateSettingsFromFiles) {
             "\"often\"");
 }
 
+TEST(AgentConfig, TombstoneTtlFromFiles) {
+  TempDir dir;
+  EXPECT_EQ(AgentConfig{}.tombstone_ttl, "15m");
+  std::string a = dir.write("gc.json", R"({"tombstone_ttl": "2s"})");
+  Result<AgentConfig> r = load_agent_config({"-data-dir", dir.path(), "-config-file", a});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->tombstone_ttl, "2s");
+  std::string bad = dir.write("bad.json", R"({"tombstone_ttl": "-1s"})");
+  Result<AgentConfig> e = load_agent_config({"-data-dir", dir.path(), "-config-file", bad});
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "tombstone_ttl cannot be negative");
+}
+
 TEST(AgentConfig, PrimaryDatacenterAndReplicationSettings) {
   TempDir dir;
   std::string a = dir.write("repl.json", R"({

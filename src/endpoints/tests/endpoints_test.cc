@@ -14,7 +14,6 @@
 #include "endpoints/session.h"
 #include "endpoints/session_timers.h"
 #include "endpoints/tests/test_fsm.h"
-#include "endpoints/tombstone_gc.h"
 #include "proto/commands.pb.h"
 
 namespace pc::endpoints {
@@ -218,21 +217,6 @@ TEST_F(EndpointsTest, RenewUnknownSessionIsNotFound) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, core::Code::kNotFound);
   EXPECT_EQ(r.error().message, "Session id '00000000-0000-0000-0000-000000000000' not found");
-}
-
-TEST_F(EndpointsTest, TombstonesAreReapedAfterTheirTtl) {
-  TombstoneGc gc(ctx_, timers_, 50ms, 10ms);
-  ctx_.tombstone_gc = &gc;
-  ASSERT_TRUE(put("t/a", "1").value());
-  ASSERT_TRUE(put("t/a", "", proto::KvOp::DELETE).value());
-  EXPECT_GT(store_.snapshot().kv_graveyard_max_index("t/"), 0u);
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (store_.snapshot().kv_graveyard_max_index("t/") != 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(store_.snapshot().kv_graveyard_max_index("t/"), 0u);
-  ctx_.tombstone_gc = nullptr;
 }
 
 TEST_F(EndpointsTest, CatalogReadsApplyTheirFilters) {
