@@ -371,6 +371,7 @@ void Memberlist::reset_probe_order() {
                   (m.state == MemberState::kLeft && age > config_.tombstone_timeout_ms);
     if (forget && name != config_.name) {
       members_.erase(name);
+      ready_.forgotten.push_back(name);
       continue;
     }
     keep.push_back(name);
@@ -797,6 +798,7 @@ void Memberlist::forget(const std::string& name) {
   if (probe_ && probe_->target == name) probe_.reset();
   suspects_.erase(name);
   members_.erase(name);
+  ready_.forgotten.push_back(name);
 }
 
 core::Status Memberlist::set_meta(std::string meta, std::uint64_t now_ms) {

@@ -123,6 +123,10 @@ struct Ready {
   std::vector<QueryRequest> queries;
   std::vector<QueryResponse> query_responses;  // at most one per member per query
   std::vector<QueryId> queries_done;           // past their deadline: no more responses
+  // Members this core forgot (serf's reap after the reconnect or tombstone timeout, and a
+  // pruning force_leave), which no event reports: the owner drops what it keeps about them
+  // (the Vivaldi samples and cached coordinate).
+  std::vector<std::string> forgotten;
 };
 
 struct Stats {
