@@ -47,6 +47,12 @@ std::string encode_packet(const std::vector<Message>& messages) {
     p->set_timeout_ms(m.timeout_ms);
     p->set_relay_factor(m.relay_factor);
     p->set_query_ltime(m.query_ltime);
+    for (const EventRecord& e : m.events) {
+      proto::gossip::UserEvent* pe = p->add_events();
+      pe->set_ltime(e.ltime);
+      pe->set_name(e.name);
+      pe->set_payload(e.payload);
+    }
   }
   std::string out(1, static_cast<char>(kGossipFrameVersion));
   packet.AppendToString(&out);
@@ -77,6 +83,9 @@ core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel
   for (const proto::gossip::Message& p : packet.messages()) {
     if (!known_message_kind(p.kind())) return bad("unknown kind " + std::to_string(p.kind()));
     if (static_cast<std::size_t>(p.states_size()) > kMembersMax) return bad("too many members");
+    if (static_cast<std::size_t>(p.events_size()) > kPushPullEventsMax) {
+      return bad("too many events");
+    }
     if (p.has_coordinate() &&
         static_cast<std::size_t>(p.coordinate().vec_size()) > kCoordinateDimensionalityMax) {
       return bad("coordinate with too many dimensions");
@@ -105,6 +114,10 @@ core::Result<std::vector<Message>> decode_packet(std::string_view bytes, Channel
       }
       m.states.push_back(MemberSnapshot{ps.name(), ps.addr(), ps.meta(), ps.incarnation(),
                                         static_cast<MemberState>(ps.state())});
+    }
+    m.events.reserve(static_cast<std::size_t>(p.events_size()));
+    for (const proto::gossip::UserEvent& pe : p.events()) {
+      m.events.push_back(EventRecord{pe.ltime(), pe.name(), pe.payload()});
     }
     if (p.has_coordinate()) {
       const proto::gossip::Coordinate& pc = p.coordinate();

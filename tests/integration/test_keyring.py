@@ -42,9 +42,11 @@ class KeyringTest(unittest.TestCase):
         with open(self.config, "w", encoding="utf-8") as out:
             # Events and queries travel as broadcasts, each sent retransmit_mult x
             # ceil(log10(n + 1)) times by every member that got it: 4 in a pool of eight with
-            # the default multiplier, which misses a member now and then (serf's push-pull
-            # replay of recent events, which would repair that, is not built yet). A larger
-            # multiplier keeps the test about the keyring rather than about that chance.
+            # the default multiplier, which misses a member now and then. A missed event
+            # comes with a later push-pull (serf's replay of recent events), but only within
+            # the LAN push-pull interval of 30 s; a missed key query has no repair at all (nor
+            # in serf). A larger multiplier keeps the test about the keyring rather than
+            # about that chance.
             gossip_lan = dict(GOSSIP_LAN, retransmit_mult=10)
             json.dump({"performance": {"raft_multiplier": 1}, "gossip_lan": gossip_lan,
                        "encrypt": OLD_KEY}, out)

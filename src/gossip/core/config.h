@@ -51,6 +51,12 @@ inline constexpr std::size_t kQueryBufferSize = 512;
 // then grow one slot without bound).
 inline constexpr std::size_t kUserMessagesPerLtimeMax = 64;
 inline constexpr int kQueryTimeoutMult = 16;
+// Recent events one push-pull carries (serf sends its whole event buffer so a member that
+// missed a broadcast still gets the event). The buffer could hold 512 x 64; the newest this
+// many go, which keeps a push-pull's events under ~0.6 MB.
+inline constexpr std::size_t kPushPullEventsMax = 1024;
+static_assert(kPushPullEventsMax * (kUserEventSizeMax + 32) < kTcpMessageSizeMax / 16,
+              "a push-pull's events must leave room for its members");
 // A query's timeout on the wire is bounded (serf has no bound; ten minutes is far beyond any
 // cluster's default).
 inline constexpr std::uint32_t kQueryTimeoutMaxMs = 10 * 60 * 1000;

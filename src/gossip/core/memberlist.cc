@@ -371,6 +371,7 @@ void Memberlist::reset_probe_order() {
                   (m.state == MemberState::kLeft && age > config_.tombstone_timeout_ms);
     if (forget && name != config_.name) {
       members_.erase(name);
+      ready_.forgotten.push_back(name);
       continue;
     }
     keep.push_back(name);
@@ -582,7 +583,7 @@ void Memberlist::push_pull_random() {
   Message pp;
   pp.kind = MessageKind::kPushPull;
   pp.states = local_state();
-  stamp_clocks(pp);
+  stamp_serf_state(pp);
   ++stats_.push_pulls;
   send_tcp(members_.at(peer[0]).info.addr, {std::move(pp)});
 }
@@ -611,7 +612,7 @@ void Memberlist::join(const std::vector<std::string>& addrs, std::uint64_t now_m
     pp.kind = MessageKind::kPushPull;
     pp.join = true;
     pp.states = local_state();
-    stamp_clocks(pp);
+    stamp_serf_state(pp);
     ++stats_.push_pulls;
     send_tcp(addr, {std::move(pp)});
   }
@@ -740,11 +741,12 @@ void Memberlist::on_message(const std::string& from_addr, Channel channel, const
         pp.reply = true;
         pp.join = m.join;  // tells a joiner this reply answers its join
         pp.states = local_state();
-        stamp_clocks(pp);
+        stamp_serf_state(pp);
         send_tcp(from_addr, {std::move(pp)});
       }
       on_push_pull_clocks(m);
       merge_state(m.states);
+      merge_events(m);
       return;
     case MessageKind::kUserEvent: on_user_event(m); return;
     case MessageKind::kQuery: on_query(m); return;
@@ -796,6 +798,7 @@ void Memberlist::forget(const std::string& name) {
   if (probe_ && probe_->target == name) probe_.reset();
   suspects_.erase(name);
   members_.erase(name);
+  ready_.forgotten.push_back(name);
 }
 
 core::Status Memberlist::set_meta(std::string meta, std::uint64_t now_ms) {

@@ -123,6 +123,10 @@ struct Ready {
   std::vector<QueryRequest> queries;
   std::vector<QueryResponse> query_responses;  // at most one per member per query
   std::vector<QueryId> queries_done;           // past their deadline: no more responses
+  // Members this core forgot (serf's reap after the reconnect or tombstone timeout, and a
+  // pruning force_leave), which no event reports: the owner drops what it keeps about them
+  // (the Vivaldi samples and cached coordinate).
+  std::vector<std::string> forgotten;
 };
 
 struct Stats {
@@ -145,6 +149,7 @@ struct Stats {
   std::uint64_t tcp_messages_sent = 0;
   std::uint64_t tcp_bytes_sent = 0;
   std::uint64_t user_events_delivered = 0;
+  std::uint64_t user_events_from_push_pull = 0;  // of those: first heard of in a push-pull
   std::uint64_t queries_delivered = 0;
   std::uint64_t query_responses_received = 0;
   std::uint64_t user_messages_duplicate = 0;  // events and queries seen before
@@ -295,7 +300,13 @@ class Memberlist {
   void on_query(const Message& m);
   void on_query_response(const Message& m);
   void on_push_pull_clocks(const Message& m);
-  void stamp_clocks(Message& push_pull) const;
+  // serf's push-pull state: both clocks and the recent events (newest kPushPullEventsMax).
+  void stamp_serf_state(Message& push_pull) const;
+  // A push-pull's events, each handled as a received event but not re-broadcast (serf's
+  // MergeRemoteState): after on_push_pull_clocks, so a join's ignore-old rule applies.
+  void merge_events(const Message& push_pull);
+  // Records and delivers a new event; false when seen before, too old or predating our join.
+  bool accept_user_event(LamportTime ltime, const std::string& name, const std::string& payload);
   void tick_queries();
   void broadcast_user(Message m);
   // Sending.

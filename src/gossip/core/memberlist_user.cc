@@ -12,9 +12,18 @@
 namespace pc::gossip {
 namespace {
 
-// What de-duplicates an event: its name and payload (serf compares both).
-std::string event_id(const Message& m) {
-  return std::to_string(m.topic.size()) + ":" + m.topic + m.payload;
+// What de-duplicates an event: its name and payload (serf compares both), as
+// "<name length>:<name><payload>" so that the pair can be read back for a push-pull.
+std::string event_id(const std::string& name, const std::string& payload) {
+  return std::to_string(name.size()) + ":" + name + payload;
+}
+
+EventRecord event_from_id(LamportTime ltime, const std::string& id) {
+  const std::size_t colon = id.find(':');
+  PC_ASSERT(colon != std::string::npos, "event id without a name length");
+  const std::size_t name_size = std::stoul(id.substr(0, colon));
+  PC_ASSERT(colon + 1 + name_size <= id.size(), "event id shorter than its name");
+  return EventRecord{ltime, id.substr(colon + 1, name_size), id.substr(colon + 1 + name_size)};
 }
 
 }  // namespace
@@ -30,9 +39,23 @@ void Memberlist::broadcast_user(Message m) {
   broadcasts_.push(std::move(m), "\x01user/" + std::to_string(next_user_broadcast_++));
 }
 
-void Memberlist::stamp_clocks(Message& push_pull) const {
+void Memberlist::stamp_serf_state(Message& push_pull) const {
   push_pull.ltime = event_clock_.time();
   push_pull.query_ltime = query_clock_.time();
+  std::vector<RecentBuffer::Entry> recent = events_seen_.recent(event_clock_.time());
+  const std::size_t skip =
+      recent.size() > kPushPullEventsMax ? recent.size() - kPushPullEventsMax : 0;
+  push_pull.events.reserve(recent.size() - skip);
+  for (std::size_t i = skip; i < recent.size(); ++i) {
+    push_pull.events.push_back(event_from_id(recent[i].ltime, *recent[i].id));
+  }
+}
+
+void Memberlist::merge_events(const Message& push_pull) {
+  for (const EventRecord& e : push_pull.events) {
+    event_clock_.witness(e.ltime);
+    if (accept_user_event(e.ltime, e.name, e.payload)) ++stats_.user_events_from_push_pull;
+  }
 }
 
 void Memberlist::on_push_pull_clocks(const Message& m) {
@@ -69,18 +92,23 @@ core::Result<LamportTime> Memberlist::fire_event(std::string name, std::string p
 
 void Memberlist::on_user_event(const Message& m) {
   event_clock_.witness(m.ltime);
-  if (m.ltime < event_min_time_) {
+  if (accept_user_event(m.ltime, m.topic, m.payload)) broadcast_user(m);
+}
+
+bool Memberlist::accept_user_event(LamportTime ltime, const std::string& name,
+                                   const std::string& payload) {
+  if (ltime < event_min_time_) {
     ++stats_.user_messages_old;
-    return;
+    return false;
   }
-  switch (events_seen_.record(m.ltime, event_id(m), event_clock_.time())) {
-    case RecentBuffer::Seen::kTooOld: ++stats_.user_messages_old; return;
-    case RecentBuffer::Seen::kDuplicate: ++stats_.user_messages_duplicate; return;
+  switch (events_seen_.record(ltime, event_id(name, payload), event_clock_.time())) {
+    case RecentBuffer::Seen::kTooOld: ++stats_.user_messages_old; return false;
+    case RecentBuffer::Seen::kDuplicate: ++stats_.user_messages_duplicate; return false;
     case RecentBuffer::Seen::kNew: break;
   }
-  broadcast_user(m);
   ++stats_.user_events_delivered;
-  ready_.user_events.push_back(UserEvent{m.ltime, m.topic, m.payload});
+  ready_.user_events.push_back(UserEvent{ltime, name, payload});
+  return true;
 }
 
 core::Result<QueryStarted> Memberlist::query(std::string name, std::string payload,

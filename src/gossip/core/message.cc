@@ -81,6 +81,12 @@ std::size_t snapshot_size(const MemberSnapshot& s) {
                 scalar_field(s.incarnation) + scalar_field(static_cast<std::uint64_t>(s.state)));
 }
 
+std::size_t event_record_size(const EventRecord& e) {
+  // Field 19 of Message: a two-byte tag.
+  std::size_t inner = scalar_field(e.ltime) + bytes_field(e.name) + bytes_field(e.payload);
+  return 2 + varint_size(inner) + inner;
+}
+
 }  // namespace
 
 std::size_t encoded_size_bound(const Message& m) {
@@ -94,6 +100,7 @@ std::size_t encoded_size_bound(const Message& m) {
   n += scalar_field(m.ltime) + bytes_field(m.payload) + bytes_field(m.topic) +
        scalar_field(m.timeout_ms, 2) + scalar_field(m.relay_factor, 2) +
        scalar_field(m.query_ltime, 2);
+  for (const EventRecord& e : m.events) n += event_record_size(e);
   return nested(n);
 }
 
@@ -112,6 +119,20 @@ std::string check_name(const std::string& name, const char* what) {
 }
 
 }  // namespace
+
+// A push-pull's recent events: each as a user event would be checked.
+static std::string validate_events(const Message& m) {
+  if (m.events.empty()) return {};
+  if (m.kind != MessageKind::kPushPull) {
+    return "events on a " + std::string(message_kind_name(m.kind));
+  }
+  if (m.events.size() > kPushPullEventsMax) return "push-pull with too many events";
+  for (const EventRecord& e : m.events) {
+    if (e.name.empty()) return "push-pull event without a name";
+    if (e.name.size() + e.payload.size() > kUserEventSizeMax) return "push-pull event too large";
+  }
+  return {};
+}
 
 static std::string validate_user_message(const Message& m) {
   switch (m.kind) {
@@ -146,6 +167,7 @@ static std::string validate_user_message(const Message& m) {
 std::string validate_message(const Message& m, Channel channel) {
   if (m.addr.size() > kAddrSizeMax) return "address too long";
   if (std::string why = validate_user_message(m); !why.empty()) return why;
+  if (std::string why = validate_events(m); !why.empty()) return why;
   if (m.meta.size() > kMetaSizeMax) return "meta too large";
   if (m.node.size() > kNameSizeMax || m.from.size() > kNameSizeMax) return "name too long";
   if (m.coordinate) {

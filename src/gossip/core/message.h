@@ -41,7 +41,8 @@ enum class MessageKind : std::uint8_t {
   kSuspect = 6,       // incarnation, node, from
   kDead = 7,          // incarnation, node, from (from == node: a graceful leave)
   kPushPull = 8,      // join, reply, states: full state exchange (TCP only); ltime and
-                      // query_ltime: the sender's event and query clocks (serf's push-pull)
+                      // query_ltime: the sender's event and query clocks, events: its recent
+                      // user events (serf's push-pull)
   // serf's user messages, carried by the broadcasts (src/gossip/README.md "Events and
   // queries").
   kUserEvent = 9,       // ltime, topic (the event's name), payload
@@ -68,6 +69,14 @@ struct MemberSnapshot {
   bool operator==(const MemberSnapshot&) const = default;
 };
 
+// One recent user event as a push-pull carries it (serf's userEvents, one per event).
+struct EventRecord {
+  std::uint64_t ltime = 0;
+  std::string name;
+  std::string payload;
+  bool operator==(const EventRecord&) const = default;
+};
+
 struct Message {
   MessageKind kind = MessageKind::kPing;
   SeqNo seq = 0;
@@ -88,6 +97,7 @@ struct Message {
   std::uint32_t timeout_ms = 0;
   std::uint32_t relay_factor = 0;
   std::uint64_t query_ltime = 0;
+  std::vector<EventRecord> events;  // a push-pull: the sender's recent user events
   bool operator==(const Message&) const = default;
 };
 

@@ -39,12 +39,23 @@ class RecentBuffer {
   // Records (ltime, id) given the clock's current time; kNew only the first time.
   Seen record(LamportTime ltime, const std::string& id, LamportTime clock_now);
 
+  struct Entry {
+    LamportTime ltime = 0;
+    const std::string* id = nullptr;  // valid until the next record()
+  };
+  // Every (time, id) still inside the window at clock_now, oldest time first: what a
+  // push-pull hands on (serf sends its eventBuffer).
+  std::vector<Entry> recent(LamportTime clock_now) const;
+
  private:
   struct Slot {
     LamportTime ltime = 0;
     bool used = false;
     std::vector<std::string> ids;  // at most kUserMessagesPerLtimeMax
   };
+  bool too_old(LamportTime ltime, LamportTime clock_now) const {
+    return clock_now > slots_.size() && ltime < clock_now - slots_.size();
+  }
   std::vector<Slot> slots_;
 };
 

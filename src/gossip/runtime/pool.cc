@@ -359,6 +359,7 @@ struct Pool::Impl {
                        event_kind_name(event.kind), event.member.addr);
       if (options.on_event) guarded("event", [&] { options.on_event(event); });
     }
+    for (const std::string& name : ready.forgotten) coordinates->forget(name);
     deliver_user_messages(ready);
   }
 

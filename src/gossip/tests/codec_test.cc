@@ -57,6 +57,18 @@ Message push_pull(int members) {
   return pp;
 }
 
+// A push-pull carrying its sender's recent user events (serf's messagePushPull Events).
+Message push_pull_with_events(int events) {
+  Message pp = push_pull(2);
+  pp.ltime = 40;
+  for (int i = 0; i < events; ++i) {
+    pp.events.push_back(EventRecord{static_cast<std::uint64_t>(30 + i),
+                                    "consul:event:deploy-" + std::to_string(i),
+                                    std::string("id\0payload", 10)});
+  }
+  return pp;
+}
+
 // An ack carrying its sender's Vivaldi coordinate (8 dimensions, as Consul's default).
 Message ack_with_coordinate() {
   Message ack{MessageKind::kAck, 44};
@@ -264,6 +276,7 @@ TEST(GossipCodec, SeedCorpus) {
   clocks.ltime = 9;
   clocks.query_ltime = 4;
   write("push_pull_clocks_tcp", '\1', encode_packet({clocks}));
+  write("push_pull_events_tcp", '\1', encode_packet({push_pull_with_events(3)}));
 }
 
 TEST(GossipCodec, UserMessagesCarryEveryField) {
@@ -292,6 +305,40 @@ TEST(GossipCodec, UserMessagesCarryEveryField) {
   // The size bound the core fills datagrams with stays exact for the new fields.
   EXPECT_EQ(encode_packet({q}).size(), encoded_size_bound(std::vector<Message>{q}));
   EXPECT_EQ(encode_packet({pp}).size(), encoded_size_bound(std::vector<Message>{pp}));
+}
+
+TEST(GossipCodec, PushPullEventsRoundTripWithAnExactSize) {
+  std::vector<Message> pp{push_pull_with_events(5)};
+  auto back = decode_packet(encode_packet(pp), Channel::kTcp);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, pp);
+  EXPECT_EQ(encode_packet(pp).size(), encoded_size_bound(pp));
+  // Events with a large Lamport time and a maximal payload: two-byte lengths.
+  pp[0].events.push_back(EventRecord{1ULL << 62, "n", std::string(kUserEventSizeMax - 1, 'p')});
+  EXPECT_EQ(encode_packet(pp).size(), encoded_size_bound(pp));
+}
+
+TEST(GossipCodec, PushPullEventsAreChecked) {
+  auto refused = [](const Message& m, Channel channel, const std::string& why) {
+    auto r = decode_packet(encode_packet({m}), channel);
+    ASSERT_FALSE(r) << why;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  };
+  Message unnamed = push_pull_with_events(1);
+  unnamed.events[0].name.clear();
+  refused(unnamed, Channel::kTcp, "push-pull event without a name");
+  Message big = push_pull_with_events(1);
+  big.events[0].payload = std::string(kUserEventSizeMax, 'x');
+  refused(big, Channel::kTcp, "push-pull event too large");
+  Message many = push_pull(1);
+  many.events.assign(kPushPullEventsMax + 1, EventRecord{1, "e", ""});
+  refused(many, Channel::kTcp, "too many events");
+  Message on_ack{MessageKind::kAck, 1};
+  on_ack.events.push_back(EventRecord{1, "e", ""});
+  refused(on_ack, Channel::kUdp, "events on a ack");
+  Message full = push_pull(1);
+  full.events.assign(kPushPullEventsMax, EventRecord{1, "e", ""});
+  EXPECT_TRUE(decode_packet(encode_packet({full}), Channel::kTcp));
 }
 
 }  // namespace

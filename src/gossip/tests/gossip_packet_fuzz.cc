@@ -2,7 +2,9 @@
 // accepts must re-encode to bytes that decode to the same messages, and feeding it to a
 // core (which knows a few members) must not trip any of the core's invariants either, nor
 // may an ack's coordinate, fed to a Vivaldi client, leave the client's coordinate
-// non-finite. The first input byte picks the channel, the rest is the packet.
+// non-finite, nor may the core's own push-pull afterwards (which hands on the members and
+// user events it accepted) be refused by a peer. The first input byte picks the channel, the rest
+// is the packet.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -38,6 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   core.tick(120'000);
   (void)core.take_ready();
+  // What the core hands on in its own push-pull (the members and events it accepted) must
+  // be something every peer's decoder accepts.
+  core.join({"node-c"}, 120'001);
+  for (const Packet& p : core.take_ready().packets) {
+    PC_ASSERT(decode_packet(encode_packet(p.messages), p.channel),
+              "the core sent a packet its peers would refuse");
+  }
 
   // Whatever coordinate decodes may reach a Vivaldi client: at most a refusal (wrong
   // dimensionality) or a reset, never a non-finite coordinate. The seq gives an RTT.

@@ -130,6 +130,35 @@ TEST(Memberlist, IncarnationRulesForOthers) {
   EXPECT_EQ(kinds, (std::vector<EventKind>{EventKind::kJoin, EventKind::kFail, EventKind::kJoin}));
 }
 
+TEST(Memberlist, ReapedMembersAreReportedAsForgottenOnce) {
+  Config c = lan_config("a", "a");
+  c.reconnect_interval_ms = 0;  // no reconnect dials: only the reaper acts
+  c.reconnect_timeout_ms = 5'000;
+  c.tombstone_timeout_ms = 8'000;
+  Memberlist m(c, 0);
+  for (const char* name : {"b", "d"}) {
+    ASSERT_TRUE(m.receive(name, Channel::kUdp, {alive(name, 1)}, 0));
+  }
+  ASSERT_TRUE(m.receive("c", Channel::kUdp, {rumour(MessageKind::kDead, "b", 1, "c")}, 1));
+  ASSERT_TRUE(m.receive("d", Channel::kUdp, {rumour(MessageKind::kDead, "d", 1, "d")}, 1));
+  ASSERT_EQ(m.member("d")->state, MemberState::kLeft);
+  std::vector<std::string> forgotten;
+  for (std::uint64_t now = 2; now <= 20'000; now += 50) {
+    m.tick(now);
+    for (std::string& name : m.take_ready().forgotten) forgotten.push_back(std::move(name));
+  }
+  // The failed member past the reconnect timeout, then the one that left past the
+  // tombstone timeout; each once.
+  EXPECT_EQ(forgotten, (std::vector<std::string>{"b", "d"}));
+  EXPECT_FALSE(m.member("b"));
+  EXPECT_FALSE(m.member("d"));
+  // A pruning force-leave is reported too.
+  ASSERT_TRUE(m.receive("e", Channel::kUdp, {alive("e", 1)}, 20'001));
+  ASSERT_TRUE(m.receive("c", Channel::kUdp, {rumour(MessageKind::kDead, "e", 1, "c")}, 20'001));
+  ASSERT_TRUE(m.force_leave("e", true, 20'002));
+  EXPECT_EQ(m.take_ready().forgotten, (std::vector<std::string>{"e"}));
+}
+
 TEST(Memberlist, AnAliveFromAnotherAddressDoesNotTakeOverALiveMember) {
   Memberlist m(lan_config("a", "a"), 0);
   ASSERT_TRUE(m.receive("b", Channel::kUdp, {alive("b", 1)}, 0));

@@ -177,6 +177,19 @@ TEST(Queries, AResponseGoesToTheOriginAndThroughRelaysWithItsAddress) {
   EXPECT_EQ(m.stats().query_responses_relayed, 1u);
 }
 
+// Hands every push-pull in `from`'s Ready to `to` (TCP only: the datagrams that would carry
+// broadcasts are dropped, as if lost) and returns how many it delivered.
+int deliver_push_pulls(Memberlist& from, const std::string& from_addr, Memberlist& to,
+                       std::uint64_t now_ms) {
+  int delivered = 0;
+  for (const Packet& p : from.take_ready().packets) {
+    if (p.channel != Channel::kTcp || p.messages[0].kind != MessageKind::kPushPull) continue;
+    EXPECT_TRUE(to.receive(from_addr, Channel::kTcp, p.messages, now_ms));
+    ++delivered;
+  }
+  return delivered;
+}
+
 TEST(UserEvents, AJoinerIgnoresEventsFromBeforeItJoined) {
   Memberlist a(lan_config("a", "a:8301"), 0);
   Memberlist b(lan_config("b", "b:8301"), 0);
@@ -195,9 +208,10 @@ TEST(UserEvents, AJoinerIgnoresEventsFromBeforeItJoined) {
   }
   ASSERT_NE(reply, nullptr);
   EXPECT_EQ(reply->messages[0].ltime, 5u);
-  ASSERT_TRUE(b.receive("a:8301", Channel::kTcp, reply->messages, 3));
+  EXPECT_EQ(reply->messages[0].events.size(), 5u);  // a's recent events, for a member that
+  ASSERT_TRUE(b.receive("a:8301", Channel::kTcp, reply->messages, 3));  // missed them ...
   EXPECT_EQ(b.event_time(), 5u);
-  (void)b.take_ready();
+  EXPECT_TRUE(b.take_ready().user_events.empty());  // ... but they predate b's join
   // One of a's old events, still being gossiped, reaches b: not b's to deliver.
   Message old;
   old.kind = MessageKind::kUserEvent;
@@ -206,7 +220,8 @@ TEST(UserEvents, AJoinerIgnoresEventsFromBeforeItJoined) {
   old.payload = "3";
   ASSERT_TRUE(b.receive("a:8301", Channel::kUdp, {old}, 4));
   EXPECT_TRUE(b.take_ready().user_events.empty());
-  EXPECT_EQ(b.stats().user_messages_old, 1u);
+  // The join's reply carried the five, refused as old too; this is the sixth.
+  EXPECT_EQ(b.stats().user_messages_old, 6u);
   auto t = a.fire_event("new", "", 5);
   ASSERT_TRUE(t);
   Message fresh = old;
@@ -215,6 +230,114 @@ TEST(UserEvents, AJoinerIgnoresEventsFromBeforeItJoined) {
   fresh.payload = "";
   ASSERT_TRUE(b.receive("a:8301", Channel::kUdp, {fresh}, 6));
   EXPECT_EQ(b.take_ready().user_events.size(), 1u);
+  // A later push-pull (not b's join) brings neither the old events back nor "new" again;
+  // an event fired after the join whose broadcast b missed comes with it.
+  ASSERT_TRUE(a.fire_event("missed", "x", 7));
+  (void)a.take_ready();
+  a.join({"b:8301"}, 8);
+  ASSERT_EQ(deliver_push_pulls(a, "a:8301", b, 8), 1);
+  Ready after = b.take_ready();
+  ASSERT_EQ(after.user_events.size(), 1u);
+  EXPECT_EQ(after.user_events[0].name, "missed");
+}
+
+// LAN timing but a push-pull every second and probes far apart: the tests below drop every
+// datagram (as if each broadcast were lost), and a probe that then failed must not make a
+// member declare the other dead before the push-pulls are done.
+Config quiet_config(const std::string& name) {
+  Config c = lan_config(name, name + ":8301");
+  c.push_pull_interval_ms = 1'000;
+  c.probe_interval_ms = 600'000;
+  return c;
+}
+
+// Ticks `from` in 100 ms steps until its periodic push-pull goes out (within two
+// intervals), hands it to `to` and returns the time it was sent at.
+std::uint64_t tick_until_push_pull(Memberlist& from, const std::string& from_addr, Memberlist& to,
+                                   std::uint64_t now_ms) {
+  const std::uint64_t end_ms = now_ms + 2 * quiet_config("x").push_pull_interval_ms;
+  while (now_ms < end_ms) {
+    now_ms += 100;
+    from.tick(now_ms);
+    if (deliver_push_pulls(from, from_addr, to, now_ms) > 0) return now_ms;
+  }
+  ADD_FAILURE() << "no push-pull within two intervals";
+  return now_ms;
+}
+
+// a and b, joined by b: the join's push-pulls delivered both ways.
+void join_pair(Memberlist& a, Memberlist& b, std::uint64_t now_ms) {
+  b.join({"a:8301"}, now_ms);
+  ASSERT_EQ(deliver_push_pulls(b, "b:8301", a, now_ms), 1);
+  ASSERT_EQ(deliver_push_pulls(a, "a:8301", b, now_ms), 1);
+  (void)a.take_ready();
+  (void)b.take_ready();
+}
+
+TEST(UserEvents, AMemberThatMissedTheBroadcastGetsTheEventFromAPushPullOnce) {
+  Memberlist a(quiet_config("a"), 0);
+  Memberlist b(quiet_config("b"), 0);
+  join_pair(a, b, 1);
+  auto t = a.fire_event("deploy", "v7", 10);
+  ASSERT_TRUE(t);
+  (void)a.take_ready();  // the event's broadcasts are never delivered to b
+  // a's periodic push-pull (within one interval, to its only peer) carries the event.
+  std::uint64_t now = tick_until_push_pull(a, "a:8301", b, 10);
+  Ready rb = b.take_ready();
+  ASSERT_EQ(rb.user_events.size(), 1u);
+  EXPECT_EQ(rb.user_events[0].ltime, *t);
+  EXPECT_EQ(rb.user_events[0].name, "deploy");
+  EXPECT_EQ(rb.user_events[0].payload, "v7");
+  EXPECT_EQ(b.stats().user_events_from_push_pull, 1u);
+  // serf does not re-broadcast what a push-pull brought: the push-pulls spread it. b's
+  // reply was built before it merged a's state (memberlist's order), so it carries nothing.
+  int replies = 0;
+  for (const Packet& p : rb.packets) {
+    for (const Message& m : p.messages) EXPECT_NE(m.kind, MessageKind::kUserEvent);
+    if (p.channel != Channel::kTcp) continue;
+    EXPECT_TRUE(p.messages[0].events.empty());
+    ASSERT_TRUE(a.receive("b:8301", Channel::kTcp, p.messages, now));
+    ++replies;
+  }
+  ASSERT_EQ(replies, 1);
+  // b's own periodic push-pull carries the event back to a, which has it: a duplicate.
+  now = tick_until_push_pull(b, "b:8301", a, now);
+  EXPECT_EQ(a.stats().user_messages_duplicate, 1u);
+  ASSERT_EQ(deliver_push_pulls(a, "a:8301", b, now), 1);  // a's reply: b's duplicate
+  EXPECT_EQ(b.stats().user_messages_duplicate, 1u);
+  // a's next periodic one delivers nothing more either.
+  now = tick_until_push_pull(a, "a:8301", b, now);
+  ASSERT_EQ(deliver_push_pulls(b, "b:8301", a, now), 1);
+  EXPECT_TRUE(a.take_ready().user_events.empty());
+  EXPECT_TRUE(b.take_ready().user_events.empty());
+  EXPECT_EQ(a.stats().user_events_delivered, 1u);
+  EXPECT_EQ(b.stats().user_events_delivered, 1u);
+  EXPECT_GE(b.stats().user_messages_duplicate, 1u);
+}
+
+TEST(UserEvents, APushPullCarriesOnlyTheNewestEventsThatFit) {
+  Memberlist a(lan_config("a", "a:8301"), 0);
+  (void)a.take_ready();
+  // More events than one push-pull carries, several per Lamport time (fired with the same
+  // time by different members, as happens in a cluster).
+  const std::size_t total = kPushPullEventsMax + 10;
+  for (std::size_t i = 0; i < total; ++i) {
+    Message e;
+    e.kind = MessageKind::kUserEvent;
+    e.ltime = 1 + i / 4;
+    e.topic = "e";
+    e.payload = std::to_string(i);
+    ASSERT_TRUE(a.receive("b:8301", Channel::kUdp, {e}, 1));
+  }
+  EXPECT_EQ(a.take_ready().user_events.size(), total);
+  a.join({"b:8301"}, 2);
+  Ready ra = a.take_ready();
+  ASSERT_EQ(ra.packets.size(), 1u);
+  const std::vector<EventRecord>& events = ra.packets[0].messages[0].events;
+  ASSERT_EQ(events.size(), kPushPullEventsMax);
+  EXPECT_EQ(events.back().ltime, 1 + (total - 1) / 4);  // the newest kept
+  for (std::size_t i = 1; i < events.size(); ++i) EXPECT_LE(events[i - 1].ltime, events[i].ltime);
+  EXPECT_EQ(events.back().name, "e");
 }
 
 }  // namespace
