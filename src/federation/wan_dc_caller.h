@@ -19,9 +19,9 @@
 // frozen host) is found by the connection's silence (silence_timeout: pings go unanswered),
 // which closes that connection, so the call moves on in seconds and later calls reconnect
 // instead of queueing behind it. Before each later attempt, servers the WAN pool has found
-// failed since the call began are dropped from its list. Errors come back without the rpc layer's addresses and
-// method numbers (logged instead): kTimeout "rpc error: call to datacenter DC timed out",
-// kUnavailable "rpc error: connection to datacenter DC lost before its answer" for a write.
+// failed since the call began are dropped from its list. Errors come back without the rpc layer's
+// addresses and method numbers (logged instead): kTimeout "rpc error: call to datacenter DC timed
+// out", kUnavailable "rpc error: connection to datacenter DC lost before its answer" for a write.
 //
 // Lifecycle: construct, start() once, stop() once (the destructor stops too), from the owning
 // thread. call() and known_datacenters() from any thread; `done` runs on an rpc I/O thread,

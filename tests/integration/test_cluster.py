@@ -108,6 +108,22 @@ class ServerAgent(Agent):
         return args
 
 
+def start_servers(test, root, config_file, size=3):
+    """`size` servers under `root` peering with each other, stopped at the test's cleanup;
+    returns (their server ports, the agents)."""
+    ports = [free_port() for _ in range(size)]
+    servers = []
+    for i, port in enumerate(ports):
+        data_dir = os.path.join(root, f"s{i}")
+        os.makedirs(data_dir)
+        peers = [p for p in ports if p != port]
+        servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config_file))
+    for server in servers:
+        test.addCleanup(server.stop)
+        server.start()
+    return ports, servers
+
+
 class ClusterTest(unittest.TestCase):
     size = 3
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from test_cluster import CONVERGE_S, ServerAgent, free_port
+from test_cluster import CONVERGE_S, start_servers
 
 TTL_S = 2
 
@@ -27,16 +27,7 @@ class SessionTtlTest(unittest.TestCase):
         config = os.path.join(self.root, "fast.json")
         with open(config, "w", encoding="utf-8") as out:
             json.dump({"performance": {"raft_multiplier": 1}, "session_ttl_min": "1s"}, out)
-        self.ports = [free_port() for _ in range(3)]
-        self.servers = []
-        for i, port in enumerate(self.ports):
-            data_dir = os.path.join(self.root, f"s{i}")
-            os.makedirs(data_dir)
-            peers = [p for p in self.ports if p != port]
-            self.servers.append(ServerAgent(f"server-{i}", data_dir, port, peers, config))
-        for server in self.servers:
-            self.addCleanup(server.stop)
-            server.start()
+        self.ports, self.servers = start_servers(self, self.root, config)
 
     def wait_for(self, predicate, what, timeout_s=CONVERGE_S):
         deadline = time.monotonic() + timeout_s
