@@ -36,6 +36,8 @@ from proconsul import Agent
 
 CONVERGE_S = 20.0
 
+_PICKED_PORTS = set()
+
 
 def free_port():
     """A port for a server to bind later, below the kernel's ephemeral range.
@@ -43,7 +45,9 @@ def free_port():
     Servers need each other's ports before they start, so a port is picked now and bound
     later. A port from the ephemeral range could meanwhile be handed to any socket bound to
     port 0 (every agent binds several: HTTP, DNS, gossip); below the range only another
-    explicit pick can take it, and the bind test here makes that unlikely too."""
+    explicit pick can take it, and the bind test here makes that unlikely too. A port is
+    never handed out twice by one test process: picked ports stay unbound until their agent
+    starts, so the bind test alone would let, say, a server's RPC and gossip ports coincide."""
     low, high = 20000, 32767
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
@@ -54,11 +58,14 @@ def free_port():
     rng = random.SystemRandom()
     for _ in range(200):
         port = rng.randint(low, high)
+        if port in _PICKED_PORTS:
+            continue
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
                 s.bind(("127.0.0.1", port))
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.bind(("127.0.0.1", port))
+            _PICKED_PORTS.add(port)
             return port
         except OSError:
             continue
